@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+import { nodeGpuEnv } from './scripts/gpu-env.mjs';
+
+// Dawn's node binding loads Vulkan when the process starts, so the variables that point it at
+// SwiftShader must be in the environment of the forked test processes, not set inside a test.
+Object.assign(process.env, nodeGpuEnv(process.env));
+
+export default defineConfig({
+  test: {
+    include: ['tests/unit/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
