@@ -16,7 +16,10 @@ export function nodeGpuEnv(env) {
   if (env.VK_ICD_FILENAMES || !existsSync(`${CHROMIUM_LIB}/vk_swiftshader_icd.json`)) return out;
   out.VK_ICD_FILENAMES = `${CHROMIUM_LIB}/vk_swiftshader_icd.json`;
   // Only chromium's copy of libvulkan.so.1 when the system has none (libvulkan1 not installed).
-  if (!existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1') && !existsSync('/usr/lib/aarch64-linux-gnu/libvulkan.so.1')) {
+  if (
+    !existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1') &&
+    !existsSync('/usr/lib/aarch64-linux-gnu/libvulkan.so.1')
+  ) {
     out.LD_LIBRARY_PATH = [CHROMIUM_LIB, env.LD_LIBRARY_PATH].filter(Boolean).join(':');
   }
   return out;

@@ -86,7 +86,8 @@ function summarize(adapter: GPUAdapter): AdapterSummary {
     architecture: info?.architecture ?? '',
     device: info?.device ?? '',
     description: info?.description ?? '',
-    isFallback: Boolean((info as { isFallbackAdapter?: boolean })?.isFallbackAdapter) || SOFTWARE.test(text),
+    isFallback:
+      Boolean((info as { isFallbackAdapter?: boolean })?.isFallbackAdapter) || SOFTWARE.test(text),
     features: [...adapter.features].sort(),
     limits: {
       maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,

@@ -18,7 +18,14 @@ export class Gemv {
     readonly config: GemvConfig = DEFAULT_GEMV,
   ) {
     const { wg, rows } = config;
-    if (!Number.isInteger(wg) || wg < 1 || (wg & (wg - 1)) !== 0 || !Number.isInteger(rows) || rows < 1 || rows > wg) {
+    if (
+      !Number.isInteger(wg) ||
+      wg < 1 ||
+      (wg & (wg - 1)) !== 0 ||
+      !Number.isInteger(rows) ||
+      rows < 1 ||
+      rows > wg
+    ) {
       throw new GpuError('invalid-argument', `bad gemv config ${JSON.stringify(config)}`);
     }
   }
@@ -41,7 +48,10 @@ export class Gemv {
       throw new GpuError('too-large', `gemv with ${m} rows needs too many workgroups`);
     }
     const kp = Math.ceil(k / 4) * 4;
-    const pipeline = await ctx.pipelines.get('gemv', gemvWgsl, { WG: config.wg, ROWS: config.rows });
+    const pipeline = await ctx.pipelines.get('gemv', gemvWgsl, {
+      WG: config.wg,
+      ROWS: config.rows,
+    });
     const S = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
     const bufA = uploadPadded(ctx, a, m, k, m, kp, S, 'A');
     const bufX = uploadPadded(ctx, x, 1, k, 1, kp, S, 'x');

@@ -38,7 +38,10 @@ export function checkTile(t: TileConfig, limits: GPUSupportedLimits): void {
     throw new GpuError('invalid-argument', `tile ${JSON.stringify(t)} has too many invocations`);
   }
   if (tileWorkgroupBytes(t) > limits.maxComputeWorkgroupStorageSize) {
-    throw new GpuError('invalid-argument', `tile ${JSON.stringify(t)} needs too much workgroup memory`);
+    throw new GpuError(
+      'invalid-argument',
+      `tile ${JSON.stringify(t)} needs too much workgroup memory`,
+    );
   }
 }
 

@@ -1,7 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import { Matmul } from '../../src/gpu/matmul';
 import { gammaF32, matmulF64 } from '../../src/gpu/reference';
-import { type Block, freivalds, type MatmulProblem, VerifyArgumentError } from '../../src/jobs/freivalds';
+import {
+  type Block,
+  freivalds,
+  type MatmulProblem,
+  VerifyArgumentError,
+} from '../../src/jobs/freivalds';
 import { seededRng } from '../../src/jobs/rng';
 import { randomMatrix, useGpu } from './gpu-fixture';
 
@@ -14,14 +19,20 @@ function problem(m: number, k: number, n: number, seed: number): MatmulProblem {
 function extract(c: ArrayLike<number>, n: number, blk: Block): Float32Array {
   const out = new Float32Array(blk.rows * blk.cols);
   for (let i = 0; i < blk.rows; i++) {
-    for (let j = 0; j < blk.cols; j++) out[i * blk.cols + j] = c[(blk.row0 + i) * n + blk.col0 + j]!;
+    for (let j = 0; j < blk.cols; j++)
+      out[i * blk.cols + j] = c[(blk.row0 + i) * n + blk.col0 + j]!;
   }
   return out;
 }
 
 /** The verifier's own row bound, recomputed independently from |A||B| in float64. */
 function rowBound(p: MatmulProblem, blk: Block, i: number): number {
-  const abs = matmulF64(p.a.subarray((blk.row0 + i) * p.k, (blk.row0 + i + 1) * p.k), p.b, { m: 1, k: p.k, n: p.n }, true);
+  const abs = matmulF64(
+    p.a.subarray((blk.row0 + i) * p.k, (blk.row0 + i + 1) * p.k),
+    p.b,
+    { m: 1, k: p.k, n: p.n },
+    true,
+  );
   let s = 0;
   for (let j = 0; j < blk.cols; j++) s += abs[blk.col0 + j]!;
   return gammaF32(p.k) * s;
@@ -114,7 +125,10 @@ describe('Freivalds verifier on real GPU results', () => {
       const inf = good.slice();
       inf[7] = Number.POSITIVE_INFINITY;
       expect(freivalds(p, blk, inf)).toMatchObject({ accepted: false, reason: 'non-finite' });
-      expect(freivalds(p, blk, good.subarray(1))).toMatchObject({ accepted: false, reason: 'shape' });
+      expect(freivalds(p, blk, good.subarray(1))).toMatchObject({
+        accepted: false,
+        reason: 'shape',
+      });
     });
     test('a block outside C or fewer than 2 vectors is the caller’s error', () => {
       expect(() => freivalds(p, { ...blk, row0: 40 }, good)).toThrow(VerifyArgumentError);

@@ -7,7 +7,14 @@ import { randomMatrix, useGpu } from './gpu-fixture';
 
 const gpu = useGpu();
 
-function expectWithinBound(c: Float32Array, a: Float32Array, b: Float32Array, m: number, k: number, n: number) {
+function expectWithinBound(
+  c: Float32Array,
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  k: number,
+  n: number,
+) {
   const exact = matmulF64(a, b, { m, k, n });
   const abs = matmulF64(a, b, { m, k, n }, true);
   const check = checkElementwise(c, exact, abs, k);
@@ -101,7 +108,9 @@ describe('Matmul on a real WebGPU device', () => {
       { wgX: 8, wgY: 8, tk: 6 },
       { wgX: 32, wgY: 32, tk: 16 },
     ]) {
-      expect(() => new Matmul(gpu.ctx, tile)).toThrowError(expect.objectContaining({ code: 'invalid-argument' }));
+      expect(() => new Matmul(gpu.ctx, tile)).toThrowError(
+        expect.objectContaining({ code: 'invalid-argument' }),
+      );
     }
     expect(limits.maxComputeInvocationsPerWorkgroup).toBeLessThan(1024);
   });

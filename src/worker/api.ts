@@ -1,0 +1,109 @@
+import { autotune, MemoryTuneStore, median, type TuneStore } from '../gpu/autotune';
+import type { AcquireOptions, AdapterSummary } from '../gpu/device';
+import { GpuError } from '../gpu/errors';
+import { DEFAULT_TILE, Matmul, type TileConfig } from '../gpu/matmul';
+import type { MatmulShape } from '../gpu/reference';
+import { DeviceKeeper } from './device-keeper';
+
+/** What `info()` reports about the worker's device. */
+export interface ComputeInfo {
+  adapter: AdapterSummary;
+  tile: TileConfig;
+  /** True when the tile came from a measurement on this adapter (now or cached earlier). */
+  tuned: boolean;
+  deviceLosses: number;
+}
+
+export interface BenchmarkRow {
+  n: number;
+  ms: number; // median wall time of dispatch + readback
+  gflops: number;
+}
+
+/**
+ * The compute API a contributor tab's Worker exposes through comlink. Inputs and outputs are
+ * Float32Arrays that cross the thread boundary by transfer (see src/worker/client.ts).
+ */
+export interface ComputeApi {
+  info(): Promise<ComputeInfo>;
+  /** C = A·B (row-major). Rejects with GpuError codes: invalid-argument, too-large, device-lost. */
+  matmul(a: Float32Array, b: Float32Array, shape: MatmulShape): Promise<Float32Array>;
+  /** Square matmuls at each size, median of `runs` after a warm-up. */
+  benchmark(sizes?: number[], runs?: number): Promise<BenchmarkRow[]>;
+  /** Test hook: loses the device as a driver reset would; the next call gets a new one. */
+  simulateDeviceLoss(): Promise<void>;
+}
+
+export interface ComputeApiOptions {
+  device?: AcquireOptions;
+  /** Where autotune results persist; IndexedDB in the browser worker. */
+  tuneStore?: TuneStore;
+  /** Skip autotuning and use this tile (tests, or an embedder that knows best). */
+  tile?: TileConfig;
+}
+
+/** Builds the API around one DeviceKeeper; the worker entry exposes the result with comlink. */
+export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & {
+  dispose(): Promise<void>;
+} {
+  const keeper = new DeviceKeeper(options.device);
+  const store = options.tuneStore ?? new MemoryTuneStore();
+  let tile = options.tile ?? DEFAULT_TILE;
+  let tuned = false;
+  if (!options.tile) {
+    keeper.onContext = async (ctx) => {
+      const r = await autotune(ctx, { store });
+      tile = r.tile;
+      tuned = true;
+    };
+  }
+
+  return {
+    async info() {
+      return keeper.use(async (ctx) => ({
+        adapter: ctx.summary,
+        tile,
+        tuned,
+        deviceLosses: keeper.losses,
+      }));
+    },
+
+    async matmul(a, b, shape) {
+      if (!(a instanceof Float32Array) || !(b instanceof Float32Array)) {
+        throw new GpuError('invalid-argument', 'matmul takes Float32Array inputs');
+      }
+      return keeper.use((ctx) => new Matmul(ctx, tile).run(a, b, shape));
+    },
+
+    async benchmark(sizes = [256, 512], runs = 3) {
+      const rows: BenchmarkRow[] = [];
+      for (const n of sizes) {
+        if (!Number.isInteger(n) || n < 1 || n > 4096) {
+          throw new GpuError('invalid-argument', `benchmark size ${n} is not in 1..4096`);
+        }
+        const a = new Float32Array(n * n).map((_, i) => (i % 17) / 17 - 0.5);
+        const b = new Float32Array(n * n).map((_, i) => (i % 13) / 13 - 0.5);
+        const ms = await keeper.use(async (ctx) => {
+          const p = await new Matmul(ctx, tile).prepare(a, b, { m: n, k: n, n });
+          try {
+            await p.run();
+            const times: number[] = [];
+            for (let i = 0; i < runs; i++) {
+              const t0 = performance.now();
+              await p.run();
+              times.push(performance.now() - t0);
+            }
+            return median(times);
+          } finally {
+            p.dispose();
+          }
+        });
+        rows.push({ n, ms, gflops: (2 * n ** 3) / (ms * 1e6) });
+      }
+      return rows;
+    },
+
+    simulateDeviceLoss: () => keeper.simulateLoss(),
+    dispose: () => keeper.dispose(),
+  };
+}

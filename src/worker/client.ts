@@ -1,0 +1,43 @@
+import * as Comlink from 'comlink';
+import type { MatmulShape } from '../gpu/reference';
+import type { BenchmarkRow, ComputeInfo } from './api';
+import type { ExposedCompute } from './compute.worker';
+import './comlink-errors';
+
+/**
+ * The main thread's handle on the compute Worker. Inputs are transferred to the worker: after
+ * `matmul(a, b, …)` the caller's `a` and `b` are detached (byteLength 0), which is what saves
+ * a copy of every shard. Pass copies if you still need them.
+ */
+export class ComputeClient {
+  readonly #worker: Worker;
+  readonly #remote: Comlink.Remote<ExposedCompute>;
+
+  constructor(worker?: Worker) {
+    this.#worker =
+      worker ?? new Worker(new URL('./compute.worker.ts', import.meta.url), { type: 'module' });
+    this.#remote = Comlink.wrap<ExposedCompute>(this.#worker);
+  }
+
+  info(): Promise<ComputeInfo> {
+    return this.#remote.info();
+  }
+
+  matmul(a: Float32Array, b: Float32Array, shape: MatmulShape): Promise<Float32Array> {
+    const transfer = a.buffer === b.buffer ? [a.buffer] : [a.buffer, b.buffer];
+    return this.#remote.matmul(Comlink.transfer(a, transfer as ArrayBuffer[]), b, shape);
+  }
+
+  benchmark(sizes?: number[], runs?: number): Promise<BenchmarkRow[]> {
+    return this.#remote.benchmark(sizes, runs);
+  }
+
+  simulateDeviceLoss(): Promise<void> {
+    return this.#remote.simulateDeviceLoss();
+  }
+
+  terminate(): void {
+    this.#remote[Comlink.releaseProxy]();
+    this.#worker.terminate();
+  }
+}

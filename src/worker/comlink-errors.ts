@@ -1,0 +1,40 @@
+import * as Comlink from 'comlink';
+
+/**
+ * Comlink's default 'throw' handler keeps only name, message and stack, so a GpuError's `code`
+ * would not reach the main thread. This one carries `code` too. Import it on both sides.
+ */
+interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+}
+
+type ThrownValue = { value: unknown };
+
+// Comlink does not export its marker for thrown values; its own handler knows how to spot them.
+const builtin = Comlink.transferHandlers.get('throw')!;
+
+const errorHandler: Comlink.TransferHandler<ThrownValue, SerializedError | { plain: unknown }> = {
+  canHandle: (v): v is ThrownValue => builtin.canHandle(v),
+  serialize({ value }) {
+    if (value instanceof Error) {
+      const s: SerializedError = { name: value.name, message: value.message };
+      if (value.stack !== undefined) s.stack = value.stack;
+      const code = (value as { code?: unknown }).code;
+      if (typeof code === 'string') s.code = code;
+      return [s, []];
+    }
+    return [{ plain: value }, []];
+  },
+  deserialize(s) {
+    if ('plain' in s) throw s.plain;
+    const err = Object.assign(new Error(s.message), { name: s.name });
+    if (s.stack !== undefined) err.stack = s.stack;
+    if (s.code !== undefined) Object.assign(err, { code: s.code });
+    throw err;
+  },
+};
+
+Comlink.transferHandlers.set('throw', errorHandler as Comlink.TransferHandler<unknown, unknown>);

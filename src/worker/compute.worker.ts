@@ -1,0 +1,24 @@
+/// <reference lib="webworker" />
+// The compute Worker: owns the WebGPU device so kernels never block the page.
+import * as Comlink from 'comlink';
+import { idbTuneStore } from '../gpu/tune-store-idb';
+import { createComputeApi } from './api';
+import './comlink-errors';
+
+const api = createComputeApi({ tuneStore: idbTuneStore() });
+
+/** The object the main thread talks to; results cross back by transfer, not copy. */
+const exposed = {
+  info: () => api.info(),
+  async matmul(a: Float32Array, b: Float32Array, shape: { m: number; k: number; n: number }) {
+    const c = await api.matmul(a, b, shape);
+    return Comlink.transfer(c, [c.buffer]);
+  },
+  benchmark: (sizes?: number[], runs?: number) => api.benchmark(sizes, runs),
+  simulateDeviceLoss: () => api.simulateDeviceLoss(),
+};
+
+/** The type the main thread imports (type only: no worker code enters the page bundle). */
+export type ExposedCompute = typeof exposed;
+
+Comlink.expose(exposed);
