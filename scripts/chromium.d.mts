@@ -1,0 +1,4 @@
+/** See chromium.mjs. */
+export const CHROMIUM: string;
+export const CHROMIUM_ARGS: string[];
+export function ensureChromium(): void;

@@ -1,0 +1,132 @@
+import { expect, type Page, test } from '@playwright/test';
+import { checkElementwise, matmulF64 } from '../../src/gpu/reference';
+
+interface Tessel {
+  compute: {
+    info(): Promise<{
+      adapter: { architecture: string; isFallback: boolean };
+      tuned: boolean;
+      deviceLosses: number;
+    }>;
+    matmul(
+      a: Float32Array,
+      b: Float32Array,
+      s: { m: number; k: number; n: number },
+    ): Promise<Float32Array>;
+    simulateDeviceLoss(): Promise<void>;
+  };
+}
+
+function random(length: number, seed: number): number[] {
+  let s = seed;
+  return Array.from({ length }, () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return Math.fround((s / 2 ** 32) * 2 - 1);
+  });
+}
+
+/** Runs a matmul in the page's Worker through comlink; reports whether inputs were transferred. */
+async function workerMatmul(
+  page: Page,
+  a: number[],
+  b: number[],
+  shape: { m: number; k: number; n: number },
+) {
+  return page.evaluate(
+    async ({ a, b, shape }) => {
+      const { compute } = (globalThis as unknown as { tessel: Tessel }).tessel;
+      const fa = Float32Array.from(a);
+      const fb = Float32Array.from(b);
+      const c = await compute.matmul(fa, fb, shape);
+      return { c: Array.from(c), detached: fa.byteLength === 0 && fb.byteLength === 0 };
+    },
+    { a, b, shape },
+  );
+}
+
+test.beforeEach(async ({ page }) => {
+  page.on('pageerror', (e) => console.log('pageerror', e));
+  await page.goto('/');
+  await expect(page.locator('#adapter')).toHaveAttribute('data-state', 'ready', {
+    timeout: 60_000,
+  });
+});
+
+test('the page shows the SwiftShader adapter found by its Worker', async ({ page }) => {
+  await expect(page.locator('#adapter')).toContainText(/swiftshader/i);
+  await expect(page.locator('#adapter')).toContainText('tuned here');
+});
+
+test('a matmul in the Worker (via comlink, inputs transferred) matches the CPU reference', async ({
+  page,
+}) => {
+  for (const [m, k, n] of [
+    [37, 53, 29],
+    [128, 96, 160],
+    [1, 1, 1],
+  ] as const) {
+    const a = random(m * k, m);
+    const b = random(k * n, n + 1);
+    const { c, detached } = await workerMatmul(page, a, b, { m, k, n });
+    expect(detached).toBe(true);
+    expect(c).toHaveLength(m * n);
+    const check = checkElementwise(
+      c,
+      matmulF64(a, b, { m, k, n }),
+      matmulF64(a, b, { m, k, n }, true),
+      k,
+    );
+    expect(check.ok, `worst ratio ${check.worstRatio}`).toBe(true);
+  }
+});
+
+test('Run and verify: the page computes, Freivalds accepts, and bad input is a clear error', async ({
+  page,
+}) => {
+  await page.fill('input[name=m]', '96');
+  await page.fill('input[name=k]', '64');
+  await page.fill('input[name=n]', '80');
+  await page.click('#run-button');
+  await expect(page.locator('#run-result')).toHaveAttribute('data-verdict', 'accepted', {
+    timeout: 60_000,
+  });
+  await expect(page.locator('#run-result')).toContainText('Verified');
+
+  await page.fill('input[name=k]', '0');
+  await page.click('#run-button');
+  await expect(page.locator('#run-result')).toHaveText('K must be a whole number from 1 to 4096');
+});
+
+test('a lost device fails nothing silently: the worker recovers and computes again', async ({
+  page,
+}) => {
+  const losses = await page.evaluate(async () => {
+    const { compute } = (globalThis as unknown as { tessel: Tessel }).tessel;
+    await compute.simulateDeviceLoss();
+    return (await compute.info()).deviceLosses;
+  });
+  expect(losses).toBe(1);
+  const a = random(20 * 30, 5);
+  const b = random(30 * 10, 6);
+  const { c } = await workerMatmul(page, a, b, { m: 20, k: 30, n: 10 });
+  const check = checkElementwise(
+    c,
+    matmulF64(a, b, { m: 20, k: 30, n: 10 }),
+    matmulF64(a, b, { m: 20, k: 30, n: 10 }, true),
+    30,
+  );
+  expect(check.ok).toBe(true);
+});
+
+test('typed errors cross the worker boundary with their code', async ({ page }) => {
+  const code = await page.evaluate(async () => {
+    const { compute } = (globalThis as unknown as { tessel: Tessel }).tessel;
+    try {
+      await compute.matmul(new Float32Array(3), new Float32Array(4), { m: 2, k: 2, n: 2 });
+      return 'no error';
+    } catch (e) {
+      return `${(e as { name: string }).name}/${(e as { code: string }).code}`;
+    }
+  });
+  expect(code).toBe('GpuError/invalid-argument');
+});
