@@ -38,9 +38,10 @@ async function showAdapter() {
   try {
     const info = await compute.info();
     const a = info.adapter;
+    const driver = a.description || a.device; // browsers often withhold it
     setRows(adapterEl, [
       ['Adapter', [a.vendor, a.architecture].filter(Boolean).join(' · ') || 'unknown'],
-      ['Driver', a.description || a.device || 'unknown'],
+      ...(driver ? [['Driver', driver] as [string, string]] : []),
       ['Kind', a.isFallback ? 'software (CPU) adapter' : 'hardware GPU'],
       ['Max binding', `${(a.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`],
       [

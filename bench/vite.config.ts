@@ -1,0 +1,15 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+// The benchmark page is its own small site: TF.js (the peer we measure against) never enters
+// the app's bundle.
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  build: {
+    target: 'es2022',
+    outDir: fileURLToPath(new URL('../dist-bench', import.meta.url)),
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 4096,
+  },
+  logLevel: 'warn',
+});
