@@ -65,7 +65,7 @@ async function runMatmulBench(sizes: number[], runs: number): Promise<MatmulBenc
     const flops = 2 * n ** 3;
 
     const prepared = await new Matmul(ctx, tile).prepare(a, b, { m: n, k: n, n });
-    let ours = new Float32Array(0);
+    let ours: Float32Array = new Float32Array(0);
     const tesselMs = await time(runs, async () => {
       ours = await prepared.run();
     });
@@ -73,7 +73,7 @@ async function runMatmulBench(sizes: number[], runs: number): Promise<MatmulBenc
 
     const ta = tf.tensor2d(a, [n, n]);
     const tb = tf.tensor2d(b, [n, n]);
-    let theirs = new Float32Array(0);
+    let theirs: Float32Array = new Float32Array(0);
     const tfjsMs = await time(runs, async () => {
       const tc = tf.matMul(ta, tb);
       theirs = (await tc.data()) as Float32Array;
