@@ -2,7 +2,8 @@ import { defineConfig } from 'vite';
 
 // es2022: libp2p uses BigInt and top-level await (see ../shared/design/FACTS.md).
 export default defineConfig({
-  build: { target: 'es2022', sourcemap: true },
+  // The mesh chunk (libp2p, ~180 kB gzipped) is loaded after the page is up.
+  build: { target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 1024 },
   worker: { format: 'es' },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },

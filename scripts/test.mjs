@@ -8,7 +8,7 @@ import { ensureChromium } from './chromium.mjs';
 
 const bin = (name) => join('node_modules', '.bin', name);
 const steps = [
-  ['lint and format (biome)', bin('biome'), ['check', '.']],
+  ['lint and format (biome)', bin('biome'), ['check', '--error-on-warnings', '.']],
   ['types (tsc, strict)', bin('tsc'), ['--noEmit', '-p', '.']],
   ['unit tests (vitest, WebGPU on SwiftShader in Node)', bin('vitest'), ['run']],
   ['build (vite)', bin('vite'), ['build', '--logLevel', 'warn']],

@@ -151,3 +151,13 @@ export class Matmul {
 function knobs(t: TileConfig): Record<string, number> {
   return { WG_X: t.wgX, WG_Y: t.wgY, TK: t.tk };
 }
+
+/**
+ * Hex SHA-256 of the matmul kernel source. Owners put it in job announcements; contributors
+ * with a different kernel (an older or newer tessel) skip the job rather than return results
+ * computed another way.
+ */
+export async function matmulKernelDigest(): Promise<string> {
+  const hash = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(matmulWgsl));
+  return [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -1,7 +1,6 @@
 import type { Uint8ArrayList } from 'uint8arraylist';
 import {
   type Failure,
-  Heartbeat,
   JobAnnouncement,
   type Lease,
   type NoWork,

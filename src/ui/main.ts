@@ -7,7 +7,17 @@ const MAX_DIM = 4096;
 
 const compute = new ComputeClient();
 /** The page's public handle, for developers in the console and for end-to-end tests. */
-(globalThis as { tessel?: unknown }).tessel = { compute };
+const tessel: { compute: ComputeClient; mesh?: unknown; meshReady: Promise<unknown> } = {
+  compute,
+  // libp2p is most of the page's weight: load it after the compute UI is up.
+  meshReady: import('./mesh-view')
+    .then(({ startMeshView }) => startMeshView(compute, new URL(location.href)))
+    .then((mesh) => {
+      tessel.mesh = mesh;
+      return mesh;
+    }),
+};
+(globalThis as { tessel?: unknown }).tessel = tessel;
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
 const adapterEl = $<HTMLDListElement>('#adapter');

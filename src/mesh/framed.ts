@@ -1,0 +1,53 @@
+import type { Stream } from '@libp2p/interface';
+import { type LengthPrefixedStream, lpStream } from '@libp2p/utils';
+import type { Uint8ArrayList } from 'uint8arraylist';
+import { decodeShardMsg, encodeShardMsg, MAX_FRAME_BYTES, type ShardMsg, WireError } from './codec';
+
+/**
+ * Length-prefixed, validated shard-protocol frames on a libp2p stream. Reads give only messages
+ * that passed the codec; writes are queued so a heartbeat timer and the main flow never
+ * interleave bytes.
+ */
+export class FramedStream {
+  readonly #lp: LengthPrefixedStream<Stream>;
+  #writes: Promise<void> = Promise.resolve();
+
+  constructor(readonly stream: Stream) {
+    this.#lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES });
+  }
+
+  /** The next message. Throws WireError for a bad frame, other errors for a broken stream. */
+  async read(signal?: AbortSignal): Promise<ShardMsg> {
+    let bytes: Uint8ArrayList;
+    try {
+      bytes = await this.#lp.read({ signal });
+    } catch (e) {
+      const name = (e as Error)?.name;
+      if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError') {
+        throw new WireError('too-large', `frame over ${MAX_FRAME_BYTES} bytes`, undefined, {
+          cause: e,
+        });
+      }
+      throw e;
+    }
+    return decodeShardMsg(bytes);
+  }
+
+  /** Sends one message after any earlier ones. */
+  write(msg: ShardMsg, signal?: AbortSignal): Promise<void> {
+    const bytes = encodeShardMsg(msg);
+    const next = this.#writes.then(() => this.#lp.write(bytes, { signal }));
+    this.#writes = next.catch(() => {});
+    return next;
+  }
+
+  /** Aborts the stream (both directions) after a protocol violation. */
+  abort(err: Error): void {
+    this.stream.abort(err);
+  }
+
+  async close(): Promise<void> {
+    await this.#writes;
+    await this.stream.close().catch(() => this.stream.abort(new Error('close failed')));
+  }
+}

@@ -1,0 +1,104 @@
+import type { GossipSub, Message } from '@libp2p/gossipsub';
+import { type AnnouncementMsg, decodeAnnouncement, encodeAnnouncement, WireError } from './codec';
+import { JOBS_TOPIC } from './topics';
+
+export interface JobBoardEvents {
+  /** A new job was heard of (or an old one re-announced with changes). */
+  job: CustomEvent<AnnouncementMsg>;
+  /** A peer sent an announcement that failed validation. */
+  invalid: CustomEvent<{ peer: string; error: WireError }>;
+}
+
+export interface JobBoardOptions {
+  /** How often an owner re-announces its active jobs. */
+  announceIntervalMs?: number; // default 2_000
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/**
+ * Job announcements on the pubsub topic `tessel/jobs/1`: owners publish theirs periodically,
+ * everyone keeps a board of the live ones. An announcement whose `owner` is not the peer that
+ * signed it is refused, so nobody can advertise work in someone else's name.
+ */
+export class JobBoard extends EventTarget {
+  readonly #pubsub: GossipSub;
+  readonly #jobs = new Map<string, AnnouncementMsg>();
+  readonly #mine = new Map<string, () => AnnouncementMsg>();
+  readonly #now: () => number;
+  readonly #intervalMs: number;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #onMessage = (evt: CustomEvent<Message>) => this.#handle(evt.detail);
+
+  constructor(pubsub: GossipSub, options: JobBoardOptions = {}) {
+    super();
+    this.#pubsub = pubsub;
+    this.#now = options.now ?? Date.now;
+    this.#intervalMs = options.announceIntervalMs ?? 2_000;
+  }
+
+  start(): void {
+    this.#pubsub.subscribe(JOBS_TOPIC);
+    this.#pubsub.addEventListener('message', this.#onMessage);
+    this.#timer = setInterval(() => this.#tick(), this.#intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#pubsub.removeEventListener('message', this.#onMessage);
+    this.#pubsub.unsubscribe(JOBS_TOPIC);
+  }
+
+  /** Live jobs heard of, soonest-expiring last. */
+  jobs(): AnnouncementMsg[] {
+    this.#dropExpired();
+    return [...this.#jobs.values()];
+  }
+
+  /** Announces a job now and every interval until withdrawn; `current` gives its latest state. */
+  announce(current: () => AnnouncementMsg): void {
+    const a = current();
+    this.#mine.set(a.jobId, current);
+    void this.#publish(a);
+  }
+
+  withdraw(jobId: string): void {
+    this.#mine.delete(jobId);
+  }
+
+  #tick() {
+    for (const current of this.#mine.values()) void this.#publish(current());
+    this.#dropExpired();
+  }
+
+  async #publish(a: AnnouncementMsg) {
+    try {
+      await this.#pubsub.publish(JOBS_TOPIC, encodeAnnouncement(a));
+    } catch (e) {
+      // No peers yet (e.g. the relay is down): the next tick tries again.
+      console.debug('tessel: announcement not published', e);
+    }
+  }
+
+  #handle(msg: Message) {
+    if (msg.topic !== JOBS_TOPIC) return;
+    const peer = msg.type === 'signed' ? msg.from.toString() : 'unsigned';
+    try {
+      const a = decodeAnnouncement(msg.data, this.#now());
+      if (a.owner !== peer) {
+        throw new WireError('invalid-field', `announced by ${peer} in ${a.owner}'s name`, 'owner');
+      }
+      this.#jobs.set(a.jobId, a);
+      this.dispatchEvent(new CustomEvent('job', { detail: a }));
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e;
+      console.warn(`tessel: bad job announcement from ${peer}: ${e.message}`);
+      this.dispatchEvent(new CustomEvent('invalid', { detail: { peer, error: e } }));
+    }
+  }
+
+  #dropExpired() {
+    const now = this.#now();
+    for (const [id, a] of this.#jobs) if (a.expiresAt <= now) this.#jobs.delete(id);
+  }
+}

@@ -1,0 +1,87 @@
+import './polyfills';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { circuitRelayServer } from '@libp2p/circuit-relay-v2';
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
+import { gossipsub } from '@libp2p/gossipsub';
+import { identify } from '@libp2p/identify';
+import type { PrivateKey } from '@libp2p/interface';
+import { webSockets } from '@libp2p/websockets';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { JOBS_TOPIC } from '../mesh/topics';
+
+export interface RelayOptions {
+  /** TCP port for websockets; 0 picks a free one. */
+  port?: number; // default 9090
+  host?: string; // default 127.0.0.1
+  /** File holding the relay's Ed25519 key, so its multiaddr survives restarts. */
+  keyFile?: string; // default .relay/key
+  /** Reservations this relay grants at once (one per browser tab). */
+  maxReservations?: number; // default 4_096
+}
+
+export interface Relay {
+  node: Libp2p;
+  /** Dialable addresses, each ending in /p2p/<relay peer id>. */
+  multiaddrs: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The signalling node: browsers reserve circuit-relay slots here, exchange WebRTC SDP through it,
+ * and hear job announcements via its gossipsub. Shard data never flows through it.
+ */
+export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
+  const port = options.port ?? 9090;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`relay port must be 0..65535, got ${port}`);
+  }
+  const host = options.host ?? '127.0.0.1';
+  const privateKey = await loadOrCreateKey(options.keyFile ?? '.relay/key');
+  const node = await createLibp2p({
+    privateKey,
+    addresses: { listen: [`/ip4/${host}/tcp/${port}/ws`] },
+    transports: [webSockets()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: { maxConnections: 10_000 },
+    services: {
+      identify: identify(),
+      relay: circuitRelayServer({
+        reservations: { maxReservations: options.maxReservations ?? 4_096 },
+      }),
+      // The relay joins the jobs topic so announcements travel between tabs through it.
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true }),
+    },
+  });
+  node.services.pubsub.subscribe(JOBS_TOPIC);
+  return {
+    node,
+    multiaddrs: node.getMultiaddrs().map((a) => a.toString()),
+    stop: async () => {
+      await node.stop();
+    },
+  };
+}
+
+/** Reads the relay's key from `file`, or creates and saves one (mode 0600). */
+export async function loadOrCreateKey(file: string): Promise<PrivateKey> {
+  try {
+    return privateKeyFromProtobuf(await readFile(file));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new Error(
+        `relay key file ${file} is unreadable or corrupt; delete it to make a new one`,
+        {
+          cause: e,
+        },
+      );
+    }
+  }
+  const key = await generateKeyPair('Ed25519');
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, privateKeyToProtobuf(key), { mode: 0o600 });
+  return key;
+}
