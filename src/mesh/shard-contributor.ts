@@ -45,8 +45,10 @@ export class ShardContributor extends EventTarget {
 
   /** Works on `job` until it is finished, `signal` aborts, or the owner goes away. */
   async work(job: AnnouncementMsg, signal?: AbortSignal): Promise<void> {
-    const addr = job.addrs.find((a) => a.includes('/webrtc/'));
-    if (!addr) throw new Error(`job ${job.jobId}: owner ${job.owner} has no WebRTC address`);
+    // Browsers announce a relayed WebRTC address; dialing it ends in a direct connection. The
+    // owner refuses shard streams on limited (relayed) connections whatever we dial.
+    const addr = job.addrs.find((a) => a.includes('/webrtc')) ?? job.addrs[0];
+    if (!addr) throw new Error(`job ${job.jobId}: owner ${job.owner} announced no address`);
     const stream = await this.#node.dialProtocol(multiaddr(addr), SHARD_PROTOCOL, { signal });
     const framed = new FramedStream(stream);
     try {

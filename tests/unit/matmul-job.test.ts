@@ -1,0 +1,127 @@
+import { describe, expect, test } from 'vitest';
+import { matmulF64 } from '../../src/gpu/reference';
+import { LeaseBook } from '../../src/jobs/leases';
+import {
+  chooseBlockSize,
+  MatmulOwnerJob,
+  planBlocks,
+  randomProblem,
+  shardInputs,
+} from '../../src/jobs/matmul-job';
+import { seededRng } from '../../src/jobs/rng';
+
+describe('planning and assembly', () => {
+  test('blocks tile C exactly once, edges included', () => {
+    const blocks = planBlocks(130, 70, 64, 32);
+    expect(blocks).toHaveLength(3 * 3);
+    const covered = new Uint8Array(130 * 70);
+    for (const b of blocks)
+      for (let i = 0; i < b.rows; i++)
+        for (let j = 0; j < b.cols; j++) covered[(b.row0 + i) * 70 + b.col0 + j]!++;
+    expect(covered.every((v) => v === 1)).toBe(true);
+  });
+
+  test('block size fits the shard budget and yields several shards', () => {
+    const { blockRows, blockCols } = chooseBlockSize(2048, 1024, 2048, {
+      maxShardBytes: 8 * 2 ** 20,
+    });
+    expect(
+      (2 * Math.max(blockRows, blockCols) * 1024 + blockRows * blockCols) * 4,
+    ).toBeLessThanOrEqual(8 * 2 ** 20);
+    expect(planBlocks(2048, 2048, blockRows, blockCols).length).toBeGreaterThanOrEqual(4);
+    expect(chooseBlockSize(10, 5, 7)).toEqual({ blockRows: 10, blockCols: 7 });
+    expect(() => chooseBlockSize(64, 10_000_000, 64, { maxShardBytes: 1024 })).toThrow(RangeError);
+  });
+
+  test('shard inputs are A’s rows and B’s columns of the block', () => {
+    const p = randomProblem(5, 3, 6, seededRng(1));
+    const { a, b } = shardInputs(p, { row0: 2, rows: 2, col0: 1, cols: 3 });
+    expect(Array.from(a)).toEqual(Array.from(p.a.subarray(6, 12)));
+    expect(Array.from(b)).toEqual([
+      p.b[1],
+      p.b[2],
+      p.b[3],
+      p.b[7],
+      p.b[8],
+      p.b[9],
+      p.b[13],
+      p.b[14],
+      p.b[15],
+    ]);
+  });
+});
+
+describe('LeaseBook on a fake clock', () => {
+  test('leases, heartbeats extend, expiry re-queues first, late results are stale', () => {
+    const book = new LeaseBook(3, { deadlineMs: 1_000 });
+    const l0 = book.lease('p1', 0)!;
+    const l1 = book.lease('p2', 0)!;
+    expect([l0.shardId, l1.shardId]).toEqual([0, 1]);
+    expect(book.heartbeat(l0.leaseId, 'p1', 900)).toBe(true); // now due at 1,900
+    expect(book.heartbeat(l0.leaseId, 'p2', 900)).toBe(false); // not p2's lease
+    const l2 = book.lease('p3', 1_500)!; // l1 expired at 1,000 and goes first
+    expect(l2.shardId).toBe(1);
+    expect(book.reassignments).toBe(1);
+    expect(book.settle(l1.leaseId, 'p2', true)).toBe('stale');
+    expect(book.settle(l2.leaseId, 'p3', true)).toBe('accepted');
+    expect(book.settle(l0.leaseId, 'p1', false)).toBe('rejected'); // back in the queue
+    expect(book.lease('p1', 1_600)!.shardId).toBe(0);
+  });
+
+  test('a failed lease is offered again at once; the first accepted result wins', () => {
+    const book = new LeaseBook(1, { deadlineMs: 1_000 });
+    const a = book.lease('p1', 0)!;
+    expect(book.fail(a.leaseId, 'p1')).toBe(true);
+    const b = book.lease('p2', 10)!;
+    expect(b.shardId).toBe(0);
+    expect(book.settle(b.leaseId, 'p2', true)).toBe('accepted');
+    expect(book.settle(a.leaseId, 'p1', true)).toBe('stale');
+    expect(book.done).toBe(true);
+    expect(book.lease('p3', 20)).toBeUndefined();
+  });
+});
+
+describe('MatmulOwnerJob', () => {
+  const p = randomProblem(40, 24, 30, seededRng(7));
+  const exact = Float32Array.from(matmulF64(p.a, p.b, p));
+  const blockOf = (c: Float32Array, r0: number, rows: number, c0: number, cols: number) => {
+    const out = new Float32Array(rows * cols);
+    for (let i = 0; i < rows; i++)
+      out.set(c.subarray((r0 + i) * 30 + c0, (r0 + i) * 30 + c0 + cols), i * cols);
+    return out;
+  };
+
+  test('honest results are accepted and assemble C; cheats are rejected and re-leased', () => {
+    const job = new MatmulOwnerJob('j', p, planBlocks(40, 30, 16, 16), { now: () => 0 });
+    let rejected = 0;
+    for (let t = 0; !job.done && t < 100; t++) {
+      const offer = job.offer(t % 2 ? 'cheat' : 'honest', t);
+      if (offer.kind !== 'lease') break;
+      const { row0, rows, col0, cols } = offer.block;
+      const honest = blockOf(exact, row0, rows, col0, cols);
+      const claimed = t % 2 ? honest.map((v, i) => (i === 0 ? v + 1 : v)) : honest;
+      const out = job.submit(offer.lease.leaseId, offer.lease.contributor, rows, cols, claimed, 5);
+      if (t % 2) {
+        expect(out).toEqual({ settlement: 'rejected', reason: 'residual' });
+        rejected++;
+      } else {
+        expect(out.settlement).toBe('accepted');
+      }
+    }
+    expect(job.done).toBe(true);
+    expect(job.c).toEqual(exact);
+    expect(job.report()).toMatchObject({ shards: 6, accepted: 6, rejected });
+  });
+
+  test('wrong shapes and other peers’ leases do not count', () => {
+    const job = new MatmulOwnerJob('j', p, planBlocks(40, 30, 40, 30));
+    const offer = job.offer('a', 0);
+    if (offer.kind !== 'lease') throw new Error('expected a lease');
+    expect(job.submit(offer.lease.leaseId, 'b', 40, 30, exact, 1).settlement).toBe('stale');
+    expect(job.submit(offer.lease.leaseId, 'a', 30, 40, exact, 1)).toEqual({
+      settlement: 'rejected',
+      reason: 'shape',
+    });
+    expect(job.offer('a', 1)).toMatchObject({ kind: 'lease' });
+  });
+});
