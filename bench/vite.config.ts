@@ -10,6 +10,12 @@ export default defineConfig({
     outDir: fileURLToPath(new URL('../dist-bench', import.meta.url)),
     emptyOutDir: true,
     chunkSizeWarningLimit: 4096,
+    rollupOptions: {
+      input: {
+        matmul: fileURLToPath(new URL('index.html', import.meta.url)),
+        mesh: fileURLToPath(new URL('mesh.html', import.meta.url)),
+      },
+    },
   },
   logLevel: 'warn',
 });

@@ -13,7 +13,12 @@ export class FramedStream {
   #writes: Promise<void> = Promise.resolve();
 
   constructor(readonly stream: Stream) {
-    this.#lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES });
+    // lpStream buffers at most 4 MiB by default and resets the stream beyond that; a shard
+    // frame is consumed only once whole, so the buffer must hold the largest frame allowed.
+    this.#lp = lpStream(stream, {
+      maxDataLength: MAX_FRAME_BYTES,
+      maxBufferSize: MAX_FRAME_BYTES + 16,
+    });
   }
 
   /** The next message. Throws WireError for a bad frame, other errors for a broken stream. */

@@ -126,3 +126,33 @@ describe('/tessel/shard/1.0.0 between two real libp2p peers', () => {
     expect(job.done).toBe(true);
   });
 });
+
+describe('large shards', () => {
+  test('a lease over 4 MiB (libp2p’s default stream buffer) travels whole', async () => {
+    const ownerNode = await peer(true);
+    const workerNode = await peer(false);
+    const owner = new ShardOwnerService(ownerNode);
+    await owner.start();
+    try {
+      const p = randomProblem(1100, 1024, 2, seededRng(6)); // A alone is 4.5 MB
+      const job = new MatmulOwnerJob('big', p, planBlocks(1100, 2, 1100, 2));
+      owner.addJob(job);
+      const c = new ShardContributor(workerNode, { compute: honest, maxBufferBytes: 2 ** 28 });
+      await c.work({
+        jobId: 'big',
+        owner: ownerNode.peerId.toString(),
+        kind: 'matmul',
+        shardCount: 1,
+        shardsLeft: 1,
+        kernelDigest: '0'.repeat(64),
+        expiresAt: Date.now() + 60_000,
+        addrs: ownerNode.getMultiaddrs().map((a) => a.toString()),
+      });
+      expect(job.done).toBe(true);
+    } finally {
+      await owner.stop();
+      await workerNode.stop();
+      await ownerNode.stop();
+    }
+  });
+});
