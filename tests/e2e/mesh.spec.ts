@@ -45,6 +45,8 @@ async function openTab(browser: Browser, relayAddr: string, contribute: boolean)
   const page = await context.newPage();
   page.on('pageerror', (e) => console.log('pageerror', e));
   page.on('console', (m) => {
+    // Refused websocket redials are expected once the relay is stopped.
+    if (m.text().includes('WebSocket connection to')) return;
     if (m.type() === 'warning' || m.type() === 'error')
       console.log(`[${contribute ? 'contributor' : 'researcher'}] ${m.text()}`);
   });
