@@ -1,6 +1,6 @@
 import { type Block, type FreivaldsOptions, freivalds, type MatmulProblem } from './freivalds';
-import { type Lease, LeaseBook, type LeaseBookOptions } from './leases';
 import { type Rng, uniform } from './rng';
+import { type Lease, Scheduler, type SchedulerOptions } from './scheduler';
 
 /** Splits an m×n result into blocks of at most blockRows × blockCols, row-major order. */
 export function planBlocks(m: number, n: number, blockRows: number, blockCols: number): Block[] {
@@ -73,7 +73,7 @@ export interface SubmitOutcome {
  * before it counts, and assembles C. Pure: the clock is passed in, nothing touches the network.
  */
 export class MatmulOwnerJob {
-  readonly book: LeaseBook;
+  readonly book: Scheduler;
   readonly c: Float32Array;
   readonly #report: VerificationReport;
 
@@ -81,9 +81,12 @@ export class MatmulOwnerJob {
     readonly id: string,
     readonly problem: MatmulProblem,
     readonly blocks: Block[],
-    readonly options: LeaseBookOptions & { verify?: FreivaldsOptions; now?: () => number } = {},
+    readonly options: SchedulerOptions & { verify?: FreivaldsOptions; now?: () => number } = {},
   ) {
-    this.book = new LeaseBook(blocks.length, options);
+    this.book = new Scheduler(blocks.length, {
+      shardFlops: (s) => 2 * blocks[s]!.rows * blocks[s]!.cols * problem.k,
+      ...options,
+    });
     this.c = new Float32Array(problem.m * problem.n);
     this.#report = {
       shards: blocks.length,
@@ -106,9 +109,10 @@ export class MatmulOwnerJob {
     return r;
   }
 
-  offer(contributor: string, now: number): LeaseOffer {
+  /** A lease for `contributor` (measured at `gflops`, 0 if unknown), or why there is none. */
+  offer(contributor: string, now: number, gflops = 0): LeaseOffer {
     if (this.done) return { kind: 'none', finished: true, retryAfterMs: 0 };
-    const lease = this.book.lease(contributor, now);
+    const lease = this.book.lease(contributor, now, gflops);
     if (!lease) return { kind: 'none', finished: false, retryAfterMs: 1_000 };
     const block = this.blocks[lease.shardId]!;
     return { kind: 'lease', lease, block, ...shardInputs(this.problem, block) };

@@ -138,7 +138,7 @@ export class Mesh extends EventTarget {
     const size = block ?? chooseBlockSize(m, k, n, { maxShardBytes: this.options.maxBufferBytes });
     const blocks: Block[] = planBlocks(m, n, size.blockRows, size.blockCols);
     const jobId = randomId();
-    const job = new MatmulOwnerJob(jobId, problem, blocks, { deadlineMs: 20_000 });
+    const job = new MatmulOwnerJob(jobId, problem, blocks, { defaultWindowMs: 20_000 });
     this.owner.addJob(job);
     const expiresAt = Date.now() + 3_600_000;
     this.board.announce(() => ({

@@ -103,7 +103,11 @@ export class ShardOwnerService extends EventTarget {
     switch (msg.type) {
       case 'work-request': {
         const job = this.jobs.get(msg.jobId);
-        const offer = job?.offer(peer, now) ?? { kind: 'none', finished: true, retryAfterMs: 0 };
+        const offer = job?.offer(peer, now, msg.gflops) ?? {
+          kind: 'none',
+          finished: true,
+          retryAfterMs: 0,
+        };
         if (offer.kind === 'none') {
           await framed.write({
             type: 'no-work',
@@ -119,8 +123,8 @@ export class ShardOwnerService extends EventTarget {
           jobId: msg.jobId,
           shardId: offer.lease.shardId,
           leaseId: offer.lease.leaseId,
-          deadlineMs: job!.book.deadlineMs,
-          heartbeatMs: Math.min(this.#heartbeatMs, job!.book.deadlineMs),
+          deadlineMs: offer.lease.windowMs,
+          heartbeatMs: Math.min(this.#heartbeatMs, offer.lease.windowMs),
           m: offer.block.rows,
           k: job!.problem.k,
           n: offer.block.cols,

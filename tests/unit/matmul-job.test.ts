@@ -1,6 +1,5 @@
 import { describe, expect, test } from 'vitest';
 import { matmulF64 } from '../../src/gpu/reference';
-import { LeaseBook } from '../../src/jobs/leases';
 import {
   chooseBlockSize,
   MatmulOwnerJob,
@@ -48,36 +47,6 @@ describe('planning and assembly', () => {
       p.b[14],
       p.b[15],
     ]);
-  });
-});
-
-describe('LeaseBook on a fake clock', () => {
-  test('leases, heartbeats extend, expiry re-queues first, late results are stale', () => {
-    const book = new LeaseBook(3, { deadlineMs: 1_000 });
-    const l0 = book.lease('p1', 0)!;
-    const l1 = book.lease('p2', 0)!;
-    expect([l0.shardId, l1.shardId]).toEqual([0, 1]);
-    expect(book.heartbeat(l0.leaseId, 'p1', 900)).toBe(true); // now due at 1,900
-    expect(book.heartbeat(l0.leaseId, 'p2', 900)).toBe(false); // not p2's lease
-    const l2 = book.lease('p3', 1_500)!; // l1 expired at 1,000 and goes first
-    expect(l2.shardId).toBe(1);
-    expect(book.reassignments).toBe(1);
-    expect(book.settle(l1.leaseId, 'p2', true)).toBe('stale');
-    expect(book.settle(l2.leaseId, 'p3', true)).toBe('accepted');
-    expect(book.settle(l0.leaseId, 'p1', false)).toBe('rejected'); // back in the queue
-    expect(book.lease('p1', 1_600)!.shardId).toBe(0);
-  });
-
-  test('a failed lease is offered again at once; the first accepted result wins', () => {
-    const book = new LeaseBook(1, { deadlineMs: 1_000 });
-    const a = book.lease('p1', 0)!;
-    expect(book.fail(a.leaseId, 'p1')).toBe(true);
-    const b = book.lease('p2', 10)!;
-    expect(b.shardId).toBe(0);
-    expect(book.settle(b.leaseId, 'p2', true)).toBe('accepted');
-    expect(book.settle(a.leaseId, 'p1', true)).toBe('stale');
-    expect(book.done).toBe(true);
-    expect(book.lease('p3', 20)).toBeUndefined();
   });
 });
 

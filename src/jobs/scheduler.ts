@@ -1,0 +1,318 @@
+/** A shard handed to a contributor until `deadline` (ms, on the owner's clock). */
+export interface Lease {
+  leaseId: string;
+  shardId: number;
+  contributor: string; // peer id
+  issuedAt: number; // ms
+  deadline: number; // ms
+  /** How long this contributor is given from each heartbeat or the start. */
+  windowMs: number;
+  /** True when the shard was already leased to someone else (a speculative copy). */
+  speculative: boolean;
+}
+
+export interface SchedulerOptions {
+  /** Work in one shard, to size deadlines from a contributor's measured GFLOP/s. */
+  shardFlops?: (shardId: number) => number;
+  /** Deadline = slack × the expected compute time, clamped to [minWindowMs, maxWindowMs]. */
+  slack?: number; // default 4
+  minWindowMs?: number; // default 10_000
+  maxWindowMs?: number; // default 600_000
+  /** Window for a contributor whose speed is unknown. */
+  defaultWindowMs?: number; // default 60_000
+  /** When nothing is pending, lease the oldest outstanding shards again, up to this many copies. */
+  maxCopies?: number; // default 2 (1 turns speculation off)
+}
+
+export type Settlement = 'accepted' | 'rejected' | 'stale';
+
+/**
+ * Which shards are pending, leased (to whom, until when) or done, on an injected clock. Pure and
+ * O(log n) per operation, so one owner can drive thousands of contributors.
+ *
+ * - Deadlines scale with the contributor's measured speed; heartbeats push them out again.
+ * - Expired, failed and rejected leases put their shard back at the front of the queue.
+ * - Results are idempotent by shard: the first accepted one wins, anything later is 'stale'.
+ * - When the queue runs dry, the longest-running shards are leased again to idle contributors
+ *   (speculatively), so one slow tab cannot hold the whole job up.
+ */
+export class Scheduler {
+  readonly shardCount: number;
+  readonly #o: Required<SchedulerOptions>;
+  readonly #pending: Deque = new Deque();
+  readonly #queued: Uint8Array; // 1 while a shard sits in #pending
+  readonly #done: Uint8Array;
+  readonly #copies: Uint16Array; // current leases per shard
+  readonly #leases = new Map<string, Lease>(); // insertion order = issue order
+  readonly #expiry = new MinHeap();
+  #doneCount = 0;
+  #counter = 0;
+  /** Leases that ended without a result (expired or failed) and were offered again. */
+  reassignments = 0;
+  /** Leases handed out as speculative copies. */
+  speculativeLeases = 0;
+
+  constructor(shardCount: number, options: SchedulerOptions = {}) {
+    this.shardCount = shardCount;
+    this.#o = {
+      shardFlops: () => 0,
+      slack: 4,
+      minWindowMs: 10_000,
+      maxWindowMs: 600_000,
+      defaultWindowMs: 60_000,
+      maxCopies: 2,
+      ...options,
+    };
+    this.#queued = new Uint8Array(shardCount);
+    this.#done = new Uint8Array(shardCount);
+    this.#copies = new Uint16Array(shardCount);
+    for (let i = 0; i < shardCount; i++) this.#enqueue(i, false);
+  }
+
+  get done(): boolean {
+    return this.#doneCount === this.shardCount;
+  }
+  get doneCount(): number {
+    return this.#doneCount;
+  }
+  get outstanding(): Lease[] {
+    return [...this.#leases.values()];
+  }
+  isDone(shardId: number): boolean {
+    return this.#done[shardId] === 1;
+  }
+  doneShards(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.shardCount; i++) if (this.#done[i]) out.push(i);
+    return out;
+  }
+
+  /** Marks shards finished before this scheduler existed (a job resumed after a reload). */
+  markDone(shardId: number): void {
+    if (this.#done[shardId]) return;
+    this.#done[shardId] = 1;
+    this.#doneCount++;
+  }
+
+  /** How long a contributor at `gflops` is given for `shardId` (ms). */
+  windowFor(shardId: number, gflops: number): number {
+    const { slack, minWindowMs, maxWindowMs, defaultWindowMs, shardFlops } = this.#o;
+    if (!(gflops > 0)) return defaultWindowMs;
+    const expectedMs = shardFlops(shardId) / (gflops * 1e6);
+    return Math.min(maxWindowMs, Math.max(minWindowMs, slack * expectedMs));
+  }
+
+  /**
+   * Leases the next pending shard to `contributor` (measured at `gflops`, 0 if unknown), or a
+   * speculative copy of the longest-running one when nothing is pending, or undefined.
+   */
+  lease(contributor: string, now: number, gflops = 0): Lease | undefined {
+    this.expire(now);
+    let shardId = this.#nextPending();
+    let speculative = false;
+    if (shardId === undefined) {
+      shardId = this.#speculativeCandidate(contributor);
+      if (shardId === undefined) return undefined;
+      speculative = true;
+      this.speculativeLeases++;
+    }
+    const windowMs = this.windowFor(shardId, gflops);
+    const lease: Lease = {
+      leaseId: `s${shardId}-l${++this.#counter}`,
+      shardId,
+      contributor,
+      issuedAt: now,
+      deadline: now + windowMs,
+      windowMs,
+      speculative,
+    };
+    this.#leases.set(lease.leaseId, lease);
+    this.#copies[shardId]!++;
+    this.#expiry.push(lease.deadline, lease.leaseId);
+    return lease;
+  }
+
+  /** The lease if it is current and held by `contributor`. */
+  get(leaseId: string, contributor: string): Lease | undefined {
+    const l = this.#leases.get(leaseId);
+    return l && l.contributor === contributor ? l : undefined;
+  }
+
+  /** Pushes a current lease's deadline a full window out. False when it is not current. */
+  heartbeat(leaseId: string, contributor: string, now: number): boolean {
+    const l = this.get(leaseId, contributor);
+    if (!l || l.deadline < now) return false;
+    l.deadline = now + l.windowMs;
+    this.#expiry.push(l.deadline, l.leaseId);
+    return true;
+  }
+
+  /** Ends a lease whose contributor gave up (device lost, tab closing): its shard is re-queued. */
+  fail(leaseId: string, contributor: string): boolean {
+    const l = this.get(leaseId, contributor);
+    if (!l) return false;
+    this.#release(l);
+    return true;
+  }
+
+  /** Fails every lease `contributor` holds (it disconnected). Returns how many. */
+  dropContributor(contributor: string): number {
+    const mine = [...this.#leases.values()].filter((l) => l.contributor === contributor);
+    for (const l of mine) this.#release(l);
+    return mine.length;
+  }
+
+  /** Releases every lease whose deadline has passed and returns them. */
+  expire(now: number): Lease[] {
+    const expired: Lease[] = [];
+    while (this.#expiry.size > 0 && this.#expiry.peekKey() < now) {
+      const leaseId = this.#expiry.pop();
+      const l = this.#leases.get(leaseId);
+      // The heap keeps stale entries for extended or settled leases; skip those.
+      if (!l || l.deadline >= now) continue;
+      this.#release(l);
+      expired.push(l);
+    }
+    return expired;
+  }
+
+  /** Records the verifier's verdict on a lease's result. */
+  settle(leaseId: string, contributor: string, accepted: boolean): Settlement {
+    const l = this.get(leaseId, contributor);
+    if (!l) return 'stale';
+    this.#end(l);
+    if (this.#done[l.shardId]) return 'stale';
+    if (!accepted) {
+      this.#enqueue(l.shardId, true);
+      return 'rejected';
+    }
+    this.#done[l.shardId] = 1;
+    this.#doneCount++;
+    // Other copies of this shard are now pointless; their results will be 'stale'.
+    for (const other of [...this.#leases.values()])
+      if (other.shardId === l.shardId) this.#end(other);
+    return 'accepted';
+  }
+
+  #nextPending(): number | undefined {
+    while (this.#pending.size > 0) {
+      const s = this.#pending.shift()!;
+      this.#queued[s] = 0;
+      if (!this.#done[s]) return s;
+    }
+    return undefined;
+  }
+
+  #speculativeCandidate(contributor: string): number | undefined {
+    if (this.#o.maxCopies < 2) return undefined;
+    const held = new Set<number>();
+    for (const l of this.#leases.values()) if (l.contributor === contributor) held.add(l.shardId);
+    // Oldest first: Map iteration follows issue order.
+    for (const l of this.#leases.values()) {
+      if (!held.has(l.shardId) && this.#copies[l.shardId]! < this.#o.maxCopies) return l.shardId;
+    }
+    return undefined;
+  }
+
+  #end(l: Lease) {
+    if (this.#leases.delete(l.leaseId)) this.#copies[l.shardId]!--;
+  }
+
+  #release(l: Lease) {
+    this.#end(l);
+    this.reassignments++;
+    // Only re-queue if no other copy is still being computed.
+    if (this.#copies[l.shardId] === 0) this.#enqueue(l.shardId, true);
+  }
+
+  #enqueue(shardId: number, front: boolean) {
+    if (this.#done[shardId] || this.#queued[shardId]) return;
+    this.#queued[shardId] = 1;
+    // Re-queued shards go first: they are the ones holding the job up.
+    if (front) this.#pending.unshift(shardId);
+    else this.#pending.push(shardId);
+  }
+}
+
+/** A ring-buffer deque of shard ids. */
+class Deque {
+  #buf = new Int32Array(16);
+  #head = 0;
+  size = 0;
+  push(v: number) {
+    this.#grow();
+    this.#buf[(this.#head + this.size) & (this.#buf.length - 1)] = v;
+    this.size++;
+  }
+  unshift(v: number) {
+    this.#grow();
+    this.#head = (this.#head - 1) & (this.#buf.length - 1);
+    this.#buf[this.#head] = v;
+    this.size++;
+  }
+  shift(): number | undefined {
+    if (this.size === 0) return undefined;
+    const v = this.#buf[this.#head]!;
+    this.#head = (this.#head + 1) & (this.#buf.length - 1);
+    this.size--;
+    return v;
+  }
+  #grow() {
+    if (this.size < this.#buf.length) return;
+    const next = new Int32Array(this.#buf.length * 2);
+    for (let i = 0; i < this.size; i++)
+      next[i] = this.#buf[(this.#head + i) & (this.#buf.length - 1)]!;
+    this.#buf = next;
+    this.#head = 0;
+  }
+}
+
+/** A binary min-heap of (key, value) pairs. */
+class MinHeap {
+  #keys: number[] = [];
+  #vals: string[] = [];
+  get size() {
+    return this.#keys.length;
+  }
+  peekKey(): number {
+    return this.#keys[0]!;
+  }
+  push(key: number, val: string) {
+    const k = this.#keys;
+    const v = this.#vals;
+    let i = k.length;
+    k.push(key);
+    v.push(val);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (k[p]! <= key) break;
+      k[i] = k[p]!;
+      v[i] = v[p]!;
+      i = p;
+    }
+    k[i] = key;
+    v[i] = val;
+  }
+  pop(): string {
+    const k = this.#keys;
+    const v = this.#vals;
+    const top = v[0]!;
+    const lastK = k.pop()!;
+    const lastV = v.pop()!;
+    if (k.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= k.length) break;
+        const c = l + 1 < k.length && k[l + 1]! < k[l]! ? l + 1 : l;
+        if (k[c]! >= lastK) break;
+        k[i] = k[c]!;
+        v[i] = v[c]!;
+        i = c;
+      }
+      k[i] = lastK;
+      v[i] = lastV;
+    }
+    return top;
+  }
+}

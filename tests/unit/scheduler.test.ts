@@ -1,0 +1,123 @@
+import { describe, expect, test } from 'vitest';
+import { Scheduler } from '../../src/jobs/scheduler';
+
+// Every test runs on a fake clock: `now` is passed in, nothing sleeps.
+
+describe('Scheduler', () => {
+  test('leases in order; heartbeats extend; expiry re-queues first; late results are stale', () => {
+    const s = new Scheduler(3, { defaultWindowMs: 1_000, maxCopies: 1 });
+    const l0 = s.lease('p1', 0)!;
+    const l1 = s.lease('p2', 0)!;
+    expect([l0.shardId, l1.shardId]).toEqual([0, 1]);
+    expect(s.heartbeat(l0.leaseId, 'p1', 900)).toBe(true); // now due at 1,900
+    expect(s.heartbeat(l0.leaseId, 'p2', 900)).toBe(false); // not p2's lease
+    const l2 = s.lease('p3', 1_500)!; // l1 expired at 1,000 and goes before shard 2
+    expect(l2.shardId).toBe(1);
+    expect(s.reassignments).toBe(1);
+    expect(s.heartbeat(l1.leaseId, 'p2', 1_600)).toBe(false);
+    expect(s.settle(l1.leaseId, 'p2', true)).toBe('stale');
+    expect(s.settle(l2.leaseId, 'p3', true)).toBe('accepted');
+    expect(s.settle(l0.leaseId, 'p1', false)).toBe('rejected'); // back at the front
+    expect(s.lease('p1', 1_600)!.shardId).toBe(0);
+    expect(s.lease('p2', 1_600)!.shardId).toBe(2);
+  });
+
+  test('deadlines scale with the contributor’s measured speed, within bounds', () => {
+    const s = new Scheduler(4, {
+      shardFlops: () => 1e9, // 1 GFLOP a shard
+      slack: 4,
+      minWindowMs: 2_000,
+      maxWindowMs: 60_000,
+      defaultWindowMs: 30_000,
+    });
+    expect(s.lease('fast', 0, 1_000)!.windowMs).toBe(2_000); // 4 ms expected, clamped up
+    expect(s.lease('mid', 0, 1)!.windowMs).toBe(4_000); // 1 s expected × 4
+    expect(s.lease('slow', 0, 0.01)!.windowMs).toBe(60_000); // 100 s expected, clamped down
+    expect(s.lease('unknown', 0)!.windowMs).toBe(30_000);
+  });
+
+  test('a failed or dropped contributor’s shards are offered again at once', () => {
+    const s = new Scheduler(3, { maxCopies: 1 });
+    const a = s.lease('gone', 0)!;
+    const b = s.lease('gone', 0)!;
+    expect(s.fail(a.leaseId, 'someone-else')).toBe(false);
+    expect(s.dropContributor('gone')).toBe(2);
+    expect(s.reassignments).toBe(2);
+    const got = [s.lease('x', 1)!, s.lease('y', 1)!, s.lease('z', 1)!].map((l) => l.shardId).sort();
+    expect(got).toEqual([0, 1, 2]);
+    expect(s.settle(b.leaseId, 'gone', true)).toBe('stale');
+  });
+
+  test('the first accepted result wins; a duplicate is not counted twice', () => {
+    const s = new Scheduler(1);
+    const a = s.lease('p1', 0)!;
+    const b = s.lease('p2', 0)!; // speculative copy: nothing else is pending
+    expect(b.speculative).toBe(true);
+    expect(b.shardId).toBe(a.shardId);
+    expect(s.settle(b.leaseId, 'p2', true)).toBe('accepted');
+    expect(s.settle(a.leaseId, 'p1', true)).toBe('stale');
+    expect(s.doneCount).toBe(1);
+    expect(s.done).toBe(true);
+    expect(s.lease('p3', 1)).toBeUndefined();
+  });
+
+  test('stragglers: when the queue is dry the oldest outstanding shard is copied, at most maxCopies', () => {
+    const s = new Scheduler(3, { maxCopies: 2 });
+    const slow = s.lease('slow', 0)!; // shard 0, oldest
+    s.lease('b', 10);
+    s.lease('c', 20);
+    const spec = s.lease('idle', 30)!;
+    expect(spec).toMatchObject({ shardId: slow.shardId, speculative: true });
+    // Shard 0 has two copies now; the next idle contributor copies the next-oldest.
+    expect(s.lease('idle2', 40)!.shardId).toBe(1);
+    // Nobody gets a second copy of a shard it already holds.
+    expect(s.lease('slow', 50)!.shardId).toBe(2);
+    expect(s.speculativeLeases).toBe(3);
+    // The copy finishes first and wins; the straggler's later result is stale.
+    expect(s.settle(spec.leaseId, 'idle', true)).toBe('accepted');
+    expect(s.settle(slow.leaseId, 'slow', true)).toBe('stale');
+  });
+
+  test('a copy failing does not re-queue a shard another copy is still computing', () => {
+    const s = new Scheduler(1);
+    const a = s.lease('a', 0)!;
+    const b = s.lease('b', 0)!;
+    expect(s.fail(b.leaseId, 'b')).toBe(true);
+    expect(s.lease('c', 1)!.speculative).toBe(true); // a copy again, not a fresh pending lease
+    expect(s.settle(a.leaseId, 'a', true)).toBe('accepted');
+  });
+
+  test('resumed jobs: shards marked done are never leased', () => {
+    const s = new Scheduler(4, { maxCopies: 1 });
+    s.markDone(1);
+    s.markDone(3);
+    expect([s.lease('a', 0)!.shardId, s.lease('b', 0)!.shardId, s.lease('c', 0)]).toEqual([
+      0,
+      2,
+      undefined,
+    ]);
+    expect(s.doneShards()).toEqual([1, 3]);
+  });
+
+  test('100,000 shards through 1,000 contributors stays consistent', () => {
+    const s = new Scheduler(100_000, { defaultWindowMs: 50, maxCopies: 2 });
+    let now = 0;
+    let n = 0;
+    const held: { leaseId: string; who: string }[] = [];
+    while (!s.done && now < 10_000) {
+      now += 1;
+      for (let c = 0; c < 1_000 && held.length < 1_000; c++) {
+        const l = s.lease(`p${c}`, now);
+        if (l) held.push({ leaseId: l.leaseId, who: `p${c}` });
+      }
+      // Settle most, drop every 50th result on the floor (it expires), reject every 97th.
+      for (const h of held.splice(0)) {
+        n++;
+        if (n % 50 === 0) continue;
+        s.settle(h.leaseId, h.who, n % 97 !== 0);
+      }
+    }
+    expect(s.doneCount).toBe(100_000);
+    expect(s.doneShards()).toHaveLength(100_000);
+  });
+});
