@@ -57,6 +57,7 @@ async function meshStart(relay: string, role: 'server' | 'client') {
             leaseId: msg.leaseId,
             accepted: true,
             reason: 'ok',
+            receipt: new Uint8Array(0),
           });
         }
       } catch (e) {

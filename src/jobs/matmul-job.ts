@@ -51,6 +51,8 @@ export function shardInputs(p: MatmulProblem, b: Block): { a: Float32Array; b: F
 export interface VerificationReport {
   shards: number;
   accepted: number;
+  /** Of `accepted`, shards verified in an earlier session (restored after a reload). */
+  restored: number;
   rejected: number;
   reassignments: number;
   verifyMs: number; // total time spent in the verifier
@@ -91,6 +93,7 @@ export class MatmulOwnerJob {
     this.#report = {
       shards: blocks.length,
       accepted: 0,
+      restored: 0,
       rejected: 0,
       reassignments: 0,
       verifyMs: 0,
@@ -107,6 +110,25 @@ export class MatmulOwnerJob {
     const r = { ...this.#report, reassignments: this.book.reassignments };
     r.verifyOverCompute = r.computeMs > 0 ? r.verifyMs / r.computeMs : 0;
     return r;
+  }
+
+  /** Puts back a block verified in an earlier session; it is never leased again. */
+  restore(shardId: number, c: Float32Array): void {
+    const block = this.blocks[shardId];
+    if (!block || c.length !== block.rows * block.cols || this.book.isDone(shardId)) return;
+    this.book.markDone(shardId);
+    this.#write(block, c);
+    this.#report.accepted++;
+    this.#report.restored++;
+  }
+
+  #write(block: Block, c: Float32Array) {
+    for (let i = 0; i < block.rows; i++) {
+      this.c.set(
+        c.subarray(i * block.cols, (i + 1) * block.cols),
+        (block.row0 + i) * this.problem.n + block.col0,
+      );
+    }
   }
 
   /** A lease for `contributor` (measured at `gflops`, 0 if unknown), or why there is none. */
@@ -144,12 +166,7 @@ export class MatmulOwnerJob {
     if (settlement === 'accepted') {
       this.#report.accepted++;
       this.#report.computeMs += computeMs;
-      for (let i = 0; i < block.rows; i++) {
-        this.c.set(
-          c.subarray(i * block.cols, (i + 1) * block.cols),
-          (block.row0 + i) * this.problem.n + block.col0,
-        );
-      }
+      this.#write(block, c);
     } else if (settlement === 'rejected') {
       this.#report.rejected++;
     }

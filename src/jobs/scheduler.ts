@@ -22,6 +22,8 @@ export interface SchedulerOptions {
   defaultWindowMs?: number; // default 60_000
   /** When nothing is pending, lease the oldest outstanding shards again, up to this many copies. */
   maxCopies?: number; // default 2 (1 turns speculation off)
+  /** Told about every lease that lapsed (its contributor missed the deadline). */
+  onExpire?: (lease: Lease) => void;
 }
 
 export type Settlement = 'accepted' | 'rejected' | 'stale';
@@ -61,6 +63,7 @@ export class Scheduler {
       maxWindowMs: 600_000,
       defaultWindowMs: 60_000,
       maxCopies: 2,
+      onExpire: () => {},
       ...options,
     };
     this.#queued = new Uint8Array(shardCount);
@@ -172,6 +175,7 @@ export class Scheduler {
       if (!l || l.deadline >= now) continue;
       this.#release(l);
       expired.push(l);
+      this.#o.onExpire(l);
     }
     return expired;
   }

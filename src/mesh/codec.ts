@@ -4,8 +4,10 @@ import {
   JobAnnouncement,
   type Lease,
   type NoWork,
+  Receipt,
   type Result,
   ShardFrame,
+  SignedReceipt,
   type Verdict,
   type WorkRequest,
 } from './wire';
@@ -86,6 +88,8 @@ export interface VerdictMsg {
   leaseId: string;
   accepted: boolean;
   reason: string;
+  /** An encoded SignedReceipt for an accepted result; empty otherwise. */
+  receipt: Uint8Array;
 }
 export interface FailureMsg {
   type: 'failure';
@@ -242,9 +246,7 @@ export function decodeAnnouncement(data: Uint8Array, now?: number): Announcement
   if (!/^[0-9a-f]{64}$/.test(a.kernelDigest)) {
     throw new WireError('invalid-field', 'kernel digest must be 64 hex digits', 'kernelDigest');
   }
-  if (!/^[1-9A-HJ-NP-Za-km-z]{40,80}$/.test(a.owner)) {
-    throw new WireError('invalid-field', 'owner is not a base58 peer id', 'owner');
-  }
+  peerId(a.owner, 'owner');
   a.addrs.forEach((addr, i) => {
     if (addr.length > 512 || !addr.startsWith('/')) {
       throw new WireError('invalid-field', 'multiaddr expected', `addrs[${i}]`);
@@ -322,11 +324,18 @@ function result(r: Result): ResultMsg {
 }
 
 function verdict(v: Verdict): VerdictMsg {
+  if (v.receipt.byteLength > MAX_RECEIPT_BYTES) {
+    throw new WireError('invalid-field', 'receipt too long', 'verdict.receipt');
+  }
+  if (!v.accepted && v.receipt.byteLength > 0) {
+    throw new WireError('invalid-field', 'a rejected result gets no receipt', 'verdict.receipt');
+  }
   return {
     type: 'verdict',
     leaseId: id(v.leaseId, 'verdict.leaseId'),
     accepted: v.accepted,
     reason: text(v.reason, 200, 'verdict.reason'),
+    receipt: v.receipt,
   };
 }
 
@@ -339,12 +348,91 @@ function failure(f: Failure): FailureMsg {
   };
 }
 
+// ---- receipts ---------------------------------------------------------------------------------
+
+export const MAX_RECEIPT_BYTES = 1024;
+
+/** Credit for one verified shard (see src/ledger/receipts.ts for signing and checking). */
+export interface ReceiptMsg {
+  jobId: string;
+  shardId: number;
+  owner: string;
+  contributor: string;
+  flops: number;
+  method: 'freivalds' | 'redundancy' | 'spot-check';
+  issuedAt: number; // ms since the epoch
+}
+
+export function encodeReceipt(r: ReceiptMsg): Uint8Array {
+  const bytes = Receipt.encode({ version: WIRE_VERSION, ...r, issuedAt: BigInt(r.issuedAt) });
+  decodeReceipt(bytes);
+  return bytes;
+}
+
+export function decodeReceipt(data: Uint8Array): ReceiptMsg {
+  let r: Receipt;
+  try {
+    r = Receipt.decode(data);
+  } catch (cause) {
+    throw new WireError('malformed', `not a Receipt: ${errorText(cause)}`, undefined, { cause });
+  }
+  if (r.version !== WIRE_VERSION) throw new WireError('bad-version', 'receipt version', 'version');
+  if (!['freivalds', 'redundancy', 'spot-check'].includes(r.method)) {
+    throw new WireError('invalid-field', 'unknown verification method', 'method');
+  }
+  const issuedAt = Number(r.issuedAt);
+  if (!Number.isSafeInteger(issuedAt) || issuedAt <= 0) {
+    throw new WireError('invalid-field', 'bad issue time', 'issuedAt');
+  }
+  return {
+    jobId: id(r.jobId, 'jobId'),
+    shardId: int(r.shardId, 0, 1_000_000, 'shardId'),
+    owner: peerId(r.owner, 'owner'),
+    contributor: peerId(r.contributor, 'contributor'),
+    flops: finite(r.flops, 0, 1e18, 'flops'),
+    method: r.method as ReceiptMsg['method'],
+    issuedAt,
+  };
+}
+
+export function encodeSignedReceipt(receipt: Uint8Array, signature: Uint8Array): Uint8Array {
+  return SignedReceipt.encode({ receipt, signature });
+}
+
+/** Splits a SignedReceipt into the exact signed bytes, their decoded content and the signature. */
+export function decodeSignedReceipt(data: Uint8Array): {
+  receipt: ReceiptMsg;
+  receiptBytes: Uint8Array;
+  signature: Uint8Array;
+} {
+  if (data.byteLength > MAX_RECEIPT_BYTES) throw new WireError('too-large', 'receipt too long');
+  let s: SignedReceipt;
+  try {
+    s = SignedReceipt.decode(data);
+  } catch (cause) {
+    throw new WireError('malformed', `not a SignedReceipt: ${errorText(cause)}`, undefined, {
+      cause,
+    });
+  }
+  if (s.signature.byteLength !== 64) {
+    throw new WireError('invalid-field', 'an Ed25519 signature is 64 bytes', 'signature');
+  }
+  return { receipt: decodeReceipt(s.receipt), receiptBytes: s.receipt, signature: s.signature };
+}
+
 // ---- field checks -----------------------------------------------------------------------------
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 function id(v: string, field: string): string {
   if (!ID.test(v)) throw new WireError('invalid-field', 'ids are 1-64 of [A-Za-z0-9_-]', field);
+  return v;
+}
+
+function peerId(v: string, field: string): string {
+  if (!/^[1-9A-HJ-NP-Za-km-z]{40,80}$/.test(v)) {
+    throw new WireError('invalid-field', 'not a base58 peer id', field);
+  }
   return v;
 }
 

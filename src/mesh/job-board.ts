@@ -14,6 +14,8 @@ export interface JobBoardOptions {
   announceIntervalMs?: number; // default 2_000
   /** Clock, for tests. */
   now?: () => number;
+  /** Announcements from these peers are dropped (quarantined owners). */
+  ignore?: (peer: string) => boolean;
 }
 
 /**
@@ -27,6 +29,7 @@ export class JobBoard extends EventTarget {
   readonly #mine = new Map<string, () => AnnouncementMsg>();
   readonly #now: () => number;
   readonly #intervalMs: number;
+  readonly #ignore: (peer: string) => boolean;
   #timer: ReturnType<typeof setInterval> | undefined;
   readonly #onMessage = (evt: CustomEvent<Message>) => this.#handle(evt.detail);
 
@@ -35,6 +38,7 @@ export class JobBoard extends EventTarget {
     this.#pubsub = pubsub;
     this.#now = options.now ?? Date.now;
     this.#intervalMs = options.announceIntervalMs ?? 2_000;
+    this.#ignore = options.ignore ?? (() => false);
   }
 
   start(): void {
@@ -83,6 +87,7 @@ export class JobBoard extends EventTarget {
   #handle(msg: Message) {
     if (msg.topic !== JOBS_TOPIC) return;
     const peer = msg.type === 'signed' ? msg.from.toString() : 'unsigned';
+    if (this.#ignore(peer)) return;
     try {
       const a = decodeAnnouncement(msg.data, this.#now());
       if (a.owner !== peer) {

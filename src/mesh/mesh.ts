@@ -6,11 +6,19 @@ import {
   planBlocks,
   type VerificationReport,
 } from '../jobs/matmul-job';
+import { Reputation } from '../jobs/reputation';
+import type { ReceiptStore } from '../ledger/store';
 import type { AnnouncementMsg } from './codec';
 import { JobBoard } from './job-board';
 import { type MeshNode, startMeshNode, waitForWebRtcAddress } from './node';
-import { type ShardComputer, ShardContributor, type ShardOutcome } from './shard-contributor';
+import {
+  type ContributorOptions,
+  type ShardComputer,
+  ShardContributor,
+  type ShardOutcome,
+} from './shard-contributor';
 import { type SettledEvent, ShardOwnerService } from './shard-owner';
+import type { OwnerStore, StoredJob } from './store';
 
 export interface MeshConfig {
   relay: string;
@@ -24,12 +32,26 @@ export interface MeshOptions {
   maxBufferBytes: number;
   kernelDigest: string;
   contribute: boolean;
+  /** Where submitted jobs, verified blocks and peer records persist (IndexedDB). */
+  ownerStore?: OwnerStore;
+  /** Where issued and earned receipts persist (IndexedDB). */
+  receipts?: ReceiptStore;
+  /** Contributor pacing: GPU budget and when to pause (see ShardContributor). */
+  budget?: number;
+  gate?: ContributorOptions['gate'];
 }
 
 export interface FinishedJob {
   jobId: string;
   c: Float32Array;
   report: VerificationReport;
+}
+
+export interface RunningJob {
+  job: MatmulOwnerJob;
+  done: Promise<FinishedJob>;
+  /** True when the job was resumed from IndexedDB after a reload. */
+  resumed: boolean;
 }
 
 export interface MeshStatus {
@@ -43,12 +65,15 @@ export interface MeshStatus {
 
 /**
  * A tab's place in the mesh: its libp2p node, the job board, the owner service for jobs it
- * submits, and the contributor loop for jobs others announce.
+ * submits (persisted, resumed after a reload), and the contributor loop for jobs others announce.
  */
 export class Mesh extends EventTarget {
   readonly board: JobBoard;
   readonly owner: ShardOwnerService;
   readonly contributor: ShardContributor;
+  readonly reputation = new Reputation();
+  /** This tab's jobs as an owner, including ones resumed from an earlier session. */
+  readonly running = new Map<string, RunningJob>();
   /** Every result this tab settled as an owner, in order. */
   readonly settled: SettledEvent[] = [];
   /** Every verdict this tab received as a contributor, in order. */
@@ -65,11 +90,29 @@ export class Mesh extends EventTarget {
   ) {
     super();
     this.#contributing = options.contribute;
-    this.board = new JobBoard(node.services.pubsub);
-    this.owner = new ShardOwnerService(node);
+    const store = options.ownerStore;
+    this.reputation.onChange = (peer, record) => void store?.putPeer(peer, record);
+    this.board = new JobBoard(node.services.pubsub, {
+      ignore: (peer) => this.reputation.isQuarantined(peer),
+    });
+    this.owner = new ShardOwnerService(node, {
+      reputation: this.reputation,
+      privateKey: options.privateKey,
+      persist: async (job, shardId, c) => {
+        await store?.putResult(job.id, shardId, c);
+      },
+      onReceipt: async (signed, r) => {
+        await options.receipts?.put('issued', signed, r);
+      },
+    });
     this.contributor = new ShardContributor(node, {
       compute: options.compute,
       maxBufferBytes: options.maxBufferBytes,
+      ...(options.budget !== undefined ? { budget: options.budget } : {}),
+      ...(options.gate ? { gate: options.gate } : {}),
+      onReceipt: async (signed, r) => {
+        await options.receipts?.put('earned', signed, r);
+      },
     });
     this.owner.addEventListener('settled', (e) => {
       this.settled.push((e as CustomEvent<SettledEvent>).detail);
@@ -95,8 +138,10 @@ export class Mesh extends EventTarget {
     });
     const address = await waitForWebRtcAddress(node);
     const mesh = new Mesh(node, address, options);
+    if (options.ownerStore) mesh.reputation.restore(await options.ownerStore.peers());
     mesh.board.start();
     await mesh.owner.start();
+    await mesh.#resumeJobs();
     return mesh;
   }
 
@@ -106,15 +151,12 @@ export class Mesh extends EventTarget {
 
   status(): MeshStatus {
     const conns = this.node.getConnections();
+    const direct = conns.filter((c) => c.remoteAddr.toString().includes('/webrtc'));
     return {
       peerId: this.peerId,
       address: this.address,
       peers: new Set(conns.map((c) => c.remotePeer.toString())).size,
-      directPeers: new Set(
-        conns
-          .filter((c) => c.remoteAddr.toString().includes('/webrtc'))
-          .map((c) => c.remotePeer.toString()),
-      ).size,
+      directPeers: new Set(direct.map((c) => c.remotePeer.toString())).size,
       jobs: this.board.jobs(),
       contributing: this.#contributing,
     };
@@ -126,42 +168,29 @@ export class Mesh extends EventTarget {
     if (on) void this.#pickWork();
   }
 
-  /** Shards a matmul, announces it, and resolves with the verified, assembled C. */
-  submitMatmul(
+  /**
+   * Shards a matmul, stores it (so a reload resumes it), announces it, and resolves `done` with
+   * the verified, assembled C.
+   */
+  async submitMatmul(
     problem: MatmulProblem,
     block?: { blockRows: number; blockCols: number },
-  ): {
-    jobId: string;
-    done: Promise<FinishedJob>;
-  } {
+  ): Promise<RunningJob & { jobId: string }> {
     const { m, k, n } = problem;
     const size = block ?? chooseBlockSize(m, k, n, { maxShardBytes: this.options.maxBufferBytes });
-    const blocks: Block[] = planBlocks(m, n, size.blockRows, size.blockCols);
-    const jobId = randomId();
-    const job = new MatmulOwnerJob(jobId, problem, blocks, { defaultWindowMs: 20_000 });
-    this.owner.addJob(job);
-    const expiresAt = Date.now() + 3_600_000;
-    this.board.announce(() => ({
-      jobId,
-      owner: this.peerId,
-      kind: 'matmul',
-      shardCount: blocks.length,
-      shardsLeft: blocks.length - job.book.doneCount,
-      kernelDigest: this.options.kernelDigest,
-      expiresAt,
-      addrs: [this.address],
-    }));
-    const done = new Promise<FinishedJob>((resolve) => {
-      const onDone = (e: Event) => {
-        if ((e as CustomEvent<{ jobId: string }>).detail.jobId !== jobId) return;
-        this.owner.removeEventListener('done', onDone);
-        this.board.withdraw(jobId);
-        resolve({ jobId, c: job.c, report: job.report() });
-      };
-      this.owner.addEventListener('done', onDone);
-    });
-    this.#changed();
-    return { jobId, done };
+    const stored: StoredJob = {
+      id: randomId(),
+      m,
+      k,
+      n,
+      a: problem.a.slice().buffer,
+      b: problem.b.slice().buffer,
+      ...size,
+      createdAt: Date.now(),
+      finished: false,
+    };
+    await this.options.ownerStore?.putJob(stored);
+    return { jobId: stored.id, ...this.#run(stored, problem, false) };
   }
 
   async stop(): Promise<void> {
@@ -169,6 +198,68 @@ export class Mesh extends EventTarget {
     this.board.stop();
     await this.owner.stop();
     await this.node.stop();
+  }
+
+  async #resumeJobs() {
+    const store = this.options.ownerStore;
+    if (!store) return;
+    for (const stored of await store.unfinishedJobs()) {
+      const problem = {
+        a: new Float32Array(stored.a),
+        b: new Float32Array(stored.b),
+        m: stored.m,
+        k: stored.k,
+        n: stored.n,
+      };
+      const earlier = await store.results(stored.id);
+      const run = this.#run(stored, problem, true, (job) => {
+        for (const r of earlier) job.restore(r.shardId, new Float32Array(r.c));
+      });
+      if (run.job.done)
+        this.owner.dispatchEvent(new CustomEvent('done', { detail: { jobId: stored.id } }));
+    }
+  }
+
+  #run(
+    stored: StoredJob,
+    problem: MatmulProblem,
+    resumed: boolean,
+    restore?: (job: MatmulOwnerJob) => void,
+  ): RunningJob {
+    const blocks: Block[] = planBlocks(stored.m, stored.n, stored.blockRows, stored.blockCols);
+    const job = new MatmulOwnerJob(stored.id, problem, blocks, {
+      defaultWindowMs: 20_000,
+      onExpire: (l) => this.reputation.record(l.contributor, 'missed-deadline'),
+    });
+    restore?.(job);
+    this.owner.addJob(job);
+    const expiresAt = stored.createdAt + 24 * 3_600_000;
+    const done = new Promise<FinishedJob>((resolve) => {
+      const onDone = (e: Event) => {
+        if ((e as CustomEvent<{ jobId: string }>).detail.jobId !== job.id) return;
+        this.owner.removeEventListener('done', onDone);
+        this.board.withdraw(job.id);
+        void this.options.ownerStore?.finishJob(job.id);
+        resolve({ jobId: job.id, c: job.c, report: job.report() });
+      };
+      this.owner.addEventListener('done', onDone);
+    });
+    if (!job.done) {
+      this.board.announce(() => ({
+        jobId: job.id,
+        owner: this.peerId,
+        kind: 'matmul',
+        shardCount: blocks.length,
+        shardsLeft: blocks.length - job.book.doneCount,
+        kernelDigest: this.options.kernelDigest,
+        expiresAt,
+        addrs: [this.address],
+      }));
+    }
+    const run = { job, done, resumed };
+    this.running.set(job.id, run);
+    this.#changed();
+    return run;
   }
 
   /** Works on announced jobs one at a time while contributing. */
@@ -191,7 +282,7 @@ export class Mesh extends EventTarget {
       this.#skip.set(job.jobId, Number.POSITIVE_INFINITY); // finished: never again
     } catch (e) {
       console.warn(`tessel: work on job ${job.jobId} stopped: ${(e as Error).message}`);
-      this.#skip.set(job.jobId, Date.now() + 5_000);
+      this.#skip.set(job.jobId, Date.now() + 2_000);
     } finally {
       this.#busy = false;
     }

@@ -1,5 +1,6 @@
 import { multiaddr } from '@multiformats/multiaddr';
-import type { AnnouncementMsg, LeaseMsg, ShardMsg } from './codec';
+import { verifyReceipt } from '../ledger/receipts';
+import type { AnnouncementMsg, LeaseMsg, ReceiptMsg, ShardMsg } from './codec';
 import { FramedStream } from './framed';
 import type { MeshNode } from './node';
 import { SHARD_PROTOCOL } from './topics';
@@ -13,6 +14,12 @@ export interface ContributorOptions {
   maxBufferBytes: number;
   /** Measured GFLOP/s, sent with work requests (0 when unknown). */
   gflops?: number;
+  /** Share of wall time the GPU may be busy (0, 1]: after a shard of t ms, rest t·(1−b)/b. */
+  budget?: number; // default 0.5
+  /** Resolves when work may go on (tab visible, on mains power, …); checked between shards. */
+  gate?: () => Promise<void>;
+  /** Keeps a verified receipt for an accepted result (the contributor's ledger). */
+  onReceipt?: (signed: Uint8Array, receipt: ReceiptMsg) => Promise<void> | void;
 }
 
 /** What happened to one of our results, as the owner answered. */
@@ -22,6 +29,8 @@ export interface ShardOutcome {
   accepted: boolean;
   reason: string;
   computeMs: number;
+  /** The owner's signed receipt, when accepted and its signature checked out. */
+  receipt?: ReceiptMsg;
 }
 
 export interface ContributorEvents {
@@ -36,11 +45,14 @@ export interface ContributorEvents {
 export class ShardContributor extends EventTarget {
   readonly #node: MeshNode;
   readonly #o: ContributorOptions;
+  /** Share of wall time the GPU may be busy, (0, 1]; may be changed while working. */
+  budget: number;
 
   constructor(node: MeshNode, options: ContributorOptions) {
     super();
     this.#node = node;
     this.#o = options;
+    this.budget = options.budget ?? 0.5;
   }
 
   /** Works on `job` until it is finished, `signal` aborts, or the owner goes away. */
@@ -53,6 +65,7 @@ export class ShardContributor extends EventTarget {
     const framed = new FramedStream(stream);
     try {
       while (!signal?.aborted) {
+        await this.#o.gate?.();
         await framed.write({
           type: 'work-request',
           jobId: job.jobId,
@@ -66,14 +79,22 @@ export class ShardContributor extends EventTarget {
           continue;
         }
         if (reply.type !== 'lease') throw unexpected(reply);
-        await this.#runLease(reply, framed, signal);
+        const busyMs = await this.#runLease(job, reply, framed, signal);
+        const b = Math.min(1, Math.max(0.01, this.budget));
+        if (b < 1) await sleep((busyMs * (1 - b)) / b, signal);
       }
     } finally {
       await framed.close().catch(() => {});
     }
   }
 
-  async #runLease(lease: LeaseMsg, framed: FramedStream, signal?: AbortSignal) {
+  /** Computes one lease and reports it; returns the milliseconds the GPU was busy. */
+  async #runLease(
+    job: AnnouncementMsg,
+    lease: LeaseMsg,
+    framed: FramedStream,
+    signal?: AbortSignal,
+  ): Promise<number> {
     const beat = setInterval(() => {
       framed.write({ type: 'heartbeat', leaseId: lease.leaseId }).catch(() => {});
     }, lease.heartbeatMs);
@@ -85,7 +106,7 @@ export class ShardContributor extends EventTarget {
       const code = String((e as { code?: unknown }).code ?? 'error').slice(0, 64);
       const message = String((e as Error).message ?? e).slice(0, 500);
       await framed.write({ type: 'failure', leaseId: lease.leaseId, code, message }, signal);
-      return;
+      return performance.now() - t0;
     } finally {
       clearInterval(beat);
     }
@@ -96,6 +117,20 @@ export class ShardContributor extends EventTarget {
     );
     const verdict = await framed.read(signal);
     if (verdict.type !== 'verdict' || verdict.leaseId !== lease.leaseId) throw unexpected(verdict);
+    let receipt: ReceiptMsg | undefined;
+    if (verdict.accepted) {
+      try {
+        receipt = await verifyReceipt(verdict.receipt, {
+          owner: job.owner,
+          contributor: this.#node.peerId.toString(),
+          jobId: lease.jobId,
+          shardId: lease.shardId,
+        });
+        await this.#o.onReceipt?.(verdict.receipt, receipt);
+      } catch (e) {
+        console.warn(`tessel: owner ${job.owner} sent a bad receipt: ${(e as Error).message}`);
+      }
+    }
     this.dispatchEvent(
       new CustomEvent<ShardOutcome>('outcome', {
         detail: {
@@ -104,9 +139,11 @@ export class ShardContributor extends EventTarget {
           accepted: verdict.accepted,
           reason: verdict.reason,
           computeMs,
+          ...(receipt ? { receipt } : {}),
         },
       }),
     );
+    return computeMs;
   }
 }
 

@@ -1,13 +1,23 @@
-import type { Connection, Stream } from '@libp2p/interface';
+import type { Connection, PrivateKey, Stream } from '@libp2p/interface';
 import type { MatmulOwnerJob } from '../jobs/matmul-job';
-import { type ShardMsg, WireError } from './codec';
+import type { Reputation } from '../jobs/reputation';
+import { signReceipt } from '../ledger/receipts';
+import { type ReceiptMsg, type ResultMsg, type ShardMsg, WireError } from './codec';
 import { FramedStream } from './framed';
 import type { MeshNode } from './node';
 import { SHARD_PROTOCOL } from './topics';
 
 export interface ShardOwnerOptions {
-  /** How often contributors must heartbeat; a lease lapses after `deadlineMs` of silence. */
+  /** How often contributors must heartbeat while computing. */
   heartbeatMs?: number; // default 2_000
+  /** Per-peer record; quarantined peers get no shards. */
+  reputation?: Reputation;
+  /** The owner's key: accepted results get a receipt signed with it. */
+  privateKey?: PrivateKey;
+  /** Makes an accepted block durable before the contributor is told (job survives a reload). */
+  persist?: (job: MatmulOwnerJob, shardId: number, c: Float32Array) => Promise<void>;
+  /** The owner's copy of every receipt it issues. */
+  onReceipt?: (signed: Uint8Array, receipt: ReceiptMsg) => Promise<void> | void;
 }
 
 /** What the owner saw of one settled result (for the UI, reports and tests). */
@@ -30,20 +40,20 @@ export interface ShardOwnerEvents {
 
 /**
  * The owner's side of /tessel/shard/1.0.0: answers work requests with leases of its jobs'
- * shards, extends leases on heartbeats, verifies results before they count and answers with a
- * verdict. Registered without `runOnLimitedConnection`, so shard data only ever flows over
- * direct (WebRTC) connections, never through the relay.
+ * shards, extends leases on heartbeats, verifies results before they count, and answers with a
+ * verdict (plus a signed receipt when accepted). Registered without `runOnLimitedConnection`, so
+ * shard data only ever flows over direct (WebRTC) connections, never through the relay.
  */
 export class ShardOwnerService extends EventTarget {
   readonly jobs = new Map<string, MatmulOwnerJob>();
   readonly #node: MeshNode;
-  readonly #heartbeatMs: number;
+  readonly #o: ShardOwnerOptions;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(node: MeshNode, options: ShardOwnerOptions = {}) {
     super();
     this.#node = node;
-    this.#heartbeatMs = options.heartbeatMs ?? 2_000;
+    this.#o = options;
   }
 
   async start(): Promise<void> {
@@ -76,11 +86,15 @@ export class ShardOwnerService extends EventTarget {
         try {
           msg = await framed.read();
         } catch (e) {
-          if (e instanceof WireError) throw e;
+          if (e instanceof WireError) {
+            this.#o.reputation?.record(peer, 'malformed');
+            throw e;
+          }
           return; // the contributor closed the stream or went away
         }
-        await this.#dispatch(msg, peer, conn, framed, mine);
+        if (!(await this.#dispatch(msg, peer, conn, framed, mine))) break;
       }
+      await framed.close();
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
       console.warn(`tessel: shard stream from ${peer} ended: ${error.message}`);
@@ -92,22 +106,23 @@ export class ShardOwnerService extends EventTarget {
     }
   }
 
+  /** Handles one message; false ends the stream. */
   async #dispatch(
     msg: ShardMsg,
     peer: string,
     conn: Connection,
     framed: FramedStream,
     mine: Map<string, MatmulOwnerJob>,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const now = Date.now();
     switch (msg.type) {
       case 'work-request': {
         const job = this.jobs.get(msg.jobId);
-        const offer = job?.offer(peer, now, msg.gflops) ?? {
-          kind: 'none',
-          finished: true,
-          retryAfterMs: 0,
-        };
+        // A quarantined peer is told the job is finished: it gets nothing more from this owner.
+        const offer =
+          job && !this.#o.reputation?.isQuarantined(peer)
+            ? job.offer(peer, now, msg.gflops)
+            : { kind: 'none' as const, finished: true, retryAfterMs: 0 };
         if (offer.kind === 'none') {
           await framed.write({
             type: 'no-work',
@@ -115,7 +130,7 @@ export class ShardOwnerService extends EventTarget {
             retryAfterMs: offer.retryAfterMs,
             finished: offer.finished,
           });
-          return;
+          return true;
         }
         mine.set(offer.lease.leaseId, job!);
         await framed.write({
@@ -124,54 +139,87 @@ export class ShardOwnerService extends EventTarget {
           shardId: offer.lease.shardId,
           leaseId: offer.lease.leaseId,
           deadlineMs: offer.lease.windowMs,
-          heartbeatMs: Math.min(this.#heartbeatMs, offer.lease.windowMs),
+          heartbeatMs: Math.min(this.#o.heartbeatMs ?? 2_000, offer.lease.windowMs),
           m: offer.block.rows,
           k: job!.problem.k,
           n: offer.block.cols,
           a: offer.a,
           b: offer.b,
         });
-        return;
+        return true;
       }
       case 'heartbeat':
         mine.get(msg.leaseId)?.book.heartbeat(msg.leaseId, peer, now);
-        return;
+        return true;
       case 'failure':
-        mine.get(msg.leaseId)?.book.fail(msg.leaseId, peer);
-        mine.delete(msg.leaseId);
-        return;
-      case 'result': {
-        const job = mine.get(msg.leaseId);
-        mine.delete(msg.leaseId);
-        const lease = job?.book.get(msg.leaseId, peer);
-        const outcome = job
-          ? job.submit(msg.leaseId, peer, msg.rows, msg.cols, msg.c, msg.computeMs)
-          : { settlement: 'stale' as const, reason: 'unknown lease' };
-        await framed.write({
-          type: 'verdict',
-          leaseId: msg.leaseId,
-          accepted: outcome.settlement === 'accepted',
-          reason: outcome.reason,
-        });
-        if (job && lease) {
-          this.dispatchEvent(
-            new CustomEvent<SettledEvent>('settled', {
-              detail: {
-                jobId: job.id,
-                shardId: lease.shardId,
-                contributor: peer,
-                ...outcome,
-                remoteAddr: conn.remoteAddr.toString(),
-                limited: conn.limits != null,
-              },
-            }),
-          );
-          if (job.done) this.dispatchEvent(new CustomEvent('done', { detail: { jobId: job.id } }));
+        if (mine.get(msg.leaseId)?.book.fail(msg.leaseId, peer)) {
+          this.#o.reputation?.record(peer, 'failure');
         }
-        return;
-      }
+        mine.delete(msg.leaseId);
+        return true;
+      case 'result':
+        await this.#result(msg, peer, conn, framed, mine);
+        return true;
       default:
+        this.#o.reputation?.record(peer, 'malformed');
         throw new WireError('invalid-field', `a contributor may not send '${msg.type}'`);
+    }
+  }
+
+  async #result(
+    msg: ResultMsg,
+    peer: string,
+    conn: Connection,
+    framed: FramedStream,
+    mine: Map<string, MatmulOwnerJob>,
+  ) {
+    const job = mine.get(msg.leaseId);
+    mine.delete(msg.leaseId);
+    const lease = job?.book.get(msg.leaseId, peer);
+    const outcome = job
+      ? job.submit(msg.leaseId, peer, msg.rows, msg.cols, msg.c, msg.computeMs)
+      : { settlement: 'stale' as const, reason: 'unknown lease' };
+    let receipt: Uint8Array = new Uint8Array(0);
+    if (job && lease && outcome.settlement === 'accepted') {
+      this.#o.reputation?.record(peer, 'accepted');
+      await this.#o.persist?.(job, lease.shardId, msg.c);
+      if (this.#o.privateKey) {
+        const r: ReceiptMsg = {
+          jobId: job.id,
+          shardId: lease.shardId,
+          owner: this.#node.peerId.toString(),
+          contributor: peer,
+          flops: 2 * msg.rows * msg.cols * job.problem.k,
+          method: 'freivalds',
+          issuedAt: Date.now(),
+        };
+        receipt = await signReceipt(this.#o.privateKey, r);
+        await this.#o.onReceipt?.(receipt, r);
+      }
+    } else if (outcome.settlement === 'rejected') {
+      this.#o.reputation?.record(peer, 'rejected');
+    }
+    await framed.write({
+      type: 'verdict',
+      leaseId: msg.leaseId,
+      accepted: outcome.settlement === 'accepted',
+      reason: outcome.reason,
+      receipt,
+    });
+    if (job && lease) {
+      this.dispatchEvent(
+        new CustomEvent<SettledEvent>('settled', {
+          detail: {
+            jobId: job.id,
+            shardId: lease.shardId,
+            contributor: peer,
+            ...outcome,
+            remoteAddr: conn.remoteAddr.toString(),
+            limited: conn.limits != null,
+          },
+        }),
+      );
+      if (job.done) this.dispatchEvent(new CustomEvent('done', { detail: { jobId: job.id } }));
     }
   }
 }

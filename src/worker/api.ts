@@ -21,6 +21,20 @@ export interface BenchmarkRow {
 }
 
 /**
+ * Test-only switches, so end-to-end tests can play a cheating, hung or crashing contributor with
+ * the real page. Nothing in the app sets them.
+ */
+export interface TestMode {
+  /** perturb: one element pushed far past the error bound; garbage: random numbers;
+   * other-shard: the previous shard's result (the first one perturbed). */
+  cheat?: 'perturb' | 'garbage' | 'other-shard';
+  /** Never finish a matmul (a hung GPU). */
+  stall?: boolean;
+  /** Lose the device in the middle of the next matmul (a driver reset). */
+  loseDeviceOnNext?: boolean;
+}
+
+/**
  * The compute API a contributor tab's Worker exposes through comlink. Inputs and outputs are
  * Float32Arrays that cross the thread boundary by transfer (see src/worker/client.ts).
  */
@@ -32,6 +46,8 @@ export interface ComputeApi {
   benchmark(sizes?: number[], runs?: number): Promise<BenchmarkRow[]>;
   /** Test hook: loses the device as a driver reset would; the next call gets a new one. */
   simulateDeviceLoss(): Promise<void>;
+  /** Test hook: see TestMode. */
+  setTestMode(mode: TestMode): Promise<void>;
 }
 
 export interface ComputeApiOptions {
@@ -50,12 +66,25 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
   const store = options.tuneStore ?? new MemoryTuneStore();
   let tile = options.tile ?? DEFAULT_TILE;
   let tuned = false;
+  let test: TestMode = {};
+  let previous: Float32Array | undefined;
   if (!options.tile) {
     keeper.onContext = async (ctx) => {
       const r = await autotune(ctx, { store });
       tile = r.tile;
       tuned = true;
     };
+  }
+
+  function cheat(kind: NonNullable<TestMode['cheat']>, honest: Float32Array): Float32Array {
+    const last = previous;
+    previous = honest.slice();
+    if (kind === 'garbage') return honest.map(() => Math.random() * 2 - 1);
+    if (kind === 'other-shard' && last && last.length === honest.length) return last;
+    const out = honest.slice();
+    const i = Math.floor(Math.random() * out.length);
+    out[i] = out[i]! + 1 + Math.abs(out[i]!);
+    return out;
   }
 
   return {
@@ -72,7 +101,14 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
       if (!(a instanceof Float32Array) || !(b instanceof Float32Array)) {
         throw new GpuError('invalid-argument', 'matmul takes Float32Array inputs');
       }
-      return keeper.use((ctx) => new Matmul(ctx, tile).run(a, b, shape));
+      if (test.stall) await new Promise(() => {});
+      const run = keeper.use((ctx) => new Matmul(ctx, tile).run(a, b, shape));
+      if (test.loseDeviceOnNext) {
+        test = { ...test, loseDeviceOnNext: false };
+        await keeper.simulateLoss();
+      }
+      const c = await run;
+      return test.cheat ? cheat(test.cheat, c) : c;
     },
 
     async benchmark(sizes = [256, 512], runs = 3) {
@@ -104,6 +140,9 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
     },
 
     simulateDeviceLoss: () => keeper.simulateLoss(),
+    async setTestMode(mode) {
+      test = { ...mode };
+    },
     dispose: () => keeper.dispose(),
   };
 }

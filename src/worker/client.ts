@@ -1,6 +1,6 @@
 import * as Comlink from 'comlink';
 import type { MatmulShape } from '../gpu/reference';
-import type { BenchmarkRow, ComputeInfo } from './api';
+import type { BenchmarkRow, ComputeInfo, TestMode } from './api';
 import type { ExposedCompute } from './compute.worker';
 import './comlink-errors';
 
@@ -34,6 +34,11 @@ export class ComputeClient {
 
   simulateDeviceLoss(): Promise<void> {
     return this.#remote.simulateDeviceLoss();
+  }
+
+  /** Test hook: makes this tab's worker cheat, hang or lose its device (see TestMode). */
+  setTestMode(mode: TestMode): Promise<void> {
+    return this.#remote.setTestMode(mode);
   }
 
   terminate(): void {

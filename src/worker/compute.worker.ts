@@ -2,7 +2,7 @@
 // The compute Worker: owns the WebGPU device so kernels never block the page.
 import * as Comlink from 'comlink';
 import { idbTuneStore } from '../gpu/tune-store-idb';
-import { createComputeApi } from './api';
+import { createComputeApi, type TestMode } from './api';
 import './comlink-errors';
 
 const api = createComputeApi({ tuneStore: idbTuneStore() });
@@ -16,6 +16,7 @@ const exposed = {
   },
   benchmark: (sizes?: number[], runs?: number) => api.benchmark(sizes, runs),
   simulateDeviceLoss: () => api.simulateDeviceLoss(),
+  setTestMode: (mode: TestMode) => api.setTestMode(mode),
 };
 
 /** The type the main thread imports (type only: no worker code enters the page bundle). */

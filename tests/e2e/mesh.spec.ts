@@ -73,7 +73,7 @@ function runJob(
       const mesh = (globalThis as unknown as Win).tessel.mesh;
       const before = mesh.settled.length;
       const problem = { a: Float32Array.from(a), b: Float32Array.from(b), m, k, n };
-      const { done } = mesh.submitMatmul(problem, { blockRows: 64, blockCols: 64 });
+      const { done } = await mesh.submitMatmul(problem, { blockRows: 64, blockCols: 64 });
       const { c, report } = await done;
       return { c: Array.from(c), report, settled: mesh.settled.slice(before) };
     },

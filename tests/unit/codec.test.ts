@@ -31,7 +31,20 @@ const samples: ShardMsg[] = [
   { type: 'no-work', jobId: 'job-1', retryAfterMs: 500, finished: false },
   { type: 'heartbeat', leaseId: 'L7_a' },
   { type: 'result', leaseId: 'L7_a', rows: 3, cols: 4, c: f32(12, 3), computeMs: 12.5 },
-  { type: 'verdict', leaseId: 'L7_a', accepted: false, reason: 'residual' },
+  {
+    type: 'verdict',
+    leaseId: 'L7_a',
+    accepted: false,
+    reason: 'residual',
+    receipt: new Uint8Array(0),
+  },
+  {
+    type: 'verdict',
+    leaseId: 'L7_b',
+    accepted: true,
+    reason: 'verified',
+    receipt: new Uint8Array([1, 2, 3]),
+  },
   { type: 'failure', leaseId: 'L7_a', code: 'device-lost', message: 'GPU reset' },
 ];
 

@@ -1,0 +1,96 @@
+/** What an owner saw a peer do. */
+export type ReputationEvent =
+  | 'accepted' // a result passed verification
+  | 'rejected' // a result failed verification
+  | 'missed-deadline' // a lease lapsed without a result or a heartbeat
+  | 'malformed' // a frame failed the codec
+  | 'failure'; // the peer reported a GPU failure itself (honest, but unreliable)
+
+export interface ReputationOptions {
+  /** Score change per event. */
+  weights?: Partial<Record<ReputationEvent, number>>;
+  /** At or below this score a peer is quarantined. */
+  quarantineBelow?: number; // default -15
+  /** Good behaviour stops counting above this: a long honest record is no licence to cheat. */
+  cap?: number; // default 20
+}
+
+export interface PeerRecord {
+  score: number;
+  accepted: number;
+  rejected: number;
+  missedDeadlines: number;
+  malformed: number;
+  failures: number;
+  /** Once quarantined, always quarantined (until the owner clears it by hand). */
+  quarantined: boolean;
+}
+
+const DEFAULT_WEIGHTS: Record<ReputationEvent, number> = {
+  accepted: 1,
+  rejected: -10,
+  'missed-deadline': -2,
+  malformed: -10,
+  failure: -0.5,
+};
+
+/**
+ * Per-peer reputation as seen by one owner. Two rejected or malformed results from a newcomer
+ * quarantine it; a peer with a long honest record survives one honest mistake, not two in a
+ * row. Pure: persistence is the caller's (see src/mesh/store.ts).
+ */
+export class Reputation {
+  readonly #peers = new Map<string, PeerRecord>();
+  readonly #weights: Record<ReputationEvent, number>;
+  readonly #threshold: number;
+  readonly #cap: number;
+  /** Called after every change, e.g. to persist the record. */
+  onChange?: (peer: string, record: PeerRecord) => void;
+
+  constructor(options: ReputationOptions = {}) {
+    this.#weights = { ...DEFAULT_WEIGHTS, ...options.weights };
+    this.#threshold = options.quarantineBelow ?? -15;
+    this.#cap = options.cap ?? 20;
+  }
+
+  get(peer: string): PeerRecord {
+    return (
+      this.#peers.get(peer) ?? {
+        score: 0,
+        accepted: 0,
+        rejected: 0,
+        missedDeadlines: 0,
+        malformed: 0,
+        failures: 0,
+        quarantined: false,
+      }
+    );
+  }
+
+  isQuarantined(peer: string): boolean {
+    return this.#peers.get(peer)?.quarantined ?? false;
+  }
+
+  record(peer: string, event: ReputationEvent): PeerRecord {
+    const r = { ...this.get(peer) };
+    r.score = Math.min(this.#cap, r.score + this.#weights[event]);
+    if (event === 'accepted') r.accepted++;
+    else if (event === 'rejected') r.rejected++;
+    else if (event === 'missed-deadline') r.missedDeadlines++;
+    else if (event === 'malformed') r.malformed++;
+    else r.failures++;
+    if (r.score <= this.#threshold) r.quarantined = true;
+    this.#peers.set(peer, r);
+    this.onChange?.(peer, r);
+    return r;
+  }
+
+  /** Loads records kept from an earlier session. */
+  restore(records: Iterable<[string, PeerRecord]>): void {
+    for (const [peer, r] of records) this.#peers.set(peer, { ...r });
+  }
+
+  entries(): [string, PeerRecord][] {
+    return [...this.#peers.entries()];
+  }
+}
