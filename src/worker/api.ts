@@ -30,6 +30,8 @@ export interface TestMode {
   cheat?: 'perturb' | 'garbage' | 'other-shard';
   /** Never finish a matmul (a hung GPU). */
   stall?: boolean;
+  /** Take this much longer over every matmul (a slow GPU), ms. */
+  delayMs?: number;
   /** Lose the device in the middle of the next matmul (a driver reset). */
   loseDeviceOnNext?: boolean;
 }
@@ -67,7 +69,7 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
   let tile = options.tile ?? DEFAULT_TILE;
   let tuned = false;
   let test: TestMode = {};
-  let previous: Float32Array | undefined;
+  let previous: { inputs: string; c: Float32Array } | undefined;
   if (!options.tile) {
     keeper.onContext = async (ctx) => {
       const r = await autotune(ctx, { store });
@@ -76,11 +78,23 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
     };
   }
 
-  function cheat(kind: NonNullable<TestMode['cheat']>, honest: Float32Array): Float32Array {
+  function cheat(
+    kind: NonNullable<TestMode['cheat']>,
+    honest: Float32Array,
+    inputs: string,
+  ): Float32Array {
     const last = previous;
-    previous = honest.slice();
+    previous = { inputs, c: honest.slice() };
     if (kind === 'garbage') return honest.map(() => Math.random() * 2 - 1);
-    if (kind === 'other-shard' && last && last.length === honest.length) return last;
+    // Only a result computed from other inputs counts as another shard's.
+    if (
+      kind === 'other-shard' &&
+      last &&
+      last.inputs !== inputs &&
+      last.c.length === honest.length
+    ) {
+      return last.c;
+    }
     const out = honest.slice();
     const i = Math.floor(Math.random() * out.length);
     out[i] = out[i]! + 1 + Math.abs(out[i]!);
@@ -101,14 +115,17 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
       if (!(a instanceof Float32Array) || !(b instanceof Float32Array)) {
         throw new GpuError('invalid-argument', 'matmul takes Float32Array inputs');
       }
+      // A cheat must recognise a shard it saw before to return another one's result.
+      const inputs = test.cheat ? fingerprint(a, b) : '';
       if (test.stall) await new Promise(() => {});
+      if (test.delayMs) await new Promise((r) => setTimeout(r, test.delayMs));
       const run = keeper.use((ctx) => new Matmul(ctx, tile).run(a, b, shape));
       if (test.loseDeviceOnNext) {
         test = { ...test, loseDeviceOnNext: false };
         await keeper.simulateLoss();
       }
       const c = await run;
-      return test.cheat ? cheat(test.cheat, c) : c;
+      return test.cheat ? cheat(test.cheat, c, inputs) : c;
     },
 
     async benchmark(sizes = [256, 512], runs = 3) {
@@ -145,4 +162,11 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
     },
     dispose: () => keeper.dispose(),
   };
+}
+
+function fingerprint(a: Float32Array, b: Float32Array): string {
+  let s = 0;
+  for (let i = 0; i < a.length; i += 7) s += a[i]! * (i + 1);
+  for (let i = 0; i < b.length; i += 7) s -= b[i]! * (i + 1);
+  return `${a.length}:${b.length}:${s}`;
 }

@@ -1,0 +1,115 @@
+import { type Browser, expect, type Page } from '@playwright/test';
+import { checkElementwise, matmulF64 } from '../../src/gpu/reference';
+import type { MatmulProblem } from '../../src/jobs/freivalds';
+
+/** What the tests read from a tab's `window.tessel` (the page's public handle). */
+export interface PageMesh {
+  peerId: string;
+  settled: {
+    jobId: string;
+    shardId: number;
+    contributor: string;
+    settlement: string;
+    remoteAddr: string;
+    limited: boolean;
+  }[];
+  outcomes: { jobId: string; shardId: number; accepted: boolean; receipt?: unknown }[];
+  reputation: { isQuarantined(peer: string): boolean };
+  running: Map<
+    string,
+    {
+      resumed: boolean;
+      done: Promise<{ c: Float32Array; report: Report }>;
+      job: {
+        done: boolean;
+        report(): Report;
+        book: { outstanding: { contributor: string; shardId: number }[] };
+      };
+    }
+  >;
+  node: {
+    getConnections(): {
+      remotePeer: { toString(): string };
+      remoteAddr: { toString(): string };
+      limits?: unknown;
+    }[];
+  };
+  submitMatmul(
+    p: MatmulProblem,
+    block: { blockRows: number; blockCols: number },
+  ): Promise<{ jobId: string; done: Promise<{ c: Float32Array; report: Report }> }>;
+}
+
+export interface Report {
+  shards: number;
+  accepted: number;
+  restored: number;
+  rejected: number;
+  reassignments: number;
+}
+
+export interface Tessel {
+  meshReady: Promise<PageMesh | undefined>;
+  mesh: PageMesh;
+  compute: {
+    setTestMode(mode: {
+      cheat?: 'perturb' | 'garbage' | 'other-shard';
+      stall?: boolean;
+      delayMs?: number;
+      loseDeviceOnNext?: boolean;
+    }): Promise<void>;
+    info(): Promise<{ deviceLosses: number }>;
+  };
+}
+export type Win = { tessel: Tessel };
+
+/** Opens the app in a fresh browser context (its own storage, so its own peer id). */
+export async function openTab(
+  browser: Browser,
+  relayAddr: string,
+  { contribute, name }: { contribute: boolean; name: string },
+): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.log(`[${name}] pageerror`, e));
+  page.on('console', (m) => {
+    // Refused websocket redials are expected once the relay is stopped.
+    if (m.text().includes('WebSocket connection to')) return;
+    if (m.type() === 'warning' || m.type() === 'error') console.log(`[${name}] ${m.text()}`);
+  });
+  await page.goto(`/?relay=${encodeURIComponent(relayAddr)}${contribute ? '' : '&contribute=0'}`);
+  await expect(page.locator('#mesh-status')).toHaveAttribute('data-state', 'ready', {
+    timeout: 60_000,
+  });
+  return page;
+}
+
+export const peerIdOf = (page: Page) =>
+  page.evaluate(() => (globalThis as unknown as Win).tessel.mesh.peerId);
+
+/** Starts a job on the researcher's tab; returns its id without waiting for it. */
+export function submit(page: Page, p: MatmulProblem, block = 64): Promise<string> {
+  return page.evaluate(
+    async ({ m, k, n, a, b, block }) => {
+      const mesh = (globalThis as unknown as Win).tessel.mesh;
+      const problem = { a: Float32Array.from(a), b: Float32Array.from(b), m, k, n };
+      const { jobId } = await mesh.submitMatmul(problem, { blockRows: block, blockCols: block });
+      return jobId;
+    },
+    { m: p.m, k: p.k, n: p.n, a: Array.from(p.a), b: Array.from(p.b), block },
+  );
+}
+
+/** Waits for a job of the researcher's tab to finish; returns C, the report and its settlements. */
+export function finish(page: Page, jobId: string) {
+  return page.evaluate(async (jobId) => {
+    const mesh = (globalThis as unknown as Win).tessel.mesh;
+    const { c, report } = await mesh.running.get(jobId)!.done;
+    return { c: Array.from(c), report, settled: mesh.settled.filter((s) => s.jobId === jobId) };
+  }, jobId);
+}
+
+export function expectCorrect(c: number[], p: MatmulProblem) {
+  const check = checkElementwise(c, matmulF64(p.a, p.b, p), matmulF64(p.a, p.b, p, true), p.k);
+  expect(check.ok, `worst ratio ${check.worstRatio}`).toBe(true);
+}
