@@ -14,6 +14,7 @@ export default defineConfig({
       input: {
         matmul: fileURLToPath(new URL('index.html', import.meta.url)),
         mesh: fileURLToPath(new URL('mesh.html', import.meta.url)),
+        scheduler: fileURLToPath(new URL('scheduler.html', import.meta.url)),
       },
     },
   },

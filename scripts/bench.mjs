@@ -2,8 +2,9 @@
 // `npm run bench`: tessel against a peer in the same run, in headless Chromium.
 //   matmul: tessel's kernel vs TF.js's WebGPU backend on the same page and adapter
 //   mesh:   tab-to-tab shard transfer, tessel's shard protocol vs a bare RTCDataChannel
-// Prints tables and writes bench/results/{matmul,mesh}.json.
-//   npm run bench -- [--only matmul|mesh] [--sizes 256,512,1024] [--runs 3]
+//   scheduler: the owner's scheduler + verifier driven by 1,000 simulated contributors
+// Prints tables and writes bench/results/{matmul,mesh,scheduler}.json.
+//   npm run bench -- [--only matmul|mesh|scheduler] [--sizes 256,512,1024] [--runs 3]
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,9 +28,11 @@ const valid =
   sizes.every((n) => Number.isInteger(n) && n >= 1 && n <= 4096) &&
   Number.isInteger(runs) &&
   runs >= 1 &&
-  [undefined, 'matmul', 'mesh'].includes(values.only);
+  [undefined, 'matmul', 'mesh', 'scheduler'].includes(values.only);
 if (!valid) {
-  console.error('usage: npm run bench -- [--only matmul|mesh] [--sizes 256,512,1024] [--runs 3]');
+  console.error(
+    'usage: npm run bench -- [--only matmul|mesh|scheduler] [--sizes 256,512,1024] [--runs 3]',
+  );
   process.exit(2);
 }
 
@@ -43,8 +46,10 @@ const base = server.resolvedUrls.local[0];
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 mkdirSync('bench/results', { recursive: true });
 try {
-  if (values.only !== 'mesh') await matmulBench();
-  if (values.only !== 'matmul') await meshBench();
+  const want = (name) => values.only === undefined || values.only === name;
+  if (want('matmul')) await matmulBench();
+  if (want('mesh')) await meshBench();
+  if (want('scheduler')) await schedulerBench();
 } finally {
   await browser.close();
   await server.close();
@@ -141,6 +146,39 @@ async function meshBench() {
   } finally {
     relay.kill('SIGTERM');
   }
+}
+
+async function schedulerBench() {
+  const page = await browser.newPage();
+  await page.goto(`${base}scheduler.html`);
+  await page.waitForFunction(() => 'runSchedulerBench' in globalThis);
+  const options = { contributors: 1_000, shards: 100_000, dropoutRate: 0.05, cheatRate: 0.01 };
+  const runs = await page.evaluate(([o, n]) => globalThis.runSchedulerBench(o, n), [options, 3]);
+  const rates = runs.map((r) => r.shardsScheduledPerSecond).sort((x, y) => x - y);
+  const result = {
+    ...meta('none: the target is ≥ 5,000 shards scheduled per second'),
+    options,
+    median_shards_scheduled_per_s: rates[1],
+    every_cheat_caught: runs.every(
+      (r) => r.cheatsCaught === r.cheatsSubmitted && r.cheatsAccepted === 0,
+    ),
+    honest_rejected: runs.reduce((s, r) => s + r.honestRejected, 0),
+    runs,
+  };
+  console.log(
+    '\nscheduler: 1,000 simulated contributors, 100,000 shards, 5% dropping out, 1% cheating',
+  );
+  console.log(
+    '  run │ shards/s (wall) │ leases │ speculative │ reassigned │ cheats caught │ cheaters quarantined │ virtual s',
+  );
+  runs.forEach((r, i) =>
+    console.log(
+      `${String(i + 1).padStart(5)} │ ${r.shardsScheduledPerSecond.toFixed(0).padStart(15)} │ ${String(r.leases).padStart(6)} │ ${String(r.speculative).padStart(11)} │ ${String(r.reassignments).padStart(10)} │ ${`${r.cheatsCaught}/${r.cheatsSubmitted}`.padStart(13)} │ ${`${r.cheatersQuarantined}/${r.cheaters}`.padStart(20)} │ ${r.virtualSeconds.toFixed(1).padStart(9)}`,
+    ),
+  );
+  writeFileSync('bench/results/scheduler.json', `${JSON.stringify(result, null, 2)}\n`);
+  console.log('wrote bench/results/scheduler.json');
+  await page.close();
 }
 
 function meta(peer) {

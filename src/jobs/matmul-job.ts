@@ -55,6 +55,8 @@ export interface VerificationReport {
   restored: number;
   rejected: number;
   reassignments: number;
+  /** Speculative copies of straggling shards ÷ shards: what redundancy cost. */
+  redundancyOverhead: number;
   verifyMs: number; // total time spent in the verifier
   computeMs: number; // contributors' reported compute time of accepted shards
   /** verifyMs ÷ computeMs: the owner's cost of trusting nobody. */
@@ -96,6 +98,7 @@ export class MatmulOwnerJob {
       restored: 0,
       rejected: 0,
       reassignments: 0,
+      redundancyOverhead: 0,
       verifyMs: 0,
       computeMs: 0,
       verifyOverCompute: 0,
@@ -107,7 +110,11 @@ export class MatmulOwnerJob {
   }
 
   report(): VerificationReport {
-    const r = { ...this.#report, reassignments: this.book.reassignments };
+    const r = {
+      ...this.#report,
+      reassignments: this.book.reassignments,
+      redundancyOverhead: this.book.speculativeLeases / this.blocks.length,
+    };
     r.verifyOverCompute = r.computeMs > 0 ? r.verifyMs / r.computeMs : 0;
     return r;
   }
@@ -131,9 +138,22 @@ export class MatmulOwnerJob {
     }
   }
 
-  /** A lease for `contributor` (measured at `gflops`, 0 if unknown), or why there is none. */
-  offer(contributor: string, now: number, gflops = 0): LeaseOffer {
+  /** Bytes a contributor's GPU must bind for one shard: its A rows, B columns and C block. */
+  shardBytes(): number {
+    let max = 0;
+    for (const b of this.blocks)
+      max = Math.max(max, (b.rows + b.cols) * this.problem.k + b.rows * b.cols);
+    return 4 * max;
+  }
+
+  /**
+   * A lease for `contributor` (measured at `gflops`, 0 if unknown, able to bind
+   * `maxBufferBytes`), or why there is none. A GPU too small for this job's shards gets none.
+   */
+  offer(contributor: string, now: number, gflops = 0, maxBufferBytes = Infinity): LeaseOffer {
     if (this.done) return { kind: 'none', finished: true, retryAfterMs: 0 };
+    if (this.shardBytes() > maxBufferBytes)
+      return { kind: 'none', finished: true, retryAfterMs: 0 };
     const lease = this.book.lease(contributor, now, gflops);
     if (!lease) return { kind: 'none', finished: false, retryAfterMs: 1_000 };
     const block = this.blocks[lease.shardId]!;

@@ -121,7 +121,7 @@ export class ShardOwnerService extends EventTarget {
         // A quarantined peer is told the job is finished: it gets nothing more from this owner.
         const offer =
           job && !this.#o.reputation?.isQuarantined(peer)
-            ? job.offer(peer, now, msg.gflops)
+            ? job.offer(peer, now, msg.gflops, msg.maxBufferBytes)
             : { kind: 'none' as const, finished: true, retryAfterMs: 0 };
         if (offer.kind === 'none') {
           await framed.write({

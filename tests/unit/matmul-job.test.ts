@@ -82,6 +82,18 @@ describe('MatmulOwnerJob', () => {
     expect(job.report()).toMatchObject({ shards: 6, accepted: 6, rejected });
   });
 
+  test('a contributor whose GPU cannot bind a shard gets none', () => {
+    const job = new MatmulOwnerJob('j', p, planBlocks(40, 30, 16, 16));
+    const bytes = job.shardBytes();
+    expect(bytes).toBe(4 * ((16 + 16) * 24 + 16 * 16));
+    expect(job.offer('small', 0, 1, bytes - 1)).toEqual({
+      kind: 'none',
+      finished: true,
+      retryAfterMs: 0,
+    });
+    expect(job.offer('big', 0, 1, bytes)).toMatchObject({ kind: 'lease' });
+  });
+
   test('wrong shapes and other peers’ leases do not count', () => {
     const job = new MatmulOwnerJob('j', p, planBlocks(40, 30, 40, 30));
     const offer = job.offer('a', 0);
