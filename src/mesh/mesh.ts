@@ -1,4 +1,5 @@
 import type { PrivateKey } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
 import type { Block, MatmulProblem } from '../jobs/freivalds';
 import {
   chooseBlockSize,
@@ -281,8 +282,12 @@ export class Mesh extends EventTarget {
       await this.contributor.work(job, this.#abort.signal);
       this.#skip.set(job.jobId, Number.POSITIVE_INFINITY); // finished: never again
     } catch (e) {
-      console.warn(`tessel: work on job ${job.jobId} stopped: ${(e as Error).message}`);
-      this.#skip.set(job.jobId, Date.now() + 2_000);
+      const why = e instanceof Error ? e.message : `a ${(e as Event)?.type ?? String(e)} event`;
+      console.warn(`tessel: work on job ${job.jobId} stopped: ${why}`);
+      this.#skip.set(job.jobId, Date.now() + 1_000);
+      // The owner may have reloaded: drop what is left of the old connection, or the next dial
+      // would reuse it and wait for it to time out.
+      await this.node.hangUp(peerIdFromString(job.owner)).catch(() => {});
     } finally {
       this.#busy = false;
     }

@@ -61,7 +61,14 @@ export class ShardContributor extends EventTarget {
     // owner refuses shard streams on limited (relayed) connections whatever we dial.
     const addr = job.addrs.find((a) => a.includes('/webrtc')) ?? job.addrs[0];
     if (!addr) throw new Error(`job ${job.jobId}: owner ${job.owner} announced no address`);
-    const stream = await this.#node.dialProtocol(multiaddr(addr), SHARD_PROTOCOL, { signal });
+    // A dial that cannot complete (the owner is gone) should fail, not hang.
+    const dialSignal = AbortSignal.any([
+      signal ?? new AbortController().signal,
+      AbortSignal.timeout(15_000),
+    ]);
+    const stream = await this.#node.dialProtocol(multiaddr(addr), SHARD_PROTOCOL, {
+      signal: dialSignal,
+    });
     const framed = new FramedStream(stream);
     try {
       while (!signal?.aborted) {
