@@ -171,11 +171,11 @@ async function schedulerBench() {
   console.log(
     '  run │ shards/s (wall) │ leases │ speculative │ reassigned │ cheats caught │ cheaters quarantined │ virtual s',
   );
-  runs.forEach((r, i) =>
+  for (const [i, r] of runs.entries()) {
     console.log(
       `${String(i + 1).padStart(5)} │ ${r.shardsScheduledPerSecond.toFixed(0).padStart(15)} │ ${String(r.leases).padStart(6)} │ ${String(r.speculative).padStart(11)} │ ${String(r.reassignments).padStart(10)} │ ${`${r.cheatsCaught}/${r.cheatsSubmitted}`.padStart(13)} │ ${`${r.cheatersQuarantined}/${r.cheaters}`.padStart(20)} │ ${r.virtualSeconds.toFixed(1).padStart(9)}`,
-    ),
-  );
+    );
+  }
   writeFileSync('bench/results/scheduler.json', `${JSON.stringify(result, null, 2)}\n`);
   console.log('wrote bench/results/scheduler.json');
   await page.close();

@@ -1,3 +1,5 @@
+import { MinHeap } from './heap';
+
 /** A shard handed to a contributor until `deadline` (ms, on the owner's clock). */
 export interface Lease {
   leaseId: string;
@@ -46,7 +48,7 @@ export class Scheduler {
   readonly #done: Uint8Array;
   readonly #copies: Uint16Array; // current leases per shard
   readonly #leases = new Map<string, Lease>(); // insertion order = issue order
-  readonly #expiry = new MinHeap();
+  readonly #expiry = new MinHeap<string>();
   #doneCount = 0;
   #counter = 0;
   /** Leases that ended without a result (expired or failed) and were offered again. */
@@ -268,55 +270,5 @@ class Deque {
       next[i] = this.#buf[(this.#head + i) & (this.#buf.length - 1)]!;
     this.#buf = next;
     this.#head = 0;
-  }
-}
-
-/** A binary min-heap of (key, value) pairs. */
-class MinHeap {
-  #keys: number[] = [];
-  #vals: string[] = [];
-  get size() {
-    return this.#keys.length;
-  }
-  peekKey(): number {
-    return this.#keys[0]!;
-  }
-  push(key: number, val: string) {
-    const k = this.#keys;
-    const v = this.#vals;
-    let i = k.length;
-    k.push(key);
-    v.push(val);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (k[p]! <= key) break;
-      k[i] = k[p]!;
-      v[i] = v[p]!;
-      i = p;
-    }
-    k[i] = key;
-    v[i] = val;
-  }
-  pop(): string {
-    const k = this.#keys;
-    const v = this.#vals;
-    const top = v[0]!;
-    const lastK = k.pop()!;
-    const lastV = v.pop()!;
-    if (k.length > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= k.length) break;
-        const c = l + 1 < k.length && k[l + 1]! < k[l]! ? l + 1 : l;
-        if (k[c]! >= lastK) break;
-        k[i] = k[c]!;
-        v[i] = v[c]!;
-        i = c;
-      }
-      k[i] = lastK;
-      v[i] = lastV;
-    }
-    return top;
   }
 }

@@ -1,5 +1,6 @@
 import { matmulF64 } from '../gpu/reference';
 import { freivalds, type MatmulProblem } from './freivalds';
+import { MinHeap } from './heap';
 import { Reputation } from './reputation';
 import { type Rng, seededRng, uniform } from './rng';
 import { Scheduler } from './scheduler';
@@ -66,7 +67,7 @@ export function simulate(o: SimulationOptions): SimulationResult {
     minWindowMs: 1_000,
     onExpire: (l) => reputation.record(l.contributor, 'missed-deadline'),
   });
-  const events = new EventQueue();
+  const events = new MinHeap<() => void>();
   const r: SimulationResult = {
     contributors: o.contributors,
     shards: o.shards,
@@ -125,9 +126,8 @@ export function simulate(o: SimulationOptions): SimulationResult {
   };
   events.push(1_000, tick);
   while (!scheduler.done && events.size > 0) {
-    const [at, fn] = events.pop();
-    now = at;
-    fn();
+    now = events.peekKey();
+    events.pop()();
   }
   r.wallMs = performance.now() - t0;
   r.virtualSeconds = now / 1_000;
@@ -142,51 +142,4 @@ function smallProblem(rng: Rng): MatmulProblem {
   const [m, k, n] = [8, 32, 8];
   const fill = (len: number) => Float32Array.from({ length: len }, () => uniform(rng) * 2 - 1);
   return { a: fill(m * k), b: fill(k * n), m, k, n };
-}
-
-/** A min-heap of timed callbacks. */
-class EventQueue {
-  #t: number[] = [];
-  #f: (() => void)[] = [];
-  get size() {
-    return this.#t.length;
-  }
-  push(at: number, fn: () => void) {
-    const t = this.#t;
-    const f = this.#f;
-    let i = t.length;
-    t.push(at);
-    f.push(fn);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (t[p]! <= at) break;
-      t[i] = t[p]!;
-      f[i] = f[p]!;
-      i = p;
-    }
-    t[i] = at;
-    f[i] = fn;
-  }
-  pop(): [number, () => void] {
-    const t = this.#t;
-    const f = this.#f;
-    const top: [number, () => void] = [t[0]!, f[0]!];
-    const lt = t.pop()!;
-    const lf = f.pop()!;
-    if (t.length > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= t.length) break;
-        const c = l + 1 < t.length && t[l + 1]! < t[l]! ? l + 1 : l;
-        if (t[c]! >= lt) break;
-        t[i] = t[c]!;
-        f[i] = f[c]!;
-        i = c;
-      }
-      t[i] = lt;
-      f[i] = lf;
-    }
-    return top;
-  }
 }
