@@ -1,3 +1,4 @@
+import type { Stream } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import { verifyReceipt } from '../ledger/receipts';
 import type { AnnouncementMsg, LeaseMsg, ReceiptMsg, ShardMsg } from './codec';
@@ -18,6 +19,8 @@ export interface ContributorOptions {
   budget?: number; // default 0.5
   /** Resolves when work may go on (tab visible, on mains power, …); checked between shards. */
   gate?: () => Promise<void>;
+  /** Gives up dialing an owner after this long. */
+  dialTimeoutMs?: number; // default 15_000
   /** Keeps a verified receipt for an accepted result (the contributor's ledger). */
   onReceipt?: (signed: Uint8Array, receipt: ReceiptMsg) => Promise<void> | void;
 }
@@ -61,14 +64,24 @@ export class ShardContributor extends EventTarget {
     // owner refuses shard streams on limited (relayed) connections whatever we dial.
     const addr = job.addrs.find((a) => a.includes('/webrtc')) ?? job.addrs[0];
     if (!addr) throw new Error(`job ${job.jobId}: owner ${job.owner} announced no address`);
-    // A dial that cannot complete (the owner is gone) should fail, not hang.
-    const dialSignal = AbortSignal.any([
-      signal ?? new AbortController().signal,
-      AbortSignal.timeout(15_000),
-    ]);
-    const stream = await this.#node.dialProtocol(multiaddr(addr), SHARD_PROTOCOL, {
-      signal: dialSignal,
-    });
+    // A dial that cannot complete (the owner is gone) should fail, not hang. The timer is
+    // cleared once the stream is open: libp2p may keep the dial's signal for the stream's life.
+    const dial = new AbortController();
+    const ms = this.#o.dialTimeoutMs ?? 15_000;
+    const timer = setTimeout(() => dial.abort(new Error(`dial timed out after ${ms} ms`)), ms);
+    const onAbort = () => dial.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort);
+    let stream: Stream;
+    try {
+      stream = await this.#node.dialProtocol(multiaddr(addr), SHARD_PROTOCOL, {
+        signal: dial.signal,
+      });
+    } catch (e) {
+      signal?.removeEventListener('abort', onAbort);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
     const framed = new FramedStream(stream);
     try {
       while (!signal?.aborted) {
@@ -91,6 +104,7 @@ export class ShardContributor extends EventTarget {
         if (b < 1) await sleep((busyMs * (1 - b)) / b, signal);
       }
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       await framed.close().catch(() => {});
     }
   }

@@ -127,6 +127,45 @@ describe('/tessel/shard/1.0.0 between two real libp2p peers', () => {
   });
 });
 
+describe('long sessions', () => {
+  test('the dial timeout bounds the dial only, not the work that follows', async () => {
+    const ownerNode = await peer(true);
+    const workerNode = await peer(false);
+    const owner = new ShardOwnerService(ownerNode);
+    await owner.start();
+    try {
+      const p = randomProblem(32, 8, 32, seededRng(8));
+      const job = new MatmulOwnerJob('long', p, planBlocks(32, 32, 16, 16)); // 4 shards
+      owner.addJob(job);
+      const slow = async (l: LeaseMsg) => {
+        await new Promise((r) => setTimeout(r, 150));
+        return honest(l);
+      };
+      const c = new ShardContributor(workerNode, {
+        compute: slow,
+        maxBufferBytes: 2 ** 28,
+        budget: 1,
+        dialTimeoutMs: 200, // far shorter than the ~600 ms session
+      });
+      await c.work({
+        jobId: 'long',
+        owner: ownerNode.peerId.toString(),
+        kind: 'matmul',
+        shardCount: 4,
+        shardsLeft: 4,
+        kernelDigest: '0'.repeat(64),
+        expiresAt: Date.now() + 60_000,
+        addrs: ownerNode.getMultiaddrs().map((a) => a.toString()),
+      });
+      expect(job.done).toBe(true);
+    } finally {
+      await owner.stop();
+      await workerNode.stop();
+      await ownerNode.stop();
+    }
+  });
+});
+
 describe('large shards', () => {
   test('a lease over 4 MiB (libp2p’s default stream buffer) travels whole', async () => {
     const ownerNode = await peer(true);
