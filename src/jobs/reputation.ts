@@ -85,9 +85,17 @@ export class Reputation {
     return r;
   }
 
-  /** Loads records kept from an earlier session. */
+  /** Loads records kept from an earlier session, skipping any that are not well formed. */
   restore(records: Iterable<[string, PeerRecord]>): void {
-    for (const [peer, r] of records) this.#peers.set(peer, { ...r });
+    for (const [peer, r] of records) {
+      const counts = [r?.accepted, r?.rejected, r?.missedDeadlines, r?.malformed, r?.failures];
+      const sound =
+        typeof peer === 'string' &&
+        Number.isFinite(r?.score) &&
+        typeof r?.quarantined === 'boolean' &&
+        counts.every((c) => Number.isSafeInteger(c) && (c as number) >= 0);
+      if (sound) this.#peers.set(peer, { ...r });
+    }
   }
 
   entries(): [string, PeerRecord][] {

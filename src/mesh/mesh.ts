@@ -214,7 +214,12 @@ export class Mesh extends EventTarget {
       };
       const earlier = await store.results(stored.id);
       const run = this.#run(stored, problem, true, (job) => {
-        for (const r of earlier) job.restore(r.shardId, new Float32Array(r.c));
+        // restore() ignores a block of the wrong size or for a shard that does not exist.
+        for (const r of earlier) {
+          if (r.c instanceof ArrayBuffer && r.c.byteLength % 4 === 0) {
+            job.restore(r.shardId, new Float32Array(r.c));
+          }
+        }
       });
       if (run.job.done)
         this.owner.dispatchEvent(new CustomEvent('done', { detail: { jobId: stored.id } }));

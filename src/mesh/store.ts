@@ -50,8 +50,16 @@ export class OwnerStore {
     if (job) await this.db.put('jobs', { ...job, finished: true });
   }
 
+  /** Unfinished jobs; a record that fails validation is skipped with a warning, not resumed. */
   async unfinishedJobs(): Promise<StoredJob[]> {
-    return (await this.db.getAll('jobs')).filter((j) => !j.finished);
+    const out: StoredJob[] = [];
+    for (const raw of await this.db.getAll('jobs')) {
+      const problem = checkStoredJob(raw);
+      if (problem)
+        console.warn(`tessel: stored job ${String(raw?.id)} is unusable (${problem}); skipped`);
+      else if (!raw.finished) out.push(raw);
+    }
+    return out;
   }
 
   putResult(jobId: string, shardId: number, c: Float32Array): Promise<[string, number]> {
@@ -76,4 +84,23 @@ export class OwnerStore {
     for await (const cursor of tx.store) out.push([cursor.key, cursor.value]);
     return out;
   }
+}
+
+/**
+ * Why a job record read back from IndexedDB cannot be resumed (another version of tessel, a
+ * browser extension or disk corruption may have written it), or undefined when it is sound.
+ */
+export function checkStoredJob(j: unknown): string | undefined {
+  if (typeof j !== 'object' || j === null) return 'not an object';
+  const r = j as Record<string, unknown>;
+  if (typeof r.id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(r.id)) return 'bad id';
+  for (const f of ['m', 'k', 'n', 'blockRows', 'blockCols'] as const) {
+    const v = r[f];
+    if (!Number.isSafeInteger(v) || (v as number) < 1 || (v as number) > 65_536) return `bad ${f}`;
+  }
+  const { m, k, n } = r as { m: number; k: number; n: number };
+  if (!(r.a instanceof ArrayBuffer) || r.a.byteLength !== m * k * 4) return 'A does not match m×k';
+  if (!(r.b instanceof ArrayBuffer) || r.b.byteLength !== k * n * 4) return 'B does not match k×n';
+  if (typeof r.finished !== 'boolean' || !Number.isFinite(r.createdAt)) return 'bad flags';
+  return undefined;
 }

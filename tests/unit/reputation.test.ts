@@ -47,4 +47,25 @@ describe('Reputation', () => {
     expect(copy.get('sleepy')).toEqual(r.get('sleepy'));
     expect(copy.isQuarantined('nobody')).toBe(false);
   });
+
+  test('damaged stored records are skipped, not trusted', () => {
+    const r = new Reputation();
+    const ok = {
+      score: -20,
+      accepted: 0,
+      rejected: 2,
+      missedDeadlines: 0,
+      malformed: 0,
+      failures: 0,
+      quarantined: true,
+    };
+    r.restore([
+      ['good', ok],
+      ['nan', { ...ok, score: Number.NaN }],
+      ['flag', { ...ok, quarantined: 'yes' as unknown as boolean }],
+      ['count', { ...ok, rejected: -1 }],
+      ['null', null as unknown as typeof ok],
+    ]);
+    expect(r.entries().map(([p]) => p)).toEqual(['good']);
+  });
 });

@@ -1,0 +1,77 @@
+import '../../src/relay/polyfills';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { describe, expect, test } from 'vitest';
+import { signReceipt, verifyReceipt } from '../../src/ledger/receipts';
+import {
+  decodeSignedReceipt,
+  encodeReceipt,
+  encodeSignedReceipt,
+  type ReceiptMsg,
+  WireError,
+} from '../../src/mesh/codec';
+
+const ownerKey = await generateKeyPair('Ed25519');
+const otherKey = await generateKeyPair('Ed25519');
+const owner = peerIdFromPrivateKey(ownerKey).toString();
+const contributor = peerIdFromPrivateKey(otherKey).toString();
+const receipt: ReceiptMsg = {
+  jobId: 'job-1',
+  shardId: 3,
+  owner,
+  contributor,
+  flops: 2 * 64 * 64 * 256,
+  method: 'freivalds',
+  issuedAt: 1_800_000_000_000,
+};
+
+describe('signed receipts', () => {
+  test('an owner-signed receipt verifies against the owner’s peer id alone', async () => {
+    const signed = await signReceipt(ownerKey, receipt);
+    expect(await verifyReceipt(signed, { owner, contributor, jobId: 'job-1', shardId: 3 })).toEqual(
+      receipt,
+    );
+  });
+
+  test('a receipt signed by anyone but the owner it names is refused', async () => {
+    const forged = await signReceipt(otherKey, receipt); // contributor signs its own credit
+    await expect(verifyReceipt(forged)).rejects.toMatchObject({
+      name: 'WireError',
+      field: 'signature',
+    });
+  });
+
+  test('a contributor who doubles its credit breaks the owner’s signature', async () => {
+    const signed = await signReceipt(ownerKey, receipt);
+    const { signature } = decodeSignedReceipt(signed);
+    const inflated = encodeReceipt({ ...receipt, flops: receipt.flops * 2 });
+    await expect(verifyReceipt(encodeSignedReceipt(inflated, signature))).rejects.toMatchObject({
+      field: 'signature',
+    });
+  });
+
+  test('a valid receipt for someone or something else is refused', async () => {
+    const signed = await signReceipt(ownerKey, receipt);
+    await expect(verifyReceipt(signed, { contributor: owner })).rejects.toMatchObject({
+      field: 'contributor',
+    });
+    await expect(verifyReceipt(signed, { shardId: 4 })).rejects.toMatchObject({ field: 'shardId' });
+    await expect(verifyReceipt(signed, { jobId: 'job-2' })).rejects.toMatchObject({
+      field: 'jobId',
+    });
+  });
+
+  test('garbage, truncations and bad signatures are typed errors', async () => {
+    const signed = await signReceipt(ownerKey, receipt);
+    for (let cut = 0; cut < signed.length; cut += 7) {
+      await expect(verifyReceipt(signed.subarray(0, cut))).rejects.toThrow(WireError);
+    }
+    const { receiptBytes } = decodeSignedReceipt(signed);
+    await expect(
+      verifyReceipt(encodeSignedReceipt(receiptBytes, new Uint8Array(12))),
+    ).rejects.toMatchObject({
+      field: 'signature',
+    });
+    await expect(verifyReceipt(new Uint8Array(2000))).rejects.toMatchObject({ code: 'too-large' });
+  });
+});
