@@ -33,7 +33,7 @@ export const TILE_CANDIDATES: readonly TileConfig[] = [
 ];
 
 /** Bump when shaders/matmul.wgsl changes in a way that makes old tuning results stale. */
-export const MATMUL_KERNEL_VERSION = 1;
+export const MATMUL_KERNEL_VERSION = 2;
 
 /** The cache key for an adapter: same hardware and driver string, same kernel version. */
 export function tuneKey(s: AdapterSummary): string {

@@ -77,6 +77,12 @@ export interface PreparedMatmul {
   dispose(): void;
 }
 
+/** Optional epilogue: C = A·B + bias (one value per column of C), then GELU if asked. */
+export interface Epilogue {
+  bias?: Float32Array; // n values
+  gelu?: boolean;
+}
+
 /** C = A·B on the GPU, f32 in and out, any m, k, n ≥ 1. */
 export class Matmul {
   constructor(
@@ -87,8 +93,13 @@ export class Matmul {
   }
 
   /** Uploads, multiplies, reads back, and frees. */
-  async run(a: Float32Array, b: Float32Array, shape: MatmulShape): Promise<Float32Array> {
-    const p = await this.prepare(a, b, shape);
+  async run(
+    a: Float32Array,
+    b: Float32Array,
+    shape: MatmulShape,
+    epilogue: Epilogue = {},
+  ): Promise<Float32Array> {
+    const p = await this.prepare(a, b, shape, epilogue);
     try {
       return await p.run();
     } finally {
@@ -97,8 +108,19 @@ export class Matmul {
   }
 
   /** Uploads A and B (zero-padded to whole tiles) and compiles the kernel. */
-  async prepare(a: Float32Array, b: Float32Array, shape: MatmulShape): Promise<PreparedMatmul> {
+  async prepare(
+    a: Float32Array,
+    b: Float32Array,
+    shape: MatmulShape,
+    epilogue: Epilogue = {},
+  ): Promise<PreparedMatmul> {
     checkShape(shape, a.length, b.length);
+    if (epilogue.bias && epilogue.bias.length !== shape.n) {
+      throw new GpuError(
+        'invalid-argument',
+        `bias has ${epilogue.bias.length} values, C has ${shape.n} columns`,
+      );
+    }
     const { ctx, tile } = this;
     const pad = paddedShape(shape, tile);
     const { bm, bn } = tileExtent(tile);
@@ -106,7 +128,11 @@ export class Matmul {
     if (Math.max(...groups) > ctx.device.limits.maxComputeWorkgroupsPerDimension) {
       throw new GpuError('too-large', `matmul ${JSON.stringify(shape)} needs too many workgroups`);
     }
-    const pipeline = await ctx.pipelines.get('matmul', matmulWgsl, knobs(tile));
+    const pipeline = await ctx.pipelines.get(
+      'matmul',
+      matmulWgsl,
+      knobs(tile, epilogue.gelu ?? false),
+    );
     const S = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
     const bufA = uploadPadded(ctx, a, shape.m, shape.k, pad.m, pad.k, S, 'A');
     const bufB = uploadPadded(ctx, b, shape.k, shape.n, pad.k, pad.n, S, 'B');
@@ -117,9 +143,12 @@ export class Matmul {
     );
     const uniform = ctx.buffers.acquire(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     ctx.device.queue.writeBuffer(uniform, 0, new Uint32Array([pad.m, pad.n, pad.k, 0]));
+    // No bias is a zero bias: x + 0 is exact, and one kernel serves both.
+    const bias = epilogue.bias ?? new Float32Array(shape.n);
+    const bufBias = uploadPadded(ctx, bias, 1, shape.n, 1, pad.n, S, 'bias');
     const bindGroup = ctx.device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
-      entries: [bufA, bufB, bufC, uniform].map((buffer, binding) => ({
+      entries: [bufA, bufB, bufC, uniform, bufBias].map((buffer, binding) => ({
         binding,
         resource: { buffer },
       })),
@@ -142,14 +171,14 @@ export class Matmul {
       dispose: () => {
         if (disposed) return;
         disposed = true;
-        for (const buf of [bufA, bufB, bufC, uniform]) ctx.buffers.release(buf);
+        for (const buf of [bufA, bufB, bufC, uniform, bufBias]) ctx.buffers.release(buf);
       },
     };
   }
 }
 
-function knobs(t: TileConfig): Record<string, number> {
-  return { WG_X: t.wgX, WG_Y: t.wgY, TK: t.tk };
+function knobs(t: TileConfig, gelu: boolean): Record<string, number> {
+  return { WG_X: t.wgX, WG_Y: t.wgY, TK: t.tk, GELU: gelu ? 1 : 0 };
 }
 
 /**

@@ -91,3 +91,8 @@ export function checkElementwise(
   }
   return { ok: worstRatio <= 1, worstRatio, worstIndex };
 }
+
+/** GELU, GPT-2's tanh approximation, in float64. */
+export function geluF64(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+}

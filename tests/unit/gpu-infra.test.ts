@@ -39,7 +39,7 @@ describe('device acquisition', () => {
 
 describe('pipeline cache', () => {
   test('compiles each knob set once, concurrent callers share it', async () => {
-    const knobs = { WG_X: 4, WG_Y: 2, TK: 8 };
+    const knobs = { WG_X: 4, WG_Y: 2, TK: 8, GELU: 0 };
     const before = gpu.ctx.pipelines.size;
     const [p1, p2] = await Promise.all([
       gpu.ctx.pipelines.get('matmul', matmulWgsl, knobs),

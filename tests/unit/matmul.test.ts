@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { TILE_CANDIDATES } from '../../src/gpu/autotune';
 import { isGpuError } from '../../src/gpu/errors';
 import { DEFAULT_TILE, Matmul, paddedShape } from '../../src/gpu/matmul';
-import { checkElementwise, matmulF64 } from '../../src/gpu/reference';
+import { checkElementwise, gammaF32, geluF64, matmulF64 } from '../../src/gpu/reference';
 import { randomMatrix, useGpu } from './gpu-fixture';
 
 const gpu = useGpu();
@@ -113,5 +113,44 @@ describe('Matmul on a real WebGPU device', () => {
       );
     }
     expect(limits.maxComputeInvocationsPerWorkgroup).toBeLessThan(1024);
+  });
+});
+
+describe('Matmul epilogue: bias and GELU', () => {
+  test.each([
+    [5, 37, 9],
+    [70, 64, 130],
+  ])('m=%i k=%i n=%i: A·B + bias, and GELU(A·B + bias)', async (m, k, n) => {
+    const a = randomMatrix(m * k, 21);
+    const b = randomMatrix(k * n, 22);
+    const bias = randomMatrix(n, 23);
+    const exact = matmulF64(a, b, { m, k, n });
+    const abs = matmulF64(a, b, { m, k, n }, true);
+    const withBias = await new Matmul(gpu.ctx).run(a, b, { m, k, n }, { bias });
+    const gelu = await new Matmul(gpu.ctx).run(a, b, { m, k, n }, { bias, gelu: true });
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        const x = exact[i * n + j]! + bias[j]!;
+        // The matmul's bound, plus one rounding for the bias add (and GELU's own, below).
+        const tol = gammaF32(k + 1) * (abs[i * n + j]! + Math.abs(bias[j]!)) + 1e-30;
+        expect(Math.abs(withBias[i * n + j]! - x)).toBeLessThanOrEqual(tol);
+        // GELU's slope is ≤ 1.13, and tanh on the GPU is accurate to a few ulp.
+        expect(Math.abs(gelu[i * n + j]! - geluF64(x))).toBeLessThanOrEqual(
+          1.13 * tol + 1e-6 * (1 + Math.abs(x)),
+        );
+      }
+    }
+  });
+
+  test('a bias of the wrong length is a typed error', async () => {
+    const err = await new Matmul(gpu.ctx)
+      .run(
+        new Float32Array(4),
+        new Float32Array(4),
+        { m: 2, k: 2, n: 2 },
+        { bias: new Float32Array(3) },
+      )
+      .catch((e: unknown) => e);
+    expect(isGpuError(err, 'invalid-argument')).toBe(true);
   });
 });
