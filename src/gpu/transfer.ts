@@ -89,3 +89,42 @@ export async function dispatchAndRead(ctx: GpuContext, d: DispatchRead): Promise
 }
 
 const tick = () => new Promise<false>((r) => setTimeout(() => r(false), 0));
+
+/** Storage buffer usage for tensors the model keeps on the GPU. */
+export const TENSOR_USAGE = () =>
+  GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+
+/** A pooled storage buffer holding `data` (f32 or u32). */
+export function upload(
+  ctx: GpuContext,
+  data: Float32Array | Uint32Array,
+  label: string,
+): GPUBuffer {
+  const buf = ctx.buffers.acquire(Math.max(4, data.byteLength), TENSOR_USAGE(), label);
+  ctx.device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+  return buf;
+}
+
+/** Submits `encoder` (if given), then copies `bytes` of `source` back to the CPU. */
+export async function readBack(
+  ctx: GpuContext,
+  source: GPUBuffer,
+  bytes: number,
+  encoder?: GPUCommandEncoder,
+): Promise<ArrayBuffer> {
+  const staging = ctx.buffers.acquire(bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+  const enc = encoder ?? ctx.device.createCommandEncoder();
+  enc.copyBufferToBuffer(source, 0, staging, 0, bytes);
+  ctx.device.queue.submit([enc.finish()]);
+  try {
+    await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+  } catch (cause) {
+    if (ctx.isLost)
+      throw new GpuError('device-lost', 'the GPU device was lost during the call', { cause });
+    throw new GpuError('invalid-argument', `reading back failed: ${cause}`, { cause });
+  }
+  const out = staging.getMappedRange(0, bytes).slice(0);
+  staging.unmap();
+  ctx.buffers.release(staging);
+  return out;
+}
