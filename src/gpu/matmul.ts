@@ -177,6 +177,15 @@ export class Matmul {
   }
 }
 
+/**
+ * The matmul pipeline for `tile` (with or without GELU), for callers that keep tensors on the GPU
+ * and encode many matmuls into one pass (the transformer forward pass). Bindings: 0 A, 1 B, 2 C,
+ * 3 uniform {m, n, k, 0} (padded sizes), 4 bias (padded n).
+ */
+export function matmulPipeline(ctx: GpuContext, tile: TileConfig, gelu: boolean) {
+  return ctx.pipelines.get('matmul', matmulWgsl, knobs(tile, gelu));
+}
+
 function knobs(t: TileConfig, gelu: boolean): Record<string, number> {
   return { WG_X: t.wgX, WG_Y: t.wgY, TK: t.tk, GELU: gelu ? 1 : 0 };
 }
