@@ -1,8 +1,11 @@
 import { autotune, MemoryTuneStore, median, type TuneStore } from '../gpu/autotune';
+import type { GpuContext } from '../gpu/context';
 import type { AcquireOptions, AdapterSummary } from '../gpu/device';
 import { GpuError } from '../gpu/errors';
 import { DEFAULT_TILE, Matmul, type TileConfig } from '../gpu/matmul';
 import type { MatmulShape } from '../gpu/reference';
+import { GpuGpt } from '../model/gpt-gpu';
+import { type LoadedModel, loadGpt } from '../model/load';
 import { DeviceKeeper } from './device-keeper';
 
 /** What `info()` reports about the worker's device. */
@@ -46,6 +49,13 @@ export interface ComputeApi {
   matmul(a: Float32Array, b: Float32Array, shape: MatmulShape): Promise<Float32Array>;
   /** Square matmuls at each size, median of `runs` after a warm-up. */
   benchmark(sizes?: number[], runs?: number): Promise<BenchmarkRow[]>;
+  /**
+   * Validates and keeps a model (safetensors bytes + JSON config); returns its content digest.
+   * Rejects with SafetensorsError or ModelConfigError for a bad file or config.
+   */
+  loadModel(file: Uint8Array, config: unknown): Promise<string>;
+  /** Last-position logits (batch × vocab) of `batch` sequences of `seq` tokens on a loaded model. */
+  infer(digest: string, tokens: Uint32Array, batch: number, seq: number): Promise<Float32Array>;
   /** Test hook: loses the device as a driver reset would; the next call gets a new one. */
   simulateDeviceLoss(): Promise<void>;
   /** Test hook: see TestMode. */
@@ -69,6 +79,9 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
   let tile = options.tile ?? DEFAULT_TILE;
   let tuned = false;
   let test: TestMode = {};
+  const models = new Map<string, LoadedModel>();
+  // Weights on the GPU, per device: a lost device takes them along, the next call re-uploads.
+  const onGpu = new WeakMap<GpuContext, Map<string, Promise<GpuGpt>>>();
   let previous: { inputs: string; c: Float32Array } | undefined;
   if (!options.tile) {
     keeper.onContext = async (ctx) => {
@@ -154,6 +167,32 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
         rows.push({ n, ms, gflops: (2 * n ** 3) / (ms * 1e6) });
       }
       return rows;
+    },
+
+    async loadModel(file, config) {
+      if (!(file instanceof Uint8Array))
+        throw new GpuError('invalid-argument', 'model file must be bytes');
+      const m = await loadGpt(file, config);
+      models.set(m.digest, m);
+      return m.digest;
+    },
+
+    async infer(digest, tokens, batch, seq) {
+      const m = models.get(digest);
+      if (!m) throw new GpuError('invalid-argument', `no model ${digest} is loaded`);
+      if (!(tokens instanceof Uint32Array))
+        throw new GpuError('invalid-argument', 'tokens must be a Uint32Array');
+      return keeper.use(async (ctx) => {
+        const perCtx = onGpu.get(ctx) ?? new Map<string, Promise<GpuGpt>>();
+        onGpu.set(ctx, perCtx);
+        let model = perCtx.get(digest);
+        if (!model) {
+          model = GpuGpt.load(ctx, m.config, m.weights);
+          perCtx.set(digest, model);
+          model.catch(() => perCtx.delete(digest));
+        }
+        return (await model).forward(tokens, batch, seq);
+      });
     },
 
     simulateDeviceLoss: () => keeper.simulateLoss(),

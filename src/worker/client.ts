@@ -32,6 +32,21 @@ export class ComputeClient {
     return this.#remote.benchmark(sizes, runs);
   }
 
+  /** Sends a model (safetensors bytes, transferred) and its config; resolves with its digest. */
+  loadModel(file: Uint8Array, config: unknown): Promise<string> {
+    return this.#remote.loadModel(Comlink.transfer(file, [file.buffer as ArrayBuffer]), config);
+  }
+
+  /** Last-position logits of `batch` sequences of `seq` tokens (tokens are transferred). */
+  infer(digest: string, tokens: Uint32Array, batch: number, seq: number): Promise<Float32Array> {
+    return this.#remote.infer(
+      digest,
+      Comlink.transfer(tokens, [tokens.buffer as ArrayBuffer]),
+      batch,
+      seq,
+    );
+  }
+
   simulateDeviceLoss(): Promise<void> {
     return this.#remote.simulateDeviceLoss();
   }

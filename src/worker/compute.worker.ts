@@ -15,6 +15,11 @@ const exposed = {
     return Comlink.transfer(c, [c.buffer]);
   },
   benchmark: (sizes?: number[], runs?: number) => api.benchmark(sizes, runs),
+  loadModel: (file: Uint8Array, config: unknown) => api.loadModel(file, config),
+  async infer(digest: string, tokens: Uint32Array, batch: number, seq: number) {
+    const logits = await api.infer(digest, tokens, batch, seq);
+    return Comlink.transfer(logits, [logits.buffer]);
+  },
   simulateDeviceLoss: () => api.simulateDeviceLoss(),
   setTestMode: (mode: TestMode) => api.setTestMode(mode),
 };

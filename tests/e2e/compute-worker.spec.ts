@@ -1,5 +1,8 @@
 import { expect, type Page, test } from '@playwright/test';
-import { checkElementwise, matmulF64 } from '../../src/gpu/reference';
+import { checkElementwise, gammaF32, matmulF64 } from '../../src/gpu/reference';
+import { gptForwardF64, gptTensorShapes, parseGptConfig } from '../../src/model/gpt';
+import { loadGpt } from '../../src/model/load';
+import { writeSafetensors } from '../../src/model/safetensors';
 
 interface Tessel {
   compute: {
@@ -129,4 +132,41 @@ test('typed errors cross the worker boundary with their code', async ({ page }) 
     }
   });
   expect(code).toBe('GpuError/invalid-argument');
+});
+
+test('the Worker runs one shard of batched inference on a model sent to it', async ({ page }) => {
+  const config = { vocab: 23, dModel: 64, nHead: 4, nLayer: 2, dFF: 256, maxSeq: 16 };
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+  let seed = 7;
+  for (const [name, shape] of Object.entries(gptTensorShapes(parseGptConfig(config)))) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    tensors[name] = { shape, data: Float32Array.from(random(n, seed++), (v) => 0.3 * v) };
+  }
+  const file = writeSafetensors(tensors);
+  const [batch, seq] = [4, 12];
+  const tokens = Array.from({ length: batch * seq }, (_, i) => (i * 5 + 1) % config.vocab);
+  const logits = await page.evaluate(
+    async ({ file, config, tokens, batch, seq }) => {
+      const { compute } = (
+        globalThis as unknown as {
+          tessel: {
+            compute: {
+              loadModel(f: Uint8Array, c: unknown): Promise<string>;
+              infer(d: string, t: Uint32Array, b: number, s: number): Promise<Float32Array>;
+            };
+          };
+        }
+      ).tessel;
+      const digest = await compute.loadModel(Uint8Array.from(file), config);
+      return Array.from(await compute.infer(digest, Uint32Array.from(tokens), batch, seq));
+    },
+    { file: Array.from(file), config, tokens, batch, seq },
+  );
+  const { config: c, weights } = await loadGpt(file, config);
+  const want = gptForwardF64(c, weights, Uint32Array.from(tokens), batch, seq);
+  expect(logits).toHaveLength(batch * config.vocab);
+  const scale = Math.max(1, ...Array.from(want, Math.abs));
+  for (let i = 0; i < want.length; i++) {
+    expect(Math.abs(logits[i]! - want[i]!)).toBeLessThanOrEqual(c.nLayer * gammaF32(c.dFF) * scale);
+  }
 });

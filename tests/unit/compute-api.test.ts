@@ -1,7 +1,11 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { MemoryTuneStore, TILE_CANDIDATES, tuneKey } from '../../src/gpu/autotune';
 import { isGpuError } from '../../src/gpu/errors';
+import { DEFAULT_TILE } from '../../src/gpu/matmul';
 import { checkElementwise, matmulF64 } from '../../src/gpu/reference';
+import { gptForwardF64, gptTensorShapes, parseGptConfig } from '../../src/model/gpt';
+import { loadGpt } from '../../src/model/load';
+import { writeSafetensors } from '../../src/model/safetensors';
 import { createComputeApi } from '../../src/worker/api';
 import { randomMatrix } from './gpu-fixture';
 
@@ -77,5 +81,52 @@ describe('ComputeApi (the worker’s API, driven directly in Node)', () => {
       .matmul([1] as unknown as Float32Array, new Float32Array(1), { m: 1, k: 1, n: 1 })
       .catch((e: unknown) => e);
     expect(isGpuError(err, 'invalid-argument')).toBe(true);
+  });
+});
+
+describe('ComputeApi inference', () => {
+  const api = createComputeApi({ tile: DEFAULT_TILE });
+  afterAll(() => api.dispose());
+  const config = { vocab: 19, dModel: 64, nHead: 2, nLayer: 1, dFF: 128, maxSeq: 16 };
+
+  function modelFile(): Uint8Array {
+    const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+    let seed = 40;
+    for (const [name, shape] of Object.entries(gptTensorShapes(parseGptConfig(config)))) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      tensors[name] = { shape, data: randomMatrix(n, seed++).map((v) => 0.3 * v) };
+    }
+    return writeSafetensors(tensors);
+  }
+
+  test('loads a model by content digest, runs a batch, and survives a device loss', async () => {
+    const file = modelFile();
+    const digest = await api.loadModel(file, config);
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(await api.loadModel(file, config)).toBe(digest); // same bytes, same name
+    const tokens = Uint32Array.from({ length: 3 * 5 }, (_, i) => i % 19);
+    const logits = await api.infer(digest, tokens, 3, 5);
+    const loaded = await loadGpt(file, config);
+    const want = gptForwardF64(loaded.config, loaded.weights, tokens, 3, 5);
+    for (let i = 0; i < want.length; i++)
+      expect(Math.abs(logits[i]! - want[i]!)).toBeLessThan(1e-4);
+    await api.simulateDeviceLoss();
+    expect(await api.infer(digest, tokens, 3, 5)).toEqual(logits); // weights re-uploaded
+  });
+
+  test('unknown models, bad files and bad configs are typed errors', async () => {
+    await expect(api.infer('0'.repeat(64), new Uint32Array(1), 1, 1)).rejects.toMatchObject({
+      code: 'invalid-argument',
+    });
+    await expect(api.loadModel(new Uint8Array(3), config)).rejects.toMatchObject({
+      name: 'SafetensorsError',
+    });
+    await expect(api.loadModel(modelFile(), { ...config, nLayer: 2 })).rejects.toMatchObject({
+      name: 'SafetensorsError',
+      code: 'missing-tensor',
+    });
+    await expect(api.loadModel(modelFile(), { ...config, dModel: 65 })).rejects.toMatchObject({
+      name: 'ModelConfigError',
+    });
   });
 });

@@ -3,13 +3,13 @@ import { gammaF32 } from '../../src/gpu/reference';
 import { seededRng } from '../../src/jobs/rng';
 import {
   type GptConfig,
-  GpuGpt,
   gptForwardF64,
   gptTensorShapes,
   gptWeightsFrom,
   ModelConfigError,
   parseGptConfig,
 } from '../../src/model/gpt';
+import { GpuGpt } from '../../src/model/gpt-gpu';
 import { readSafetensors, SafetensorsError, writeSafetensors } from '../../src/model/safetensors';
 import { generate, sampleToken } from '../../src/model/sample';
 import { randomMatrix, useGpu } from './gpu-fixture';
