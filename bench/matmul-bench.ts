@@ -2,11 +2,12 @@
 // inputs resident on the GPU; each timed run dispatches and reads C back to the CPU.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { autotune, MemoryTuneStore, median } from '../src/gpu/autotune';
+import { autotune, MemoryTuneStore } from '../src/gpu/autotune';
 import { GpuContext } from '../src/gpu/context';
 import type { AdapterSummary } from '../src/gpu/device';
 import { Matmul, type TileConfig } from '../src/gpu/matmul';
 import { freivalds } from '../src/jobs/freivalds';
+import { time } from './timing';
 
 export interface MatmulBenchRow {
   n: number;
@@ -30,17 +31,6 @@ export interface MatmulBenchResult {
 const log = (s: string) => {
   document.querySelector('#log')!.textContent += `${s}\n`;
 };
-
-async function time(runs: number, fn: () => Promise<unknown>): Promise<number> {
-  await fn(); // warm-up: compilation and first-dispatch costs stay out
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    ms.push(performance.now() - t0);
-  }
-  return median(ms);
-}
 
 function randomMatrix(length: number, seed: number): Float32Array {
   let s = seed >>> 0;

@@ -5,6 +5,8 @@ import { defineConfig } from 'vite';
 // the app's bundle.
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
+  // The app's public folder, for the shipped model.
+  publicDir: fileURLToPath(new URL('../public', import.meta.url)),
   build: {
     target: 'es2022',
     outDir: fileURLToPath(new URL('../dist-bench', import.meta.url)),
@@ -15,6 +17,7 @@ export default defineConfig({
         matmul: fileURLToPath(new URL('index.html', import.meta.url)),
         mesh: fileURLToPath(new URL('mesh.html', import.meta.url)),
         scheduler: fileURLToPath(new URL('scheduler.html', import.meta.url)),
+        inference: fileURLToPath(new URL('inference.html', import.meta.url)),
       },
     },
   },

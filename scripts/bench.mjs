@@ -3,8 +3,9 @@
 //   matmul: tessel's kernel vs TF.js's WebGPU backend on the same page and adapter
 //   mesh:   tab-to-tab shard transfer, tessel's shard protocol vs a bare RTCDataChannel
 //   scheduler: the owner's scheduler + verifier driven by 1,000 simulated contributors
-// Prints tables and writes bench/results/{matmul,mesh,scheduler}.json.
-//   npm run bench -- [--only matmul|mesh|scheduler] [--sizes 256,512,1024] [--runs 3]
+//   inference: batched forward passes of the shipped model vs the same model in TF.js WebGPU
+// Prints tables and writes bench/results/{matmul,mesh,scheduler,inference}.json.
+//   npm run bench -- [--only matmul|mesh|scheduler|inference] [--sizes 256,512,1024] [--runs 3]
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,10 +29,10 @@ const valid =
   sizes.every((n) => Number.isInteger(n) && n >= 1 && n <= 4096) &&
   Number.isInteger(runs) &&
   runs >= 1 &&
-  [undefined, 'matmul', 'mesh', 'scheduler'].includes(values.only);
+  [undefined, 'matmul', 'mesh', 'scheduler', 'inference'].includes(values.only);
 if (!valid) {
   console.error(
-    'usage: npm run bench -- [--only matmul|mesh|scheduler] [--sizes 256,512,1024] [--runs 3]',
+    'usage: npm run bench -- [--only matmul|mesh|scheduler|inference] [--sizes 256,512,1024] [--runs 3]',
   );
   process.exit(2);
 }
@@ -50,6 +51,7 @@ try {
   if (want('matmul')) await matmulBench();
   if (want('mesh')) await meshBench();
   if (want('scheduler')) await schedulerBench();
+  if (want('inference')) await inferenceBench();
 } finally {
   await browser.close();
   await server.close();
@@ -178,6 +180,34 @@ async function schedulerBench() {
   }
   writeFileSync('bench/results/scheduler.json', `${JSON.stringify(result, null, 2)}\n`);
   console.log('wrote bench/results/scheduler.json');
+  await page.close();
+}
+
+async function inferenceBench() {
+  const page = await browser.newPage();
+  page.on('console', (m) => m.type() === 'error' && console.log(`  [page] ${m.text()}`));
+  await page.goto(`${base}inference.html`);
+  await page.waitForFunction(() => 'runInferenceBench' in globalThis);
+  const result = await page.evaluate(
+    ([b, r]) => globalThis.runInferenceBench(b, r),
+    [[1, 8, 32], runs],
+  );
+  Object.assign(
+    result,
+    meta('TF.js 4.22 WebGPU backend, same weights and ops (src/model/gpt-tf.ts)'),
+  );
+  const c = result.model.config;
+  console.log(
+    `\ninference: kjv-char (${c.nLayer} layers, d=${c.dModel}, ${c.nHead} heads, seq ${c.maxSeq}), median of ${runs}`,
+  );
+  console.log('  batch │ tessel tok/s │ tessel seq/s │ TF.js tok/s │ ratio │ max |Δlogit|');
+  for (const r of result.rows) {
+    console.log(
+      `${String(r.batch).padStart(7)} │ ${r.tessel_tok_s.toFixed(0).padStart(12)} │ ${r.tessel_seq_s.toFixed(1).padStart(12)} │ ${r.peer_tok_s.toFixed(0).padStart(11)} │ ${r.ratio.toFixed(2).padStart(5)} │ ${r.max_abs_diff.toExponential(1).padStart(12)}`,
+    );
+  }
+  writeFileSync('bench/results/inference.json', `${JSON.stringify(result, null, 2)}\n`);
+  console.log('wrote bench/results/inference.json');
   await page.close();
 }
 

@@ -2,6 +2,7 @@ import './style.css';
 import { freivalds } from '../jobs/freivalds';
 import { ComputeClient } from '../worker/client';
 import { describeError, readInt } from './format';
+import { startModelView } from './model-view';
 
 const MAX_DIM = 4096;
 
@@ -124,3 +125,4 @@ benchButton.addEventListener('click', async () => {
 });
 
 void showAdapter();
+startModelView(compute);

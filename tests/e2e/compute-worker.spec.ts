@@ -1,8 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
 import { checkElementwise, gammaF32, matmulF64 } from '../../src/gpu/reference';
-import { gptForwardF64, gptTensorShapes, parseGptConfig } from '../../src/model/gpt';
+import { gptForwardF64 } from '../../src/model/gpt';
 import { loadGpt } from '../../src/model/load';
-import { writeSafetensors } from '../../src/model/safetensors';
 
 interface Tessel {
   compute: {
@@ -134,19 +134,16 @@ test('typed errors cross the worker boundary with their code', async ({ page }) 
   expect(code).toBe('GpuError/invalid-argument');
 });
 
-test('the Worker runs one shard of batched inference on a model sent to it', async ({ page }) => {
-  const config = { vocab: 23, dModel: 64, nHead: 4, nLayer: 2, dFF: 256, maxSeq: 16 };
-  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
-  let seed = 7;
-  for (const [name, shape] of Object.entries(gptTensorShapes(parseGptConfig(config)))) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    tensors[name] = { shape, data: Float32Array.from(random(n, seed++), (v) => 0.3 * v) };
-  }
-  const file = writeSafetensors(tensors);
-  const [batch, seq] = [4, 12];
-  const tokens = Array.from({ length: batch * seq }, (_, i) => (i * 5 + 1) % config.vocab);
+test('the Worker runs a shard of batched inference on the shipped model', async ({ page }) => {
+  const dir = 'public/models/kjv-char';
+  const file = new Uint8Array(readFileSync(`${dir}/model.safetensors`));
+  const config = JSON.parse(readFileSync(`${dir}/config.json`, 'utf8'));
+  const { config: c, weights } = await loadGpt(file, config);
+  const [batch, seq] = [4, 48];
+  const tokens = Array.from({ length: batch * seq }, (_, i) => (i * 5 + 1) % c.vocab);
+  // The page fetches the model from the app, as a contributor would, and runs it in its Worker.
   const logits = await page.evaluate(
-    async ({ file, config, tokens, batch, seq }) => {
+    async ({ tokens, batch, seq }) => {
       const { compute } = (
         globalThis as unknown as {
           tessel: {
@@ -157,16 +154,33 @@ test('the Worker runs one shard of batched inference on a model sent to it', asy
           };
         }
       ).tessel;
-      const digest = await compute.loadModel(Uint8Array.from(file), config);
+      const [file, config] = await Promise.all([
+        fetch('/models/kjv-char/model.safetensors').then((r) => r.arrayBuffer()),
+        fetch('/models/kjv-char/config.json').then((r) => r.json()),
+      ]);
+      const digest = await compute.loadModel(new Uint8Array(file), config);
       return Array.from(await compute.infer(digest, Uint32Array.from(tokens), batch, seq));
     },
-    { file: Array.from(file), config, tokens, batch, seq },
+    { tokens, batch, seq },
   );
-  const { config: c, weights } = await loadGpt(file, config);
   const want = gptForwardF64(c, weights, Uint32Array.from(tokens), batch, seq);
-  expect(logits).toHaveLength(batch * config.vocab);
+  expect(logits).toHaveLength(batch * c.vocab);
   const scale = Math.max(1, ...Array.from(want, Math.abs));
   for (let i = 0; i < want.length; i++) {
     expect(Math.abs(logits[i]! - want[i]!)).toBeLessThanOrEqual(c.nLayer * gammaF32(c.dFF) * scale);
   }
+});
+
+test('Try the model: the page generates text, and refuses characters the model never saw', async ({
+  page,
+}) => {
+  await page.fill('#prompt', 'And Moses said, ');
+  await page.click('#generate-button');
+  await expect(page.locator('#generated')).toContainText('characters/s', { timeout: 60_000 });
+  const text = (await page.locator('#generated').textContent()) ?? '';
+  expect(text.startsWith('And Moses said, ')).toBe(true);
+  expect(text.replace(/ \(\d+ characters\/s\)$/, '').length).toBe('And Moses said, '.length + 120);
+  await page.fill('#prompt', 'Hello 🌍');
+  await page.click('#generate-button');
+  await expect(page.locator('#generated')).toContainText('never seen');
 });

@@ -65,8 +65,11 @@ describe('/tessel/shard/1.0.0 between two real libp2p peers', () => {
     };
   }
 
-  function contributor(compute: (l: LeaseMsg) => Promise<Float32Array>) {
-    const c = new ShardContributor(workerNode, { compute, maxBufferBytes: 2 ** 28 });
+  function contributor(
+    compute: (l: LeaseMsg) => Promise<Float32Array>,
+    options: Partial<ConstructorParameters<typeof ShardContributor>[1]> = {},
+  ) {
+    const c = new ShardContributor(workerNode, { compute, maxBufferBytes: 2 ** 28, ...options });
     const outcomes: ShardOutcome[] = [];
     c.addEventListener('outcome', (e) => outcomes.push((e as CustomEvent<ShardOutcome>).detail));
     return { c, outcomes };
@@ -125,73 +128,25 @@ describe('/tessel/shard/1.0.0 between two real libp2p peers', () => {
     await contributor(honest).c.work(announce(job));
     expect(job.done).toBe(true);
   });
-});
 
-describe('long sessions', () => {
   test('the dial timeout bounds the dial only, not the work that follows', async () => {
-    const ownerNode = await peer(true);
-    const workerNode = await peer(false);
-    const owner = new ShardOwnerService(ownerNode);
-    await owner.start();
-    try {
-      const p = randomProblem(32, 8, 32, seededRng(8));
-      const job = new MatmulOwnerJob('long', p, planBlocks(32, 32, 16, 16)); // 4 shards
-      owner.addJob(job);
-      const slow = async (l: LeaseMsg) => {
-        await new Promise((r) => setTimeout(r, 150));
-        return honest(l);
-      };
-      const c = new ShardContributor(workerNode, {
-        compute: slow,
-        maxBufferBytes: 2 ** 28,
-        budget: 1,
-        dialTimeoutMs: 200, // far shorter than the ~600 ms session
-      });
-      await c.work({
-        jobId: 'long',
-        owner: ownerNode.peerId.toString(),
-        kind: 'matmul',
-        shardCount: 4,
-        shardsLeft: 4,
-        kernelDigest: '0'.repeat(64),
-        expiresAt: Date.now() + 60_000,
-        addrs: ownerNode.getMultiaddrs().map((a) => a.toString()),
-      });
-      expect(job.done).toBe(true);
-    } finally {
-      await owner.stop();
-      await workerNode.stop();
-      await ownerNode.stop();
-    }
+    const p = randomProblem(32, 8, 32, seededRng(8));
+    const job = new MatmulOwnerJob('long', p, planBlocks(32, 32, 16, 16)); // 4 shards
+    owner.addJob(job);
+    const slow = async (l: LeaseMsg) => {
+      await new Promise((r) => setTimeout(r, 150));
+      return honest(l);
+    };
+    // A 200 ms dial timeout, far shorter than the ~600 ms session.
+    await contributor(slow, { budget: 1, dialTimeoutMs: 200 }).c.work(announce(job));
+    expect(job.done).toBe(true);
   });
-});
 
-describe('large shards', () => {
   test('a lease over 4 MiB (libp2p’s default stream buffer) travels whole', async () => {
-    const ownerNode = await peer(true);
-    const workerNode = await peer(false);
-    const owner = new ShardOwnerService(ownerNode);
-    await owner.start();
-    try {
-      const p = randomProblem(1100, 1024, 2, seededRng(6)); // A alone is 4.5 MB
-      const job = new MatmulOwnerJob('big', p, planBlocks(1100, 2, 1100, 2));
-      owner.addJob(job);
-      const c = new ShardContributor(workerNode, { compute: honest, maxBufferBytes: 2 ** 28 });
-      await c.work({
-        jobId: 'big',
-        owner: ownerNode.peerId.toString(),
-        kind: 'matmul',
-        shardCount: 1,
-        shardsLeft: 1,
-        kernelDigest: '0'.repeat(64),
-        expiresAt: Date.now() + 60_000,
-        addrs: ownerNode.getMultiaddrs().map((a) => a.toString()),
-      });
-      expect(job.done).toBe(true);
-    } finally {
-      await owner.stop();
-      await workerNode.stop();
-      await ownerNode.stop();
-    }
+    const p = randomProblem(1100, 1024, 2, seededRng(6)); // A alone is 4.5 MB
+    const job = new MatmulOwnerJob('big', p, planBlocks(1100, 2, 1100, 2));
+    owner.addJob(job);
+    await contributor(honest).c.work(announce(job));
+    expect(job.done).toBe(true);
   });
 });

@@ -1,0 +1,69 @@
+import { cryptoRng } from '../jobs/rng';
+import { sampleToken } from '../model/sample';
+import type { ComputeClient } from '../worker/client';
+import { describeError } from './format';
+
+const MODEL = 'models/kjv-char/';
+const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
+
+/** The "Try the model" section: loads the shipped model into the Worker on first use. */
+export function startModelView(compute: ComputeClient) {
+  const form = $<HTMLFormElement>('#model-form');
+  const out = $<HTMLParagraphElement>('#generated');
+  const button = $<HTMLButtonElement>('#generate-button');
+  let loaded: Promise<{ digest: string; vocab: string[]; maxSeq: number }> | undefined;
+
+  const load = async () => {
+    const [file, config, vocab] = await Promise.all([
+      fetch(`${MODEL}model.safetensors`).then((r) => r.arrayBuffer()),
+      fetch(`${MODEL}config.json`).then((r) => r.json()),
+      fetch(`${MODEL}vocab.json`).then((r) => r.json() as Promise<string[]>),
+    ]);
+    const digest = await compute.loadModel(new Uint8Array(file), config);
+    return { digest, vocab, maxSeq: (config as { maxSeq: number }).maxSeq };
+  };
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const prompt = (form.elements.namedItem('prompt') as HTMLInputElement).value;
+    const temperature = Number((form.elements.namedItem('temperature') as HTMLInputElement).value);
+    if (!(temperature >= 0 && temperature <= 2)) {
+      out.textContent = 'Temperature must be a number from 0 to 2.';
+      out.className = 'error';
+      return;
+    }
+    button.disabled = true;
+    out.className = '';
+    try {
+      loaded ??= load();
+      const { digest, vocab, maxSeq } = await loaded;
+      const unknown = [...new Set(prompt)].filter((ch) => !vocab.includes(ch));
+      if (prompt.length === 0 || unknown.length > 0) {
+        out.textContent = prompt.length
+          ? `The model has never seen ${unknown.map((c) => JSON.stringify(c)).join(', ')}: use plain letters and punctuation.`
+          : 'Type a prompt first.';
+        out.className = 'error';
+        return;
+      }
+      const ids = Array.from(prompt, (ch) => vocab.indexOf(ch));
+      const rng = cryptoRng();
+      const t0 = performance.now();
+      let text = '';
+      for (let i = 0; i < 120; i++) {
+        const ctx = Uint32Array.from(ids.slice(-maxSeq));
+        const logits = await compute.infer(digest, ctx, 1, ctx.length);
+        const next = sampleToken(logits, temperature, rng);
+        ids.push(next);
+        text += vocab[next];
+        out.textContent = prompt + text;
+      }
+      out.textContent = `${prompt}${text} (${((120 / (performance.now() - t0)) * 1000).toFixed(0)} characters/s)`;
+    } catch (e) {
+      loaded = undefined;
+      out.textContent = describeError(e);
+      out.className = 'error';
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
