@@ -179,33 +179,9 @@ export class ShardOwnerService extends EventTarget {
     const outcome = job
       ? job.submit(msg.leaseId, peer, msg.rows, msg.cols, msg.c, msg.computeMs)
       : { settlement: 'stale' as const, reason: 'unknown lease' };
-    let receipt: Uint8Array = new Uint8Array(0);
-    if (job && lease && outcome.settlement === 'accepted') {
-      this.#o.reputation?.record(peer, 'accepted');
-      await this.#o.persist?.(job, lease.shardId, msg.c);
-      if (this.#o.privateKey) {
-        const r: ReceiptMsg = {
-          jobId: job.id,
-          shardId: lease.shardId,
-          owner: this.#node.peerId.toString(),
-          contributor: peer,
-          flops: 2 * msg.rows * msg.cols * job.problem.k,
-          method: 'freivalds',
-          issuedAt: Date.now(),
-        };
-        receipt = await signReceipt(this.#o.privateKey, r);
-        await this.#o.onReceipt?.(receipt, r);
-      }
-    } else if (outcome.settlement === 'rejected') {
-      this.#o.reputation?.record(peer, 'rejected');
-    }
-    await framed.write({
-      type: 'verdict',
-      leaseId: msg.leaseId,
-      accepted: outcome.settlement === 'accepted',
-      reason: outcome.reason,
-      receipt,
-    });
+    const completedJob = outcome.settlement === 'accepted' && job?.done === true; // this shard was the last
+    // Announce the settlement at once, before any await: results from several contributors are
+    // handled concurrently, and every settlement must be known before the job reports done.
     if (job && lease) {
       this.dispatchEvent(
         new CustomEvent<SettledEvent>('settled', {
@@ -219,7 +195,45 @@ export class ShardOwnerService extends EventTarget {
           },
         }),
       );
-      if (job.done) this.dispatchEvent(new CustomEvent('done', { detail: { jobId: job.id } }));
     }
+    let receipt: Uint8Array = new Uint8Array(0);
+    if (job && lease && outcome.settlement === 'accepted') {
+      this.#o.reputation?.record(peer, 'accepted');
+      try {
+        await this.#o.persist?.(job, lease.shardId, msg.c);
+      } catch (e) {
+        // The block is in C; only a reload before the job ends would cost a recomputation.
+        console.warn(`tessel: could not persist shard ${lease.shardId} of ${job.id}: ${e}`);
+      }
+      if (this.#o.privateKey) {
+        const r: ReceiptMsg = {
+          jobId: job.id,
+          shardId: lease.shardId,
+          owner: this.#node.peerId.toString(),
+          contributor: peer,
+          flops: 2 * msg.rows * msg.cols * job.problem.k,
+          method: 'freivalds',
+          issuedAt: Date.now(),
+        };
+        try {
+          receipt = await signReceipt(this.#o.privateKey, r);
+          await this.#o.onReceipt?.(receipt, r);
+        } catch (e) {
+          console.warn(`tessel: receipt for shard ${lease.shardId} of ${job.id} not issued: ${e}`);
+        }
+      }
+      // The shard that completed the job reports it, once, when its own block is durable.
+      if (completedJob) this.dispatchEvent(new CustomEvent('done', { detail: { jobId: job.id } }));
+    } else if (outcome.settlement === 'rejected') {
+      this.#o.reputation?.record(peer, 'rejected');
+    }
+    // The settlement stands whether or not the contributor is still there to hear the verdict.
+    await framed.write({
+      type: 'verdict',
+      leaseId: msg.leaseId,
+      accepted: outcome.settlement === 'accepted',
+      reason: outcome.reason,
+      receipt,
+    });
   }
 }
