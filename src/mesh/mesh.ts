@@ -39,6 +39,8 @@ export interface MeshOptions {
   receipts?: ReceiptStore;
   /** Contributor pacing: GPU budget and when to pause (see ShardContributor). */
   budget?: number;
+  /** This tab's measured matmul speed, sent with work requests so owners size deadlines to it. */
+  gflops?: number;
   gate?: ContributorOptions['gate'];
 }
 
@@ -110,6 +112,7 @@ export class Mesh extends EventTarget {
       compute: options.compute,
       maxBufferBytes: options.maxBufferBytes,
       ...(options.budget !== undefined ? { budget: options.budget } : {}),
+      ...(options.gflops !== undefined ? { gflops: options.gflops } : {}),
       ...(options.gate ? { gate: options.gate } : {}),
       onReceipt: async (signed, r) => {
         await options.receipts?.put('earned', signed, r);

@@ -16,6 +16,7 @@ export class GpuGpt {
   readonly #ops: Ops;
   readonly #tile: TileConfig;
   readonly #bufs: GPUBuffer[] = [];
+  readonly #uniforms: GPUBuffer[] = []; // the current forward pass's matmul uniforms
   readonly #w: {
     wte: GPUBuffer;
     wpe: GPUBuffer;
@@ -151,8 +152,6 @@ export class GpuGpt {
       for (const b of scratch) ctx.buffers.release(b);
     }
   }
-
-  readonly #uniforms: GPUBuffer[] = [];
 
   async #matmuls() {
     const ctx = this.#ctx;

@@ -39,6 +39,8 @@ export async function startMeshView(compute: ComputeClient, url: URL): Promise<M
       ReceiptStore.open(),
     ]);
     receipts = receiptStore;
+    // One quick measurement, so owners can give this tab deadlines that fit its speed.
+    const [speed] = await compute.benchmark([256], 1).catch(() => [undefined]);
     const contribute = $<HTMLInputElement>('#contribute');
     if (url.searchParams.get('contribute') === '0') contribute.checked = false;
     const budget = $<HTMLSelectElement>('#budget');
@@ -51,6 +53,7 @@ export async function startMeshView(compute: ComputeClient, url: URL): Promise<M
       ownerStore,
       receipts,
       budget: Number(budget.value),
+      ...(speed ? { gflops: speed.gflops } : {}),
       gate: () => gate.wait(),
       // The lease's tensors are not needed afterwards, so they are transferred, not copied.
       compute: (lease) => compute.matmul(lease.a, lease.b, { m: lease.m, k: lease.k, n: lease.n }),
