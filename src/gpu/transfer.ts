@@ -52,43 +52,20 @@ export interface DispatchRead {
 
 /** Runs one dispatch, copies `rows` rows of the output back, and strips the padding. */
 export async function dispatchAndRead(ctx: GpuContext, d: DispatchRead): Promise<Float32Array> {
-  const { device } = ctx;
-  const bytes = d.rows * d.stride * 4;
-  const staging = ctx.buffers.acquire(bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-  const enc = device.createCommandEncoder();
+  const enc = ctx.device.createCommandEncoder();
   const pass = enc.beginComputePass();
   pass.setPipeline(d.pipeline);
   pass.setBindGroup(0, d.bindGroup);
   pass.dispatchWorkgroups(...d.workgroups);
   pass.end();
-  enc.copyBufferToBuffer(d.source, 0, staging, 0, bytes);
-  device.queue.submit([enc.finish()]);
-  try {
-    await staging.mapAsync(GPUMapMode.READ, 0, bytes);
-  } catch (cause) {
-    // mapAsync rejects when the device goes away mid-call; say so in our own terms.
-    if (ctx.isLost || (await Promise.race([ctx.lost.then(() => true), tick()]))) {
-      throw new GpuError('device-lost', 'the GPU device was lost during the call', { cause });
-    }
-    ctx.buffers.release(staging);
-    throw new GpuError('invalid-argument', `reading the result back failed: ${cause}`, { cause });
+  const view = new Float32Array(await readBack(ctx, d.source, d.rows * d.stride * 4, enc));
+  if (d.stride === d.cols) return view;
+  const out = new Float32Array(d.rows * d.cols);
+  for (let r = 0; r < d.rows; r++) {
+    out.set(view.subarray(r * d.stride, r * d.stride + d.cols), r * d.cols);
   }
-  const view = new Float32Array(staging.getMappedRange(0, bytes));
-  let out: Float32Array;
-  if (d.stride === d.cols) {
-    out = view.slice();
-  } else {
-    out = new Float32Array(d.rows * d.cols);
-    for (let r = 0; r < d.rows; r++) {
-      out.set(view.subarray(r * d.stride, r * d.stride + d.cols), r * d.cols);
-    }
-  }
-  staging.unmap();
-  ctx.buffers.release(staging);
   return out;
 }
-
-const tick = () => new Promise<false>((r) => setTimeout(() => r(false), 0));
 
 /** Storage buffer usage for tensors the model keeps on the GPU. */
 export const TENSOR_USAGE = () =>
@@ -119,8 +96,12 @@ export async function readBack(
   try {
     await staging.mapAsync(GPUMapMode.READ, 0, bytes);
   } catch (cause) {
-    if (ctx.isLost)
+    // mapAsync rejects when the device goes away mid-call (the lost promise may settle a tick
+    // later); say so in our own terms.
+    if (ctx.isLost || (await Promise.race([ctx.lost.then(() => true), tick()]))) {
       throw new GpuError('device-lost', 'the GPU device was lost during the call', { cause });
+    }
+    ctx.buffers.release(staging);
     throw new GpuError('invalid-argument', `reading back failed: ${cause}`, { cause });
   }
   const out = staging.getMappedRange(0, bytes).slice(0);
@@ -128,3 +109,5 @@ export async function readBack(
   ctx.buffers.release(staging);
   return out;
 }
+
+const tick = () => new Promise<false>((r) => setTimeout(() => r(false), 0));
