@@ -45,11 +45,13 @@ export function checkTile(t: TileConfig, limits: GPUSupportedLimits): void {
   }
 }
 
+/** `v` rounded up to a multiple of `step`. */
+export const roundUp = (v: number, step: number) => Math.ceil(v / step) * step;
+
 /** Padded sizes the kernel runs at. */
 export function paddedShape({ m, k, n }: MatmulShape, t: TileConfig): MatmulShape {
   const { bm, bn } = tileExtent(t);
-  const up = (v: number, s: number) => Math.ceil(v / s) * s;
-  return { m: up(m, bm), k: up(k, t.tk), n: up(n, bn) };
+  return { m: roundUp(m, bm), k: roundUp(k, t.tk), n: roundUp(n, bn) };
 }
 
 /** Throws GpuError('invalid-argument') unless the shape is positive integers matching the data. */

@@ -5,6 +5,7 @@ import residualWgsl from '../../shaders/residual.wgsl?raw';
 import softmaxWgsl from '../../shaders/softmax.wgsl?raw';
 import type { GpuContext } from './context';
 import { GpuError } from './errors';
+import { DEFAULT_TILE, matmulPipeline, type TileConfig, tileExtent } from './matmul';
 
 const ROW_WG = 64; // invocations per row for layernorm and softmax
 
@@ -17,27 +18,42 @@ const ROW_WG = 64; // invocations per row for layernorm and softmax
 export class Ops {
   readonly #ctx: GpuContext;
   readonly #scratch: GPUBuffer[] = [];
-  #p?: Record<'layernorm' | 'softmax' | 'residual' | 'embedding' | 'attention', GPUComputePipeline>;
+  readonly #tile: TileConfig;
+  #p?: Record<
+    'layernorm' | 'softmax' | 'residual' | 'embedding' | 'attention' | 'matmul' | 'matmulGelu',
+    GPUComputePipeline
+  >;
 
-  private constructor(ctx: GpuContext) {
+  private constructor(ctx: GpuContext, tile: TileConfig) {
     this.#ctx = ctx;
+    this.#tile = tile;
   }
 
-  /** Compiles every kernel; `headDim` is the attention head size (≤ 64). */
-  static async create(ctx: GpuContext, headDim: number): Promise<Ops> {
+  /**
+   * Compiles every kernel; `headDim` is the attention head size (≤ 64), `tile` the matmul's
+   * shape (tensors given to `matmul` must be padded to it).
+   */
+  static async create(
+    ctx: GpuContext,
+    headDim: number,
+    tile: TileConfig = DEFAULT_TILE,
+  ): Promise<Ops> {
     if (!Number.isInteger(headDim) || headDim < 1 || headDim > 64) {
       throw new GpuError('invalid-argument', `attention head size ${headDim} is not in 1..64`);
     }
-    const ops = new Ops(ctx);
+    const ops = new Ops(ctx, tile);
     const p = ctx.pipelines;
-    const [layernorm, softmax, residual, embedding, attention] = await Promise.all([
-      p.get('layernorm', layernormWgsl, { WG: ROW_WG }),
-      p.get('softmax', softmaxWgsl, { WG: ROW_WG }),
-      p.get('residual', residualWgsl, {}),
-      p.get('embedding', embeddingWgsl, {}),
-      p.get('attention', attentionWgsl, { HD: headDim }),
-    ]);
-    ops.#p = { layernorm, softmax, residual, embedding, attention };
+    const [layernorm, softmax, residual, embedding, attention, matmul, matmulGelu] =
+      await Promise.all([
+        p.get('layernorm', layernormWgsl, { WG: ROW_WG }),
+        p.get('softmax', softmaxWgsl, { WG: ROW_WG }),
+        p.get('residual', residualWgsl, {}),
+        p.get('embedding', embeddingWgsl, {}),
+        p.get('attention', attentionWgsl, { HD: headDim }),
+        matmulPipeline(ctx, tile, false),
+        matmulPipeline(ctx, tile, true),
+      ]);
+    ops.#p = { layernorm, softmax, residual, embedding, attention, matmul, matmulGelu };
     return ops;
   }
 
@@ -122,24 +138,57 @@ export class Ops {
     );
   }
 
+  /**
+   * c = a·b + bias (then GELU if asked) on padded sizes: m a multiple of the tile's rows, n of
+   * its columns, k of its K slice; bias holds n values.
+   */
+  matmul(
+    pass: GPUComputePassEncoder,
+    a: GPUBuffer,
+    b: GPUBuffer,
+    c: GPUBuffer,
+    bias: GPUBuffer,
+    m: number,
+    k: number,
+    n: number,
+    gelu: boolean,
+  ) {
+    const { bm, bn } = tileExtent(this.#tile);
+    const pipeline = gelu ? this.#p!.matmulGelu : this.#p!.matmul;
+    // Binding order of shaders/matmul.wgsl: A, B, C, uniform, bias.
+    this.#dispatch(
+      pass,
+      pipeline,
+      [a, b, c],
+      new Uint32Array([m, n, k, 0]).buffer,
+      [n / bn, m / bm],
+      [bias],
+    );
+  }
+
   /** Returns the uniform buffers of everything encoded so far to the pool. */
   release(): void {
     for (const b of this.#scratch.splice(0)) this.#ctx.buffers.release(b);
   }
 
+  /** Binds `buffers`, then a fresh uniform holding `uniform`, then `after`, and dispatches. */
   #dispatch(
     pass: GPUComputePassEncoder,
     pipeline: GPUComputePipeline,
     buffers: GPUBuffer[],
     uniform: ArrayBuffer,
     groups: [number, number?],
+    after: GPUBuffer[] = [],
   ) {
     const u = this.#ctx.buffers.acquire(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.#ctx.device.queue.writeBuffer(u, 0, uniform);
     this.#scratch.push(u);
     const bindGroup = this.#ctx.device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
-      entries: [...buffers, u].map((buffer, binding) => ({ binding, resource: { buffer } })),
+      entries: [...buffers, u, ...after].map((buffer, binding) => ({
+        binding,
+        resource: { buffer },
+      })),
     });
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);

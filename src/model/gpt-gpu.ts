@@ -1,11 +1,9 @@
 import type { GpuContext } from '../gpu/context';
 import { GpuError } from '../gpu/errors';
-import { DEFAULT_TILE, matmulPipeline, type TileConfig, tileExtent } from '../gpu/matmul';
+import { DEFAULT_TILE, roundUp, type TileConfig, tileExtent } from '../gpu/matmul';
 import { Ops } from '../gpu/ops';
 import { readBack, TENSOR_USAGE, upload } from '../gpu/transfer';
 import { type BlockWeights, checkTokens, type GptConfig, type GptWeights } from './gpt';
-
-const up = (v: number, s: number) => Math.ceil(v / s) * s;
 
 /**
  * The model on the GPU: weights uploaded once, one command buffer per forward pass built from
@@ -16,7 +14,6 @@ export class GpuGpt {
   readonly #ops: Ops;
   readonly #tile: TileConfig;
   readonly #bufs: GPUBuffer[] = [];
-  readonly #uniforms: GPUBuffer[] = []; // the current forward pass's matmul uniforms
   readonly #w: {
     wte: GPUBuffer;
     wpe: GPUBuffer;
@@ -40,7 +37,7 @@ export class GpuGpt {
     this.#tile = tile;
     const { bn } = tileExtent(tile);
     const D = config.dModel;
-    this.vocabPadded = up(config.vocab, bn);
+    this.vocabPadded = roundUp(config.vocab, bn);
     const head = new Float32Array(D * this.vocabPadded);
     for (let v = 0; v < config.vocab; v++)
       for (let d = 0; d < D; d++) head[d * this.vocabPadded + v] = w.wte[v * D + d]!;
@@ -80,8 +77,7 @@ export class GpuGpt {
         `model widths must be multiples of the tile width ${bn}`,
       );
     }
-    const ops = await Ops.create(ctx, config.dModel / config.nHead);
-    await Promise.all([matmulPipeline(ctx, tile, false), matmulPipeline(ctx, tile, true)]);
+    const ops = await Ops.create(ctx, config.dModel / config.nHead, tile);
     return new GpuGpt(ctx, config, weights, ops, tile);
   }
 
@@ -93,8 +89,8 @@ export class GpuGpt {
     const { bm } = tileExtent(this.#tile);
     const D = c.dModel;
     const T = batch * seq;
-    const Tp = up(T, bm);
-    const Bp = up(batch, bm);
+    const Tp = roundUp(T, bm);
+    const Bp = roundUp(batch, bm);
     const scratch: GPUBuffer[] = [];
     const buf = (floats: number, label: string) => {
       const b = ctx.buffers.acquire(floats * 4, TENSOR_USAGE(), label);
@@ -118,17 +114,16 @@ export class GpuGpt {
     for (const b of [h, x, qkv, att, ff, last]) enc.clearBuffer(b);
     let pass = enc.beginComputePass();
     const ops = this.#ops;
-    const mm = await this.#matmuls();
     ops.embedding(pass, tok, this.#w.wte, this.#w.wpe, h, T, D, seq);
     for (const b of this.#w.blocks) {
       ops.layernorm(pass, h, b.ln1g, b.ln1b, x, Tp, D, c.eps);
-      mm(pass, x, b.attnW, qkv, b.attnB, Tp, D, 3 * D, false);
+      ops.matmul(pass, x, b.attnW, qkv, b.attnB, Tp, D, 3 * D, false);
       ops.attention(pass, qkv, att, T, seq, c.nHead, D);
-      mm(pass, att, b.projW, x, b.projB, Tp, D, D, false);
+      ops.matmul(pass, att, b.projW, x, b.projB, Tp, D, D, false);
       ops.residual(pass, h, x, Tp * D);
       ops.layernorm(pass, h, b.ln2g, b.ln2b, x, Tp, D, c.eps);
-      mm(pass, x, b.fcW, ff, b.fcB, Tp, D, c.dFF, true);
-      mm(pass, ff, b.fc2W, x, b.fc2B, Tp, c.dFF, D, false);
+      ops.matmul(pass, x, b.fcW, ff, b.fcB, Tp, D, c.dFF, true);
+      ops.matmul(pass, ff, b.fc2W, x, b.fc2B, Tp, c.dFF, D, false);
       ops.residual(pass, h, x, Tp * D);
     }
     pass.end();
@@ -137,7 +132,7 @@ export class GpuGpt {
       enc.copyBufferToBuffer(h, (s * seq + seq - 1) * D * 4, last, s * D * 4, D * 4);
     pass = enc.beginComputePass();
     ops.layernorm(pass, last, this.#w.lnfg, this.#w.lnfb, lastN, Bp, D, c.eps);
-    mm(pass, lastN, this.#w.head, logits, this.#w.headBias, Bp, D, this.vocabPadded, false);
+    ops.matmul(pass, lastN, this.#w.head, logits, this.#w.headBias, Bp, D, this.vocabPadded, false);
     pass.end();
     try {
       const out = new Float32Array(await readBack(ctx, logits, batch * this.vocabPadded * 4, enc));
@@ -148,47 +143,8 @@ export class GpuGpt {
       return result;
     } finally {
       ops.release();
-      this.#releaseUniforms();
       for (const b of scratch) ctx.buffers.release(b);
     }
-  }
-
-  async #matmuls() {
-    const ctx = this.#ctx;
-    const [plain, gelu] = await Promise.all([
-      matmulPipeline(ctx, this.#tile, false),
-      matmulPipeline(ctx, this.#tile, true),
-    ]);
-    const { bm, bn } = tileExtent(this.#tile);
-    return (
-      pass: GPUComputePassEncoder,
-      a: GPUBuffer,
-      b: GPUBuffer,
-      c: GPUBuffer,
-      bias: GPUBuffer,
-      m: number,
-      k: number,
-      n: number,
-      withGelu: boolean,
-    ) => {
-      const pipeline = withGelu ? gelu : plain;
-      const u = ctx.buffers.acquire(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-      ctx.device.queue.writeBuffer(u, 0, new Uint32Array([m, n, k, 0]));
-      this.#uniforms.push(u);
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(
-        0,
-        ctx.device.createBindGroup({
-          layout: pipeline.getBindGroupLayout(0),
-          entries: [a, b, c, u, bias].map((buffer, binding) => ({ binding, resource: { buffer } })),
-        }),
-      );
-      pass.dispatchWorkgroups(n / bn, m / bm);
-    };
-  }
-
-  #releaseUniforms() {
-    for (const u of this.#uniforms.splice(0)) this.#ctx.buffers.release(u);
   }
 
   /** Frees the weights. */
