@@ -1,5 +1,6 @@
 import matmulWgsl from '../../shaders/matmul.wgsl?raw';
 import type { GpuContext } from './context';
+import { sha256Hex } from './digest';
 import { GpuError } from './errors';
 import type { MatmulShape } from './reference';
 import { dispatchAndRead, uploadPadded } from './transfer';
@@ -198,6 +199,5 @@ function knobs(t: TileConfig, gelu: boolean): Record<string, number> {
  * computed another way.
  */
 export async function matmulKernelDigest(): Promise<string> {
-  const hash = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(matmulWgsl));
-  return [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return sha256Hex(new TextEncoder().encode(matmulWgsl));
 }

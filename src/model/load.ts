@@ -1,3 +1,4 @@
+import { sha256Hex } from '../gpu/digest';
 import { type GptConfig, type GptWeights, gptWeightsFrom, parseGptConfig } from './gpt';
 import { readSafetensors } from './safetensors';
 
@@ -19,7 +20,5 @@ export async function loadGpt(file: Uint8Array, rawConfig: unknown): Promise<Loa
   const all = new Uint8Array(configBytes.length + file.length);
   all.set(configBytes);
   all.set(file, configBytes.length);
-  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', all));
-  const digest = [...hash].map((b) => b.toString(16).padStart(2, '0')).join('');
-  return { config, weights, digest };
+  return { config, weights, digest: await sha256Hex(all) };
 }
