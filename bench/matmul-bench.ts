@@ -7,6 +7,8 @@ import { GpuContext } from '../src/gpu/context';
 import type { AdapterSummary } from '../src/gpu/device';
 import { Matmul, type TileConfig } from '../src/gpu/matmul';
 import { freivalds } from '../src/jobs/freivalds';
+import { randomProblem } from '../src/jobs/matmul-job';
+import { seededRng } from '../src/jobs/rng';
 import { time } from './timing';
 
 export interface MatmulBenchRow {
@@ -32,16 +34,6 @@ const log = (s: string) => {
   document.querySelector('#log')!.textContent += `${s}\n`;
 };
 
-function randomMatrix(length: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(length);
-  for (let i = 0; i < length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
-
 async function runMatmulBench(sizes: number[], runs: number): Promise<MatmulBenchResult> {
   await tf.setBackend('webgpu');
   await tf.ready();
@@ -50,8 +42,7 @@ async function runMatmulBench(sizes: number[], runs: number): Promise<MatmulBenc
   log(`adapter ${ctx.summary.description}; tile ${JSON.stringify(tile)}`);
   const rows: MatmulBenchRow[] = [];
   for (const n of sizes) {
-    const a = randomMatrix(n * n, n);
-    const b = randomMatrix(n * n, n + 7);
+    const { a, b } = randomProblem(n, n, n, seededRng(n));
     const flops = 2 * n ** 3;
 
     const prepared = await new Matmul(ctx, tile).prepare(a, b, { m: n, k: n, n });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
 import { checkElementwise, gammaF32, matmulF64 } from '../../src/gpu/reference';
+import { seededRng, uniform } from '../../src/jobs/rng';
 import { gptForwardF64 } from '../../src/model/gpt';
 import { loadGpt } from '../../src/model/load';
 
@@ -21,11 +22,8 @@ interface Tessel {
 }
 
 function random(length: number, seed: number): number[] {
-  let s = seed;
-  return Array.from({ length }, () => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return Math.fround((s / 2 ** 32) * 2 - 1);
-  });
+  const rng = seededRng(seed);
+  return Array.from({ length }, () => Math.fround(uniform(rng) * 2 - 1));
 }
 
 /** Runs a matmul in the page's Worker through comlink; reports whether inputs were transferred. */
