@@ -8,7 +8,7 @@ import type { AdapterSummary } from '../src/gpu/device';
 import { Matmul, type TileConfig } from '../src/gpu/matmul';
 import { freivalds } from '../src/jobs/freivalds';
 import { randomProblem } from '../src/jobs/matmul-job';
-import { seededRng } from '../src/jobs/rng';
+import { seededRng } from '../src/model/rng';
 import { time } from './timing';
 
 export interface MatmulBenchRow {

@@ -31,11 +31,14 @@ function leaseOf(bytes: number): LeaseMsg {
     leaseId: 'bench-lease',
     deadlineMs: 60_000,
     heartbeatMs: 1_000,
-    m,
-    k,
-    n: 1,
-    a: new Float32Array(m * k).fill(0.5),
-    b: new Float32Array(k).fill(0.25),
+    work: {
+      kind: 'matmul',
+      m,
+      k,
+      n: 1,
+      a: new Float32Array(m * k).fill(0.5),
+      b: new Float32Array(k).fill(0.25),
+    },
   };
 }
 
@@ -55,6 +58,8 @@ async function meshStart(relay: string, role: 'server' | 'client') {
           await framed.write({
             type: 'verdict',
             leaseId: msg.leaseId,
+            jobId: msg.jobId,
+            shardId: msg.shardId,
             accepted: true,
             reason: 'ok',
             receipt: new Uint8Array(0),

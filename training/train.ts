@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { seededRng } from '../src/jobs/rng';
 import { type GptConfig, parseGptConfig } from '../src/model/gpt';
 import { initTfParams, tfGptLogits } from '../src/model/gpt-tf';
+import { seededRng } from '../src/model/rng';
 import { writeSafetensors } from '../src/model/safetensors';
 
 const { values } = parseArgs({

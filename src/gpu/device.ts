@@ -18,6 +18,15 @@ export interface AdapterSummary {
   };
 }
 
+/**
+ * The engine and adapter as one short string, e.g. "webgpu:google/swiftshader:software": what a
+ * contributor tells owners, so redundant copies of a shard go to different adapters.
+ */
+export function adapterIdentity(a: AdapterSummary): string {
+  const name = [a.vendor, a.architecture].filter(Boolean).join('/') || 'unknown';
+  return `webgpu:${name}${a.isFallback ? ':software' : ''}`.slice(0, 128);
+}
+
 export interface AcquiredDevice {
   device: GPUDevice;
   adapter: GPUAdapter;

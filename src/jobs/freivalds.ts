@@ -1,5 +1,5 @@
 import { gammaF32, MIN_NORMAL_F32 } from '../gpu/reference';
-import { cryptoRng, type Rng } from './rng';
+import { cryptoRng, type Rng } from '../model/rng';
 
 /** A matmul job as its owner holds it: C = A·B, A m×k and B k×n, row-major f32. */
 export interface MatmulProblem {

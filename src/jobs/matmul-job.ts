@@ -1,6 +1,17 @@
+import { type Rng, uniform } from '../model/rng';
 import { type Block, type FreivaldsOptions, freivalds, type MatmulProblem } from './freivalds';
-import { type Rng, uniform } from './rng';
+import {
+  type ContributorInfo,
+  emptyReport,
+  type JobAnswer,
+  type LeaseOffer,
+  type OwnerJob,
+  type Settlement,
+  type Verdict,
+  type VerificationReport,
+} from './job';
 import { type Lease, Scheduler, type SchedulerOptions } from './scheduler';
+import type { MatmulOutput, Output } from './work-codec';
 
 /** Splits an m×n result into blocks of at most blockRows × blockCols, row-major order. */
 export function planBlocks(m: number, n: number, blockRows: number, blockCols: number): Block[] {
@@ -48,37 +59,15 @@ export function shardInputs(p: MatmulProblem, b: Block): { a: Float32Array; b: F
   return { a, b: bc };
 }
 
-export interface VerificationReport {
-  shards: number;
-  accepted: number;
-  /** Of `accepted`, shards verified in an earlier session (restored after a reload). */
-  restored: number;
-  rejected: number;
-  reassignments: number;
-  /** Speculative copies of straggling shards ÷ shards: what redundancy cost. */
-  redundancyOverhead: number;
-  verifyMs: number; // total time spent in the verifier
-  computeMs: number; // contributors' reported compute time of accepted shards
-  /** verifyMs ÷ computeMs: the owner's cost of trusting nobody. */
-  verifyOverCompute: number;
-}
-
-export type LeaseOffer =
-  | { kind: 'lease'; lease: Lease; block: Block; a: Float32Array; b: Float32Array }
-  | { kind: 'none'; finished: boolean; retryAfterMs: number };
-
-export interface SubmitOutcome {
-  settlement: 'accepted' | 'rejected' | 'stale';
-  reason: string;
-}
-
 /**
  * The owner's side of one matmul job: leases blocks of C, verifies every result with Freivalds
  * before it counts, and assembles C. Pure: the clock is passed in, nothing touches the network.
  */
-export class MatmulOwnerJob {
-  readonly book: Scheduler;
+export class MatmulOwnerJob implements OwnerJob {
+  readonly kind = 'matmul';
   readonly c: Float32Array;
+  onSettled?: (s: Settlement) => void;
+  readonly #book: Scheduler;
   readonly #report: VerificationReport;
 
   constructor(
@@ -87,46 +76,54 @@ export class MatmulOwnerJob {
     readonly blocks: Block[],
     readonly options: SchedulerOptions & { verify?: FreivaldsOptions; now?: () => number } = {},
   ) {
-    this.book = new Scheduler(blocks.length, {
-      shardFlops: (s) => 2 * blocks[s]!.rows * blocks[s]!.cols * problem.k,
+    this.#book = new Scheduler(blocks.length, {
+      shardFlops: (s) => this.#flops(s),
       ...options,
     });
     this.c = new Float32Array(problem.m * problem.n);
-    this.#report = {
-      shards: blocks.length,
-      accepted: 0,
-      restored: 0,
-      rejected: 0,
-      reassignments: 0,
-      redundancyOverhead: 0,
-      verifyMs: 0,
-      computeMs: 0,
-      verifyOverCompute: 0,
-    };
+    this.#report = emptyReport('matmul', blocks.length);
   }
 
+  get shardCount(): number {
+    return this.blocks.length;
+  }
+  get doneCount(): number {
+    return this.#book.doneCount;
+  }
   get done(): boolean {
-    return this.book.done;
+    return this.#book.done;
+  }
+
+  answer(): JobAnswer {
+    return { kind: 'matmul', c: this.c };
   }
 
   report(): VerificationReport {
     const r = {
       ...this.#report,
-      reassignments: this.book.reassignments,
-      redundancyOverhead: this.book.speculativeLeases / this.blocks.length,
+      reassignments: this.#book.reassignments,
+      redundancyOverhead: this.#book.speculativeLeases / this.blocks.length,
     };
     r.verifyOverCompute = r.computeMs > 0 ? r.verifyMs / r.computeMs : 0;
     return r;
   }
 
   /** Puts back a block verified in an earlier session; it is never leased again. */
-  restore(shardId: number, c: Float32Array): void {
+  restore(shardId: number, output: Output): boolean {
     const block = this.blocks[shardId];
-    if (!block || c.length !== block.rows * block.cols || this.book.isDone(shardId)) return;
-    this.book.markDone(shardId);
-    this.#write(block, c);
+    if (
+      !block ||
+      output.kind !== 'matmul' ||
+      output.c.length !== block.rows * block.cols ||
+      this.#book.isDone(shardId)
+    ) {
+      return false;
+    }
+    this.#book.markDone(shardId);
+    this.#write(block, output.c);
     this.#report.accepted++;
     this.#report.restored++;
+    return true;
   }
 
   #write(block: Block, c: Float32Array) {
@@ -138,6 +135,11 @@ export class MatmulOwnerJob {
     }
   }
 
+  #flops(shardId: number): number {
+    const b = this.blocks[shardId]!;
+    return 2 * b.rows * b.cols * this.problem.k;
+  }
+
   /** Bytes a contributor's GPU must bind for one shard: its A rows, B columns and C block. */
   shardBytes(): number {
     let max = 0;
@@ -146,51 +148,102 @@ export class MatmulOwnerJob {
     return 4 * max;
   }
 
-  /**
-   * A lease for `contributor` (measured at `gflops`, 0 if unknown, able to bind
-   * `maxBufferBytes`), or why there is none. A GPU too small for this job's shards gets none.
-   */
-  offer(contributor: string, now: number, gflops = 0, maxBufferBytes = Infinity): LeaseOffer {
+  /** A lease for `c`, or why there is none. A GPU too small for this job's shards gets none. */
+  offer(c: ContributorInfo, now: number): LeaseOffer {
     if (this.done) return { kind: 'none', finished: true, retryAfterMs: 0 };
-    if (this.shardBytes() > maxBufferBytes)
+    if (this.shardBytes() > c.maxBufferBytes)
       return { kind: 'none', finished: true, retryAfterMs: 0 };
-    const lease = this.book.lease(contributor, now, gflops);
+    const lease = this.#book.lease(c.id, now, c.gflops);
     if (!lease) return { kind: 'none', finished: false, retryAfterMs: 1_000 };
     const block = this.blocks[lease.shardId]!;
-    return { kind: 'lease', lease, block, ...shardInputs(this.problem, block) };
+    const { a, b } = shardInputs(this.problem, block);
+    return {
+      kind: 'lease',
+      lease,
+      work: { kind: 'matmul', m: block.rows, k: this.problem.k, n: block.cols, a, b },
+    };
   }
 
   /** Verifies a contributor's block; only an accepted one is written into C. */
-  submit(
+  async submit(
     leaseId: string,
     contributor: string,
-    rows: number,
-    cols: number,
-    c: Float32Array,
+    output: Output,
     computeMs: number,
-  ): SubmitOutcome {
-    const lease = this.book.get(leaseId, contributor);
-    if (!lease) return { settlement: 'stale', reason: 'no such lease for this peer' };
+  ): Promise<void> {
+    const lease = this.#book.get(leaseId, contributor);
+    if (!lease) {
+      this.#settled(leaseId, contributor, -1, 'stale', 'no such lease for this peer');
+      return;
+    }
     const block = this.blocks[lease.shardId]!;
     let accepted = false;
     let reason = 'shape';
-    if (rows === block.rows && cols === block.cols) {
+    if (output.kind === 'matmul' && output.rows === block.rows && output.cols === block.cols) {
       const now = this.options.now ?? (() => performance.now());
       const t0 = now();
-      const v = freivalds(this.problem, block, c, this.options.verify);
+      const v = freivalds(this.problem, block, output.c, this.options.verify);
       this.#report.verifyMs += now() - t0;
       accepted = v.accepted;
       reason = v.accepted ? 'verified' : (v.reason ?? 'residual');
     }
-    const settlement = this.book.settle(leaseId, contributor, accepted);
+    const settlement = this.#book.settle(leaseId, contributor, accepted);
     if (settlement === 'accepted') {
       this.#report.accepted++;
       this.#report.computeMs += computeMs;
-      this.#write(block, c);
+      this.#write(block, (output as MatmulOutput).c);
     } else if (settlement === 'rejected') {
       this.#report.rejected++;
     }
-    return { settlement, reason };
+    this.#settled(
+      leaseId,
+      contributor,
+      lease.shardId,
+      settlement,
+      reason,
+      settlement === 'accepted' ? output : undefined,
+    );
+  }
+
+  #settled(
+    leaseId: string,
+    contributor: string,
+    shardId: number,
+    settlement: Verdict['settlement'],
+    reason: string,
+    output?: Output,
+  ) {
+    this.onSettled?.({
+      verdicts: [
+        {
+          jobId: this.id,
+          shardId,
+          leaseId,
+          contributor,
+          settlement,
+          reason,
+          method: 'freivalds',
+          flops: shardId >= 0 ? this.#flops(shardId) : 0,
+        },
+      ],
+      ...(output ? { shard: { shardId, output } } : {}),
+    });
+  }
+
+  heartbeat(leaseId: string, contributor: string, now: number): boolean {
+    return this.#book.heartbeat(leaseId, contributor, now);
+  }
+  fail(leaseId: string, contributor: string): boolean {
+    return this.#book.fail(leaseId, contributor);
+  }
+  dropContributor(contributor: string): number {
+    return this.#book.dropContributor(contributor);
+  }
+  expire(now: number): Lease[] {
+    return this.#book.expire(now);
+  }
+  outstanding(): Lease[] {
+    return this.#book.outstanding;
   }
 }
 

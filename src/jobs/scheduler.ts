@@ -92,11 +92,32 @@ export class Scheduler {
     return out;
   }
 
-  /** Marks shards finished before this scheduler existed (a job resumed after a reload). */
+  /**
+   * Marks a shard finished outside a lease (verified in an earlier session, or settled by the
+   * owner's own check); any copies still out become pointless and end.
+   */
   markDone(shardId: number): void {
     if (this.#done[shardId]) return;
     this.#done[shardId] = 1;
     this.#doneCount++;
+    for (const l of [...this.#leases.values()]) if (l.shardId === shardId) this.#end(l);
+  }
+
+  /**
+   * Ends a lease whose result was received but whose shard needs more (another copy to compare
+   * with): the shard goes back to the front of the queue, and nobody is counted as late.
+   */
+  requeue(leaseId: string, contributor: string): boolean {
+    const l = this.get(leaseId, contributor);
+    if (!l) return false;
+    this.#end(l);
+    if (!this.#done[l.shardId] && this.#copies[l.shardId] === 0) this.#enqueue(l.shardId, true);
+    return true;
+  }
+
+  /** Shards waiting in the queue, oldest first (for owners that look for stuck ones). */
+  pendingShards(): number[] {
+    return this.#pending.items().filter((s) => !this.#done[s]);
   }
 
   /** How long a contributor at `gflops` is given for `shardId` (ms). */
@@ -110,13 +131,19 @@ export class Scheduler {
   /**
    * Leases the next pending shard to `contributor` (measured at `gflops`, 0 if unknown), or a
    * speculative copy of the longest-running one when nothing is pending, or undefined.
+   * `canTake` narrows the choice (e.g. redundant copies go to other contributors).
    */
-  lease(contributor: string, now: number, gflops = 0): Lease | undefined {
+  lease(
+    contributor: string,
+    now: number,
+    gflops = 0,
+    canTake?: (shardId: number) => boolean,
+  ): Lease | undefined {
     this.expire(now);
-    let shardId = this.#nextPending();
+    let shardId = this.#nextPending(canTake);
     let speculative = false;
     if (shardId === undefined) {
-      shardId = this.#speculativeCandidate(contributor);
+      shardId = this.#speculativeCandidate(contributor, canTake);
       if (shardId === undefined) return undefined;
       speculative = true;
       this.speculativeLeases++;
@@ -200,22 +227,44 @@ export class Scheduler {
     return 'accepted';
   }
 
-  #nextPending(): number | undefined {
+  #nextPending(canTake?: (shardId: number) => boolean): number | undefined {
+    // Shards this contributor may not take stay queued, in order, for the next one.
+    const skipped: number[] = [];
+    let found: number | undefined;
     while (this.#pending.size > 0) {
       const s = this.#pending.shift()!;
+      if (this.#done[s]) {
+        this.#queued[s] = 0;
+        continue;
+      }
+      if (canTake && !canTake(s)) {
+        skipped.push(s);
+        continue;
+      }
       this.#queued[s] = 0;
-      if (!this.#done[s]) return s;
+      found = s;
+      break;
     }
-    return undefined;
+    for (let i = skipped.length - 1; i >= 0; i--) this.#pending.unshift(skipped[i]!);
+    return found;
   }
 
-  #speculativeCandidate(contributor: string): number | undefined {
+  #speculativeCandidate(
+    contributor: string,
+    canTake?: (shardId: number) => boolean,
+  ): number | undefined {
     if (this.#o.maxCopies < 2) return undefined;
     const held = new Set<number>();
     for (const l of this.#leases.values()) if (l.contributor === contributor) held.add(l.shardId);
     // Oldest first: Map iteration follows issue order.
     for (const l of this.#leases.values()) {
-      if (!held.has(l.shardId) && this.#copies[l.shardId]! < this.#o.maxCopies) return l.shardId;
+      if (
+        !held.has(l.shardId) &&
+        this.#copies[l.shardId]! < this.#o.maxCopies &&
+        (!canTake || canTake(l.shardId))
+      ) {
+        return l.shardId;
+      }
     }
     return undefined;
   }
@@ -255,6 +304,12 @@ class Deque {
     this.#head = (this.#head - 1) & (this.#buf.length - 1);
     this.#buf[this.#head] = v;
     this.size++;
+  }
+  items(): number[] {
+    return Array.from(
+      { length: this.size },
+      (_, i) => this.#buf[(this.#head + i) & (this.#buf.length - 1)]!,
+    );
   }
   shift(): number | undefined {
     if (this.size === 0) return undefined;

@@ -1,8 +1,8 @@
 import { matmulF64 } from '../gpu/reference';
+import { type Rng, seededRng, uniform } from '../model/rng';
 import { freivalds, type MatmulProblem } from './freivalds';
 import { MinHeap } from './heap';
 import { Reputation } from './reputation';
-import { type Rng, seededRng, uniform } from './rng';
 import { Scheduler } from './scheduler';
 
 export interface SimulationOptions {

@@ -1,15 +1,79 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
-import {
-  decodeSignedReceipt,
-  encodeReceipt,
-  encodeSignedReceipt,
-  type ReceiptMsg,
-  WireError,
-} from '../mesh/codec';
+import type { Receipt, VerificationMethod } from '../jobs/job';
+import { errorText, finite, id, int, peerId } from '../mesh/fields';
+import { WireError } from '../mesh/wire-error';
+import { Receipt as ReceiptFrame, SignedReceipt } from './receipt';
+
+/** Receipts' wire version. */
+export const RECEIPT_VERSION = 1;
+/** Largest encoded SignedReceipt accepted. */
+export const MAX_RECEIPT_BYTES = 1024;
+
+const METHODS: readonly VerificationMethod[] = ['freivalds', 'redundancy', 'canary', 'spot-check'];
+
+export function encodeReceipt(r: Receipt): Uint8Array {
+  const bytes = ReceiptFrame.encode({ version: RECEIPT_VERSION, ...r });
+  decodeReceipt(bytes);
+  return bytes;
+}
+
+/** Decodes and validates a receipt. Throws WireError, never anything else. */
+export function decodeReceipt(data: Uint8Array): Receipt {
+  let r: ReceiptFrame;
+  try {
+    r = ReceiptFrame.decode(data);
+  } catch (cause) {
+    throw new WireError('malformed', `not a Receipt: ${errorText(cause)}`, undefined, { cause });
+  }
+  if (r.version !== RECEIPT_VERSION) {
+    throw new WireError('bad-version', 'receipt version', 'version');
+  }
+  if (!METHODS.includes(r.method as VerificationMethod)) {
+    throw new WireError('invalid-field', 'unknown verification method', 'method');
+  }
+  const issuedAt = r.issuedAt;
+  if (!Number.isSafeInteger(issuedAt) || issuedAt <= 0) {
+    throw new WireError('invalid-field', 'bad issue time', 'issuedAt');
+  }
+  return {
+    jobId: id(r.jobId, 'jobId'),
+    shardId: int(r.shardId, 0, 1_000_000, 'shardId'),
+    owner: peerId(r.owner, 'owner'),
+    contributor: peerId(r.contributor, 'contributor'),
+    flops: finite(r.flops, 0, 1e18, 'flops'),
+    method: r.method as VerificationMethod,
+    issuedAt,
+  };
+}
+
+export function encodeSignedReceipt(receipt: Uint8Array, signature: Uint8Array): Uint8Array {
+  return SignedReceipt.encode({ receipt, signature });
+}
+
+/** Splits a SignedReceipt into the exact signed bytes, their decoded content and the signature. */
+export function decodeSignedReceipt(data: Uint8Array): {
+  receipt: Receipt;
+  receiptBytes: Uint8Array;
+  signature: Uint8Array;
+} {
+  if (data.byteLength > MAX_RECEIPT_BYTES) throw new WireError('too-large', 'receipt too long');
+  let s: SignedReceipt;
+  try {
+    s = SignedReceipt.decode(data);
+  } catch (cause) {
+    throw new WireError('malformed', `not a SignedReceipt: ${errorText(cause)}`, undefined, {
+      cause,
+    });
+  }
+  if (s.signature.byteLength !== 64) {
+    throw new WireError('invalid-field', 'an Ed25519 signature is 64 bytes', 'signature');
+  }
+  return { receipt: decodeReceipt(s.receipt), receiptBytes: s.receipt, signature: s.signature };
+}
 
 /** Signs a receipt with the owner's libp2p key; returns an encoded SignedReceipt. */
-export async function signReceipt(owner: PrivateKey, receipt: ReceiptMsg): Promise<Uint8Array> {
+export async function signReceipt(owner: PrivateKey, receipt: Receipt): Promise<Uint8Array> {
   const bytes = encodeReceipt(receipt);
   const signature = await owner.sign(bytes);
   return encodeSignedReceipt(bytes, signature);
@@ -21,11 +85,11 @@ export async function signReceipt(owner: PrivateKey, receipt: ReceiptMsg): Promi
  */
 export async function verifyReceipt(
   signed: Uint8Array,
-  expect: Partial<Pick<ReceiptMsg, 'owner' | 'contributor' | 'jobId' | 'shardId'>> = {},
-): Promise<ReceiptMsg> {
+  expect: Partial<Pick<Receipt, 'owner' | 'contributor' | 'jobId' | 'shardId'>> = {},
+): Promise<Receipt> {
   const { receipt, receiptBytes, signature } = decodeSignedReceipt(signed);
   for (const [k, v] of Object.entries(expect)) {
-    if (receipt[k as keyof ReceiptMsg] !== v) {
+    if (receipt[k as keyof Receipt] !== v) {
       throw new WireError('invalid-field', `receipt is for another ${k}`, k);
     }
   }

@@ -1,7 +1,9 @@
+import type { PrivateKey } from '@libp2p/interface';
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
-import type { ReceiptMsg } from '../mesh/codec';
+import type { Receipt } from '../jobs/job';
+import { signReceipt, verifyReceipt } from './receipts';
 
-export interface StoredReceipt extends ReceiptMsg {
+export interface StoredReceipt extends Receipt {
   /** `${owner}/${jobId}/${shardId}`: one receipt per verified shard. */
   key: string;
   /** Whether this tab issued the receipt (as owner) or earned it (as contributor). */
@@ -27,13 +29,30 @@ export class ReceiptStore {
     return new ReceiptStore(db);
   }
 
-  put(role: StoredReceipt['role'], signed: Uint8Array, r: ReceiptMsg): Promise<string> {
+  put(role: StoredReceipt['role'], signed: Uint8Array, r: Receipt): Promise<string> {
     return this.db.put('receipts', {
       ...r,
       key: `${r.owner}/${r.jobId}/${r.shardId}`,
       role,
       signed: signed.slice().buffer,
     });
+  }
+
+  /** Signs a receipt with the owner's key and keeps it; resolves once it is durable. */
+  async issue(owner: PrivateKey, r: Receipt): Promise<Uint8Array> {
+    const signed = await signReceipt(owner, r);
+    await this.put('issued', signed, r);
+    return signed;
+  }
+
+  /** Checks a receipt this tab earned and keeps it; throws WireError if it does not check out. */
+  async accept(
+    signed: Uint8Array,
+    expect: Pick<Receipt, 'owner' | 'contributor' | 'jobId' | 'shardId'>,
+  ): Promise<Receipt> {
+    const r = await verifyReceipt(signed, expect);
+    await this.put('earned', signed, r);
+    return r;
   }
 
   list(role: StoredReceipt['role']): Promise<StoredReceipt[]> {

@@ -1,48 +1,53 @@
 import type { Uint8ArrayList } from 'uint8arraylist';
+import { isJobKind } from '../jobs/kinds';
+import {
+  decodeOutput,
+  decodeWork,
+  encodeOutput,
+  encodeWork,
+  type JobKind,
+  type Output,
+  type Work,
+  WorkError,
+} from '../jobs/work-codec';
+import { digest, errorText, finite, id, int, peerId, text } from './fields';
 import {
   type Failure,
   JobAnnouncement,
   type Lease,
+  ModelFrame,
+  type ModelManifest,
   type NoWork,
-  Receipt,
   type Result,
   ShardFrame,
-  SignedReceipt,
   type Verdict,
   type WorkRequest,
 } from './wire';
+import { WireError } from './wire-error';
+
+export { WireError, type WireErrorCode } from './wire-error';
 
 /**
  * The one decoder for everything that arrives from the network. Every field, length and shape
- * is checked here; the rest of the code only ever sees the validated types below.
+ * is checked here (kind-specific bodies by src/jobs/work-codec.ts, called from here); the rest
+ * of the code only ever sees the validated types below.
  */
 
-export const WIRE_VERSION = 1;
-/** Largest frame accepted on /tessel/shard/1.0.0: a 64 MiB shard plus its header. */
+export const WIRE_VERSION = 2;
+/** Largest frame accepted on the shard protocol: a 64 MiB shard plus its header. */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024 + 4096;
 /** Largest announcement accepted on the jobs topic. */
 export const MAX_ANNOUNCEMENT_BYTES = 8 * 1024;
-/** Largest matrix side a shard may have. */
-export const MAX_DIM = 16_384;
-
-export type WireErrorCode =
-  | 'too-large' // the frame is over its size limit
-  | 'malformed' // not a protobuf of the expected message
-  | 'bad-version'
-  | 'invalid-field'; // a field is missing, out of range, or inconsistent with another
-
-/** A frame that failed validation. `field` names the first offending field. */
-export class WireError extends Error {
-  override readonly name = 'WireError';
-  constructor(
-    readonly code: WireErrorCode,
-    message: string,
-    readonly field?: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+/** Largest encoded receipt a verdict may carry. */
+export const MAX_RECEIPT_BYTES = 1024;
+/** Models: at most 1 GiB, in chunks of 4 KiB to 1 MiB, so at most 262,144 chunk hashes. */
+export const MAX_MODEL_BYTES = 2 ** 30;
+export const MIN_CHUNK_BYTES = 4096;
+export const MAX_CHUNK_BYTES = 2 ** 20;
+/** Largest frame on the model protocol: a chunk, or a manifest with all its hashes. */
+export const MAX_MODEL_FRAME_BYTES = 9 * 2 ** 20;
+/** Largest model config (JSON). */
+export const MAX_CONFIG_CHARS = 65_536;
 
 // ---- validated message types ----------------------------------------------------------------
 
@@ -51,6 +56,7 @@ export interface WorkRequestMsg {
   jobId: string;
   maxBufferBytes: number;
   gflops: number;
+  adapter: string;
 }
 export interface LeaseMsg {
   type: 'lease';
@@ -59,11 +65,7 @@ export interface LeaseMsg {
   leaseId: string;
   deadlineMs: number;
   heartbeatMs: number;
-  m: number;
-  k: number;
-  n: number;
-  a: Float32Array;
-  b: Float32Array;
+  work: Work;
 }
 export interface NoWorkMsg {
   type: 'no-work';
@@ -77,15 +79,16 @@ export interface HeartbeatMsg {
 }
 export interface ResultMsg {
   type: 'result';
+  jobId: string;
   leaseId: string;
-  rows: number;
-  cols: number;
-  c: Float32Array;
+  output: Output;
   computeMs: number;
 }
 export interface VerdictMsg {
   type: 'verdict';
   leaseId: string;
+  jobId: string;
+  shardId: number;
   accepted: boolean;
   reason: string;
   /** An encoded SignedReceipt for an accepted result; empty otherwise. */
@@ -106,18 +109,47 @@ export type ShardMsg =
   | VerdictMsg
   | FailureMsg;
 
+export interface ModelRequestMsg {
+  type: 'model-request';
+  digest: string;
+  jobId: string;
+  offset: number;
+}
+export interface ModelManifestMsg {
+  type: 'model-manifest';
+  digest: string;
+  config: string;
+  fileBytes: number;
+  chunkBytes: number;
+  chunkHashes: Uint8Array[];
+}
+export interface ModelChunkMsg {
+  type: 'model-chunk';
+  offset: number;
+  data: Uint8Array;
+}
+export interface ModelRefusalMsg {
+  type: 'model-refusal';
+  code: string;
+  message: string;
+}
+export type ModelMsg = ModelRequestMsg | ModelManifestMsg | ModelChunkMsg | ModelRefusalMsg;
+
 export interface AnnouncementMsg {
   jobId: string;
   owner: string;
-  kind: 'matmul';
+  kind: JobKind;
   shardCount: number;
   shardsLeft: number;
   kernelDigest: string;
   expiresAt: number; // ms since the epoch
   addrs: string[];
+  /** The model the job runs ('' when it runs none), and its size in bytes. */
+  modelDigest: string;
+  modelBytes: number;
 }
 
-// ---- encoding ---------------------------------------------------------------------------------
+// ---- shard frames -----------------------------------------------------------------------------
 
 /** Encodes a shard-protocol message (after checking it as the decoder would). */
 export function encodeShardMsg(msg: ShardMsg): Uint8Array {
@@ -133,14 +165,10 @@ function toFrame(msg: ShardMsg): ShardFrame {
   const f: ShardFrame = { version: WIRE_VERSION };
   switch (msg.type) {
     case 'work-request':
-      f.workRequest = {
-        jobId: msg.jobId,
-        maxBufferBytes: BigInt(msg.maxBufferBytes),
-        gflops: msg.gflops,
-      };
+      f.workRequest = msg;
       break;
     case 'lease':
-      f.lease = { ...msg, a: f32ToBytes(msg.a), b: f32ToBytes(msg.b) };
+      f.lease = { ...msg, work: body(encodeWork, msg.work, 'lease.work') };
       break;
     case 'no-work':
       f.noWork = msg;
@@ -149,7 +177,7 @@ function toFrame(msg: ShardMsg): ShardFrame {
       f.heartbeat = msg;
       break;
     case 'result':
-      f.result = { ...msg, c: f32ToBytes(msg.c) };
+      f.result = { ...msg, output: body(encodeOutput, msg.output, 'result.output') };
       break;
     case 'verdict':
       f.verdict = msg;
@@ -160,18 +188,6 @@ function toFrame(msg: ShardMsg): ShardFrame {
   }
   return f;
 }
-
-export function encodeAnnouncement(a: AnnouncementMsg): Uint8Array {
-  const bytes = JobAnnouncement.encode({
-    version: WIRE_VERSION,
-    ...a,
-    expiresAt: BigInt(a.expiresAt),
-  });
-  decodeAnnouncement(bytes);
-  return bytes;
-}
-
-// ---- decoding ---------------------------------------------------------------------------------
 
 /** Decodes and validates one shard-protocol frame. Throws WireError, never anything else. */
 export function decodeShardMsg(data: Uint8Array | Uint8ArrayList): ShardMsg {
@@ -187,28 +203,8 @@ export function decodeShardMsg(data: Uint8Array | Uint8ArrayList): ShardMsg {
   } catch (cause) {
     throw new WireError('malformed', `not a ShardFrame: ${errorText(cause)}`, undefined, { cause });
   }
-  if (f.version !== WIRE_VERSION) {
-    throw new WireError(
-      'bad-version',
-      `wire version ${f.version}, expected ${WIRE_VERSION}`,
-      'version',
-    );
-  }
-  const bodies = [
-    f.workRequest,
-    f.lease,
-    f.noWork,
-    f.heartbeat,
-    f.result,
-    f.verdict,
-    f.failure,
-  ].filter((b) => b !== undefined);
-  if (bodies.length !== 1) {
-    throw new WireError(
-      'invalid-field',
-      `a frame carries exactly one message, got ${bodies.length}`,
-    );
-  }
+  version(f.version);
+  one([f.workRequest, f.lease, f.noWork, f.heartbeat, f.result, f.verdict, f.failure]);
   if (f.workRequest) return workRequest(f.workRequest);
   if (f.lease) return lease(f.lease);
   if (f.noWork) return noWork(f.noWork);
@@ -219,53 +215,40 @@ export function decodeShardMsg(data: Uint8Array | Uint8ArrayList): ShardMsg {
   return failure(f.failure!);
 }
 
-/** Decodes and validates a job announcement. `now` (ms) rejects ones already expired. */
-export function decodeAnnouncement(data: Uint8Array, now?: number): AnnouncementMsg {
-  if (data.byteLength > MAX_ANNOUNCEMENT_BYTES) {
-    throw new WireError('too-large', `announcement of ${data.byteLength} bytes`);
-  }
-  let a: JobAnnouncement;
+/**
+ * The job id of a version-1 work request (its fields are where version 2 keeps them), so an
+ * owner can answer an old contributor "finished" in the old format; undefined for anything else.
+ */
+export function v1WorkRequestJob(data: Uint8Array | Uint8ArrayList): string | undefined {
   try {
-    a = JobAnnouncement.decode(data, { limits: { addrs: 16 } });
-  } catch (cause) {
-    throw new WireError('malformed', `not a JobAnnouncement: ${errorText(cause)}`, undefined, {
-      cause,
-    });
+    const f = ShardFrame.decode(data, { limits: {} });
+    return f.version === 1 && f.workRequest ? id(f.workRequest.jobId, 'jobId') : undefined;
+  } catch {
+    return undefined;
   }
-  if (a.version !== WIRE_VERSION) {
-    throw new WireError('bad-version', `wire version ${a.version}`, 'version');
+}
+
+/** A version-1 "no work, the job is finished" frame: what an old contributor stops on. */
+export function v1Finished(jobId: string): Uint8Array {
+  // Version 1 kept NoWork in the same field with the same layout.
+  return ShardFrame.encode({ version: 1, noWork: { jobId, retryAfterMs: 0, finished: true } });
+}
+
+function version(v: number) {
+  if (v !== WIRE_VERSION) {
+    throw new WireError('bad-version', `wire version ${v}, expected ${WIRE_VERSION}`, 'version');
   }
-  if (a.kind !== 'matmul') throw new WireError('invalid-field', `unknown job kind`, 'kind');
-  const shardCount = int(a.shardCount, 1, 1_000_000, 'shardCount');
-  const expiresAt = Number(a.expiresAt);
-  if (!Number.isSafeInteger(expiresAt))
-    throw new WireError('invalid-field', 'bad expiry', 'expiresAt');
-  if (now !== undefined && expiresAt <= now) {
-    throw new WireError('invalid-field', 'announcement has expired', 'expiresAt');
+}
+
+function one(bodies: unknown[]) {
+  const n = bodies.filter((b) => b !== undefined).length;
+  if (n !== 1) {
+    throw new WireError('invalid-field', `a frame carries exactly one message, got ${n}`);
   }
-  if (!/^[0-9a-f]{64}$/.test(a.kernelDigest)) {
-    throw new WireError('invalid-field', 'kernel digest must be 64 hex digits', 'kernelDigest');
-  }
-  peerId(a.owner, 'owner');
-  a.addrs.forEach((addr, i) => {
-    if (addr.length > 512 || !addr.startsWith('/')) {
-      throw new WireError('invalid-field', 'multiaddr expected', `addrs[${i}]`);
-    }
-  });
-  return {
-    jobId: id(a.jobId, 'jobId'),
-    owner: a.owner,
-    kind: 'matmul',
-    shardCount,
-    shardsLeft: int(a.shardsLeft, 0, shardCount, 'shardsLeft'),
-    kernelDigest: a.kernelDigest,
-    expiresAt,
-    addrs: a.addrs,
-  };
 }
 
 function workRequest(w: WorkRequest): WorkRequestMsg {
-  const maxBufferBytes = Number(w.maxBufferBytes);
+  const maxBufferBytes = w.maxBufferBytes;
   if (!Number.isSafeInteger(maxBufferBytes) || maxBufferBytes < 1024) {
     throw new WireError(
       'invalid-field',
@@ -278,13 +261,23 @@ function workRequest(w: WorkRequest): WorkRequestMsg {
     jobId: id(w.jobId, 'workRequest.jobId'),
     maxBufferBytes,
     gflops: finite(w.gflops, 0, 1e6, 'workRequest.gflops'),
+    adapter: text(w.adapter, 128, 'workRequest.adapter'),
   };
 }
 
+/** A kind body that failed the jobs codec becomes a WireError naming the field in the frame. */
+function body<A, T>(code: (a: A) => T, a: A, at: string): T {
+  try {
+    return code(a);
+  } catch (e) {
+    if (e instanceof WorkError) {
+      throw new WireError('invalid-field', e.message, `${at}.${e.field}`, { cause: e });
+    }
+    throw e;
+  }
+}
+
 function lease(l: Lease): LeaseMsg {
-  const m = int(l.m, 1, MAX_DIM, 'lease.m');
-  const k = int(l.k, 1, MAX_DIM, 'lease.k');
-  const n = int(l.n, 1, MAX_DIM, 'lease.n');
   const deadlineMs = int(l.deadlineMs, 1_000, 3_600_000, 'lease.deadlineMs');
   return {
     type: 'lease',
@@ -293,11 +286,7 @@ function lease(l: Lease): LeaseMsg {
     leaseId: id(l.leaseId, 'lease.leaseId'),
     deadlineMs,
     heartbeatMs: int(l.heartbeatMs, 100, deadlineMs, 'lease.heartbeatMs'),
-    m,
-    k,
-    n,
-    a: tensor(l.a, m * k, 'lease.a'),
-    b: tensor(l.b, k * n, 'lease.b'),
+    work: body(decodeWork, l.work, 'lease.work'),
   };
 }
 
@@ -311,14 +300,11 @@ function noWork(w: NoWork): NoWorkMsg {
 }
 
 function result(r: Result): ResultMsg {
-  const rows = int(r.rows, 1, MAX_DIM, 'result.rows');
-  const cols = int(r.cols, 1, MAX_DIM, 'result.cols');
   return {
     type: 'result',
+    jobId: id(r.jobId, 'result.jobId'),
     leaseId: id(r.leaseId, 'result.leaseId'),
-    rows,
-    cols,
-    c: tensor(r.c, rows * cols, 'result.c'),
+    output: body(decodeOutput, r.output, 'result.output'),
     computeMs: finite(r.computeMs, 0, 86_400_000, 'result.computeMs'),
   };
 }
@@ -333,6 +319,8 @@ function verdict(v: Verdict): VerdictMsg {
   return {
     type: 'verdict',
     leaseId: id(v.leaseId, 'verdict.leaseId'),
+    jobId: id(v.jobId, 'verdict.jobId'),
+    shardId: int(v.shardId, 0, 1_000_000, 'verdict.shardId'),
     accepted: v.accepted,
     reason: text(v.reason, 200, 'verdict.reason'),
     receipt: v.receipt,
@@ -348,149 +336,137 @@ function failure(f: Failure): FailureMsg {
   };
 }
 
-// ---- receipts ---------------------------------------------------------------------------------
+// ---- model frames -----------------------------------------------------------------------------
 
-export const MAX_RECEIPT_BYTES = 1024;
-
-/** Credit for one verified shard (see src/ledger/receipts.ts for signing and checking). */
-export interface ReceiptMsg {
-  jobId: string;
-  shardId: number;
-  owner: string;
-  contributor: string;
-  flops: number;
-  method: 'freivalds' | 'redundancy' | 'spot-check';
-  issuedAt: number; // ms since the epoch
-}
-
-export function encodeReceipt(r: ReceiptMsg): Uint8Array {
-  const bytes = Receipt.encode({ version: WIRE_VERSION, ...r, issuedAt: BigInt(r.issuedAt) });
-  decodeReceipt(bytes);
+export function encodeModelMsg(msg: ModelMsg): Uint8Array {
+  const f: ModelFrame = { version: WIRE_VERSION };
+  if (msg.type === 'model-request') f.request = msg;
+  else if (msg.type === 'model-manifest') f.manifest = msg;
+  else if (msg.type === 'model-chunk') f.chunk = msg;
+  else f.refusal = msg;
+  const bytes = ModelFrame.encode(f);
+  decodeModelMsg(bytes);
   return bytes;
 }
 
-export function decodeReceipt(data: Uint8Array): ReceiptMsg {
-  let r: Receipt;
+/** Decodes and validates one model-protocol frame. Throws WireError, never anything else. */
+export function decodeModelMsg(data: Uint8Array | Uint8ArrayList): ModelMsg {
+  if (data.byteLength > MAX_MODEL_FRAME_BYTES) {
+    throw new WireError('too-large', `model frame of ${data.byteLength} bytes`);
+  }
+  let f: ModelFrame;
   try {
-    r = Receipt.decode(data);
+    f = ModelFrame.decode(data, {
+      limits: { manifest: { chunkHashes: MAX_MODEL_BYTES / MIN_CHUNK_BYTES } },
+    });
   } catch (cause) {
-    throw new WireError('malformed', `not a Receipt: ${errorText(cause)}`, undefined, { cause });
+    throw new WireError('malformed', `not a ModelFrame: ${errorText(cause)}`, undefined, { cause });
   }
-  if (r.version !== WIRE_VERSION) throw new WireError('bad-version', 'receipt version', 'version');
-  if (!['freivalds', 'redundancy', 'spot-check'].includes(r.method)) {
-    throw new WireError('invalid-field', 'unknown verification method', 'method');
+  version(f.version);
+  one([f.request, f.manifest, f.chunk, f.refusal]);
+  if (f.request) {
+    return {
+      type: 'model-request',
+      digest: digest(f.request.digest, 'request.digest'),
+      jobId: id(f.request.jobId, 'request.jobId'),
+      offset: int(f.request.offset, 0, MAX_MODEL_BYTES, 'request.offset'),
+    };
   }
-  const issuedAt = Number(r.issuedAt);
-  if (!Number.isSafeInteger(issuedAt) || issuedAt <= 0) {
-    throw new WireError('invalid-field', 'bad issue time', 'issuedAt');
+  if (f.manifest) return manifest(f.manifest);
+  if (f.chunk) {
+    if (f.chunk.data.byteLength < 1 || f.chunk.data.byteLength > MAX_CHUNK_BYTES) {
+      throw new WireError('invalid-field', 'a chunk holds 1 B to 1 MiB', 'chunk.data');
+    }
+    return {
+      type: 'model-chunk',
+      offset: int(f.chunk.offset, 0, MAX_MODEL_BYTES, 'chunk.offset'),
+      data: f.chunk.data,
+    };
   }
   return {
-    jobId: id(r.jobId, 'jobId'),
-    shardId: int(r.shardId, 0, 1_000_000, 'shardId'),
-    owner: peerId(r.owner, 'owner'),
-    contributor: peerId(r.contributor, 'contributor'),
-    flops: finite(r.flops, 0, 1e18, 'flops'),
-    method: r.method as ReceiptMsg['method'],
-    issuedAt,
+    type: 'model-refusal',
+    code: text(f.refusal!.code, 64, 'refusal.code'),
+    message: text(f.refusal!.message, 500, 'refusal.message'),
   };
 }
 
-export function encodeSignedReceipt(receipt: Uint8Array, signature: Uint8Array): Uint8Array {
-  return SignedReceipt.encode({ receipt, signature });
+function manifest(m: ModelManifest): ModelManifestMsg {
+  const fileBytes = int(m.fileBytes, 1, MAX_MODEL_BYTES, 'manifest.fileBytes');
+  const chunkBytes = int(m.chunkBytes, MIN_CHUNK_BYTES, MAX_CHUNK_BYTES, 'manifest.chunkBytes');
+  if (m.chunkHashes.length !== Math.ceil(fileBytes / chunkBytes)) {
+    throw new WireError(
+      'invalid-field',
+      `${m.chunkHashes.length} chunk hashes for ${fileBytes} bytes in ${chunkBytes}-byte chunks`,
+      'manifest.chunkHashes',
+    );
+  }
+  m.chunkHashes.forEach((h, i) => {
+    if (h.byteLength !== 32) {
+      throw new WireError('invalid-field', 'a SHA-256 is 32 bytes', `manifest.chunkHashes[${i}]`);
+    }
+  });
+  return {
+    type: 'model-manifest',
+    digest: digest(m.digest, 'manifest.digest'),
+    config: text(m.config, MAX_CONFIG_CHARS, 'manifest.config'),
+    fileBytes,
+    chunkBytes,
+    chunkHashes: m.chunkHashes,
+  };
 }
 
-/** Splits a SignedReceipt into the exact signed bytes, their decoded content and the signature. */
-export function decodeSignedReceipt(data: Uint8Array): {
-  receipt: ReceiptMsg;
-  receiptBytes: Uint8Array;
-  signature: Uint8Array;
-} {
-  if (data.byteLength > MAX_RECEIPT_BYTES) throw new WireError('too-large', 'receipt too long');
-  let s: SignedReceipt;
+// ---- announcements ----------------------------------------------------------------------------
+
+export function encodeAnnouncement(a: AnnouncementMsg): Uint8Array {
+  const bytes = JobAnnouncement.encode({ version: WIRE_VERSION, ...a });
+  decodeAnnouncement(bytes);
+  return bytes;
+}
+
+/** Decodes and validates a job announcement. `now` (ms) rejects ones already expired. */
+export function decodeAnnouncement(data: Uint8Array, now?: number): AnnouncementMsg {
+  if (data.byteLength > MAX_ANNOUNCEMENT_BYTES) {
+    throw new WireError('too-large', `announcement of ${data.byteLength} bytes`);
+  }
+  let a: JobAnnouncement;
   try {
-    s = SignedReceipt.decode(data);
+    a = JobAnnouncement.decode(data, { limits: { addrs: 16 } });
   } catch (cause) {
-    throw new WireError('malformed', `not a SignedReceipt: ${errorText(cause)}`, undefined, {
+    throw new WireError('malformed', `not a JobAnnouncement: ${errorText(cause)}`, undefined, {
       cause,
     });
   }
-  if (s.signature.byteLength !== 64) {
-    throw new WireError('invalid-field', 'an Ed25519 signature is 64 bytes', 'signature');
+  version(a.version);
+  if (!isJobKind(a.kind)) throw new WireError('invalid-field', `unknown job kind`, 'kind');
+  const shardCount = int(a.shardCount, 1, 1_000_000, 'shardCount');
+  const expiresAt = a.expiresAt;
+  if (!Number.isSafeInteger(expiresAt))
+    throw new WireError('invalid-field', 'bad expiry', 'expiresAt');
+  if (now !== undefined && expiresAt <= now) {
+    throw new WireError('invalid-field', 'announcement has expired', 'expiresAt');
   }
-  return { receipt: decodeReceipt(s.receipt), receiptBytes: s.receipt, signature: s.signature };
-}
-
-// ---- field checks -----------------------------------------------------------------------------
-
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-function id(v: string, field: string): string {
-  if (!ID.test(v)) throw new WireError('invalid-field', 'ids are 1-64 of [A-Za-z0-9_-]', field);
-  return v;
-}
-
-function peerId(v: string, field: string): string {
-  if (!/^[1-9A-HJ-NP-Za-km-z]{40,80}$/.test(v)) {
-    throw new WireError('invalid-field', 'not a base58 peer id', field);
+  digest(a.kernelDigest, 'kernelDigest');
+  if (a.modelDigest !== '') digest(a.modelDigest, 'modelDigest');
+  const modelBytes = int(a.modelBytes, 0, MAX_MODEL_BYTES, 'modelBytes');
+  if ((a.modelDigest === '') !== (modelBytes === 0)) {
+    throw new WireError('invalid-field', 'a model has a digest and a size', 'modelBytes');
   }
-  return v;
-}
-
-function text(v: string, max: number, field: string): string {
-  if (v.length > max) throw new WireError('invalid-field', `longer than ${max} characters`, field);
-  return v;
-}
-
-function int(v: number, min: number, max: number, field: string): number {
-  if (!Number.isInteger(v) || v < min || v > max) {
-    throw new WireError('invalid-field', `must be an integer in [${min}, ${max}], got ${v}`, field);
-  }
-  return v;
-}
-
-function finite(v: number, min: number, max: number, field: string): number {
-  if (!Number.isFinite(v) || v < min || v > max) {
-    throw new WireError('invalid-field', `must be a number in [${min}, ${max}]`, field);
-  }
-  return v;
-}
-
-function tensor(bytes: Uint8Array, elements: number, field: string): Float32Array {
-  if (bytes.byteLength !== elements * 4) {
-    throw new WireError(
-      'invalid-field',
-      `expected ${elements} f32 (${elements * 4} bytes), got ${bytes.byteLength} bytes`,
-      field,
-    );
-  }
-  return bytesToF32(bytes);
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-// ---- tensors: little-endian f32 on the wire ---------------------------------------------------
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-/** Little-endian bytes of a Float32Array (a view, not a copy, on little-endian hosts). */
-export function f32ToBytes(f: Float32Array): Uint8Array {
-  if (LITTLE_ENDIAN) return new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
-  const out = new Uint8Array(f.length * 4);
-  const dv = new DataView(out.buffer);
-  for (let i = 0; i < f.length; i++) dv.setFloat32(i * 4, f[i]!, true);
-  return out;
-}
-
-/** A fresh, aligned Float32Array from little-endian bytes. */
-export function bytesToF32(b: Uint8Array): Float32Array {
-  const out = new Float32Array(b.byteLength / 4);
-  if (LITTLE_ENDIAN) {
-    new Uint8Array(out.buffer).set(b);
-  } else {
-    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    for (let i = 0; i < out.length; i++) out[i] = dv.getFloat32(i * 4, true);
-  }
-  return out;
+  peerId(a.owner, 'owner');
+  a.addrs.forEach((addr, i) => {
+    if (addr.length > 512 || !addr.startsWith('/')) {
+      throw new WireError('invalid-field', 'multiaddr expected', `addrs[${i}]`);
+    }
+  });
+  return {
+    jobId: id(a.jobId, 'jobId'),
+    owner: a.owner,
+    kind: a.kind,
+    shardCount,
+    shardsLeft: int(a.shardsLeft, 0, shardCount, 'shardsLeft'),
+    kernelDigest: a.kernelDigest,
+    expiresAt,
+    addrs: a.addrs,
+    modelDigest: a.modelDigest,
+    modelBytes,
+  };
 }

@@ -1,23 +1,26 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
-import type { Block, MatmulProblem } from '../jobs/freivalds';
+import type { MatmulProblem } from '../jobs/freivalds';
+import { defaultPolicy, type InferencePolicy, type InferenceSpec } from '../jobs/inference-spec';
 import {
-  chooseBlockSize,
-  MatmulOwnerJob,
-  planBlocks,
+  type Engine,
+  type JobAnswer,
+  JobSpecError,
+  type OwnerJob,
+  type Receipt,
   type VerificationReport,
-} from '../jobs/matmul-job';
+} from '../jobs/job';
+import { checkJobSpec, computeShard, createJob, type JobSpec, requiredModel } from '../jobs/kinds';
+import { chooseBlockSize } from '../jobs/matmul-job';
 import { Reputation } from '../jobs/reputation';
-import type { ReceiptStore } from '../ledger/store';
+import { cryptoRng } from '../model/rng';
 import type { AnnouncementMsg } from './codec';
 import { JobBoard } from './job-board';
+import { MemoryModelCache, type ModelCache } from './model-store';
+import { ModelFetcher, ModelServer } from './model-transfer';
+import { type ModelHost, ModelLibrary } from './models';
 import { type MeshNode, startMeshNode, waitForWebRtcAddress } from './node';
-import {
-  type ContributorOptions,
-  type ShardComputer,
-  ShardContributor,
-  type ShardOutcome,
-} from './shard-contributor';
+import { type ContributorOptions, ShardContributor, type ShardOutcome } from './shard-contributor';
 import { type SettledEvent, ShardOwnerService } from './shard-owner';
 import type { OwnerStore, StoredJob } from './store';
 
@@ -29,32 +32,58 @@ export interface MeshConfig {
 export interface MeshOptions {
   config: MeshConfig;
   privateKey: PrivateKey;
-  compute: ShardComputer;
+  /** The tab's compute Worker: it runs shards and the owner's own checks, and holds models. */
+  engine: Engine & ModelHost;
+  /** This tab's engine and adapter (src/gpu/device.ts adapterIdentity). */
+  adapter: string;
   maxBufferBytes: number;
   kernelDigest: string;
   contribute: boolean;
-  /** Where submitted jobs, verified blocks and peer records persist (IndexedDB). */
+  /** Where submitted jobs, verified shards and peer records persist (IndexedDB). */
   ownerStore?: OwnerStore;
-  /** Where issued and earned receipts persist (IndexedDB). */
-  receipts?: ReceiptStore;
+  /** Where models are kept by digest (IndexedDB); in memory by default. */
+  modelCache?: ModelCache;
+  /** Signs and keeps the receipt of an accepted result (src/ledger); returns its bytes. */
+  issueReceipt?: (r: Receipt) => Promise<Uint8Array>;
+  /** Checks and keeps a receipt this tab earned (src/ledger). */
+  acceptReceipt?: ContributorOptions['acceptReceipt'];
   /** Contributor pacing: GPU budget and when to pause (see ShardContributor). */
   budget?: number;
   /** This tab's measured matmul speed, sent with work requests so owners size deadlines to it. */
   gflops?: number;
   gate?: ContributorOptions['gate'];
+  /** Largest model this tab fetches to contribute. */
+  maxModelBytes?: number; // default 256 MiB
 }
 
 export interface FinishedJob {
   jobId: string;
-  c: Float32Array;
+  answer: JobAnswer;
   report: VerificationReport;
 }
 
 export interface RunningJob {
-  job: MatmulOwnerJob;
+  job: OwnerJob;
   done: Promise<FinishedJob>;
   /** True when the job was resumed from IndexedDB after a reload. */
   resumed: boolean;
+}
+
+/** A researcher's batched inference (see Mesh.submitInference). */
+export interface InferenceRequest {
+  /** The model: its safetensors bytes and config, or the digest of one this tab holds. */
+  model: { file: Uint8Array; config: unknown } | { digest: string };
+  /** Token ids, one array per sequence. */
+  sequences: Uint32Array[];
+  /** Last-position logits, or `steps` generated tokens per sequence (greedy at temperature 0,
+   * else seeded sampling, so that copies agree and the answer can be reproduced from `seed`). */
+  output:
+    | { mode: 'logits' }
+    | { mode: 'tokens'; steps: number; temperature?: number; seed?: number };
+  /** How results are verified; defaults depend on the output (inference-job.ts). */
+  policy?: Partial<InferencePolicy>;
+  /** Sequences per shard; by default the job is cut into about 16 shards. */
+  perShard?: number;
 }
 
 export interface MeshStatus {
@@ -68,12 +97,15 @@ export interface MeshStatus {
 
 /**
  * A tab's place in the mesh: its libp2p node, the job board, the owner service for jobs it
- * submits (persisted, resumed after a reload), and the contributor loop for jobs others announce.
+ * submits (persisted, resumed after a reload), the models it holds and serves, and the
+ * contributor loop for jobs others announce. Jobs of any kind: this file knows the kinds only
+ * through src/jobs/kinds.ts.
  */
 export class Mesh extends EventTarget {
   readonly board: JobBoard;
   readonly owner: ShardOwnerService;
   readonly contributor: ShardContributor;
+  readonly models: ModelLibrary;
   readonly reputation = new Reputation();
   /** This tab's jobs as an owner, including ones resumed from an earlier session. */
   readonly running = new Map<string, RunningJob>();
@@ -100,22 +132,45 @@ export class Mesh extends EventTarget {
     });
     this.owner = new ShardOwnerService(node, {
       reputation: this.reputation,
-      privateKey: options.privateKey,
-      persist: async (job, shardId, c) => {
-        await store?.putResult(job.id, shardId, c);
+      persist: async (job, shardId, output) => {
+        await store?.putResult(job.id, shardId, output);
       },
-      onReceipt: async (signed, r) => {
-        await options.receipts?.put('issued', signed, r);
-      },
+      ...(options.issueReceipt ? { issueReceipt: options.issueReceipt } : {}),
     });
+    this.models = new ModelLibrary(
+      options.engine,
+      options.modelCache ?? new MemoryModelCache(),
+      new ModelServer(node, {
+        // Only peers holding a lease on one of this tab's jobs that runs the model.
+        mayFetch: (peer, digest, jobId) => {
+          const job = this.owner.jobs.get(jobId);
+          return (
+            job?.modelDigest === digest && job.outstanding().some((l) => l.contributor === peer)
+          );
+        },
+      }),
+      new ModelFetcher(node, {
+        ...(options.maxModelBytes ? { maxModelBytes: options.maxModelBytes } : {}),
+        onBadPeer: (peer, error) => {
+          console.warn(`tessel: ${error.message}`);
+          this.reputation.record(peer, 'malformed');
+        },
+      }),
+    );
     this.contributor = new ShardContributor(node, {
-      compute: options.compute,
       maxBufferBytes: options.maxBufferBytes,
+      adapter: options.adapter,
       ...(options.budget !== undefined ? { budget: options.budget } : {}),
       ...(options.gflops !== undefined ? { gflops: options.gflops } : {}),
       ...(options.gate ? { gate: options.gate } : {}),
-      onReceipt: async (signed, r) => {
-        await options.receipts?.put('earned', signed, r);
+      ...(options.acceptReceipt ? { acceptReceipt: options.acceptReceipt } : {}),
+      compute: async (lease, job, signal) => {
+        const digest = requiredModel(lease.work);
+        if (digest) {
+          const addr = job.addrs.find((a) => a.includes('/webrtc')) ?? job.addrs[0]!;
+          await this.models.ensure(digest, { owner: job.owner, addr, jobId: job.jobId }, signal);
+        }
+        return computeShard(lease.work, options.engine);
       },
     });
     this.owner.addEventListener('settled', (e) => {
@@ -145,6 +200,7 @@ export class Mesh extends EventTarget {
     if (options.ownerStore) mesh.reputation.restore(await options.ownerStore.peers());
     mesh.board.start();
     await mesh.owner.start();
+    await mesh.models.server.start();
     await mesh.#resumeJobs();
     return mesh;
   }
@@ -173,34 +229,68 @@ export class Mesh extends EventTarget {
   }
 
   /**
-   * Shards a matmul, stores it (so a reload resumes it), announces it, and resolves `done` with
-   * the verified, assembled C.
+   * Stores a job of any kind (so a reload resumes it), announces it, and resolves `done` with
+   * the verified, assembled answer. Throws JobSpecError for a spec that cannot run.
    */
-  async submitMatmul(
+  async submit(js: JobSpec): Promise<RunningJob & { jobId: string }> {
+    const checked = checkJobSpec(js.kind, js.spec);
+    const stored: StoredJob = {
+      id: randomId(),
+      kind: checked.kind,
+      spec: checked.spec,
+      createdAt: Date.now(),
+      finished: false,
+    };
+    await this.options.ownerStore?.putJob(stored);
+    return { jobId: stored.id, ...this.#run(stored, checked, false) };
+  }
+
+  /** A matmul C = A·B, cut into blocks that fit contributors' GPUs unless `block` says. */
+  submitMatmul(
     problem: MatmulProblem,
     block?: { blockRows: number; blockCols: number },
   ): Promise<RunningJob & { jobId: string }> {
     const { m, k, n } = problem;
     const size = block ?? chooseBlockSize(m, k, n, { maxShardBytes: this.options.maxBufferBytes });
-    const stored: StoredJob = {
-      id: randomId(),
-      m,
-      k,
-      n,
-      a: problem.a.slice().buffer,
-      b: problem.b.slice().buffer,
-      ...size,
-      createdAt: Date.now(),
-      finished: false,
+    return this.submit({
+      kind: 'matmul',
+      spec: { m, k, n, a: problem.a.slice(), b: problem.b.slice(), ...size },
+    });
+  }
+
+  /**
+   * Batched inference: sequences are cut into shards, leased to contributors (who fetch the
+   * model from this tab if they lack it), verified by the job's policy, and assembled in order.
+   */
+  async submitInference(req: InferenceRequest): Promise<RunningJob & { jobId: string }> {
+    const digest =
+      'digest' in req.model
+        ? req.model.digest
+        : await this.models.add(req.model.file, req.model.config);
+    const config = this.models.config(digest);
+    if (!config) throw new JobSpecError('model', `no model ${digest} is held by this tab`);
+    const out = req.output;
+    const mode = out.mode;
+    const n = req.sequences.length;
+    const spec: InferenceSpec = {
+      modelDigest: digest,
+      config,
+      sequences: req.sequences.map((q) => Uint32Array.from(q)),
+      mode,
+      steps: out.mode === 'tokens' ? out.steps : 0,
+      temperature: out.mode === 'tokens' ? (out.temperature ?? 0) : 0,
+      seed: (out.mode === 'tokens' ? out.seed : undefined) ?? cryptoRng().nextUint32(),
+      perShard: req.perShard ?? Math.min(64, Math.max(1, Math.ceil(n / 16))),
+      policy: { ...defaultPolicy(mode), ...req.policy },
     };
-    await this.options.ownerStore?.putJob(stored);
-    return { jobId: stored.id, ...this.#run(stored, problem, false) };
+    return this.submit({ kind: 'inference', spec });
   }
 
   async stop(): Promise<void> {
     this.#abort.abort();
     this.board.stop();
     await this.owner.stop();
+    await this.models.server.stop();
     await this.node.stop();
   }
 
@@ -208,21 +298,15 @@ export class Mesh extends EventTarget {
     const store = this.options.ownerStore;
     if (!store) return;
     for (const stored of await store.unfinishedJobs()) {
-      const problem = {
-        a: new Float32Array(stored.a),
-        b: new Float32Array(stored.b),
-        m: stored.m,
-        k: stored.k,
-        n: stored.n,
-      };
+      const model = stored.kind === 'inference' ? stored.spec.modelDigest : undefined;
+      if (model && !(await this.models.resume(model).catch(() => false))) {
+        console.warn(`tessel: job ${stored.id} needs model ${model}, which this tab lost`);
+        continue;
+      }
       const earlier = await store.results(stored.id);
-      const run = this.#run(stored, problem, true, (job) => {
-        // restore() ignores a block of the wrong size or for a shard that does not exist.
-        for (const r of earlier) {
-          if (r.c instanceof ArrayBuffer && r.c.byteLength % 4 === 0) {
-            job.restore(r.shardId, new Float32Array(r.c));
-          }
-        }
+      const run = this.#run(stored, stored, true, (job) => {
+        // restore() refuses an output that does not fit the shard.
+        for (const r of earlier) job.restore(r.shardId, r.output);
       });
       if (run.job.done)
         this.owner.dispatchEvent(new CustomEvent('done', { detail: { jobId: stored.id } }));
@@ -231,14 +315,17 @@ export class Mesh extends EventTarget {
 
   #run(
     stored: StoredJob,
-    problem: MatmulProblem,
+    js: JobSpec,
     resumed: boolean,
-    restore?: (job: MatmulOwnerJob) => void,
+    restore?: (job: OwnerJob) => void,
   ): RunningJob {
-    const blocks: Block[] = planBlocks(stored.m, stored.n, stored.blockRows, stored.blockCols);
-    const job = new MatmulOwnerJob(stored.id, problem, blocks, {
-      defaultWindowMs: 20_000,
-      onExpire: (l) => this.reputation.record(l.contributor, 'missed-deadline'),
+    const job = createJob(stored.id, js, {
+      engine: this.options.engine,
+      rng: cryptoRng(),
+      scheduler: {
+        defaultWindowMs: 20_000,
+        onExpire: (l) => this.reputation.record(l.contributor, 'missed-deadline'),
+      },
     });
     restore?.(job);
     this.owner.addJob(job);
@@ -249,20 +336,23 @@ export class Mesh extends EventTarget {
         this.owner.removeEventListener('done', onDone);
         this.board.withdraw(job.id);
         void this.options.ownerStore?.finishJob(job.id);
-        resolve({ jobId: job.id, c: job.c, report: job.report() });
+        resolve({ jobId: job.id, answer: job.answer(), report: job.report() });
       };
       this.owner.addEventListener('done', onDone);
     });
     if (!job.done) {
+      const modelDigest = job.modelDigest ?? '';
       this.board.announce(() => ({
         jobId: job.id,
         owner: this.peerId,
-        kind: 'matmul',
-        shardCount: blocks.length,
-        shardsLeft: blocks.length - job.book.doneCount,
+        kind: job.kind,
+        shardCount: job.shardCount,
+        shardsLeft: job.shardCount - job.doneCount,
         kernelDigest: this.options.kernelDigest,
         expiresAt,
         addrs: [this.address],
+        modelDigest,
+        modelBytes: modelDigest ? this.models.size(modelDigest) : 0,
       }));
     }
     const run = { job, done, resumed };
@@ -275,6 +365,7 @@ export class Mesh extends EventTarget {
   async #pickWork(): Promise<void> {
     if (this.#busy || !this.#contributing) return;
     const now = Date.now();
+    const maxModel = this.options.maxModelBytes ?? 256 * 2 ** 20;
     const job = this.board
       .jobs()
       .find(
@@ -282,6 +373,7 @@ export class Mesh extends EventTarget {
           j.owner !== this.peerId &&
           j.shardsLeft > 0 &&
           j.kernelDigest === this.options.kernelDigest &&
+          j.modelBytes <= maxModel &&
           (this.#skip.get(j.jobId) ?? 0) <= now,
       );
     if (!job) return;

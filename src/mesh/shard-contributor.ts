@@ -1,18 +1,28 @@
 import type { Stream } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
-import { verifyReceipt } from '../ledger/receipts';
-import type { AnnouncementMsg, LeaseMsg, ReceiptMsg, ShardMsg } from './codec';
+import type { Receipt } from '../jobs/job';
+import type { Output } from '../jobs/work-codec';
+import type { AnnouncementMsg, LeaseMsg, ShardMsg, VerdictMsg } from './codec';
 import { FramedStream } from './framed';
 import type { MeshNode } from './node';
 import { SHARD_PROTOCOL } from './topics';
 
-/** Computes one leased block; rejects with an error that has a `code` when the GPU fails. */
-export type ShardComputer = (lease: LeaseMsg) => Promise<Float32Array>;
+/**
+ * Computes one leased shard (fetching what it needs first, e.g. a model from the job's owner);
+ * rejects with an error that has a `code` when the GPU fails.
+ */
+export type ShardComputer = (
+  lease: LeaseMsg,
+  job: AnnouncementMsg,
+  signal: AbortSignal,
+) => Promise<Output>;
 
 export interface ContributorOptions {
   compute: ShardComputer;
   /** The adapter's largest binding, sent with work requests so owners size shards to fit. */
   maxBufferBytes: number;
+  /** This tab's engine and adapter (e.g. "webgpu:google/swiftshader"), sent with work requests. */
+  adapter: string;
   /** Measured GFLOP/s, sent with work requests (0 when unknown). */
   gflops?: number;
   /** Share of wall time the GPU may be busy (0, 1]: after a shard of t ms, rest t·(1−b)/b. */
@@ -21,9 +31,14 @@ export interface ContributorOptions {
   gate?: () => Promise<void>;
   /** Gives up dialing an owner after this long. */
   dialTimeoutMs?: number; // default 15_000
-  /** Keeps a verified receipt for an accepted result (the contributor's ledger). */
-  onReceipt?: (signed: Uint8Array, receipt: ReceiptMsg) => Promise<void> | void;
+  /**
+   * Checks and keeps the receipt of an accepted result (src/ledger supplies it: signature,
+   * owner, contributor, job and shard); throws when it does not check out.
+   */
+  acceptReceipt?: (signed: Uint8Array, expect: ReceiptExpectation) => Promise<Receipt>;
 }
+
+export type ReceiptExpectation = Pick<Receipt, 'owner' | 'contributor' | 'jobId' | 'shardId'>;
 
 /** What happened to one of our results, as the owner answered. */
 export interface ShardOutcome {
@@ -33,21 +48,31 @@ export interface ShardOutcome {
   reason: string;
   computeMs: number;
   /** The owner's signed receipt, when accepted and its signature checked out. */
-  receipt?: ReceiptMsg;
+  receipt?: Receipt;
 }
 
 export interface ContributorEvents {
   outcome: CustomEvent<ShardOutcome>;
 }
 
+/** Results sent and not yet answered, kept at most this many (oldest forgotten first). */
+const MAX_PENDING = 1_024;
+
 /**
- * The contributor's side of /tessel/shard/1.0.0: dials a job's owner over a direct WebRTC
- * connection, then asks for shards, computes them, heartbeats while computing, returns
- * results and reads verdicts until the owner says the job is finished.
+ * The contributor's side of /tessel/shard/2.0.0: dials a job's owner over a direct WebRTC
+ * connection, then asks for shards, computes them, heartbeats while computing, and returns
+ * results until the owner says the job is finished. Verdicts come when the owner has decided,
+ * which may be after the next lease (a copy waiting for another to compare with), so every
+ * frame read may be a verdict.
  */
 export class ShardContributor extends EventTarget {
   readonly #node: MeshNode;
   readonly #o: ContributorOptions;
+  /** Results awaiting a verdict, by lease id. */
+  readonly #pending = new Map<
+    string,
+    { owner: string; jobId: string; shardId: number; computeMs: number }
+  >();
   /** Share of wall time the GPU may be busy, (0, 1]; may be changed while working. */
   budget: number;
 
@@ -59,7 +84,34 @@ export class ShardContributor extends EventTarget {
   }
 
   /** Works on `job` until it is finished, `signal` aborts, or the owner goes away. */
-  async work(job: AnnouncementMsg, signal?: AbortSignal): Promise<void> {
+  async work(job: AnnouncementMsg, signal: AbortSignal = new AbortController().signal) {
+    const framed = new FramedStream(await this.#dial(job, signal));
+    try {
+      while (!signal.aborted) {
+        await this.#o.gate?.();
+        await framed.write({
+          type: 'work-request',
+          jobId: job.jobId,
+          maxBufferBytes: this.#o.maxBufferBytes,
+          gflops: this.#o.gflops ?? 0,
+          adapter: this.#o.adapter,
+        });
+        const reply = await this.#nextReply(framed, job, signal);
+        if (reply.type === 'no-work') {
+          if (reply.finished) return;
+          await sleep(reply.retryAfterMs, signal);
+          continue;
+        }
+        const busyMs = await this.#runLease(job, reply, framed, signal);
+        const b = Math.min(1, Math.max(0.01, this.budget));
+        if (b < 1) await sleep((busyMs * (1 - b)) / b, signal);
+      }
+    } finally {
+      await framed.close().catch(() => {});
+    }
+  }
+
+  async #dial(job: AnnouncementMsg, signal: AbortSignal): Promise<Stream> {
     // Browsers announce a relayed WebRTC address; dialing it ends in a direct connection. The
     // owner refuses shard streams on limited (relayed) connections whatever we dial.
     const addr = job.addrs.find((a) => a.includes('/webrtc')) ?? job.addrs[0];
@@ -69,61 +121,44 @@ export class ShardContributor extends EventTarget {
     const dial = new AbortController();
     const ms = this.#o.dialTimeoutMs ?? 15_000;
     const timer = setTimeout(() => dial.abort(new Error(`dial timed out after ${ms} ms`)), ms);
-    const onAbort = () => dial.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort);
-    let stream: Stream;
+    const onAbort = () => dial.abort(signal.reason);
+    signal.addEventListener('abort', onAbort);
     try {
-      stream = await this.#node.dialProtocol(multiaddr(addr), SHARD_PROTOCOL, {
+      return await this.#node.dialProtocol(multiaddr(addr), SHARD_PROTOCOL, {
         signal: dial.signal,
       });
-    } catch (e) {
-      signal?.removeEventListener('abort', onAbort);
-      throw e;
     } finally {
       clearTimeout(timer);
-    }
-    const framed = new FramedStream(stream);
-    try {
-      while (!signal?.aborted) {
-        await this.#o.gate?.();
-        await framed.write({
-          type: 'work-request',
-          jobId: job.jobId,
-          maxBufferBytes: this.#o.maxBufferBytes,
-          gflops: this.#o.gflops ?? 0,
-        });
-        const reply = await framed.read(signal);
-        if (reply.type === 'no-work') {
-          if (reply.finished) return;
-          await sleep(reply.retryAfterMs, signal);
-          continue;
-        }
-        if (reply.type !== 'lease') throw unexpected(reply);
-        const busyMs = await this.#runLease(job, reply, framed, signal);
-        const b = Math.min(1, Math.max(0.01, this.budget));
-        if (b < 1) await sleep((busyMs * (1 - b)) / b, signal);
-      }
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      await framed.close().catch(() => {});
+      signal.removeEventListener('abort', onAbort);
     }
   }
 
-  /** Computes one lease and reports it; returns the milliseconds the GPU was busy. */
+  /** Reads until a lease or a no-work arrives, taking in any verdicts on the way. */
+  async #nextReply(framed: FramedStream, job: AnnouncementMsg, signal: AbortSignal) {
+    for (;;) {
+      const msg = await framed.read(signal);
+      if (msg.type === 'verdict') await this.#verdict(msg, job.owner);
+      else if (msg.type === 'lease' || msg.type === 'no-work') return msg;
+      else throw unexpected(msg);
+    }
+  }
+
+  /** Computes one lease and sends the result; returns the milliseconds the GPU was busy. */
   async #runLease(
     job: AnnouncementMsg,
     lease: LeaseMsg,
     framed: FramedStream,
-    signal?: AbortSignal,
+    signal: AbortSignal,
   ): Promise<number> {
     const beat = setInterval(() => {
       framed.write({ type: 'heartbeat', leaseId: lease.leaseId }).catch(() => {});
     }, lease.heartbeatMs);
-    let c: Float32Array;
+    let output: Output;
     const t0 = performance.now();
     try {
-      c = await this.#o.compute(lease);
+      output = await this.#o.compute(lease, job, signal);
     } catch (e) {
+      if (signal.aborted) throw e;
       const code = String((e as { code?: unknown }).code ?? 'error').slice(0, 64);
       const message = String((e as Error).message ?? e).slice(0, 500);
       await framed.write({ type: 'failure', leaseId: lease.leaseId, code, message }, signal);
@@ -132,39 +167,53 @@ export class ShardContributor extends EventTarget {
       clearInterval(beat);
     }
     const computeMs = performance.now() - t0;
+    this.#pending.set(lease.leaseId, {
+      owner: job.owner,
+      jobId: lease.jobId,
+      shardId: lease.shardId,
+      computeMs,
+    });
+    if (this.#pending.size > MAX_PENDING) this.#pending.delete(this.#pending.keys().next().value!);
     await framed.write(
-      { type: 'result', leaseId: lease.leaseId, rows: lease.m, cols: lease.n, c, computeMs },
+      { type: 'result', jobId: lease.jobId, leaseId: lease.leaseId, output, computeMs },
       signal,
     );
-    const verdict = await framed.read(signal);
-    if (verdict.type !== 'verdict' || verdict.leaseId !== lease.leaseId) throw unexpected(verdict);
-    let receipt: ReceiptMsg | undefined;
-    if (verdict.accepted) {
+    return computeMs;
+  }
+
+  /** An owner's verdict on one of our results; a receipt is kept only if it checks out. */
+  async #verdict(v: VerdictMsg, owner: string) {
+    const mine = this.#pending.get(v.leaseId);
+    if (!mine || mine.owner !== owner || mine.jobId !== v.jobId || mine.shardId !== v.shardId) {
+      console.warn(`tessel: owner ${owner} sent a verdict for a result we did not send it`);
+      return;
+    }
+    this.#pending.delete(v.leaseId);
+    let receipt: Receipt | undefined;
+    if (v.accepted && this.#o.acceptReceipt) {
       try {
-        receipt = await verifyReceipt(verdict.receipt, {
-          owner: job.owner,
+        receipt = await this.#o.acceptReceipt(v.receipt, {
+          owner,
           contributor: this.#node.peerId.toString(),
-          jobId: lease.jobId,
-          shardId: lease.shardId,
+          jobId: v.jobId,
+          shardId: v.shardId,
         });
-        await this.#o.onReceipt?.(verdict.receipt, receipt);
       } catch (e) {
-        console.warn(`tessel: owner ${job.owner} sent a bad receipt: ${(e as Error).message}`);
+        console.warn(`tessel: owner ${owner} sent a bad receipt: ${(e as Error).message}`);
       }
     }
     this.dispatchEvent(
       new CustomEvent<ShardOutcome>('outcome', {
         detail: {
-          jobId: lease.jobId,
-          shardId: lease.shardId,
-          accepted: verdict.accepted,
-          reason: verdict.reason,
-          computeMs,
+          jobId: v.jobId,
+          shardId: v.shardId,
+          accepted: v.accepted,
+          reason: v.reason,
+          computeMs: mine.computeMs,
           ...(receipt ? { receipt } : {}),
         },
       }),
     );
-    return computeMs;
   }
 }
 
@@ -172,10 +221,10 @@ function unexpected(msg: ShardMsg): Error {
   return new Error(`owner sent an unexpected '${msg.type}' frame`);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    signal.addEventListener('abort', () => {
       clearTimeout(t);
       reject(signal.reason);
     });

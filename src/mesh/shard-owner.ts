@@ -1,32 +1,41 @@
-import type { Connection, PrivateKey, Stream } from '@libp2p/interface';
-import type { MatmulOwnerJob } from '../jobs/matmul-job';
+import type { Connection, Stream } from '@libp2p/interface';
+import { logger } from '@libp2p/logger';
+import { lpStream } from '@libp2p/utils';
+import type { OwnerJob, Receipt, Settlement, Verdict } from '../jobs/job';
 import type { Reputation } from '../jobs/reputation';
-import { signReceipt } from '../ledger/receipts';
-import { type ReceiptMsg, type ResultMsg, type ShardMsg, WireError } from './codec';
+import type { Output } from '../jobs/work-codec';
+import {
+  type ResultMsg,
+  type ShardMsg,
+  type VerdictMsg,
+  v1Finished,
+  v1WorkRequestJob,
+  WireError,
+} from './codec';
 import { FramedStream } from './framed';
 import type { MeshNode } from './node';
-import { SHARD_PROTOCOL } from './topics';
+import { SHARD_PROTOCOL, SHARD_PROTOCOL_V1 } from './topics';
+
+const log = logger('tessel:shard-owner');
 
 export interface ShardOwnerOptions {
   /** How often contributors must heartbeat while computing. */
   heartbeatMs?: number; // default 2_000
   /** Per-peer record; quarantined peers get no shards. */
   reputation?: Reputation;
-  /** The owner's key: accepted results get a receipt signed with it. */
-  privateKey?: PrivateKey;
-  /** Makes an accepted block durable before the contributor is told (job survives a reload). */
-  persist?: (job: MatmulOwnerJob, shardId: number, c: Float32Array) => Promise<void>;
-  /** The owner's copy of every receipt it issues. */
-  onReceipt?: (signed: Uint8Array, receipt: ReceiptMsg) => Promise<void> | void;
+  /** Makes a verified shard's output durable before anyone is told (the job survives a reload). */
+  persist?: (job: OwnerJob, shardId: number, output: Output) => Promise<void>;
+  /**
+   * Signs and keeps a receipt for an accepted result (src/ledger supplies it); returns the
+   * encoded SignedReceipt the contributor is sent. Without it, verdicts carry no receipt.
+   */
+  issueReceipt?: (r: Receipt) => Promise<Uint8Array>;
+  /** Verdicts kept for a contributor that is not connected when they are decided. */
+  maxUndelivered?: number; // default 256 per peer
 }
 
 /** What the owner saw of one settled result (for the UI, reports and tests). */
-export interface SettledEvent {
-  jobId: string;
-  shardId: number;
-  contributor: string;
-  settlement: 'accepted' | 'rejected' | 'stale';
-  reason: string;
+export interface SettledEvent extends Omit<Verdict, 'flops'> {
   /** Multiaddr of the connection the result came over, and whether it was a limited (relayed) one. */
   remoteAddr: string;
   limited: boolean;
@@ -36,18 +45,28 @@ export interface ShardOwnerEvents {
   settled: CustomEvent<SettledEvent>;
   done: CustomEvent<{ jobId: string }>;
   misbehaved: CustomEvent<{ peer: string; error: Error }>;
+  /** A contributor spoke an older version of the protocol and was told to stop. */
+  refused: CustomEvent<{ peer: string; protocol: string }>;
 }
 
 /**
- * The owner's side of /tessel/shard/1.0.0: answers work requests with leases of its jobs'
- * shards, extends leases on heartbeats, verifies results before they count, and answers with a
- * verdict (plus a signed receipt when accepted). Registered without `runOnLimitedConnection`, so
- * shard data only ever flows over direct (WebRTC) connections, never through the relay.
+ * The owner's side of /tessel/shard/2.0.0, for jobs of any kind: answers work requests with
+ * leases, extends leases on heartbeats, hands results to their job, and delivers the verdicts
+ * the job decides (with a signed receipt when accepted), on whatever stream the contributor
+ * has open then. Registered without `runOnLimitedConnection`, so shard data only ever flows
+ * over direct (WebRTC) connections, never through the relay.
  */
 export class ShardOwnerService extends EventTarget {
-  readonly jobs = new Map<string, MatmulOwnerJob>();
+  readonly jobs = new Map<string, OwnerJob>();
   readonly #node: MeshNode;
   readonly #o: ShardOwnerOptions;
+  /** Each contributor's open streams, newest last: where its verdicts go. */
+  readonly #streams = new Map<string, FramedStream[]>();
+  readonly #undelivered = new Map<string, VerdictMsg[]>();
+  /** Where each result came from, for the settled event. */
+  readonly #origin = new Map<string, { remoteAddr: string; limited: boolean }>();
+  /** Settlements still being made durable, per job: "finished" waits for them. */
+  readonly #inflight = new Map<string, Set<Promise<void>>>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(node: MeshNode, options: ShardOwnerOptions = {}) {
@@ -60,18 +79,21 @@ export class ShardOwnerService extends EventTarget {
     await this.#node.handle(SHARD_PROTOCOL, (stream, conn) => this.handle(stream, conn), {
       maxInboundStreams: 64,
     });
+    await this.#node.handle(SHARD_PROTOCOL_V1, (stream, conn) => this.#refuseV1(stream, conn));
     // Lapsed leases go back to the queue even when nobody is asking for work.
     this.#timer = setInterval(() => {
-      for (const job of this.jobs.values()) job.book.expire(Date.now());
+      for (const job of this.jobs.values()) job.expire(Date.now());
     }, 1_000);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     await this.#node.unhandle(SHARD_PROTOCOL);
+    await this.#node.unhandle(SHARD_PROTOCOL_V1);
   }
 
-  addJob(job: MatmulOwnerJob): void {
+  addJob(job: OwnerJob): void {
+    job.onSettled = (s) => this.#settle(job, s);
     this.jobs.set(job.id, job);
   }
 
@@ -79,7 +101,8 @@ export class ShardOwnerService extends EventTarget {
   async handle(stream: Stream, conn: Connection): Promise<void> {
     const peer = conn.remotePeer.toString();
     const framed = new FramedStream(stream);
-    const mine = new Map<string, MatmulOwnerJob>(); // leases issued on this stream
+    const mine = new Map<string, OwnerJob>(); // leases issued on this stream
+    this.#attach(peer, framed);
     try {
       for (;;) {
         let msg: ShardMsg;
@@ -87,33 +110,34 @@ export class ShardOwnerService extends EventTarget {
           msg = await framed.read();
         } catch (e) {
           if (e instanceof WireError) {
-            this.#o.reputation?.record(peer, 'malformed');
+            // An old or new version is a mismatch, not an offence.
+            if (e.code !== 'bad-version') this.#o.reputation?.record(peer, 'malformed');
             throw e;
           }
           return; // the contributor closed the stream or went away
         }
-        if (!(await this.#dispatch(msg, peer, conn, framed, mine))) break;
+        await this.#dispatch(msg, peer, conn, framed, mine);
       }
-      await framed.close();
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
       console.warn(`tessel: shard stream from ${peer} ended: ${error.message}`);
       this.dispatchEvent(new CustomEvent('misbehaved', { detail: { peer, error } }));
       framed.abort(error);
     } finally {
+      this.#detach(peer, framed);
       // A contributor that left (tab closed) gives its shards back now, not at the deadline.
-      for (const [leaseId, job] of mine) job.book.fail(leaseId, peer);
+      for (const [leaseId, job] of mine) job.fail(leaseId, peer);
+      await framed.close().catch(() => {});
     }
   }
 
-  /** Handles one message; false ends the stream. */
   async #dispatch(
     msg: ShardMsg,
     peer: string,
     conn: Connection,
     framed: FramedStream,
-    mine: Map<string, MatmulOwnerJob>,
-  ): Promise<boolean> {
+    mine: Map<string, OwnerJob>,
+  ): Promise<void> {
     const now = Date.now();
     switch (msg.type) {
       case 'work-request': {
@@ -121,16 +145,26 @@ export class ShardOwnerService extends EventTarget {
         // A quarantined peer is told the job is finished: it gets nothing more from this owner.
         const offer =
           job && !this.#o.reputation?.isQuarantined(peer)
-            ? job.offer(peer, now, msg.gflops, msg.maxBufferBytes)
+            ? job.offer(
+                {
+                  id: peer,
+                  gflops: msg.gflops,
+                  maxBufferBytes: msg.maxBufferBytes,
+                  adapter: msg.adapter,
+                },
+                now,
+              )
             : { kind: 'none' as const, finished: true, retryAfterMs: 0 };
         if (offer.kind === 'none') {
+          // Verdicts still being made durable go out before "finished".
+          if (offer.finished) await Promise.all(this.#inflight.get(msg.jobId) ?? []);
           await framed.write({
             type: 'no-work',
             jobId: msg.jobId,
             retryAfterMs: offer.retryAfterMs,
             finished: offer.finished,
           });
-          return true;
+          return;
         }
         mine.set(offer.lease.leaseId, job!);
         await framed.write({
@@ -140,100 +174,172 @@ export class ShardOwnerService extends EventTarget {
           leaseId: offer.lease.leaseId,
           deadlineMs: offer.lease.windowMs,
           heartbeatMs: Math.min(this.#o.heartbeatMs ?? 2_000, offer.lease.windowMs),
-          m: offer.block.rows,
-          k: job!.problem.k,
-          n: offer.block.cols,
-          a: offer.a,
-          b: offer.b,
+          work: offer.work,
         });
-        return true;
+        return;
       }
       case 'heartbeat':
-        mine.get(msg.leaseId)?.book.heartbeat(msg.leaseId, peer, now);
-        return true;
+        mine.get(msg.leaseId)?.heartbeat(msg.leaseId, peer, now);
+        return;
       case 'failure':
-        if (mine.get(msg.leaseId)?.book.fail(msg.leaseId, peer)) {
+        if (mine.get(msg.leaseId)?.fail(msg.leaseId, peer)) {
           this.#o.reputation?.record(peer, 'failure');
         }
         mine.delete(msg.leaseId);
-        return true;
+        return;
       case 'result':
-        await this.#result(msg, peer, conn, framed, mine);
-        return true;
+        mine.delete(msg.leaseId);
+        await this.#result(msg, peer, conn);
+        return;
       default:
         this.#o.reputation?.record(peer, 'malformed');
         throw new WireError('invalid-field', `a contributor may not send '${msg.type}'`);
     }
   }
 
-  async #result(
-    msg: ResultMsg,
-    peer: string,
-    conn: Connection,
-    framed: FramedStream,
-    mine: Map<string, MatmulOwnerJob>,
-  ) {
-    const job = mine.get(msg.leaseId);
-    mine.delete(msg.leaseId);
-    const lease = job?.book.get(msg.leaseId, peer);
-    const outcome = job
-      ? job.submit(msg.leaseId, peer, msg.rows, msg.cols, msg.c, msg.computeMs)
-      : { settlement: 'stale' as const, reason: 'unknown lease' };
-    const completedJob = outcome.settlement === 'accepted' && job?.done === true; // this shard was the last
-    // Announce the settlement at once, before any await: results from several contributors are
-    // handled concurrently, and every settlement must be known before the job reports done.
-    if (job && lease) {
-      this.dispatchEvent(
-        new CustomEvent<SettledEvent>('settled', {
-          detail: {
-            jobId: job.id,
-            shardId: lease.shardId,
-            contributor: peer,
-            ...outcome,
-            remoteAddr: conn.remoteAddr.toString(),
-            limited: conn.limits != null,
-          },
-        }),
-      );
+  async #result(msg: ResultMsg, peer: string, conn: Connection) {
+    const job = this.jobs.get(msg.jobId);
+    if (!job) {
+      this.#deliver(peer, {
+        type: 'verdict',
+        leaseId: msg.leaseId,
+        jobId: msg.jobId,
+        shardId: 0,
+        accepted: false,
+        reason: 'unknown job',
+        receipt: new Uint8Array(0),
+      });
+      return;
     }
-    let receipt: Uint8Array = new Uint8Array(0);
-    if (job && lease && outcome.settlement === 'accepted') {
-      this.#o.reputation?.record(peer, 'accepted');
+    this.#origin.set(msg.leaseId, {
+      remoteAddr: conn.remoteAddr.toString(),
+      limited: conn.limits != null,
+    });
+    // An owner check (a recomputation, a teacher-forced pass) finishes in the background, so
+    // the contributor's next work request is not held up by it; its verdict comes when ready.
+    job
+      .submit(msg.leaseId, peer, msg.output, msg.computeMs, Date.now())
+      .catch((e) => console.warn(`tessel: result for ${msg.leaseId} of ${job.id}: ${e}`));
+    // A verdict decided at once is delivered before this stream's next frame is read.
+    await Promise.all(this.#inflight.get(job.id) ?? []);
+  }
+
+  /**
+   * One settlement: announced at once, before any await (results from several contributors are
+   * handled concurrently, and every settlement must be known before the job reports done); then
+   * the shard's output is made durable, receipts are issued, and only then are verdicts sent.
+   */
+  #settle(job: OwnerJob, s: Settlement): void {
+    for (const v of s.verdicts) {
+      const origin = this.#origin.get(v.leaseId) ?? { remoteAddr: '', limited: false };
+      this.#origin.delete(v.leaseId);
+      const { flops: _, ...verdict } = v;
+      this.dispatchEvent(
+        new CustomEvent<SettledEvent>('settled', { detail: { ...verdict, ...origin } }),
+      );
+      if (v.settlement === 'accepted') this.#o.reputation?.record(v.contributor, 'accepted');
+      else if (v.settlement === 'rejected') this.#o.reputation?.record(v.contributor, 'rejected');
+    }
+    const completed = s.shard !== undefined && job.done; // this shard was the last
+    const inflight = this.#inflight.get(job.id) ?? new Set();
+    this.#inflight.set(job.id, inflight);
+    const p = this.#finish(job, s, completed).finally(() => inflight.delete(p));
+    inflight.add(p);
+  }
+
+  async #finish(job: OwnerJob, s: Settlement, completed: boolean) {
+    if (s.shard) {
       try {
-        await this.#o.persist?.(job, lease.shardId, msg.c);
+        await this.#o.persist?.(job, s.shard.shardId, s.shard.output);
       } catch (e) {
-        // The block is in C; only a reload before the job ends would cost a recomputation.
-        console.warn(`tessel: could not persist shard ${lease.shardId} of ${job.id}: ${e}`);
+        // The output is in the job; only a reload before it ends would cost a recomputation.
+        console.warn(`tessel: could not persist shard ${s.shard.shardId} of ${job.id}: ${e}`);
       }
-      if (this.#o.privateKey) {
-        const r: ReceiptMsg = {
-          jobId: job.id,
-          shardId: lease.shardId,
-          owner: this.#node.peerId.toString(),
-          contributor: peer,
-          flops: 2 * msg.rows * msg.cols * job.problem.k,
-          method: 'freivalds',
-          issuedAt: Date.now(),
-        };
+    }
+    for (const v of s.verdicts) {
+      let receipt: Uint8Array = new Uint8Array(0);
+      if (v.settlement === 'accepted' && this.#o.issueReceipt) {
         try {
-          receipt = await signReceipt(this.#o.privateKey, r);
-          await this.#o.onReceipt?.(receipt, r);
+          receipt = await this.#o.issueReceipt({
+            jobId: v.jobId,
+            shardId: v.shardId,
+            owner: this.#node.peerId.toString(),
+            contributor: v.contributor,
+            flops: v.flops,
+            method: v.method,
+            issuedAt: Date.now(),
+          });
         } catch (e) {
-          console.warn(`tessel: receipt for shard ${lease.shardId} of ${job.id} not issued: ${e}`);
+          console.warn(`tessel: receipt for shard ${v.shardId} of ${job.id} not issued: ${e}`);
         }
       }
-      // The shard that completed the job reports it, once, when its own block is durable.
-      if (completedJob) this.dispatchEvent(new CustomEvent('done', { detail: { jobId: job.id } }));
-    } else if (outcome.settlement === 'rejected') {
-      this.#o.reputation?.record(peer, 'rejected');
+      // The settlement stands whether or not the contributor is still there to hear it.
+      this.#deliver(v.contributor, {
+        type: 'verdict',
+        leaseId: v.leaseId,
+        jobId: v.jobId,
+        shardId: Math.max(0, v.shardId),
+        accepted: v.settlement === 'accepted',
+        reason: v.reason,
+        receipt,
+      });
     }
-    // The settlement stands whether or not the contributor is still there to hear the verdict.
-    await framed.write({
-      type: 'verdict',
-      leaseId: msg.leaseId,
-      accepted: outcome.settlement === 'accepted',
-      reason: outcome.reason,
-      receipt,
-    });
+    // The shard that completed the job reports it, once, when its own output is durable.
+    if (completed) this.dispatchEvent(new CustomEvent('done', { detail: { jobId: job.id } }));
+  }
+
+  /** Sends a verdict on the contributor's newest open stream, or keeps it for its next one. */
+  #deliver(peer: string, msg: VerdictMsg) {
+    const stream = this.#streams.get(peer)?.at(-1);
+    if (stream) {
+      stream.write(msg).catch(() => this.#keep(peer, msg));
+    } else {
+      this.#keep(peer, msg);
+    }
+  }
+
+  #keep(peer: string, msg: VerdictMsg) {
+    const kept = this.#undelivered.get(peer) ?? [];
+    kept.push(msg);
+    // Bounded: a contributor that never comes back costs a few hundred small frames at most.
+    if (kept.length > (this.#o.maxUndelivered ?? 256)) kept.shift();
+    this.#undelivered.set(peer, kept);
+  }
+
+  #attach(peer: string, framed: FramedStream) {
+    this.#streams.set(peer, [...(this.#streams.get(peer) ?? []), framed]);
+    const kept = this.#undelivered.get(peer);
+    this.#undelivered.delete(peer);
+    for (const msg of kept ?? []) this.#deliver(peer, msg);
+  }
+
+  #detach(peer: string, framed: FramedStream) {
+    const left = (this.#streams.get(peer) ?? []).filter((f) => f !== framed);
+    if (left.length) this.#streams.set(peer, left);
+    else this.#streams.delete(peer);
+  }
+
+  /**
+   * A version-1 contributor (matmul-only frames) is answered in its own format that the job is
+   * finished, so it stops asking instead of retrying, and the refusal is logged with its id.
+   */
+  async #refuseV1(stream: Stream, conn: Connection) {
+    const peer = conn.remotePeer.toString();
+    const lp = lpStream(stream, { maxDataLength: 64 * 1024 });
+    try {
+      const first = await lp.read({ signal: AbortSignal.timeout(10_000) });
+      const jobId = v1WorkRequestJob(first);
+      if (jobId) await lp.write(v1Finished(jobId));
+      console.warn(
+        `tessel: ${peer} speaks ${SHARD_PROTOCOL_V1}; refused (this tab speaks ${SHARD_PROTOCOL}: the other tab should reload)`,
+      );
+      this.dispatchEvent(
+        new CustomEvent('refused', { detail: { peer, protocol: SHARD_PROTOCOL_V1 } }),
+      );
+      await stream.close();
+    } catch (e) {
+      log('v1 stream from %s ended: %s', peer, e);
+      stream.abort(e instanceof Error ? e : new Error(String(e)));
+    }
   }
 }

@@ -1,29 +1,43 @@
-import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
+import {
+  type DBSchema,
+  type IDBPDatabase,
+  type IDBPTransaction,
+  openDB,
+  type StoreNames,
+} from 'idb';
+import { checkJobSpec, type JobSpec } from '../jobs/kinds';
+import { planBlocks } from '../jobs/matmul-job';
 import type { PeerRecord } from '../jobs/reputation';
+import { decodeOutput, encodeOutput, type Output, WorkError } from '../jobs/work-codec';
 
-/** A submitted matmul job as kept in IndexedDB: everything needed to resume it after a reload. */
+/** A submitted job as kept in IndexedDB: everything needed to resume it after a reload. */
 export interface StoredJob {
   id: string;
-  m: number;
-  k: number;
-  n: number;
-  a: ArrayBuffer; // f32, m×k
-  b: ArrayBuffer; // f32, k×n
-  blockRows: number;
-  blockCols: number;
+  kind: JobSpec['kind'];
+  spec: JobSpec['spec'];
   createdAt: number; // ms since the epoch
   finished: boolean;
 }
 
+/** A verified shard's output, encoded as it travels (so it is read back through the codec). */
+interface StoredResult {
+  jobId: string;
+  shardId: number;
+  output: ArrayBuffer;
+}
+
 interface OwnerDB extends DBSchema {
   jobs: { key: string; value: StoredJob };
-  /** Verified blocks of C, keyed [jobId, shardId]. */
-  results: { key: [string, number]; value: { jobId: string; shardId: number; c: ArrayBuffer } };
+  /** Verified shard outputs, keyed [jobId, shardId]. */
+  results: { key: [string, number]; value: StoredResult };
   reputation: { key: string; value: PeerRecord };
 }
 
+/** Schema versions: 1 held matmul jobs only (A, B and blocks of C); 2 holds jobs of any kind. */
+export const OWNER_DB_VERSION = 2;
+
 /**
- * The researcher's durable state (database `tessel-owner`): its jobs, every verified block, and
+ * The researcher's durable state (database `tessel-owner`): its jobs, every verified shard, and
  * what it learned about peers. Writes happen before a contributor is told its result was
  * accepted, so a reload never loses an accepted shard, and never pays for one twice.
  */
@@ -31,11 +45,18 @@ export class OwnerStore {
   private constructor(readonly db: IDBPDatabase<OwnerDB>) {}
 
   static async open(name = 'tessel-owner'): Promise<OwnerStore> {
-    const db = await openDB<OwnerDB>(name, 1, {
-      upgrade(d) {
-        d.createObjectStore('jobs', { keyPath: 'id' });
-        d.createObjectStore('results', { keyPath: ['jobId', 'shardId'] });
-        d.createObjectStore('reputation');
+    const db = await openDB<OwnerDB>(name, OWNER_DB_VERSION, {
+      async upgrade(d, oldVersion, _new, tx) {
+        if (oldVersion < 1) {
+          d.createObjectStore('jobs', { keyPath: 'id' });
+          d.createObjectStore('results', { keyPath: ['jobId', 'shardId'] });
+          d.createObjectStore('reputation');
+        }
+        if (oldVersion >= 1 && oldVersion < 2) await upgradeToKinds(tx);
+      },
+      // A newer tab wants to upgrade the schema: let it, rather than block it.
+      blocking() {
+        db.close();
       },
     });
     return new OwnerStore(db);
@@ -51,27 +72,43 @@ export class OwnerStore {
   }
 
   /** Unfinished jobs; a record that fails validation is skipped with a warning, not resumed. */
-  async unfinishedJobs(): Promise<StoredJob[]> {
-    const out: StoredJob[] = [];
+  async unfinishedJobs(): Promise<(StoredJob & JobSpec)[]> {
+    const out: (StoredJob & JobSpec)[] = [];
     for (const raw of await this.db.getAll('jobs')) {
-      const problem = checkStoredJob(raw);
-      if (problem)
-        console.warn(`tessel: stored job ${String(raw?.id)} is unusable (${problem}); skipped`);
-      else if (!raw.finished) out.push(raw);
+      const checked = checkStoredJob(raw);
+      if (typeof checked === 'string') {
+        console.warn(`tessel: stored job ${String(raw?.id)} is unusable (${checked}); skipped`);
+      } else if (!raw.finished) {
+        out.push(checked);
+      }
     }
     return out;
   }
 
-  putResult(jobId: string, shardId: number, c: Float32Array): Promise<[string, number]> {
-    // A copy: the caller's array may be a view into a network frame.
-    return this.db.put('results', { jobId, shardId, c: c.slice().buffer });
+  putResult(jobId: string, shardId: number, output: Output): Promise<[string, number]> {
+    return this.db.put('results', {
+      jobId,
+      shardId,
+      output: encodeOutput(output).slice().buffer,
+    });
   }
 
-  results(jobId: string): Promise<{ jobId: string; shardId: number; c: ArrayBuffer }[]> {
-    return this.db.getAll(
+  /** A job's verified outputs; a record that fails the codec is skipped (recomputed later). */
+  async results(jobId: string): Promise<{ shardId: number; output: Output }[]> {
+    const rows = await this.db.getAll(
       'results',
       IDBKeyRange.bound([jobId, 0], [jobId, Number.MAX_SAFE_INTEGER]),
     );
+    const out: { shardId: number; output: Output }[] = [];
+    for (const r of rows) {
+      try {
+        if (!(r.output instanceof ArrayBuffer)) throw new WorkError('output', 'not bytes');
+        out.push({ shardId: r.shardId, output: decodeOutput(new Uint8Array(r.output)) });
+      } catch (e) {
+        console.warn(`tessel: stored shard ${r.shardId} of ${jobId} is unusable: ${e}`);
+      }
+    }
+    return out;
   }
 
   putPeer(peer: string, record: PeerRecord): Promise<string> {
@@ -84,23 +121,88 @@ export class OwnerStore {
     for await (const cursor of tx.store) out.push([cursor.key, cursor.value]);
     return out;
   }
+
+  close(): void {
+    this.db.close();
+  }
 }
 
 /**
  * Why a job record read back from IndexedDB cannot be resumed (another version of tessel, a
- * browser extension or disk corruption may have written it), or undefined when it is sound.
+ * browser extension or disk corruption may have written it), or the record, checked.
  */
-export function checkStoredJob(j: unknown): string | undefined {
+export function checkStoredJob(j: unknown): (StoredJob & JobSpec) | string {
   if (typeof j !== 'object' || j === null) return 'not an object';
   const r = j as Record<string, unknown>;
   if (typeof r.id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(r.id)) return 'bad id';
-  for (const f of ['m', 'k', 'n', 'blockRows', 'blockCols'] as const) {
-    const v = r[f];
-    if (!Number.isSafeInteger(v) || (v as number) < 1 || (v as number) > 65_536) return `bad ${f}`;
-  }
-  const { m, k, n } = r as { m: number; k: number; n: number };
-  if (!(r.a instanceof ArrayBuffer) || r.a.byteLength !== m * k * 4) return 'A does not match m×k';
-  if (!(r.b instanceof ArrayBuffer) || r.b.byteLength !== k * n * 4) return 'B does not match k×n';
   if (typeof r.finished !== 'boolean' || !Number.isFinite(r.createdAt)) return 'bad flags';
-  return undefined;
+  try {
+    return { ...(r as unknown as StoredJob), ...checkJobSpec(r.kind, r.spec) };
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/**
+ * Version 1 → 2: a matmul job's fields move into a kind-tagged spec, and each verified block of
+ * C becomes an encoded matmul Output (its shape from the job's block plan). Records that are
+ * not sound version-1 jobs are left as they were, and skipped with a warning when read.
+ */
+async function upgradeToKinds(
+  tx: IDBPTransaction<OwnerDB, StoreNames<OwnerDB>[], 'versionchange'>,
+) {
+  const jobs = tx.objectStore('jobs');
+  const blocks = new Map<string, { rows: number; cols: number }[]>();
+  for (let c = await jobs.openCursor(); c; c = await c.continue()) {
+    const v1 = c.value as unknown as Record<string, unknown>;
+    if ('kind' in v1) continue;
+    const { id, m, k, n, a, b, blockRows, blockCols, createdAt, finished } = v1 as {
+      id: string;
+      m: number;
+      k: number;
+      n: number;
+      a: unknown;
+      b: unknown;
+      blockRows: number;
+      blockCols: number;
+      createdAt: number;
+      finished: boolean;
+    };
+    if (!(a instanceof ArrayBuffer) || !(b instanceof ArrayBuffer)) continue;
+    const spec = {
+      m,
+      k,
+      n,
+      a: new Float32Array(a),
+      b: new Float32Array(b),
+      blockRows,
+      blockCols,
+    };
+    try {
+      checkJobSpec('matmul', spec);
+    } catch {
+      continue;
+    }
+    blocks.set(id, planBlocks(m, n, blockRows, blockCols));
+    await c.update({ id, kind: 'matmul', spec, createdAt, finished });
+  }
+  const results = tx.objectStore('results');
+  for (let c = await results.openCursor(); c; c = await c.continue()) {
+    const v1 = c.value as unknown as { jobId: string; shardId: number; c?: unknown };
+    const block = blocks.get(v1.jobId)?.[v1.shardId];
+    if (
+      !block ||
+      !(v1.c instanceof ArrayBuffer) ||
+      v1.c.byteLength !== block.rows * block.cols * 4
+    ) {
+      continue;
+    }
+    const output = encodeOutput({
+      kind: 'matmul',
+      rows: block.rows,
+      cols: block.cols,
+      c: new Float32Array(v1.c),
+    });
+    await c.update({ jobId: v1.jobId, shardId: v1.shardId, output: output.slice().buffer });
+  }
 }

@@ -1,4 +1,8 @@
-/** Pubsub topic on which owners announce their jobs. */
-export const JOBS_TOPIC = 'tessel/jobs/1';
-/** The shard protocol: lease, result and verdict frames over a direct connection. */
-export const SHARD_PROTOCOL = '/tessel/shard/1.0.0';
+/** Pubsub topic on which owners announce their jobs (version 2: jobs of any kind). */
+export const JOBS_TOPIC = 'tessel/jobs/2';
+/** The shard protocol: kind-tagged lease, result and verdict frames over a direct connection. */
+export const SHARD_PROTOCOL = '/tessel/shard/2.0.0';
+/** The matmul-only shard protocol of version 1: still answered, with a refusal. */
+export const SHARD_PROTOCOL_V1 = '/tessel/shard/1.0.0';
+/** Model transfer: a leased contributor fetches a model by content digest from the job's owner. */
+export const MODEL_PROTOCOL = '/tessel/model/1.0.0';

@@ -219,12 +219,17 @@ export namespace ShardFrame {
 
   export interface ShardFrameWorkRequestMaxBufferBytesFieldEvent {
     field: '$.workRequest.maxBufferBytes'
-    value: bigint
+    value: number
   }
 
   export interface ShardFrameWorkRequestGflopsFieldEvent {
     field: '$.workRequest.gflops'
     value: number
+  }
+
+  export interface ShardFrameWorkRequestAdapterFieldEvent {
+    field: '$.workRequest.adapter'
+    value: string
   }
 
   export interface ShardFrameLeaseJobIdFieldEvent {
@@ -252,28 +257,8 @@ export namespace ShardFrame {
     value: number
   }
 
-  export interface ShardFrameLeaseMFieldEvent {
-    field: '$.lease.m'
-    value: number
-  }
-
-  export interface ShardFrameLeaseKFieldEvent {
-    field: '$.lease.k'
-    value: number
-  }
-
-  export interface ShardFrameLeaseNFieldEvent {
-    field: '$.lease.n'
-    value: number
-  }
-
-  export interface ShardFrameLeaseAFieldEvent {
-    field: '$.lease.a'
-    value: Uint8Array
-  }
-
-  export interface ShardFrameLeaseBFieldEvent {
-    field: '$.lease.b'
+  export interface ShardFrameLeaseWorkFieldEvent {
+    field: '$.lease.work'
     value: Uint8Array
   }
 
@@ -302,24 +287,19 @@ export namespace ShardFrame {
     value: string
   }
 
-  export interface ShardFrameResultRowsFieldEvent {
-    field: '$.result.rows'
-    value: number
-  }
-
-  export interface ShardFrameResultColsFieldEvent {
-    field: '$.result.cols'
-    value: number
-  }
-
-  export interface ShardFrameResultCFieldEvent {
-    field: '$.result.c'
+  export interface ShardFrameResultOutputFieldEvent {
+    field: '$.result.output'
     value: Uint8Array
   }
 
   export interface ShardFrameResultComputeMsFieldEvent {
     field: '$.result.computeMs'
     value: number
+  }
+
+  export interface ShardFrameResultJobIdFieldEvent {
+    field: '$.result.jobId'
+    value: string
   }
 
   export interface ShardFrameVerdictLeaseIdFieldEvent {
@@ -340,6 +320,16 @@ export namespace ShardFrame {
   export interface ShardFrameVerdictReceiptFieldEvent {
     field: '$.verdict.receipt'
     value: Uint8Array
+  }
+
+  export interface ShardFrameVerdictJobIdFieldEvent {
+    field: '$.verdict.jobId'
+    value: string
+  }
+
+  export interface ShardFrameVerdictShardIdFieldEvent {
+    field: '$.verdict.shardId'
+    value: number
   }
 
   export interface ShardFrameFailureLeaseIdFieldEvent {
@@ -365,15 +355,16 @@ export namespace ShardFrame {
     return decodeMessage(buf, ShardFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ShardFrame>): Generator<ShardFrameVersionFieldEvent | ShardFrameWorkRequestJobIdFieldEvent | ShardFrameWorkRequestMaxBufferBytesFieldEvent | ShardFrameWorkRequestGflopsFieldEvent | ShardFrameLeaseJobIdFieldEvent | ShardFrameLeaseShardIdFieldEvent | ShardFrameLeaseLeaseIdFieldEvent | ShardFrameLeaseDeadlineMsFieldEvent | ShardFrameLeaseHeartbeatMsFieldEvent | ShardFrameLeaseMFieldEvent | ShardFrameLeaseKFieldEvent | ShardFrameLeaseNFieldEvent | ShardFrameLeaseAFieldEvent | ShardFrameLeaseBFieldEvent | ShardFrameNoWorkJobIdFieldEvent | ShardFrameNoWorkRetryAfterMsFieldEvent | ShardFrameNoWorkFinishedFieldEvent | ShardFrameHeartbeatLeaseIdFieldEvent | ShardFrameResultLeaseIdFieldEvent | ShardFrameResultRowsFieldEvent | ShardFrameResultColsFieldEvent | ShardFrameResultCFieldEvent | ShardFrameResultComputeMsFieldEvent | ShardFrameVerdictLeaseIdFieldEvent | ShardFrameVerdictAcceptedFieldEvent | ShardFrameVerdictReasonFieldEvent | ShardFrameVerdictReceiptFieldEvent | ShardFrameFailureLeaseIdFieldEvent | ShardFrameFailureCodeFieldEvent | ShardFrameFailureMessageFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ShardFrame>): Generator<ShardFrameVersionFieldEvent | ShardFrameWorkRequestJobIdFieldEvent | ShardFrameWorkRequestMaxBufferBytesFieldEvent | ShardFrameWorkRequestGflopsFieldEvent | ShardFrameWorkRequestAdapterFieldEvent | ShardFrameLeaseJobIdFieldEvent | ShardFrameLeaseShardIdFieldEvent | ShardFrameLeaseLeaseIdFieldEvent | ShardFrameLeaseDeadlineMsFieldEvent | ShardFrameLeaseHeartbeatMsFieldEvent | ShardFrameLeaseWorkFieldEvent | ShardFrameNoWorkJobIdFieldEvent | ShardFrameNoWorkRetryAfterMsFieldEvent | ShardFrameNoWorkFinishedFieldEvent | ShardFrameHeartbeatLeaseIdFieldEvent | ShardFrameResultLeaseIdFieldEvent | ShardFrameResultOutputFieldEvent | ShardFrameResultComputeMsFieldEvent | ShardFrameResultJobIdFieldEvent | ShardFrameVerdictLeaseIdFieldEvent | ShardFrameVerdictAcceptedFieldEvent | ShardFrameVerdictReasonFieldEvent | ShardFrameVerdictReceiptFieldEvent | ShardFrameVerdictJobIdFieldEvent | ShardFrameVerdictShardIdFieldEvent | ShardFrameFailureLeaseIdFieldEvent | ShardFrameFailureCodeFieldEvent | ShardFrameFailureMessageFieldEvent> {
     return streamMessage(buf, ShardFrame.codec(), opts)
   }
 }
 
 export interface WorkRequest {
   jobId: string
-  maxBufferBytes: bigint
+  maxBufferBytes: number
   gflops: number
+  adapter: string
 }
 
 export namespace WorkRequest {
@@ -391,14 +382,19 @@ export namespace WorkRequest {
           w.string(obj.jobId)
         }
 
-        if ((obj.maxBufferBytes != null && obj.maxBufferBytes !== 0n)) {
+        if ((obj.maxBufferBytes != null && obj.maxBufferBytes !== 0)) {
           w.uint32(16)
-          w.uint64(obj.maxBufferBytes)
+          w.uint64Number(obj.maxBufferBytes)
         }
 
         if ((obj.gflops != null && obj.gflops !== 0)) {
           w.uint32(25)
           w.double(obj.gflops)
+        }
+
+        if ((obj.adapter != null && obj.adapter !== '')) {
+          w.uint32(34)
+          w.string(obj.adapter)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -407,8 +403,9 @@ export namespace WorkRequest {
       }, (reader, length, opts = {}) => {
         const obj: any = {
           jobId: '',
-          maxBufferBytes: 0n,
-          gflops: 0
+          maxBufferBytes: 0,
+          gflops: 0,
+          adapter: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -422,11 +419,15 @@ export namespace WorkRequest {
               break
             }
             case 2: {
-              obj.maxBufferBytes = reader.uint64()
+              obj.maxBufferBytes = reader.uint64Number()
               break
             }
             case 3: {
               obj.gflops = reader.double()
+              break
+            }
+            case 4: {
+              obj.adapter = reader.string()
               break
             }
             default: {
@@ -454,7 +455,7 @@ export namespace WorkRequest {
             case 2: {
               yield {
                 field: `${prefix}.maxBufferBytes`,
-                value: reader.uint64()
+                value: reader.uint64Number()
               }
               break
             }
@@ -462,6 +463,13 @@ export namespace WorkRequest {
               yield {
                 field: `${prefix}.gflops`,
                 value: reader.double()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.adapter`,
+                value: reader.string()
               }
               break
             }
@@ -484,12 +492,17 @@ export namespace WorkRequest {
 
   export interface WorkRequestMaxBufferBytesFieldEvent {
     field: '$.maxBufferBytes'
-    value: bigint
+    value: number
   }
 
   export interface WorkRequestGflopsFieldEvent {
     field: '$.gflops'
     value: number
+  }
+
+  export interface WorkRequestAdapterFieldEvent {
+    field: '$.adapter'
+    value: string
   }
 
   export function encode (obj: Partial<WorkRequest>): Uint8Array {
@@ -500,7 +513,7 @@ export namespace WorkRequest {
     return decodeMessage(buf, WorkRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WorkRequest>): Generator<WorkRequestJobIdFieldEvent | WorkRequestMaxBufferBytesFieldEvent | WorkRequestGflopsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WorkRequest>): Generator<WorkRequestJobIdFieldEvent | WorkRequestMaxBufferBytesFieldEvent | WorkRequestGflopsFieldEvent | WorkRequestAdapterFieldEvent> {
     return streamMessage(buf, WorkRequest.codec(), opts)
   }
 }
@@ -511,11 +524,7 @@ export interface Lease {
   leaseId: string
   deadlineMs: number
   heartbeatMs: number
-  m: number
-  k: number
-  n: number
-  a: Uint8Array
-  b: Uint8Array
+  work: Uint8Array
 }
 
 export namespace Lease {
@@ -553,29 +562,9 @@ export namespace Lease {
           w.uint32(obj.heartbeatMs)
         }
 
-        if ((obj.m != null && obj.m !== 0)) {
-          w.uint32(48)
-          w.uint32(obj.m)
-        }
-
-        if ((obj.k != null && obj.k !== 0)) {
-          w.uint32(56)
-          w.uint32(obj.k)
-        }
-
-        if ((obj.n != null && obj.n !== 0)) {
-          w.uint32(64)
-          w.uint32(obj.n)
-        }
-
-        if ((obj.a != null && obj.a.byteLength > 0)) {
-          w.uint32(74)
-          w.bytes(obj.a)
-        }
-
-        if ((obj.b != null && obj.b.byteLength > 0)) {
-          w.uint32(82)
-          w.bytes(obj.b)
+        if ((obj.work != null && obj.work.byteLength > 0)) {
+          w.uint32(50)
+          w.bytes(obj.work)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -588,11 +577,7 @@ export namespace Lease {
           leaseId: '',
           deadlineMs: 0,
           heartbeatMs: 0,
-          m: 0,
-          k: 0,
-          n: 0,
-          a: uint8ArrayAlloc(0),
-          b: uint8ArrayAlloc(0)
+          work: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -622,23 +607,7 @@ export namespace Lease {
               break
             }
             case 6: {
-              obj.m = reader.uint32()
-              break
-            }
-            case 7: {
-              obj.k = reader.uint32()
-              break
-            }
-            case 8: {
-              obj.n = reader.uint32()
-              break
-            }
-            case 9: {
-              obj.a = reader.bytes()
-              break
-            }
-            case 10: {
-              obj.b = reader.bytes()
+              obj.work = reader.bytes()
               break
             }
             default: {
@@ -693,35 +662,7 @@ export namespace Lease {
             }
             case 6: {
               yield {
-                field: `${prefix}.m`,
-                value: reader.uint32()
-              }
-              break
-            }
-            case 7: {
-              yield {
-                field: `${prefix}.k`,
-                value: reader.uint32()
-              }
-              break
-            }
-            case 8: {
-              yield {
-                field: `${prefix}.n`,
-                value: reader.uint32()
-              }
-              break
-            }
-            case 9: {
-              yield {
-                field: `${prefix}.a`,
-                value: reader.bytes()
-              }
-              break
-            }
-            case 10: {
-              yield {
-                field: `${prefix}.b`,
+                field: `${prefix}.work`,
                 value: reader.bytes()
               }
               break
@@ -763,28 +704,8 @@ export namespace Lease {
     value: number
   }
 
-  export interface LeaseMFieldEvent {
-    field: '$.m'
-    value: number
-  }
-
-  export interface LeaseKFieldEvent {
-    field: '$.k'
-    value: number
-  }
-
-  export interface LeaseNFieldEvent {
-    field: '$.n'
-    value: number
-  }
-
-  export interface LeaseAFieldEvent {
-    field: '$.a'
-    value: Uint8Array
-  }
-
-  export interface LeaseBFieldEvent {
-    field: '$.b'
+  export interface LeaseWorkFieldEvent {
+    field: '$.work'
     value: Uint8Array
   }
 
@@ -796,7 +717,7 @@ export namespace Lease {
     return decodeMessage(buf, Lease.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Lease>): Generator<LeaseJobIdFieldEvent | LeaseShardIdFieldEvent | LeaseLeaseIdFieldEvent | LeaseDeadlineMsFieldEvent | LeaseHeartbeatMsFieldEvent | LeaseMFieldEvent | LeaseKFieldEvent | LeaseNFieldEvent | LeaseAFieldEvent | LeaseBFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Lease>): Generator<LeaseJobIdFieldEvent | LeaseShardIdFieldEvent | LeaseLeaseIdFieldEvent | LeaseDeadlineMsFieldEvent | LeaseHeartbeatMsFieldEvent | LeaseWorkFieldEvent> {
     return streamMessage(buf, Lease.codec(), opts)
   }
 }
@@ -1027,10 +948,9 @@ export namespace Heartbeat {
 
 export interface Result {
   leaseId: string
-  rows: number
-  cols: number
-  c: Uint8Array
+  output: Uint8Array
   computeMs: number
+  jobId: string
 }
 
 export namespace Result {
@@ -1048,24 +968,19 @@ export namespace Result {
           w.string(obj.leaseId)
         }
 
-        if ((obj.rows != null && obj.rows !== 0)) {
-          w.uint32(16)
-          w.uint32(obj.rows)
-        }
-
-        if ((obj.cols != null && obj.cols !== 0)) {
-          w.uint32(24)
-          w.uint32(obj.cols)
-        }
-
-        if ((obj.c != null && obj.c.byteLength > 0)) {
-          w.uint32(34)
-          w.bytes(obj.c)
+        if ((obj.output != null && obj.output.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.output)
         }
 
         if ((obj.computeMs != null && obj.computeMs !== 0)) {
-          w.uint32(41)
+          w.uint32(25)
           w.double(obj.computeMs)
+        }
+
+        if ((obj.jobId != null && obj.jobId !== '')) {
+          w.uint32(34)
+          w.string(obj.jobId)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1074,10 +989,9 @@ export namespace Result {
       }, (reader, length, opts = {}) => {
         const obj: any = {
           leaseId: '',
-          rows: 0,
-          cols: 0,
-          c: uint8ArrayAlloc(0),
-          computeMs: 0
+          output: uint8ArrayAlloc(0),
+          computeMs: 0,
+          jobId: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1091,19 +1005,15 @@ export namespace Result {
               break
             }
             case 2: {
-              obj.rows = reader.uint32()
+              obj.output = reader.bytes()
               break
             }
             case 3: {
-              obj.cols = reader.uint32()
+              obj.computeMs = reader.double()
               break
             }
             case 4: {
-              obj.c = reader.bytes()
-              break
-            }
-            case 5: {
-              obj.computeMs = reader.double()
+              obj.jobId = reader.string()
               break
             }
             default: {
@@ -1130,29 +1040,22 @@ export namespace Result {
             }
             case 2: {
               yield {
-                field: `${prefix}.rows`,
-                value: reader.uint32()
+                field: `${prefix}.output`,
+                value: reader.bytes()
               }
               break
             }
             case 3: {
               yield {
-                field: `${prefix}.cols`,
-                value: reader.uint32()
+                field: `${prefix}.computeMs`,
+                value: reader.double()
               }
               break
             }
             case 4: {
               yield {
-                field: `${prefix}.c`,
-                value: reader.bytes()
-              }
-              break
-            }
-            case 5: {
-              yield {
-                field: `${prefix}.computeMs`,
-                value: reader.double()
+                field: `${prefix}.jobId`,
+                value: reader.string()
               }
               break
             }
@@ -1173,24 +1076,19 @@ export namespace Result {
     value: string
   }
 
-  export interface ResultRowsFieldEvent {
-    field: '$.rows'
-    value: number
-  }
-
-  export interface ResultColsFieldEvent {
-    field: '$.cols'
-    value: number
-  }
-
-  export interface ResultCFieldEvent {
-    field: '$.c'
+  export interface ResultOutputFieldEvent {
+    field: '$.output'
     value: Uint8Array
   }
 
   export interface ResultComputeMsFieldEvent {
     field: '$.computeMs'
     value: number
+  }
+
+  export interface ResultJobIdFieldEvent {
+    field: '$.jobId'
+    value: string
   }
 
   export function encode (obj: Partial<Result>): Uint8Array {
@@ -1201,7 +1099,7 @@ export namespace Result {
     return decodeMessage(buf, Result.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Result>): Generator<ResultLeaseIdFieldEvent | ResultRowsFieldEvent | ResultColsFieldEvent | ResultCFieldEvent | ResultComputeMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Result>): Generator<ResultLeaseIdFieldEvent | ResultOutputFieldEvent | ResultComputeMsFieldEvent | ResultJobIdFieldEvent> {
     return streamMessage(buf, Result.codec(), opts)
   }
 }
@@ -1211,6 +1109,8 @@ export interface Verdict {
   accepted: boolean
   reason: string
   receipt: Uint8Array
+  jobId: string
+  shardId: number
 }
 
 export namespace Verdict {
@@ -1243,6 +1143,16 @@ export namespace Verdict {
           w.bytes(obj.receipt)
         }
 
+        if ((obj.jobId != null && obj.jobId !== '')) {
+          w.uint32(42)
+          w.string(obj.jobId)
+        }
+
+        if ((obj.shardId != null && obj.shardId !== 0)) {
+          w.uint32(48)
+          w.uint32(obj.shardId)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1251,7 +1161,9 @@ export namespace Verdict {
           leaseId: '',
           accepted: false,
           reason: '',
-          receipt: uint8ArrayAlloc(0)
+          receipt: uint8ArrayAlloc(0),
+          jobId: '',
+          shardId: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1274,6 +1186,14 @@ export namespace Verdict {
             }
             case 4: {
               obj.receipt = reader.bytes()
+              break
+            }
+            case 5: {
+              obj.jobId = reader.string()
+              break
+            }
+            case 6: {
+              obj.shardId = reader.uint32()
               break
             }
             default: {
@@ -1319,6 +1239,20 @@ export namespace Verdict {
               }
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.jobId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.shardId`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1351,6 +1285,16 @@ export namespace Verdict {
     value: Uint8Array
   }
 
+  export interface VerdictJobIdFieldEvent {
+    field: '$.jobId'
+    value: string
+  }
+
+  export interface VerdictShardIdFieldEvent {
+    field: '$.shardId'
+    value: number
+  }
+
   export function encode (obj: Partial<Verdict>): Uint8Array {
     return encodeMessage(obj, Verdict.codec())
   }
@@ -1359,7 +1303,7 @@ export namespace Verdict {
     return decodeMessage(buf, Verdict.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Verdict>): Generator<VerdictLeaseIdFieldEvent | VerdictAcceptedFieldEvent | VerdictReasonFieldEvent | VerdictReceiptFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Verdict>): Generator<VerdictLeaseIdFieldEvent | VerdictAcceptedFieldEvent | VerdictReasonFieldEvent | VerdictReceiptFieldEvent | VerdictJobIdFieldEvent | VerdictShardIdFieldEvent> {
     return streamMessage(buf, Verdict.codec(), opts)
   }
 }
@@ -1499,6 +1443,791 @@ export namespace Failure {
   }
 }
 
+export interface ModelFrame {
+  version: number
+  request?: ModelRequest
+  manifest?: ModelManifest
+  chunk?: ModelChunk
+  refusal?: ModelRefusal
+}
+
+export namespace ModelFrame {
+  let _codec: Codec<ModelFrame>
+
+  export const codec = (): Codec<ModelFrame> => {
+    if (_codec == null) {
+      _codec = message<ModelFrame>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.version != null && obj.version !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.version)
+        }
+
+        if (obj.request != null) {
+          w.uint32(18)
+          ModelRequest.codec().encode(obj.request, w)
+        }
+
+        if (obj.manifest != null) {
+          w.uint32(26)
+          ModelManifest.codec().encode(obj.manifest, w)
+        }
+
+        if (obj.chunk != null) {
+          w.uint32(34)
+          ModelChunk.codec().encode(obj.chunk, w)
+        }
+
+        if (obj.refusal != null) {
+          w.uint32(42)
+          ModelRefusal.codec().encode(obj.refusal, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          version: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.version = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.request = ModelRequest.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.request
+              })
+              break
+            }
+            case 3: {
+              obj.manifest = ModelManifest.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.manifest
+              })
+              break
+            }
+            case 4: {
+              obj.chunk = ModelChunk.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.chunk
+              })
+              break
+            }
+            case 5: {
+              obj.refusal = ModelRefusal.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.refusal
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.version`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield * ModelRequest.codec().stream(reader, reader.uint32(), `${prefix}.request`, {
+                limits: opts.limits?.request
+              })
+
+              break
+            }
+            case 3: {
+              yield * ModelManifest.codec().stream(reader, reader.uint32(), `${prefix}.manifest`, {
+                limits: opts.limits?.manifest
+              })
+
+              break
+            }
+            case 4: {
+              yield * ModelChunk.codec().stream(reader, reader.uint32(), `${prefix}.chunk`, {
+                limits: opts.limits?.chunk
+              })
+
+              break
+            }
+            case 5: {
+              yield * ModelRefusal.codec().stream(reader, reader.uint32(), `${prefix}.refusal`, {
+                limits: opts.limits?.refusal
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ModelFrameVersionFieldEvent {
+    field: '$.version'
+    value: number
+  }
+
+  export interface ModelFrameRequestDigestFieldEvent {
+    field: '$.request.digest'
+    value: string
+  }
+
+  export interface ModelFrameRequestJobIdFieldEvent {
+    field: '$.request.jobId'
+    value: string
+  }
+
+  export interface ModelFrameRequestOffsetFieldEvent {
+    field: '$.request.offset'
+    value: number
+  }
+
+  export interface ModelFrameManifestDigestFieldEvent {
+    field: '$.manifest.digest'
+    value: string
+  }
+
+  export interface ModelFrameManifestConfigFieldEvent {
+    field: '$.manifest.config'
+    value: string
+  }
+
+  export interface ModelFrameManifestFileBytesFieldEvent {
+    field: '$.manifest.fileBytes'
+    value: number
+  }
+
+  export interface ModelFrameManifestChunkBytesFieldEvent {
+    field: '$.manifest.chunkBytes'
+    value: number
+  }
+
+  export interface ModelFrameManifestChunkHashesFieldEvent {
+    field: '$.manifest.chunkHashes[]'
+    index: number
+    value: Uint8Array
+  }
+
+  export interface ModelFrameChunkOffsetFieldEvent {
+    field: '$.chunk.offset'
+    value: number
+  }
+
+  export interface ModelFrameChunkDataFieldEvent {
+    field: '$.chunk.data'
+    value: Uint8Array
+  }
+
+  export interface ModelFrameRefusalCodeFieldEvent {
+    field: '$.refusal.code'
+    value: string
+  }
+
+  export interface ModelFrameRefusalMessageFieldEvent {
+    field: '$.refusal.message'
+    value: string
+  }
+
+  export function encode (obj: Partial<ModelFrame>): Uint8Array {
+    return encodeMessage(obj, ModelFrame.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ModelFrame>): ModelFrame {
+    return decodeMessage(buf, ModelFrame.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ModelFrame>): Generator<ModelFrameVersionFieldEvent | ModelFrameRequestDigestFieldEvent | ModelFrameRequestJobIdFieldEvent | ModelFrameRequestOffsetFieldEvent | ModelFrameManifestDigestFieldEvent | ModelFrameManifestConfigFieldEvent | ModelFrameManifestFileBytesFieldEvent | ModelFrameManifestChunkBytesFieldEvent | ModelFrameManifestChunkHashesFieldEvent | ModelFrameChunkOffsetFieldEvent | ModelFrameChunkDataFieldEvent | ModelFrameRefusalCodeFieldEvent | ModelFrameRefusalMessageFieldEvent> {
+    return streamMessage(buf, ModelFrame.codec(), opts)
+  }
+}
+
+export interface ModelRequest {
+  digest: string
+  jobId: string
+  offset: number
+}
+
+export namespace ModelRequest {
+  let _codec: Codec<ModelRequest>
+
+  export const codec = (): Codec<ModelRequest> => {
+    if (_codec == null) {
+      _codec = message<ModelRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.digest != null && obj.digest !== '')) {
+          w.uint32(10)
+          w.string(obj.digest)
+        }
+
+        if ((obj.jobId != null && obj.jobId !== '')) {
+          w.uint32(18)
+          w.string(obj.jobId)
+        }
+
+        if ((obj.offset != null && obj.offset !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.offset)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          digest: '',
+          jobId: '',
+          offset: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.digest = reader.string()
+              break
+            }
+            case 2: {
+              obj.jobId = reader.string()
+              break
+            }
+            case 3: {
+              obj.offset = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.digest`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.jobId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.offset`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ModelRequestDigestFieldEvent {
+    field: '$.digest'
+    value: string
+  }
+
+  export interface ModelRequestJobIdFieldEvent {
+    field: '$.jobId'
+    value: string
+  }
+
+  export interface ModelRequestOffsetFieldEvent {
+    field: '$.offset'
+    value: number
+  }
+
+  export function encode (obj: Partial<ModelRequest>): Uint8Array {
+    return encodeMessage(obj, ModelRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ModelRequest>): ModelRequest {
+    return decodeMessage(buf, ModelRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ModelRequest>): Generator<ModelRequestDigestFieldEvent | ModelRequestJobIdFieldEvent | ModelRequestOffsetFieldEvent> {
+    return streamMessage(buf, ModelRequest.codec(), opts)
+  }
+}
+
+export interface ModelManifest {
+  digest: string
+  config: string
+  fileBytes: number
+  chunkBytes: number
+  chunkHashes: Uint8Array[]
+}
+
+export namespace ModelManifest {
+  let _codec: Codec<ModelManifest>
+
+  export const codec = (): Codec<ModelManifest> => {
+    if (_codec == null) {
+      _codec = message<ModelManifest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.digest != null && obj.digest !== '')) {
+          w.uint32(10)
+          w.string(obj.digest)
+        }
+
+        if ((obj.config != null && obj.config !== '')) {
+          w.uint32(18)
+          w.string(obj.config)
+        }
+
+        if ((obj.fileBytes != null && obj.fileBytes !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.fileBytes)
+        }
+
+        if ((obj.chunkBytes != null && obj.chunkBytes !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.chunkBytes)
+        }
+
+        if (obj.chunkHashes != null && obj.chunkHashes.length > 0) {
+          for (const value of obj.chunkHashes) {
+            w.uint32(42)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          digest: '',
+          config: '',
+          fileBytes: 0,
+          chunkBytes: 0,
+          chunkHashes: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.digest = reader.string()
+              break
+            }
+            case 2: {
+              obj.config = reader.string()
+              break
+            }
+            case 3: {
+              obj.fileBytes = reader.uint64Number()
+              break
+            }
+            case 4: {
+              obj.chunkBytes = reader.uint32()
+              break
+            }
+            case 5: {
+              if (opts.limits?.chunkHashes != null && obj.chunkHashes.length === opts.limits.chunkHashes) {
+                throw new MaxLengthError('Decode error - repeated field "chunkHashes" had too many elements')
+              }
+
+              obj.chunkHashes.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          chunkHashes: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.digest`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.config`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.fileBytes`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.chunkBytes`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 5: {
+              if (opts.limits?.chunkHashes != null && obj.chunkHashes === opts.limits.chunkHashes) {
+                throw new MaxLengthError('Streaming decode error - repeated field "chunkHashes" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.chunkHashes[]`,
+                index: obj.chunkHashes,
+                value: reader.bytes()
+              }
+
+              obj.chunkHashes++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ModelManifestDigestFieldEvent {
+    field: '$.digest'
+    value: string
+  }
+
+  export interface ModelManifestConfigFieldEvent {
+    field: '$.config'
+    value: string
+  }
+
+  export interface ModelManifestFileBytesFieldEvent {
+    field: '$.fileBytes'
+    value: number
+  }
+
+  export interface ModelManifestChunkBytesFieldEvent {
+    field: '$.chunkBytes'
+    value: number
+  }
+
+  export interface ModelManifestChunkHashesFieldEvent {
+    field: '$.chunkHashes[]'
+    index: number
+    value: Uint8Array
+  }
+
+  export function encode (obj: Partial<ModelManifest>): Uint8Array {
+    return encodeMessage(obj, ModelManifest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ModelManifest>): ModelManifest {
+    return decodeMessage(buf, ModelManifest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ModelManifest>): Generator<ModelManifestDigestFieldEvent | ModelManifestConfigFieldEvent | ModelManifestFileBytesFieldEvent | ModelManifestChunkBytesFieldEvent | ModelManifestChunkHashesFieldEvent> {
+    return streamMessage(buf, ModelManifest.codec(), opts)
+  }
+}
+
+export interface ModelChunk {
+  offset: number
+  data: Uint8Array
+}
+
+export namespace ModelChunk {
+  let _codec: Codec<ModelChunk>
+
+  export const codec = (): Codec<ModelChunk> => {
+    if (_codec == null) {
+      _codec = message<ModelChunk>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.offset != null && obj.offset !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.offset)
+        }
+
+        if ((obj.data != null && obj.data.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.data)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          offset: 0,
+          data: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.offset = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.data = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.offset`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.data`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ModelChunkOffsetFieldEvent {
+    field: '$.offset'
+    value: number
+  }
+
+  export interface ModelChunkDataFieldEvent {
+    field: '$.data'
+    value: Uint8Array
+  }
+
+  export function encode (obj: Partial<ModelChunk>): Uint8Array {
+    return encodeMessage(obj, ModelChunk.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ModelChunk>): ModelChunk {
+    return decodeMessage(buf, ModelChunk.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ModelChunk>): Generator<ModelChunkOffsetFieldEvent | ModelChunkDataFieldEvent> {
+    return streamMessage(buf, ModelChunk.codec(), opts)
+  }
+}
+
+export interface ModelRefusal {
+  code: string
+  message: string
+}
+
+export namespace ModelRefusal {
+  let _codec: Codec<ModelRefusal>
+
+  export const codec = (): Codec<ModelRefusal> => {
+    if (_codec == null) {
+      _codec = message<ModelRefusal>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.code != null && obj.code !== '')) {
+          w.uint32(10)
+          w.string(obj.code)
+        }
+
+        if ((obj.message != null && obj.message !== '')) {
+          w.uint32(18)
+          w.string(obj.message)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          code: '',
+          message: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.code = reader.string()
+              break
+            }
+            case 2: {
+              obj.message = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.code`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.message`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ModelRefusalCodeFieldEvent {
+    field: '$.code'
+    value: string
+  }
+
+  export interface ModelRefusalMessageFieldEvent {
+    field: '$.message'
+    value: string
+  }
+
+  export function encode (obj: Partial<ModelRefusal>): Uint8Array {
+    return encodeMessage(obj, ModelRefusal.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ModelRefusal>): ModelRefusal {
+    return decodeMessage(buf, ModelRefusal.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ModelRefusal>): Generator<ModelRefusalCodeFieldEvent | ModelRefusalMessageFieldEvent> {
+    return streamMessage(buf, ModelRefusal.codec(), opts)
+  }
+}
+
 export interface JobAnnouncement {
   version: number
   jobId: string
@@ -1507,8 +2236,10 @@ export interface JobAnnouncement {
   shardCount: number
   shardsLeft: number
   kernelDigest: string
-  expiresAt: bigint
+  expiresAt: number
   addrs: string[]
+  modelDigest: string
+  modelBytes: number
 }
 
 export namespace JobAnnouncement {
@@ -1556,9 +2287,9 @@ export namespace JobAnnouncement {
           w.string(obj.kernelDigest)
         }
 
-        if ((obj.expiresAt != null && obj.expiresAt !== 0n)) {
+        if ((obj.expiresAt != null && obj.expiresAt !== 0)) {
           w.uint32(64)
-          w.uint64(obj.expiresAt)
+          w.uint64Number(obj.expiresAt)
         }
 
         if (obj.addrs != null && obj.addrs.length > 0) {
@@ -1566,6 +2297,16 @@ export namespace JobAnnouncement {
             w.uint32(74)
             w.string(value)
           }
+        }
+
+        if ((obj.modelDigest != null && obj.modelDigest !== '')) {
+          w.uint32(82)
+          w.string(obj.modelDigest)
+        }
+
+        if ((obj.modelBytes != null && obj.modelBytes !== 0)) {
+          w.uint32(88)
+          w.uint64Number(obj.modelBytes)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1580,8 +2321,10 @@ export namespace JobAnnouncement {
           shardCount: 0,
           shardsLeft: 0,
           kernelDigest: '',
-          expiresAt: 0n,
-          addrs: []
+          expiresAt: 0,
+          addrs: [],
+          modelDigest: '',
+          modelBytes: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1619,7 +2362,7 @@ export namespace JobAnnouncement {
               break
             }
             case 8: {
-              obj.expiresAt = reader.uint64()
+              obj.expiresAt = reader.uint64Number()
               break
             }
             case 9: {
@@ -1628,6 +2371,14 @@ export namespace JobAnnouncement {
               }
 
               obj.addrs.push(reader.string())
+              break
+            }
+            case 10: {
+              obj.modelDigest = reader.string()
+              break
+            }
+            case 11: {
+              obj.modelBytes = reader.uint64Number()
               break
             }
             default: {
@@ -1701,7 +2452,7 @@ export namespace JobAnnouncement {
             case 8: {
               yield {
                 field: `${prefix}.expiresAt`,
-                value: reader.uint64()
+                value: reader.uint64Number()
               }
               break
             }
@@ -1718,6 +2469,20 @@ export namespace JobAnnouncement {
 
               obj.addrs++
 
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.modelDigest`,
+                value: reader.string()
+              }
+              break
+            }
+            case 11: {
+              yield {
+                field: `${prefix}.modelBytes`,
+                value: reader.uint64Number()
+              }
               break
             }
             default: {
@@ -1769,13 +2534,23 @@ export namespace JobAnnouncement {
 
   export interface JobAnnouncementExpiresAtFieldEvent {
     field: '$.expiresAt'
-    value: bigint
+    value: number
   }
 
   export interface JobAnnouncementAddrsFieldEvent {
     field: '$.addrs[]'
     index: number
     value: string
+  }
+
+  export interface JobAnnouncementModelDigestFieldEvent {
+    field: '$.modelDigest'
+    value: string
+  }
+
+  export interface JobAnnouncementModelBytesFieldEvent {
+    field: '$.modelBytes'
+    value: number
   }
 
   export function encode (obj: Partial<JobAnnouncement>): Uint8Array {
@@ -1786,369 +2561,7 @@ export namespace JobAnnouncement {
     return decodeMessage(buf, JobAnnouncement.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobAnnouncement>): Generator<JobAnnouncementVersionFieldEvent | JobAnnouncementJobIdFieldEvent | JobAnnouncementOwnerFieldEvent | JobAnnouncementKindFieldEvent | JobAnnouncementShardCountFieldEvent | JobAnnouncementShardsLeftFieldEvent | JobAnnouncementKernelDigestFieldEvent | JobAnnouncementExpiresAtFieldEvent | JobAnnouncementAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobAnnouncement>): Generator<JobAnnouncementVersionFieldEvent | JobAnnouncementJobIdFieldEvent | JobAnnouncementOwnerFieldEvent | JobAnnouncementKindFieldEvent | JobAnnouncementShardCountFieldEvent | JobAnnouncementShardsLeftFieldEvent | JobAnnouncementKernelDigestFieldEvent | JobAnnouncementExpiresAtFieldEvent | JobAnnouncementAddrsFieldEvent | JobAnnouncementModelDigestFieldEvent | JobAnnouncementModelBytesFieldEvent> {
     return streamMessage(buf, JobAnnouncement.codec(), opts)
-  }
-}
-
-export interface Receipt {
-  version: number
-  jobId: string
-  shardId: number
-  owner: string
-  contributor: string
-  flops: number
-  method: string
-  issuedAt: bigint
-}
-
-export namespace Receipt {
-  let _codec: Codec<Receipt>
-
-  export const codec = (): Codec<Receipt> => {
-    if (_codec == null) {
-      _codec = message<Receipt>((obj, w, opts = {}) => {
-        if (opts.lengthDelimited !== false) {
-          w.fork()
-        }
-
-        if ((obj.version != null && obj.version !== 0)) {
-          w.uint32(8)
-          w.uint32(obj.version)
-        }
-
-        if ((obj.jobId != null && obj.jobId !== '')) {
-          w.uint32(18)
-          w.string(obj.jobId)
-        }
-
-        if ((obj.shardId != null && obj.shardId !== 0)) {
-          w.uint32(24)
-          w.uint32(obj.shardId)
-        }
-
-        if ((obj.owner != null && obj.owner !== '')) {
-          w.uint32(34)
-          w.string(obj.owner)
-        }
-
-        if ((obj.contributor != null && obj.contributor !== '')) {
-          w.uint32(42)
-          w.string(obj.contributor)
-        }
-
-        if ((obj.flops != null && obj.flops !== 0)) {
-          w.uint32(49)
-          w.double(obj.flops)
-        }
-
-        if ((obj.method != null && obj.method !== '')) {
-          w.uint32(58)
-          w.string(obj.method)
-        }
-
-        if ((obj.issuedAt != null && obj.issuedAt !== 0n)) {
-          w.uint32(64)
-          w.uint64(obj.issuedAt)
-        }
-
-        if (opts.lengthDelimited !== false) {
-          w.ldelim()
-        }
-      }, (reader, length, opts = {}) => {
-        const obj: any = {
-          version: 0,
-          jobId: '',
-          shardId: 0,
-          owner: '',
-          contributor: '',
-          flops: 0,
-          method: '',
-          issuedAt: 0n
-        }
-
-        const end = length == null ? reader.len : reader.pos + length
-
-        while (reader.pos < end) {
-          const tag = reader.uint32()
-
-          switch (tag >>> 3) {
-            case 1: {
-              obj.version = reader.uint32()
-              break
-            }
-            case 2: {
-              obj.jobId = reader.string()
-              break
-            }
-            case 3: {
-              obj.shardId = reader.uint32()
-              break
-            }
-            case 4: {
-              obj.owner = reader.string()
-              break
-            }
-            case 5: {
-              obj.contributor = reader.string()
-              break
-            }
-            case 6: {
-              obj.flops = reader.double()
-              break
-            }
-            case 7: {
-              obj.method = reader.string()
-              break
-            }
-            case 8: {
-              obj.issuedAt = reader.uint64()
-              break
-            }
-            default: {
-              reader.skipType(tag & 7)
-              break
-            }
-          }
-        }
-
-        return obj
-      }, function * (reader, length, prefix, opts = {}) {
-        const end = length == null ? reader.len : reader.pos + length
-
-        while (reader.pos < end) {
-          const tag = reader.uint32()
-
-          switch (tag >>> 3) {
-            case 1: {
-              yield {
-                field: `${prefix}.version`,
-                value: reader.uint32()
-              }
-              break
-            }
-            case 2: {
-              yield {
-                field: `${prefix}.jobId`,
-                value: reader.string()
-              }
-              break
-            }
-            case 3: {
-              yield {
-                field: `${prefix}.shardId`,
-                value: reader.uint32()
-              }
-              break
-            }
-            case 4: {
-              yield {
-                field: `${prefix}.owner`,
-                value: reader.string()
-              }
-              break
-            }
-            case 5: {
-              yield {
-                field: `${prefix}.contributor`,
-                value: reader.string()
-              }
-              break
-            }
-            case 6: {
-              yield {
-                field: `${prefix}.flops`,
-                value: reader.double()
-              }
-              break
-            }
-            case 7: {
-              yield {
-                field: `${prefix}.method`,
-                value: reader.string()
-              }
-              break
-            }
-            case 8: {
-              yield {
-                field: `${prefix}.issuedAt`,
-                value: reader.uint64()
-              }
-              break
-            }
-            default: {
-              reader.skipType(tag & 7)
-              break
-            }
-          }
-        }
-      })
-    }
-
-    return _codec
-  }
-
-  export interface ReceiptVersionFieldEvent {
-    field: '$.version'
-    value: number
-  }
-
-  export interface ReceiptJobIdFieldEvent {
-    field: '$.jobId'
-    value: string
-  }
-
-  export interface ReceiptShardIdFieldEvent {
-    field: '$.shardId'
-    value: number
-  }
-
-  export interface ReceiptOwnerFieldEvent {
-    field: '$.owner'
-    value: string
-  }
-
-  export interface ReceiptContributorFieldEvent {
-    field: '$.contributor'
-    value: string
-  }
-
-  export interface ReceiptFlopsFieldEvent {
-    field: '$.flops'
-    value: number
-  }
-
-  export interface ReceiptMethodFieldEvent {
-    field: '$.method'
-    value: string
-  }
-
-  export interface ReceiptIssuedAtFieldEvent {
-    field: '$.issuedAt'
-    value: bigint
-  }
-
-  export function encode (obj: Partial<Receipt>): Uint8Array {
-    return encodeMessage(obj, Receipt.codec())
-  }
-
-  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Receipt>): Receipt {
-    return decodeMessage(buf, Receipt.codec(), opts)
-  }
-
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Receipt>): Generator<ReceiptVersionFieldEvent | ReceiptJobIdFieldEvent | ReceiptShardIdFieldEvent | ReceiptOwnerFieldEvent | ReceiptContributorFieldEvent | ReceiptFlopsFieldEvent | ReceiptMethodFieldEvent | ReceiptIssuedAtFieldEvent> {
-    return streamMessage(buf, Receipt.codec(), opts)
-  }
-}
-
-export interface SignedReceipt {
-  receipt: Uint8Array
-  signature: Uint8Array
-}
-
-export namespace SignedReceipt {
-  let _codec: Codec<SignedReceipt>
-
-  export const codec = (): Codec<SignedReceipt> => {
-    if (_codec == null) {
-      _codec = message<SignedReceipt>((obj, w, opts = {}) => {
-        if (opts.lengthDelimited !== false) {
-          w.fork()
-        }
-
-        if ((obj.receipt != null && obj.receipt.byteLength > 0)) {
-          w.uint32(10)
-          w.bytes(obj.receipt)
-        }
-
-        if ((obj.signature != null && obj.signature.byteLength > 0)) {
-          w.uint32(18)
-          w.bytes(obj.signature)
-        }
-
-        if (opts.lengthDelimited !== false) {
-          w.ldelim()
-        }
-      }, (reader, length, opts = {}) => {
-        const obj: any = {
-          receipt: uint8ArrayAlloc(0),
-          signature: uint8ArrayAlloc(0)
-        }
-
-        const end = length == null ? reader.len : reader.pos + length
-
-        while (reader.pos < end) {
-          const tag = reader.uint32()
-
-          switch (tag >>> 3) {
-            case 1: {
-              obj.receipt = reader.bytes()
-              break
-            }
-            case 2: {
-              obj.signature = reader.bytes()
-              break
-            }
-            default: {
-              reader.skipType(tag & 7)
-              break
-            }
-          }
-        }
-
-        return obj
-      }, function * (reader, length, prefix, opts = {}) {
-        const end = length == null ? reader.len : reader.pos + length
-
-        while (reader.pos < end) {
-          const tag = reader.uint32()
-
-          switch (tag >>> 3) {
-            case 1: {
-              yield {
-                field: `${prefix}.receipt`,
-                value: reader.bytes()
-              }
-              break
-            }
-            case 2: {
-              yield {
-                field: `${prefix}.signature`,
-                value: reader.bytes()
-              }
-              break
-            }
-            default: {
-              reader.skipType(tag & 7)
-              break
-            }
-          }
-        }
-      })
-    }
-
-    return _codec
-  }
-
-  export interface SignedReceiptReceiptFieldEvent {
-    field: '$.receipt'
-    value: Uint8Array
-  }
-
-  export interface SignedReceiptSignatureFieldEvent {
-    field: '$.signature'
-    value: Uint8Array
-  }
-
-  export function encode (obj: Partial<SignedReceipt>): Uint8Array {
-    return encodeMessage(obj, SignedReceipt.codec())
-  }
-
-  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignedReceipt>): SignedReceipt {
-    return decodeMessage(buf, SignedReceipt.codec(), opts)
-  }
-
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignedReceipt>): Generator<SignedReceiptReceiptFieldEvent | SignedReceiptSignatureFieldEvent> {
-    return streamMessage(buf, SignedReceipt.codec(), opts)
   }
 }

@@ -81,16 +81,30 @@ export class GpuGpt {
     return new GpuGpt(ctx, config, weights, ops, tile);
   }
 
-  /** Last-position logits for `batch` sequences of `seq` tokens each: batch × vocab. */
-  async forward(tokens: Uint32Array, batch: number, seq: number): Promise<Float32Array> {
+  /**
+   * Logits of `batch` sequences of `seq` tokens each at positions [from, seq): batch × (seq −
+   * from) × vocab. By default only the last position (what generation needs); a teacher-forced
+   * check of generated tokens asks for every generated position at once.
+   */
+  async forward(
+    tokens: Uint32Array,
+    batch: number,
+    seq: number,
+    from = seq - 1,
+  ): Promise<Float32Array> {
     const c = this.config;
     checkTokens(c, tokens, batch, seq);
+    if (!Number.isSafeInteger(from) || from < 0 || from >= seq) {
+      throw new GpuError('invalid-argument', `positions from ${from} are not inside [0, ${seq})`);
+    }
     const ctx = this.#ctx;
     const { bm } = tileExtent(this.#tile);
     const D = c.dModel;
     const T = batch * seq;
     const Tp = roundUp(T, bm);
-    const Bp = roundUp(batch, bm);
+    const P = seq - from; // positions per sequence through the head
+    const rows = batch * P;
+    const Bp = roundUp(rows, bm);
     const scratch: GPUBuffer[] = [];
     const buf = (floats: number, label: string) => {
       const b = ctx.buffers.acquire(floats * 4, TENSOR_USAGE(), label);
@@ -127,18 +141,18 @@ export class GpuGpt {
       ops.residual(pass, h, x, Tp * D);
     }
     pass.end();
-    // Only the last position of each sequence reaches the LM head.
+    // Only positions [from, seq) of each sequence reach the LM head.
     for (let s = 0; s < batch; s++)
-      enc.copyBufferToBuffer(h, (s * seq + seq - 1) * D * 4, last, s * D * 4, D * 4);
+      enc.copyBufferToBuffer(h, (s * seq + from) * D * 4, last, s * P * D * 4, P * D * 4);
     pass = enc.beginComputePass();
     ops.layernorm(pass, last, this.#w.lnfg, this.#w.lnfb, lastN, Bp, D, c.eps);
     ops.matmul(pass, lastN, this.#w.head, logits, this.#w.headBias, Bp, D, this.vocabPadded, false);
     pass.end();
     try {
-      const out = new Float32Array(await readBack(ctx, logits, batch * this.vocabPadded * 4, enc));
-      const result = new Float32Array(batch * c.vocab);
-      for (let s = 0; s < batch; s++) {
-        result.set(out.subarray(s * this.vocabPadded, s * this.vocabPadded + c.vocab), s * c.vocab);
+      const out = new Float32Array(await readBack(ctx, logits, rows * this.vocabPadded * 4, enc));
+      const result = new Float32Array(rows * c.vocab);
+      for (let r = 0; r < rows; r++) {
+        result.set(out.subarray(r * this.vocabPadded, r * this.vocabPadded + c.vocab), r * c.vocab);
       }
       return result;
     } finally {

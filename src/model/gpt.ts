@@ -1,6 +1,6 @@
 // The model's definition, validation and float64 reference: no WebGPU here, so Node tools and
 // tests can use it without a device. The GPU implementation is src/model/gpt-gpu.ts.
-import { geluF64, matmulF64 } from '../gpu/reference';
+import { gammaF32, geluF64, matmulF64 } from '../gpu/reference';
 import { attentionF64, embeddingF64, layernormF64 } from '../gpu/reference-nn';
 import { SafetensorsError, type Tensor } from './safetensors';
 
@@ -141,6 +141,29 @@ export function gptWeightsFrom(tensors: Map<string, Tensor>, c: GptConfig): GptW
       fc2B: get(`h.${i}.mlp.c_proj.bias`),
     })),
   };
+}
+
+/**
+ * How far one honest float32 logit may lie from the exact one: rounding compounds through each
+ * layer's dFF-long dot products and layernorms, so nLayer·γ_dFF on the logit scale (`scale` =
+ * the row's largest |logit|, at least 1). Measured on the GPU against the float64 reference:
+ * about 2% of it (tests/unit/gpt.test.ts). Two honest runs on different adapters differ by at
+ * most twice this.
+ */
+export function logitErrorBound(c: GptConfig, scale: number): number {
+  return c.nLayer * gammaF32(c.dFF) * Math.max(1, scale);
+}
+
+/**
+ * Floating-point operations of one forward pass over `seq` tokens whose last position goes
+ * through the LM head (multiply-adds count 2). Credit for inference work is computed from this,
+ * never from a contributor's report.
+ */
+export function forwardFlops(c: GptConfig, seq: number): number {
+  const D = c.dModel;
+  const perToken = 2 * (D * 3 * D + D * D + 2 * D * c.dFF); // QKV, projection, MLP
+  const attention = 2 * 2 * D * ((seq * (seq + 1)) / 2); // QKᵀ and A·V over causal pairs
+  return c.nLayer * (seq * perToken + attention) + 2 * D * c.vocab;
 }
 
 /** Checks a batch of token sequences against the model; throws ModelConfigError. */

@@ -2,17 +2,20 @@ import './style.css';
 import { freivalds } from '../jobs/freivalds';
 import { ComputeClient } from '../worker/client';
 import { describeError, readInt } from './format';
+import type { PageHandle } from './handle';
 import { startModelView } from './model-view';
+import { shippedModel } from './shipped-model';
 
 const MAX_DIM = 4096;
 
 const compute = new ComputeClient();
+const shipped = shippedModel();
 /** The page's public handle, for developers in the console and for end-to-end tests. */
-const tessel: { compute: ComputeClient; mesh?: unknown; meshReady: Promise<unknown> } = {
+const tessel: PageHandle = {
   compute,
   // libp2p is most of the page's weight: load it after the compute UI is up.
   meshReady: import('./mesh-view')
-    .then(({ startMeshView }) => startMeshView(compute, new URL(location.href)))
+    .then(({ startMeshView }) => startMeshView(compute, new URL(location.href), shipped))
     .then((mesh) => {
       tessel.mesh = mesh;
       return mesh;
@@ -125,4 +128,4 @@ benchButton.addEventListener('click', async () => {
 });
 
 void showAdapter();
-startModelView(compute);
+startModelView(compute, shipped);

@@ -1,26 +1,23 @@
-import { cryptoRng } from '../jobs/rng';
+import { cryptoRng } from '../model/rng';
 import { sampleToken } from '../model/sample';
 import type { ComputeClient } from '../worker/client';
 import { describeError } from './format';
+import { encodeText, type ShippedModel } from './shipped-model';
 
-const MODEL = 'models/kjv-char/';
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
 
 /** The "Try the model" section: loads the shipped model into the Worker on first use. */
-export function startModelView(compute: ComputeClient) {
+export function startModelView(compute: ComputeClient, shipped: () => Promise<ShippedModel>) {
   const form = $<HTMLFormElement>('#model-form');
   const out = $<HTMLParagraphElement>('#generated');
   const button = $<HTMLButtonElement>('#generate-button');
   let loaded: Promise<{ digest: string; vocab: string[]; maxSeq: number }> | undefined;
 
   const load = async () => {
-    const [file, config, vocab] = await Promise.all([
-      fetch(`${MODEL}model.safetensors`).then((r) => r.arrayBuffer()),
-      fetch(`${MODEL}config.json`).then((r) => r.json()),
-      fetch(`${MODEL}vocab.json`).then((r) => r.json() as Promise<string[]>),
-    ]);
-    const digest = await compute.loadModel(new Uint8Array(file), config);
-    return { digest, vocab, maxSeq: (config as { maxSeq: number }).maxSeq };
+    const { file, config, vocab, maxSeq } = await shipped();
+    // The Worker takes the bytes it is sent; the shared copy stays whole.
+    const digest = await compute.loadModel(file.slice(), config);
+    return { digest, vocab, maxSeq };
   };
 
   form.addEventListener('submit', async (ev) => {
@@ -37,15 +34,16 @@ export function startModelView(compute: ComputeClient) {
     try {
       loaded ??= load();
       const { digest, vocab, maxSeq } = await loaded;
-      const unknown = [...new Set(prompt)].filter((ch) => !vocab.includes(ch));
-      if (prompt.length === 0 || unknown.length > 0) {
-        out.textContent = prompt.length
-          ? `The model has never seen ${unknown.map((c) => JSON.stringify(c)).join(', ')}: use plain letters and punctuation.`
-          : 'Type a prompt first.';
+      const encoded = encodeText(vocab, prompt);
+      if (prompt.length === 0 || 'unknown' in encoded) {
+        out.textContent =
+          'unknown' in encoded
+            ? `The model has never seen ${encoded.unknown.map((c) => JSON.stringify(c)).join(', ')}: use plain letters and punctuation.`
+            : 'Type a prompt first.';
         out.className = 'error';
         return;
       }
-      const ids = Array.from(prompt, (ch) => vocab.indexOf(ch));
+      const ids = Array.from(encoded);
       const rng = cryptoRng();
       const t0 = performance.now();
       let text = '';

@@ -6,6 +6,7 @@ import { DEFAULT_TILE, Matmul, type TileConfig } from '../gpu/matmul';
 import type { MatmulShape } from '../gpu/reference';
 import { GpuGpt } from '../model/gpt-gpu';
 import { type LoadedModel, loadGpt } from '../model/load';
+import { generateBatch } from '../model/sample';
 import { DeviceKeeper } from './device-keeper';
 
 /** What `info()` reports about the worker's device. */
@@ -28,8 +29,9 @@ export interface BenchmarkRow {
  * the real page. Nothing in the app sets them.
  */
 export interface TestMode {
-  /** perturb: one element pushed far past the error bound; garbage: random numbers;
-   * other-shard: the previous shard's result (the first one perturbed). */
+  /** perturb: one element pushed far past the error bound (a generated token: another one);
+   * garbage: random numbers; other-shard: the previous shard's result (the first perturbed).
+   * Applies to matmul, inference logits and generated tokens alike. */
   cheat?: 'perturb' | 'garbage' | 'other-shard';
   /** Never finish a matmul (a hung GPU). */
   stall?: boolean;
@@ -56,10 +58,37 @@ export interface ComputeApi {
   loadModel(file: Uint8Array, config: unknown): Promise<string>;
   /** Last-position logits (batch × vocab) of `batch` sequences of `seq` tokens on a loaded model. */
   infer(digest: string, tokens: Uint32Array, batch: number, seq: number): Promise<Float32Array>;
+  /** Logits at positions [from, seq) of each sequence: batch × (seq − from) × vocab. */
+  logitsFrom(
+    digest: string,
+    tokens: Uint32Array,
+    batch: number,
+    seq: number,
+    from: number,
+  ): Promise<Float32Array>;
+  /**
+   * `steps` new tokens for each of `batch` prompts of `seq` tokens (batch × steps): greedy at
+   * temperature 0, else sequence i samples with a generator seeded by `seeds[i]`.
+   */
+  generate(
+    digest: string,
+    tokens: Uint32Array,
+    batch: number,
+    seq: number,
+    options: GenerateOptions,
+  ): Promise<Uint32Array>;
+  /** Whether a model with this digest is loaded (so nobody sends it again). */
+  hasModel(digest: string): Promise<boolean>;
   /** Test hook: loses the device as a driver reset would; the next call gets a new one. */
   simulateDeviceLoss(): Promise<void>;
   /** Test hook: see TestMode. */
   setTestMode(mode: TestMode): Promise<void>;
+}
+
+export interface GenerateOptions {
+  steps: number;
+  temperature: number; // 0: greedy
+  seeds: Uint32Array; // one per sequence when sampling
 }
 
 export interface ComputeApiOptions {
@@ -82,7 +111,7 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
   const models = new Map<string, LoadedModel>();
   // Weights on the GPU, per device: a lost device takes them along, the next call re-uploads.
   const onGpu = new WeakMap<GpuContext, Map<string, Promise<GpuGpt>>>();
-  let previous: { inputs: string; c: Float32Array } | undefined;
+  let previous: { inputs: string; out: Float32Array | Uint32Array } | undefined;
   if (!options.tile) {
     keeper.onContext = async (ctx) => {
       const r = await autotune(ctx, { store });
@@ -91,27 +120,67 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
     };
   }
 
-  function cheat(
+  function cheat<T extends Float32Array | Uint32Array>(
     kind: NonNullable<TestMode['cheat']>,
-    honest: Float32Array,
+    honest: T,
     inputs: string,
-  ): Float32Array {
+    range: number, // tokens: the vocabulary size; floats: 0
+  ): T {
     const last = previous;
-    previous = { inputs, c: honest.slice() };
-    if (kind === 'garbage') return honest.map(() => Math.random() * 2 - 1);
+    previous = { inputs, out: honest.slice() };
+    const random = () => (range ? Math.floor(Math.random() * range) : Math.random() * 2 - 1);
+    if (kind === 'garbage') return honest.map(random) as T;
     // Only a result computed from other inputs counts as another shard's.
     if (
       kind === 'other-shard' &&
       last &&
       last.inputs !== inputs &&
-      last.c.length === honest.length
+      last.out.length === honest.length &&
+      last.out.constructor === honest.constructor
     ) {
-      return last.c;
+      return last.out as T;
     }
-    const out = honest.slice();
+    const out = honest.slice() as T;
     const i = Math.floor(Math.random() * out.length);
-    out[i] = out[i]! + 1 + Math.abs(out[i]!);
+    out[i] = range ? (out[i]! + 1) % range : out[i]! + 1 + Math.abs(out[i]!);
     return out;
+  }
+
+  /** A test cheat, or the honest answer. */
+  async function maybeCheat<T extends Float32Array | Uint32Array>(
+    inputs: () => string,
+    run: () => Promise<T>,
+    range = 0,
+  ): Promise<T> {
+    // A cheat must recognise a shard it saw before to return another one's result.
+    const seen = test.cheat ? inputs() : '';
+    if (test.stall) await new Promise(() => {});
+    if (test.delayMs) await new Promise((r) => setTimeout(r, test.delayMs));
+    const out = await run();
+    return test.cheat ? cheat(test.cheat, out, seen, range) : out;
+  }
+
+  /** A loaded model's weights on the GPU of `ctx`, uploaded once per device. */
+  function onDevice(ctx: GpuContext, digest: string): Promise<GpuGpt> {
+    const m = models.get(digest);
+    if (!m) throw new GpuError('invalid-argument', `no model ${digest} is loaded`);
+    const perCtx = onGpu.get(ctx) ?? new Map<string, Promise<GpuGpt>>();
+    onGpu.set(ctx, perCtx);
+    let model = perCtx.get(digest);
+    if (!model) {
+      model = GpuGpt.load(ctx, m.config, m.weights);
+      perCtx.set(digest, model);
+      model.catch(() => perCtx.delete(digest));
+    }
+    return model;
+  }
+
+  function checkModelCall(digest: string, tokens: unknown): LoadedModel {
+    const m = models.get(digest);
+    if (!m) throw new GpuError('invalid-argument', `no model ${digest} is loaded`);
+    if (!(tokens instanceof Uint32Array))
+      throw new GpuError('invalid-argument', 'tokens must be a Uint32Array');
+    return m;
   }
 
   return {
@@ -128,17 +197,17 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
       if (!(a instanceof Float32Array) || !(b instanceof Float32Array)) {
         throw new GpuError('invalid-argument', 'matmul takes Float32Array inputs');
       }
-      // A cheat must recognise a shard it saw before to return another one's result.
-      const inputs = test.cheat ? fingerprint(a, b) : '';
-      if (test.stall) await new Promise(() => {});
-      if (test.delayMs) await new Promise((r) => setTimeout(r, test.delayMs));
-      const run = keeper.use((ctx) => new Matmul(ctx, tile).run(a, b, shape));
-      if (test.loseDeviceOnNext) {
-        test = { ...test, loseDeviceOnNext: false };
-        await keeper.simulateLoss();
-      }
-      const c = await run;
-      return test.cheat ? cheat(test.cheat, c, inputs) : c;
+      return maybeCheat(
+        () => fingerprint(a, b),
+        async () => {
+          const run = keeper.use((ctx) => new Matmul(ctx, tile).run(a, b, shape));
+          if (test.loseDeviceOnNext) {
+            test = { ...test, loseDeviceOnNext: false };
+            await keeper.simulateLoss();
+          }
+          return run;
+        },
+      );
     },
 
     async benchmark(sizes = [256, 512], runs = 3) {
@@ -178,21 +247,38 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
     },
 
     async infer(digest, tokens, batch, seq) {
-      const m = models.get(digest);
-      if (!m) throw new GpuError('invalid-argument', `no model ${digest} is loaded`);
-      if (!(tokens instanceof Uint32Array))
-        throw new GpuError('invalid-argument', 'tokens must be a Uint32Array');
-      return keeper.use(async (ctx) => {
-        const perCtx = onGpu.get(ctx) ?? new Map<string, Promise<GpuGpt>>();
-        onGpu.set(ctx, perCtx);
-        let model = perCtx.get(digest);
-        if (!model) {
-          model = GpuGpt.load(ctx, m.config, m.weights);
-          perCtx.set(digest, model);
-          model.catch(() => perCtx.delete(digest));
-        }
-        return (await model).forward(tokens, batch, seq);
-      });
+      checkModelCall(digest, tokens);
+      return maybeCheat(
+        () => fingerprint(tokens),
+        () => keeper.use(async (ctx) => (await onDevice(ctx, digest)).forward(tokens, batch, seq)),
+      );
+    },
+
+    async logitsFrom(digest, tokens, batch, seq, from) {
+      checkModelCall(digest, tokens);
+      // The owner's check: never a cheat, whatever this tab's test mode.
+      return keeper.use(async (ctx) =>
+        (await onDevice(ctx, digest)).forward(tokens, batch, seq, from),
+      );
+    },
+
+    async generate(digest, tokens, batch, seq, options) {
+      const m = checkModelCall(digest, tokens);
+      if (!(options?.seeds instanceof Uint32Array)) {
+        throw new GpuError('invalid-argument', 'seeds must be a Uint32Array');
+      }
+      return maybeCheat(
+        () => fingerprint(tokens),
+        () =>
+          keeper.use(async (ctx) =>
+            generateBatch(await onDevice(ctx, digest), tokens, batch, seq, options),
+          ),
+        m.config.vocab,
+      );
+    },
+
+    async hasModel(digest) {
+      return models.has(digest);
     },
 
     simulateDeviceLoss: () => keeper.simulateLoss(),
@@ -203,9 +289,10 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
   };
 }
 
-function fingerprint(a: Float32Array, b: Float32Array): string {
+function fingerprint(...arrays: (Float32Array | Uint32Array)[]): string {
   let s = 0;
-  for (let i = 0; i < a.length; i += 7) s += a[i]! * (i + 1);
-  for (let i = 0; i < b.length; i += 7) s -= b[i]! * (i + 1);
-  return `${a.length}:${b.length}:${s}`;
+  for (const [k, x] of arrays.entries()) {
+    for (let i = 0; i < x.length; i += 7) s += (k % 2 ? -1 : 1) * x[i]! * (i + 1);
+  }
+  return `${arrays.map((x) => x.length).join(':')}:${s}`;
 }

@@ -1,6 +1,6 @@
 import * as Comlink from 'comlink';
 import type { MatmulShape } from '../gpu/reference';
-import type { BenchmarkRow, ComputeInfo, TestMode } from './api';
+import type { BenchmarkRow, ComputeInfo, GenerateOptions, TestMode } from './api';
 import type { ExposedCompute } from './compute.worker';
 import './comlink-errors';
 
@@ -45,6 +45,44 @@ export class ComputeClient {
       batch,
       seq,
     );
+  }
+
+  /** Logits at positions [from, seq) of each sequence (tokens are transferred). */
+  logitsFrom(
+    digest: string,
+    tokens: Uint32Array,
+    batch: number,
+    seq: number,
+    from: number,
+  ): Promise<Float32Array> {
+    return this.#remote.logitsFrom(
+      digest,
+      Comlink.transfer(tokens, [tokens.buffer as ArrayBuffer]),
+      batch,
+      seq,
+      from,
+    );
+  }
+
+  /** `steps` generated tokens per sequence, batch × steps (tokens are transferred). */
+  generate(
+    digest: string,
+    tokens: Uint32Array,
+    batch: number,
+    seq: number,
+    options: GenerateOptions,
+  ): Promise<Uint32Array> {
+    return this.#remote.generate(
+      digest,
+      Comlink.transfer(tokens, [tokens.buffer as ArrayBuffer]),
+      batch,
+      seq,
+      options,
+    );
+  }
+
+  hasModel(digest: string): Promise<boolean> {
+    return this.#remote.hasModel(digest);
   }
 
   simulateDeviceLoss(): Promise<void> {

@@ -2,7 +2,7 @@
 // The compute Worker: owns the WebGPU device so kernels never block the page.
 import * as Comlink from 'comlink';
 import { idbTuneStore } from '../gpu/tune-store-idb';
-import { createComputeApi, type TestMode } from './api';
+import { createComputeApi, type GenerateOptions, type TestMode } from './api';
 import './comlink-errors';
 
 const api = createComputeApi({ tuneStore: idbTuneStore() });
@@ -20,6 +20,21 @@ const exposed = {
     const logits = await api.infer(digest, tokens, batch, seq);
     return Comlink.transfer(logits, [logits.buffer]);
   },
+  async logitsFrom(digest: string, tokens: Uint32Array, batch: number, seq: number, from: number) {
+    const logits = await api.logitsFrom(digest, tokens, batch, seq, from);
+    return Comlink.transfer(logits, [logits.buffer]);
+  },
+  async generate(
+    digest: string,
+    tokens: Uint32Array,
+    batch: number,
+    seq: number,
+    options: GenerateOptions,
+  ) {
+    const out = await api.generate(digest, tokens, batch, seq, options);
+    return Comlink.transfer(out, [out.buffer]);
+  },
+  hasModel: (digest: string) => api.hasModel(digest),
   simulateDeviceLoss: () => api.simulateDeviceLoss(),
   setTestMode: (mode: TestMode) => api.setTestMode(mode),
 };

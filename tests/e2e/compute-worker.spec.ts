@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
 import { checkElementwise, gammaF32, matmulF64 } from '../../src/gpu/reference';
-import { seededRng, uniform } from '../../src/jobs/rng';
 import { gptForwardF64 } from '../../src/model/gpt';
 import { loadGpt } from '../../src/model/load';
+import { seededRng, uniform } from '../../src/model/rng';
 
 interface Tessel {
   compute: {

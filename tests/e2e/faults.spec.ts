@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { randomProblem } from '../../src/jobs/matmul-job';
-import { seededRng } from '../../src/jobs/rng';
+import { seededRng } from '../../src/model/rng';
 import { type Relay, startRelay } from '../../src/relay/relay';
 import { expectCorrect, finish, openTab, peerIdOf, submit, type Win } from './mesh-helpers';
 
@@ -36,7 +36,8 @@ test('a contributor closed mid-shard: the job completes, correct, with 0 shards 
       ([id, who]) =>
         (globalThis as unknown as Win).tessel.mesh.running
           .get(id!)!
-          .job.book.outstanding.find((l) => l.contributor === who)?.shardId,
+          .job.outstanding()
+          .find((l) => l.contributor === who)?.shardId,
       [jobId, leaverId],
     );
   await expect.poll(held).toBeDefined();

@@ -1,67 +1,11 @@
 import { type Browser, expect, type Page } from '@playwright/test';
 import { checkElementwise, matmulF64 } from '../../src/gpu/reference';
 import type { MatmulProblem } from '../../src/jobs/freivalds';
+import type { Mesh } from '../../src/mesh/mesh';
+import type { PageHandle } from '../../src/ui/handle';
 
-/** What the tests read from a tab's `window.tessel` (the page's public handle). */
-export interface PageMesh {
-  peerId: string;
-  settled: {
-    jobId: string;
-    shardId: number;
-    contributor: string;
-    settlement: string;
-    remoteAddr: string;
-    limited: boolean;
-  }[];
-  outcomes: { jobId: string; shardId: number; accepted: boolean; receipt?: unknown }[];
-  reputation: { isQuarantined(peer: string): boolean };
-  running: Map<
-    string,
-    {
-      resumed: boolean;
-      done: Promise<{ c: Float32Array; report: Report }>;
-      job: {
-        done: boolean;
-        report(): Report;
-        book: { outstanding: { contributor: string; shardId: number }[] };
-      };
-    }
-  >;
-  node: {
-    getConnections(): {
-      remotePeer: { toString(): string };
-      remoteAddr: { toString(): string };
-      limits?: unknown;
-    }[];
-  };
-  submitMatmul(
-    p: MatmulProblem,
-    block: { blockRows: number; blockCols: number },
-  ): Promise<{ jobId: string; done: Promise<{ c: Float32Array; report: Report }> }>;
-}
-
-export interface Report {
-  shards: number;
-  accepted: number;
-  restored: number;
-  rejected: number;
-  reassignments: number;
-}
-
-export interface Tessel {
-  meshReady: Promise<PageMesh | undefined>;
-  mesh: PageMesh;
-  compute: {
-    setTestMode(mode: {
-      cheat?: 'perturb' | 'garbage' | 'other-shard';
-      stall?: boolean;
-      delayMs?: number;
-      loseDeviceOnNext?: boolean;
-    }): Promise<void>;
-    info(): Promise<{ deviceLosses: number }>;
-  };
-}
-export type Win = { tessel: Tessel };
+/** What a spec sees of a tab: its real handle, after the tab has joined the mesh. */
+export type Win = { tessel: PageHandle & { mesh: Mesh } };
 
 /** Opens the app in a fresh browser context (its own storage, so its own peer id). */
 export async function openTab(
@@ -100,12 +44,18 @@ export function submit(page: Page, p: MatmulProblem, block = 64): Promise<string
   );
 }
 
-/** Waits for a job of the researcher's tab to finish; returns C, the report and its settlements. */
+/** Waits for a job of the researcher's tab to finish; returns its answer, report and settlements. */
 export function finish(page: Page, jobId: string) {
   return page.evaluate(async (jobId) => {
     const mesh = (globalThis as unknown as Win).tessel.mesh;
-    const { c, report } = await mesh.running.get(jobId)!.done;
-    return { c: Array.from(c), report, settled: mesh.settled.filter((s) => s.jobId === jobId) };
+    const { answer, report } = await mesh.running.get(jobId)!.done;
+    return {
+      c: answer.kind === 'matmul' ? Array.from(answer.c) : [],
+      logits: answer.kind === 'inference' ? Array.from(answer.logits) : [],
+      tokens: answer.kind === 'inference' ? Array.from(answer.tokens) : [],
+      report,
+      settled: mesh.settled.filter((s) => s.jobId === jobId),
+    };
   }, jobId);
 }
 

@@ -1,7 +1,7 @@
 import { expect, type Page, test } from '@playwright/test';
 import type { MatmulProblem } from '../../src/jobs/freivalds';
 import { randomProblem } from '../../src/jobs/matmul-job';
-import { seededRng } from '../../src/jobs/rng';
+import { seededRng } from '../../src/model/rng';
 import { type Relay, startRelay } from '../../src/relay/relay';
 import { expectCorrect, finish, openTab, peerIdOf, submit, type Win } from './mesh-helpers';
 

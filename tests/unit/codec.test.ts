@@ -1,39 +1,91 @@
 import { describe, expect, test } from 'vitest';
-import { seededRng } from '../../src/jobs/rng';
+import type { MatmulWork } from '../../src/jobs/work-codec';
 import {
   type AnnouncementMsg,
   decodeAnnouncement,
+  decodeModelMsg,
   decodeShardMsg,
   encodeAnnouncement,
+  encodeModelMsg,
   encodeShardMsg,
+  type LeaseMsg,
   MAX_FRAME_BYTES,
+  type ModelMsg,
   type ShardMsg,
+  v1Finished,
+  v1WorkRequestJob,
   WireError,
 } from '../../src/mesh/codec';
+import { ShardFrame } from '../../src/mesh/wire';
+import { seededRng } from '../../src/model/rng';
 
 const f32 = (n: number, seed = 1) => Float32Array.from({ length: n }, (_, i) => Math.sin(i + seed));
+const u32 = (n: number, mod = 37) => Uint32Array.from({ length: n }, (_, i) => (i * 7 + 3) % mod);
+
+const matmulWork: MatmulWork = { kind: 'matmul', m: 3, k: 5, n: 4, a: f32(15), b: f32(20, 2) };
+const matmulLease: LeaseMsg = {
+  type: 'lease',
+  jobId: 'job-1',
+  shardId: 7,
+  leaseId: 'L7_a',
+  deadlineMs: 30_000,
+  heartbeatMs: 2_000,
+  work: matmulWork,
+};
+const inferenceWork = {
+  kind: 'inference' as const,
+  modelDigest: 'cd'.repeat(32),
+  lengths: Uint32Array.from([3, 5]),
+  tokens: u32(8),
+  mode: 'tokens' as const,
+  steps: 4,
+  temperature: 0.7,
+  seeds: Uint32Array.from([11, 4_000_000_000]),
+};
 
 const samples: ShardMsg[] = [
-  { type: 'work-request', jobId: 'job-1', maxBufferBytes: 134_217_728, gflops: 3.5 },
   {
-    type: 'lease',
+    type: 'work-request',
     jobId: 'job-1',
-    shardId: 7,
-    leaseId: 'L7_a',
-    deadlineMs: 30_000,
-    heartbeatMs: 2_000,
-    m: 3,
-    k: 5,
-    n: 4,
-    a: f32(15),
-    b: f32(20, 2),
+    maxBufferBytes: 134_217_728,
+    gflops: 3.5,
+    adapter: 'webgpu:google/swiftshader:software',
+  },
+  matmulLease,
+  { ...matmulLease, leaseId: 'L8', work: inferenceWork },
+  {
+    ...matmulLease,
+    leaseId: 'L9',
+    work: { ...inferenceWork, mode: 'logits', steps: 0, temperature: 0, seeds: new Uint32Array(0) },
   },
   { type: 'no-work', jobId: 'job-1', retryAfterMs: 500, finished: false },
   { type: 'heartbeat', leaseId: 'L7_a' },
-  { type: 'result', leaseId: 'L7_a', rows: 3, cols: 4, c: f32(12, 3), computeMs: 12.5 },
+  {
+    type: 'result',
+    jobId: 'job-1',
+    leaseId: 'L7_a',
+    output: { kind: 'matmul', rows: 3, cols: 4, c: f32(12, 3) },
+    computeMs: 12.5,
+  },
+  {
+    type: 'result',
+    jobId: 'job-1',
+    leaseId: 'L8',
+    output: { kind: 'inference', logits: new Float32Array(0), tokens: u32(8) },
+    computeMs: 40,
+  },
+  {
+    type: 'result',
+    jobId: 'job-1',
+    leaseId: 'L9',
+    output: { kind: 'inference', logits: f32(2 * 37), tokens: new Uint32Array(0) },
+    computeMs: 40,
+  },
   {
     type: 'verdict',
     leaseId: 'L7_a',
+    jobId: 'job-1',
+    shardId: 7,
     accepted: false,
     reason: 'residual',
     receipt: new Uint8Array(0),
@@ -41,11 +93,33 @@ const samples: ShardMsg[] = [
   {
     type: 'verdict',
     leaseId: 'L7_b',
+    jobId: 'job-1',
+    shardId: 7,
     accepted: true,
     reason: 'verified',
     receipt: new Uint8Array([1, 2, 3]),
   },
   { type: 'failure', leaseId: 'L7_a', code: 'device-lost', message: 'GPU reset' },
+];
+const name = (m: ShardMsg) =>
+  m.type === 'lease'
+    ? `lease (${m.work.kind}${'mode' in m.work ? ` ${m.work.mode}` : ''})`
+    : m.type === 'result'
+      ? `result (${m.output.kind})`
+      : m.type;
+
+const modelSamples: ModelMsg[] = [
+  { type: 'model-request', digest: 'cd'.repeat(32), jobId: 'job-1', offset: 262_144 },
+  {
+    type: 'model-manifest',
+    digest: 'cd'.repeat(32),
+    config: '{"vocab":37}',
+    fileBytes: 10_000,
+    chunkBytes: 4096,
+    chunkHashes: [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2), new Uint8Array(32)],
+  },
+  { type: 'model-chunk', offset: 4096, data: Uint8Array.from({ length: 300 }, (_, i) => i) },
+  { type: 'model-refusal', code: 'not-leased', message: 'no lease on a job that uses it' },
 ];
 
 const announcement: AnnouncementMsg = {
@@ -57,6 +131,8 @@ const announcement: AnnouncementMsg = {
   kernelDigest: 'ab'.repeat(32),
   expiresAt: 1_800_000_000_000,
   addrs: ['/ip4/127.0.0.1/tcp/9090/ws/p2p/12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf'],
+  modelDigest: '',
+  modelBytes: 0,
 };
 
 /** Random and mutated inputs: pure noise, bit flips, truncations, splices and extensions. */
@@ -90,11 +166,11 @@ function* garbage(valid: Uint8Array, count: number, seed: number): Generator<Uin
 }
 
 describe('shard protocol codec', () => {
-  test.each(samples.map((s) => [s.type, s] as const))('%s round-trips', (_, msg) => {
+  test.each(samples.map((s) => [name(s), s] as const))('%s round-trips', (_, msg) => {
     expect(decodeShardMsg(encodeShardMsg(msg))).toEqual(msg);
   });
 
-  test.each(samples.map((s) => [s.type, s] as const))(
+  test.each(samples.map((s) => [name(s), s] as const))(
     '%s: 10,000 random and mutated frames never crash, only WireError',
     (_, msg) => {
       const valid = encodeShardMsg(msg);
@@ -115,21 +191,69 @@ describe('shard protocol codec', () => {
     },
   );
 
-  test('specific bad frames name the field', () => {
-    const lease = samples[1] as Extract<ShardMsg, { type: 'lease' }>;
+  test('specific bad frames name the field, inside the kind-tagged bodies too', () => {
+    const inf = samples[2] as LeaseMsg;
+    const work = inf.work as typeof inferenceWork;
     const cases: [ShardMsg, string][] = [
-      [{ ...lease, a: f32(14) }, 'lease.a'],
-      [{ ...lease, m: 0, a: new Float32Array(0) }, 'lease.m'],
-      [{ ...lease, jobId: 'no spaces allowed' }, 'lease.jobId'],
-      [{ ...lease, heartbeatMs: 60_000 }, 'lease.heartbeatMs'],
-      [{ type: 'result', leaseId: 'x', rows: 2, cols: 2, c: f32(3), computeMs: 1 }, 'result.c'],
+      [{ ...matmulLease, work: { ...matmulWork, a: f32(14) } }, 'lease.work.matmul.a'],
       [
-        { type: 'result', leaseId: 'x', rows: 1, cols: 1, c: f32(1), computeMs: Number.NaN },
+        { ...matmulLease, work: { ...matmulWork, m: 0, a: new Float32Array(0) } },
+        'lease.work.matmul.m',
+      ],
+      [{ ...matmulLease, jobId: 'no spaces allowed' }, 'lease.jobId'],
+      [{ ...matmulLease, heartbeatMs: 60_000 }, 'lease.heartbeatMs'],
+      [{ ...inf, work: { ...work, modelDigest: 'xyz' } }, 'lease.work.inference.modelDigest'],
+      [{ ...inf, work: { ...work, tokens: u32(7) } }, 'lease.work.inference.tokens'],
+      [
+        { ...inf, work: { ...work, lengths: Uint32Array.from([3, 0, 5]) } },
+        'lease.work.inference.lengths',
+      ],
+      [{ ...inf, work: { ...work, seeds: Uint32Array.from([1]) } }, 'lease.work.inference.seeds'],
+      [{ ...inf, work: { ...work, steps: 0 } }, 'lease.work.inference.steps'],
+      [{ ...inf, work: { ...work, temperature: Number.NaN } }, 'lease.work.inference.temperature'],
+      [
+        {
+          type: 'result',
+          jobId: 'j',
+          leaseId: 'x',
+          output: { kind: 'matmul', rows: 2, cols: 2, c: f32(3) },
+          computeMs: 1,
+        },
+        'result.output.matmul.c',
+      ],
+      [
+        {
+          type: 'result',
+          jobId: 'j',
+          leaseId: 'x',
+          output: { kind: 'inference', logits: f32(3), tokens: u32(2) },
+          computeMs: 1,
+        },
+        'result.output.inference',
+      ],
+      [
+        {
+          type: 'result',
+          jobId: 'j',
+          leaseId: 'x',
+          output: { kind: 'matmul', rows: 1, cols: 1, c: f32(1) },
+          computeMs: Number.NaN,
+        },
         'result.computeMs',
       ],
       [
-        { type: 'work-request', jobId: 'j', maxBufferBytes: 10, gflops: 1 },
+        { type: 'work-request', jobId: 'j', maxBufferBytes: 10, gflops: 1, adapter: '' },
         'workRequest.maxBufferBytes',
+      ],
+      [
+        {
+          type: 'work-request',
+          jobId: 'j',
+          maxBufferBytes: 4096,
+          gflops: 1,
+          adapter: 'x'.repeat(200),
+        },
+        'workRequest.adapter',
       ],
     ];
     for (const [msg, field] of cases) {
@@ -139,16 +263,38 @@ describe('shard protocol codec', () => {
     }
   });
 
+  test('64-bit sizes in [2³¹, 2³²) survive (protons-runtime writes them as 0 on its BigInt path)', () => {
+    const wr = { ...(samples[0] as Extract<ShardMsg, { type: 'work-request' }>) };
+    for (const maxBufferBytes of [2 ** 31, 2 ** 32 - 4, 2 ** 32, 2 ** 40]) {
+      expect(decodeShardMsg(encodeShardMsg({ ...wr, maxBufferBytes }))).toEqual({
+        ...wr,
+        maxBufferBytes,
+      });
+    }
+  });
+
+  test('a version-1 work request is recognised, and answered "finished" in version 1', () => {
+    const v1 = ShardFrame.encode({
+      version: 1,
+      workRequest: { jobId: 'old-job', maxBufferBytes: 4096, gflops: 1, adapter: '' },
+    });
+    expect(() => decodeShardMsg(v1)).toThrowError(expect.objectContaining({ code: 'bad-version' }));
+    expect(v1WorkRequestJob(v1)).toBe('old-job');
+    expect(v1WorkRequestJob(encodeShardMsg(samples[0]!))).toBeUndefined();
+    const answer = ShardFrame.decode(v1Finished('old-job'));
+    expect(answer).toMatchObject({ version: 1, noWork: { jobId: 'old-job', finished: true } });
+  });
+
   test('an empty frame, a wrong version, and two bodies at once are refused', () => {
     expect(() => decodeShardMsg(new Uint8Array(0))).toThrowError(
       expect.objectContaining({ code: 'bad-version' }),
     );
-    const v2 = encodeShardMsg(samples[3]!).slice();
-    v2[1] = 2; // field 1 (version) varint
-    expect(() => decodeShardMsg(v2)).toThrowError(expect.objectContaining({ code: 'bad-version' }));
+    const v3 = encodeShardMsg(samples[5]!).slice();
+    v3[1] = 3; // field 1 (version) varint
+    expect(() => decodeShardMsg(v3)).toThrowError(expect.objectContaining({ code: 'bad-version' }));
     const two = new Uint8Array([
-      ...encodeShardMsg(samples[3]!),
-      ...encodeShardMsg(samples[2]!).subarray(2),
+      ...encodeShardMsg(samples[5]!),
+      ...encodeShardMsg(samples[4]!).subarray(2),
     ]);
     expect(() => decodeShardMsg(two)).toThrowError(
       expect.objectContaining({ code: 'invalid-field' }),
@@ -158,6 +304,51 @@ describe('shard protocol codec', () => {
   test('a frame over the size limit is refused before decoding', () => {
     const big = { byteLength: MAX_FRAME_BYTES + 1 } as Uint8Array;
     expect(() => decodeShardMsg(big)).toThrowError(expect.objectContaining({ code: 'too-large' }));
+  });
+});
+
+describe('model transfer codec', () => {
+  test.each(modelSamples.map((s) => [s.type, s] as const))('%s round-trips', (_, msg) => {
+    expect(decodeModelMsg(encodeModelMsg(msg))).toEqual(msg);
+  });
+
+  test.each(modelSamples.map((s) => [s.type, s] as const))(
+    '%s: 10,000 random and mutated frames never crash, only WireError',
+    (_, msg) => {
+      const valid = encodeModelMsg(msg);
+      let malformed = 0;
+      for (const bytes of garbage(valid, 10_000, valid.length + 7)) {
+        try {
+          const decoded = decodeModelMsg(bytes);
+          expect(decodeModelMsg(encodeModelMsg(decoded))).toEqual(decoded);
+        } catch (e) {
+          if (!(e instanceof WireError)) throw e;
+          if (e.code === 'malformed') malformed++;
+        }
+      }
+      expect(malformed).toBeGreaterThan(0);
+    },
+  );
+
+  test('a manifest whose hashes do not cover its length, or a chunk too big, is refused', () => {
+    const m = modelSamples[1] as Extract<ModelMsg, { type: 'model-manifest' }>;
+    for (const [bad, field] of [
+      [{ ...m, fileBytes: 20_000 }, 'manifest.chunkHashes'],
+      [
+        { ...m, chunkHashes: [...m.chunkHashes.slice(0, 2), new Uint8Array(31)] },
+        'manifest.chunkHashes[2]',
+      ],
+      [{ ...m, chunkBytes: 100 }, 'manifest.chunkBytes'],
+      [{ ...m, fileBytes: 2 ** 31 }, 'manifest.fileBytes'],
+      [{ ...m, digest: 'nope' }, 'manifest.digest'],
+      [{ type: 'model-chunk', offset: 0, data: new Uint8Array(2 ** 20 + 1) }, 'chunk.data'],
+      [
+        { type: 'model-request', digest: 'cd'.repeat(32), jobId: 'j', offset: 2 ** 31 },
+        'request.offset',
+      ],
+    ] as [ModelMsg, string][]) {
+      expect(() => encodeModelMsg(bad)).toThrowError(expect.objectContaining({ field }));
+    }
   });
 });
 
@@ -181,13 +372,25 @@ describe('job announcement codec', () => {
     }
   });
 
-  test('bad owner, digest, kind, and too many addresses are refused', () => {
+  test('an inference job names its model and its size', () => {
+    const a = {
+      ...announcement,
+      kind: 'inference' as const,
+      modelDigest: 'cd'.repeat(32),
+      modelBytes: 1_650_000,
+    };
+    expect(decodeAnnouncement(encodeAnnouncement(a))).toEqual(a);
+  });
+
+  test('bad owner, digest, kind, model, and too many addresses are refused', () => {
     for (const bad of [
       { ...announcement, owner: 'not-a-peer-id' },
       { ...announcement, kernelDigest: 'xyz' },
       { ...announcement, kind: 'mine-bitcoin' as 'matmul' },
       { ...announcement, shardsLeft: 17 },
       { ...announcement, addrs: Array(17).fill('/ip4/1.2.3.4') },
+      { ...announcement, modelDigest: 'cd'.repeat(32) }, // a model without a size
+      { ...announcement, modelBytes: 100 }, // a size without a model
     ]) {
       expect(() => encodeAnnouncement(bad)).toThrow(WireError);
     }

@@ -3,9 +3,15 @@ import { MemoryTuneStore, TILE_CANDIDATES, tuneKey } from '../../src/gpu/autotun
 import { isGpuError } from '../../src/gpu/errors';
 import { DEFAULT_TILE } from '../../src/gpu/matmul';
 import { checkElementwise, matmulF64 } from '../../src/gpu/reference';
-import { gptForwardF64, gptTensorShapes, parseGptConfig } from '../../src/model/gpt';
+import {
+  gptForwardF64,
+  gptTensorShapes,
+  logitErrorBound,
+  parseGptConfig,
+} from '../../src/model/gpt';
 import { loadGpt } from '../../src/model/load';
 import { writeSafetensors } from '../../src/model/safetensors';
+import { generateBatch } from '../../src/model/sample';
 import { createComputeApi } from '../../src/worker/api';
 import { randomMatrix } from './gpu-fixture';
 
@@ -128,5 +134,95 @@ describe('ComputeApi inference', () => {
     await expect(api.loadModel(modelFile(), { ...config, dModel: 65 })).rejects.toMatchObject({
       name: 'ModelConfigError',
     });
+  });
+
+  test('logits at every position from one pass match the reference at each prefix', async () => {
+    const file = modelFile();
+    const digest = await api.loadModel(file, config);
+    const { config: c, weights } = await loadGpt(file, config);
+    const [batch, seq, from] = [2, 9, 4];
+    const tokens = Uint32Array.from({ length: batch * seq }, (_, i) => (i * 5 + 2) % 19);
+    const got = await api.logitsFrom(digest, tokens.slice(), batch, seq, from);
+    expect(got).toHaveLength(batch * (seq - from) * 19);
+    for (let b = 0; b < batch; b++) {
+      for (let p = from; p < seq; p++) {
+        const prefix = tokens.slice(b * seq, b * seq + p + 1);
+        const want = gptForwardF64(c, weights, prefix, 1, p + 1);
+        const row = got.subarray(
+          (b * (seq - from) + p - from) * 19,
+          (b * (seq - from) + p - from + 1) * 19,
+        );
+        const tol = logitErrorBound(c, Math.max(...Array.from(want, Math.abs)));
+        for (let v = 0; v < 19; v++) expect(Math.abs(row[v]! - want[v]!)).toBeLessThanOrEqual(tol);
+      }
+    }
+    await expect(api.logitsFrom(digest, tokens.slice(), batch, seq, seq)).rejects.toMatchObject({
+      code: 'invalid-argument',
+    });
+  });
+
+  test('generation: greedy equals the reference; seeded sampling repeats per seed', async () => {
+    const file = modelFile();
+    const digest = await api.loadModel(file, config);
+    const { config: c, weights } = await loadGpt(file, config);
+    const prompts = Uint32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
+    const greedy = await api.generate(digest, prompts.slice(), 2, 4, {
+      steps: 6,
+      temperature: 0,
+      seeds: new Uint32Array(0),
+    });
+    const ref = {
+      config: c,
+      forward: async (t: Uint32Array, b: number, s: number) => gptForwardF64(c, weights, t, b, s),
+    };
+    expect(greedy).toEqual(
+      await generateBatch(ref, prompts, 2, 4, {
+        steps: 6,
+        temperature: 0,
+        seeds: new Uint32Array(0),
+      }),
+    );
+    const opts = { steps: 6, temperature: 1, seeds: Uint32Array.from([11, 12]) };
+    const once = await api.generate(digest, prompts.slice(), 2, 4, opts);
+    expect(await api.generate(digest, prompts.slice(), 2, 4, opts)).toEqual(once);
+    // Each sequence's draws depend on its own seed only.
+    const swapped = await api.generate(digest, Uint32Array.from([5, 6, 7, 8, 1, 2, 3, 4]), 2, 4, {
+      ...opts,
+      seeds: Uint32Array.from([12, 11]),
+    });
+    expect(Array.from(swapped)).toEqual([...once.subarray(6), ...once.subarray(0, 6)]);
+    await expect(
+      api.generate(digest, prompts.slice(), 2, 4, { ...opts, seeds: Uint32Array.from([1]) }),
+    ).rejects.toThrow(/seed/);
+  });
+
+  test('test-mode cheats reach inference: a perturbed logit, a changed token, another shard', async () => {
+    const digest = await api.loadModel(modelFile(), config);
+    const t1 = Uint32Array.from([1, 2, 3, 4]);
+    const t2 = Uint32Array.from([4, 3, 2, 1]);
+    const honestLogits = await api.infer(digest, t1.slice(), 1, 4);
+    const honestTokens = await api.generate(digest, t1.slice(), 1, 4, {
+      steps: 5,
+      temperature: 0,
+      seeds: new Uint32Array(0),
+    });
+    await api.setTestMode({ cheat: 'perturb' });
+    const perturbed = await api.infer(digest, t1.slice(), 1, 4);
+    expect(perturbed.filter((v, i) => v !== honestLogits[i])).toHaveLength(1);
+    const changed = await api.generate(digest, t1.slice(), 1, 4, {
+      steps: 5,
+      temperature: 0,
+      seeds: new Uint32Array(0),
+    });
+    expect(Array.from(changed).filter((v, i) => v !== honestTokens[i])).toHaveLength(1);
+    expect(changed.every((t) => t < 19)).toBe(true);
+    await api.setTestMode({ cheat: 'other-shard' });
+    const greedy = { steps: 5, temperature: 0, seeds: new Uint32Array(0) };
+    await api.generate(digest, t1.slice(), 1, 4, greedy);
+    expect(await api.generate(digest, t2.slice(), 1, 4, greedy)).toEqual(honestTokens);
+    // The owner's check never cheats, whatever the tab's test mode.
+    const honestRows = await api.logitsFrom(digest, t1.slice(), 1, 4, 3);
+    expect(honestRows).toEqual(honestLogits);
+    await api.setTestMode({});
   });
 });

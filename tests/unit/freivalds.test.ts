@@ -7,7 +7,7 @@ import {
   type MatmulProblem,
   VerifyArgumentError,
 } from '../../src/jobs/freivalds';
-import { seededRng } from '../../src/jobs/rng';
+import { seededRng } from '../../src/model/rng';
 import { randomMatrix, useGpu } from './gpu-fixture';
 
 const gpu = useGpu();

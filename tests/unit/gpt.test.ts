@@ -1,18 +1,18 @@
 import { describe, expect, test } from 'vitest';
 import { gammaF32 } from '../../src/gpu/reference';
-import { seededRng } from '../../src/jobs/rng';
 import {
   type GptConfig,
   gptForwardF64,
-  gptTensorShapes,
   gptWeightsFrom,
   ModelConfigError,
   parseGptConfig,
 } from '../../src/model/gpt';
 import { GpuGpt } from '../../src/model/gpt-gpu';
-import { readSafetensors, SafetensorsError, writeSafetensors } from '../../src/model/safetensors';
+import { seededRng } from '../../src/model/rng';
+import { readSafetensors, SafetensorsError } from '../../src/model/safetensors';
 import { generate, sampleToken } from '../../src/model/sample';
-import { randomMatrix, useGpu } from './gpu-fixture';
+import { useGpu } from './gpu-fixture';
+import { randomModelFile } from './model-fixture';
 
 const gpu = useGpu();
 
@@ -24,20 +24,6 @@ const config: GptConfig = parseGptConfig({
   dFF: 256,
   maxSeq: 24,
 });
-
-/** A random model, scaled like an initialised one, written and read back through safetensors. */
-function randomModelFile(c: GptConfig, seed: number): Uint8Array {
-  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
-  let s = seed;
-  for (const [name, shape] of Object.entries(gptTensorShapes(c))) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const isGain =
-      name.endsWith('ln_1.weight') || name.endsWith('ln_2.weight') || name === 'ln_f.weight';
-    const data = randomMatrix(n, s++).map((v) => (isGain ? 1 + 0.1 * v : 0.2 * v));
-    tensors[name] = { shape, data };
-  }
-  return writeSafetensors(tensors, { format: 'tessel-gpt' });
-}
 
 describe('GPT forward pass', () => {
   const weights = gptWeightsFrom(readSafetensors(randomModelFile(config, 100)).tensors, config);

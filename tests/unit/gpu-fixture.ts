@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { GpuContext } from '../../src/gpu/context';
-import { seededRng, uniform } from '../../src/jobs/rng';
+import { seededRng, uniform } from '../../src/model/rng';
 
 /** One real device (SwiftShader under Node) shared by a test file; destroyed after it. */
 export function useGpu(): { readonly ctx: GpuContext } {

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { MinHeap } from '../../src/jobs/heap';
-import { seededRng } from '../../src/jobs/rng';
+import { seededRng } from '../../src/model/rng';
 
 test('MinHeap pops in key order, ties and all', () => {
   const rng = seededRng(3);

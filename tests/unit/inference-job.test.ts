@@ -1,42 +1,366 @@
-import { describe, expect, test } from 'vitest';
-import { blockTokens, InferenceAssembly, planSequenceBlocks } from '../../src/jobs/inference-job';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { computeInference } from '../../src/jobs/inference-compute';
+import { InferenceOwnerJob } from '../../src/jobs/inference-job';
+import {
+  defaultPolicy,
+  type InferenceSpec,
+  planSequenceBlocks,
+} from '../../src/jobs/inference-spec';
+import { type ContributorInfo, type Engine, JobSpecError, type Verdict } from '../../src/jobs/job';
+import type { InferenceWork, Output } from '../../src/jobs/work-codec';
+import { seededRng } from '../../src/model/rng';
+import { randomModelFile, referenceEngine, tinyConfig } from './model-fixture';
 
-describe('batched inference as work', () => {
-  const job = {
-    modelDigest: 'ab'.repeat(32),
-    vocab: 3,
-    seq: 2,
-    sequences: 5,
-    tokens: Uint32Array.from({ length: 10 }, (_, i) => i),
+const file = randomModelFile(tinyConfig, 300);
+let digest: string;
+const owner = referenceEngine();
+const honest = referenceEngine();
+beforeAll(async () => {
+  digest = await owner.loadModel(file, tinyConfig);
+  await honest.loadModel(file, tinyConfig);
+});
+
+/** 12 sequences of 4 to 9 tokens. */
+const sequences = Array.from({ length: 12 }, (_, i) =>
+  Uint32Array.from({ length: 4 + (i % 6) }, (_, j) => (i * 7 + j * 3) % tinyConfig.vocab),
+);
+
+function spec(over: Partial<InferenceSpec> = {}): InferenceSpec {
+  const mode = over.mode ?? 'logits';
+  return {
+    modelDigest: digest,
+    config: tinyConfig,
+    sequences,
+    mode,
+    steps: mode === 'tokens' ? 6 : 0,
+    temperature: 0,
+    seed: 42,
+    perShard: 3,
+    policy: { ...defaultPolicy(mode), spotCheckRate: 0, canaryRate: 0 },
+    ...over,
   };
+}
 
-  test('blocks of sequences cover the job once; tokens and logits land in place', () => {
-    const blocks = planSequenceBlocks(5, 2);
-    expect(blocks).toEqual([
+interface Peer {
+  info: ContributorInfo;
+  engine: Engine;
+}
+const peer = (id: string, engine: Engine, adapter = `gpu-${id}`): Peer => ({
+  info: { id, gflops: 1, maxBufferBytes: 2 ** 30, adapter },
+  engine,
+});
+
+/** Drives a job with contributors taking turns on a fake clock until it is done. */
+async function drive(job: InferenceOwnerJob, peers: Peer[], clock = { t: 0 }, rounds = 200) {
+  const verdicts: Verdict[] = [];
+  const before = job.onSettled;
+  job.onSettled = (s) => {
+    before?.(s);
+    verdicts.push(...s.verdicts);
+  };
+  for (let r = 0; r < rounds && !job.done; r++) {
+    for (const p of peers) {
+      const offer = job.offer(p.info, clock.t);
+      if (offer.kind !== 'lease') continue;
+      const out = await computeInference(offer.work as InferenceWork, p.engine);
+      await job.submit(offer.lease.leaseId, p.info.id, out, 10, clock.t);
+    }
+    clock.t += 250;
+    job.expire(clock.t);
+    await new Promise((r) => setTimeout(r, 0)); // owner checks started by expire()
+  }
+  return verdicts;
+}
+
+function newJob(s: InferenceSpec, rng = seededRng(5)) {
+  return new InferenceOwnerJob('inf', s, { engine: owner, rng, now: () => 0 });
+}
+
+async function reference(s: InferenceSpec) {
+  const lengths = Uint32Array.from(s.sequences, (q) => q.length);
+  const tokens = new Uint32Array(lengths.reduce((a, b) => a + b, 0));
+  let at = 0;
+  for (const q of s.sequences) {
+    tokens.set(q, at);
+    at += q.length;
+  }
+  return computeInference(
+    {
+      kind: 'inference',
+      modelDigest: digest,
+      lengths,
+      tokens,
+      mode: s.mode,
+      steps: s.steps,
+      temperature: s.temperature,
+      seeds: new Uint32Array(0),
+    },
+    honest,
+  );
+}
+
+describe('inference jobs: planning', () => {
+  test('blocks of sequences cover the job once', () => {
+    expect(planSequenceBlocks(5, 2)).toEqual([
       { start: 0, count: 2 },
       { start: 2, count: 2 },
       { start: 4, count: 1 },
     ]);
-    expect(Array.from(blockTokens(job, blocks[1]!))).toEqual([4, 5, 6, 7]);
-    const asm = new InferenceAssembly(job, blocks);
-    for (const [i, b] of blocks.entries()) {
-      expect(
-        asm.place(
-          i,
-          Float32Array.from({ length: b.count * 3 }, (_, j) => 100 * i + j),
-        ),
-      ).toBe(true);
-    }
-    expect(asm.place(0, new Float32Array(6))).toBe(false); // a late copy changes nothing
-    expect(asm.done).toBe(true);
-    expect(Array.from(asm.logits.subarray(12))).toEqual([200, 201, 202]);
-  });
-
-  test('wrong sizes are refused', () => {
     expect(() => planSequenceBlocks(0, 2)).toThrow(RangeError);
     expect(() => planSequenceBlocks(3, 0)).toThrow(RangeError);
-    const asm = new InferenceAssembly(job, planSequenceBlocks(5, 2));
-    expect(() => asm.place(0, new Float32Array(5))).toThrow(RangeError);
-    expect(() => asm.place(7, new Float32Array(6))).toThrow(RangeError);
+  });
+
+  test('specs that cannot run are typed errors naming the field', () => {
+    const bad: [Partial<InferenceSpec>, string][] = [
+      [{ sequences: [] }, 'sequences'],
+      [{ sequences: [Uint32Array.from([1, 99])] }, 'sequences[0]'],
+      [{ sequences: [new Uint32Array(25)] }, 'sequences[0]'],
+      // 20 prompt tokens + 6 generated − 1 exceed the context of 24.
+      [{ mode: 'tokens', steps: 6, sequences: [new Uint32Array(20)] }, 'sequences[0]'],
+      [{ mode: 'tokens', steps: 0 }, 'steps'],
+      [{ temperature: -1 }, 'temperature'],
+      [{ perShard: 0 }, 'perShard'],
+      [{ policy: { ...defaultPolicy('logits'), copies: 4 } }, 'policy.copies'],
+      [{ policy: { ...defaultPolicy('logits'), canaryRate: 2 } }, 'policy.canaryRate'],
+    ];
+    for (const [over, field] of bad) {
+      expect(() => newJob(spec(over))).toThrowError(
+        expect.objectContaining({ name: JobSpecError.name, field }),
+      );
+    }
+  });
+
+  test('canaries are shuffled in among real shards and look like them', () => {
+    const job = newJob(spec({ policy: { ...defaultPolicy('logits'), canaryRate: 0.5 } }));
+    expect(job.shardCount).toBe(4 + 2);
+    const sizes = Array.from({ length: job.shardCount }, (_, s) => job.work(s).lengths.length);
+    expect(new Set(sizes)).toEqual(new Set([3]));
+    // Same seed, same shards: a resumed job leases what the first one did.
+    const again = newJob(spec({ policy: { ...defaultPolicy('logits'), canaryRate: 0.5 } }));
+    for (let s = 0; s < job.shardCount; s++) expect(again.work(s)).toEqual(job.work(s));
+  });
+});
+
+describe('inference jobs: verification', () => {
+  test('two honest copies on different adapters agree; the answer is the model’s', async () => {
+    const s = spec({ policy: { ...defaultPolicy('logits'), canaryRate: 0, spotCheckRate: 0 } });
+    const job = newJob(s);
+    const verdicts = await drive(job, [peer('a', honest), peer('b', honest)]);
+    expect(job.done).toBe(true);
+    expect(job.logits).toEqual((await reference(s)).logits);
+    expect(verdicts.every((v) => v.settlement === 'accepted' && v.method === 'redundancy')).toBe(
+      true,
+    );
+    // Every shard was computed twice, by a and by b.
+    expect(verdicts).toHaveLength(2 * job.shardCount);
+    expect(verdicts.every((v) => v.flops > 0)).toBe(true);
+    expect(job.report()).toMatchObject({ accepted: 4, rejected: 0, redundancyOverhead: 1 });
+    expect(owner.calls.infer).toBe(0); // redundancy alone cost the owner nothing
+  });
+
+  test('copies go to another adapter when one is online', async () => {
+    const job = newJob(spec());
+    const a = peer('a', honest, 'gpu-x');
+    const b = peer('b', honest, 'gpu-x');
+    const c = peer('c', honest, 'gpu-y');
+    for (const p of [a, b, c]) job.offer(p.info, 0); // all three are seen online
+    // a computes shard s; b (same adapter) may not take the second copy while c is online.
+    const first = job.offer(a.info, 0);
+    if (first.kind !== 'lease') throw new Error('expected a lease');
+    await job.submit(
+      first.lease.leaseId,
+      'a',
+      await computeInference(first.work as InferenceWork, honest),
+      1,
+      0,
+    );
+    const s = first.lease.shardId;
+    const leasedTo = (p: Peer) => {
+      const o = job.offer(p.info, 1);
+      return o.kind === 'lease' ? o.lease.shardId : undefined;
+    };
+    const bGets = new Set<number | undefined>();
+    for (let i = 0; i < 5; i++) bGets.add(leasedTo(b));
+    expect(bGets.has(s)).toBe(false);
+    expect(leasedTo(c)).toBe(s);
+  });
+
+  test('a cheater’s perturbed logits disagree; a third copy decides; the cheater is rejected', async () => {
+    const cheat = referenceEngine({
+      logits: (l) => l.map((v, i) => (i === 5 ? v + 0.5 : v)),
+    });
+    await cheat.loadModel(file, tinyConfig);
+    const s = spec();
+    const job = newJob(s);
+    const verdicts = await drive(job, [peer('cheat', cheat), peer('a', honest), peer('b', honest)]);
+    expect(job.done).toBe(true);
+    expect(job.logits).toEqual((await reference(s)).logits);
+    const fromCheat = verdicts.filter((v) => v.contributor === 'cheat');
+    expect(fromCheat.length).toBeGreaterThan(0);
+    expect(fromCheat.every((v) => v.settlement === 'rejected')).toBe(true);
+    expect(
+      verdicts.filter((v) => v.contributor !== 'cheat').every((v) => v.settlement === 'accepted'),
+    ).toBe(true);
+    expect(job.report().disagreements).toBeGreaterThan(0);
+  });
+
+  test('a canary catches a lone cheater without a second copy', async () => {
+    const cheat = referenceEngine({ logits: (l) => l.map((v) => v * 1.01) });
+    await cheat.loadModel(file, tinyConfig);
+    // One copy each: only canaries and checks stand between the cheater and credit.
+    const s = spec({ policy: { copies: 1, canaryRate: 1, spotCheckRate: 0, copyWaitMs: 5_000 } });
+    const job = newJob(s);
+    const verdicts = await drive(job, [peer('cheat', cheat)], { t: 0 }, 12);
+    const canary = verdicts.filter((v) => v.method === 'canary');
+    expect(canary.length).toBeGreaterThan(0);
+    expect(canary.every((v) => v.settlement === 'rejected' && v.contributor === 'cheat')).toBe(
+      true,
+    );
+    expect(job.report().canariesFailed).toBe(canary.length);
+  });
+
+  test('colluders agreeing on a wrong answer are caught by the owner’s spot-check', async () => {
+    const liar = referenceEngine({ logits: (l) => l.map((v) => -v) });
+    await liar.loadModel(file, tinyConfig);
+    const s = spec({ policy: { ...defaultPolicy('logits'), canaryRate: 0, spotCheckRate: 1 } });
+    const job = newJob(s);
+    // Two ids of one liar take the first copies; honest contributors arrive later.
+    const verdicts = await drive(job, [peer('sybil-1', liar), peer('sybil-2', liar)], { t: 0 }, 2);
+    expect(
+      verdicts.filter((v) => v.method === 'spot-check' && v.settlement === 'rejected').length,
+    ).toBeGreaterThan(0);
+    expect(verdicts.some((v) => v.settlement === 'accepted')).toBe(false);
+    const rest = await drive(job, [peer('a', honest), peer('b', honest)]);
+    expect(job.done).toBe(true);
+    expect(job.logits).toEqual((await reference(s)).logits);
+    expect(
+      rest
+        .filter((v) => v.settlement === 'accepted')
+        .every((v) => !v.contributor.startsWith('sybil')),
+    ).toBe(true);
+    expect(job.report().spotChecksFailed).toBeGreaterThan(0);
+  });
+
+  test('a lone contributor: after copyWaitMs the owner checks the copy nobody else can make', async () => {
+    const s = spec({
+      policy: { ...defaultPolicy('logits'), canaryRate: 0, spotCheckRate: 0, copyWaitMs: 1_000 },
+    });
+    const job = newJob(s);
+    const clock = { t: 0 };
+    const verdicts = await drive(job, [peer('alone', honest)], clock, 40);
+    expect(job.done).toBe(true);
+    expect(verdicts.every((v) => v.settlement === 'accepted' && v.method === 'spot-check')).toBe(
+      true,
+    );
+    expect(clock.t).toBeGreaterThanOrEqual(1_000);
+    expect(job.report()).toMatchObject({ accepted: 4, spotChecks: 4, spotChecksFailed: 0 });
+  });
+});
+
+describe('inference jobs: generated tokens, checked by one teacher-forced pass', () => {
+  test.each([0, 0.8])('honest generation at temperature %s is accepted', async (temperature) => {
+    const s = spec({ mode: 'tokens', steps: 6, temperature, policy: defaultPolicy('tokens') });
+    const job = newJob(s);
+    const verdicts = await drive(job, [peer('a', honest)]);
+    expect(job.done).toBe(true);
+    expect(verdicts.every((v) => v.settlement === 'accepted' && v.method === 'spot-check')).toBe(
+      true,
+    );
+    // One teacher-forced pass per distinct length per shard; no decode step replayed.
+    expect(owner.calls.generate).toBe(0);
+    expect(job.tokens).toHaveLength(12 * 6);
+    if (temperature === 0) expect(job.tokens).toEqual((await reference(s)).tokens);
+  });
+
+  test('one changed token, or another shard’s tokens, is caught every time', async () => {
+    let previous: Uint32Array | undefined;
+    const swapper = referenceEngine({
+      tokens: (t) => {
+        const out =
+          previous && previous.length === t.length
+            ? previous
+            : t.map((v, i) => (i === 7 ? (v + 1) % 37 : v));
+        previous = t;
+        return out;
+      },
+    });
+    await swapper.loadModel(file, tinyConfig);
+    const s = spec({ mode: 'tokens', steps: 6, policy: defaultPolicy('tokens') });
+    const job = newJob(s);
+    const verdicts = await drive(job, [peer('swapper', swapper)], { t: 0 }, 3);
+    expect(verdicts.length).toBeGreaterThan(0);
+    expect(verdicts.every((v) => v.settlement === 'rejected')).toBe(true);
+    await drive(job, [peer('a', honest)]);
+    expect(job.done).toBe(true);
+    expect(job.tokens).toEqual((await reference(s)).tokens);
+  });
+
+  test('a cheater faking 10% of its sequences is caught in every one of 20 jobs', async () => {
+    // 10 sequences a shard, one of them generated at random: the shard fails its check.
+    const rng = seededRng(9);
+    const faker = referenceEngine({
+      tokens: (t) => {
+        const out = t.slice();
+        const row = rng.nextUint32() % (t.length / 6);
+        for (let j = 0; j < 6; j++) out[row * 6 + j] = rng.nextUint32() % 37;
+        return out;
+      },
+    });
+    await faker.loadModel(file, tinyConfig);
+    const many = Array.from({ length: 20 }, (_, i) => Uint32Array.from([i % 37, (i * 5) % 37, 3]));
+    let caught = 0;
+    for (let j = 0; j < 20; j++) {
+      const job = newJob(
+        spec({
+          mode: 'tokens',
+          steps: 6,
+          sequences: many,
+          perShard: 10,
+          seed: j,
+          policy: defaultPolicy('tokens'),
+        }),
+      );
+      const verdicts = await drive(job, [peer('faker', faker)], { t: 0 }, 1);
+      if (verdicts.some((v) => v.settlement === 'rejected')) caught++;
+    }
+    expect(caught).toBe(20);
+  });
+});
+
+describe('inference jobs: leases and resume', () => {
+  test('stale results, shape errors and other peers’ leases do not count', async () => {
+    const job = newJob(spec());
+    const verdicts: Verdict[] = [];
+    job.onSettled = (s) => verdicts.push(...s.verdicts);
+    const a = peer('a', honest);
+    const offer = job.offer(a.info, 0);
+    if (offer.kind !== 'lease') throw new Error('expected a lease');
+    const out = await computeInference(offer.work as InferenceWork, honest);
+    await job.submit(offer.lease.leaseId, 'b', out, 1, 0);
+    expect(verdicts.at(-1)).toMatchObject({ contributor: 'b', settlement: 'stale' });
+    await job.submit(offer.lease.leaseId, 'a', { ...out, logits: out.logits.subarray(1) }, 1, 0);
+    expect(verdicts.at(-1)).toMatchObject({ contributor: 'a', settlement: 'rejected' });
+    expect(verdicts.at(-1)!.reason).toMatch(/expected 3×37 logits/);
+  });
+
+  test('a resumed job takes back verified shards and never leases them again', async () => {
+    const s = spec();
+    const first = newJob(s);
+    const kept: [number, Output][] = [];
+    first.onSettled = (x) => x.shard && kept.push([x.shard.shardId, x.shard.output]);
+    await drive(first, [peer('a', honest), peer('b', honest)], { t: 0 }, 2);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(4);
+
+    const resumed = newJob(s);
+    for (const [id, output] of kept) expect(resumed.restore(id, output)).toBe(true);
+    expect(resumed.restore(kept[0]![0], kept[0]![1])).toBe(false); // not twice
+    expect(resumed.report()).toMatchObject({ restored: kept.length, accepted: kept.length });
+    const leased = new Set<number>();
+    const verdicts = await drive(resumed, [peer('a', honest), peer('b', honest)]);
+    for (const v of verdicts) leased.add(v.shardId);
+    for (const [id] of kept) expect(leased.has(id)).toBe(false);
+    expect(resumed.done).toBe(true);
+    expect(resumed.logits).toEqual((await reference(s)).logits);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { matmulF64 } from '../../src/gpu/reference';
+import type { Verdict } from '../../src/jobs/job';
 import {
   chooseBlockSize,
   MatmulOwnerJob,
@@ -7,7 +8,7 @@ import {
   randomProblem,
   shardInputs,
 } from '../../src/jobs/matmul-job';
-import { seededRng } from '../../src/jobs/rng';
+import { seededRng } from '../../src/model/rng';
 
 describe('planning and assembly', () => {
   test('blocks tile C exactly once, edges included', () => {
@@ -50,6 +51,20 @@ describe('planning and assembly', () => {
   });
 });
 
+const who = (id: string, maxBufferBytes = Infinity) => ({
+  id,
+  gflops: 1,
+  maxBufferBytes,
+  adapter: 'test',
+});
+
+/** A job whose settlements are collected as they happen. */
+function collect(job: MatmulOwnerJob): Verdict[] {
+  const verdicts: Verdict[] = [];
+  job.onSettled = (s) => verdicts.push(...s.verdicts);
+  return verdicts;
+}
+
 describe('MatmulOwnerJob', () => {
   const p = randomProblem(40, 24, 30, seededRng(7));
   const exact = Float32Array.from(matmulF64(p.a, p.b, p));
@@ -60,49 +75,78 @@ describe('MatmulOwnerJob', () => {
     return out;
   };
 
-  test('honest results are accepted and assemble C; cheats are rejected and re-leased', () => {
+  test('honest results are accepted and assemble C; cheats are rejected and re-leased', async () => {
     const job = new MatmulOwnerJob('j', p, planBlocks(40, 30, 16, 16), { now: () => 0 });
+    const verdicts = collect(job);
     let rejected = 0;
     for (let t = 0; !job.done && t < 100; t++) {
-      const offer = job.offer(t % 2 ? 'cheat' : 'honest', t);
+      const offer = job.offer(who(t % 2 ? 'cheat' : 'honest'), t);
       if (offer.kind !== 'lease') break;
-      const { row0, rows, col0, cols } = offer.block;
+      const block = job.blocks[offer.lease.shardId]!;
+      const { row0, rows, col0, cols } = block;
+      expect(offer.work).toMatchObject({ kind: 'matmul', m: rows, k: 24, n: cols });
       const honest = blockOf(exact, row0, rows, col0, cols);
       const claimed = t % 2 ? honest.map((v, i) => (i === 0 ? v + 1 : v)) : honest;
-      const out = job.submit(offer.lease.leaseId, offer.lease.contributor, rows, cols, claimed, 5);
+      await job.submit(
+        offer.lease.leaseId,
+        offer.lease.contributor,
+        { kind: 'matmul', rows, cols, c: claimed },
+        5,
+      );
+      const v = verdicts.at(-1)!;
+      expect(v).toMatchObject({ shardId: offer.lease.shardId, method: 'freivalds' });
+      expect(v.flops).toBe(2 * rows * cols * 24);
       if (t % 2) {
-        expect(out).toEqual({ settlement: 'rejected', reason: 'residual' });
+        expect(v).toMatchObject({ settlement: 'rejected', reason: 'residual' });
         rejected++;
       } else {
-        expect(out.settlement).toBe('accepted');
+        expect(v.settlement).toBe('accepted');
       }
     }
     expect(job.done).toBe(true);
     expect(job.c).toEqual(exact);
-    expect(job.report()).toMatchObject({ shards: 6, accepted: 6, rejected });
+    expect(job.answer()).toEqual({ kind: 'matmul', c: exact });
+    expect(job.report()).toMatchObject({ kind: 'matmul', shards: 6, accepted: 6, rejected });
   });
 
   test('a contributor whose GPU cannot bind a shard gets none', () => {
     const job = new MatmulOwnerJob('j', p, planBlocks(40, 30, 16, 16));
     const bytes = job.shardBytes();
     expect(bytes).toBe(4 * ((16 + 16) * 24 + 16 * 16));
-    expect(job.offer('small', 0, 1, bytes - 1)).toEqual({
+    expect(job.offer(who('small', bytes - 1), 0)).toEqual({
       kind: 'none',
       finished: true,
       retryAfterMs: 0,
     });
-    expect(job.offer('big', 0, 1, bytes)).toMatchObject({ kind: 'lease' });
+    expect(job.offer(who('big', bytes), 0)).toMatchObject({ kind: 'lease' });
   });
 
-  test('wrong shapes and other peers’ leases do not count', () => {
+  test('wrong shapes, other kinds and other peers’ leases do not count', async () => {
     const job = new MatmulOwnerJob('j', p, planBlocks(40, 30, 40, 30));
-    const offer = job.offer('a', 0);
+    const verdicts = collect(job);
+    const offer = job.offer(who('a'), 0);
     if (offer.kind !== 'lease') throw new Error('expected a lease');
-    expect(job.submit(offer.lease.leaseId, 'b', 40, 30, exact, 1).settlement).toBe('stale');
-    expect(job.submit(offer.lease.leaseId, 'a', 30, 40, exact, 1)).toEqual({
-      settlement: 'rejected',
-      reason: 'shape',
-    });
-    expect(job.offer('a', 1)).toMatchObject({ kind: 'lease' });
+    const id = offer.lease.leaseId;
+    await job.submit(id, 'b', { kind: 'matmul', rows: 40, cols: 30, c: exact }, 1);
+    expect(verdicts.at(-1)).toMatchObject({ settlement: 'stale', contributor: 'b' });
+    await job.submit(id, 'a', { kind: 'matmul', rows: 30, cols: 40, c: exact }, 1);
+    expect(verdicts.at(-1)).toMatchObject({ settlement: 'rejected', reason: 'shape' });
+    const again = job.offer(who('a'), 1);
+    if (again.kind !== 'lease') throw new Error('expected a lease');
+    const logits = { kind: 'inference' as const, logits: exact, tokens: new Uint32Array(0) };
+    await job.submit(again.lease.leaseId, 'a', logits, 1);
+    expect(verdicts.at(-1)).toMatchObject({ settlement: 'rejected', reason: 'shape' });
+    expect(job.offer(who('a'), 2)).toMatchObject({ kind: 'lease' });
+  });
+
+  test('restore puts back verified blocks only when they fit', () => {
+    const job = new MatmulOwnerJob('j', p, planBlocks(40, 30, 40, 30));
+    expect(job.restore(1, { kind: 'matmul', rows: 40, cols: 30, c: exact })).toBe(false);
+    expect(job.restore(0, { kind: 'matmul', rows: 40, cols: 30, c: exact.subarray(1) })).toBe(
+      false,
+    );
+    expect(job.restore(0, { kind: 'matmul', rows: 40, cols: 30, c: exact })).toBe(true);
+    expect(job.done).toBe(true);
+    expect(job.report()).toMatchObject({ accepted: 1, restored: 1 });
   });
 });

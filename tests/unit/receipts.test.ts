@@ -2,20 +2,21 @@ import '../../src/relay/polyfills';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { describe, expect, test } from 'vitest';
-import { signReceipt, verifyReceipt } from '../../src/ledger/receipts';
+import type { Receipt } from '../../src/jobs/job';
 import {
   decodeSignedReceipt,
   encodeReceipt,
   encodeSignedReceipt,
-  type ReceiptMsg,
-  WireError,
-} from '../../src/mesh/codec';
+  signReceipt,
+  verifyReceipt,
+} from '../../src/ledger/receipts';
+import { WireError } from '../../src/mesh/codec';
 
 const ownerKey = await generateKeyPair('Ed25519');
 const otherKey = await generateKeyPair('Ed25519');
 const owner = peerIdFromPrivateKey(ownerKey).toString();
 const contributor = peerIdFromPrivateKey(otherKey).toString();
-const receipt: ReceiptMsg = {
+const receipt: Receipt = {
   jobId: 'job-1',
   shardId: 3,
   owner,

@@ -1,15 +1,17 @@
 import { describe, expect, test } from 'vitest';
 import { RedundancyVerifier, withinTolerance } from '../../src/jobs/redundancy';
-import { seededRng } from '../../src/jobs/rng';
+import { seededRng } from '../../src/model/rng';
 
 const honest = Float32Array.from([1, 2, 3, 4]);
 const close = Float32Array.from([1 + 1e-6, 2, 3 - 1e-6, 4]); // another adapter's rounding
 const wrong = Float32Array.from([1, 2, 3, 5]);
 const agree = withinTolerance(1e-4, 1e-6);
 
-function verifier(spotCheckRate = 0, canaries = new Map<number, Float32Array>()) {
-  return new RedundancyVerifier(4, canaries, { agree, spotCheckRate, rng: seededRng(1) });
+function verifier(spotCheckRate = 0, canaries = new Set<number>()) {
+  return new RedundancyVerifier(6, canaries, { agree, spotCheckRate, rng: seededRng(1) });
 }
+/** The owner's check against its own answer. */
+const agreesWith = (answer: Float32Array) => (r: Float32Array) => agree(r, answer);
 
 describe('RedundancyVerifier (inference shards)', () => {
   test('two honest copies on different adapters agree within tolerance: both credited', () => {
@@ -40,49 +42,72 @@ describe('RedundancyVerifier (inference shards)', () => {
     });
   });
 
-  test('three different answers: the owner spot-checks and decides', () => {
+  test('three different answers: the owner checks and decides', () => {
     const v = verifier();
     v.submit(2, 'a', 'x', wrong);
     v.submit(2, 'b', 'y', Float32Array.from([9, 9, 9, 9]));
-    expect(v.submit(2, 'c', 'z', honest)).toEqual({ kind: 'spot-check' });
-    expect(v.resolveSpotCheck(2, honest)).toEqual({
+    expect(v.submit(2, 'c', 'z', honest)).toEqual({ kind: 'check', reason: 'disagreement' });
+    expect(v.disagreements).toBe(1);
+    expect(v.resolveCheck(2, agreesWith(honest))).toEqual({
       kind: 'settled',
       accepted: ['c'],
       rejected: ['a', 'b'],
     });
+    expect(v.result(2)).toEqual(honest);
   });
 
-  test('canaries: a known answer decides a single copy; a wrong canary is a caught cheat', () => {
-    const v = verifier(
-      0,
-      new Map([
-        [4, honest],
-        [5, honest],
-      ]),
-    );
+  test('canaries: every copy is checked against the known answer; a wrong one is caught', () => {
+    const v = verifier(0, new Set([4, 5]));
     expect(v.copiesWanted(4)).toBe(1);
-    expect(v.submit(4, 'good', 'x', close)).toEqual({
+    expect(v.submit(4, 'good', 'x', close)).toEqual({ kind: 'check', reason: 'canary' });
+    expect(v.resolveCheck(4, agreesWith(honest))).toEqual({
       kind: 'settled',
       accepted: ['good'],
       rejected: [],
     });
-    expect(v.submit(5, 'liar', 'x', wrong)).toEqual({
-      kind: 'settled',
-      accepted: [],
-      rejected: ['liar'],
-    });
+    expect(v.submit(5, 'liar', 'x', wrong)).toEqual({ kind: 'check', reason: 'canary' });
+    // Nobody was right: the canary goes out again, and the liar is rejected.
+    expect(v.resolveCheck(5, agreesWith(honest))).toEqual({ kind: 'retry', rejected: ['liar'] });
+    expect(v.copiesWanted(5)).toBe(1);
+    expect(v.canTake(5, 'other', 'x')).toBe(true);
   });
 
   test('colluders agreeing on a wrong answer are caught by the owner’s spot-check', () => {
     const v = verifier(1); // spot-check every agreed shard
     v.submit(3, 'c1', 'x', wrong);
-    expect(v.submit(3, 'c2', 'y', wrong)).toEqual({ kind: 'spot-check' });
-    expect(v.resolveSpotCheck(3, honest)).toEqual({
-      kind: 'settled',
-      accepted: [],
+    expect(v.submit(3, 'c2', 'y', wrong)).toEqual({ kind: 'check', reason: 'spot-check' });
+    expect(v.isChecking(3)).toBe(true);
+    // While the owner checks, a late copy is stale and none is wanted.
+    expect(v.copiesWanted(3)).toBe(0);
+    expect(v.submit(3, 'c3', 'z', honest)).toEqual({ kind: 'stale' });
+    expect(v.resolveCheck(3, agreesWith(honest))).toEqual({
+      kind: 'retry',
       rejected: ['c1', 'c2'],
     });
-    expect(v.spotChecks).toBe(1);
+    expect(v.isSettled(3)).toBe(false);
+  });
+
+  test('a lone contributor: the owner checks the copy nobody else could make', () => {
+    const v = verifier();
+    expect(v.ownerCheck(0)).toEqual({ kind: 'wait' }); // nothing to check yet
+    v.submit(0, 'alone', 'x', honest);
+    expect(v.ownerCheck(0)).toEqual({ kind: 'check', reason: 'no-second-copy' });
+    expect(v.resolveCheck(0, agreesWith(close))).toEqual({
+      kind: 'settled',
+      accepted: ['alone'],
+      rejected: [],
+    });
+    // A second copy after the shard is decided is stale, not a reason to reopen it.
+    expect(v.submit(0, 'late', 'y', honest)).toEqual({ kind: 'stale' });
+  });
+
+  test('a check that could not run leaves the copies waiting', () => {
+    const v = verifier(1);
+    v.submit(1, 'a', 'x', honest);
+    expect(v.submit(1, 'b', 'y', close).kind).toBe('check');
+    v.abandonCheck(1);
+    expect(v.isChecking(1)).toBe(false);
+    expect(v.results(1)).toHaveLength(2);
   });
 
   test('tolerance: NaN and wrong lengths never agree', () => {

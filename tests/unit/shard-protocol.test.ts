@@ -7,17 +7,39 @@ import { tcp } from '@libp2p/tcp';
 import { lpStream } from '@libp2p/utils';
 import { createLibp2p } from 'libp2p';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DEFAULT_TILE } from '../../src/gpu/matmul';
 import { matmulF64 } from '../../src/gpu/reference';
+import { computeInference } from '../../src/jobs/inference-compute';
+import { InferenceOwnerJob } from '../../src/jobs/inference-job';
+import { defaultPolicy, sequenceSeeds } from '../../src/jobs/inference-spec';
+import type { OwnerJob } from '../../src/jobs/job';
+import { computeShard, requiredModel } from '../../src/jobs/kinds';
 import { MatmulOwnerJob, planBlocks, randomProblem } from '../../src/jobs/matmul-job';
-import { seededRng } from '../../src/jobs/rng';
-import type { AnnouncementMsg, LeaseMsg } from '../../src/mesh/codec';
+import type { InferenceWork, Output } from '../../src/jobs/work-codec';
+import {
+  type AnnouncementMsg,
+  decodeModelMsg,
+  encodeModelMsg,
+  encodeShardMsg,
+  type LeaseMsg,
+  v1Finished,
+} from '../../src/mesh/codec';
+import { MemoryModelCache } from '../../src/mesh/model-store';
+import { ModelFetcher, ModelServer } from '../../src/mesh/model-transfer';
+import { ModelLibrary } from '../../src/mesh/models';
 import type { MeshNode } from '../../src/mesh/node';
 import { ShardContributor, type ShardOutcome } from '../../src/mesh/shard-contributor';
-import { ShardOwnerService } from '../../src/mesh/shard-owner';
-import { SHARD_PROTOCOL } from '../../src/mesh/topics';
+import { type SettledEvent, ShardOwnerService } from '../../src/mesh/shard-owner';
+import { MODEL_PROTOCOL, SHARD_PROTOCOL, SHARD_PROTOCOL_V1 } from '../../src/mesh/topics';
+import { ShardFrame } from '../../src/mesh/wire';
+import { canonicalConfig, modelDigest } from '../../src/model/load';
+import { cryptoRng, seededRng } from '../../src/model/rng';
+import { createComputeApi } from '../../src/worker/api';
+import { randomModelFile, tinyConfig } from './model-fixture';
 
-// The shard protocol over real libp2p streams (TCP between two Node peers: a direct, unlimited
-// connection, as WebRTC is between browsers). The browser path is covered by tests/e2e/mesh.spec.ts.
+// The shard and model protocols over real libp2p streams (TCP between Node peers: a direct,
+// unlimited connection, as WebRTC is between browsers), with real kernels on Dawn + SwiftShader
+// for inference. The browser path is covered by tests/e2e/.
 
 async function peer(listen: boolean): Promise<MeshNode> {
   return (await createLibp2p({
@@ -29,20 +51,25 @@ async function peer(listen: boolean): Promise<MeshNode> {
   })) as unknown as MeshNode;
 }
 
-const honest = async (l: LeaseMsg) =>
-  Float32Array.from(matmulF64(l.a, l.b, { m: l.m, k: l.k, n: l.n }));
+const honestMatmul = async (l: LeaseMsg): Promise<Output> => {
+  if (l.work.kind !== 'matmul') throw new Error('not a matmul');
+  const { a, b, m, k, n } = l.work;
+  return { kind: 'matmul', rows: m, cols: n, c: Float32Array.from(matmulF64(a, b, { m, k, n })) };
+};
 
-describe('/tessel/shard/1.0.0 between two real libp2p peers', () => {
+describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
   let ownerNode: MeshNode;
   let workerNode: MeshNode;
   let owner: ShardOwnerService;
   const misbehaved: { peer: string; error: Error }[] = [];
+  const settled: SettledEvent[] = [];
 
   beforeAll(async () => {
     ownerNode = await peer(true);
     workerNode = await peer(false);
     owner = new ShardOwnerService(ownerNode);
     owner.addEventListener('misbehaved', (e) => misbehaved.push((e as CustomEvent).detail));
+    owner.addEventListener('settled', (e) => settled.push((e as CustomEvent).detail));
     await owner.start();
   });
   afterAll(async () => {
@@ -51,25 +78,33 @@ describe('/tessel/shard/1.0.0 between two real libp2p peers', () => {
     await ownerNode.stop();
   });
 
-  function announce(job: MatmulOwnerJob): AnnouncementMsg {
+  function announce(job: OwnerJob): AnnouncementMsg {
     return {
       jobId: job.id,
       owner: ownerNode.peerId.toString(),
-      kind: 'matmul',
-      shardCount: job.blocks.length,
-      shardsLeft: job.blocks.length,
+      kind: job.kind,
+      shardCount: job.shardCount,
+      shardsLeft: job.shardCount,
       kernelDigest: '0'.repeat(64),
       expiresAt: Date.now() + 60_000,
       // Over TCP the owner's address is direct already; browsers announce a WebRTC one.
       addrs: ownerNode.getMultiaddrs().map((a) => a.toString()),
+      modelDigest: job.modelDigest ?? '',
+      modelBytes: job.modelDigest ? 1 : 0,
     };
   }
 
   function contributor(
-    compute: (l: LeaseMsg) => Promise<Float32Array>,
+    compute: (l: LeaseMsg) => Promise<Output>,
     options: Partial<ConstructorParameters<typeof ShardContributor>[1]> = {},
+    node = workerNode,
   ) {
-    const c = new ShardContributor(workerNode, { compute, maxBufferBytes: 2 ** 28, ...options });
+    const c = new ShardContributor(node, {
+      compute,
+      maxBufferBytes: 2 ** 28,
+      adapter: 'test',
+      ...options,
+    });
     const outcomes: ShardOutcome[] = [];
     c.addEventListener('outcome', (e) => outcomes.push((e as CustomEvent<ShardOutcome>).detail));
     return { c, outcomes };
@@ -79,7 +114,7 @@ describe('/tessel/shard/1.0.0 between two real libp2p peers', () => {
     const p = randomProblem(48, 20, 40, seededRng(3));
     const job = new MatmulOwnerJob('honest-job', p, planBlocks(48, 40, 16, 16));
     owner.addJob(job);
-    const { c, outcomes } = contributor(honest);
+    const { c, outcomes } = contributor(honestMatmul);
     await c.work(announce(job));
     expect(job.done).toBe(true);
     expect(outcomes).toHaveLength(9);
@@ -96,7 +131,8 @@ describe('/tessel/shard/1.0.0 between two real libp2p peers', () => {
     const ctl = new AbortController();
     const { c, outcomes } = contributor(async (l) => {
       if (outcomes.length >= 6) ctl.abort();
-      return new Float32Array(l.m * l.n).fill(1); // no work done
+      const out = (await honestMatmul(l)) as Extract<Output, { kind: 'matmul' }>;
+      return { ...out, c: out.c.map(() => 1) }; // no work done
     });
     await c.work(announce(job), ctl.signal).catch(() => {});
     expect(outcomes.length).toBeGreaterThanOrEqual(6);
@@ -109,7 +145,7 @@ describe('/tessel/shard/1.0.0 between two real libp2p peers', () => {
     const before = misbehaved.length;
     const stream = await workerNode.dialProtocol(ownerNode.getMultiaddrs()[0]!, SHARD_PROTOCOL);
     const lp = lpStream(stream);
-    await lp.write(Uint8Array.from([8, 1, 18, 200, 1, 1, 2, 3])); // version 1, truncated body
+    await lp.write(Uint8Array.from([8, 2, 18, 200, 1, 1, 2, 3])); // version 2, truncated body
     await expect(lp.read()).rejects.toThrow();
     expect(misbehaved.length).toBe(before + 1);
     expect(misbehaved.at(-1)!.peer).toBe(workerNode.peerId.toString());
@@ -125,8 +161,33 @@ describe('/tessel/shard/1.0.0 between two real libp2p peers', () => {
     const p = randomProblem(8, 8, 8, seededRng(5));
     const job = new MatmulOwnerJob('after-garbage', p, planBlocks(8, 8, 8, 8));
     owner.addJob(job);
-    await contributor(honest).c.work(announce(job));
+    await contributor(honestMatmul).c.work(announce(job));
     expect(job.done).toBe(true);
+  });
+
+  test('an old version: a v1 contributor is told "finished" in v1; v1 frames on v2 are refused', async () => {
+    const refused: { peer: string; protocol: string }[] = [];
+    owner.addEventListener('refused', (e) => refused.push((e as CustomEvent).detail));
+    const old = await workerNode.dialProtocol(ownerNode.getMultiaddrs()[0]!, SHARD_PROTOCOL_V1);
+    const lp = lpStream(old);
+    await lp.write(
+      ShardFrame.encode({
+        version: 1,
+        workRequest: { jobId: 'some-job', maxBufferBytes: 2 ** 28, gflops: 1, adapter: '' },
+      }),
+    );
+    expect(ShardFrame.decode(await lp.read())).toEqual(ShardFrame.decode(v1Finished('some-job')));
+    expect(refused).toEqual([{ peer: workerNode.peerId.toString(), protocol: SHARD_PROTOCOL_V1 }]);
+    // A v1 frame sent on the v2 protocol is a typed error, not a crash, and costs no reputation.
+    const before = misbehaved.length;
+    const s = await workerNode.dialProtocol(ownerNode.getMultiaddrs()[0]!, SHARD_PROTOCOL);
+    const lp2 = lpStream(s);
+    const v1 = encodeShardMsg({ type: 'heartbeat', leaseId: 'x' }).slice();
+    v1[1] = 1;
+    await lp2.write(v1);
+    await expect(lp2.read()).rejects.toThrow();
+    expect(misbehaved.at(-1)!.error).toMatchObject({ name: 'WireError', code: 'bad-version' });
+    expect(misbehaved.length).toBe(before + 1);
   });
 
   test('the dial timeout bounds the dial only, not the work that follows', async () => {
@@ -135,7 +196,7 @@ describe('/tessel/shard/1.0.0 between two real libp2p peers', () => {
     owner.addJob(job);
     const slow = async (l: LeaseMsg) => {
       await new Promise((r) => setTimeout(r, 150));
-      return honest(l);
+      return honestMatmul(l);
     };
     // A 200 ms dial timeout, far shorter than the ~600 ms session.
     await contributor(slow, { budget: 1, dialTimeoutMs: 200 }).c.work(announce(job));
@@ -146,7 +207,311 @@ describe('/tessel/shard/1.0.0 between two real libp2p peers', () => {
     const p = randomProblem(1100, 1024, 2, seededRng(6)); // A alone is 4.5 MB
     const job = new MatmulOwnerJob('big', p, planBlocks(1100, 2, 1100, 2));
     owner.addJob(job);
-    await contributor(honest).c.work(announce(job));
+    await contributor(honestMatmul).c.work(announce(job));
     expect(job.done).toBe(true);
+  });
+
+  describe('inference, with the model fetched from the owner', () => {
+    const file = randomModelFile(tinyConfig, 400);
+    const ownerApi = createComputeApi({ tile: DEFAULT_TILE });
+    const workerApi = createComputeApi({ tile: DEFAULT_TILE });
+    let ownerModels: ModelLibrary;
+    let workerModels: ModelLibrary;
+    let digest: string;
+    const bad: { peer: string; code: string }[] = [];
+    afterAll(async () => {
+      await ownerModels.server.stop();
+      await ownerApi.dispose();
+      await workerApi.dispose();
+    });
+
+    beforeAll(async () => {
+      ownerModels = new ModelLibrary(
+        ownerApi,
+        new MemoryModelCache(),
+        new ModelServer(ownerNode, {
+          chunkBytes: 16 * 1024,
+          mayFetch: (p, d, jobId) => {
+            const job = owner.jobs.get(jobId);
+            return job?.modelDigest === d && job.outstanding().some((l) => l.contributor === p);
+          },
+        }),
+        new ModelFetcher(ownerNode),
+      );
+      await ownerModels.server.start();
+      workerModels = new ModelLibrary(
+        workerApi,
+        new MemoryModelCache(),
+        new ModelServer(workerNode, { mayFetch: () => false }),
+        new ModelFetcher(workerNode, { onBadPeer: (p, e) => bad.push({ peer: p, code: e.code }) }),
+      );
+      digest = await ownerModels.add(file, tinyConfig);
+    });
+
+    function inferenceJob(id: string, mode: 'logits' | 'tokens') {
+      const sequences = Array.from({ length: 8 }, (_, i) =>
+        Uint32Array.from({ length: 5 + (i % 3) }, (_, j) => (i * 11 + j) % tinyConfig.vocab),
+      );
+      return new InferenceOwnerJob(
+        id,
+        {
+          modelDigest: digest,
+          config: tinyConfig,
+          sequences,
+          mode,
+          steps: mode === 'tokens' ? 5 : 0,
+          temperature: mode === 'tokens' ? 0.9 : 0,
+          seed: 7,
+          perShard: 3,
+          // One copy and every shard checked: a lone contributor can finish it.
+          policy: { ...defaultPolicy(mode), copies: 1, spotCheckRate: 1 },
+        },
+        { engine: ownerApi, rng: cryptoRng() },
+      );
+    }
+
+    const computeWithModels =
+      (job: AnnouncementMsg) =>
+      async (l: LeaseMsg): Promise<Output> => {
+        const d = requiredModel(l.work);
+        if (d) {
+          await workerModels.ensure(
+            d,
+            { owner: job.owner, addr: job.addrs[0]!, jobId: job.jobId },
+            AbortSignal.timeout(30_000),
+          );
+        }
+        return computeShard(l.work, workerApi);
+      };
+
+    test.each(['logits', 'tokens'] as const)(
+      'a %s job runs on a contributor that fetched the model, every shard checked on the GPU',
+      async (mode) => {
+        const job = inferenceJob(`inf-${mode}`, mode);
+        owner.addJob(job);
+        const a = announce(job);
+        expect(await workerApi.hasModel(digest)).toBe(mode === 'tokens'); // fetched by the first
+        const { c, outcomes } = contributor(computeWithModels(a));
+        await c.work(a);
+        expect(job.done).toBe(true);
+        expect(outcomes.length).toBe(job.shardCount);
+        expect(outcomes.every((o) => o.accepted)).toBe(true);
+        expect(await workerApi.hasModel(digest)).toBe(true);
+        // The assembled answer is what the owner's own GPU computes for the same sequences
+        // (sampled tokens too: every sequence has its own seed, so runs agree).
+        const all = job.spec.sequences;
+        const mine = await computeInference(
+          {
+            ...(job.work(0) as InferenceWork),
+            lengths: Uint32Array.from(all, (q) => q.length),
+            tokens: Uint32Array.from(all.flatMap((q) => Array.from(q))),
+            seeds: mode === 'tokens' ? sequenceSeeds(7, all.length) : new Uint32Array(0),
+          },
+          ownerApi,
+        );
+        if (mode === 'logits') {
+          const scale = Math.max(...Array.from(mine.logits, Math.abs));
+          for (let i = 0; i < mine.logits.length; i++) {
+            expect(Math.abs(job.logits[i]! - mine.logits[i]!)).toBeLessThan(1e-4 * scale);
+          }
+        } else {
+          expect(job.tokens).toEqual(mine.tokens);
+        }
+        const r = job.report();
+        expect(r.spotChecks + r.canaries).toBe(job.shardCount);
+        expect(r).toMatchObject({ spotChecksFailed: 0, canariesFailed: 0, rejected: 0 });
+      },
+    );
+
+    test('the owner serves a model only to a peer holding a lease on a job that uses it', async () => {
+      const stranger = await peer(false);
+      try {
+        const fetcher = new ModelFetcher(stranger);
+        const job = inferenceJob('unleased', 'logits');
+        owner.addJob(job);
+        const src = {
+          owner: ownerNode.peerId.toString(),
+          addr: ownerNode.getMultiaddrs()[0]!.toString(),
+          jobId: job.id,
+        };
+        await expect(fetcher.fetch(digest, src, AbortSignal.timeout(10_000))).rejects.toMatchObject(
+          {
+            name: 'ModelTransferError',
+            code: 'refused',
+          },
+        );
+        await expect(
+          fetcher.fetch('ab'.repeat(32), src, AbortSignal.timeout(10_000)),
+        ).rejects.toMatchObject({ code: 'refused' });
+      } finally {
+        await stranger.stop();
+      }
+    });
+
+    test('a corrupted chunk is refused and fetched again; the owner loses reputation', async () => {
+      const fetchingNode = await peer(false);
+      const badBefore = bad.length;
+      const job = inferenceJob('corrupt', 'logits');
+      owner.addJob(job);
+      const lease = job.offer(
+        { id: fetchingNode.peerId.toString(), gflops: 1, maxBufferBytes: 2 ** 28, adapter: 'x' },
+        Date.now(),
+      );
+      expect(lease.kind).toBe('lease');
+      const fetcher = new ModelFetcher(fetchingNode, {
+        onBadPeer: (p, e) => bad.push({ peer: p, code: e.code }),
+      });
+      ownerModels.server.corruptChunks = 1;
+      try {
+        const got = await fetcher.fetch(
+          digest,
+          {
+            owner: ownerNode.peerId.toString(),
+            addr: ownerNode.getMultiaddrs()[0]!.toString(),
+            jobId: job.id,
+          },
+          AbortSignal.timeout(10_000),
+        );
+        expect(got.file).toEqual(file);
+        expect(got.config).toBe(canonicalConfig(tinyConfig));
+        expect(bad.slice(badBefore)).toEqual([
+          { peer: ownerNode.peerId.toString(), code: 'chunk-mismatch' },
+        ]);
+      } finally {
+        ownerModels.server.corruptChunks = 0;
+        await fetchingNode.stop();
+      }
+    });
+  });
+});
+
+describe('/tessel/model/1.0.0 against a lying owner', () => {
+  let liarNode: MeshNode;
+  let fetchNode: MeshNode;
+  const file = randomModelFile(tinyConfig, 500);
+  const config = canonicalConfig(tinyConfig);
+  const chunk = 8192;
+  let digest: string;
+  let hashes: Uint8Array[];
+  /** The frames the liar sends for a request from `offset`. */
+  let serve: (offset: number) => Uint8Array[];
+
+  const sha = async (b: Uint8Array) =>
+    new Uint8Array(await crypto.subtle.digest('SHA-256', b.slice()));
+  const manifest = (over = {}) =>
+    encodeModelMsg({
+      type: 'model-manifest',
+      digest,
+      config,
+      fileBytes: file.length,
+      chunkBytes: chunk,
+      chunkHashes: hashes,
+      ...over,
+    });
+  const chunks = (bytes: Uint8Array, from = 0, to = bytes.length) => {
+    const out: Uint8Array[] = [];
+    for (let at = from; at < to; at += chunk) {
+      out.push(
+        encodeModelMsg({ type: 'model-chunk', offset: at, data: bytes.subarray(at, at + chunk) }),
+      );
+    }
+    return out;
+  };
+
+  beforeAll(async () => {
+    digest = await modelDigest(config, file);
+    hashes = [];
+    for (let at = 0; at < file.length; at += chunk)
+      hashes.push(await sha(file.subarray(at, at + chunk)));
+    liarNode = await peer(true);
+    fetchNode = await peer(false);
+    await liarNode.handle(MODEL_PROTOCOL, async (stream) => {
+      const lp = lpStream(stream);
+      const req = decodeModelMsg(await lp.read());
+      if (req.type !== 'model-request') return stream.abort(new Error('not a request'));
+      for (const frame of serve(req.offset)) await lp.write(frame);
+      await stream.close();
+    });
+  });
+  afterAll(async () => {
+    await fetchNode.stop();
+    await liarNode.stop();
+  });
+
+  async function fetchFromLiar(max?: number) {
+    const bad: string[] = [];
+    const fetcher = new ModelFetcher(fetchNode, {
+      attempts: 3,
+      ...(max ? { maxModelBytes: max } : {}),
+      onBadPeer: (_, e) => bad.push(e.code),
+    });
+    const src = {
+      owner: liarNode.peerId.toString(),
+      addr: liarNode.getMultiaddrs()[0]!.toString(),
+      jobId: 'j',
+    };
+    const result = await fetcher.fetch(digest, src, AbortSignal.timeout(10_000)).catch((e) => e);
+    return { result, bad, fetcher };
+  }
+
+  test('a dropped connection resumes after the last good chunk', async () => {
+    const offsets: number[] = [];
+    serve = (offset) => {
+      offsets.push(offset);
+      // The first stream ends after three chunks; the next one serves the rest.
+      return offsets.length === 1
+        ? [manifest(), ...chunks(file, 0, 3 * chunk)]
+        : [manifest(), ...chunks(file, offset)];
+    };
+    const { result, bad } = await fetchFromLiar();
+    expect(result.file).toEqual(file);
+    expect(offsets).toEqual([0, 3 * chunk]);
+    expect(bad).toEqual([]); // an early end is not a lie
+  });
+
+  test('a lying length is a typed error, the bad bytes are dropped, and the fetch goes on', async () => {
+    // The first chunk is cut short (its frame says 10 bytes where the slot holds 8,192).
+    let lied = false;
+    serve = (offset) => {
+      const all = chunks(file, offset);
+      if (!lied) {
+        lied = true;
+        const short = encodeModelMsg({ type: 'model-chunk', offset, data: file.subarray(0, 10) });
+        return [manifest(), short, ...all.slice(1)];
+      }
+      return [manifest(), ...all];
+    };
+    const r = await fetchFromLiar();
+    expect(r.bad).toEqual(['bad-chunk']);
+    expect(r.result.file).toEqual(file);
+  });
+
+  test('a model too large is refused from its manifest; nothing is fetched', async () => {
+    serve = () => [manifest(), ...chunks(file)];
+    const r = await fetchFromLiar(1024);
+    expect(r.result).toMatchObject({ name: 'ModelTransferError', code: 'too-large' });
+    expect(r.fetcher.received(digest)).toBe(0);
+  });
+
+  test('chunks that match their hashes but not the digest: refused whole, bytes discarded', async () => {
+    const other = randomModelFile(tinyConfig, 501);
+    const otherHashes: Uint8Array[] = [];
+    for (let at = 0; at < other.length; at += chunk)
+      otherHashes.push(await sha(other.subarray(at, at + chunk)));
+    serve = () => [
+      manifest({ chunkHashes: otherHashes, fileBytes: other.length }),
+      ...chunks(other),
+    ];
+    const r = await fetchFromLiar();
+    expect(r.result).toMatchObject({ name: 'ModelTransferError', code: 'digest-mismatch' });
+    expect(r.bad).toEqual(['digest-mismatch']);
+    expect(r.fetcher.received(digest)).toBe(0);
+  });
+
+  test('garbage frames from the owner are typed errors and cost it reputation', async () => {
+    serve = () => [manifest(), Uint8Array.from([8, 2, 34, 200, 1, 1])];
+    const r = await fetchFromLiar();
+    expect(r.result).toMatchObject({ name: 'ModelTransferError', code: 'unavailable' });
+    expect(r.bad).toEqual(['malformed', 'malformed', 'malformed']);
   });
 });

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { gammaF32 } from '../../src/gpu/reference';
-import { seededRng } from '../../src/jobs/rng';
 import { gptForwardF64 } from '../../src/model/gpt';
 import { GpuGpt } from '../../src/model/gpt-gpu';
 import { loadGpt } from '../../src/model/load';
+import { seededRng } from '../../src/model/rng';
 import { generate } from '../../src/model/sample';
 import { useGpu } from './gpu-fixture';
 

@@ -1,32 +1,172 @@
-import { expect, test } from 'vitest';
-import { checkStoredJob } from '../../src/mesh/store';
+import 'fake-indexeddb/auto';
+import { openDB } from 'idb';
+import { describe, expect, test } from 'vitest';
+import { defaultPolicy } from '../../src/jobs/inference-spec';
+import { IdbModelCache } from '../../src/mesh/model-store';
+import { checkStoredJob, OwnerStore } from '../../src/mesh/store';
+import { tinyConfig } from './model-fixture';
 
-const good = {
+const matmul = {
   id: 'job_1',
-  m: 2,
-  k: 3,
-  n: 4,
-  a: new ArrayBuffer(2 * 3 * 4),
-  b: new ArrayBuffer(3 * 4 * 4),
-  blockRows: 2,
-  blockCols: 4,
+  kind: 'matmul',
+  spec: {
+    m: 2,
+    k: 3,
+    n: 4,
+    a: new Float32Array(2 * 3),
+    b: new Float32Array(3 * 4),
+    blockRows: 2,
+    blockCols: 4,
+  },
   createdAt: 1_800_000_000_000,
   finished: false,
 };
 
-test('a sound stored job passes; damaged records say what is wrong', () => {
-  expect(checkStoredJob(good)).toBeUndefined();
+const inference = {
+  id: 'job_2',
+  kind: 'inference',
+  spec: {
+    modelDigest: 'ab'.repeat(32),
+    config: tinyConfig,
+    sequences: [Uint32Array.from([1, 2, 3])],
+    mode: 'tokens',
+    steps: 4,
+    temperature: 0,
+    seed: 1,
+    perShard: 1,
+    policy: defaultPolicy('tokens'),
+  },
+  createdAt: 1_800_000_000_000,
+  finished: false,
+};
+
+test('sound stored jobs of each kind pass; damaged records say what is wrong', () => {
+  expect(checkStoredJob(matmul)).toMatchObject({ kind: 'matmul' });
+  expect(checkStoredJob(inference)).toMatchObject({ kind: 'inference' });
   const cases: [unknown, RegExp][] = [
     [null, /object/],
     ['job', /object/],
-    [{ ...good, id: '../../etc' }, /id/],
-    [{ ...good, m: 0 }, /m/],
-    [{ ...good, k: 2.5 }, /k/],
-    [{ ...good, blockRows: -1 }, /blockRows/],
-    [{ ...good, a: new ArrayBuffer(5) }, /A/],
-    [{ ...good, b: [1, 2, 3] }, /B/],
-    [{ ...good, finished: 'no' }, /flags/],
-    [{ ...good, createdAt: Number.NaN }, /flags/],
+    [{ ...matmul, id: '../../etc' }, /id/],
+    [{ ...matmul, kind: 'mine-bitcoin' }, /kind/],
+    [{ ...matmul, spec: { ...matmul.spec, m: 0 } }, /m/],
+    [{ ...matmul, spec: { ...matmul.spec, k: 2.5 } }, /k/],
+    [{ ...matmul, spec: { ...matmul.spec, a: new Float32Array(5) } }, /A/],
+    [{ ...matmul, spec: { ...matmul.spec, b: [1, 2, 3] } }, /B/],
+    [{ ...matmul, finished: 'no' }, /flags/],
+    [{ ...inference, spec: { ...inference.spec, config: { vocab: 1 } } }, /config/],
+    [{ ...inference, spec: { ...inference.spec, sequences: [[1, 2]] } }, /sequences/],
+    [
+      { ...inference, spec: { ...inference.spec, sequences: [Uint32Array.from([99])] } },
+      /vocabulary/,
+    ],
+    [{ ...inference, spec: { ...inference.spec, policy: { copies: 9 } } }, /copies/],
   ];
   for (const [record, why] of cases) expect(checkStoredJob(record)).toMatch(why);
+});
+
+describe('the owner store (IndexedDB)', () => {
+  test('a store written by schema version 1 upgrades with no job, block or peer lost', async () => {
+    const name = 'upgrade-from-v1';
+    // Exactly what version 1 wrote: a matmul job as flat fields, blocks of C as raw f32 bytes.
+    const v1 = await openDB(name, 1, {
+      upgrade(d) {
+        d.createObjectStore('jobs', { keyPath: 'id' });
+        d.createObjectStore('results', { keyPath: ['jobId', 'shardId'] });
+        d.createObjectStore('reputation');
+      },
+    });
+    const a = Float32Array.from({ length: 4 * 3 }, (_, i) => i);
+    const b = Float32Array.from({ length: 3 * 6 }, (_, i) => -i);
+    await v1.put('jobs', {
+      id: 'old_job',
+      m: 4,
+      k: 3,
+      n: 6,
+      a: a.buffer,
+      b: b.buffer,
+      blockRows: 2,
+      blockCols: 4,
+      createdAt: 1_800_000_000_000,
+      finished: false,
+    });
+    // Blocks of a 4×6 C in 2×4 blocks: shard 1 is rows 0–1, columns 4–5 (2×2).
+    const block0 = Float32Array.from({ length: 8 }, (_, i) => i + 0.5);
+    const block1 = Float32Array.from({ length: 4 }, (_, i) => i + 100);
+    await v1.put('results', { jobId: 'old_job', shardId: 0, c: block0.buffer });
+    await v1.put('results', { jobId: 'old_job', shardId: 1, c: block1.buffer });
+    await v1.put('results', { jobId: 'old_job', shardId: 2, c: new ArrayBuffer(3) }); // damaged
+    const record = {
+      score: 3,
+      accepted: 3,
+      rejected: 0,
+      missedDeadlines: 0,
+      malformed: 0,
+      failures: 0,
+      quarantined: false,
+    };
+    await v1.put('reputation', record, 'peer-1');
+    v1.close();
+
+    const store = await OwnerStore.open(name);
+    const jobs = await store.unfinishedJobs();
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatchObject({ id: 'old_job', kind: 'matmul', finished: false });
+    expect(jobs[0]!.spec).toMatchObject({ m: 4, k: 3, n: 6, blockRows: 2, blockCols: 4 });
+    expect((jobs[0]!.spec as { a: Float32Array }).a).toEqual(a);
+    const results = await store.results('old_job');
+    expect(results).toEqual([
+      { shardId: 0, output: { kind: 'matmul', rows: 2, cols: 4, c: block0 } },
+      { shardId: 1, output: { kind: 'matmul', rows: 2, cols: 2, c: block1 } },
+    ]);
+    expect(await store.peers()).toEqual([['peer-1', record]]);
+    store.close();
+  });
+
+  test('jobs of any kind and their outputs round-trip; finished jobs are not resumed', async () => {
+    const store = await OwnerStore.open('kinds');
+    await store.putJob(matmul as never);
+    await store.putJob(inference as never);
+    await store.putResult('job_2', 0, {
+      kind: 'inference',
+      logits: new Float32Array(0),
+      tokens: Uint32Array.from([1, 2, 3, 4]),
+    });
+    expect((await store.unfinishedJobs()).map((j) => j.kind).sort()).toEqual([
+      'inference',
+      'matmul',
+    ]);
+    expect(await store.results('job_2')).toEqual([
+      {
+        shardId: 0,
+        output: {
+          kind: 'inference',
+          logits: new Float32Array(0),
+          tokens: Uint32Array.from([1, 2, 3, 4]),
+        },
+      },
+    ]);
+    await store.finishJob('job_1');
+    expect((await store.unfinishedJobs()).map((j) => j.id)).toEqual(['job_2']);
+    store.close();
+  });
+
+  test('an open store does not block a newer tab’s upgrade', async () => {
+    const store = await OwnerStore.open('blocking');
+    const newer = await openDB('blocking', 99, { blocked: () => expect.fail('blocked') });
+    expect(newer.version).toBe(99);
+    newer.close();
+    void store;
+  });
+});
+
+test('the model cache keeps models by digest and skips records that are not models', async () => {
+  const cache = await IdbModelCache.open('models-test');
+  expect(await cache.get('ab'.repeat(32))).toBeUndefined();
+  await cache.put('ab'.repeat(32), { config: '{}', file: Uint8Array.from([1, 2, 3]) });
+  expect(await cache.get('ab'.repeat(32))).toEqual({
+    config: '{}',
+    file: Uint8Array.from([1, 2, 3]),
+  });
+  await cache.db.put('models', { digest: 'cd'.repeat(32), config: 7 } as never);
+  expect(await cache.get('cd'.repeat(32))).toBeUndefined();
 });

@@ -1,0 +1,159 @@
+import type { GptConfig } from '../model/gpt';
+import { type Rng, seededRng } from '../model/rng';
+import { JobSpecError } from './job';
+import type { InferenceOutputMode } from './work-codec';
+
+// What a researcher's batched inference job is, how it is checked before it runs, and how it is
+// cut into shards (canaries included). Pure; the owner's side is inference-job.ts.
+
+/** How an inference job's results are verified. */
+export interface InferencePolicy {
+  /** Contributors whose results must agree before a shard counts (1–3). */
+  copies: number;
+  /** Canary shards per real shard (at least one when > 0). */
+  canaryRate: number;
+  /** Share of shards the owner checks itself, [0, 1]. */
+  spotCheckRate: number;
+  /** A shard whose next copy nobody online may take is checked by the owner after this long. */
+  copyWaitMs: number; // ms
+}
+
+/**
+ * Defaults per output. Logits have no cheap check, so two copies must agree (the owner checks
+ * 2% and a canary in 16). Generated tokens have one: a teacher-forced pass costs the owner about
+ * 1/steps of the contributor's work, so every shard is checked and a second copy would only
+ * double the contributors' work.
+ */
+export function defaultPolicy(mode: InferenceOutputMode): InferencePolicy {
+  return mode === 'logits'
+    ? { copies: 2, canaryRate: 1 / 16, spotCheckRate: 0.02, copyWaitMs: 5_000 }
+    : { copies: 1, canaryRate: 0, spotCheckRate: 1, copyWaitMs: 5_000 };
+}
+
+/** What a researcher submits, and what the owner stores to resume the job after a reload. */
+export interface InferenceSpec {
+  modelDigest: string;
+  config: GptConfig;
+  sequences: Uint32Array[]; // token ids
+  mode: InferenceOutputMode;
+  steps: number; // tokens to generate per sequence ('tokens'), else 0
+  temperature: number; // 0: greedy
+  /** Seeds the samplers, the shard order and the canaries' choice (u32). */
+  seed: number;
+  perShard: number; // sequences per shard
+  policy: InferencePolicy;
+}
+
+/** Most sequences in one job. */
+export const MAX_JOB_SEQUENCES = 100_000;
+
+/** Checks a spec against its model; throws JobSpecError naming the field. */
+export function checkInferenceSpec(s: InferenceSpec): void {
+  const c = s.config;
+  if (!/^[0-9a-f]{64}$/.test(s.modelDigest)) throw new JobSpecError('model', 'no model digest');
+  if (!Array.isArray(s.sequences) || s.sequences.length < 1) {
+    throw new JobSpecError('sequences', 'at least one sequence is needed');
+  }
+  if (s.sequences.length > MAX_JOB_SEQUENCES) {
+    throw new JobSpecError('sequences', `at most ${MAX_JOB_SEQUENCES} per job`);
+  }
+  if (s.mode !== 'logits' && s.mode !== 'tokens')
+    throw new JobSpecError('mode', 'logits or tokens');
+  const steps = s.mode === 'tokens' ? s.steps : 0;
+  if (s.mode === 'tokens' && !(Number.isSafeInteger(steps) && steps >= 1)) {
+    throw new JobSpecError('steps', 'generate at least one token');
+  }
+  s.sequences.forEach((seq, i) => {
+    if (!(seq instanceof Uint32Array) || seq.length < 1) {
+      throw new JobSpecError(`sequences[${i}]`, 'an empty sequence');
+    }
+    // Generated tokens are checked with one teacher-forced pass, so the prompt and all but the
+    // last generated token must fit the model's context.
+    if (seq.length + Math.max(0, steps - 1) > c.maxSeq) {
+      throw new JobSpecError(
+        `sequences[${i}]`,
+        `${seq.length} tokens${steps ? ` + ${steps} generated` : ''} exceed the model's context of ${c.maxSeq}`,
+      );
+    }
+    const bad = seq.findIndex((t) => t >= c.vocab);
+    if (bad >= 0) {
+      throw new JobSpecError(`sequences[${i}]`, `token ${seq[bad]} is outside the vocabulary`);
+    }
+  });
+  if (!(Number.isFinite(s.temperature) && s.temperature >= 0 && s.temperature <= 100)) {
+    throw new JobSpecError('temperature', 'a number from 0 to 100');
+  }
+  if (!(Number.isSafeInteger(s.seed) && s.seed >= 0 && s.seed < 2 ** 32)) {
+    throw new JobSpecError('seed', 'a 32-bit unsigned integer');
+  }
+  if (!(Number.isSafeInteger(s.perShard) && s.perShard >= 1 && s.perShard <= 4_096)) {
+    throw new JobSpecError('perShard', 'sequences per shard, 1 to 4,096');
+  }
+  const p = s.policy;
+  if (!(Number.isInteger(p?.copies) && p.copies >= 1 && p.copies <= 3)) {
+    throw new JobSpecError('policy.copies', '1, 2 or 3');
+  }
+  for (const f of ['canaryRate', 'spotCheckRate'] as const) {
+    if (!(p[f] >= 0 && p[f] <= 1)) throw new JobSpecError(`policy.${f}`, 'a share from 0 to 1');
+  }
+  if (!(p.copyWaitMs >= 0 && p.copyWaitMs <= 3_600_000)) {
+    throw new JobSpecError('policy.copyWaitMs', 'milliseconds, at most an hour');
+  }
+}
+
+export interface SequenceBlock {
+  start: number; // first sequence
+  count: number;
+}
+
+/** Blocks of at most `perShard` sequences, in order. */
+export function planSequenceBlocks(sequences: number, perShard: number): SequenceBlock[] {
+  if (!Number.isSafeInteger(sequences) || sequences < 1) throw new RangeError('no sequences');
+  if (!Number.isSafeInteger(perShard) || perShard < 1) throw new RangeError('perShard must be ≥ 1');
+  const blocks: SequenceBlock[] = [];
+  for (let start = 0; start < sequences; start += perShard) {
+    blocks.push({ start, count: Math.min(perShard, sequences - start) });
+  }
+  return blocks;
+}
+
+/** Per-sequence sampler seeds, derived from the job's seed. */
+export function sequenceSeeds(seed: number, count: number): Uint32Array {
+  const rng = seededRng(seed ^ 0x5eed5eed);
+  return Uint32Array.from({ length: count }, () => rng.nextUint32());
+}
+
+/** One shard as the owner sees it: which of the job's sequences it holds, in lease order. */
+export interface ShardDef {
+  sequences: number[];
+  canary: boolean;
+}
+
+/**
+ * The job's shards: the real blocks and the canaries (random draws of the job's own sequences,
+ * the size of a real block) under ids shuffled together, so nothing on the wire — id, size or
+ * content — marks a canary. Reproducible from the seed, so a resumed job has the same shards.
+ */
+export function planShards(spec: InferenceSpec): ShardDef[] {
+  const rng = seededRng(spec.seed);
+  const n = spec.sequences.length;
+  const real = planSequenceBlocks(n, spec.perShard).map((b) => ({
+    sequences: Array.from({ length: b.count }, (_, i) => b.start + i),
+    canary: false,
+  }));
+  const canaries = spec.policy.canaryRate > 0 ? Math.ceil(real.length * spec.policy.canaryRate) : 0;
+  const defs: ShardDef[] = [...real];
+  for (let c = 0; c < canaries; c++) {
+    const size = real[c % real.length]!.sequences.length;
+    defs.push({ sequences: Array.from({ length: size }, () => below(rng, n)), canary: true });
+  }
+  for (let i = defs.length - 1; i > 0; i--) {
+    const j = below(rng, i + 1);
+    [defs[i], defs[j]] = [defs[j]!, defs[i]!];
+  }
+  return defs;
+}
+
+function below(rng: Rng, n: number): number {
+  return rng.nextUint32() % n;
+}

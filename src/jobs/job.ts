@@ -1,0 +1,197 @@
+import type { Lease } from './scheduler';
+import type { JobKind, Output, Work } from './work-codec';
+
+/**
+ * What every kind of job shares. src/mesh knows these types and the kind registry (kinds.ts),
+ * nothing about any one kind: it hands out a job's leases, passes results to it, and delivers
+ * the verdicts the job decides.
+ */
+
+/** A spec that cannot run: `field` names what is wrong. */
+export class JobSpecError extends Error {
+  override readonly name = 'JobSpecError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+/** How a verdict was reached; receipts name it. */
+export type VerificationMethod = 'freivalds' | 'redundancy' | 'canary' | 'spot-check';
+
+/** Credit for one verified shard, as its owner signs it (codec and signing: src/ledger). */
+export interface Receipt {
+  jobId: string;
+  shardId: number;
+  owner: string; // peer id that signs
+  contributor: string; // peer id credited
+  flops: number; // work in the shard, from the job
+  method: VerificationMethod;
+  issuedAt: number; // ms since the epoch
+}
+
+/** The contributor asking for work, as it described itself in its work request. */
+export interface ContributorInfo {
+  id: string; // peer id
+  /** Measured matmul speed, 0 when unknown: deadlines are sized to it. */
+  gflops: number;
+  /** Its adapter's largest binding: shards that do not fit are not leased to it. */
+  maxBufferBytes: number;
+  /** Its engine and adapter (e.g. "webgpu:google/swiftshader"): redundant copies of a shard go
+   * to different adapters when the mesh has them. */
+  adapter: string;
+}
+
+export type LeaseOffer =
+  | { kind: 'lease'; lease: Lease; work: Work }
+  | { kind: 'none'; finished: boolean; retryAfterMs: number };
+
+/** The owner's decision on one contributor's result. */
+export interface Verdict {
+  jobId: string;
+  shardId: number;
+  leaseId: string;
+  contributor: string;
+  settlement: 'accepted' | 'rejected' | 'stale';
+  reason: string;
+  method: VerificationMethod;
+  /** Work in the shard, computed from the job (never self-reported): the credit it earns. */
+  flops: number;
+}
+
+/** What one step of verification settled. */
+export interface Settlement {
+  verdicts: Verdict[];
+  /** Set when a shard's verified output became final: the owner persists it before anyone
+   * hears "accepted". */
+  shard?: { shardId: number; output: Output };
+}
+
+export interface VerificationReport {
+  kind: JobKind;
+  /** Every shard the job leases, canaries included. */
+  shards: number;
+  /** Shards verified (an agreed copy counts once). */
+  accepted: number;
+  /** Of `accepted`, shards verified in an earlier session (restored after a reload). */
+  restored: number;
+  /** Results rejected. */
+  rejected: number;
+  /** Leases that ended without a result and went out again. */
+  reassignments: number;
+  /** Copies computed beyond one per shard (speculative and redundant) ÷ shards. */
+  redundancyOverhead: number;
+  /** Canary shards (known answers), and how many of their results were wrong. */
+  canaries: number;
+  canariesFailed: number;
+  /** Results the owner checked itself (recomputed, or teacher-forced for generated tokens). */
+  spotChecks: number;
+  spotChecksFailed: number;
+  /** Shards whose copies disagreed. */
+  disagreements: number;
+  verifyMs: number; // the owner's time spent verifying (canary answers and spot-checks included)
+  computeMs: number; // contributors' reported compute time of accepted results
+  /** verifyMs ÷ computeMs: the owner's cost of trusting nobody. */
+  verifyOverCompute: number;
+}
+
+/** An empty report of a kind, for jobs to fill in. */
+export function emptyReport(kind: JobKind, shards: number): VerificationReport {
+  return {
+    kind,
+    shards,
+    accepted: 0,
+    restored: 0,
+    rejected: 0,
+    reassignments: 0,
+    redundancyOverhead: 0,
+    canaries: 0,
+    canariesFailed: 0,
+    spotChecks: 0,
+    spotChecksFailed: 0,
+    disagreements: 0,
+    verifyMs: 0,
+    computeMs: 0,
+    verifyOverCompute: 0,
+  };
+}
+
+/**
+ * The owner's side of one job of any kind: leases its shards, verifies every result before it
+ * counts and assembles the answer. Pure: the clock is passed in, and whatever computing the
+ * owner does itself (canary answers, spot-checks) goes through an engine handed to the job.
+ */
+export interface OwnerJob {
+  readonly id: string;
+  readonly kind: JobKind;
+  /** Shards leased, canaries included (what announcements show). */
+  readonly shardCount: number;
+  readonly doneCount: number;
+  readonly done: boolean;
+  /** The model the job runs (by content digest), when it runs one. */
+  readonly modelDigest?: string;
+  /**
+   * Told every settlement as it happens, synchronously: on a submit, or later (a copy that
+   * waited for a second one, an owner check that finished).
+   */
+  onSettled?: (s: Settlement) => void;
+  /** A lease for `c`, or why there is none. */
+  offer(c: ContributorInfo, now: number): LeaseOffer;
+  /** Verifies a result; verdicts arrive through onSettled. Resolves when this result's checks
+   * are done (an owner recomputation may take a while). */
+  submit(
+    leaseId: string,
+    contributor: string,
+    output: Output,
+    computeMs: number,
+    now: number,
+  ): Promise<void>;
+  /** Pushes a current lease's deadline out. False when it is not current. */
+  heartbeat(leaseId: string, contributor: string, now: number): boolean;
+  /** Ends a lease whose contributor gave up; its shard goes out again. */
+  fail(leaseId: string, contributor: string): boolean;
+  /** Fails every lease `contributor` holds (it disconnected). */
+  dropContributor(contributor: string): number;
+  /** Releases lapsed leases. */
+  expire(now: number): Lease[];
+  outstanding(): Lease[];
+  /** Puts back a shard verified in an earlier session. False when it does not fit the job. */
+  restore(shardId: number, output: Output): boolean;
+  report(): VerificationReport;
+  /** The verified answer assembled so far (complete once `done`). */
+  answer(): JobAnswer;
+}
+
+/** A job's verified answer. */
+export type JobAnswer =
+  | { kind: 'matmul'; c: Float32Array } // m×n, row-major
+  | { kind: 'inference'; logits: Float32Array; tokens: Uint32Array }; // per sequence, in order
+
+/** What the Worker (or any engine) offers the compute functions of job kinds and owner checks. */
+export interface Engine {
+  matmul(
+    a: Float32Array,
+    b: Float32Array,
+    shape: { m: number; k: number; n: number },
+  ): Promise<Float32Array>;
+  /** Last-position logits (batch × vocab) of `batch` sequences of `seq` tokens. */
+  infer(digest: string, tokens: Uint32Array, batch: number, seq: number): Promise<Float32Array>;
+  /** `steps` tokens per sequence, greedy (temperature 0) or sampled with one seed each. */
+  generate(
+    digest: string,
+    tokens: Uint32Array,
+    batch: number,
+    seq: number,
+    options: { steps: number; temperature: number; seeds: Uint32Array },
+  ): Promise<Uint32Array>;
+  /** Logits at positions [from, seq) of each sequence: batch × (seq − from) × vocab. */
+  logitsFrom(
+    digest: string,
+    tokens: Uint32Array,
+    batch: number,
+    seq: number,
+    from: number,
+  ): Promise<Float32Array>;
+}

@@ -1,0 +1,144 @@
+import { parseGptConfig } from '../model/gpt';
+import type { Rng } from '../model/rng';
+import { computeInference } from './inference-compute';
+import { InferenceOwnerJob } from './inference-job';
+import { checkInferenceSpec, type InferenceSpec } from './inference-spec';
+import { type Engine, JobSpecError, type OwnerJob } from './job';
+import { MatmulOwnerJob, planBlocks } from './matmul-job';
+import type { SchedulerOptions } from './scheduler';
+import type { JobKind, Output, Work } from './work-codec';
+
+/**
+ * The registry of job kinds: for each, how its spec is checked, how the owner's job is built,
+ * and the compute function a contributor runs. src/mesh goes through this and nothing else, so
+ * a new kind is a file in src/jobs, its messages in work.proto, and one entry here.
+ */
+
+/** A researcher's matmul: C = A·B in blocks of blockRows × blockCols. */
+export interface MatmulSpec {
+  m: number;
+  k: number;
+  n: number;
+  a: Float32Array; // m×k, row-major
+  b: Float32Array; // k×n, row-major
+  blockRows: number;
+  blockCols: number;
+}
+
+export type JobSpec =
+  | { kind: 'matmul'; spec: MatmulSpec }
+  | { kind: 'inference'; spec: InferenceSpec };
+
+/** What the owner's jobs are built with. */
+export interface JobEnv {
+  /** The owner's own engine (its Worker), for checks it runs itself. */
+  engine: Engine;
+  /** Unpredictable choices (spot-checks); the platform CSPRNG in the app. */
+  rng: Rng;
+  scheduler?: SchedulerOptions;
+}
+
+interface KindDef<S> {
+  /** Validates a spec, also one read back from storage; throws JobSpecError naming the field. */
+  check(raw: unknown): S;
+  create(id: string, spec: S, env: JobEnv): OwnerJob;
+  compute(work: Work, engine: Engine): Promise<Output>;
+  /** The model (by content digest) a contributor must hold to run the work, if any. */
+  requiredModel(work: Work): string | undefined;
+}
+
+const matmul: KindDef<MatmulSpec> = {
+  check(raw) {
+    const r = object(raw);
+    const dims = ['m', 'k', 'n', 'blockRows', 'blockCols'] as const;
+    for (const f of dims) {
+      const v = r[f];
+      if (!Number.isSafeInteger(v) || (v as number) < 1 || (v as number) > 65_536) {
+        throw new JobSpecError(f, 'a size from 1 to 65,536');
+      }
+    }
+    const { m, k, n } = r as unknown as MatmulSpec;
+    if (!(r.a instanceof Float32Array) || r.a.length !== m * k) {
+      throw new JobSpecError('a', 'A must be m×k float32');
+    }
+    if (!(r.b instanceof Float32Array) || r.b.length !== k * n) {
+      throw new JobSpecError('b', 'B must be k×n float32');
+    }
+    return r as unknown as MatmulSpec;
+  },
+  create(id, s, env) {
+    return new MatmulOwnerJob(
+      id,
+      { a: s.a, b: s.b, m: s.m, k: s.k, n: s.n },
+      planBlocks(s.m, s.n, s.blockRows, s.blockCols),
+      env.scheduler ?? {},
+    );
+  },
+  async compute(work, engine) {
+    if (work.kind !== 'matmul') throw new JobSpecError('work', 'not a matmul');
+    // The lease's tensors are not needed afterwards, so the engine may take them.
+    const c = await engine.matmul(work.a, work.b, { m: work.m, k: work.k, n: work.n });
+    return { kind: 'matmul', rows: work.m, cols: work.n, c };
+  },
+  requiredModel: () => undefined,
+};
+
+const inference: KindDef<InferenceSpec> = {
+  check(raw) {
+    const r = object(raw);
+    let config: InferenceSpec['config'];
+    try {
+      config = parseGptConfig(r.config);
+    } catch (e) {
+      throw new JobSpecError('config', (e as Error).message);
+    }
+    if (!Array.isArray(r.sequences) || !r.sequences.every((q) => q instanceof Uint32Array)) {
+      throw new JobSpecError('sequences', 'a list of token-id arrays');
+    }
+    const spec = { ...(r as unknown as InferenceSpec), config };
+    checkInferenceSpec(spec);
+    return spec;
+  },
+  create: (id, s, env) =>
+    new InferenceOwnerJob(id, s, { engine: env.engine, rng: env.rng, ...env.scheduler }),
+  async compute(work, engine) {
+    if (work.kind !== 'inference') throw new JobSpecError('work', 'not inference');
+    return computeInference(work, engine);
+  },
+  requiredModel: (work) => (work.kind === 'inference' ? work.modelDigest : undefined),
+};
+
+export const KINDS: { [K in JobKind]: KindDef<Extract<JobSpec, { kind: K }>['spec']> } = {
+  matmul,
+  inference,
+};
+
+export function isJobKind(k: unknown): k is JobKind {
+  return typeof k === 'string' && Object.hasOwn(KINDS, k);
+}
+
+/** Validates a kind-tagged spec (submitted, or read back from IndexedDB). */
+export function checkJobSpec(kind: unknown, spec: unknown): JobSpec {
+  if (!isJobKind(kind)) throw new JobSpecError('kind', `unknown job kind ${String(kind)}`);
+  return { kind, spec: KINDS[kind].check(spec) } as JobSpec;
+}
+
+export function createJob(id: string, js: JobSpec, env: JobEnv): OwnerJob {
+  return js.kind === 'matmul'
+    ? KINDS.matmul.create(id, js.spec, env)
+    : KINDS.inference.create(id, js.spec, env);
+}
+
+/** Runs a lease's work on an engine: the contributor's side of every kind. */
+export function computeShard(work: Work, engine: Engine): Promise<Output> {
+  return KINDS[work.kind].compute(work, engine);
+}
+
+export function requiredModel(work: Work): string | undefined {
+  return KINDS[work.kind].requiredModel(work);
+}
+
+function object(raw: unknown): Record<string, unknown> {
+  if (typeof raw !== 'object' || raw === null) throw new JobSpecError('spec', 'not an object');
+  return raw as Record<string, unknown>;
+}

@@ -1,0 +1,339 @@
+import type { Connection, Stream } from '@libp2p/interface';
+import { logger } from '@libp2p/logger';
+import { type LengthPrefixedStream, lpStream } from '@libp2p/utils';
+import { multiaddr } from '@multiformats/multiaddr';
+import { modelDigest } from '../model/load';
+import {
+  decodeModelMsg,
+  encodeModelMsg,
+  MAX_MODEL_FRAME_BYTES,
+  type ModelManifestMsg,
+  type ModelMsg,
+  WireError,
+} from './codec';
+import type { MeshNode } from './node';
+import { MODEL_PROTOCOL } from './topics';
+
+const log = logger('tessel:model-transfer');
+
+/** A model as it travels: its canonical config JSON and its safetensors bytes. */
+export interface ModelBundle {
+  config: string;
+  file: Uint8Array;
+}
+
+export type ModelTransferErrorCode =
+  | 'refused' // the owner will not serve it (no lease on a job that uses it, unknown model)
+  | 'too-large' // the manifest announces more bytes than this contributor accepts
+  | 'manifest' // the manifest is for another model, or changed under a resumed fetch
+  | 'malformed' // a frame that failed the codec
+  | 'bad-chunk' // a chunk at the wrong offset or of the wrong length (a lying length)
+  | 'chunk-mismatch' // a chunk whose bytes do not hash to the manifest's
+  | 'digest-mismatch' // the whole does not hash to the digest asked for
+  | 'unavailable'; // every attempt failed (the owner went away)
+
+/** A model fetch that failed. The bytes concerned were discarded. */
+export class ModelTransferError extends Error {
+  override readonly name = 'ModelTransferError';
+  constructor(
+    readonly code: ModelTransferErrorCode,
+    message: string,
+    readonly peer?: string,
+  ) {
+    super(message);
+  }
+}
+
+async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+// ---- owner ------------------------------------------------------------------------------------
+
+export interface ModelServerOptions {
+  /** Whether `peer` may fetch `digest` for `jobId`: it holds a lease on a job that runs it. */
+  mayFetch: (peer: string, digest: string, jobId: string) => boolean;
+  chunkBytes?: number; // default 256 KiB
+}
+
+/**
+ * The owner's side of /tessel/model/1.0.0: serves the models of its jobs, by content digest,
+ * only to peers holding a lease on a job that uses them, in chunks from any offset (a dropped
+ * fetch resumes where it stopped).
+ */
+export class ModelServer {
+  readonly #node: MeshNode;
+  readonly #o: ModelServerOptions;
+  readonly #models = new Map<string, Promise<ModelBundle & { manifest: ModelManifestMsg }>>();
+  /** Test hook: the next this-many chunks served have one byte flipped (corruption in flight). */
+  corruptChunks = 0;
+
+  constructor(node: MeshNode, options: ModelServerOptions) {
+    this.#node = node;
+    this.#o = options;
+  }
+
+  async start(): Promise<void> {
+    await this.#node.handle(MODEL_PROTOCOL, (s, c) => this.#serve(s, c), {
+      maxInboundStreams: 8,
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.#node.unhandle(MODEL_PROTOCOL);
+  }
+
+  /** Makes a model available (its digest was checked by whoever loaded it). */
+  add(digest: string, model: ModelBundle): void {
+    if (this.#models.has(digest)) return;
+    const chunkBytes = this.#o.chunkBytes ?? 256 * 1024;
+    const prepared = (async () => {
+      const hashes: Uint8Array[] = [];
+      for (let at = 0; at < model.file.length; at += chunkBytes) {
+        hashes.push(await sha256(model.file.subarray(at, at + chunkBytes)));
+      }
+      const manifest: ModelManifestMsg = {
+        type: 'model-manifest',
+        digest,
+        config: model.config,
+        fileBytes: model.file.length,
+        chunkBytes,
+        chunkHashes: hashes,
+      };
+      return { ...model, manifest };
+    })();
+    this.#models.set(digest, prepared);
+  }
+
+  async #serve(stream: Stream, conn: Connection) {
+    const peer = conn.remotePeer.toString();
+    const lp = lpStream(stream, { maxDataLength: MAX_MODEL_FRAME_BYTES });
+    const send = (m: ModelMsg) => lp.write(encodeModelMsg(m));
+    try {
+      const req = decodeModelMsg(await lp.read({ signal: AbortSignal.timeout(10_000) }));
+      if (req.type !== 'model-request') {
+        throw new WireError('invalid-field', `expected a model request, got ${req.type}`);
+      }
+      const model = this.#models.get(req.digest);
+      if (!model || !this.#o.mayFetch(peer, req.digest, req.jobId)) {
+        log('refused model %s to %s', req.digest, peer);
+        await send({
+          type: 'model-refusal',
+          code: model ? 'not-leased' : 'unknown-model',
+          message: model
+            ? 'this owner serves its models only to peers holding a lease on a job that uses them'
+            : 'no such model here',
+        });
+        return await stream.close();
+      }
+      const { manifest, file } = await model;
+      if (req.offset % manifest.chunkBytes !== 0 || req.offset > file.length) {
+        await send({ type: 'model-refusal', code: 'bad-offset', message: 'not a chunk boundary' });
+        return await stream.close();
+      }
+      await send(manifest);
+      for (let at = req.offset; at < file.length; at += manifest.chunkBytes) {
+        let data = file.subarray(at, at + manifest.chunkBytes);
+        if (this.corruptChunks > 0) {
+          this.corruptChunks--;
+          data = data.slice();
+          data[data.length >> 1]! ^= 0x40;
+        }
+        await send({ type: 'model-chunk', offset: at, data });
+      }
+      await stream.close();
+    } catch (e) {
+      log('model stream from %s ended: %s', peer, e);
+      stream.abort(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+}
+
+// ---- contributor ------------------------------------------------------------------------------
+
+export interface ModelSource {
+  owner: string; // peer id
+  addr: string; // multiaddr to dial (a WebRTC one between browsers)
+  jobId: string; // the job whose lease needs the model
+}
+
+export interface ModelFetcherOptions {
+  /** Largest model this contributor accepts. */
+  maxModelBytes?: number; // default 256 MiB
+  /** Attempts per fetch; each resumes after the last good chunk. */
+  attempts?: number; // default 4
+  /** Told each time a peer sent bad bytes or a lying manifest (its reputation drops). */
+  onBadPeer?: (peer: string, error: ModelTransferError) => void;
+}
+
+/** What is known of a model being fetched: the manifest, and the chunks that checked out. */
+interface Partial {
+  manifest: ModelManifestMsg;
+  file: Uint8Array;
+  received: number; // bytes, a prefix of the file
+}
+
+/**
+ * The contributor's side of /tessel/model/1.0.0: fetches a model by digest from a job's owner,
+ * chunk by chunk, checking each chunk against the manifest's hash as it arrives and the whole
+ * against the digest at the end; a dropped connection resumes after the last good chunk.
+ */
+export class ModelFetcher {
+  readonly #node: MeshNode;
+  readonly #o: ModelFetcherOptions;
+  readonly #partial = new Map<string, Partial>();
+
+  constructor(node: MeshNode, options: ModelFetcherOptions = {}) {
+    this.#node = node;
+    this.#o = options;
+  }
+
+  /** Bytes of `digest` received and checked so far (0 when none). */
+  received(digest: string): number {
+    return this.#partial.get(digest)?.received ?? 0;
+  }
+
+  async fetch(digest: string, src: ModelSource, signal: AbortSignal): Promise<ModelBundle> {
+    const attempts = this.#o.attempts ?? 4;
+    let last: unknown;
+    for (let i = 0; i < attempts && !signal.aborted; i++) {
+      try {
+        return await this.#attempt(digest, src, signal);
+      } catch (e) {
+        last = e;
+        if (e instanceof ModelTransferError) {
+          if (e.code !== 'unavailable' && e.code !== 'refused') this.#o.onBadPeer?.(src.owner, e);
+          // A refusal or a lie about the whole is final; a bad chunk or frame is fetched again.
+          if (!RETRYABLE.includes(e.code)) throw e;
+        }
+        log('model %s from %s: attempt %d failed: %s', digest, src.owner, i + 1, e);
+      }
+    }
+    if (signal.aborted) throw signal.reason;
+    throw new ModelTransferError(
+      'unavailable',
+      `model ${digest.slice(0, 12)}… not fetched from ${src.owner}: ${(last as Error)?.message ?? last}`,
+      src.owner,
+    );
+  }
+
+  async #attempt(digest: string, src: ModelSource, signal: AbortSignal): Promise<ModelBundle> {
+    const stream = await this.#node.dialProtocol(multiaddr(src.addr), MODEL_PROTOCOL, { signal });
+    const lp = lpStream(stream, { maxDataLength: MAX_MODEL_FRAME_BYTES });
+    try {
+      const have = this.#partial.get(digest);
+      await lp.write(
+        encodeModelMsg({
+          type: 'model-request',
+          digest,
+          jobId: src.jobId,
+          offset: have?.received ?? 0,
+        }),
+      );
+      const first = await read(lp, signal);
+      if (first === undefined) throw transient('the owner closed the stream');
+      if (first.type === 'model-refusal') {
+        throw new ModelTransferError('refused', `${first.code}: ${first.message}`, src.owner);
+      }
+      if (first.type !== 'model-manifest') throw this.#fail('manifest', 'no manifest', digest, src);
+      const p = this.#start(digest, first, src);
+      while (p.received < p.manifest.fileBytes) {
+        const msg = await read(lp, signal);
+        if (msg === undefined) throw transient('the stream ended early');
+        await this.#chunk(p, msg, digest, src);
+      }
+      this.#partial.delete(digest);
+      // The whole must be the model asked for: the manifest's hashes are only the owner's word.
+      if ((await modelDigest(p.manifest.config, p.file)) !== digest) {
+        throw this.#fail('digest-mismatch', 'the model does not hash to its digest', digest, src);
+      }
+      return { config: p.manifest.config, file: p.file };
+    } finally {
+      await stream.close().catch(() => stream.abort(new Error('close failed')));
+    }
+  }
+
+  /** Starts or resumes a fetch from a manifest, after checking it. */
+  #start(digest: string, m: ModelManifestMsg, src: ModelSource): Partial {
+    const max = this.#o.maxModelBytes ?? 256 * 2 ** 20;
+    if (m.digest !== digest)
+      throw this.#fail('manifest', 'a manifest for another model', digest, src);
+    if (m.fileBytes > max) {
+      throw this.#fail('too-large', `${m.fileBytes} bytes is over this tab's ${max}`, digest, src);
+    }
+    const p = this.#partial.get(digest);
+    if (p) {
+      const same =
+        p.manifest.fileBytes === m.fileBytes &&
+        p.manifest.chunkBytes === m.chunkBytes &&
+        p.manifest.config === m.config &&
+        p.manifest.chunkHashes.every((h, i) => sameBytes(h, m.chunkHashes[i]!));
+      if (!same) throw this.#fail('manifest', 'the manifest changed between attempts', digest, src);
+      return p;
+    }
+    const fresh = { manifest: m, file: new Uint8Array(m.fileBytes), received: 0 };
+    this.#partial.set(digest, fresh);
+    return fresh;
+  }
+
+  async #chunk(p: Partial, msg: ModelMsg, digest: string, src: ModelSource) {
+    const { chunkBytes, fileBytes, chunkHashes } = p.manifest;
+    const want = Math.min(chunkBytes, fileBytes - p.received);
+    if (msg.type !== 'model-chunk' || msg.offset !== p.received || msg.data.length !== want) {
+      throw this.#fail(
+        'bad-chunk',
+        msg.type === 'model-chunk'
+          ? `${msg.data.length} bytes at ${msg.offset}, expected ${want} at ${p.received}`
+          : `expected a chunk, got ${msg.type}`,
+        digest,
+        src,
+      );
+    }
+    const i = p.received / chunkBytes;
+    if (!sameBytes(await sha256(msg.data), chunkHashes[i]!)) {
+      throw this.#fail('chunk-mismatch', `chunk ${i} does not match its hash`, digest, src);
+    }
+    p.file.set(msg.data, p.received);
+    p.received += msg.data.length;
+  }
+
+  /** A typed error; a lie about the model (not a bad chunk) also discards what was received. */
+  #fail(code: ModelTransferErrorCode, why: string, digest: string, src: ModelSource) {
+    if (!RETRYABLE.includes(code)) this.#partial.delete(digest);
+    return new ModelTransferError(
+      code,
+      `model ${digest.slice(0, 12)}… from ${src.owner}: ${why}`,
+      src.owner,
+    );
+  }
+}
+
+/** Errors after which the fetch goes on from the last good chunk (the bad bytes are dropped). */
+const RETRYABLE: readonly ModelTransferErrorCode[] = ['malformed', 'bad-chunk', 'chunk-mismatch'];
+
+/** A stream that ended early, or broke: the next attempt resumes. */
+function transient(why: string): Error {
+  return new Error(why);
+}
+
+async function read(
+  lp: LengthPrefixedStream<Stream>,
+  signal: AbortSignal,
+): Promise<ModelMsg | undefined> {
+  let bytes: Awaited<ReturnType<typeof lp.read>>;
+  try {
+    bytes = await lp.read({ signal });
+  } catch (e) {
+    if (signal.aborted) throw e;
+    return undefined; // the stream ended or broke
+  }
+  try {
+    return decodeModelMsg(bytes);
+  } catch (e) {
+    throw new ModelTransferError('malformed', (e as WireError).message);
+  }
+}

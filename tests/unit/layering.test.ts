@@ -1,0 +1,37 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { expect, test } from 'vitest';
+
+// The data path, one direction only (ARCHITECTURE.md): a folder may import its own files and
+// those of folders before it, never one after it. Entry points (relay, ui) come last.
+const ORDER = ['gpu', 'model', 'worker', 'jobs', 'mesh', 'ledger', 'relay', 'ui'];
+
+function* sources(dir: string): Generator<string> {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) yield* sources(p);
+    else if (/\.ts$/.test(e.name)) yield p;
+  }
+}
+
+test('imports point one way along the data path, with no cycle between folders', () => {
+  const src = resolve('src');
+  const backEdges: string[] = [];
+  const folders = new Set<string>();
+  for (const file of sources(src)) {
+    const from = relative(src, file).split('/')[0]!;
+    folders.add(from);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]/g)) {
+      const target = relative(src, resolve(file, '..', m[1]!));
+      if (target.startsWith('..')) continue; // shaders/, outside src
+      const to = target.split('/')[0]!;
+      if (to !== from && ORDER.indexOf(to) > ORDER.indexOf(from)) {
+        backEdges.push(`${relative(src, file)} imports ${m[1]} (${from} → ${to})`);
+      }
+    }
+  }
+  // Every folder has a place in the order, so a new one cannot slip past this test.
+  expect([...folders].filter((f) => !ORDER.includes(f))).toEqual([]);
+  expect(backEdges).toEqual([]);
+});
