@@ -4,10 +4,12 @@
 //   mesh:   tab-to-tab shard transfer, tessel's shard protocol vs a bare RTCDataChannel
 //   scheduler: the owner's scheduler + verifier driven by 1,000 simulated contributors
 //   inference: batched forward passes of the shipped model vs the same model in TF.js WebGPU
-// Prints tables and writes bench/results/{matmul,mesh,scheduler,inference}.json.
-//   npm run bench -- [--only matmul|mesh|scheduler|inference] [--sizes 256,512,1024] [--runs 3]
+//   mesh-inference: a generation job on the app's real tabs: one contributor, two, and the
+//     researcher's tab alone; model transfer; the owner's verification cost
+// Prints tables and writes bench/results/{matmul,mesh,scheduler,inference,mesh-inference}.json.
+//   npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference] [--sizes …] [--runs 3]
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -29,10 +31,10 @@ const valid =
   sizes.every((n) => Number.isInteger(n) && n >= 1 && n <= 4096) &&
   Number.isInteger(runs) &&
   runs >= 1 &&
-  [undefined, 'matmul', 'mesh', 'scheduler', 'inference'].includes(values.only);
+  [undefined, 'matmul', 'mesh', 'scheduler', 'inference', 'mesh-inference'].includes(values.only);
 if (!valid) {
   console.error(
-    'usage: npm run bench -- [--only matmul|mesh|scheduler|inference] [--sizes 256,512,1024] [--runs 3]',
+    'usage: npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference] [--sizes 256,512,1024] [--runs 3]',
   );
   process.exit(2);
 }
@@ -52,6 +54,7 @@ try {
   if (want('mesh')) await meshBench();
   if (want('scheduler')) await schedulerBench();
   if (want('inference')) await inferenceBench();
+  if (want('mesh-inference')) await meshInferenceBench();
 } finally {
   await browser.close();
   await server.close();
@@ -79,20 +82,9 @@ async function matmulBench() {
 }
 
 async function meshBench() {
-  await build({ configFile: 'vite.relay.config.ts', logLevel: 'warn' });
-  const keyDir = mkdtempSync(join(tmpdir(), 'tessel-bench-'));
-  const relay = spawn(
-    process.execPath,
-    ['dist-relay/main.js', '--port', '0', '--key', join(keyDir, 'key')],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const relay = await startRelayProcess();
+  const relayAddr = relay.addr;
   try {
-    const line = await new Promise((resolve) =>
-      createInterface({ input: relay.stdout }).once('line', resolve),
-    );
-    const relayAddr = JSON.parse(line).relay[0];
     // Two tabs in separate contexts, as two volunteers' browsers would be.
     const [a, b] = await Promise.all(
       [1, 2].map(async () => (await browser.newContext()).newPage()),
@@ -146,7 +138,176 @@ async function meshBench() {
     writeFileSync('bench/results/mesh.json', `${JSON.stringify(result, null, 2)}\n`);
     console.log('wrote bench/results/mesh.json');
   } finally {
-    relay.kill('SIGTERM');
+    relay.stop();
+  }
+}
+
+/** The relay as its own process (as `npm start` runs it), on a free port with a throwaway key. */
+async function startRelayProcess() {
+  await build({ configFile: 'vite.relay.config.ts', logLevel: 'warn' });
+  const keyDir = mkdtempSync(join(tmpdir(), 'tessel-bench-'));
+  const child = spawn(
+    process.execPath,
+    ['dist-relay/main.js', '--port', '0', '--key', join(keyDir, 'key')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const line = await new Promise((resolve) =>
+    createInterface({ input: child.stdout }).once('line', resolve),
+  );
+  return { addr: JSON.parse(line).relay[0], stop: () => child.kill('SIGTERM') };
+}
+
+/**
+ * A generation job (the default policy: one copy a shard, each checked by the researcher with
+ * one teacher-forced pass) on the app's own tabs over a local relay: on one contributor tab, on
+ * two, and the same sequences on the researcher's tab alone. Contributors run at budget 100%
+ * (no idle share) so the tab counts compare compute, not the volunteer's setting.
+ */
+async function meshInferenceBench() {
+  const relay = await startRelayProcess();
+  await build({ logLevel: 'warn' });
+  const app = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+  const url = app.resolvedUrls.local[0];
+  const open = async (name) => {
+    const page = await (await browser.newContext()).newPage();
+    page.on('console', (m) => m.type() === 'error' && console.log(`  [${name}] ${m.text()}`));
+    await page.goto(`${url}?relay=${encodeURIComponent(relay.addr)}&contribute=0`);
+    await page.waitForFunction(
+      () => document.querySelector('#mesh-status')?.getAttribute('data-state') === 'ready',
+      undefined,
+      { timeout: 120_000 },
+    );
+    await page.selectOption('#budget', '1');
+    return page;
+  };
+  try {
+    const [researcher, one, two] = [await open('researcher'), await open('c1'), await open('c2')];
+    // Prompts: 32 lines of the training text, 16 characters each; 32 characters generated.
+    const text = readFileSync('training/kjv-torah.txt', 'utf8').split('\n');
+    const prompts = text
+      .filter((l) => l.length >= 16)
+      .slice(100, 132)
+      .map((l) => l.slice(0, 16));
+    const steps = 32;
+    const job = async (contributors) => {
+      const id = await researcher.evaluate(
+        async ({ prompts, steps }) => {
+          const { mesh } = globalThis.tessel;
+          const m = await (await fetch('/models/kjv-char/vocab.json')).json();
+          const [file, config] = await Promise.all([
+            fetch('/models/kjv-char/model.safetensors').then((r) => r.arrayBuffer()),
+            fetch('/models/kjv-char/config.json').then((r) => r.json()),
+          ]);
+          const sequences = prompts.map((p) =>
+            Uint32Array.from(Array.from(p, (ch) => m.indexOf(ch))),
+          );
+          globalThis.benchT0 = performance.now();
+          const run = await mesh.submitInference({
+            model: { file: new Uint8Array(file), config },
+            sequences,
+            output: { mode: 'tokens', steps, temperature: 0 },
+          });
+          globalThis.benchRun = run;
+          return run.jobId;
+        },
+        { prompts, steps },
+      );
+      for (const c of contributors) await c.check('#contribute');
+      const out = await researcher.evaluate(async () => {
+        const { report } = await globalThis.benchRun.done;
+        return {
+          ms: performance.now() - globalThis.benchT0,
+          report,
+          shards: globalThis.benchRun.job.shardCount,
+        };
+      });
+      for (const c of contributors) await c.uncheck('#contribute');
+      return { id, ...out, seq_s: (prompts.length / out.ms) * 1000 };
+    };
+    // Warm-up: c1 has no model and fetches it from the researcher; its kernels compile.
+    const warm = await job([one]);
+    const transfer = await one.evaluate(() => globalThis.tessel.mesh.models.fetcher.fetched.at(-1));
+    // c2 gets the model the same way, so neither timed run moves it.
+    await job([two]);
+    const single = await job([one]);
+    const pair = await job([one, two]);
+    const alone = await researcher.evaluate(
+      async ({ prompts, steps }) => {
+        const { compute, mesh } = globalThis.tessel;
+        const digest = globalThis.benchRun.job.modelDigest;
+        const m = await (await fetch('/models/kjv-char/vocab.json')).json();
+        const batch = Uint32Array.from(
+          prompts.flatMap((p) => Array.from(p, (ch) => m.indexOf(ch))),
+        );
+        const t0 = performance.now();
+        await compute.generate(digest, batch, prompts.length, 16, {
+          steps,
+          temperature: 0,
+          seeds: new Uint32Array(0),
+        });
+        void mesh;
+        return performance.now() - t0;
+      },
+      { prompts, steps },
+    );
+    const row = (name, r) => ({
+      run: name,
+      wall_ms: r.ms,
+      seq_s: r.seq_s,
+      shards: r.shards,
+      verify_ms: r.report.verifyMs,
+      compute_ms: r.report.computeMs,
+      verify_over_compute: r.report.verifyOverCompute,
+      spot_checks: r.report.spotChecks,
+      rejected: r.report.rejected,
+    });
+    const result = {
+      ...meta('the researcher’s own tab generating the same 32 sequences alone, in one batch'),
+      job: {
+        sequences: prompts.length,
+        prompt_chars: 16,
+        steps,
+        policy:
+          'default for generated tokens (1 copy, every shard teacher-force checked by the owner)',
+      },
+      speedup_two_tabs: pair.seq_s / single.seq_s,
+      verify_over_compute: pair.report.verifyOverCompute,
+      alone_seq_s: (prompts.length / alone) * 1000,
+      one_tab_seq_s: single.seq_s,
+      two_tabs_seq_s: pair.seq_s,
+      model_transfer: transfer
+        ? {
+            bytes: transfer.bytes,
+            ms: transfer.ms,
+            mb_s: transfer.bytes / transfer.ms / 1000,
+            attempts: transfer.attempts,
+          }
+        : null,
+      rows: [
+        row('warm-up (c1 fetches the model)', warm),
+        row('one contributor tab', single),
+        row('two contributor tabs', pair),
+      ],
+    };
+    console.log(
+      `\nmesh inference: ${prompts.length} sequences, 16 characters + ${steps} generated, default policy, contributors at budget 100%`,
+    );
+    console.log(
+      '  run                           │ wall s │ seq/s │ verify ms │ compute ms │ verify/compute',
+    );
+    for (const r of result.rows) {
+      console.log(
+        `  ${r.run.padEnd(30)}│ ${(r.wall_ms / 1000).toFixed(1).padStart(6)} │ ${r.seq_s.toFixed(2).padStart(5)} │ ${r.verify_ms.toFixed(0).padStart(9)} │ ${r.compute_ms.toFixed(0).padStart(10)} │ ${(100 * r.verify_over_compute).toFixed(1).padStart(13)}%`,
+      );
+    }
+    console.log(
+      `  researcher alone (one batch): ${result.alone_seq_s.toFixed(2)} seq/s; two tabs ÷ one: ${result.speedup_two_tabs.toFixed(2)}; model transfer ${result.model_transfer ? `${result.model_transfer.mb_s.toFixed(1)} MB/s (${(result.model_transfer.bytes / 1e6).toFixed(2)} MB in ${result.model_transfer.ms.toFixed(0)} ms)` : 'n/a'}`,
+    );
+    writeFileSync('bench/results/mesh-inference.json', `${JSON.stringify(result, null, 2)}\n`);
+    console.log('wrote bench/results/mesh-inference.json');
+  } finally {
+    await app.close();
+    relay.stop();
   }
 }
 

@@ -186,6 +186,8 @@ export class ModelFetcher {
   readonly #node: MeshNode;
   readonly #o: ModelFetcherOptions;
   readonly #partial = new Map<string, Partial>();
+  /** Completed fetches, oldest first (the last 16): what moved, and how fast. */
+  readonly fetched: { digest: string; bytes: number; ms: number; attempts: number }[] = [];
 
   constructor(node: MeshNode, options: ModelFetcherOptions = {}) {
     this.#node = node;
@@ -199,10 +201,15 @@ export class ModelFetcher {
 
   async fetch(digest: string, src: ModelSource, signal: AbortSignal): Promise<ModelBundle> {
     const attempts = this.#o.attempts ?? 4;
+    const t0 = performance.now();
     let last: unknown;
     for (let i = 0; i < attempts && !signal.aborted; i++) {
       try {
-        return await this.#attempt(digest, src, signal);
+        const model = await this.#attempt(digest, src, signal);
+        const ms = performance.now() - t0;
+        this.fetched.push({ digest, bytes: model.file.length, ms, attempts: i + 1 });
+        if (this.fetched.length > 16) this.fetched.shift();
+        return model;
       } catch (e) {
         last = e;
         if (e instanceof ModelTransferError) {

@@ -181,10 +181,14 @@ export class ShardContributor extends EventTarget {
     return computeMs;
   }
 
-  /** An owner's verdict on one of our results; a receipt is kept only if it checks out. */
+  /**
+   * An owner's verdict on one of our results; a receipt is kept only if it checks out. It is
+   * matched by lease, owner and job; the shard is the one we computed (an owner that forgot the
+   * lease, e.g. of a late speculative copy, cannot name it), and the receipt must be for it.
+   */
   async #verdict(v: VerdictMsg, owner: string) {
     const mine = this.#pending.get(v.leaseId);
-    if (!mine || mine.owner !== owner || mine.jobId !== v.jobId || mine.shardId !== v.shardId) {
+    if (!mine || mine.owner !== owner || mine.jobId !== v.jobId) {
       console.warn(`tessel: owner ${owner} sent a verdict for a result we did not send it`);
       return;
     }
@@ -195,8 +199,8 @@ export class ShardContributor extends EventTarget {
         receipt = await this.#o.acceptReceipt(v.receipt, {
           owner,
           contributor: this.#node.peerId.toString(),
-          jobId: v.jobId,
-          shardId: v.shardId,
+          jobId: mine.jobId,
+          shardId: mine.shardId,
         });
       } catch (e) {
         console.warn(`tessel: owner ${owner} sent a bad receipt: ${(e as Error).message}`);
@@ -205,8 +209,8 @@ export class ShardContributor extends EventTarget {
     this.dispatchEvent(
       new CustomEvent<ShardOutcome>('outcome', {
         detail: {
-          jobId: v.jobId,
-          shardId: v.shardId,
+          jobId: mine.jobId,
+          shardId: mine.shardId,
           accepted: v.accepted,
           reason: v.reason,
           computeMs: mine.computeMs,
