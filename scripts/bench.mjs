@@ -168,8 +168,11 @@ async function meshInferenceBench() {
   await build({ logLevel: 'warn' });
   const app = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
   const url = app.resolvedUrls.local[0];
-  const open = async (name) => {
-    const page = await (await browser.newContext()).newPage();
+  // The second contributor runs in a browser of its own, as a second volunteer's would: tabs of
+  // one browser share its GPU process, and with it one (software) device.
+  const second = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const open = async (name, b = browser) => {
+    const page = await (await b.newContext()).newPage();
     page.on('console', (m) => m.type() === 'error' && console.log(`  [${name}] ${m.text()}`));
     await page.goto(`${url}?relay=${encodeURIComponent(relay.addr)}&contribute=0`);
     await page.waitForFunction(
@@ -181,7 +184,11 @@ async function meshInferenceBench() {
     return page;
   };
   try {
-    const [researcher, one, two] = [await open('researcher'), await open('c1'), await open('c2')];
+    const [researcher, one, two] = [
+      await open('researcher'),
+      await open('c1'),
+      await open('c2', second),
+    ];
     // Prompts: 32 lines of the training text, 16 characters each; 32 characters generated.
     const text = readFileSync('training/kjv-torah.txt', 'utf8').split('\n');
     const prompts = text
@@ -269,6 +276,7 @@ async function meshInferenceBench() {
         steps,
         policy:
           'default for generated tokens (1 copy, every shard teacher-force checked by the owner)',
+        contributors: 'c1 in the researcher’s browser, c2 in a second browser; budget 100%',
       },
       speedup_two_tabs: pair.seq_s / single.seq_s,
       verify_over_compute: pair.report.verifyOverCompute,
@@ -306,6 +314,7 @@ async function meshInferenceBench() {
     writeFileSync('bench/results/mesh-inference.json', `${JSON.stringify(result, null, 2)}\n`);
     console.log('wrote bench/results/mesh-inference.json');
   } finally {
+    await second.close();
     await app.close();
     relay.stop();
   }

@@ -46,6 +46,9 @@ export interface InferenceJobOptions extends SchedulerOptions {
   now?: () => number;
 }
 
+/** A contributor that asked for work this recently is online (for adapters and stuck shards). */
+const ONLINE_MS = 30_000;
+
 interface CopyLease {
   leaseId: string;
   contributor: string;
@@ -71,7 +74,7 @@ export class InferenceOwnerJob implements OwnerJob {
   readonly #seen = new Map<string, { adapter: string; at: number }>();
   /** Since when each shard has waited for a copy (ms). */
   readonly #waitingSince = new Map<number, number>();
-  /** Owner-computed answers of canaries and checked shards (logits mode). */
+  /** Owner-computed answers of canaries and of checked shards. */
   readonly #known = new Map<number, Promise<InferenceOutput>>();
 
   constructor(
@@ -126,8 +129,7 @@ export class InferenceOwnerJob implements OwnerJob {
     const r = {
       ...this.#report,
       reassignments: this.#book.reassignments,
-      redundancyOverhead:
-        (this.#verifier.extraCopies + this.#book.speculativeLeases) / this.#defs.length,
+      redundancyOverhead: this.#verifier.extraCopies / this.#defs.length,
       disagreements: this.#verifier.disagreements,
     };
     r.verifyOverCompute = r.computeMs > 0 ? r.verifyMs / r.computeMs : 0;
@@ -161,6 +163,9 @@ export class InferenceOwnerJob implements OwnerJob {
   offer(c: ContributorInfo, now: number): LeaseOffer {
     if (this.done) return { kind: 'none', finished: true, retryAfterMs: 0 };
     this.#seen.set(c.id, { adapter: c.adapter, at: now });
+    // Only who asked lately counts as online; forgetting the rest keeps fresh ids from costing
+    // memory or time.
+    for (const [id, x] of this.#seen) if (now - x.at >= ONLINE_MS) this.#seen.delete(id);
     this.#checkStuck(now);
     const lease = this.#book.lease(c.id, now, c.gflops, (s) => this.#canTake(s, c, now));
     if (!lease) return { kind: 'none', finished: false, retryAfterMs: 1_000 };
@@ -173,7 +178,7 @@ export class InferenceOwnerJob implements OwnerJob {
     const adapters = new Set(copies.map((x) => x.adapter));
     // Another adapter is online when someone seen lately runs one no copy was computed on.
     const otherAdaptersOnline = [...this.#seen.values()].some(
-      (s) => now - s.at < 30_000 && !adapters.has(s.adapter),
+      (s) => now - s.at < ONLINE_MS && !adapters.has(s.adapter),
     );
     return this.#verifier.canTake(shardId, c.id, c.adapter, otherAdaptersOnline);
   }
@@ -185,7 +190,7 @@ export class InferenceOwnerJob implements OwnerJob {
       if (since === undefined || now - since < this.spec.policy.copyWaitMs) continue;
       const someoneCan = [...this.#seen.entries()].some(
         ([id, x]) =>
-          now - x.at < 30_000 &&
+          now - x.at < ONLINE_MS &&
           this.#canTake(s, { id, adapter: x.adapter, gflops: 0, maxBufferBytes: 0 }, now),
       );
       if (someoneCan) continue;

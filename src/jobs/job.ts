@@ -1,3 +1,4 @@
+import type { ComputeApi } from '../worker/api';
 import type { Lease } from './scheduler';
 import type { JobKind, Output, Work } from './work-codec';
 
@@ -169,29 +170,8 @@ export type JobAnswer =
   | { kind: 'matmul'; c: Float32Array } // m×n, row-major
   | { kind: 'inference'; logits: Float32Array; tokens: Uint32Array }; // per sequence, in order
 
-/** What the Worker (or any engine) offers the compute functions of job kinds and owner checks. */
-export interface Engine {
-  matmul(
-    a: Float32Array,
-    b: Float32Array,
-    shape: { m: number; k: number; n: number },
-  ): Promise<Float32Array>;
-  /** Last-position logits (batch × vocab) of `batch` sequences of `seq` tokens. */
-  infer(digest: string, tokens: Uint32Array, batch: number, seq: number): Promise<Float32Array>;
-  /** `steps` tokens per sequence, greedy (temperature 0) or sampled with one seed each. */
-  generate(
-    digest: string,
-    tokens: Uint32Array,
-    batch: number,
-    seq: number,
-    options: { steps: number; temperature: number; seeds: Uint32Array },
-  ): Promise<Uint32Array>;
-  /** Logits at positions [from, seq) of each sequence: batch × (seq − from) × vocab. */
-  logitsFrom(
-    digest: string,
-    tokens: Uint32Array,
-    batch: number,
-    seq: number,
-    from: number,
-  ): Promise<Float32Array>;
-}
+/**
+ * What the compute functions of job kinds and the owner's own checks run on: the Worker's API
+ * (src/worker/api.ts; the page's ComputeClient has the same methods), or a reference in tests.
+ */
+export type Engine = Pick<ComputeApi, 'matmul' | 'infer' | 'generate' | 'logitsFrom'>;

@@ -82,7 +82,8 @@ export interface InferenceRequest {
     | { mode: 'tokens'; steps: number; temperature?: number; seed?: number };
   /** How results are verified; defaults depend on the output (inference-job.ts). */
   policy?: Partial<InferencePolicy>;
-  /** Sequences per shard; by default the job is cut into about 16 shards. */
+  /** Sequences per shard; by default the job is cut into about 8 shards (bigger batches use a
+   * GPU better; 8 still spreads over 8 tabs). */
   perShard?: number;
 }
 
@@ -280,7 +281,7 @@ export class Mesh extends EventTarget {
       steps: out.mode === 'tokens' ? out.steps : 0,
       temperature: out.mode === 'tokens' ? (out.temperature ?? 0) : 0,
       seed: (out.mode === 'tokens' ? out.seed : undefined) ?? cryptoRng().nextUint32(),
-      perShard: req.perShard ?? Math.min(64, Math.max(1, Math.ceil(n / 16))),
+      perShard: req.perShard ?? Math.min(64, Math.max(1, Math.ceil(n / 8))),
       policy: { ...defaultPolicy(mode), ...req.policy },
     };
     return this.submit({ kind: 'inference', spec });

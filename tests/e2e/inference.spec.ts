@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
 import { gammaF32 } from '../../src/gpu/reference';
 import { type Relay, startRelay } from '../../src/relay/relay';
-import { finish, openTab, peerIdOf, type Win } from './mesh-helpers';
+import { expectQuarantined, finish, openTab, peerIdOf, type Win } from './mesh-helpers';
 
 // Batched inference on the shipped model across real tabs: a researcher submits from the page's
 // form, contributors fetch the model from the researcher when they lack it, cheaters are caught,
@@ -98,16 +98,7 @@ test('logits: three contributors, one fetching the model (a chunk corrupted on t
   const jobId = await submitPrompts(researcher, PROMPTS, { mode: 'logits' });
   // The cheater works alone first: with nobody to compare with, the researcher checks its copies.
   await cheater.check('#contribute');
-  await expect
-    .poll(
-      () =>
-        researcher.evaluate(
-          (id) => (globalThis as unknown as Win).tessel.mesh.reputation.isQuarantined(id),
-          cheaterId,
-        ),
-      { timeout: 60_000 },
-    )
-    .toBe(true);
+  await expectQuarantined(researcher, cheaterId);
   await holder.check('#contribute');
   await fetcher.check('#contribute');
   const out = await finish(researcher, jobId);
@@ -184,16 +175,7 @@ test('generated text: the form returns each prompt’s continuation; a cheater s
   const prompts = PROMPTS.slice(0, 8);
   const jobId = await submitPrompts(researcher, prompts, { mode: 'tokens', steps: 12 });
   await cheater.check('#contribute');
-  await expect
-    .poll(
-      () =>
-        researcher.evaluate(
-          (id) => (globalThis as unknown as Win).tessel.mesh.reputation.isQuarantined(id),
-          cheaterId,
-        ),
-      { timeout: 60_000 },
-    )
-    .toBe(true);
+  await expectQuarantined(researcher, cheaterId);
   await honest.check('#contribute');
   const out = await finish(researcher, jobId);
   const fromCheater = out.settled.filter((s) => s.contributor === cheaterId);

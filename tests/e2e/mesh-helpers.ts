@@ -59,6 +59,20 @@ export function finish(page: Page, jobId: string) {
   }, jobId);
 }
 
+/** Waits until the researcher's tab has quarantined `peer` (60 s at most). */
+export async function expectQuarantined(researcher: Page, peer: string) {
+  await expect
+    .poll(
+      () =>
+        researcher.evaluate(
+          (id) => (globalThis as unknown as Win).tessel.mesh.reputation.isQuarantined(id),
+          peer,
+        ),
+      { timeout: 60_000 },
+    )
+    .toBe(true);
+}
+
 export function expectCorrect(c: number[], p: MatmulProblem) {
   const check = checkElementwise(c, matmulF64(p.a, p.b, p), matmulF64(p.a, p.b, p, true), p.k);
   expect(check.ok, `worst ratio ${check.worstRatio}`).toBe(true);

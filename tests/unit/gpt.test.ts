@@ -12,18 +12,11 @@ import { seededRng } from '../../src/model/rng';
 import { readSafetensors, SafetensorsError } from '../../src/model/safetensors';
 import { generate, sampleToken } from '../../src/model/sample';
 import { useGpu } from './gpu-fixture';
-import { randomModelFile } from './model-fixture';
+import { randomModelFile, tinyConfig } from './model-fixture';
 
 const gpu = useGpu();
 
-const config: GptConfig = parseGptConfig({
-  vocab: 37,
-  dModel: 64,
-  nHead: 4,
-  nLayer: 2,
-  dFF: 256,
-  maxSeq: 24,
-});
+const config: GptConfig = tinyConfig;
 
 describe('GPT forward pass', () => {
   const weights = gptWeightsFrom(readSafetensors(randomModelFile(config, 100)).tensors, config);
