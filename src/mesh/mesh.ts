@@ -137,6 +137,14 @@ export class Mesh extends EventTarget {
         await store?.putResult(job.id, shardId, output);
       },
       ...(options.issueReceipt ? { issueReceipt: options.issueReceipt } : {}),
+      ...(store
+        ? {
+            outbox: {
+              put: (peer, v) => store.putVerdict(peer, v),
+              delete: (leaseId) => store.deleteVerdict(leaseId),
+            },
+          }
+        : {}),
     });
     this.models = new ModelLibrary(
       options.engine,
@@ -298,6 +306,8 @@ export class Mesh extends EventTarget {
   async #resumeJobs() {
     const store = this.options.ownerStore;
     if (!store) return;
+    // Verdicts decided before a reload and never written: their contributors hear them next.
+    this.owner.redeliver(await store.verdicts());
     for (const stored of await store.unfinishedJobs()) {
       const model = stored.kind === 'inference' ? stored.spec.modelDigest : undefined;
       if (model && !(await this.models.resume(model).catch(() => false))) {

@@ -32,6 +32,14 @@ export interface ShardOwnerOptions {
   issueReceipt?: (r: Receipt) => Promise<Uint8Array>;
   /** Verdicts kept for a contributor that is not connected when they are decided. */
   maxUndelivered?: number; // default 256 per peer
+  /**
+   * Keeps each verdict durably until it is written to its contributor, so a reload of this tab
+   * between "accepted" and the message cannot lose the credit (IndexedDB in the app).
+   */
+  outbox?: {
+    put(peer: string, v: VerdictMsg): Promise<void>;
+    delete(leaseId: string): Promise<void>;
+  };
 }
 
 /** What the owner saw of one settled result (for the UI, reports and tests). */
@@ -274,7 +282,7 @@ export class ShardOwnerService extends EventTarget {
         }
       }
       // The settlement stands whether or not the contributor is still there to hear it.
-      this.#deliver(v.contributor, {
+      const msg: VerdictMsg = {
         type: 'verdict',
         leaseId: v.leaseId,
         jobId: v.jobId,
@@ -282,17 +290,31 @@ export class ShardOwnerService extends EventTarget {
         accepted: v.settlement === 'accepted',
         reason: v.reason,
         receipt,
-      });
+      };
+      try {
+        await this.#o.outbox?.put(v.contributor, msg);
+      } catch (e) {
+        console.warn(`tessel: verdict for ${v.leaseId} not kept durably: ${e}`);
+      }
+      this.#deliver(v.contributor, msg);
     }
     // The shard that completed the job reports it, once, when its own output is durable.
     if (completed) this.dispatchEvent(new CustomEvent('done', { detail: { jobId: job.id } }));
+  }
+
+  /** Verdicts owed from an earlier session (read from the outbox): sent when each peer is back. */
+  redeliver(owed: Iterable<[string, VerdictMsg]>): void {
+    for (const [peer, msg] of owed) this.#deliver(peer, msg);
   }
 
   /** Sends a verdict on the contributor's newest open stream, or keeps it for its next one. */
   #deliver(peer: string, msg: VerdictMsg) {
     const stream = this.#streams.get(peer)?.at(-1);
     if (stream) {
-      stream.write(msg).catch(() => this.#keep(peer, msg));
+      stream.write(msg).then(
+        () => this.#o.outbox?.delete(msg.leaseId).catch(() => {}),
+        () => this.#keep(peer, msg),
+      );
     } else {
       this.#keep(peer, msg);
     }

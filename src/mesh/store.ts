@@ -9,6 +9,7 @@ import { checkJobSpec, type JobSpec } from '../jobs/kinds';
 import { planBlocks } from '../jobs/matmul-job';
 import type { PeerRecord } from '../jobs/reputation';
 import { decodeOutput, encodeOutput, type Output, WorkError } from '../jobs/work-codec';
+import { decodeShardMsg, encodeShardMsg, type VerdictMsg } from './codec';
 
 /** A submitted job as kept in IndexedDB: everything needed to resume it after a reload. */
 export interface StoredJob {
@@ -31,9 +32,14 @@ interface OwnerDB extends DBSchema {
   /** Verified shard outputs, keyed [jobId, shardId]. */
   results: { key: [string, number]; value: StoredResult };
   reputation: { key: string; value: PeerRecord };
+  /** Verdicts decided but not yet written to their contributor, keyed by lease id. */
+  outbox: { key: string; value: { peer: string; frame: ArrayBuffer } };
 }
 
-/** Schema versions: 1 held matmul jobs only (A, B and blocks of C); 2 holds jobs of any kind. */
+/**
+ * Schema versions: 1 held matmul jobs only (A, B and blocks of C); 2 holds jobs of any kind and
+ * an outbox of verdicts not yet delivered.
+ */
 export const OWNER_DB_VERSION = 2;
 
 /**
@@ -52,6 +58,7 @@ export class OwnerStore {
           d.createObjectStore('results', { keyPath: ['jobId', 'shardId'] });
           d.createObjectStore('reputation');
         }
+        if (oldVersion < 2) d.createObjectStore('outbox');
         if (oldVersion >= 1 && oldVersion < 2) await upgradeToKinds(tx);
       },
       // A newer tab wants to upgrade the schema: let it, rather than block it.
@@ -106,6 +113,29 @@ export class OwnerStore {
         out.push({ shardId: r.shardId, output: decodeOutput(new Uint8Array(r.output)) });
       } catch (e) {
         console.warn(`tessel: stored shard ${r.shardId} of ${jobId} is unusable: ${e}`);
+      }
+    }
+    return out;
+  }
+
+  /** Keeps a verdict (with its receipt) until it has been written to its contributor. */
+  async putVerdict(peer: string, v: VerdictMsg): Promise<void> {
+    await this.db.put('outbox', { peer, frame: encodeShardMsg(v).slice().buffer }, v.leaseId);
+  }
+
+  async deleteVerdict(leaseId: string): Promise<void> {
+    await this.db.delete('outbox', leaseId);
+  }
+
+  /** Verdicts still owed to contributors; a record that fails the codec is dropped. */
+  async verdicts(): Promise<[string, VerdictMsg][]> {
+    const out: [string, VerdictMsg][] = [];
+    for (const r of await this.db.getAll('outbox')) {
+      try {
+        const msg = decodeShardMsg(new Uint8Array(r.frame));
+        if (msg.type === 'verdict' && typeof r.peer === 'string') out.push([r.peer, msg]);
+      } catch (e) {
+        console.warn(`tessel: a stored verdict is unusable: ${e}`);
       }
     }
     return out;

@@ -150,6 +150,31 @@ describe('the owner store (IndexedDB)', () => {
     store.close();
   });
 
+  test('verdicts owed to contributors survive a reload until delivered; damaged ones are dropped', async () => {
+    const store = await OwnerStore.open('outbox');
+    const v = {
+      type: 'verdict' as const,
+      leaseId: 's3-l7',
+      jobId: 'job_1',
+      shardId: 3,
+      accepted: true,
+      reason: 'verified',
+      receipt: Uint8Array.from([1, 2, 3]),
+    };
+    await store.putVerdict('peer-1', v);
+    await store.putVerdict('peer-2', { ...v, leaseId: 's4-l8', shardId: 4 });
+    await store.db.put('outbox', { peer: 'peer-3', frame: new ArrayBuffer(7) }, 'junk');
+    store.close();
+    const reopened = await OwnerStore.open('outbox');
+    expect(await reopened.verdicts()).toEqual([
+      ['peer-1', v],
+      ['peer-2', { ...v, leaseId: 's4-l8', shardId: 4 }],
+    ]);
+    await reopened.deleteVerdict('s3-l7');
+    expect((await reopened.verdicts()).map(([p]) => p)).toEqual(['peer-2']);
+    reopened.close();
+  });
+
   test('an open store does not block a newer tab’s upgrade', async () => {
     const store = await OwnerStore.open('blocking');
     const newer = await openDB('blocking', 99, { blocked: () => expect.fail('blocked') });
