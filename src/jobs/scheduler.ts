@@ -228,6 +228,14 @@ export class Scheduler {
   }
 
   #nextPending(canTake?: (shardId: number) => boolean): number | undefined {
+    if (!canTake) {
+      while (this.#pending.size > 0) {
+        const s = this.#pending.shift()!;
+        this.#queued[s] = 0;
+        if (!this.#done[s]) return s;
+      }
+      return undefined;
+    }
     // Shards this contributor may not take stay queued, in order, for the next one.
     const skipped: number[] = [];
     let found: number | undefined;
@@ -237,7 +245,7 @@ export class Scheduler {
         this.#queued[s] = 0;
         continue;
       }
-      if (canTake && !canTake(s)) {
+      if (!canTake(s)) {
         skipped.push(s);
         continue;
       }

@@ -121,3 +121,26 @@ describe('Scheduler', () => {
     expect(s.doneShards()).toHaveLength(100_000);
   });
 });
+
+test('canTake: a shard one contributor may not take stays queued, in order, for the next', () => {
+  const s = new Scheduler(3);
+  const notZero = (id: number) => id !== 0;
+  expect(s.lease('a', 0, 0, notZero)?.shardId).toBe(1);
+  expect(s.pendingShards()).toEqual([0, 2]);
+  expect(s.lease('b', 0)?.shardId).toBe(0);
+  expect(s.lease('a', 0, 0, () => false)).toBeUndefined();
+  expect(s.pendingShards()).toEqual([2]);
+});
+
+test('requeue: a result that needs another copy puts its shard back first, nobody counted late', () => {
+  const s = new Scheduler(2);
+  const first = s.lease('a', 0)!;
+  expect(s.requeue(first.leaseId, 'b')).toBe(false); // not b's lease
+  expect(s.requeue(first.leaseId, 'a')).toBe(true);
+  expect(s.outstanding).toEqual([]);
+  expect(s.reassignments).toBe(0);
+  expect(s.lease('b', 1)?.shardId).toBe(first.shardId);
+  s.markDone(first.shardId);
+  expect(s.outstanding).toEqual([]); // markDone ends copies still out
+  expect(s.isDone(first.shardId)).toBe(true);
+});
