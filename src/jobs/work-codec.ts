@@ -78,34 +78,40 @@ export class WorkError extends Error {
 
 // ---- encoding -------------------------------------------------------------------------------
 
-export function encodeWork(w: Work): Uint8Array {
-  const bytes =
-    w.kind === 'matmul'
-      ? WorkFrame.encode({ matmul: { ...w, a: f32ToBytes(w.a), b: f32ToBytes(w.b) } })
-      : WorkFrame.encode({
-          inference: {
-            modelDigest: w.modelDigest,
-            lengths: u32ToBytes(w.lengths),
-            tokens: u32ToBytes(w.tokens),
-            mode: w.mode === 'tokens' ? InferenceMode.TOKENS : InferenceMode.LOGITS,
-            steps: w.steps,
-            temperature: w.temperature,
-            seeds: u32ToBytes(w.seeds),
-          },
-        });
-  decodeWork(bytes); // never send what a peer would refuse
+/**
+ * Encodes a lease's work without checking it: the mesh codec checks the whole frame around it
+ * (so a shard's tensors are not decoded twice before they are sent).
+ */
+export function workBytes(w: Work): Uint8Array {
+  return w.kind === 'matmul'
+    ? WorkFrame.encode({ matmul: { ...w, a: f32ToBytes(w.a), b: f32ToBytes(w.b) } })
+    : WorkFrame.encode({
+        inference: {
+          modelDigest: w.modelDigest,
+          lengths: u32ToBytes(w.lengths),
+          tokens: u32ToBytes(w.tokens),
+          mode: w.mode === 'tokens' ? InferenceMode.TOKENS : InferenceMode.LOGITS,
+          steps: w.steps,
+          temperature: w.temperature,
+          seeds: u32ToBytes(w.seeds),
+        },
+      });
+}
+
+/** Encodes a result's output after checking it as a peer's decoder would. */
+export function encodeOutput(o: Output): Uint8Array {
+  const bytes = outputBytes(o);
+  decodeOutput(bytes);
   return bytes;
 }
 
-export function encodeOutput(o: Output): Uint8Array {
-  const bytes =
-    o.kind === 'matmul'
-      ? OutputFrame.encode({ matmul: { rows: o.rows, cols: o.cols, c: f32ToBytes(o.c) } })
-      : OutputFrame.encode({
-          inference: { logits: f32ToBytes(o.logits), tokens: u32ToBytes(o.tokens) },
-        });
-  decodeOutput(bytes);
-  return bytes;
+/** Encodes without the check (see workBytes). */
+export function outputBytes(o: Output): Uint8Array {
+  return o.kind === 'matmul'
+    ? OutputFrame.encode({ matmul: { rows: o.rows, cols: o.cols, c: f32ToBytes(o.c) } })
+    : OutputFrame.encode({
+        inference: { logits: f32ToBytes(o.logits), tokens: u32ToBytes(o.tokens) },
+      });
 }
 
 // ---- decoding -------------------------------------------------------------------------------

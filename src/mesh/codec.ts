@@ -3,12 +3,12 @@ import { isJobKind } from '../jobs/kinds';
 import {
   decodeOutput,
   decodeWork,
-  encodeOutput,
-  encodeWork,
   type JobKind,
   type Output,
+  outputBytes,
   type Work,
   WorkError,
+  workBytes,
 } from '../jobs/work-codec';
 import { digest, errorText, finite, id, int, peerId, text } from './fields';
 import {
@@ -168,7 +168,8 @@ function toFrame(msg: ShardMsg): ShardFrame {
       f.workRequest = msg;
       break;
     case 'lease':
-      f.lease = { ...msg, work: body(encodeWork, msg.work, 'lease.work') };
+      // Unchecked here: encodeShardMsg checks the whole frame, nested body included.
+      f.lease = { ...msg, work: workBytes(msg.work) };
       break;
     case 'no-work':
       f.noWork = msg;
@@ -177,7 +178,7 @@ function toFrame(msg: ShardMsg): ShardFrame {
       f.heartbeat = msg;
       break;
     case 'result':
-      f.result = { ...msg, output: body(encodeOutput, msg.output, 'result.output') };
+      f.result = { ...msg, output: outputBytes(msg.output) };
       break;
     case 'verdict':
       f.verdict = msg;
@@ -266,9 +267,9 @@ function workRequest(w: WorkRequest): WorkRequestMsg {
 }
 
 /** A kind body that failed the jobs codec becomes a WireError naming the field in the frame. */
-function body<A, T>(code: (a: A) => T, a: A, at: string): T {
+function body<T>(decode: (b: Uint8Array) => T, bytes: Uint8Array, at: string): T {
   try {
-    return code(a);
+    return decode(bytes);
   } catch (e) {
     if (e instanceof WorkError) {
       throw new WireError('invalid-field', e.message, `${at}.${e.field}`, { cause: e });
