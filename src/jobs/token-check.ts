@@ -15,8 +15,9 @@ import { type Rng, uniform } from '../model/rng';
  *   so the mass A before the token can fall to A / (A + e^{2τ/T}(S − A)) of the total S, and the
  *   mass through it can rise to B / (B + e^{−2τ/T}(S − B)).
  *
- * An honest result never fails (its logits are within tol by the model's error bound); a token
- * chosen any other way fails unless it is within rounding of a tie.
+ * An honest result passes when its logits lie within tol of the owner's, as the model's error
+ * bound says they do (honest errors measured at ~2% of it); a token chosen any other way fails
+ * unless it is within rounding of a tie.
  */
 export interface TokenCheck {
   ok: boolean;

@@ -2,6 +2,7 @@ import type { Connection, Stream } from '@libp2p/interface';
 import { logger } from '@libp2p/logger';
 import { type LengthPrefixedStream, lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
+import { sha256 } from '../gpu/digest';
 import { modelDigest } from '../model/load';
 import {
   decodeModelMsg,
@@ -42,10 +43,6 @@ export class ModelTransferError extends Error {
   ) {
     super(message);
   }
-}
-
-async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -251,7 +251,12 @@ export class ShardOwnerService extends EventTarget {
     const completed = s.shard !== undefined && job.done; // this shard was the last
     const inflight = this.#inflight.get(job.id) ?? new Set();
     this.#inflight.set(job.id, inflight);
-    const p = this.#finish(job, s, completed).finally(() => inflight.delete(p));
+    const p = this.#finish(job, s, completed).finally(() => {
+      inflight.delete(p);
+      if (inflight.size === 0 && this.#inflight.get(job.id) === inflight) {
+        this.#inflight.delete(job.id);
+      }
+    });
     inflight.add(p);
   }
 
