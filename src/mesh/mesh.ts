@@ -133,18 +133,13 @@ export class Mesh extends EventTarget {
     });
     this.owner = new ShardOwnerService(node, {
       reputation: this.reputation,
-      persist: async (job, shardId, output) => {
-        await store?.putResult(job.id, shardId, output);
-      },
-      ...(options.issueReceipt ? { issueReceipt: options.issueReceipt } : {}),
       ...(store
         ? {
-            outbox: {
-              put: (peer, v) => store.putVerdict(peer, v),
-              delete: (leaseId) => store.deleteVerdict(leaseId),
-            },
+            persist: (job, settlement) => store.settle(job.id, settlement),
+            delivered: (leaseId) => store.deleteVerdict(leaseId),
           }
         : {}),
+      ...(options.issueReceipt ? { issueReceipt: options.issueReceipt } : {}),
     });
     this.models = new ModelLibrary(
       options.engine,

@@ -23,8 +23,6 @@ export interface ShardOwnerOptions {
   heartbeatMs?: number; // default 2_000
   /** Per-peer record; quarantined peers get no shards. */
   reputation?: Reputation;
-  /** Makes a verified shard's output durable before anyone is told (the job survives a reload). */
-  persist?: (job: OwnerJob, shardId: number, output: Output) => Promise<void>;
   /**
    * Signs and keeps a receipt for an accepted result (src/ledger supplies it); returns the
    * encoded SignedReceipt the contributor is sent. Without it, verdicts carry no receipt.
@@ -33,13 +31,20 @@ export interface ShardOwnerOptions {
   /** Verdicts kept for a contributor that is not connected when they are decided. */
   maxUndelivered?: number; // default 256 per peer
   /**
-   * Keeps each verdict durably until it is written to its contributor, so a reload of this tab
-   * between "accepted" and the message cannot lose the credit (IndexedDB in the app).
+   * Makes a settlement durable before anyone is told (IndexedDB in the app): the shard's verified
+   * output, if it became final, and every verdict with its receipt, in one write. A reload of this
+   * tab then either forgets the shard and its verdicts together (the shard is leased again) or
+   * keeps both (the shard is done and its contributors hear their verdicts when they are back).
    */
-  outbox?: {
-    put(peer: string, v: VerdictMsg): Promise<void>;
-    delete(leaseId: string): Promise<void>;
-  };
+  persist?: (job: OwnerJob, s: DurableSettlement) => Promise<void>;
+  /** Told when a verdict was written to its contributor (it may leave the outbox). */
+  delivered?: (leaseId: string) => Promise<void>;
+}
+
+/** A settlement as it is kept: the verdicts, receipts signed, addressed to their contributors. */
+export interface DurableSettlement {
+  shard?: { shardId: number; output: Output };
+  verdicts: { peer: string; msg: VerdictMsg }[];
 }
 
 /** What the owner saw of one settled result (for the UI, reports and tests). */
@@ -261,14 +266,7 @@ export class ShardOwnerService extends EventTarget {
   }
 
   async #finish(job: OwnerJob, s: Settlement, completed: boolean) {
-    if (s.shard) {
-      try {
-        await this.#o.persist?.(job, s.shard.shardId, s.shard.output);
-      } catch (e) {
-        // The output is in the job; only a reload before it ends would cost a recomputation.
-        console.warn(`tessel: could not persist shard ${s.shard.shardId} of ${job.id}: ${e}`);
-      }
-    }
+    const verdicts: DurableSettlement['verdicts'] = [];
     for (const v of s.verdicts) {
       let receipt: Uint8Array = new Uint8Array(0);
       if (v.settlement === 'accepted' && this.#o.issueReceipt) {
@@ -286,7 +284,6 @@ export class ShardOwnerService extends EventTarget {
           console.warn(`tessel: receipt for shard ${v.shardId} of ${job.id} not issued: ${e}`);
         }
       }
-      // The settlement stands whether or not the contributor is still there to hear it.
       const msg: VerdictMsg = {
         type: 'verdict',
         leaseId: v.leaseId,
@@ -296,13 +293,16 @@ export class ShardOwnerService extends EventTarget {
         reason: v.reason,
         receipt,
       };
-      try {
-        await this.#o.outbox?.put(v.contributor, msg);
-      } catch (e) {
-        console.warn(`tessel: verdict for ${v.leaseId} not kept durably: ${e}`);
-      }
-      this.#deliver(v.contributor, msg);
+      verdicts.push({ peer: v.contributor, msg });
     }
+    try {
+      await this.#o.persist?.(job, { ...(s.shard ? { shard: s.shard } : {}), verdicts });
+    } catch (e) {
+      // The output is in the job; only a reload before it ends would cost a recomputation.
+      console.warn(`tessel: settlement of ${job.id} not kept durably: ${e}`);
+    }
+    // The settlement stands whether or not the contributor is still there to hear it.
+    for (const { peer, msg } of verdicts) this.#deliver(peer, msg);
     // The shard that completed the job reports it, once, when its own output is durable.
     if (completed) this.dispatchEvent(new CustomEvent('done', { detail: { jobId: job.id } }));
   }
@@ -317,7 +317,7 @@ export class ShardOwnerService extends EventTarget {
     const stream = this.#streams.get(peer)?.at(-1);
     if (stream) {
       stream.write(msg).then(
-        () => this.#o.outbox?.delete(msg.leaseId).catch(() => {}),
+        () => this.#o.delivered?.(msg.leaseId).catch(() => {}),
         () => this.#keep(peer, msg),
       );
     } else {

@@ -10,6 +10,7 @@ import { planBlocks } from '../jobs/matmul-job';
 import type { PeerRecord } from '../jobs/reputation';
 import { decodeOutput, encodeOutput, type Output, WorkError } from '../jobs/work-codec';
 import { decodeShardMsg, encodeShardMsg, type VerdictMsg } from './codec';
+import type { DurableSettlement } from './shard-owner';
 
 /** A submitted job as kept in IndexedDB: everything needed to resume it after a reload. */
 export interface StoredJob {
@@ -92,12 +93,25 @@ export class OwnerStore {
     return out;
   }
 
-  putResult(jobId: string, shardId: number, output: Output): Promise<[string, number]> {
-    return this.db.put('results', {
-      jobId,
-      shardId,
-      output: encodeOutput(output).slice().buffer,
-    });
+  /**
+   * Keeps a settlement in one transaction: the shard's verified output (if it became final) and
+   * the verdicts owed to contributors, so a reload keeps both or neither.
+   */
+  async settle(jobId: string, s: DurableSettlement): Promise<void> {
+    // Everything is encoded first: a failure then leaves nothing half written.
+    const output = s.shard && encodeOutput(s.shard.output).slice().buffer;
+    const owed = s.verdicts.map(({ peer, msg }) => ({
+      key: msg.leaseId,
+      value: { peer, frame: encodeShardMsg(msg).slice().buffer },
+    }));
+    const tx = this.db.transaction(['results', 'outbox'], 'readwrite');
+    await Promise.all([
+      ...(s.shard && output
+        ? [tx.objectStore('results').put({ jobId, shardId: s.shard.shardId, output })]
+        : []),
+      ...owed.map((o) => tx.objectStore('outbox').put(o.value, o.key)),
+      tx.done,
+    ]);
   }
 
   /** A job's verified outputs; a record that fails the codec is skipped (recomputed later). */
@@ -116,11 +130,6 @@ export class OwnerStore {
       }
     }
     return out;
-  }
-
-  /** Keeps a verdict (with its receipt) until it has been written to its contributor. */
-  async putVerdict(peer: string, v: VerdictMsg): Promise<void> {
-    await this.db.put('outbox', { peer, frame: encodeShardMsg(v).slice().buffer }, v.leaseId);
   }
 
   async deleteVerdict(leaseId: string): Promise<void> {

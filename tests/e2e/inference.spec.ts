@@ -99,8 +99,17 @@ test('logits: three contributors, one fetching the model (a chunk corrupted on t
   // The cheater works alone first: with nobody to compare with, the researcher checks its copies.
   await cheater.check('#contribute');
   await expectQuarantined(researcher, cheaterId);
-  await holder.check('#contribute');
+  // The fetcher starts alone, so it must fetch the model and compute; the holder joins once the
+  // fetcher holds the model.
   await fetcher.check('#contribute');
+  await expect
+    .poll(
+      () =>
+        fetcher.evaluate((d) => (globalThis as unknown as Win).tessel.compute.hasModel(d), digest),
+      { timeout: 60_000 },
+    )
+    .toBe(true);
+  await holder.check('#contribute');
   const out = await finish(researcher, jobId);
 
   // The answer is the researcher's own forward pass, within two honest runs' error bound.

@@ -126,10 +126,16 @@ describe('the owner store (IndexedDB)', () => {
     const store = await OwnerStore.open('kinds');
     await store.putJob(matmul as never);
     await store.putJob(inference as never);
-    await store.putResult('job_2', 0, {
-      kind: 'inference',
-      logits: new Float32Array(0),
-      tokens: Uint32Array.from([1, 2, 3, 4]),
+    await store.settle('job_2', {
+      shard: {
+        shardId: 0,
+        output: {
+          kind: 'inference',
+          logits: new Float32Array(0),
+          tokens: Uint32Array.from([1, 2, 3, 4]),
+        },
+      },
+      verdicts: [],
     });
     expect((await store.unfinishedJobs()).map((j) => j.kind).sort()).toEqual([
       'inference',
@@ -150,6 +156,33 @@ describe('the owner store (IndexedDB)', () => {
     store.close();
   });
 
+  test('a settlement keeps the shard and its verdicts together, or neither', async () => {
+    const store = await OwnerStore.open('settle');
+    const output = { kind: 'matmul' as const, rows: 1, cols: 2, c: Float32Array.from([1, 2]) };
+    const msg = {
+      type: 'verdict' as const,
+      leaseId: 's0-l1',
+      jobId: 'job_1',
+      shardId: 0,
+      accepted: true,
+      reason: 'verified',
+      receipt: Uint8Array.from([9]),
+    };
+    // A verdict that cannot be encoded (an id the codec refuses) fails the whole settlement.
+    await expect(
+      store.settle('job_1', {
+        shard: { shardId: 0, output },
+        verdicts: [{ peer: 'p', msg: { ...msg, leaseId: 'no spaces' } }],
+      }),
+    ).rejects.toThrow();
+    expect(await store.results('job_1')).toEqual([]);
+    expect(await store.verdicts()).toEqual([]);
+    await store.settle('job_1', { shard: { shardId: 0, output }, verdicts: [{ peer: 'p', msg }] });
+    expect(await store.results('job_1')).toEqual([{ shardId: 0, output }]);
+    expect(await store.verdicts()).toEqual([['p', msg]]);
+    store.close();
+  });
+
   test('verdicts owed to contributors survive a reload until delivered; damaged ones are dropped', async () => {
     const store = await OwnerStore.open('outbox');
     const v = {
@@ -161,8 +194,10 @@ describe('the owner store (IndexedDB)', () => {
       reason: 'verified',
       receipt: Uint8Array.from([1, 2, 3]),
     };
-    await store.putVerdict('peer-1', v);
-    await store.putVerdict('peer-2', { ...v, leaseId: 's4-l8', shardId: 4 });
+    await store.settle('job_1', { verdicts: [{ peer: 'peer-1', msg: v }] });
+    await store.settle('job_1', {
+      verdicts: [{ peer: 'peer-2', msg: { ...v, leaseId: 's4-l8', shardId: 4 } }],
+    });
     await store.db.put('outbox', { peer: 'peer-3', frame: new ArrayBuffer(7) }, 'junk');
     store.close();
     const reopened = await OwnerStore.open('outbox');
