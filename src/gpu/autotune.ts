@@ -57,6 +57,15 @@ export interface TuneOptions {
   force?: boolean;
 }
 
+/** The tile remembered for this adapter, if one was measured before and still fits its limits. */
+export async function rememberedTile(
+  ctx: GpuContext,
+  store: TuneStore,
+): Promise<TileConfig | undefined> {
+  const cached = await store.get(tuneKey(ctx.summary));
+  return cached && isUsable(cached, ctx.device.limits) ? cached : undefined;
+}
+
 /**
  * Picks the fastest tile shape for this adapter and remembers it. On SwiftShader with the
  * default size (256) it takes about 2 s once; later calls answer from the store.
@@ -64,10 +73,8 @@ export interface TuneOptions {
 export async function autotune(ctx: GpuContext, options: TuneOptions): Promise<TuneResult> {
   const key = tuneKey(ctx.summary);
   if (!options.force) {
-    const cached = await options.store.get(key);
-    if (cached && isUsable(cached, ctx.device.limits)) {
-      return { tile: cached, fromCache: true, timings: [] };
-    }
+    const cached = await rememberedTile(ctx, options.store);
+    if (cached) return { tile: cached, fromCache: true, timings: [] };
   }
   const n = options.size ?? 256;
   const runs = options.runs ?? 3;

@@ -9,6 +9,8 @@ export class GpuContext {
   /** Resolves when the device is lost or destroyed. */
   readonly lost: Promise<GPUDeviceLostInfo>;
   #lost = false;
+  /** Command buffers submitted on this device: lets a tab show that it did no GPU work. */
+  submits = 0;
 
   constructor(
     readonly device: GPUDevice,
@@ -29,6 +31,12 @@ export class GpuContext {
       ...options,
     });
     return new GpuContext(device, summary);
+  }
+
+  /** Submits work to the device's queue; every kernel goes through here, so it is counted. */
+  submit(buffers: GPUCommandBuffer[]): void {
+    this.submits += buffers.length;
+    this.device.queue.submit(buffers);
   }
 
   get isLost(): boolean {

@@ -92,7 +92,7 @@ export async function readBack(
   const staging = ctx.buffers.acquire(bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
   const enc = encoder ?? ctx.device.createCommandEncoder();
   enc.copyBufferToBuffer(source, 0, staging, 0, bytes);
-  ctx.device.queue.submit([enc.finish()]);
+  ctx.submit([enc.finish()]);
   try {
     await staging.mapAsync(GPUMapMode.READ, 0, bytes);
   } catch (cause) {

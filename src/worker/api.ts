@@ -1,4 +1,4 @@
-import { autotune, MemoryTuneStore, median, type TuneStore } from '../gpu/autotune';
+import { autotune, MemoryTuneStore, median, rememberedTile, type TuneStore } from '../gpu/autotune';
 import type { GpuContext } from '../gpu/context';
 import type { AcquireOptions, AdapterSummary } from '../gpu/device';
 import { GpuError } from '../gpu/errors';
@@ -13,9 +13,13 @@ import { DeviceKeeper } from './device-keeper';
 export interface ComputeInfo {
   adapter: AdapterSummary;
   tile: TileConfig;
-  /** True when the tile came from a measurement on this adapter (now or cached earlier). */
+  /** True when the tile came from a measurement on this adapter (now or cached earlier); until
+   * `tune()` has run once on an adapter, kernels use the default tile. */
   tuned: boolean;
   deviceLosses: number;
+  /** Command buffers this Worker has submitted to the GPU, over all its devices: 0 means no GPU
+   * work has run (acquiring an adapter and a device dispatches nothing). */
+  gpuSubmits: number;
 }
 
 export interface BenchmarkRow {
@@ -46,7 +50,13 @@ export interface TestMode {
  * Float32Arrays that cross the thread boundary by transfer (see src/worker/client.ts).
  */
 export interface ComputeApi {
+  /** The adapter and the tile in use. Dispatches nothing: safe before the user consents. */
   info(): Promise<ComputeInfo>;
+  /**
+   * Measures the tile candidates on this adapter (about 2 s on SwiftShader) and remembers the
+   * fastest, unless one was remembered before. GPU work: call it only once the user has said so.
+   */
+  tune(): Promise<ComputeInfo>;
   /** C = A·B (row-major). Rejects with GpuError codes: invalid-argument, too-large, device-lost. */
   matmul(a: Float32Array, b: Float32Array, shape: MatmulShape): Promise<Float32Array>;
   /** Square matmuls at each size, median of `runs` after a warm-up. */
@@ -95,7 +105,7 @@ export interface ComputeApiOptions {
   device?: AcquireOptions;
   /** Where autotune results persist; IndexedDB in the browser worker. */
   tuneStore?: TuneStore;
-  /** Skip autotuning and use this tile (tests, or an embedder that knows best). */
+  /** Use this tile and never tune (tests, or an embedder that knows best). */
   tile?: TileConfig;
 }
 
@@ -112,11 +122,21 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
   // Weights on the GPU, per device: a lost device takes them along, the next call re-uploads.
   const onGpu = new WeakMap<GpuContext, Map<string, Promise<GpuGpt>>>();
   let previous: { inputs: string; out: Float32Array | Uint32Array } | undefined;
+  let submitsBefore = 0; // by devices lost since
+  let live: GpuContext | undefined;
   if (!options.tile) {
+    // A fresh device starts from what was measured before on this adapter; measuring is tune()'s.
     keeper.onContext = async (ctx) => {
-      const r = await autotune(ctx, { store });
-      tile = r.tile;
-      tuned = true;
+      submitsBefore += live?.submits ?? 0;
+      live = ctx;
+      const remembered = await rememberedTile(ctx, store);
+      tile = remembered ?? DEFAULT_TILE;
+      tuned = remembered !== undefined;
+    };
+  } else {
+    keeper.onContext = async (ctx) => {
+      submitsBefore += live?.submits ?? 0;
+      live = ctx;
     };
   }
 
@@ -190,7 +210,17 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
         tile,
         tuned,
         deviceLosses: keeper.losses,
+        gpuSubmits: submitsBefore + ctx.submits,
       }));
+    },
+
+    async tune() {
+      if (!options.tile && !tuned) {
+        const r = await keeper.use((ctx) => autotune(ctx, { store }));
+        tile = r.tile;
+        tuned = true;
+      }
+      return this.info();
     },
 
     async matmul(a, b, shape) {

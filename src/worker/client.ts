@@ -19,8 +19,14 @@ export class ComputeClient {
     this.#remote = Comlink.wrap<ExposedCompute>(this.#worker);
   }
 
+  /** The adapter and the tile in use; dispatches nothing on the GPU. */
   info(): Promise<ComputeInfo> {
     return this.#remote.info();
+  }
+
+  /** Measures and remembers the best tile for this adapter (GPU work: only after consent). */
+  tune(): Promise<ComputeInfo> {
+    return this.#remote.tune();
   }
 
   matmul(a: Float32Array, b: Float32Array, shape: MatmulShape): Promise<Float32Array> {

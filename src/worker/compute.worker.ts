@@ -10,6 +10,7 @@ const api = createComputeApi({ tuneStore: idbTuneStore() });
 /** The object the main thread talks to; results cross back by transfer, not copy. */
 const exposed = {
   info: () => api.info(),
+  tune: () => api.tune(),
   async matmul(a: Float32Array, b: Float32Array, shape: { m: number; k: number; n: number }) {
     const c = await api.matmul(a, b, shape);
     return Comlink.transfer(c, [c.buffer]);

@@ -20,12 +20,24 @@ describe('ComputeApi (the worker’s API, driven directly in Node)', () => {
   const api = createComputeApi({ tuneStore: store });
   afterAll(() => api.dispose());
 
-  test('autotunes once on the first device and reports the adapter', async () => {
-    const info = await api.info();
+  test('reports the adapter without GPU work; tunes only when asked, and remembers it', async () => {
+    const first = await api.info();
+    expect(first.tuned).toBe(false);
+    expect(first.tile).toEqual(DEFAULT_TILE);
+    expect(first.gpuSubmits).toBe(0);
+    expect(first.adapter.architecture).not.toBe(undefined);
+    const info = await api.tune();
     expect(info.tuned).toBe(true);
+    expect(info.gpuSubmits).toBeGreaterThan(0);
     expect(TILE_CANDIDATES).toContainEqual(info.tile);
     expect(await store.get(tuneKey(info.adapter))).toEqual(info.tile);
-    expect(info.adapter.architecture).not.toBe(undefined);
+    // A second Worker on this adapter starts from the remembered tile, still without GPU work.
+    const again = createComputeApi({ tuneStore: store });
+    try {
+      expect(await again.info()).toMatchObject({ tuned: true, tile: info.tile, gpuSubmits: 0 });
+    } finally {
+      await again.dispose();
+    }
   });
 
   test('matmul matches the float64 reference within the bound', async () => {
