@@ -48,8 +48,14 @@ const DTYPE_BYTES: Record<string, number> = {
   BOOL: 1,
 };
 
-/** Parses a safetensors file. Only F32 tensors are read; others are refused by name. */
-export function readSafetensors(file: Uint8Array): {
+/**
+ * Parses a safetensors file. F32 tensors are read; F64 ones too (as float32, refusing values
+ * float32 cannot hold) when `acceptF64` is set; others are refused by name.
+ */
+export function readSafetensors(
+  file: Uint8Array,
+  { acceptF64 = false }: { acceptF64?: boolean } = {},
+): {
   tensors: Map<string, Tensor>;
   metadata: Record<string, string>;
 } {
@@ -140,11 +146,23 @@ export function readSafetensors(file: Uint8Array): {
       );
     }
     spans.push({ name, begin, end });
-    if (e.dtype !== 'F32') {
-      throw new SafetensorsError('dtype', `${e.dtype} is not supported (F32 only)`, name);
+    if (e.dtype !== 'F32' && !(acceptF64 && e.dtype === 'F64')) {
+      const allowed = acceptF64 ? 'F32 and F64' : 'F32 only';
+      throw new SafetensorsError('dtype', `${e.dtype} is not supported (${allowed})`, name);
     }
     const data = new Float32Array(elements);
-    new Uint8Array(data.buffer).set(file.subarray(dataStart + begin, dataStart + end));
+    if (e.dtype === 'F64') {
+      const wide = new DataView(file.buffer, file.byteOffset + dataStart + begin, end - begin);
+      for (let i = 0; i < elements; i++) {
+        const v = wide.getFloat64(i * 8, true);
+        if (Math.abs(v) > 3.4028234663852886e38) {
+          throw new SafetensorsError('dtype', `element ${i} (${v}) does not fit float32`, name);
+        }
+        data[i] = v;
+      }
+    } else {
+      new Uint8Array(data.buffer).set(file.subarray(dataStart + begin, dataStart + end));
+    }
     tensors.set(name, { dtype: 'F32', shape, data });
   }
   spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
