@@ -6,5 +6,7 @@ export default defineConfig({
   build: { target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 1024 },
   worker: { format: 'es' },
   server: { host: '127.0.0.1' },
-  preview: { host: '127.0.0.1' },
+  // Other sites load the embed (dist/embed/) and its worker cross-origin: static files, no
+  // credentials, so any origin may.
+  preview: { host: '127.0.0.1', cors: { origin: '*' } },
 });

@@ -1,16 +1,21 @@
 #!/usr/bin/env node
 // `npm start`: builds the app and the relay, starts the relay, serves the app with a
 // config.json that points pages at the relay, and prints both addresses.
-//   PORT=8080 RELAY_PORT=9091 npm start     (defaults 5173 and 9090; 0 picks a free port)
+// It also serves the embed example (a site on another origin that embeds the contributor).
+//   PORT=8080 RELAY_PORT=9091 EXAMPLE_PORT=8081 npm start
+//   (defaults 5173, 9090 and 5174; 0 picks a free port)
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { build, preview } from 'vite';
+import { serveExample } from './example-site.mjs';
 
 const port = readPort('PORT', 5173);
 const relayPort = readPort('RELAY_PORT', 9090);
+const examplePort = readPort('EXAMPLE_PORT', 5174);
 
 await build({ logLevel: 'warn' });
+await build({ configFile: 'vite.embed.config.ts', logLevel: 'warn' });
 await build({ configFile: 'vite.relay.config.ts', logLevel: 'warn' });
 
 const relay = spawn(process.execPath, ['dist-relay/main.js', '--port', String(relayPort)], {
@@ -41,13 +46,19 @@ writeFileSync(
 
 const server = await preview({ preview: { port, strictPort: port !== 0, host: 'localhost' } });
 const url = server.resolvedUrls?.local[0] ?? `http://localhost:${port}/`;
+const example = await serveExample({
+  port: examplePort,
+  embedUrl: new URL('embed/tessel.js', url).href,
+  relay: relayAddrs[0],
+});
 console.log(`\ntessel is running at ${url}`);
+console.log(`embed example (another origin) at ${example.url}`);
 console.log(`relay (signalling) at ${relayAddrs.join(', ')}`);
 console.log('Open the URL in Chrome or Edge, in two or more tabs to see the mesh. Ctrl+C stops.\n');
 
 const stop = async () => {
   relay.kill('SIGTERM');
-  await server.close();
+  await Promise.all([server.close(), example.close()]);
   process.exit(0);
 };
 process.on('SIGINT', stop);

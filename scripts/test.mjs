@@ -12,6 +12,11 @@ const steps = [
   ['types (tsc, strict)', bin('tsc'), ['--noEmit', '-p', '.']],
   ['unit tests (vitest, WebGPU on SwiftShader in Node)', bin('vitest'), ['run']],
   ['build (vite)', bin('vite'), ['build', '--logLevel', 'warn']],
+  [
+    'build the embed (vite library mode)',
+    bin('vite'),
+    ['build', '-c', 'vite.embed.config.ts', '--logLevel', 'warn'],
+  ],
   ['end-to-end tests (playwright, headless chromium)', bin('playwright'), ['test']],
 ];
 

@@ -19,6 +19,15 @@ export interface AdapterSummary {
 }
 
 /**
+ * Whether the adapter runs on the CPU: the browser says so (isFallback), or it is one of the
+ * software rasterisers browsers use without one (Chromium reports SwiftShader as a normal one).
+ */
+export function isSoftwareAdapter(a: AdapterSummary): boolean {
+  const text = `${a.vendor} ${a.architecture} ${a.device} ${a.description}`;
+  return a.isFallback || /swiftshader|llvmpipe|lavapipe|warp|software/i.test(text);
+}
+
+/**
  * The engine and adapter as one short string, e.g. "webgpu:google/swiftshader:software": what a
  * contributor tells owners, so redundant copies of a shard go to different adapters.
  */

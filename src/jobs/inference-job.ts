@@ -13,6 +13,7 @@ import {
   type Engine,
   emptyReport,
   type JobAnswer,
+  type JobProgress,
   type LeaseOffer,
   type OwnerJob,
   type Settlement,
@@ -480,6 +481,18 @@ export class InferenceOwnerJob implements OwnerJob {
     this.#checkStuck(now);
     return lapsed;
   }
+  progress(): JobProgress {
+    const leased = new Set(this.#book.outstanding.map((l) => l.shardId)).size;
+    // Freivalds decides as a result arrives; a shard is counted once.
+    const awaiting = this.#verifier.awaiting();
+    return {
+      shards: this.shardCount,
+      leased: Math.max(0, Math.min(leased, this.shardCount - this.doneCount - awaiting)),
+      awaiting,
+      verified: this.doneCount,
+    };
+  }
+
   outstanding(): Lease[] {
     return this.#book.outstanding;
   }

@@ -119,6 +119,17 @@ export function emptyReport(kind: JobKind, shards: number): VerificationReport {
   };
 }
 
+/** Where a job's shards are, for a progress bar: each shard is counted in one place at most. */
+export interface JobProgress {
+  shards: number;
+  /** Shards out with a contributor, no result back yet. */
+  leased: number;
+  /** Shards with a result back that is not yet verified (a copy waiting for its twin, a check). */
+  awaiting: number;
+  /** Shards verified. */
+  verified: number;
+}
+
 /**
  * The owner's side of one job of any kind: leases its shards, verifies every result before it
  * counts and assembles the answer. Pure: the clock is passed in, and whatever computing the
@@ -133,6 +144,8 @@ export interface OwnerJob {
   readonly done: boolean;
   /** The model the job runs (by content digest), when it runs one. */
   readonly modelDigest?: string;
+  /** Where the shards are now (leased, awaiting verification, verified). */
+  progress(): JobProgress;
   /**
    * Told every settlement as it happens, synchronously: on a submit, or later (a copy that
    * waited for a second one, an owner check that finished).

@@ -4,6 +4,7 @@ import {
   type ContributorInfo,
   emptyReport,
   type JobAnswer,
+  type JobProgress,
   type LeaseOffer,
   type OwnerJob,
   type Settlement,
@@ -242,6 +243,18 @@ export class MatmulOwnerJob implements OwnerJob {
   expire(now: number): Lease[] {
     return this.#book.expire(now);
   }
+  progress(): JobProgress {
+    const leased = new Set(this.#book.outstanding.map((l) => l.shardId)).size;
+    // Freivalds decides as a result arrives, so nothing waits; a shard is counted once.
+    const awaiting = 0;
+    return {
+      shards: this.shardCount,
+      leased: Math.max(0, Math.min(leased, this.shardCount - this.doneCount - awaiting)),
+      awaiting,
+      verified: this.doneCount,
+    };
+  }
+
   outstanding(): Lease[] {
     return this.#book.outstanding;
   }

@@ -63,6 +63,15 @@ export class RedundancyVerifier<T> {
     this.#o = { copies: 2, spotCheckRate: 0.02, ...options };
   }
 
+  /** Shards with at least one result in and no decision yet. */
+  awaiting(): number {
+    let n = 0;
+    for (const [shardId, copies] of this.#copies) {
+      if (copies.length > 0 && !this.#settled.has(shardId)) n++;
+    }
+    return n;
+  }
+
   isCanary(shardId: number): boolean {
     return this.canaries.has(shardId);
   }

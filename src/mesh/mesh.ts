@@ -1,5 +1,6 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
+import { TypedEventEmitter } from 'main-event';
 import type { MatmulProblem } from '../jobs/freivalds';
 import { defaultPolicy, type InferencePolicy, type InferenceSpec } from '../jobs/inference-spec';
 import {
@@ -14,12 +15,12 @@ import { checkJobSpec, computeShard, createJob, type JobSpec, requiredModel } fr
 import { chooseBlockSize } from '../jobs/matmul-job';
 import { Reputation } from '../jobs/reputation';
 import { cryptoRng } from '../model/rng';
-import type { AnnouncementMsg } from './codec';
 import { JobBoard } from './job-board';
 import { MemoryModelCache, type ModelCache } from './model-store';
 import { ModelFetcher, ModelServer } from './model-transfer';
 import { type ModelHost, ModelLibrary } from './models';
 import { type MeshNode, startMeshNode, waitForWebRtcAddress } from './node';
+import type { JobView, MeshEvents, MeshSnapshot, PeerView } from './read-model';
 import { type ContributorOptions, ShardContributor, type ShardOutcome } from './shard-contributor';
 import { type SettledEvent, ShardOwnerService } from './shard-owner';
 import type { OwnerStore, StoredJob } from './store';
@@ -64,9 +65,18 @@ export interface FinishedJob {
 
 export interface RunningJob {
   job: OwnerJob;
+  /** Resolves with the verified answer; rejects with JobCancelledError if the owner cancels. */
   done: Promise<FinishedJob>;
   /** True when the job was resumed from IndexedDB after a reload. */
   resumed: boolean;
+}
+
+/** `done` of a job its owner cancelled. */
+export class JobCancelledError extends Error {
+  override readonly name = 'JobCancelledError';
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} was cancelled`);
+  }
 }
 
 /** A researcher's batched inference (see Mesh.submitInference). */
@@ -87,22 +97,13 @@ export interface InferenceRequest {
   perShard?: number;
 }
 
-export interface MeshStatus {
-  peerId: string;
-  address: string;
-  peers: number;
-  directPeers: number;
-  jobs: AnnouncementMsg[];
-  contributing: boolean;
-}
-
 /**
  * A tab's place in the mesh: its libp2p node, the job board, the owner service for jobs it
  * submits (persisted, resumed after a reload), the models it holds and serves, and the
  * contributor loop for jobs others announce. Jobs of any kind: this file knows the kinds only
  * through src/jobs/kinds.ts.
  */
-export class Mesh extends EventTarget {
+export class Mesh extends TypedEventEmitter<MeshEvents> {
   readonly board: JobBoard;
   readonly owner: ShardOwnerService;
   readonly contributor: ShardContributor;
@@ -116,8 +117,13 @@ export class Mesh extends EventTarget {
   readonly outcomes: ShardOutcome[] = [];
   #contributing: boolean;
   #busy = false;
+  /** What each of this tab's jobs was asked to do, and how it ended. */
+  readonly #asked = new Map<string, { js: JobSpec; createdAt: number; state: JobView['state'] }>();
+  /** Stops the shard being worked on when contributing is switched off. */
+  #work = new AbortController();
   readonly #skip = new Map<string, number>(); // jobId -> retry after (ms since epoch)
   readonly #abort = new AbortController();
+  readonly #cancels = new Map<string, (e: JobCancelledError) => void>();
 
   private constructor(
     readonly node: MeshNode,
@@ -127,7 +133,10 @@ export class Mesh extends EventTarget {
     super();
     this.#contributing = options.contribute;
     const store = options.ownerStore;
-    this.reputation.onChange = (peer, record) => void store?.putPeer(peer, record);
+    this.reputation.onChange = (peer, record) => {
+      void store?.putPeer(peer, record);
+      this.#emitPeers();
+    };
     this.board = new JobBoard(node.services.pubsub, {
       ignore: (peer) => this.reputation.isQuarantined(peer),
     });
@@ -178,19 +187,21 @@ export class Mesh extends EventTarget {
       },
     });
     this.owner.addEventListener('settled', (e) => {
-      this.settled.push((e as CustomEvent<SettledEvent>).detail);
-      this.#changed();
+      const settled = (e as CustomEvent<SettledEvent>).detail;
+      this.settled.push(settled);
+      this.#emitJob(settled.jobId);
     });
     this.contributor.addEventListener('outcome', (e) => {
-      this.outcomes.push((e as CustomEvent<ShardOutcome>).detail);
-      this.#changed();
+      const outcome = (e as CustomEvent<ShardOutcome>).detail;
+      this.outcomes.push(outcome);
+      this.safeDispatchEvent('outcome', { detail: outcome });
     });
     this.board.addEventListener('job', () => {
-      this.#changed();
+      this.safeDispatchEvent('announced', { detail: this.board.jobs() });
       void this.#pickWork();
     });
-    node.addEventListener('connection:open', () => this.#changed());
-    node.addEventListener('connection:close', () => this.#changed());
+    node.addEventListener('connection:open', () => this.#emitPeers());
+    node.addEventListener('connection:close', () => this.#emitPeers());
   }
 
   static async start(options: MeshOptions): Promise<Mesh> {
@@ -213,23 +224,78 @@ export class Mesh extends EventTarget {
     return this.node.peerId.toString();
   }
 
-  status(): MeshStatus {
-    const conns = this.node.getConnections();
-    const direct = conns.filter((c) => c.remoteAddr.toString().includes('/webrtc'));
+  /** Everything a view shows, as plain data (see read-model.ts). */
+  snapshot(): MeshSnapshot {
+    const relayId = relayPeerId(this.options.config.relay);
     return {
       peerId: this.peerId,
       address: this.address,
-      peers: new Set(conns.map((c) => c.remotePeer.toString())).size,
-      directPeers: new Set(direct.map((c) => c.remotePeer.toString())).size,
-      jobs: this.board.jobs(),
-      contributing: this.#contributing,
+      relay: {
+        addr: this.options.config.relay,
+        connected: this.node.getConnections().some((c) => c.remotePeer.toString() === relayId),
+      },
+      peers: this.#peers(),
+      announced: this.board.jobs(),
+      jobs: [...this.running.keys()].flatMap((id) => this.#jobView(id) ?? []),
+      contribution: {
+        contributing: this.#contributing,
+        verified: this.outcomes.filter((o) => o.accepted).length,
+        rejected: this.outcomes.filter((o) => !o.accepted).length,
+      },
     };
   }
 
+  /** The verified answer of one of this tab's jobs, once done (see RunningJob.done). */
+  result(jobId: string): Promise<FinishedJob> | undefined {
+    return this.running.get(jobId)?.done;
+  }
+
+  /** What one of this tab's jobs was asked to do (its spec, inputs included). */
+  request(jobId: string): JobSpec | undefined {
+    return this.#asked.get(jobId)?.js;
+  }
+
+  /**
+   * Switches contributing on or off. Off stops at once: the shard being worked on is abandoned
+   * (its lease lapses at the owner) and no new work is asked for.
+   */
   setContributing(on: boolean): void {
+    if (on === this.#contributing) return;
     this.#contributing = on;
-    this.#changed();
+    if (!on) {
+      this.#work.abort();
+      this.#work = new AbortController();
+    }
+    this.safeDispatchEvent('contributing', { detail: on });
     if (on) void this.#pickWork();
+  }
+
+  /** This tab's measured GFLOP/s, sent with its next work requests (owners size deadlines). */
+  setMeasuredSpeed(gflops: number): void {
+    if (gflops > 0 && Number.isFinite(gflops)) this.contributor.gflops = gflops;
+  }
+
+  /** The share of wall time the GPU may be busy, (0, 1]; applies from the next shard. */
+  setBudget(budget: number): void {
+    if (!(budget > 0 && budget <= 1)) throw new RangeError(`budget ${budget} is not in (0, 1]`);
+    this.contributor.budget = budget;
+  }
+
+  /**
+   * Cancels one of this tab's jobs: it is withdrawn, contributors hear it is finished, its
+   * stored record is closed (a reload does not resume it) and `done` rejects with
+   * JobCancelledError. Verified shards already settled keep their receipts.
+   */
+  async cancel(jobId: string): Promise<void> {
+    const asked = this.#asked.get(jobId);
+    const run = this.running.get(jobId);
+    if (!asked || !run || asked.state !== 'running') return;
+    asked.state = 'cancelled';
+    this.owner.removeJob(jobId);
+    this.board.withdraw(jobId);
+    this.#cancels.get(jobId)?.(new JobCancelledError(jobId));
+    await this.options.ownerStore?.finishJob(jobId);
+    this.#emitJob(jobId);
   }
 
   /**
@@ -290,7 +356,10 @@ export class Mesh extends EventTarget {
     return this.submit({ kind: 'inference', spec });
   }
 
+  /** Leaves the mesh: stops contributing and serving, and closes every connection. */
   async stop(): Promise<void> {
+    this.#contributing = false;
+    this.#work.abort();
     this.#abort.abort();
     this.board.stop();
     await this.owner.stop();
@@ -335,17 +404,26 @@ export class Mesh extends EventTarget {
     });
     restore?.(job);
     this.owner.addJob(job);
+    const asked = { js, createdAt: stored.createdAt, state: 'running' as JobView['state'] };
+    this.#asked.set(job.id, asked);
     const expiresAt = stored.createdAt + 24 * 3_600_000;
-    const done = new Promise<FinishedJob>((resolve) => {
+    const done = new Promise<FinishedJob>((resolve, reject) => {
       const onDone = (e: Event) => {
         if ((e as CustomEvent<{ jobId: string }>).detail.jobId !== job.id) return;
         this.owner.removeEventListener('done', onDone);
         this.board.withdraw(job.id);
+        asked.state = 'done';
         void this.options.ownerStore?.finishJob(job.id);
         resolve({ jobId: job.id, answer: job.answer(), report: job.report() });
+        this.#emitJob(job.id);
       };
       this.owner.addEventListener('done', onDone);
+      this.#cancels.set(job.id, (e) => {
+        this.owner.removeEventListener('done', onDone);
+        reject(e);
+      });
     });
+    done.catch(() => {}); // a cancelled job nobody awaits is no unhandled rejection
     if (!job.done) {
       const modelDigest = job.modelDigest ?? '';
       this.board.announce(() => ({
@@ -363,7 +441,7 @@ export class Mesh extends EventTarget {
     }
     const run = { job, done, resumed };
     this.running.set(job.id, run);
-    this.#changed();
+    this.#emitJob(job.id);
     return run;
   }
 
@@ -385,7 +463,7 @@ export class Mesh extends EventTarget {
     if (!job) return;
     this.#busy = true;
     try {
-      await this.contributor.work(job, this.#abort.signal);
+      await this.contributor.work(job, AbortSignal.any([this.#abort.signal, this.#work.signal]));
       this.#skip.set(job.jobId, Number.POSITIVE_INFINITY); // finished: never again
     } catch (e) {
       const why = e instanceof Error ? e.message : `a ${(e as Event)?.type ?? String(e)} event`;
@@ -400,9 +478,72 @@ export class Mesh extends EventTarget {
     void this.#pickWork();
   }
 
-  #changed() {
-    this.dispatchEvent(new Event('change'));
+  #emitJob(jobId: string) {
+    const view = this.#jobView(jobId);
+    if (view) this.safeDispatchEvent('job', { detail: view });
   }
+
+  #emitPeers() {
+    this.safeDispatchEvent('peers', { detail: this.#peers() });
+  }
+
+  #jobView(jobId: string): JobView | undefined {
+    const run = this.running.get(jobId);
+    const asked = this.#asked.get(jobId);
+    if (!run || !asked) return undefined;
+    return {
+      jobId,
+      kind: run.job.kind,
+      state: asked.state,
+      resumed: run.resumed,
+      createdAt: asked.createdAt,
+      summary: describeJob(asked.js),
+      progress: run.job.progress(),
+      report: run.job.report(),
+    };
+  }
+
+  #peers(): PeerView[] {
+    const relayId = relayPeerId(this.options.config.relay);
+    const byPeer = new Map<string, PeerView>();
+    for (const c of this.node.getConnections()) {
+      const id = c.remotePeer.toString();
+      const direct = c.remoteAddr.toString().includes('/webrtc') && c.limits == null;
+      const known = byPeer.get(id);
+      if (known) {
+        known.direct ||= direct;
+        continue;
+      }
+      const said = this.owner.contributors.get(id);
+      const r = this.reputation.get(id);
+      byPeer.set(id, {
+        id,
+        direct,
+        relay: id === relayId,
+        ...(said ? { adapter: said.adapter, gflops: said.gflops } : {}),
+        score: r.score,
+        accepted: r.accepted,
+        rejected: r.rejected,
+        quarantined: r.quarantined,
+      });
+    }
+    return [...byPeer.values()];
+  }
+}
+
+/** A job's request in words, for lists. */
+function describeJob(js: JobSpec): string {
+  if (js.kind === 'matmul') {
+    const { m, k, n } = js.spec;
+    return `C = A·B, ${m}×${k} by ${k}×${n}`;
+  }
+  const s = js.spec;
+  const what = s.mode === 'logits' ? 'next-token logits' : `${s.steps} generated tokens each`;
+  return `${s.sequences.length} sequence(s), ${what}`;
+}
+
+function relayPeerId(relay: string): string {
+  return relay.slice(relay.lastIndexOf('/p2p/') + 5);
 }
 
 function randomId(): string {

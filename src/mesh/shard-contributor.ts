@@ -75,12 +75,15 @@ export class ShardContributor extends EventTarget {
   >();
   /** Share of wall time the GPU may be busy, (0, 1]; may be changed while working. */
   budget: number;
+  /** Measured GFLOP/s sent with work requests (0 when unknown); may be set once measured. */
+  gflops: number;
 
   constructor(node: MeshNode, options: ContributorOptions) {
     super();
     this.#node = node;
     this.#o = options;
     this.budget = options.budget ?? 0.5;
+    this.gflops = options.gflops ?? 0;
   }
 
   /** Works on `job` until it is finished, `signal` aborts, or the owner goes away. */
@@ -93,7 +96,7 @@ export class ShardContributor extends EventTarget {
           type: 'work-request',
           jobId: job.jobId,
           maxBufferBytes: this.#o.maxBufferBytes,
-          gflops: this.#o.gflops ?? 0,
+          gflops: this.gflops,
           adapter: this.#o.adapter,
         });
         const reply = await this.#nextReply(framed, job, signal);

@@ -62,6 +62,8 @@ export interface ShardOwnerEvents {
   refused: CustomEvent<{ peer: string; protocol: string }>;
 }
 
+const MAX_KNOWN = 512;
+
 /**
  * The owner's side of /tessel/shard/2.0.0, for jobs of any kind: answers work requests with
  * leases, extends leases on heartbeats, hands results to their job, and delivers the verdicts
@@ -71,6 +73,11 @@ export interface ShardOwnerEvents {
  */
 export class ShardOwnerService extends EventTarget {
   readonly jobs = new Map<string, OwnerJob>();
+  /** What contributors said of themselves in their latest work request (shown, never trusted),
+   * newest last, at most MAX_KNOWN: peer ids are free to make. */
+  readonly contributors = new Map<string, { adapter: string; gflops: number }>();
+  /** Jobs cancelled by their owner: late results hear so instead of "unknown job". */
+  readonly #cancelled = new Set<string>();
   readonly #node: MeshNode;
   readonly #o: ShardOwnerOptions;
   /** Each contributor's open streams, newest last: where its verdicts go. */
@@ -108,6 +115,11 @@ export class ShardOwnerService extends EventTarget {
   addJob(job: OwnerJob): void {
     job.onSettled = (s) => this.#settle(job, s);
     this.jobs.set(job.id, job);
+  }
+
+  /** Stops a job: contributors asking for work hear it is finished, late results are refused. */
+  removeJob(id: string): void {
+    if (this.jobs.delete(id)) this.#cancelled.add(id);
   }
 
   /** Serves one contributor's stream until it closes. */
@@ -155,6 +167,11 @@ export class ShardOwnerService extends EventTarget {
     switch (msg.type) {
       case 'work-request': {
         const job = this.jobs.get(msg.jobId);
+        this.contributors.delete(peer);
+        this.contributors.set(peer, { adapter: msg.adapter, gflops: msg.gflops });
+        if (this.contributors.size > MAX_KNOWN) {
+          this.contributors.delete(this.contributors.keys().next().value as string);
+        }
         // A quarantined peer is told the job is finished: it gets nothing more from this owner.
         const offer =
           job && !this.#o.reputation?.isQuarantined(peer)
@@ -219,7 +236,9 @@ export class ShardOwnerService extends EventTarget {
         jobId: msg.jobId,
         shardId: 0,
         accepted: false,
-        reason: 'unknown job',
+        reason: this.#cancelled.has(msg.jobId)
+          ? 'the job was cancelled by its owner'
+          : 'unknown job',
         receipt: new Uint8Array(0),
       });
       return;

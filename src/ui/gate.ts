@@ -1,14 +1,20 @@
 /**
- * When a contributor may use the GPU: not while the tab is hidden (if the user asked for that)
- * and not on battery (where the Battery API says so). `wait()` resolves once work may go on.
+ * When a contributor may use the GPU: not while the tab is hidden (if the volunteer asked for
+ * that) and not on battery (where the Battery API says so). `wait()` resolves once work may go
+ * on. It listens to the document and the battery until `dispose()`.
  */
 export class ContributionGate {
-  pauseWhenHidden = false;
+  pauseWhenHidden: boolean;
+  /** Called whenever the reason to pause changes. */
+  onChange?: () => void;
   #onBattery = false;
   #waiters: (() => void)[] = [];
+  readonly #abort = new AbortController();
 
-  constructor() {
-    document.addEventListener('visibilitychange', () => this.#recheck());
+  constructor(pauseWhenHidden = true) {
+    this.pauseWhenHidden = pauseWhenHidden;
+    const signal = this.#abort.signal;
+    document.addEventListener('visibilitychange', () => this.changed(), { signal });
     const nav = navigator as Navigator & {
       getBattery?: () => Promise<EventTarget & { charging: boolean }>;
     };
@@ -17,9 +23,9 @@ export class ContributionGate {
       .then((battery) => {
         const update = () => {
           this.#onBattery = !battery.charging;
-          this.#recheck();
+          this.changed();
         };
-        battery.addEventListener('chargingchange', update);
+        battery.addEventListener('chargingchange', update, { signal });
         update();
       })
       .catch(() => {}); // no Battery API: treat as mains power
@@ -37,13 +43,15 @@ export class ContributionGate {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  #recheck() {
+  /** Re-evaluates after a setting or the environment changed. */
+  changed(): void {
+    this.onChange?.();
     if (this.reason()) return;
     for (const w of this.#waiters.splice(0)) w();
   }
 
-  /** Call after changing `pauseWhenHidden`. */
-  changed(): void {
-    this.#recheck();
+  dispose(): void {
+    this.#abort.abort();
+    for (const w of this.#waiters.splice(0)) w();
   }
 }

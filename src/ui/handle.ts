@@ -1,13 +1,16 @@
 import type { Mesh } from '../mesh/mesh';
 import type { ComputeClient } from '../worker/client';
+import type { TabSession } from './session';
 
 /**
- * The page's public handle, `window.tessel`: the compute Worker's client and, once joined, the
- * mesh. For developers in the console, and for end-to-end tests (which import this type).
+ * The page's public handle, `window.tessel`, for developers in the console and for the
+ * end-to-end specs that play a cheating or crashing contributor (which import this type).
  */
 export interface PageHandle {
   compute: ComputeClient;
-  /** Set once the tab has joined the mesh (undefined without a relay). */
-  mesh?: Mesh;
-  meshReady: Promise<Mesh | undefined>;
+  session: TabSession;
+  /** Set while the tab is on the mesh. */
+  readonly mesh: Mesh | undefined;
+  /** Joins the mesh as the owner of jobs, without contributing (what submitting a job does). */
+  join(): Promise<Mesh>;
 }

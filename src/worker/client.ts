@@ -2,7 +2,9 @@ import * as Comlink from 'comlink';
 import type { MatmulShape } from '../gpu/reference';
 import type { BenchmarkRow, ComputeInfo, GenerateOptions, TestMode } from './api';
 import type { ExposedCompute } from './compute.worker';
+import workerUrl from './compute.worker.ts?worker&url';
 import './comlink-errors';
+import { spawnModuleWorker } from './spawn';
 
 /**
  * The main thread's handle on the compute Worker. Inputs are transferred to the worker: after
@@ -13,9 +15,9 @@ export class ComputeClient {
   readonly #worker: Worker;
   readonly #remote: Comlink.Remote<ExposedCompute>;
 
+  /** Starts the compute Worker (from any origin: see spawn.ts), or wraps the one given. */
   constructor(worker?: Worker) {
-    this.#worker =
-      worker ?? new Worker(new URL('./compute.worker.ts', import.meta.url), { type: 'module' });
+    this.#worker = worker ?? spawnModuleWorker(workerUrl, 'tessel-compute');
     this.#remote = Comlink.wrap<ExposedCompute>(this.#worker);
   }
 

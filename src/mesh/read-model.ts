@@ -1,0 +1,77 @@
+import type { JobProgress, VerificationReport } from '../jobs/job';
+import type { JobKind } from '../jobs/work-codec';
+import type { AnnouncementMsg } from './codec';
+import type { ShardOutcome } from './shard-contributor';
+
+/**
+ * What views see of a Mesh: a snapshot (`mesh.snapshot()`) plus typed events (`MeshEvents`),
+ * so a view never reaches into the node, the owner service or a job. Plain data: every field is
+ * a copy, safe to keep.
+ */
+
+/** A peer this tab is connected to. */
+export interface PeerView {
+  id: string;
+  /** Over a direct WebRTC connection (shards flow only over these). */
+  direct: boolean;
+  /** This peer is the relay. */
+  relay: boolean;
+  /** What it said of itself in its latest work request to this tab (self-reported). */
+  adapter?: string;
+  gflops?: number;
+  /** As this tab's owner side judged it (src/jobs/reputation.ts). */
+  score: number;
+  accepted: number;
+  rejected: number;
+  quarantined: boolean;
+}
+
+/** One of this tab's jobs as their owner. */
+export interface JobView {
+  jobId: string;
+  kind: JobKind;
+  state: 'running' | 'done' | 'cancelled';
+  /** Resumed from IndexedDB after a reload. */
+  resumed: boolean;
+  createdAt: number; // ms since the epoch
+  /** What was asked, in words ("C = A·B, 512×256 by 256×512"). */
+  summary: string;
+  progress: JobProgress;
+  report: VerificationReport;
+}
+
+export interface RelayView {
+  addr: string;
+  connected: boolean;
+}
+
+export interface ContributionView {
+  contributing: boolean;
+  /** Verdicts this session: results accepted and rejected by their owners. */
+  verified: number;
+  rejected: number;
+}
+
+export interface MeshSnapshot {
+  peerId: string;
+  /** The relayed WebRTC address others dial. */
+  address: string;
+  relay: RelayView;
+  peers: PeerView[];
+  /** Jobs announced on the mesh (this tab's own included). */
+  announced: AnnouncementMsg[];
+  jobs: JobView[];
+  contribution: ContributionView;
+}
+
+export interface MeshEvents {
+  /** Connections opened or closed, or a peer's record changed. */
+  peers: CustomEvent<PeerView[]>;
+  /** An announcement arrived or was withdrawn. */
+  announced: CustomEvent<AnnouncementMsg[]>;
+  /** One of this tab's jobs moved (a shard settled, it finished, it was cancelled). */
+  job: CustomEvent<JobView>;
+  /** An owner answered one of this tab's results. */
+  outcome: CustomEvent<ShardOutcome>;
+  contributing: CustomEvent<boolean>;
+}

@@ -1,0 +1,300 @@
+import { html, LitElement, nothing } from 'lit';
+import type { Mesh } from '../mesh/mesh';
+import type { ShardOutcome } from '../mesh/shard-contributor';
+import './chart';
+import { loadMeshConfig, parseMeshConfig } from './config';
+import { type AdapterView, type SessionStatus, TabSession } from './session';
+import { base } from './styles';
+
+/** Seconds kept on the charts. */
+const WINDOW_S = 15 * 60;
+
+/**
+ * `<tessel-contributor>`: the volunteer's view and controls. The Contribute switch (off until the
+ * volunteer turns it on; remembered for the origin), a badge while contributing, the live GPU
+ * budget, pause-when-hidden, the adapter lent and its measured speed, shards verified and
+ * rejected, receipts earned, and charts of GFLOP/s and shards per minute.
+ *
+ * The page hands it its TabSession (`.session`); embedded on another site it makes its own from
+ * its `relay` attribute: `<tessel-contributor relay="/dns4/…/p2p/…" budget="0.3">`.
+ */
+export class TesselContributor extends LitElement {
+  static override properties = {
+    relay: { type: String },
+    budget: { type: Number },
+    session: { attribute: false },
+    _status: { state: true },
+    _adapter: { state: true },
+    _counts: { state: true },
+    _gflops: { state: true },
+    _perMinute: { state: true },
+  };
+  static override styles = [base];
+
+  declare relay: string;
+  declare budget: number | undefined;
+  declare session: TabSession | undefined;
+  declare _status: SessionStatus | undefined;
+  declare _adapter: AdapterView | undefined;
+  declare _counts: { verified: number; rejected: number; receipts: number; submits: number };
+  declare _gflops: [number, number][];
+  declare _perMinute: [number, number][];
+  /** Whether this element made its session (embedded) and so must dispose of it. */
+  #ownsSession = false;
+  #listening: AbortController | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #verdicts: { at: number; accepted: boolean }[] = [];
+
+  constructor() {
+    super();
+    this.relay = '';
+    this.budget = undefined;
+    this.session = undefined;
+    this._counts = { verified: 0, rejected: 0, receipts: 0, submits: 0 };
+    this._gflops = [];
+    this._perMinute = [];
+  }
+
+  override connectedCallback() {
+    super.connectedCallback();
+    if (!this.session) this.#makeSession();
+    this.#listen();
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    this.#listening?.abort();
+    this.#listening = undefined;
+    clearInterval(this.#timer);
+    if (this.#ownsSession) {
+      void this.session?.dispose();
+      this.session = undefined;
+      this.#ownsSession = false;
+    }
+  }
+
+  override updated(changed: Map<string, unknown>) {
+    if (changed.has('session') && changed.get('session') !== undefined) this.#listen();
+  }
+
+  /** Embedded: a session of its own, pointed at the `relay` attribute. */
+  #makeSession() {
+    const relay = this.relay;
+    this.session = new TabSession({
+      config: async () =>
+        relay ? parseMeshConfig({ relay }) : loadMeshConfig(new URL(location.href)),
+    });
+    this.#ownsSession = true;
+    if (this.budget !== undefined) this.session.setBudget(this.budget);
+    void this.session.restore();
+  }
+
+  #listen() {
+    const session = this.session;
+    if (!session) return;
+    this.#listening?.abort();
+    const ctl = new AbortController();
+    this.#listening = ctl;
+    const { signal } = ctl;
+    session.addEventListener('status', (e) => (this._status = e.detail), { signal });
+    session.addEventListener('adapter', (e) => (this._adapter = e.detail), { signal });
+    session.addEventListener('mesh', (e) => this.#watchMesh(e.detail, signal), { signal });
+    this._status = session.status();
+    void session.adapter().then((a) => {
+      if (!signal.aborted) this._adapter = a;
+    });
+    this.#watchMesh(session.mesh, signal);
+    clearInterval(this.#timer);
+    this.#timer = setInterval(() => void this.#poll(), 2_000);
+    void this.#poll();
+  }
+
+  #watchMesh(mesh: Mesh | undefined, signal: AbortSignal) {
+    if (!mesh) return;
+    mesh.addEventListener('outcome', (e) => this.#onOutcome(e.detail), { signal });
+  }
+
+  #onOutcome(o: ShardOutcome) {
+    const now = Date.now();
+    this.#verdicts.push({ at: now, accepted: o.accepted });
+    this._counts = {
+      ...this._counts,
+      verified: this._counts.verified + (o.accepted ? 1 : 0),
+      rejected: this._counts.rejected + (o.accepted ? 0 : 1),
+    };
+    // Speed of verified work only: the owner's count of the shard's FLOPs, this tab's time.
+    if (o.accepted && o.receipt && o.computeMs > 0) {
+      const point: [number, number] = [now / 1000, o.receipt.flops / (o.computeMs * 1e6)];
+      this._gflops = [...this._gflops, point].filter((p) => p[0] > now / 1000 - WINDOW_S);
+    }
+  }
+
+  async #poll() {
+    const session = this.session;
+    if (!session) return;
+    const now = Date.now();
+    this.#verdicts = this.#verdicts.filter((v) => v.at > now - WINDOW_S * 1000);
+    if (this._status?.phase === 'contributing' || this._perMinute.length) {
+      const lastMinute = this.#verdicts.filter((v) => v.at > now - 60_000).length;
+      this._perMinute = [...this._perMinute, [now / 1000, lastMinute] as [number, number]].filter(
+        (p) => p[0] > now / 1000 - WINDOW_S,
+      );
+    }
+    try {
+      const [info, receipts] = await Promise.all([
+        session.compute.info(),
+        session.receiptsEarned().catch(() => this._counts.receipts),
+      ]);
+      this._counts = { ...this._counts, receipts, submits: info.gpuSubmits };
+    } catch {
+      // No adapter: the adapter card says why.
+    }
+  }
+
+  #toggle(e: Event) {
+    const on = (e.target as HTMLInputElement).checked;
+    void this.session?.setContributing(on);
+  }
+
+  #budget(e: Event) {
+    const pct = Number((e.target as HTMLInputElement).value);
+    this.session?.setBudget(pct / 100);
+  }
+
+  override render() {
+    const s = this._status;
+    const on = s?.contributing ?? false;
+    const budget = Math.round((s?.budget ?? 0.5) * 100);
+    return html`<section aria-labelledby="contrib-title">
+      <h2 id="contrib-title">
+        Contribute your GPU
+        ${
+          on && s?.phase !== 'off'
+            ? html`<span class="badge" data-phase=${s?.phase ?? ''}>● Contributing</span>`
+            : nothing
+        }
+      </h2>
+      <p class="muted">
+        Nothing runs on your GPU and this tab joins no mesh until you switch this on. Switching it
+        off stops at once.
+      </p>
+      <div class="controls">
+        <label class="inline switch">
+          <input
+            type="checkbox"
+            role="switch"
+            id="contribute"
+            .checked=${on}
+            aria-checked=${on ? 'true' : 'false'}
+            @change=${this.#toggle}
+          />
+          Contribute my GPU
+        </label>
+        <label
+          >GPU budget: <span aria-hidden="true">${budget}%</span>
+          <input
+            type="range"
+            id="budget"
+            min="10"
+            max="100"
+            step="5"
+            .value=${String(budget)}
+            aria-valuetext="${budget}% of the time"
+            @input=${this.#budget}
+        /></label>
+        <label class="inline"
+          ><input
+            type="checkbox"
+            id="pause-hidden"
+            .checked=${s?.pauseWhenHidden ?? true}
+            @change=${(e: Event) =>
+              this.session?.setPauseWhenHidden((e.target as HTMLInputElement).checked)}
+          />
+          Pause while this tab is hidden</label
+        >
+      </div>
+      <p id="contributor-status" role="status" data-phase=${s?.phase ?? 'off'}>
+        ${statusText(s)}
+      </p>
+      <h3>What you lend</h3>
+      ${this.#adapterCard()}
+      <h3>Your contribution</h3>
+      <dl id="contribution">
+        <dt>Shards verified</dt>
+        <dd id="shards-verified">${this._counts.verified}</dd>
+        <dt>Shards rejected</dt>
+        <dd id="shards-rejected">${this._counts.rejected}</dd>
+        <dt>Receipts earned</dt>
+        <dd id="receipts-earned">${this._counts.receipts}</dd>
+      </dl>
+      <div class="charts">
+        <tessel-chart
+          label="GFLOP/s of verified shards"
+          unit="GFLOP/s"
+          .points=${this._gflops}
+        ></tessel-chart>
+        <tessel-chart
+          label="Shards answered per minute"
+          unit="shards/min"
+          .points=${this._perMinute}
+        ></tessel-chart>
+      </div>
+    </section>`;
+  }
+
+  #adapterCard() {
+    const a = this._adapter;
+    if (!a)
+      return html`<dl id="adapter" data-state="loading"><dt>Adapter</dt><dd>Looking…</dd></dl>`;
+    if (!a.available) {
+      return html`<div id="adapter" data-state="error">
+        <p class="error">${a.reason}</p>
+        <p>${a.advice}</p>
+      </div>`;
+    }
+    const submits = this._counts.submits;
+    return html`<dl id="adapter" data-state="ready">
+      <dt>Adapter</dt>
+      <dd>${a.name}</dd>
+      <dt>Kind</dt>
+      <dd>
+        ${a.software ? 'software adapter: it runs on your CPU, not a GPU' : 'hardware GPU'}
+      </dd>
+      <dt>Speed</dt>
+      <dd id="adapter-speed">
+        ${
+          a.gflops
+            ? `${a.gflops.toFixed(2)} GFLOP/s (matmul, measured here)`
+            : 'measured when you switch Contribute on'
+        }
+      </dd>
+      <dt>Largest buffer</dt>
+      <dd>${(a.maxBindingBytes / 2 ** 20).toFixed(0)} MiB</dd>
+      <dt>GPU work in this tab</dt>
+      <dd id="gpu-work" data-submits=${submits}>
+        ${submits === 0 ? 'none so far' : `${submits} command buffers submitted`}
+      </dd>
+    </dl>`;
+  }
+}
+
+function statusText(s: SessionStatus | undefined): string {
+  if (!s) return 'Off.';
+  switch (s.phase) {
+    case 'off':
+      return s.mesh === 'joined'
+        ? 'Not contributing. This tab stays on the mesh only to run your own jobs.'
+        : 'Off. Your GPU is idle and this tab is not connected to anyone.';
+    case 'starting':
+      return 'Starting: measuring your adapter and joining the mesh…';
+    case 'contributing':
+      return `Contributing at up to ${Math.round(s.budget * 100)}% of the time.`;
+    case 'paused':
+      return `Paused (${s.message ?? 'waiting'}); work resumes by itself.`;
+    case 'error':
+      return `Could not start: ${s.message ?? 'unknown error'}`;
+  }
+}
+
+customElements.get('tessel-contributor') ??
+  customElements.define('tessel-contributor', TesselContributor);

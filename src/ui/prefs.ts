@@ -1,0 +1,62 @@
+/**
+ * What a volunteer chose, remembered for this origin (localStorage): whether to contribute,
+ * the GPU budget, whether to pause while the tab is hidden, and the speed last measured on this
+ * adapter (so the page can say what is lent before anything runs). A stored value that does not
+ * validate is replaced by the default, never trusted.
+ */
+export interface ContributorPrefs {
+  contribute: boolean;
+  budget: number; // share of wall time the GPU may be busy, 0.1..1
+  pauseWhenHidden: boolean;
+  /** GFLOP/s measured per adapter key (src/gpu/device.ts adapterIdentity). */
+  speeds: Record<string, number>;
+}
+
+const KEY = 'tessel:contributor';
+export const DEFAULT_PREFS: ContributorPrefs = {
+  contribute: false,
+  budget: 0.5,
+  pauseWhenHidden: true,
+  speeds: {},
+};
+
+/** Clamps a budget to what the contributor accepts: 10 % to 100 %. */
+export function clampBudget(b: number): number {
+  return Number.isFinite(b) ? Math.min(1, Math.max(0.1, b)) : DEFAULT_PREFS.budget;
+}
+
+export function loadPrefs(
+  storage: Storage | undefined = globalThis.localStorage,
+): ContributorPrefs {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(storage?.getItem(KEY) ?? 'null');
+  } catch {
+    raw = null;
+  }
+  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const speeds: Record<string, number> = {};
+  if (typeof r.speeds === 'object' && r.speeds !== null) {
+    for (const [k, v] of Object.entries(r.speeds).slice(0, 16)) {
+      if (typeof v === 'number' && v > 0 && v < 1e6) speeds[k] = v;
+    }
+  }
+  return {
+    contribute: r.contribute === true,
+    budget: typeof r.budget === 'number' ? clampBudget(r.budget) : DEFAULT_PREFS.budget,
+    pauseWhenHidden:
+      typeof r.pauseWhenHidden === 'boolean' ? r.pauseWhenHidden : DEFAULT_PREFS.pauseWhenHidden,
+    speeds,
+  };
+}
+
+export function savePrefs(
+  prefs: ContributorPrefs,
+  storage: Storage | undefined = globalThis.localStorage,
+): void {
+  try {
+    storage?.setItem(KEY, JSON.stringify(prefs));
+  } catch {
+    // Storage full or disabled (some embeds): the choice lasts for this page load only.
+  }
+}

@@ -1,0 +1,368 @@
+import { html, LitElement, nothing } from 'lit';
+import { defaultPolicy, type InferencePolicy } from '../jobs/inference-spec';
+import { randomProblem } from '../jobs/matmul-job';
+import type { InferenceRequest } from '../mesh/mesh';
+import { type Matrix, readMatrix } from '../model/matrix-file';
+import { TensorFileError } from '../model/npy';
+import { cryptoRng } from '../model/rng';
+import { describeError, formatBytes } from './format';
+import type { TabSession } from './session';
+import { encodeText, type ShippedModel } from './shipped-model';
+import { base } from './styles';
+
+/** Largest dimension the form takes (the job spec allows up to 65,536). */
+const MAX_DIM = 16_384;
+
+/**
+ * Largest matrix file this browser is asked to hold: A, B and C stay in the researcher's tab
+ * (and its IndexedDB, so a reload resumes the job) until the job ends.
+ */
+export function maxMatrixBytes(): number {
+  const gib = (navigator as Navigator & { deviceMemory?: number }).deviceMemory ?? 4;
+  return Math.min(2 ** 30, (gib * 2 ** 30) / 8);
+}
+
+/**
+ * `<tessel-researcher>`: submit work to the mesh. A matmul C = A·B from uploaded .npy or
+ * safetensors files (or random matrices of given sizes), or batched inference on the shipped
+ * model from prompts, one a line, with its verification settings. Files are read and checked
+ * in full before anything is submitted; a refusal says which file and why. Jobs then appear in
+ * `<tessel-jobs>`.
+ */
+export class TesselResearcher extends LitElement {
+  static override properties = {
+    session: { attribute: false },
+    shipped: { attribute: false },
+    _source: { state: true },
+    _mode: { state: true },
+    _matmulMessage: { state: true },
+    _inferMessage: { state: true },
+    _busy: { state: true },
+  };
+  static override styles = [base];
+  declare session: TabSession | undefined;
+  declare shipped: (() => Promise<ShippedModel>) | undefined;
+  declare _source: 'upload' | 'random';
+  declare _mode: 'tokens' | 'logits';
+  declare _matmulMessage: { text: string; kind: 'ok' | 'error' } | undefined;
+  declare _inferMessage: { text: string; kind: 'ok' | 'error' } | undefined;
+  declare _busy: boolean;
+  /** The shipped model's digest once this tab holds it, so it is not hashed again. */
+  #digest: string | undefined;
+
+  constructor() {
+    super();
+    this.session = undefined;
+    this.shipped = undefined;
+    this._source = 'upload';
+    this._mode = 'tokens';
+    this._busy = false;
+  }
+
+  override render() {
+    const policy = defaultPolicy(this._mode);
+    return html`<section aria-labelledby="research-title">
+      <h2 id="research-title">Submit work (researchers)</h2>
+      <p class="muted">
+        Your data stays in this tab until contributors lease a shard; every result is verified here
+        before it counts. Jobs are saved in this browser and resume if you reload.
+      </p>
+      <h3 id="matmul-title">Matrix multiply C = A·B</h3>
+      <form id="matmul-form" aria-labelledby="matmul-title" novalidate @submit=${this.#submitMatmul}>
+        <fieldset>
+          <legend>Matrices</legend>
+          <label class="inline"
+            ><input
+              type="radio"
+              name="source"
+              value="upload"
+              .checked=${this._source === 'upload'}
+              @change=${() => (this._source = 'upload')}
+            />
+            Upload A and B</label
+          >
+          <label class="inline"
+            ><input
+              type="radio"
+              name="source"
+              value="random"
+              .checked=${this._source === 'random'}
+              @change=${() => (this._source = 'random')}
+            />
+            Random, of given sizes</label
+          >
+        </fieldset>
+        ${
+          this._source === 'upload'
+            ? html`<fieldset>
+              <legend>Files: .npy (float32 or float64) or safetensors (one 2-D tensor)</legend>
+              <label>A (M×K) <input type="file" id="file-a" name="a" accept=".npy,.safetensors" /></label>
+              <label>B (K×N) <input type="file" id="file-b" name="b" accept=".npy,.safetensors" /></label>
+            </fieldset>`
+            : html`<fieldset>
+              <legend>Sizes</legend>
+              <label>M <input id="mm-m" name="m" type="number" min="1" max=${MAX_DIM} value="512" /></label>
+              <label>K <input id="mm-k" name="k" type="number" min="1" max=${MAX_DIM} value="256" /></label>
+              <label>N <input id="mm-n" name="n" type="number" min="1" max=${MAX_DIM} value="512" /></label>
+            </fieldset>`
+        }
+        <fieldset>
+          <legend>Sharding and verification</legend>
+          <label
+            >Shard block (rows = columns of C; empty: sized to contributors' GPUs)
+            <input id="mm-block" name="block" type="number" min="8" max="4096" placeholder="auto"
+          /></label>
+          <p class="muted">Every shard is checked with Freivalds' algorithm before it counts.</p>
+        </fieldset>
+        <button type="submit" id="submit-button" ?disabled=${this._busy}>Shard, send and verify</button>
+      </form>
+      ${message('job-result', this._matmulMessage)}
+
+      <h3 id="infer-title">Batched inference on the shipped model</h3>
+      <form id="infer-form" aria-labelledby="infer-title" novalidate @submit=${this.#submitInference}>
+        <label
+          >Prompts, one a line
+          <textarea name="prompts" id="prompts" rows="4" cols="40">
+And God said,
+In the beginning
+And Moses spake</textarea
+          ></label
+        >
+        <label
+          >Output
+          <select
+            name="mode"
+            id="infer-mode"
+            @change=${(e: Event) =>
+              (this._mode =
+                (e.target as HTMLSelectElement).value === 'logits' ? 'logits' : 'tokens')}
+          >
+            <option value="tokens" ?selected=${this._mode === 'tokens'}>generated text</option>
+            <option value="logits" ?selected=${this._mode === 'logits'}>next-character logits</option>
+          </select></label
+        >
+        ${
+          this._mode === 'tokens'
+            ? html`<label>Characters to generate <input name="steps" type="number" min="1" max="64" value="24" /></label>
+              <label>Temperature <input name="temperature" type="number" min="0" max="2" step="0.1" value="0" /></label>`
+            : nothing
+        }
+        <fieldset>
+          <legend>Verification</legend>
+          <label
+            >Copies that must agree
+            <input id="infer-copies" name="copies" type="number" min="1" max="3" .value=${String(policy.copies)}
+          /></label>
+          <label
+            >Canary shards (%)
+            <input
+              id="infer-canary"
+              name="canary"
+              type="number"
+              min="0"
+              max="100"
+              step="any"
+              .value=${String(+(policy.canaryRate * 100).toFixed(2))}
+          /></label>
+          <label
+            >Shards the owner re-checks (%)
+            <input
+              id="infer-spot"
+              name="spot"
+              type="number"
+              min="0"
+              max="100"
+              step="any"
+              .value=${String(policy.spotCheckRate * 100)}
+          /></label>
+        </fieldset>
+        <button type="submit" id="infer-button" ?disabled=${this._busy}>Run on the mesh</button>
+      </form>
+      ${message('infer-result', this._inferMessage)}
+    </section>`;
+  }
+
+  async #submitMatmul(ev: SubmitEvent) {
+    ev.preventDefault();
+    const form = ev.target as HTMLFormElement;
+    this._busy = true;
+    this._matmulMessage = undefined;
+    try {
+      const block = optionalInt(form, 'block', 8, 4096);
+      let problem: { a: Float32Array; b: Float32Array; m: number; k: number; n: number };
+      if (this._source === 'random') {
+        const [m, k, n] = ['m', 'k', 'n'].map((f) => requiredInt(form, f, 1, MAX_DIM)) as [
+          number,
+          number,
+          number,
+        ];
+        problem = randomProblem(m, k, n, cryptoRng());
+      } else {
+        const [a, b] = await Promise.all([readUpload(form, 'a', 'A'), readUpload(form, 'b', 'B')]);
+        if (a.cols !== b.rows) {
+          throw new InputError(
+            `A is ${a.rows}×${a.cols} and B is ${b.rows}×${b.cols}: A's columns must equal B's rows.`,
+          );
+        }
+        for (const [name, mat] of [['A', a] as const, ['B', b] as const]) {
+          if (mat.rows > MAX_DIM || mat.cols > MAX_DIM) {
+            throw new InputError(`${name} is ${mat.rows}×${mat.cols}: at most ${MAX_DIM} a side.`);
+          }
+        }
+        problem = { a: a.data, b: b.data, m: a.rows, k: a.cols, n: b.cols };
+      }
+      const mesh = await this.#mesh();
+      const run = await mesh.submitMatmul(
+        problem,
+        block ? { blockRows: block, blockCols: block } : undefined,
+      );
+      this._matmulMessage = {
+        text: `Submitted job ${run.jobId}: C is ${problem.m}×${problem.n} in ${run.job.shardCount} shard(s). Waiting for contributors.`,
+        kind: 'ok',
+      };
+    } catch (e) {
+      this._matmulMessage = { text: describeError(e), kind: 'error' };
+    } finally {
+      this._busy = false;
+    }
+  }
+
+  async #submitInference(ev: SubmitEvent) {
+    ev.preventDefault();
+    const form = ev.target as HTMLFormElement;
+    this._busy = true;
+    this._inferMessage = undefined;
+    try {
+      const field = (name: string) =>
+        (form.elements.namedItem(name) as HTMLInputElement | HTMLTextAreaElement | null)?.value ??
+        '';
+      const texts = field('prompts')
+        .split('\n')
+        .filter((line) => line.length > 0);
+      const mode = this._mode;
+      if (!this.shipped) throw new InputError('The shipped model is not available on this page.');
+      const model = await this.shipped();
+      if (texts.length === 0 || texts.length > 1_024) {
+        throw new InputError('Type 1 to 1,024 prompts, one a line.');
+      }
+      const longest = Math.max(...texts.map((t) => t.length));
+      if (longest > model.maxSeq) {
+        throw new InputError(
+          `A prompt is longer than the model's context of ${model.maxSeq} characters.`,
+        );
+      }
+      const steps =
+        mode === 'tokens'
+          ? requiredInt(form, 'steps', 1, model.maxSeq - longest + 1, 'Characters to generate')
+          : 0;
+      const temperature = mode === 'tokens' ? Number(field('temperature')) : 0;
+      if (!(temperature >= 0 && temperature <= 2)) {
+        throw new InputError('Temperature must be a number from 0 to 2.');
+      }
+      const policy: Partial<InferencePolicy> = {
+        copies: requiredInt(form, 'copies', 1, 3, 'Copies that must agree'),
+        canaryRate: percent(form, 'canary', 'Canary shards'),
+        spotCheckRate: percent(form, 'spot', 'Shards the owner re-checks'),
+      };
+      const sequences: Uint32Array[] = [];
+      for (const t of texts) {
+        const ids = encodeText(model.vocab, t);
+        if ('unknown' in ids) {
+          throw new InputError(
+            `The model has never seen ${ids.unknown.map((c) => JSON.stringify(c)).join(', ')}: use plain letters and punctuation.`,
+          );
+        }
+        sequences.push(ids);
+      }
+      const mesh = await this.#mesh();
+      const request: InferenceRequest = {
+        model: this.#digest ? { digest: this.#digest } : { file: model.file, config: model.config },
+        sequences,
+        output: mode === 'logits' ? { mode } : { mode, steps, temperature },
+        policy,
+      };
+      const run = await mesh.submitInference(request);
+      this.#digest = run.job.modelDigest;
+      this._inferMessage = {
+        text: `Submitted job ${run.jobId}: ${texts.length} sequence(s) in ${run.job.shardCount} shard(s). Contributors without the model fetch it from this tab.`,
+        kind: 'ok',
+      };
+    } catch (e) {
+      this._inferMessage = { text: describeError(e), kind: 'error' };
+    } finally {
+      this._busy = false;
+    }
+  }
+
+  async #mesh() {
+    if (!this.session) throw new InputError('This page has no session to submit from.');
+    return this.session.join();
+  }
+}
+
+/** A form value the researcher must fix; shown as it is. */
+class InputError extends Error {
+  override readonly name = 'InputError';
+}
+
+function message(id: string, m: { text: string; kind: 'ok' | 'error' } | undefined) {
+  // role=alert for refusals so a screen reader says them at once; status for progress.
+  return html`<p id=${id} class=${m?.kind ?? ''} role=${m?.kind === 'error' ? 'alert' : 'status'} aria-live="polite">
+    ${m?.text ?? ''}
+  </p>`;
+}
+
+function requiredInt(
+  form: HTMLFormElement,
+  name: string,
+  min: number,
+  max: number,
+  label = name.toUpperCase(),
+): number {
+  const raw = (form.elements.namedItem(name) as HTMLInputElement | null)?.value.trim() ?? '';
+  const v = Number(raw);
+  if (raw === '' || !Number.isInteger(v) || v < min || v > max) {
+    throw new InputError(`${label} must be a whole number from ${min} to ${max}.`);
+  }
+  return v;
+}
+
+function optionalInt(
+  form: HTMLFormElement,
+  name: string,
+  min: number,
+  max: number,
+): number | undefined {
+  const raw = (form.elements.namedItem(name) as HTMLInputElement | null)?.value.trim() ?? '';
+  return raw === '' ? undefined : requiredInt(form, name, min, max, 'Shard block');
+}
+
+function percent(form: HTMLFormElement, name: string, label: string): number {
+  const raw = (form.elements.namedItem(name) as HTMLInputElement | null)?.value.trim() ?? '';
+  const v = Number(raw);
+  if (raw === '' || !(v >= 0 && v <= 100)) throw new InputError(`${label} must be 0 to 100 %.`);
+  return v / 100;
+}
+
+/** Reads and checks one uploaded matrix; a refusal names the file and says why. */
+async function readUpload(form: HTMLFormElement, name: string, label: string): Promise<Matrix> {
+  const file = (form.elements.namedItem(name) as HTMLInputElement | null)?.files?.[0];
+  if (!file) throw new InputError(`Choose a file for ${label}.`);
+  const limit = maxMatrixBytes();
+  if (file.size > limit) {
+    throw new InputError(
+      `${label} (${file.name}) is ${formatBytes(file.size)}; this browser can hold at most ${formatBytes(limit)} per matrix.`,
+    );
+  }
+  try {
+    return readMatrix(new Uint8Array(await file.arrayBuffer()));
+  } catch (e) {
+    if (e instanceof TensorFileError) {
+      throw new InputError(`${label} (${file.name}) is refused: ${e.message}.`);
+    }
+    throw e;
+  }
+}
+
+customElements.get('tessel-researcher') ??
+  customElements.define('tessel-researcher', TesselResearcher);

@@ -1,0 +1,324 @@
+import { TypedEventEmitter } from 'main-event';
+import { adapterIdentity, isSoftwareAdapter } from '../gpu/device';
+import type { MeshConfig, Mesh as MeshType } from '../mesh/mesh';
+import type { ComputeInfo } from '../worker/api';
+import { ComputeClient } from '../worker/client';
+import { describeError } from './format';
+import { ContributionGate } from './gate';
+import { type ContributorPrefs, clampBudget, loadPrefs, savePrefs } from './prefs';
+
+/** What the volunteer's controls and badge show. */
+export interface SessionStatus {
+  /** The volunteer switched Contribute on (the choice is remembered for the origin). */
+  contributing: boolean;
+  phase: 'off' | 'starting' | 'contributing' | 'paused' | 'error';
+  /** Why paused, or what went wrong. */
+  message?: string;
+  mesh: 'none' | 'joining' | 'joined' | 'error';
+  budget: number;
+  pauseWhenHidden: boolean;
+}
+
+/** The adapter this tab would lend, in words a volunteer can act on. */
+export type AdapterView =
+  | {
+      available: true;
+      name: string;
+      /** Runs on the CPU (SwiftShader and the like), not a GPU. */
+      software: boolean;
+      identity: string;
+      /** Measured here (now or in an earlier visit), GFLOP/s; undefined until measured. */
+      gflops?: number;
+      tuned: boolean;
+      maxBindingBytes: number;
+    }
+  | { available: false; reason: string; advice: string };
+
+export interface SessionEvents {
+  status: CustomEvent<SessionStatus>;
+  adapter: CustomEvent<AdapterView>;
+  /** The tab joined the mesh (a Mesh) or left it (undefined). */
+  mesh: CustomEvent<MeshType | undefined>;
+}
+
+export interface SessionOptions {
+  /** Where the relay is; undefined means this page works alone, without the mesh. */
+  config: () => Promise<MeshConfig | undefined>;
+  /** The compute Worker's client; created here by default. */
+  compute?: ComputeClient;
+  /** Where the volunteer's choices persist (localStorage by default). */
+  storage?: Storage;
+}
+
+/**
+ * One tab's contributor and researcher session: the compute Worker, the volunteer's consent,
+ * and the mesh. Nothing runs on the GPU and no connection is made until the volunteer switches
+ * Contribute on (or a researcher submits a job, which needs the mesh to run); switching it off
+ * stops the shard in progress and leaves the mesh unless this tab's own jobs still run.
+ * Views take a session as a property and listen to its typed events.
+ */
+export class TabSession extends TypedEventEmitter<SessionEvents> {
+  readonly compute: ComputeClient;
+  #prefs: ContributorPrefs;
+  readonly #gate: ContributionGate;
+  readonly #options: SessionOptions;
+  #mesh: MeshType | undefined;
+  #joining: Promise<MeshType> | undefined;
+  #meshState: SessionStatus['mesh'] = 'none';
+  #phase: SessionStatus['phase'] = 'off';
+  #message: string | undefined;
+  #adapter: Promise<AdapterView> | undefined;
+  #startedAt = 0;
+  #receipts: Promise<import('../ledger/store').ReceiptStore> | undefined;
+
+  constructor(options: SessionOptions) {
+    super();
+    this.#options = options;
+    this.compute = options.compute ?? new ComputeClient();
+    this.#prefs = loadPrefs(options.storage);
+    this.#gate = new ContributionGate(this.#prefs.pauseWhenHidden);
+    this.#gate.onChange = () => this.#emitStatus();
+  }
+
+  /** The mesh, once joined. */
+  get mesh(): MeshType | undefined {
+    return this.#mesh;
+  }
+
+  status(): SessionStatus {
+    const paused = this.#phase === 'contributing' ? this.#gate.reason() : undefined;
+    const message = paused ?? this.#message;
+    return {
+      contributing: this.#prefs.contribute,
+      phase: paused ? 'paused' : this.#phase,
+      ...(message ? { message } : {}),
+      mesh: this.#meshState,
+      budget: this.#prefs.budget,
+      pauseWhenHidden: this.#prefs.pauseWhenHidden,
+    };
+  }
+
+  /** The adapter, found without dispatching anything; with the remembered speed, if any. */
+  adapter(): Promise<AdapterView> {
+    this.#adapter ??= this.compute.info().then(
+      (info) => this.#adapterView(info),
+      (e): AdapterView => noWebGpu(e),
+    );
+    return this.#adapter;
+  }
+
+  /**
+   * Resumes what the volunteer chose on an earlier visit: contributing, if they had switched it
+   * on for this origin.
+   */
+  async restore(): Promise<void> {
+    if (this.#prefs.contribute) await this.setContributing(true);
+  }
+
+  /** Switches contributing on (measuring the adapter first, once) or off (stopping at once). */
+  async setContributing(on: boolean): Promise<void> {
+    this.#prefs = { ...this.#prefs, contribute: on };
+    savePrefs(this.#prefs, this.#options.storage);
+    if (!on) return this.#stopContributing();
+    this.#phase = 'starting';
+    this.#message = undefined;
+    this.#emitStatus();
+    try {
+      const view = await this.adapter();
+      if (!view.available) throw new Error(`${view.reason} ${view.advice}`);
+      await this.#measure(view);
+      if (!this.#prefs.contribute) return; // switched off while measuring
+      const mesh = await this.join();
+      if (!this.#prefs.contribute) return;
+      mesh.setContributing(true);
+      this.#phase = 'contributing';
+      this.#startedAt = Date.now();
+    } catch (e) {
+      this.#phase = 'error';
+      this.#message = describeError(e);
+    }
+    this.#emitStatus();
+  }
+
+  setBudget(budget: number): void {
+    this.#prefs = { ...this.#prefs, budget: clampBudget(budget) };
+    savePrefs(this.#prefs, this.#options.storage);
+    this.#mesh?.setBudget(this.#prefs.budget);
+    this.#emitStatus();
+  }
+
+  setPauseWhenHidden(pause: boolean): void {
+    this.#prefs = { ...this.#prefs, pauseWhenHidden: pause };
+    savePrefs(this.#prefs, this.#options.storage);
+    this.#gate.pauseWhenHidden = pause;
+    this.#gate.changed();
+  }
+
+  /** Signed receipts this tab has earned as a contributor, over every visit (IndexedDB). */
+  async receiptsEarned(): Promise<number> {
+    const { ReceiptStore } = await import('../ledger/store');
+    this.#receipts ??= ReceiptStore.open();
+    return (await (await this.#receipts).list('earned')).length;
+  }
+
+  /** When contributing was last switched on (ms since the epoch), 0 if never. */
+  get contributingSince(): number {
+    return this.#startedAt;
+  }
+
+  /**
+   * Joins the mesh (once; later calls share it): as a contributor if the volunteer switched
+   * Contribute on, else only as the owner of jobs this tab submits. Throws ConfigError without a
+   * relay.
+   */
+  join(): Promise<MeshType> {
+    if (this.#mesh) return Promise.resolve(this.#mesh);
+    this.#joining ??= this.#join().then(
+      (mesh) => {
+        this.#mesh = mesh;
+        this.#joining = undefined;
+        this.#meshState = 'joined';
+        this.safeDispatchEvent('mesh', { detail: mesh });
+        this.#emitStatus();
+        return mesh;
+      },
+      (e) => {
+        this.#joining = undefined;
+        this.#meshState = 'error';
+        this.#message = describeError(e);
+        this.#emitStatus();
+        throw e;
+      },
+    );
+    this.#meshState = 'joining';
+    this.#emitStatus();
+    return this.#joining;
+  }
+
+  /** Stops everything: contributing off, and the tab leaves the mesh. */
+  async stop(): Promise<void> {
+    await this.setContributing(false);
+    await this.#leave();
+  }
+
+  /** Stops and releases the Worker; the session is unusable afterwards. */
+  async dispose(): Promise<void> {
+    this.#prefs = { ...this.#prefs, contribute: this.#prefs.contribute }; // kept for next visit
+    this.#gate.dispose();
+    await this.#leave();
+    this.compute.terminate();
+  }
+
+  async #join(): Promise<MeshType> {
+    const config = await this.#options.config();
+    if (!config) {
+      throw new Error(
+        'No relay configured: run `npm start`, or open this page with ?relay=<multiaddr>.',
+      );
+    }
+    // libp2p is most of the page's weight: it loads only when the tab joins.
+    const [{ Mesh }, { loadIdentity }, { OwnerStore }, { IdbModelCache }, { ReceiptStore }] =
+      await Promise.all([
+        import('../mesh/mesh'),
+        import('../mesh/identity'),
+        import('../mesh/store'),
+        import('../mesh/model-store'),
+        import('../ledger/store'),
+      ]);
+    const { matmulKernelDigest } = await import('../gpu/matmul');
+    const [privateKey, info, kernelDigest, ownerStore, receipts, modelCache] = await Promise.all([
+      loadIdentity(),
+      this.compute.info(),
+      matmulKernelDigest(),
+      OwnerStore.open(),
+      ReceiptStore.open(),
+      IdbModelCache.open(),
+    ]);
+    const adapter = adapterIdentity(info.adapter);
+    const gflops = this.#prefs.speeds[adapter];
+    return Mesh.start({
+      config,
+      privateKey,
+      kernelDigest,
+      engine: this.compute,
+      adapter,
+      contribute: false, // setContributing turns it on once joined
+      maxBufferBytes: info.adapter.limits.maxStorageBufferBindingSize,
+      ownerStore,
+      modelCache,
+      issueReceipt: (r) => receipts.issue(privateKey, r),
+      acceptReceipt: (signed, expect) => receipts.accept(signed, expect),
+      budget: this.#prefs.budget,
+      ...(gflops ? { gflops } : {}),
+      gate: () => this.#gate.wait(),
+    });
+  }
+
+  /** Tunes the kernels and measures GFLOP/s once per adapter (GPU work: after consent only). */
+  async #measure(view: Extract<AdapterView, { available: true }>): Promise<void> {
+    if (view.tuned && view.gflops) return;
+    const info = await this.compute.tune();
+    const [row] = await this.compute.benchmark([256], 1);
+    if (!row) return;
+    const speeds = { ...this.#prefs.speeds, [view.identity]: row.gflops };
+    this.#prefs = { ...this.#prefs, speeds };
+    savePrefs(this.#prefs, this.#options.storage);
+    this.#mesh?.setMeasuredSpeed(row.gflops);
+    const next = this.#adapterView(info);
+    this.#adapter = Promise.resolve(next);
+    this.safeDispatchEvent('adapter', { detail: next });
+  }
+
+  async #stopContributing(): Promise<void> {
+    this.#phase = 'off';
+    this.#message = undefined;
+    this.#mesh?.setContributing(false);
+    // A tab that is not also running its own jobs has no reason to stay connected.
+    const own = this.#mesh?.snapshot().jobs.some((j) => j.state === 'running');
+    if (!own) await this.#leave();
+    this.#emitStatus();
+  }
+
+  async #leave(): Promise<void> {
+    const mesh = this.#mesh ?? (await this.#joining?.catch(() => undefined));
+    if (!mesh) return;
+    this.#mesh = undefined;
+    this.#meshState = 'none';
+    await mesh.stop().catch((e) => console.warn('tessel: leaving the mesh:', e));
+    this.safeDispatchEvent('mesh', { detail: undefined });
+    this.#emitStatus();
+  }
+
+  #adapterView(info: ComputeInfo): AdapterView {
+    const a = info.adapter;
+    const identity = adapterIdentity(a);
+    const gflops = this.#prefs.speeds[identity];
+    return {
+      available: true,
+      name: [a.vendor, a.architecture].filter(Boolean).join(' · ') || 'unknown adapter',
+      software: isSoftwareAdapter(a),
+      identity,
+      ...(gflops ? { gflops } : {}),
+      tuned: info.tuned,
+      maxBindingBytes: a.limits.maxStorageBufferBindingSize,
+    };
+  }
+
+  #emitStatus() {
+    this.safeDispatchEvent('status', { detail: this.status() });
+  }
+}
+
+/** Why there is no WebGPU here and what the volunteer can do about it. */
+function noWebGpu(e: unknown): AdapterView {
+  const hasApi = typeof navigator !== 'undefined' && 'gpu' in navigator;
+  return {
+    available: false,
+    reason: hasApi
+      ? `This browser has WebGPU but gave no usable adapter (${describeError(e)}).`
+      : 'This browser has no WebGPU.',
+    advice: hasApi
+      ? 'Update your graphics driver, or in Chrome open chrome://flags and enable "Unsafe WebGPU Support" on Linux; then reload.'
+      : 'Use a recent Chrome or Edge (version 113 or later), or Safari 26; in Firefox, version 141 or later on Windows.',
+  };
+}
