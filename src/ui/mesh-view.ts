@@ -99,7 +99,7 @@ export class TesselMesh extends LitElement {
       <h3>Peers</h3>
       ${
         peers.length
-          ? html`<div class="scroll">
+          ? html`<div class="scroll" tabindex="0" role="region" aria-label="Connected peers">
             <table id="peers">
               <thead>
                 <tr>

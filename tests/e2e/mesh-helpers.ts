@@ -7,7 +7,11 @@ import type { PageHandle } from '../../src/ui/handle';
 /** What a spec sees of a tab: its real handle, after the tab has joined the mesh. */
 export type Win = { tessel: PageHandle & { mesh: Mesh } };
 
-/** Opens the app in a fresh browser context (its own storage, so its own peer id). */
+/**
+ * Opens the app in a fresh browser context (its own storage, so its own peer id) and brings it
+ * onto the mesh: a contributor by switching Contribute on as a volunteer would, any other tab by
+ * joining as the owner of jobs (what submitting one does).
+ */
 export async function openTab(
   browser: Browser,
   relayAddr: string,
@@ -21,7 +25,9 @@ export async function openTab(
     if (m.text().includes('WebSocket connection to')) return;
     if (m.type() === 'warning' || m.type() === 'error') console.log(`[${name}] ${m.text()}`);
   });
-  await page.goto(`/?relay=${encodeURIComponent(relayAddr)}${contribute ? '' : '&contribute=0'}`);
+  await page.goto(`/?relay=${encodeURIComponent(relayAddr)}`);
+  if (contribute) await page.check('#contribute');
+  else await page.evaluate(() => (globalThis as unknown as Win).tessel.join().then(() => {}));
   await expect(page.locator('#mesh-status')).toHaveAttribute('data-state', 'ready', {
     timeout: 60_000,
   });
