@@ -1,9 +1,9 @@
-import { html, LitElement, nothing } from 'lit';
-import type { Mesh } from '../mesh/mesh';
+import { css, html, LitElement, nothing } from 'lit';
 import type { ShardOutcome } from '../mesh/shard-contributor';
 import './chart';
 import { loadMeshConfig, parseMeshConfig } from './config';
 import { type AdapterView, type SessionStatus, TabSession } from './session';
+import { SessionWatcher } from './session-watcher';
 import { base } from './styles';
 
 /** Seconds kept on the charts. */
@@ -29,7 +29,47 @@ export class TesselContributor extends LitElement {
     _gflops: { state: true },
     _perMinute: { state: true },
   };
-  static override styles = [base];
+  static override styles = [
+    base,
+    css`
+      .controls {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.75rem 1.5rem;
+        align-items: center;
+      }
+      .switch {
+        font-weight: 600;
+      }
+      .switch input {
+        width: 1.25rem;
+        height: 1.25rem;
+      }
+      .badge {
+        display: inline-block;
+        margin-left: 0.5rem;
+        padding: 0.1rem 0.6rem;
+        border-radius: 999px;
+        background: #11663f;
+        color: #fff;
+        font-size: 0.85rem;
+        vertical-align: middle;
+      }
+      .badge[data-phase='paused'] {
+        background: #7a5a00;
+      }
+      .charts {
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(240px, 1fr));
+        gap: 0.5rem 1rem;
+      }
+      h4 {
+        margin: 0.75rem 0 0.25rem;
+        font-size: 0.9rem;
+        font-weight: 600;
+      }
+    `,
+  ];
 
   declare relay: string;
   declare budget: number | undefined;
@@ -41,7 +81,6 @@ export class TesselContributor extends LitElement {
   declare _perMinute: [number, number][];
   /** Whether this element made its session (embedded) and so must dispose of it. */
   #ownsSession = false;
-  #listening: AbortController | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #verdicts: { at: number; accepted: boolean }[] = [];
 
@@ -53,28 +92,26 @@ export class TesselContributor extends LitElement {
     this._counts = { verified: 0, rejected: 0, receipts: 0, submits: 0 };
     this._gflops = [];
     this._perMinute = [];
+    new SessionWatcher(this, {
+      session: (session, signal) => this.#follow(session, signal),
+      mesh: (mesh, signal) =>
+        mesh?.addEventListener('outcome', (e) => this.#onOutcome(e.detail), { signal }),
+    });
   }
 
   override connectedCallback() {
-    super.connectedCallback();
     if (!this.session) this.#makeSession();
-    this.#listen();
+    super.connectedCallback();
   }
 
   override disconnectedCallback() {
     super.disconnectedCallback();
-    this.#listening?.abort();
-    this.#listening = undefined;
     clearInterval(this.#timer);
     if (this.#ownsSession) {
       void this.session?.dispose();
       this.session = undefined;
       this.#ownsSession = false;
     }
-  }
-
-  override updated(changed: Map<string, unknown>) {
-    if (changed.has('session') && changed.get('session') !== undefined) this.#listen();
   }
 
   /** Embedded: a session of its own, pointed at the `relay` attribute. */
@@ -89,29 +126,18 @@ export class TesselContributor extends LitElement {
     void this.session.restore();
   }
 
-  #listen() {
-    const session = this.session;
-    if (!session) return;
-    this.#listening?.abort();
-    const ctl = new AbortController();
-    this.#listening = ctl;
-    const { signal } = ctl;
+  #follow(session: TabSession, signal: AbortSignal) {
     session.addEventListener('status', (e) => (this._status = e.detail), { signal });
     session.addEventListener('adapter', (e) => (this._adapter = e.detail), { signal });
-    session.addEventListener('mesh', (e) => this.#watchMesh(e.detail, signal), { signal });
     this._status = session.status();
     void session.adapter().then((a) => {
       if (!signal.aborted) this._adapter = a;
     });
-    this.#watchMesh(session.mesh, signal);
     clearInterval(this.#timer);
-    this.#timer = setInterval(() => void this.#poll(), 2_000);
+    const timer = setInterval(() => void this.#poll(), 2_000);
+    this.#timer = timer;
+    signal.addEventListener('abort', () => clearInterval(timer));
     void this.#poll();
-  }
-
-  #watchMesh(mesh: Mesh | undefined, signal: AbortSignal) {
-    if (!mesh) return;
-    mesh.addEventListener('outcome', (e) => this.#onOutcome(e.detail), { signal });
   }
 
   #onOutcome(o: ShardOutcome) {
@@ -228,16 +254,22 @@ export class TesselContributor extends LitElement {
         <dd id="receipts-earned">${this._counts.receipts}</dd>
       </dl>
       <div class="charts">
+        <div>
+        <h4>GFLOP/s of verified shards</h4>
         <tessel-chart
           label="GFLOP/s of verified shards"
           unit="GFLOP/s"
           .points=${this._gflops}
         ></tessel-chart>
+        </div>
+        <div>
+        <h4>Shards answered per minute</h4>
         <tessel-chart
           label="Shards answered per minute"
           unit="shards/min"
           .points=${this._perMinute}
         ></tessel-chart>
+        </div>
       </div>
     </section>`;
   }

@@ -5,6 +5,7 @@ import type { JobView } from '../mesh/read-model';
 import { writeNpy } from '../model/npy';
 import { describeError, estimateRemaining, formatDuration } from './format';
 import type { TabSession } from './session';
+import { SessionWatcher } from './session-watcher';
 import type { ShippedModel } from './shipped-model';
 import { base } from './styles';
 
@@ -72,7 +73,6 @@ export class TesselJobs extends LitElement {
   declare _jobs: JobView[];
   declare _texts: Map<string, string[]>;
   declare _error: string | undefined;
-  #listening: AbortController | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   /** When this view first saw each job and how many shards were verified then: its pace. */
   readonly #pace = new Map<string, { since: number; verified: number }>();
@@ -83,46 +83,25 @@ export class TesselJobs extends LitElement {
     this.shipped = undefined;
     this._jobs = [];
     this._texts = new Map();
-  }
-
-  override connectedCallback() {
-    super.connectedCallback();
-    this.#listen();
+    new SessionWatcher(this, { mesh: (mesh, signal) => this.#watch(mesh, signal) });
   }
 
   override disconnectedCallback() {
     super.disconnectedCallback();
-    this.#listening?.abort();
-    this.#listening = undefined;
     clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-
-  override updated(changed: Map<string, unknown>) {
-    if (changed.has('session')) this.#listen();
-  }
-
-  #listen() {
-    this.#listening?.abort();
-    const session = this.session;
-    if (!session || !this.isConnected) return;
-    const ctl = new AbortController();
-    this.#listening = ctl;
-    session.addEventListener('mesh', (e) => this.#watch(e.detail, ctl.signal), {
-      signal: ctl.signal,
-    });
-    this.#watch(session.mesh, ctl.signal);
   }
 
   #watch(mesh: Mesh | undefined, signal: AbortSignal) {
+    clearInterval(this.#timer);
     if (!mesh) return;
     this._jobs = mesh.snapshot().jobs;
     mesh.addEventListener('job', (e) => this.#update(e.detail), { signal });
-    clearInterval(this.#timer);
     // Leases move without events; a running job's bar and estimate are redrawn each second.
-    this.#timer = setInterval(() => {
+    const timer = setInterval(() => {
       if (this._jobs.some((j) => j.state === 'running')) this._jobs = mesh.snapshot().jobs;
     }, 1_000);
+    this.#timer = timer;
+    signal.addEventListener('abort', () => clearInterval(timer));
   }
 
   #update(view: JobView) {

@@ -2,6 +2,7 @@ import { html, LitElement, nothing } from 'lit';
 import type { Mesh } from '../mesh/mesh';
 import type { MeshSnapshot } from '../mesh/read-model';
 import type { SessionStatus, TabSession } from './session';
+import { SessionWatcher } from './session-watcher';
 import { base } from './styles';
 
 /**
@@ -19,39 +20,16 @@ export class TesselMesh extends LitElement {
   declare session: TabSession | undefined;
   declare _snap: MeshSnapshot | undefined;
   declare _status: SessionStatus | undefined;
-  #listening: AbortController | undefined;
-
   constructor() {
     super();
     this.session = undefined;
-  }
-
-  override connectedCallback() {
-    super.connectedCallback();
-    this.#listen();
-  }
-
-  override disconnectedCallback() {
-    super.disconnectedCallback();
-    this.#listening?.abort();
-    this.#listening = undefined;
-  }
-
-  override updated(changed: Map<string, unknown>) {
-    if (changed.has('session')) this.#listen();
-  }
-
-  #listen() {
-    this.#listening?.abort();
-    const session = this.session;
-    if (!session || !this.isConnected) return;
-    const ctl = new AbortController();
-    this.#listening = ctl;
-    const { signal } = ctl;
-    session.addEventListener('status', (e) => (this._status = e.detail), { signal });
-    session.addEventListener('mesh', (e) => this.#watch(e.detail, signal), { signal });
-    this._status = session.status();
-    this.#watch(session.mesh, signal);
+    new SessionWatcher(this, {
+      session: (session, signal) => {
+        this._status = session.status();
+        session.addEventListener('status', (e) => (this._status = e.detail), { signal });
+      },
+      mesh: (mesh, signal) => this.#watch(mesh, signal),
+    });
   }
 
   #watch(mesh: Mesh | undefined, signal: AbortSignal) {

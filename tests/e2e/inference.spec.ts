@@ -41,9 +41,10 @@ async function submitPrompts(
   ]);
   await page.fill('#prompts', prompts.join('\n'));
   await page.selectOption('#infer-mode', output.mode);
-  if (output.mode === 'tokens')
+  if (output.mode === 'tokens') {
     await page.fill('#infer-form input[name=steps]', String(output.steps));
-  await page.fill('#infer-form input[name=temperature]', '0');
+    await page.fill('#infer-form input[name=temperature]', '0');
+  }
   await page.click('#infer-button');
   await expect(page.locator('#infer-result')).toContainText('Submitted job');
   const after = await page.evaluate(() => [

@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ConfigError, parseMeshConfig } from '../../src/ui/config';
+import { estimateRemaining, formatBytes, formatDuration } from '../../src/ui/format';
+import { clampBudget, DEFAULT_PREFS, loadPrefs, savePrefs } from '../../src/ui/prefs';
 
 const relay = '/ip4/127.0.0.1/tcp/9090/ws/p2p/12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf';
 
@@ -29,5 +31,42 @@ describe('mesh config validation', () => {
       expect.objectContaining({ name: 'ConfigError', field }),
     );
     expect(() => parseMeshConfig(raw)).toThrow(ConfigError);
+  });
+});
+
+describe('volunteer preferences (localStorage)', () => {
+  const memory = (): Storage => {
+    const m = new Map<string, string>();
+    return {
+      get length() {
+        return m.size;
+      },
+      clear: () => m.clear(),
+      getItem: (k) => m.get(k) ?? null,
+      key: (i) => [...m.keys()][i] ?? null,
+      removeItem: (k) => void m.delete(k),
+      setItem: (k, v) => void m.set(k, String(v)),
+    };
+  };
+
+  test('off by default; a choice is remembered; bad stored values fall back to defaults', () => {
+    const storage = memory();
+    expect(loadPrefs(storage)).toEqual(DEFAULT_PREFS);
+    savePrefs({ ...DEFAULT_PREFS, contribute: true, budget: 0.3, speeds: { x: 2.5 } }, storage);
+    expect(loadPrefs(storage)).toMatchObject({ contribute: true, budget: 0.3, speeds: { x: 2.5 } });
+    storage.setItem('tessel:contributor', '{"contribute":"yes","budget":7,"speeds":{"x":-1}}');
+    expect(loadPrefs(storage)).toEqual({ ...DEFAULT_PREFS, budget: 1 });
+    storage.setItem('tessel:contributor', 'not json');
+    expect(loadPrefs(storage)).toEqual(DEFAULT_PREFS);
+    expect(clampBudget(0)).toBe(0.1);
+    expect(clampBudget(Number.NaN)).toBe(DEFAULT_PREFS.budget);
+  });
+
+  test('time left follows the pace since the view first saw the job', () => {
+    expect(estimateRemaining(10, 0, 0, 5_000)).toBe(undefined);
+    expect(estimateRemaining(10, 5, 0, 5_000)).toBe(10_000);
+    expect(estimateRemaining(0, 5, 0, 5_000)).toBe(0);
+    expect(formatDuration(200_000)).toBe('3 min 20 s');
+    expect(formatBytes(1.5 * 2 ** 30)).toBe('1.5 GiB');
   });
 });

@@ -158,6 +158,25 @@ describe('inference jobs: verification', () => {
     expect(owner.calls.infer).toBe(0); // redundancy alone cost the owner nothing
   });
 
+  test('progress: a copy waiting for its twin is awaiting, not verified', async () => {
+    const s = spec({ policy: { ...defaultPolicy('logits'), canaryRate: 0, spotCheckRate: 0 } });
+    const job = newJob(s);
+    const [a] = [peer('a', honest)];
+    const offer = job.offer(a!.info, 0);
+    if (offer.kind !== 'lease') throw new Error('no lease');
+    expect(job.progress()).toMatchObject({ leased: 1, awaiting: 0, verified: 0 });
+    const out = await computeInference(offer.work as InferenceWork, honest);
+    await job.submit(offer.lease.leaseId, 'a', out, 10, 0);
+    expect(job.progress()).toEqual({ shards: job.shardCount, leased: 0, awaiting: 1, verified: 0 });
+    await drive(job, [peer('b', honest), a!]);
+    expect(job.progress()).toEqual({
+      shards: job.shardCount,
+      leased: 0,
+      awaiting: 0,
+      verified: job.shardCount,
+    });
+  });
+
   test('copies go to another adapter when one is online', async () => {
     const job = newJob(spec());
     const a = peer('a', honest, 'gpu-x');

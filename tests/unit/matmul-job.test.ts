@@ -109,6 +109,19 @@ describe('MatmulOwnerJob', () => {
     expect(job.report()).toMatchObject({ kind: 'matmul', shards: 6, accepted: 6, rejected });
   });
 
+  test('progress counts each shard once: leased, then verified', async () => {
+    const job = new MatmulOwnerJob('j', p, planBlocks(40, 30, 16, 16), { now: () => 0 });
+    expect(job.progress()).toEqual({ shards: 6, leased: 0, awaiting: 0, verified: 0 });
+    const a = job.offer(who('a'), 0);
+    const b = job.offer(who('b'), 0);
+    if (a.kind !== 'lease' || b.kind !== 'lease') throw new Error('no lease');
+    expect(job.progress()).toEqual({ shards: 6, leased: 2, awaiting: 0, verified: 0 });
+    const { row0, rows, col0, cols } = job.blocks[a.lease.shardId]!;
+    const c = blockOf(exact, row0, rows, col0, cols);
+    await job.submit(a.lease.leaseId, 'a', { kind: 'matmul', rows, cols, c }, 5);
+    expect(job.progress()).toEqual({ shards: 6, leased: 1, awaiting: 0, verified: 1 });
+  });
+
   test('a contributor whose GPU cannot bind a shard gets none', () => {
     const job = new MatmulOwnerJob('j', p, planBlocks(40, 30, 16, 16));
     const bytes = job.shardBytes();
