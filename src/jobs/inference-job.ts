@@ -16,6 +16,7 @@ import {
   type JobProgress,
   type LeaseOffer,
   type OwnerJob,
+  progressOf,
   type Settlement,
   type Verdict,
   type VerificationMethod,
@@ -482,15 +483,12 @@ export class InferenceOwnerJob implements OwnerJob {
     return lapsed;
   }
   progress(): JobProgress {
-    const leased = new Set(this.#book.outstanding.map((l) => l.shardId)).size;
-    // Freivalds decides as a result arrives; a shard is counted once.
-    const awaiting = this.#verifier.awaiting();
-    return {
-      shards: this.shardCount,
-      leased: Math.max(0, Math.min(leased, this.shardCount - this.doneCount - awaiting)),
-      awaiting,
-      verified: this.doneCount,
-    };
+    return progressOf(
+      this.shardCount,
+      this.#book.outstanding,
+      this.#verifier.awaiting(),
+      this.doneCount,
+    );
   }
 
   outstanding(): Lease[] {

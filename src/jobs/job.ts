@@ -131,6 +131,25 @@ export interface JobProgress {
 }
 
 /**
+ * A job's progress from its outstanding leases and counts: a shard is counted in one place at
+ * most (a lease on a shard that is already awaiting or verified counts there, not as leased).
+ */
+export function progressOf(
+  shards: number,
+  outstanding: readonly { shardId: number }[],
+  awaiting: number,
+  verified: number,
+): JobProgress {
+  const leased = new Set(outstanding.map((l) => l.shardId)).size;
+  return {
+    shards,
+    leased: Math.max(0, Math.min(leased, shards - verified - awaiting)),
+    awaiting,
+    verified,
+  };
+}
+
+/**
  * The owner's side of one job of any kind: leases its shards, verifies every result before it
  * counts and assembles the answer. Pure: the clock is passed in, and whatever computing the
  * owner does itself (canary answers, spot-checks) goes through an engine handed to the job.

@@ -7,6 +7,7 @@ import {
   type JobProgress,
   type LeaseOffer,
   type OwnerJob,
+  progressOf,
   type Settlement,
   type Verdict,
   type VerificationReport,
@@ -244,15 +245,8 @@ export class MatmulOwnerJob implements OwnerJob {
     return this.#book.expire(now);
   }
   progress(): JobProgress {
-    const leased = new Set(this.#book.outstanding.map((l) => l.shardId)).size;
-    // Freivalds decides as a result arrives, so nothing waits; a shard is counted once.
-    const awaiting = 0;
-    return {
-      shards: this.shardCount,
-      leased: Math.max(0, Math.min(leased, this.shardCount - this.doneCount - awaiting)),
-      awaiting,
-      verified: this.doneCount,
-    };
+    // Freivalds decides as a result arrives, so nothing waits.
+    return progressOf(this.shardCount, this.#book.outstanding, 0, this.doneCount);
   }
 
   outstanding(): Lease[] {
