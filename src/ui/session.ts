@@ -203,7 +203,6 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
 
   /** Stops and releases the Worker; the session is unusable afterwards. */
   async dispose(): Promise<void> {
-    this.#prefs = { ...this.#prefs, contribute: this.#prefs.contribute }; // kept for next visit
     this.#gate.dispose();
     await this.#leave();
     this.compute.terminate();
