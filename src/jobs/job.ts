@@ -31,6 +31,9 @@ export interface Receipt {
   flops: number; // work in the shard, from the job
   method: VerificationMethod;
   issuedAt: number; // ms since the epoch
+  /** µcredits paid: the shard's GFLOP × the job's price (credits per GFLOP) × 10⁶, rounded.
+   * 0 on receipts from before the market (version 1). */
+  credit: number;
 }
 
 /** The contributor asking for work, as it described itself in its work request. */

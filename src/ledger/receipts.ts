@@ -5,8 +5,8 @@ import { errorText, finite, id, int, peerId } from '../mesh/fields';
 import { WireError } from '../mesh/wire-error';
 import { Receipt as ReceiptFrame, SignedReceipt } from './receipt';
 
-/** Receipts' wire version. */
-export const RECEIPT_VERSION = 1;
+/** Receipts' wire version: 2 adds the credit paid; version 1 receipts read as paying nothing. */
+export const RECEIPT_VERSION = 2;
 /** Largest encoded SignedReceipt accepted. */
 export const MAX_RECEIPT_BYTES = 1024;
 
@@ -26,8 +26,11 @@ export function decodeReceipt(data: Uint8Array): Receipt {
   } catch (cause) {
     throw new WireError('malformed', `not a Receipt: ${errorText(cause)}`, undefined, { cause });
   }
-  if (r.version !== RECEIPT_VERSION) {
+  if (r.version !== RECEIPT_VERSION && r.version !== 1) {
     throw new WireError('bad-version', 'receipt version', 'version');
+  }
+  if (!Number.isSafeInteger(r.credit) || r.credit < 0 || (r.version === 1 && r.credit !== 0)) {
+    throw new WireError('invalid-field', 'credit is a whole number of µcredits', 'credit');
   }
   if (!METHODS.includes(r.method as VerificationMethod)) {
     throw new WireError('invalid-field', 'unknown verification method', 'method');
@@ -44,6 +47,7 @@ export function decodeReceipt(data: Uint8Array): Receipt {
     flops: finite(r.flops, 0, 1e18, 'flops'),
     method: r.method as VerificationMethod,
     issuedAt,
+    credit: r.credit,
   };
 }
 

@@ -24,6 +24,7 @@ const receipt: Receipt = {
   flops: 2 * 64 * 64 * 256,
   method: 'freivalds',
   issuedAt: 1_800_000_000_000,
+  credit: 8_389,
 };
 
 describe('signed receipts', () => {

@@ -1,0 +1,172 @@
+import type { PrivateKey } from '@libp2p/interface';
+import type { Receipt } from '../jobs/job';
+import {
+  encodeBundle,
+  MAX_LEAF_BYTES,
+  type ProposalBody,
+  proposalLeaf,
+  receiptLeaf,
+  type VoteBody,
+  voteLeaf,
+} from './entries';
+import { LedgerError } from './errors';
+import { MerkleTree } from './merkle';
+import { noteOf, openCheckpoint, type SignedCheckpoint, signCheckpoint } from './note';
+import { signReceipt } from './receipts';
+
+/** Where a log's leaves are kept: IndexedDB in a tab (LedgerStore), memory in tests. */
+export interface LogPersistence {
+  /** Every leaf kept, in order. */
+  leaves(): Promise<Uint8Array[]>;
+  /** Keeps leaf `index`; resolves once it is durable. */
+  putLeaf(index: number, leaf: Uint8Array): Promise<void>;
+}
+
+export class MemoryLogPersistence implements LogPersistence {
+  readonly kept: Uint8Array[] = [];
+  async leaves() {
+    return [...this.kept];
+  }
+  async putLeaf(index: number, leaf: Uint8Array) {
+    this.kept[index] = leaf;
+  }
+}
+
+/** Where a new leaf went: its index, the checkpoint that includes it and the proof. */
+export interface Appended {
+  index: number;
+  /** The owner's signed checkpoint note at the size that first includes the leaf. */
+  checkpoint: string;
+  proof: Uint8Array[];
+}
+
+/**
+ * An owner's append-only transparency log (RFC 6962 tree, C2SP checkpoints). Appends are
+ * serialized and each resolves only once its leaf is durable and a checkpoint covering it is
+ * signed, so a receipt can be handed out with its proof and never be lost to a reload.
+ */
+export class OwnerLog {
+  readonly #tree: MerkleTree;
+  readonly #leaves: Uint8Array[] = [];
+  #queue: Promise<unknown> = Promise.resolve();
+  #latest: SignedCheckpoint;
+  /** The largest checkpoint with the most cosignatures seen so far, by size. */
+  readonly #cosigned = new Map<number, SignedCheckpoint>();
+  /** Called after each append with the new checkpoint (to gossip it). */
+  onCheckpoint?: (note: string) => void;
+
+  private constructor(
+    readonly peer: string,
+    readonly key: PrivateKey,
+    readonly persistence: LogPersistence,
+    latest: SignedCheckpoint,
+    tree: MerkleTree,
+  ) {
+    this.#latest = latest;
+    this.#tree = tree;
+  }
+
+  static async open(key: PrivateKey, peer: string, persistence: LogPersistence): Promise<OwnerLog> {
+    const tree = new MerkleTree();
+    const leaves = await persistence.leaves();
+    for (const l of leaves) tree.append(l);
+    const note = await signCheckpoint(key, peer, tree.size, tree.root());
+    const log = new OwnerLog(peer, key, persistence, await openCheckpoint(note, peer), tree);
+    log.#leaves.push(...leaves);
+    return log;
+  }
+
+  get size(): number {
+    return this.#tree.size;
+  }
+
+  /** The latest checkpoint note, with whatever cosignatures it has gathered. */
+  checkpoint(): string {
+    return noteOf(this.#cosigned.get(this.#latest.size) ?? this.#latest);
+  }
+
+  /** The newest checkpoint with at least `k` cosignatures (undefined when none has). */
+  trusted(k: number): SignedCheckpoint | undefined {
+    if (k === 0) return this.#latest;
+    let best: SignedCheckpoint | undefined;
+    for (const c of this.#cosigned.values()) {
+      if (c.cosignatures.length >= k && (!best || c.size > best.size)) best = c;
+    }
+    return best;
+  }
+
+  /** Keeps witnesses' cosignatures on one of this log's checkpoints (checked). */
+  async addCosignatures(note: string): Promise<number> {
+    const c = await openCheckpoint(note, this.peer);
+    if (c.size > this.size || !same(c.root, this.#tree.root(c.size))) {
+      throw new LedgerError(
+        'inconsistent',
+        `a cosigned checkpoint this log never signed (${c.size})`,
+      );
+    }
+    const known = this.#cosigned.get(c.size) ?? (c.size === this.#latest.size ? this.#latest : c);
+    const merged = await openCheckpoint(noteOf(known, c.cosignatures), this.peer);
+    this.#cosigned.set(c.size, merged);
+    // Older sizes with fewer cosignatures are of no more use.
+    for (const [size, old] of this.#cosigned) {
+      if (size < c.size && old.cosignatures.length <= merged.cosignatures.length)
+        this.#cosigned.delete(size);
+    }
+    return merged.cosignatures.length;
+  }
+
+  /** Appends a signed receipt; resolves with the bundle the contributor is sent. */
+  async issue(r: Receipt): Promise<Uint8Array> {
+    const leaf = receiptLeaf(await signReceipt(this.key, r));
+    const a = await this.append(leaf);
+    return encodeBundle(leaf, a.index, a.checkpoint, a.proof);
+  }
+
+  async propose(p: ProposalBody): Promise<Appended> {
+    return this.append(await proposalLeaf(this.key, p));
+  }
+
+  async vote(v: VoteBody): Promise<Appended> {
+    return this.append(await voteLeaf(this.key, v));
+  }
+
+  /** Appends a leaf; resolves once it is durable and covered by a signed checkpoint. */
+  append(leaf: Uint8Array): Promise<Appended> {
+    if (leaf.byteLength > MAX_LEAF_BYTES) throw new RangeError('leaf too long');
+    const next = this.#queue.then(async () => {
+      const index = this.size;
+      await this.persistence.putLeaf(index, leaf);
+      this.#tree.append(leaf);
+      this.#leaves.push(leaf);
+      const note = await signCheckpoint(this.key, this.peer, this.size, this.#tree.root());
+      this.#latest = await openCheckpoint(note, this.peer);
+      this.onCheckpoint?.(note);
+      return { index, checkpoint: note, proof: this.#tree.inclusionProof(index) };
+    });
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  /** Leaves [from, to). */
+  entries(from: number, to: number): Uint8Array[] {
+    if (!(0 <= from && from <= to && to <= this.size))
+      throw new LedgerError('unknown', 'no such entries');
+    return this.#leaves.slice(from, to);
+  }
+
+  inclusionProof(index: number, size = this.size): Uint8Array[] {
+    if (!(0 <= index && index < size && size <= this.size))
+      throw new LedgerError('unknown', 'no such leaf');
+    return this.#tree.inclusionProof(index, size);
+  }
+
+  consistencyProof(from: number, to = this.size): Uint8Array[] {
+    if (!(0 <= from && from <= to && to <= this.size))
+      throw new LedgerError('unknown', 'no such sizes');
+    return this.#tree.consistencyProof(from, to);
+  }
+}
+
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && a.every((x, i) => x === b[i]);
+}

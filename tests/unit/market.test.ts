@@ -1,0 +1,126 @@
+import '../../src/relay/polyfills';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { describe, expect, it } from 'vitest';
+import { creditFor, DEFAULT_PRICE_PARAMS, nextPrice, utilisation } from '../../src/jobs/price';
+import { type CheckedLog, checkLog } from '../../src/ledger/audit';
+import { checkProposal, DEFAULT_PARAMS, paramsFrom, tally } from '../../src/ledger/governance';
+import { MemoryLogPersistence, OwnerLog } from '../../src/ledger/log';
+import { openCheckpoint } from '../../src/ledger/note';
+
+let seed = 7;
+const rand = () => {
+  seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+  return seed / 2 ** 31;
+};
+
+describe('the price rule', () => {
+  const p = DEFAULT_PRICE_PARAMS;
+  it('moves at most one step per epoch, is fixed at the target and monotone in demand', () => {
+    for (let t = 0; t < 5_000; t++) {
+      const price = 0.02 + rand() * 50;
+      const idle = rand() < 0.1 ? 0 : rand() * 500;
+      const queued = rand() < 0.1 ? 0 : rand() * 20_000;
+      const next = nextPrice(price, { queuedGflop: queued, idleGflops: idle });
+      expect(Math.abs(next - price)).toBeLessThanOrEqual(price * p.step + 1e-12);
+      const more = nextPrice(price, { queuedGflop: queued * (1 + rand()) + 1, idleGflops: idle });
+      expect(more).toBeGreaterThanOrEqual(next);
+    }
+    const atTarget = { queuedGflop: 0.5 * 100 * 10, idleGflops: 100 };
+    expect(utilisation(atTarget, p.epochMs)).toBeCloseTo(0.5);
+    expect(nextPrice(3, atTarget)).toBeCloseTo(3, 12);
+    expect(nextPrice(3, { queuedGflop: 1e9, idleGflops: 1 })).toBeCloseTo(3 * 1.125);
+    expect(nextPrice(3, { queuedGflop: 0, idleGflops: 100 })).toBeCloseTo(3 * 0.875);
+  });
+
+  it('credit is the shard’s FLOPs at the job’s price, in whole µcredits', () => {
+    expect(creditFor(2 * 256 ** 3, 1)).toBe(33_554);
+    expect(creditFor(1e9, 2.5)).toBe(2_500_000);
+  });
+});
+
+const peers = await Promise.all(
+  Array.from({ length: 5 }, async () => {
+    const key = await generateKeyPair('Ed25519');
+    const id = peerIdFromPrivateKey(key).toString();
+    return { key, id, log: await OwnerLog.open(key, id, new MemoryLogPersistence()) };
+  }),
+);
+const [payer, a, b, c, d] = peers as [
+  (typeof peers)[0],
+  (typeof peers)[0],
+  (typeof peers)[0],
+  (typeof peers)[0],
+  (typeof peers)[0],
+];
+
+describe('governance', () => {
+  const rules = { grant: 1_000_000_000 };
+  const checked = () =>
+    Promise.all(
+      peers.map(async (p) =>
+        checkLog({
+          peer: p.id,
+          checkpoint: await openCheckpoint(p.log.checkpoint()),
+          leaves: p.log.entries(0, p.log.size),
+        }),
+      ),
+    );
+
+  it('whitelisted parameters only, within bounds', () => {
+    expect(checkProposal({ param: 'priceStep', value: 0.1 })).toBe('priceStep');
+    expect(() => checkProposal({ param: 'grant', value: 1e6 })).toThrow(/must be in/);
+    expect(() => checkProposal({ param: 'relay', value: 1 })).toThrow(/not a votable/);
+    expect(() => checkProposal({ param: '__proto__', value: 1 })).toThrow(/not a votable/);
+  });
+
+  it('votes weigh √credit; the tally is the same for any two peers with the same logs', async () => {
+    // payer pays a 400 credits, b 100, c 1 for verified work (weights 20, 10, 1).
+    for (const [who, amount] of [
+      [a, 400],
+      [b, 100],
+      [c, 1],
+    ] as const) {
+      await payer.log.issue({
+        jobId: 'j',
+        shardId: amount,
+        owner: payer.id,
+        contributor: who.id,
+        flops: 1e9 * amount,
+        method: 'freivalds',
+        issuedAt: 1,
+        credit: amount * 1e6,
+      });
+    }
+    const prop = await a.log.propose({
+      param: 'priceStep',
+      value: 0.05,
+      reason: 'calmer prices',
+      createdAt: 1,
+    });
+    await d.log.propose({ param: 'relayList', value: 1, reason: 'not votable', createdAt: 2 });
+    const id = `${a.id}:${prop.index}`;
+    await a.log.vote({ proposal: id, yes: true, castAt: 3 });
+    await b.log.vote({ proposal: id, yes: false, castAt: 3 });
+    await c.log.vote({ proposal: id, yes: false, castAt: 3 });
+    await c.log.vote({ proposal: id, yes: true, castAt: 4 }); // changed its mind: the latest counts
+    await d.log.vote({ proposal: id, yes: false, castAt: 5 }); // no credit, no weight
+    const logs = await checked();
+    const one = tally(logs, rules);
+    const other = tally([...logs].reverse() as CheckedLog[], rules);
+    expect(other).toEqual(one);
+    expect(one).toHaveLength(1);
+    expect(one[0]).toMatchObject({
+      id,
+      param: 'priceStep',
+      yes: 21,
+      no: 10,
+      voters: 4,
+      passed: true,
+    });
+    expect(paramsFrom(one)).toEqual({ ...DEFAULT_PARAMS, priceStep: 0.05 });
+    // Without the votes (as at the sizes before them), the same logs give no result yet.
+    const before = logs.map((l) => ({ ...l, entries: l.entries.filter((e) => e.type !== 'vote') }));
+    expect(tally(before, rules)[0]).toMatchObject({ yes: 0, no: 0, passed: false });
+  });
+});
