@@ -85,6 +85,14 @@ export class Reputation {
     return r;
   }
 
+  /** Quarantines a peer outright (e.g. on a proof that it equivocated). */
+  quarantine(peer: string): PeerRecord {
+    const r = { ...this.get(peer), quarantined: true };
+    this.#peers.set(peer, r);
+    this.onChange?.(peer, r);
+    return r;
+  }
+
   /** Loads records kept from an earlier session, skipping any that are not well formed. */
   restore(records: Iterable<[string, PeerRecord]>): void {
     for (const [peer, r] of records) {

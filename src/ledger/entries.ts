@@ -95,6 +95,8 @@ export async function openEntry(peer: string, leaf: Uint8Array): Promise<Entry> 
 /** A receipt as a contributor holds it: checked against the owner's signed checkpoint. */
 export interface HeldReceipt {
   receipt: Receipt;
+  /** The encoded SignedReceipt inside the leaf. */
+  signed: Uint8Array;
   leaf: Uint8Array;
   index: number;
   checkpoint: SignedCheckpoint;
@@ -139,5 +141,13 @@ export async function openBundle(
   }
   const checkpoint = await openCheckpoint(b.checkpoint, receipt.owner);
   verifyInclusion(b.index, checkpoint.size, leafHash(b.leaf), b.proof, checkpoint.root);
-  return { receipt, leaf: b.leaf, index: b.index, checkpoint, proof: b.proof, bundle: data };
+  return {
+    receipt,
+    signed: entry.receipt,
+    leaf: b.leaf,
+    index: b.index,
+    checkpoint,
+    proof: b.proof,
+    bundle: data,
+  };
 }

@@ -12,7 +12,8 @@ import {
 import { LedgerError } from './errors';
 import { MerkleTree } from './merkle';
 import { noteOf, openCheckpoint, type SignedCheckpoint, signCheckpoint } from './note';
-import { signReceipt } from './receipts';
+import { LogEntry } from './receipt';
+import { decodeSignedReceipt, signReceipt } from './receipts';
 
 /** Where a log's leaves are kept: IndexedDB in a tab (LedgerStore), memory in tests. */
 export interface LogPersistence {
@@ -52,6 +53,9 @@ export class OwnerLog {
   #latest: SignedCheckpoint;
   /** The largest checkpoint with the most cosignatures seen so far, by size. */
   readonly #cosigned = new Map<number, SignedCheckpoint>();
+  /** µcredits this log's receipts paid, in all and per job (for budgets and the balance). */
+  #spent = 0;
+  readonly #spentOn = new Map<string, number>();
   /** Called after each append with the new checkpoint (to gossip it). */
   onCheckpoint?: (note: string) => void;
 
@@ -73,6 +77,10 @@ export class OwnerLog {
     const note = await signCheckpoint(key, peer, tree.size, tree.root());
     const log = new OwnerLog(peer, key, persistence, await openCheckpoint(note, peer), tree);
     log.#leaves.push(...leaves);
+    for (const l of leaves) {
+      const r = receiptIn(l);
+      if (r) log.#charge(r.jobId, r.credit);
+    }
     return log;
   }
 
@@ -119,7 +127,18 @@ export class OwnerLog {
   async issue(r: Receipt): Promise<Uint8Array> {
     const leaf = receiptLeaf(await signReceipt(this.key, r));
     const a = await this.append(leaf);
+    this.#charge(r.jobId, r.credit);
     return encodeBundle(leaf, a.index, a.checkpoint, a.proof);
+  }
+
+  /** µcredits paid by this log's receipts: in all, or for one job. */
+  spent(jobId?: string): number {
+    return jobId === undefined ? this.#spent : (this.#spentOn.get(jobId) ?? 0);
+  }
+
+  #charge(jobId: string, credit: number) {
+    this.#spent += credit;
+    this.#spentOn.set(jobId, (this.#spentOn.get(jobId) ?? 0) + credit);
   }
 
   async propose(p: ProposalBody): Promise<Appended> {
@@ -169,4 +188,14 @@ export class OwnerLog {
 
 function same(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && a.every((x, i) => x === b[i]);
+}
+
+/** The receipt in one of this log's own leaves, if it holds one (its own writes: not re-verified). */
+function receiptIn(leaf: Uint8Array): Receipt | undefined {
+  try {
+    const e = LogEntry.decode(leaf);
+    return e.receipt.byteLength > 0 ? decodeSignedReceipt(e.receipt).receipt : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,61 +1,118 @@
-import type { PrivateKey } from '@libp2p/interface';
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import type { Receipt } from '../jobs/job';
-import { signReceipt, verifyReceipt } from './receipts';
+import { type HeldReceipt, openBundle } from './entries';
+import type { LogPersistence } from './log';
 
 export interface StoredReceipt extends Receipt {
   /** `${owner}/${jobId}/${shardId}`: one receipt per verified shard. */
   key: string;
-  /** Whether this tab issued the receipt (as owner) or earned it (as contributor). */
+  /** Whether this tab issued the receipt (as owner, before logs) or earned it (as contributor). */
   role: 'issued' | 'earned';
   /** The encoded SignedReceipt, verifiable by anyone with the owner's peer id. */
   signed: ArrayBuffer;
+  /** The ReceiptBundle (leaf, index, checkpoint, proof) it came in; absent before version 2. */
+  bundle?: ArrayBuffer;
 }
 
 interface LedgerDB extends DBSchema {
   receipts: { key: string; value: StoredReceipt; indexes: { role: string } };
+  /** This tab's own transparency log, one leaf per row (version 2). */
+  log: { key: number; value: { index: number; leaf: ArrayBuffer } };
+  /** Checkpoints kept: this tab's witness state per log, proofs of equivocation (version 2). */
+  notes: { key: string; value: { key: string; note: string; conflicting?: string } };
 }
 
-/** Receipts this tab issued or earned (database `tessel-ledger`). */
-export class ReceiptStore {
+/** Schema version of the `tessel-ledger` database. */
+export const LEDGER_DB_VERSION = 2;
+
+/**
+ * The tab's ledger in IndexedDB (database `tessel-ledger`): receipts earned, with their proofs,
+ * and its own log. Version 1 held receipts only; the upgrade to 2 adds the log and the notes and
+ * keeps every receipt.
+ */
+export class LedgerStore implements LogPersistence {
   private constructor(readonly db: IDBPDatabase<LedgerDB>) {}
 
-  static async open(name = 'tessel-ledger'): Promise<ReceiptStore> {
-    const db = await openDB<LedgerDB>(name, 1, {
-      upgrade(d) {
-        d.createObjectStore('receipts', { keyPath: 'key' }).createIndex('role', 'role');
+  static async open(name = 'tessel-ledger'): Promise<LedgerStore> {
+    const db = await openDB<LedgerDB>(name, LEDGER_DB_VERSION, {
+      upgrade(d, oldVersion) {
+        if (oldVersion < 1) {
+          d.createObjectStore('receipts', { keyPath: 'key' }).createIndex('role', 'role');
+        }
+        if (oldVersion < 2) {
+          d.createObjectStore('log', { keyPath: 'index' });
+          d.createObjectStore('notes', { keyPath: 'key' });
+        }
+      },
+      // A newer tab wants to upgrade: step aside rather than block it.
+      blocking() {
+        db.close();
       },
     });
-    return new ReceiptStore(db);
+    return new LedgerStore(db);
   }
 
-  put(role: StoredReceipt['role'], signed: Uint8Array, r: Receipt): Promise<string> {
-    return this.db.put('receipts', {
-      ...r,
-      key: `${r.owner}/${r.jobId}/${r.shardId}`,
-      role,
-      signed: signed.slice().buffer,
-    });
+  async leaves(): Promise<Uint8Array[]> {
+    return (await this.db.getAll('log')).map((r) => new Uint8Array(r.leaf));
   }
 
-  /** Signs a receipt with the owner's key and keeps it; resolves once it is durable. */
-  async issue(owner: PrivateKey, r: Receipt): Promise<Uint8Array> {
-    const signed = await signReceipt(owner, r);
-    await this.put('issued', signed, r);
-    return signed;
+  async putLeaf(index: number, leaf: Uint8Array): Promise<void> {
+    await this.db.put('log', { index, leaf: leaf.slice().buffer });
   }
 
-  /** Checks a receipt this tab earned and keeps it; throws WireError if it does not check out. */
+  /** Checks a receipt bundle this tab earned and keeps it; throws if it does not check out. */
   async accept(
-    signed: Uint8Array,
+    bundle: Uint8Array,
     expect: Pick<Receipt, 'owner' | 'contributor' | 'jobId' | 'shardId'>,
   ): Promise<Receipt> {
-    const r = await verifyReceipt(signed, expect);
-    await this.put('earned', signed, r);
+    const held = await openBundle(bundle, expect);
+    const r = held.receipt;
+    await this.db.put('receipts', {
+      ...r,
+      key: `${r.owner}/${r.jobId}/${r.shardId}`,
+      role: 'earned',
+      signed: held.signed.slice().buffer,
+      bundle: bundle.slice().buffer,
+    });
     return r;
   }
 
   list(role: StoredReceipt['role']): Promise<StoredReceipt[]> {
     return this.db.getAllFromIndex('receipts', 'role', role);
+  }
+
+  count(role: StoredReceipt['role']): Promise<number> {
+    return this.db.countFromIndex('receipts', 'role', role);
+  }
+
+  /** Receipts earned with their proofs, checked again (a tampered row is skipped and named). */
+  async held(): Promise<{ held: HeldReceipt[]; unproven: StoredReceipt[] }> {
+    const held: HeldReceipt[] = [];
+    const unproven: StoredReceipt[] = [];
+    for (const r of await this.list('earned')) {
+      if (!r.bundle) {
+        unproven.push(r);
+        continue;
+      }
+      try {
+        held.push(await openBundle(new Uint8Array(r.bundle)));
+      } catch (e) {
+        console.warn(`tessel: stored receipt ${r.key} no longer checks: ${(e as Error).message}`);
+        unproven.push(r);
+      }
+    }
+    return { held, unproven };
+  }
+
+  getNote(key: string) {
+    return this.db.get('notes', key);
+  }
+
+  putNote(key: string, note: string, conflicting?: string) {
+    return this.db.put('notes', { key, note, ...(conflicting ? { conflicting } : {}) });
+  }
+
+  allNotes() {
+    return this.db.getAll('notes');
   }
 }

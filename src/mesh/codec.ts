@@ -38,8 +38,8 @@ export const WIRE_VERSION = 2;
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024 + 4096;
 /** Largest announcement accepted on the jobs topic. */
 export const MAX_ANNOUNCEMENT_BYTES = 8 * 1024;
-/** Largest encoded receipt a verdict may carry. */
-export const MAX_RECEIPT_BYTES = 1024;
+/** Largest receipt a verdict may carry: a bundle of the receipt, a checkpoint and a proof. */
+export const MAX_RECEIPT_BYTES = 16 * 1024;
 /** Models: at most 1 GiB, in chunks of 4 KiB to 1 MiB, so at most 262,144 chunk hashes. */
 export const MAX_MODEL_BYTES = 2 ** 30;
 export const MIN_CHUNK_BYTES = 4096;
@@ -147,6 +147,9 @@ export interface AnnouncementMsg {
   /** The model the job runs ('' when it runs none), and its size in bytes. */
   modelDigest: string;
   modelBytes: number;
+  /** Credits per GFLOP of verified work the job pays, and the work in one shard (GFLOP). */
+  price: number;
+  shardGflop: number;
 }
 
 // ---- shard frames -----------------------------------------------------------------------------
@@ -469,5 +472,7 @@ export function decodeAnnouncement(data: Uint8Array, now?: number): Announcement
     addrs: a.addrs,
     modelDigest: a.modelDigest,
     modelBytes,
+    price: finite(a.price, 0, 1_000, 'price'),
+    shardGflop: finite(a.shardGflop, 0, 1e9, 'shardGflop'),
   };
 }

@@ -24,6 +24,7 @@ import type { JobView, MeshEvents, MeshSnapshot, PeerView } from './read-model';
 import { type ContributorOptions, ShardContributor, type ShardOutcome } from './shard-contributor';
 import { type SettledEvent, ShardOwnerService } from './shard-owner';
 import type { OwnerStore, StoredJob } from './store';
+import { checkTerms, DEFAULT_TERMS, type JobTerms, Purse } from './terms';
 
 export interface MeshConfig {
   relay: string;
@@ -48,6 +49,10 @@ export interface MeshOptions {
   issueReceipt?: (r: Receipt) => Promise<Uint8Array>;
   /** Checks and keeps a receipt this tab earned (src/ledger). */
   acceptReceipt?: ContributorOptions['acceptReceipt'];
+  /** µcredits this tab's receipts already paid for a job (its log; a resumed job's spending). */
+  spentOn?: (jobId: string) => number;
+  /** Whether this tab can still pay `credit` µcredits (its balance, src/ledger). */
+  canSpend?: (credit: number) => boolean;
   /** Contributor pacing: GPU budget and when to pause (see ShardContributor). */
   budget?: number;
   /** This tab's measured matmul speed, sent with work requests so owners size deadlines to it. */
@@ -124,6 +129,8 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
   readonly #skip = new Map<string, number>(); // jobId -> retry after (ms since epoch)
   readonly #abort = new AbortController();
   readonly #cancels = new Map<string, (e: JobCancelledError) => void>();
+  /** What each of this tab's jobs pays and has paid. */
+  readonly #purses = new Map<string, Purse>();
 
   private constructor(
     readonly node: MeshNode,
@@ -148,7 +155,9 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
             delivered: (leaseId) => store.deleteVerdict(leaseId),
           }
         : {}),
-      ...(options.issueReceipt ? { issueReceipt: options.issueReceipt } : {}),
+      ...(options.issueReceipt ? { issueReceipt: (r) => this.#issue(r) } : {}),
+      creditOf: (jobId, flops) => this.#purses.get(jobId)?.cost(flops) ?? 0,
+      mayLease: (job) => this.#mayLease(job),
     });
     this.models = new ModelLibrary(
       options.engine,
@@ -222,6 +231,11 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
 
   get peerId(): string {
     return this.node.peerId.toString();
+  }
+
+  /** Contributing and waiting for work (the supply the price rule counts). */
+  get idle(): boolean {
+    return this.#contributing && !this.#busy;
   }
 
   /** Everything a view shows, as plain data (see read-model.ts). */
@@ -302,7 +316,10 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
    * Stores a job of any kind (so a reload resumes it), announces it, and resolves `done` with
    * the verified, assembled answer. Throws JobSpecError for a spec that cannot run.
    */
-  async submit(js: JobSpec): Promise<RunningJob & { jobId: string }> {
+  async submit(
+    js: JobSpec,
+    terms: JobTerms = DEFAULT_TERMS,
+  ): Promise<RunningJob & { jobId: string }> {
     const checked = checkJobSpec(js.kind, js.spec);
     const stored: StoredJob = {
       id: randomId(),
@@ -310,6 +327,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       spec: checked.spec,
       createdAt: Date.now(),
       finished: false,
+      terms: checkTerms({ ...terms }),
     };
     await this.options.ownerStore?.putJob(stored);
     return { jobId: stored.id, ...this.#run(stored, checked, false) };
@@ -319,20 +337,49 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
   submitMatmul(
     problem: MatmulProblem,
     block?: { blockRows: number; blockCols: number },
+    terms?: JobTerms,
   ): Promise<RunningJob & { jobId: string }> {
     const { m, k, n } = problem;
     const size = block ?? chooseBlockSize(m, k, n, { maxShardBytes: this.options.maxBufferBytes });
-    return this.submit({
-      kind: 'matmul',
-      spec: { m, k, n, a: problem.a.slice(), b: problem.b.slice(), ...size },
-    });
+    return this.submit(
+      { kind: 'matmul', spec: { m, k, n, a: problem.a.slice(), b: problem.b.slice(), ...size } },
+      terms,
+    );
+  }
+
+  /** Raises a job's budget by `micro` µcredits; a job whose budget was spent leases again. */
+  async addBudget(jobId: string, micro: number): Promise<void> {
+    const purse = this.#purses.get(jobId);
+    const stored = await this.options.ownerStore?.job(jobId);
+    if (!purse || !(micro > 0)) return;
+    purse.terms.budget += micro;
+    if (stored) await this.options.ownerStore?.putJob({ ...stored, terms: { ...purse.terms } });
+    this.#emitJob(jobId);
+  }
+
+  /** Signs a receipt through the ledger and charges it to its job. */
+  async #issue(r: Receipt): Promise<Uint8Array> {
+    const bundle = await (this.options.issueReceipt as (r: Receipt) => Promise<Uint8Array>)(r);
+    this.#purses.get(r.jobId)?.charge(r.credit);
+    return bundle;
+  }
+
+  #mayLease(job: OwnerJob): boolean {
+    const purse = this.#purses.get(job.id);
+    if (!purse) return true;
+    const out = job.outstanding().length;
+    // The tab's own balance must cover every shard out coming back verified.
+    return purse.mayLease(out) && (this.options.canSpend?.((out + 1) * purse.shardCost) ?? true);
   }
 
   /**
    * Batched inference: sequences are cut into shards, leased to contributors (who fetch the
    * model from this tab if they lack it), verified by the job's policy, and assembled in order.
    */
-  async submitInference(req: InferenceRequest): Promise<RunningJob & { jobId: string }> {
+  async submitInference(
+    req: InferenceRequest,
+    terms?: JobTerms,
+  ): Promise<RunningJob & { jobId: string }> {
     const digest =
       'digest' in req.model
         ? req.model.digest
@@ -353,7 +400,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       perShard: req.perShard ?? Math.min(64, Math.max(1, Math.ceil(n / 8))),
       policy: { ...defaultPolicy(mode), ...req.policy },
     };
-    return this.submit({ kind: 'inference', spec });
+    return this.submit({ kind: 'inference', spec }, terms);
   }
 
   /** Leaves the mesh: stops contributing and serving, and closes every connection. */
@@ -403,6 +450,9 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       },
     });
     restore?.(job);
+    const purse = new Purse(stored.terms ?? { ...DEFAULT_TERMS }, shardFlops(js, job.shardCount));
+    purse.spent = this.options.spentOn?.(job.id) ?? 0;
+    this.#purses.set(job.id, purse);
     this.owner.addJob(job);
     const asked = { js, createdAt: stored.createdAt, state: 'running' as JobView['state'] };
     this.#asked.set(job.id, asked);
@@ -437,6 +487,10 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
         addrs: [this.address],
         modelDigest,
         modelBytes: modelDigest ? this.models.size(modelDigest) : 0,
+        price: purse.terms.price,
+        shardGflop: shardFlops(js, job.shardCount) / 1e9,
+        // A job whose budget is spent offers nothing until its owner adds to it.
+        ...(purse.exhausted ? { shardsLeft: 0 } : {}),
       }));
     }
     const run = { job, done, resumed };
@@ -450,11 +504,14 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     if (this.#busy || !this.#contributing) return;
     const now = Date.now();
     const maxModel = this.options.maxModelBytes ?? 256 * 2 ** 20;
+    // The best-paying work this tab can run first.
     const job = this.board
       .jobs()
+      .sort((a, b) => b.price - a.price)
       .find(
         (j) =>
           j.owner !== this.peerId &&
+          !this.reputation.isQuarantined(j.owner) &&
           j.shardsLeft > 0 &&
           j.kernelDigest === this.options.kernelDigest &&
           j.modelBytes <= maxModel &&
@@ -500,6 +557,10 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       summary: describeJob(asked.js),
       progress: run.job.progress(),
       report: run.job.report(),
+      price: this.#purses.get(jobId)?.terms.price ?? DEFAULT_TERMS.price,
+      budget: this.#purses.get(jobId)?.terms.budget ?? DEFAULT_TERMS.budget,
+      spent: this.#purses.get(jobId)?.spent ?? 0,
+      budgetSpent: (this.#purses.get(jobId)?.exhausted ?? false) && !run.job.done,
     };
   }
 
@@ -529,6 +590,13 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     }
     return [...byPeer.values()];
   }
+}
+
+/** FLOPs in one shard of a job, estimated from its spec (0 where it depends on the model). */
+function shardFlops(js: JobSpec, shards: number): number {
+  if (js.kind !== 'matmul') return 0;
+  const { m, k, n } = js.spec;
+  return (2 * m * k * n) / Math.max(1, shards);
 }
 
 /** A job's request in words, for lists. */

@@ -38,6 +38,13 @@ export interface JobView {
   summary: string;
   progress: JobProgress;
   report: VerificationReport;
+  /** What the job pays: credits per GFLOP, and its ceiling in µcredits (Infinity: none). */
+  price: number;
+  budget: number;
+  /** µcredits its receipts have paid so far. */
+  spent: number;
+  /** Its budget is spent: it leases nothing until its owner adds to it. */
+  budgetSpent: boolean;
 }
 
 export interface RelayView {

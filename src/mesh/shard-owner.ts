@@ -1,7 +1,7 @@
 import type { Connection, Stream } from '@libp2p/interface';
 import { logger } from '@libp2p/logger';
 import { lpStream } from '@libp2p/utils';
-import type { OwnerJob, Receipt, Settlement, Verdict } from '../jobs/job';
+import type { LeaseOffer, OwnerJob, Receipt, Settlement, Verdict } from '../jobs/job';
 import type { Reputation } from '../jobs/reputation';
 import type { Output } from '../jobs/work-codec';
 import {
@@ -28,6 +28,10 @@ export interface ShardOwnerOptions {
    * encoded SignedReceipt the contributor is sent. Without it, verdicts carry no receipt.
    */
   issueReceipt?: (r: Receipt) => Promise<Uint8Array>;
+  /** µcredits a verified shard of `flops` pays in job `jobId` (its price); 0 without it. */
+  creditOf?: (jobId: string, flops: number) => number;
+  /** Whether the job may lease one more shard (its budget); always without it. */
+  mayLease?: (job: OwnerJob) => boolean;
   /** Verdicts kept for a contributor that is not connected when they are decided. */
   maxUndelivered?: number; // default 256 per peer
   /**
@@ -173,18 +177,21 @@ export class ShardOwnerService extends EventTarget {
           this.contributors.delete(this.contributors.keys().next().value as string);
         }
         // A quarantined peer is told the job is finished: it gets nothing more from this owner.
-        const offer =
-          job && !this.#o.reputation?.isQuarantined(peer)
-            ? job.offer(
-                {
-                  id: peer,
-                  gflops: msg.gflops,
-                  maxBufferBytes: msg.maxBufferBytes,
-                  adapter: msg.adapter,
-                },
-                now,
-              )
-            : { kind: 'none' as const, finished: true, retryAfterMs: 0 };
+        // A job whose budget is spent leases nothing until its owner adds to it: ask later.
+        const offer: LeaseOffer =
+          !job || this.#o.reputation?.isQuarantined(peer)
+            ? { kind: 'none', finished: true, retryAfterMs: 0 }
+            : !(this.#o.mayLease?.(job) ?? true)
+              ? { kind: 'none', finished: false, retryAfterMs: 30_000 }
+              : job.offer(
+                  {
+                    id: peer,
+                    gflops: msg.gflops,
+                    maxBufferBytes: msg.maxBufferBytes,
+                    adapter: msg.adapter,
+                  },
+                  now,
+                );
         if (offer.kind === 'none') {
           // Verdicts still being made durable go out before "finished".
           if (offer.finished) await Promise.all(this.#inflight.get(msg.jobId) ?? []);
@@ -298,6 +305,7 @@ export class ShardOwnerService extends EventTarget {
             flops: v.flops,
             method: v.method,
             issuedAt: Date.now(),
+            credit: this.#o.creditOf?.(v.jobId, v.flops) ?? 0,
           });
         } catch (e) {
           console.warn(`tessel: receipt for shard ${v.shardId} of ${job.id} not issued: ${e}`);

@@ -11,6 +11,7 @@ import type { PeerRecord } from '../jobs/reputation';
 import { decodeOutput, encodeOutput, type Output, WorkError } from '../jobs/work-codec';
 import { decodeShardMsg, encodeShardMsg, type VerdictMsg } from './codec';
 import type { DurableSettlement } from './shard-owner';
+import type { JobTerms } from './terms';
 
 /** A submitted job as kept in IndexedDB: everything needed to resume it after a reload. */
 export interface StoredJob {
@@ -19,6 +20,8 @@ export interface StoredJob {
   spec: JobSpec['spec'];
   createdAt: number; // ms since the epoch
   finished: boolean;
+  /** What the job pays (absent on jobs stored before the market: the default terms). */
+  terms?: JobTerms;
 }
 
 /** A verified shard's output, encoded as it travels (so it is read back through the codec). */
@@ -68,6 +71,10 @@ export class OwnerStore {
       },
     });
     return new OwnerStore(db);
+  }
+
+  job(id: string): Promise<StoredJob | undefined> {
+    return this.db.get('jobs', id);
   }
 
   putJob(job: StoredJob): Promise<string> {

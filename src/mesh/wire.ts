@@ -2240,6 +2240,8 @@ export interface JobAnnouncement {
   addrs: string[]
   modelDigest: string
   modelBytes: number
+  price: number
+  shardGflop: number
 }
 
 export namespace JobAnnouncement {
@@ -2309,6 +2311,16 @@ export namespace JobAnnouncement {
           w.uint64Number(obj.modelBytes)
         }
 
+        if ((obj.price != null && obj.price !== 0)) {
+          w.uint32(97)
+          w.double(obj.price)
+        }
+
+        if ((obj.shardGflop != null && obj.shardGflop !== 0)) {
+          w.uint32(105)
+          w.double(obj.shardGflop)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -2324,7 +2336,9 @@ export namespace JobAnnouncement {
           expiresAt: 0,
           addrs: [],
           modelDigest: '',
-          modelBytes: 0
+          modelBytes: 0,
+          price: 0,
+          shardGflop: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2379,6 +2393,14 @@ export namespace JobAnnouncement {
             }
             case 11: {
               obj.modelBytes = reader.uint64Number()
+              break
+            }
+            case 12: {
+              obj.price = reader.double()
+              break
+            }
+            case 13: {
+              obj.shardGflop = reader.double()
               break
             }
             default: {
@@ -2485,6 +2507,20 @@ export namespace JobAnnouncement {
               }
               break
             }
+            case 12: {
+              yield {
+                field: `${prefix}.price`,
+                value: reader.double()
+              }
+              break
+            }
+            case 13: {
+              yield {
+                field: `${prefix}.shardGflop`,
+                value: reader.double()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2553,6 +2589,16 @@ export namespace JobAnnouncement {
     value: number
   }
 
+  export interface JobAnnouncementPriceFieldEvent {
+    field: '$.price'
+    value: number
+  }
+
+  export interface JobAnnouncementShardGflopFieldEvent {
+    field: '$.shardGflop'
+    value: number
+  }
+
   export function encode (obj: Partial<JobAnnouncement>): Uint8Array {
     return encodeMessage(obj, JobAnnouncement.codec())
   }
@@ -2561,7 +2607,7 @@ export namespace JobAnnouncement {
     return decodeMessage(buf, JobAnnouncement.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobAnnouncement>): Generator<JobAnnouncementVersionFieldEvent | JobAnnouncementJobIdFieldEvent | JobAnnouncementOwnerFieldEvent | JobAnnouncementKindFieldEvent | JobAnnouncementShardCountFieldEvent | JobAnnouncementShardsLeftFieldEvent | JobAnnouncementKernelDigestFieldEvent | JobAnnouncementExpiresAtFieldEvent | JobAnnouncementAddrsFieldEvent | JobAnnouncementModelDigestFieldEvent | JobAnnouncementModelBytesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobAnnouncement>): Generator<JobAnnouncementVersionFieldEvent | JobAnnouncementJobIdFieldEvent | JobAnnouncementOwnerFieldEvent | JobAnnouncementKindFieldEvent | JobAnnouncementShardCountFieldEvent | JobAnnouncementShardsLeftFieldEvent | JobAnnouncementKernelDigestFieldEvent | JobAnnouncementExpiresAtFieldEvent | JobAnnouncementAddrsFieldEvent | JobAnnouncementModelDigestFieldEvent | JobAnnouncementModelBytesFieldEvent | JobAnnouncementPriceFieldEvent | JobAnnouncementShardGflopFieldEvent> {
     return streamMessage(buf, JobAnnouncement.codec(), opts)
   }
 }

@@ -1,5 +1,7 @@
 import { TypedEventEmitter } from 'main-event';
 import { adapterIdentity, isSoftwareAdapter } from '../gpu/device';
+import type { LocalLedger } from '../ledger/local';
+import type { LedgerService } from '../ledger/service';
 import type { MeshConfig, Mesh as MeshType } from '../mesh/mesh';
 import type { ComputeInfo } from '../worker/api';
 import { ComputeClient } from '../worker/client';
@@ -39,6 +41,8 @@ export interface SessionEvents {
   adapter: CustomEvent<AdapterView>;
   /** The tab joined the mesh (a Mesh) or left it (undefined). */
   mesh: CustomEvent<MeshType | undefined>;
+  /** The market's service started with the mesh (a LedgerService) or stopped (undefined). */
+  ledger: CustomEvent<LedgerService | undefined>;
 }
 
 export interface SessionOptions {
@@ -69,7 +73,8 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
   #message: string | undefined;
   #adapter: Promise<AdapterView> | undefined;
   #startedAt = 0;
-  #receipts: Promise<import('../ledger/store').ReceiptStore> | undefined;
+  #ledger: Promise<LocalLedger> | undefined;
+  #market: LedgerService | undefined;
 
   constructor(options: SessionOptions) {
     super();
@@ -156,9 +161,29 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
 
   /** Signed receipts this tab has earned as a contributor, over every visit (IndexedDB). */
   async receiptsEarned(): Promise<number> {
-    const { ReceiptStore } = await import('../ledger/store');
-    this.#receipts ??= ReceiptStore.open();
-    return (await (await this.#receipts).list('earned')).length;
+    return (await this.ledger()).store.count('earned');
+  }
+
+  /**
+   * This tab's own books (its log and the receipts it earned), from IndexedDB: no network, no
+   * GPU, so a page can show them before the volunteer switches anything on.
+   */
+  ledger(): Promise<LocalLedger> {
+    this.#ledger ??= (async () => {
+      const [{ LocalLedger }, { loadIdentity }, { peerIdFromPrivateKey }] = await Promise.all([
+        import('../ledger/local'),
+        import('../mesh/identity'),
+        import('@libp2p/peer-id'),
+      ]);
+      const key = await loadIdentity();
+      return LocalLedger.open(key, peerIdFromPrivateKey(key).toString());
+    })();
+    return this.#ledger;
+  }
+
+  /** The market's service (audits, witnessing, prices), while the tab is in the mesh. */
+  get market(): LedgerService | undefined {
+    return this.#market;
   }
 
   /** When contributing was last switched on (ms since the epoch), 0 if never. */
@@ -216,26 +241,28 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
       );
     }
     // libp2p is most of the page's weight: it loads only when the tab joins.
-    const [{ Mesh }, { loadIdentity }, { OwnerStore }, { IdbModelCache }, { ReceiptStore }] =
+    const [{ Mesh }, { loadIdentity }, { OwnerStore }, { IdbModelCache }, { LedgerService }] =
       await Promise.all([
         import('../mesh/mesh'),
         import('../mesh/identity'),
         import('../mesh/store'),
         import('../mesh/model-store'),
-        import('../ledger/store'),
+        import('../ledger/service'),
       ]);
     const { matmulKernelDigest } = await import('../gpu/matmul');
-    const [privateKey, info, kernelDigest, ownerStore, receipts, modelCache] = await Promise.all([
+    const { DEFAULT_PARAMS } = await import('../ledger/governance');
+    const [privateKey, info, kernelDigest, ownerStore, ledger, modelCache] = await Promise.all([
       loadIdentity(),
       this.compute.info(),
       matmulKernelDigest(),
       OwnerStore.open(),
-      ReceiptStore.open(),
+      this.ledger(),
       IdbModelCache.open(),
     ]);
     const adapter = adapterIdentity(info.adapter);
     const gflops = this.#prefs.speeds[adapter];
-    return Mesh.start({
+    const grant = () => (this.#market?.params.grant ?? DEFAULT_PARAMS.grant) * 1e6;
+    const mesh = await Mesh.start({
       config,
       privateKey,
       kernelDigest,
@@ -245,12 +272,27 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
       maxBufferBytes: info.adapter.limits.maxStorageBufferBindingSize,
       ownerStore,
       modelCache,
-      issueReceipt: (r) => receipts.issue(privateKey, r),
-      acceptReceipt: (signed, expect) => receipts.accept(signed, expect),
+      // Settlement is the verdict: the receipt's leaf is durable before "accepted" is sent.
+      issueReceipt: (r) => ledger.issue(r),
+      acceptReceipt: (bundle, expect) => ledger.accept(bundle, expect),
+      spentOn: (jobId) => ledger.spent(jobId),
+      canSpend: (credit) => ledger.balance(grant()) >= credit,
       budget: this.#prefs.budget,
       ...(gflops ? { gflops } : {}),
       gate: () => this.#gate.wait(),
     });
+    const market = new LedgerService({
+      node: mesh.node,
+      ledger,
+      board: mesh.board,
+      address: mesh.address,
+      quarantine: (peer) => mesh.reputation.quarantine(peer),
+      supply: () => ({ gflops: mesh.contributor.gflops, idle: mesh.idle }),
+    });
+    await market.start();
+    this.#market = market;
+    this.safeDispatchEvent('ledger', { detail: market });
+    return mesh;
   }
 
   /** Tunes the kernels and measures GFLOP/s once per adapter (GPU work: after consent only). */
@@ -283,6 +325,12 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
     if (!mesh) return;
     this.#mesh = undefined;
     this.#meshState = 'none';
+    const market = this.#market;
+    this.#market = undefined;
+    if (market) {
+      await market.stop().catch((e) => console.warn('tessel: stopping the market:', e));
+      this.safeDispatchEvent('ledger', { detail: undefined });
+    }
     await mesh.stop().catch((e) => console.warn('tessel: leaving the mesh:', e));
     this.safeDispatchEvent('mesh', { detail: undefined });
     this.#emitStatus();

@@ -133,6 +133,8 @@ const announcement: AnnouncementMsg = {
   addrs: ['/ip4/127.0.0.1/tcp/9090/ws/p2p/12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf'],
   modelDigest: '',
   modelBytes: 0,
+  price: 1,
+  shardGflop: 0,
 };
 
 /** Random and mutated inputs: pure noise, bit flips, truncations, splices and extensions. */

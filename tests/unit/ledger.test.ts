@@ -154,7 +154,7 @@ describe('1,000 random tamperings of a log are all detected and named', () => {
     const named: Record<string, number> = {};
     for (let t = 0; t < 1000; t++) {
       const kind = (['flip', 'swap', 'drop', 'forge', 'rewrite'] as Tamper[])[t % 5]!;
-      const l = leaves.map((x) => x.slice());
+      const l: Uint8Array[] = leaves.map((x) => x.slice());
       const i = rnd(l.length);
       let j = rnd(l.length);
       if (j === i) j = (i + 1) % l.length;

@@ -91,6 +91,8 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
       addrs: ownerNode.getMultiaddrs().map((a) => a.toString()),
       modelDigest: job.modelDigest ?? '',
       modelBytes: job.modelDigest ? 1 : 0,
+      price: 1,
+      shardGflop: 0,
     };
   }
 

@@ -1,0 +1,72 @@
+import type { PrivateKey } from '@libp2p/interface';
+import { TypedEventEmitter } from 'main-event';
+import type { Receipt } from '../jobs/job';
+import { OwnerLog } from './log';
+import { LedgerStore } from './store';
+
+export interface LocalLedgerEvents {
+  /** A receipt was issued or earned: this tab's books changed. */
+  books: CustomEvent<void>;
+}
+
+/**
+ * This tab's own books, without the network: its log (receipts it issued as an owner, its
+ * proposals and votes) and the receipts it earned with their proofs. What a page shows before
+ * it joins the mesh, and what the mesh's owner and contributor sides write to.
+ */
+export class LocalLedger extends TypedEventEmitter<LocalLedgerEvents> {
+  #earned = 0;
+
+  private constructor(
+    readonly peer: string,
+    readonly log: OwnerLog,
+    readonly store: LedgerStore,
+  ) {
+    super();
+  }
+
+  static async open(key: PrivateKey, peer: string, dbName?: string): Promise<LocalLedger> {
+    const store = await LedgerStore.open(dbName);
+    const ledger = new LocalLedger(peer, await OwnerLog.open(key, peer, store), store);
+    const { held } = await store.held();
+    ledger.#earned = held.reduce((s, h) => s + h.receipt.credit, 0);
+    return ledger;
+  }
+
+  /** µcredits earned: receipts held with proofs (their owners' solvency is the audit's job). */
+  get earned(): number {
+    return this.#earned;
+  }
+
+  /** µcredits this tab's receipts paid, in all or for one job. */
+  spent(jobId?: string): number {
+    return this.log.spent(jobId);
+  }
+
+  /** grant + earned − spent, in µcredits. */
+  balance(grant: number): number {
+    return grant + this.#earned - this.log.spent();
+  }
+
+  /** Appends a receipt to this tab's log; resolves with the bundle, once it is durable. */
+  async issue(r: Receipt): Promise<Uint8Array> {
+    const bundle = await this.log.issue(r);
+    this.dispatchEvent(new CustomEvent('books'));
+    return bundle;
+  }
+
+  /** Checks and keeps a receipt this tab earned; throws if it does not check out. */
+  async accept(
+    bundle: Uint8Array,
+    expect: Pick<Receipt, 'owner' | 'contributor' | 'jobId' | 'shardId'>,
+  ): Promise<Receipt> {
+    const before = await this.store.db.get(
+      'receipts',
+      `${expect.owner}/${expect.jobId}/${expect.shardId}`,
+    );
+    const r = await this.store.accept(bundle, expect);
+    if (!before?.bundle) this.#earned += r.credit;
+    this.dispatchEvent(new CustomEvent('books'));
+    return r;
+  }
+}

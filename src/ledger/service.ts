@@ -1,0 +1,557 @@
+import type { Message } from '@libp2p/gossipsub';
+import type { Connection, Stream } from '@libp2p/interface';
+import { logger } from '@libp2p/logger';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { lpStream } from '@libp2p/utils';
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
+import { TypedEventEmitter } from 'main-event';
+import {
+  DEFAULT_PRICE_PARAMS,
+  type MarketSample,
+  nextPrice,
+  START_PRICE,
+  utilisation,
+} from '../jobs/price';
+import type { JobBoard } from '../mesh/job-board';
+import type { MeshNode } from '../mesh/node';
+import { WireError } from '../mesh/wire-error';
+import { type Account, accounts, type CheckedLog, checkLog } from './audit';
+import { type HeldReceipt, openBundle } from './entries';
+import { LedgerError } from './errors';
+import { DEFAULT_PARAMS, type Params, paramsFrom, type Tally, tally } from './governance';
+import type { LocalLedger } from './local';
+import type { OwnerLog } from './log';
+import { sameHash, verifyConsistency } from './merkle';
+import { cosign, noteOf, openCheckpoint, type SignedCheckpoint, signCheckpoint } from './note';
+import type { LedgerStore } from './store';
+import {
+  CHECKPOINTS_TOPIC,
+  decodeGossip,
+  decodeRequest,
+  decodeResponse,
+  encodeGossip,
+  encodeRequest,
+  encodeResponse,
+  LEDGER_PROTOCOL,
+  type LedgerRequestMsg,
+  type LedgerResponseMsg,
+  MAX_PAGE,
+  MAX_REQUEST_BYTES,
+  MAX_RESPONSE_BYTES,
+} from './wire';
+
+const log = logger('tessel:ledger');
+
+/** Two checkpoints of one log at one size with different roots, both signed by the log. */
+export interface Equivocation {
+  log: string;
+  size: number;
+  a: string;
+  b: string;
+  /** When this tab first held the proof (ms since the epoch). */
+  at: number;
+}
+
+export interface PricePoint {
+  at: number; // ms since the epoch
+  price: number; // credits per GFLOP
+  utilisation: number;
+}
+
+/** What an audit of one peer found. Amounts in µcredits. */
+export interface AuditReport {
+  peer: string;
+  /** Its books from the logs that could be fetched and checked. */
+  account: Account;
+  /** Receipts it holds whose owner's log could not be fetched: proven by their bundles
+   * (signature and inclusion proof), not yet counted in `account`. */
+  proven: { count: number; credit: number };
+  /** Each log consulted, and what was wrong with it, if anything. */
+  logs: { peer: string; size: number; problem?: string }[];
+  at: number;
+}
+
+export interface LedgerEvents {
+  /** A checkpoint of a log was seen (this tab's own included) with its cosignatures. */
+  checkpoint: CustomEvent<{ log: string; size: number; cosignatures: number }>;
+  /** A log equivocated: its owner is quarantined and the proof kept. */
+  equivocation: CustomEvent<Equivocation>;
+  price: CustomEvent<PricePoint>;
+  /** This tab's own books changed (a receipt earned or issued). */
+  books: CustomEvent<void>;
+}
+
+export interface LedgerServiceOptions {
+  node: MeshNode;
+  ledger: LocalLedger;
+  board: JobBoard;
+  /** This tab's WebRTC address, gossiped so peers can ask it for proofs. */
+  address: string;
+  /** Quarantines a peer mesh-wide in this tab (an equivocating log's owner). */
+  quarantine: (peer: string, why: string) => void;
+  /** Whether this tab contributes and is waiting for work, and its speed (the price's supply). */
+  supply: () => { gflops: number; idle: boolean };
+  /** Cosignatures a checkpoint needs before a receipt under it is marked verified. */
+  quorum?: number; // default 1
+  gossipMs?: number; // default 2_000
+}
+
+const MAX_LOGS = 1024;
+const SIZES_KEPT = 32;
+
+/**
+ * A tab's part in the market: it answers ledger requests for its log (checkpoints, entries,
+ * proofs, the receipts it earned), gossips its checkpoints, witnesses others' (cosigning only
+ * after a consistency proof from the last one it cosigned), turns two heads of one size into a
+ * portable proof of equivocation, audits peers, and runs the price rule each epoch.
+ */
+export class LedgerService extends TypedEventEmitter<LedgerEvents> {
+  readonly #o: LedgerServiceOptions;
+  readonly #me: string;
+  /** Per log: the checkpoints seen by size (bounded), for equivocation checks. */
+  readonly #heads = new Map<string, Map<number, SignedCheckpoint>>();
+  /** Per log: the checkpoint this tab last cosigned. */
+  readonly #witnessed = new Map<string, SignedCheckpoint>();
+  /** Per log: the newest checkpoint seen with at least `quorum` cosignatures. */
+  readonly #trusted = new Map<string, SignedCheckpoint>();
+  readonly #cosigning = new Set<string>();
+  readonly #addrs = new Map<string, string>();
+  readonly #supply = new Map<string, { gflops: number; idle: boolean; at: number }>();
+  readonly equivocations = new Map<string, Equivocation>();
+  readonly prices: PricePoint[] = [];
+  params: Params = { ...DEFAULT_PARAMS };
+  #price = START_PRICE;
+  #timers: ReturnType<typeof setInterval>[] = [];
+  readonly #onMessage = (evt: CustomEvent<Message>) => void this.#gossip(evt.detail);
+
+  readonly #log: OwnerLog;
+  readonly #store: LedgerStore;
+
+  constructor(o: LedgerServiceOptions) {
+    super();
+    this.#o = o;
+    this.#me = o.node.peerId.toString();
+    this.#log = o.ledger.log;
+    this.#store = o.ledger.store;
+    this.#log.onCheckpoint = () => void this.#publish();
+  }
+
+  get quorum(): number {
+    return this.#o.quorum ?? 1;
+  }
+
+  /** Credits per GFLOP this tab's price rule stands at (what the page suggests). */
+  get price(): number {
+    return this.#price;
+  }
+
+  async start(): Promise<void> {
+    for (const n of await this.#store.allNotes()) {
+      if (n.key.startsWith('witnessed/')) {
+        const c = await openCheckpoint(n.note).catch(() => undefined);
+        if (c) this.#witnessed.set(c.log, c);
+      } else if (n.key.startsWith('equivocation/') && n.conflicting) {
+        await this.#checkEquivocation(n.note, n.conflicting, false).catch(() => {});
+      }
+    }
+    await this.#o.node.handle(LEDGER_PROTOCOL, (s, c) => this.#serve(s, c), {
+      maxInboundStreams: 16,
+    });
+    const pubsub = this.#o.node.services.pubsub;
+    pubsub.subscribe(CHECKPOINTS_TOPIC);
+    pubsub.addEventListener('message', this.#onMessage);
+    const gossipMs = this.#o.gossipMs ?? 2_000;
+    this.#timers.push(setInterval(() => void this.#publish(), gossipMs));
+    this.#timers.push(setInterval(() => this.#epoch(), DEFAULT_PRICE_PARAMS.epochMs));
+    this.prices.push({ at: Date.now(), price: this.#price, utilisation: 0 });
+    void this.#publish();
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    const pubsub = this.#o.node.services.pubsub;
+    pubsub.removeEventListener('message', this.#onMessage);
+    pubsub.unsubscribe(CHECKPOINTS_TOPIC);
+    this.#log.onCheckpoint = undefined;
+    await this.#o.node.unhandle(LEDGER_PROTOCOL);
+  }
+
+  /** The newest checkpoint of `peer`'s log seen with at least `quorum` cosignatures. */
+  trusted(peer: string): SignedCheckpoint | undefined {
+    return peer === this.#me ? this.#log.trusted(this.quorum) : this.#trusted.get(peer);
+  }
+
+  /** Receipts this tab earned, each with whether a trusted checkpoint covers it. */
+  async earned(): Promise<{ held: (HeldReceipt & { trusted: boolean })[]; unproven: number }> {
+    const { held, unproven } = await this.#store.held();
+    return {
+      held: held.map((h) => {
+        const t = this.trusted(h.receipt.owner);
+        return { ...h, trusted: t !== undefined && t.size >= h.checkpoint.size };
+      }),
+      unproven: unproven.length,
+    };
+  }
+
+  // ---- auditing ---------------------------------------------------------------------------------
+
+  /**
+   * Audits `peer`: fetches its log and the receipts it holds, then the logs of the owners who
+   * paid it (at most `maxLogs`), checks each against its signed checkpoint and against the
+   * receipts held, and computes its books from them. Never throws for a peer's fault: problems
+   * are in the report.
+   */
+  async audit(peer: string, maxLogs = 16): Promise<AuditReport> {
+    peerIdFromString(peer); // a RangeError for something that is not a peer id
+    const held = await this.#earnedOf(peer);
+    const owners = [...new Set(held.map((h) => h.receipt.owner))].filter((o) => o !== peer);
+    const reports: AuditReport['logs'] = [];
+    const checked: CheckedLog[] = [];
+    for (const who of [peer, ...owners].slice(0, maxLogs)) {
+      try {
+        const c = await this.#fetchLog(who, held);
+        checked.push(c);
+        reports.push({ peer: who, size: c.size });
+      } catch (e) {
+        reports.push({ peer: who, size: 0, problem: errorOf(e) });
+        if (e instanceof LedgerError && who !== peer) this.#misbehaved(who, e);
+      }
+    }
+    const books = accounts(checked, { grant: this.params.grant * 1e6 });
+    const audited = new Set(checked.map((c) => c.peer));
+    const outside = held.filter((h) => !audited.has(h.receipt.owner));
+    const account = books.get(peer) ?? {
+      peer,
+      earned: 0,
+      spent: 0,
+      grant: this.params.grant * 1e6,
+      balance: this.params.grant * 1e6,
+      workGflop: 0,
+      receiptsEarned: 0,
+      receiptsIssued: 0,
+      voided: [],
+    };
+    return {
+      peer,
+      account,
+      proven: { count: outside.length, credit: outside.reduce((s, h) => s + h.receipt.credit, 0) },
+      logs: reports,
+      at: Date.now(),
+    };
+  }
+
+  /** Every proposal in the logs of `peers` (and this tab's) and its tally; applies the result. */
+  async governance(peers: readonly string[]): Promise<Tally[]> {
+    const logs: CheckedLog[] = [];
+    for (const p of new Set([this.#me, ...peers])) {
+      try {
+        logs.push(await this.#fetchLog(p, []));
+      } catch (e) {
+        log('governance: no log of %s: %s', p, e);
+      }
+    }
+    // Weights use the default grant: the grant itself is a votable parameter.
+    const t = tally(logs, { grant: DEFAULT_PARAMS.grant * 1e6 });
+    this.params = paramsFrom(t);
+    return t;
+  }
+
+  /** Peers seen on the checkpoint topic (those whose books can be asked for). */
+  knownPeers(): string[] {
+    return [...this.#addrs.keys()];
+  }
+
+  async #earnedOf(peer: string): Promise<HeldReceipt[]> {
+    if (peer === this.#me) return (await this.#store.held()).held;
+    const out: HeldReceipt[] = [];
+    for (let from = 0; ; from += MAX_PAGE) {
+      const r = await this.#ask(peer, { type: 'earned', from, to: from + MAX_PAGE });
+      for (const b of r.earned) {
+        try {
+          const h = await openBundle(b, { contributor: peer });
+          out.push(h);
+        } catch (e) {
+          log('%s holds a receipt that does not check: %s', peer, errorOf(e));
+        }
+      }
+      if (r.earned.length < MAX_PAGE) return out;
+    }
+  }
+
+  async #fetchLog(peer: string, held: readonly HeldReceipt[]): Promise<CheckedLog> {
+    let note: string;
+    let leaves: Uint8Array[];
+    if (peer === this.#me) {
+      note = this.#log.checkpoint();
+      leaves = this.#log.entries(0, this.#log.size);
+    } else {
+      note = (await this.#ask(peer, { type: 'checkpoint' })).checkpoint;
+      const c = await openCheckpoint(note, peer);
+      leaves = [];
+      while (leaves.length < c.size) {
+        const to = Math.min(c.size, leaves.length + MAX_PAGE);
+        const page = (await this.#ask(peer, { type: 'entries', from: leaves.length, to })).entries;
+        if (page.length === 0) break;
+        leaves.push(...page);
+      }
+    }
+    const checkpoint = await openCheckpoint(note, peer);
+    this.#see(checkpoint, note);
+    const earlier = [...(this.#heads.get(peer)?.values() ?? [])];
+    return checkLog({ peer, checkpoint, leaves }, held, earlier);
+  }
+
+  // ---- the protocol -----------------------------------------------------------------------------
+
+  async #ask(peer: string, req: LedgerRequestMsg): Promise<LedgerResponseMsg> {
+    const addr = this.#addrs.get(peer);
+    const target: Multiaddr | ReturnType<typeof peerIdFromString> = addr
+      ? multiaddr(addr)
+      : peerIdFromString(peer);
+    const signal = AbortSignal.timeout(15_000);
+    const stream = await this.#o.node.dialProtocol(target, LEDGER_PROTOCOL, { signal });
+    const lp = lpStream(stream, { maxDataLength: MAX_RESPONSE_BYTES });
+    try {
+      await lp.write(encodeRequest(req));
+      const res = decodeResponse((await lp.read({ signal })).subarray());
+      if (res.error) throw new LedgerError('unknown', `${peer}: ${res.error}`);
+      return res;
+    } finally {
+      await stream.close().catch(() => stream.abort(new Error('close failed')));
+    }
+  }
+
+  async #serve(stream: Stream, conn: Connection) {
+    const peer = conn.remotePeer.toString();
+    const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES });
+    try {
+      const req = decodeRequest(
+        (await lp.read({ signal: AbortSignal.timeout(10_000) })).subarray(),
+      );
+      await lp.write(await this.#answer(req));
+      await stream.close();
+    } catch (e) {
+      if (e instanceof WireError)
+        console.warn(`tessel: bad ledger request from ${peer}: ${e.message}`);
+      log('ledger stream from %s ended: %s', peer, e);
+      stream.abort(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  async #answer(req: LedgerRequestMsg): Promise<Uint8Array> {
+    const l = this.#log;
+    try {
+      switch (req.type) {
+        case 'checkpoint':
+          return encodeResponse({ checkpoint: l.checkpoint() });
+        case 'entries':
+          return encodeResponse({ entries: l.entries(req.from, Math.min(req.to, l.size)) });
+        case 'consistency':
+          return encodeResponse({ proof: l.consistencyProof(req.from, req.to) });
+        case 'inclusion':
+          return encodeResponse({ proof: l.inclusionProof(req.index, req.size) });
+        case 'earned': {
+          const { held } = await this.#store.held();
+          return encodeResponse({ earned: held.slice(req.from, req.to).map((h) => h.bundle) });
+        }
+      }
+    } catch (e) {
+      return encodeResponse({ error: errorOf(e) });
+    }
+  }
+
+  // ---- gossip and witnessing --------------------------------------------------------------------
+
+  async #publish(extra: { note?: string; conflicting?: string } = {}) {
+    const s = this.#o.supply();
+    try {
+      await this.#o.node.services.pubsub.publish(
+        CHECKPOINTS_TOPIC,
+        encodeGossip({
+          note: extra.note ?? this.#log.checkpoint(),
+          conflicting: extra.conflicting ?? '',
+          addr: this.#o.address,
+          gflops: s.gflops,
+          idle: s.idle,
+        }),
+      );
+    } catch (e) {
+      log('checkpoint not published: %s', e);
+    }
+  }
+
+  async #gossip(msg: Message) {
+    if (msg.topic !== CHECKPOINTS_TOPIC || msg.type !== 'signed') return;
+    const from = msg.from.toString();
+    try {
+      const g = decodeGossip(msg.data);
+      if (g.addr) this.#remember(this.#addrs, from, g.addr);
+      this.#remember(this.#supply, from, { gflops: g.gflops, idle: g.idle, at: Date.now() });
+      if (g.conflicting) {
+        await this.#checkEquivocation(g.note, g.conflicting, true);
+        return;
+      }
+      const c = await openCheckpoint(g.note);
+      if (c.log === this.#me) {
+        if (c.cosignatures.length > 0) await this.#log.addCosignatures(g.note).catch(() => {});
+        return;
+      }
+      await this.#observe(c, g.note);
+    } catch (e) {
+      if (e instanceof WireError || e instanceof LedgerError) {
+        console.warn(`tessel: bad checkpoint gossip from ${from}: ${e.message}`);
+      } else {
+        log('gossip from %s: %s', from, e);
+      }
+    }
+  }
+
+  /** A checkpoint of another log: equivocation check, trust, then witnessing. */
+  async #observe(c: SignedCheckpoint, note: string) {
+    if (!(await this.#see(c, note))) return;
+    if (c.cosignatures.length >= this.quorum) {
+      const t = this.#trusted.get(c.log);
+      if (!t || c.size >= t.size) this.#trusted.set(c.log, c);
+    }
+    this.dispatchEvent(
+      new CustomEvent('checkpoint', {
+        detail: { log: c.log, size: c.size, cosignatures: c.cosignatures.length },
+      }),
+    );
+    await this.#witness(c);
+  }
+
+  /** Records a checkpoint; false (and an equivocation) when it conflicts with one seen. */
+  async #see(c: SignedCheckpoint, note: string): Promise<boolean> {
+    if (this.equivocations.has(c.log)) return false;
+    const sizes = this.#heads.get(c.log) ?? new Map<number, SignedCheckpoint>();
+    const before = sizes.get(c.size);
+    if (before && !sameHash(before.root, c.root)) {
+      await this.#checkEquivocation(noteOf(before), note, true);
+      return false;
+    }
+    sizes.set(c.size, before && before.cosignatures.length > c.cosignatures.length ? before : c);
+    if (sizes.size > SIZES_KEPT) sizes.delete(Math.min(...sizes.keys()));
+    this.#remember(this.#heads, c.log, sizes);
+    return true;
+  }
+
+  /** Cosigns a checkpoint newer than the last one cosigned, once consistency is proven. */
+  async #witness(c: SignedCheckpoint) {
+    const last = this.#witnessed.get(c.log);
+    if (c.cosignatures.some((s) => s.witness === this.#me)) return;
+    if (last && c.size <= last.size) return;
+    if (this.#cosigning.has(c.log)) return;
+    this.#cosigning.add(c.log);
+    try {
+      if (last && last.size > 0) {
+        const proof = (await this.#ask(c.log, { type: 'consistency', from: last.size, to: c.size }))
+          .proof;
+        try {
+          verifyConsistency(last.size, c.size, proof, last.root, c.root);
+        } catch (e) {
+          // The log cannot show its new head extends the one this tab vouched for.
+          this.#misbehaved(c.log, e as LedgerError);
+          return;
+        }
+      }
+      const time = Math.floor(Date.now() / 1000);
+      const line = await cosign(this.#log.key, this.#me, c.body, time);
+      const mine = noteOf(c, [{ witness: this.#me, time, line }]);
+      this.#witnessed.set(c.log, c);
+      await this.#store.putNote(`witnessed/${c.log}`, noteOf(c));
+      await this.#publish({ note: mine });
+    } catch (e) {
+      log('did not cosign %s at %d: %s', c.log, c.size, e);
+    } finally {
+      this.#cosigning.delete(c.log);
+    }
+  }
+
+  /** Checks a claimed proof of equivocation; if it holds, quarantines the log's owner. */
+  async #checkEquivocation(a: string, b: string, spread: boolean) {
+    const x = await openCheckpoint(a);
+    const y = await openCheckpoint(b, x.log);
+    if (x.size !== y.size || sameHash(x.root, y.root)) {
+      throw new LedgerError('equivocation', 'not a proof: different sizes or the same root');
+    }
+    if (this.equivocations.has(x.log)) return;
+    if (x.log === this.#me) {
+      console.error(
+        'tessel: two heads of this tab’s own log are signed with its key: is the key copied?',
+      );
+      return;
+    }
+    const proof: Equivocation = {
+      log: x.log,
+      size: x.size,
+      a: noteOf(x),
+      b: noteOf(y),
+      at: Date.now(),
+    };
+    this.equivocations.set(x.log, proof);
+    console.warn(`tessel: log of ${x.log} equivocated at size ${x.size}: quarantined`);
+    this.#o.quarantine(x.log, `equivocated at size ${x.size}`);
+    await this.#store.putNote(`equivocation/${x.log}`, proof.a, proof.b);
+    this.dispatchEvent(new CustomEvent('equivocation', { detail: proof }));
+    if (spread) await this.#publish({ note: proof.a, conflicting: proof.b });
+  }
+
+  #misbehaved(peer: string, e: Error) {
+    console.warn(`tessel: the log of ${peer} failed a check: ${e.message}`);
+  }
+
+  /**
+   * Test hook: this tab signs a second checkpoint at its current size with another root and
+   * gossips it, as an owner showing different books to different peers would.
+   */
+  async equivocate(): Promise<void> {
+    const l = this.#log;
+    const root = crypto.getRandomValues(new Uint8Array(32));
+    await this.#publish({ note: await signCheckpoint(l.key, this.#me, l.size, root) });
+  }
+
+  // ---- prices -----------------------------------------------------------------------------------
+
+  /** What this tab sees of the market now. */
+  sample(): MarketSample {
+    const now = Date.now();
+    const fresh = 3 * (this.#o.gossipMs ?? 2_000);
+    let idleGflops = 0;
+    const mine = this.#o.supply();
+    if (mine.idle) idleGflops += mine.gflops;
+    for (const [peer, s] of this.#supply) {
+      if (peer !== this.#me && s.idle && now - s.at <= fresh) idleGflops += s.gflops;
+    }
+    const queuedGflop = this.#o.board
+      .jobs()
+      .reduce((sum, j) => sum + j.shardsLeft * j.shardGflop, 0);
+    return { queuedGflop, idleGflops };
+  }
+
+  #epoch() {
+    const s = this.sample();
+    const p = {
+      ...DEFAULT_PRICE_PARAMS,
+      target: this.params.priceTarget,
+      step: this.params.priceStep,
+    };
+    this.#price = nextPrice(this.#price, s, p);
+    const point = { at: Date.now(), price: this.#price, utilisation: utilisation(s, p.epochMs) };
+    this.prices.push(point);
+    if (this.prices.length > 360) this.prices.shift();
+    this.dispatchEvent(new CustomEvent('price', { detail: point }));
+  }
+
+  /** Bounded maps: peer ids are free to make. */
+  #remember<V>(map: Map<string, V>, key: string, value: V) {
+    map.delete(key);
+    map.set(key, value);
+    if (map.size > MAX_LOGS) map.delete(map.keys().next().value as string);
+  }
+}
+
+function errorOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

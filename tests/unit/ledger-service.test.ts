@@ -1,0 +1,157 @@
+import '../../src/relay/polyfills';
+import 'fake-indexeddb/auto';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { gossipsub } from '@libp2p/gossipsub';
+import { identify } from '@libp2p/identify';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { tcp } from '@libp2p/tcp';
+import { createLibp2p } from 'libp2p';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalLedger } from '../../src/ledger/local';
+import { openCheckpoint } from '../../src/ledger/note';
+import { type Equivocation, LedgerService } from '../../src/ledger/service';
+import { JobBoard } from '../../src/mesh/job-board';
+import type { MeshNode } from '../../src/mesh/node';
+
+// The market's service between three real libp2p peers (TCP in Node; WebRTC between pages is
+// covered by tests/e2e/market.spec.ts): receipts with proofs, witnesses cosigning after a
+// consistency proof, audits over the ledger protocol, and an equivocating owner caught.
+
+interface Peer {
+  id: string;
+  node: MeshNode;
+  ledger: LocalLedger;
+  service: LedgerService;
+  quarantined: string[];
+  equivocations: Equivocation[];
+}
+
+async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 20_000) {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function start(name: string): Promise<Peer> {
+  const key = await generateKeyPair('Ed25519');
+  const id = peerIdFromPrivateKey(key).toString();
+  const node = (await createLibp2p({
+    privateKey: key,
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify(), pubsub: gossipsub({ allowPublishToZeroTopicPeers: true }) },
+  })) as unknown as MeshNode;
+  const ledger = await LocalLedger.open(key, id, `ledger-service-${name}-${id}`);
+  const quarantined: string[] = [];
+  const equivocations: Equivocation[] = [];
+  const service = new LedgerService({
+    node,
+    ledger,
+    board: new JobBoard(node.services.pubsub),
+    address: node.getMultiaddrs()[0]!.toString(),
+    quarantine: (peer) => quarantined.push(peer),
+    supply: () => ({ gflops: 10, idle: true }),
+    quorum: 2,
+    gossipMs: 300,
+  });
+  service.addEventListener('equivocation', (e) => equivocations.push(e.detail));
+  await service.start();
+  return { id, node, ledger, service, quarantined, equivocations };
+}
+
+describe('the ledger service between three real peers', () => {
+  let owner: Peer;
+  let alice: Peer;
+  let bob: Peer;
+
+  beforeAll(async () => {
+    [owner, alice, bob] = await Promise.all([start('owner'), start('alice'), start('bob')]);
+    for (const [a, b] of [
+      [owner, alice],
+      [owner, bob],
+      [alice, bob],
+    ] as const) {
+      await a.node.dial(b.node.getMultiaddrs()[0]!);
+    }
+  });
+  afterAll(async () => {
+    for (const p of [owner, alice, bob]) {
+      await p.service.stop();
+      await p.node.stop();
+    }
+  });
+
+  it('receipts travel with proofs; witnesses cosign; audits agree from every peer', async () => {
+    for (let shard = 0; shard < 3; shard++) {
+      const bundle = await owner.ledger.issue({
+        jobId: 'job-a',
+        shardId: shard,
+        owner: owner.id,
+        contributor: alice.id,
+        flops: 2e9,
+        method: 'freivalds',
+        issuedAt: Date.now(),
+        credit: 2_000_000,
+      });
+      await alice.ledger.accept(bundle, {
+        owner: owner.id,
+        contributor: alice.id,
+        jobId: 'job-a',
+        shardId: shard,
+      });
+    }
+    expect(alice.ledger.earned).toBe(6_000_000);
+    // Alice and Bob witness the owner's log: 2 cosignatures make it trusted (quorum 2).
+    await until('two cosignatures', () => owner.ledger.log.trusted(2)?.size === 3);
+    const note = await openCheckpoint(owner.ledger.log.checkpoint());
+    expect(note.cosignatures.map((c) => c.witness).sort()).toEqual([alice.id, bob.id].sort());
+    await until('alice trusts the owner', () => alice.service.trusted(owner.id)?.size === 3);
+    expect((await alice.service.earned()).held.every((h) => h.trusted)).toBe(true);
+    const fromBob = await bob.service.audit(alice.id);
+    const fromOwner = await owner.service.audit(alice.id);
+    const fromAlice = await alice.service.audit(alice.id);
+    for (const r of [fromBob, fromOwner, fromAlice]) {
+      expect(r.account.earned).toBe(6_000_000);
+      expect(r.logs.every((l) => !l.problem)).toBe(true);
+    }
+    expect(fromBob.account).toEqual(fromOwner.account);
+    const ownerBooks = await bob.service.audit(owner.id);
+    expect(ownerBooks.account.spent).toBe(6_000_000);
+  });
+
+  it('a witness cosigns a later head only after a consistency proof from the last', async () => {
+    await owner.ledger.issue({
+      jobId: 'job-a',
+      shardId: 9,
+      owner: owner.id,
+      contributor: bob.id,
+      flops: 1e9,
+      method: 'canary',
+      issuedAt: Date.now(),
+      credit: 1_000_000,
+    });
+    await until('cosignatures at size 4', () => owner.ledger.log.trusted(2)?.size === 4);
+  });
+
+  it('an owner that equivocates is caught by every peer within one gossip round, with the proof', async () => {
+    await new Promise((r) => setTimeout(r, 700)); // everyone has seen the true head at size 4
+    await owner.service.equivocate();
+    await until(
+      'both witnesses hold the proof',
+      () => alice.quarantined.length > 0 && bob.quarantined.length > 0,
+      5_000,
+    );
+    expect(alice.quarantined).toEqual([owner.id]);
+    expect(bob.equivocations[0]).toMatchObject({ log: owner.id, size: 4 });
+    const { a, b } = bob.equivocations[0]!;
+    const [x, y] = await Promise.all([openCheckpoint(a, owner.id), openCheckpoint(b, owner.id)]);
+    expect(x.size).toBe(y.size);
+    expect(x.root).not.toEqual(y.root);
+  });
+});
