@@ -1,52 +1,14 @@
 import { type Account, accounts, type CheckedLog, type MarketRules } from './audit';
 import type { ProposalBody } from './entries';
 import { LedgerError } from './errors';
+import { DEFAULT_PARAMS, MAX_WEIGHT, PARAMS, type Param, type Params, QUORUM } from './params';
+
+export { DEFAULT_PARAMS, MAX_WEIGHT, PARAMS, type Param, type Params, QUORUM };
 
 // Rule changes by vote. Only the parameters below can be voted on, each within bounds. Proposals
 // and votes are entries in their authors' own logs (signed by them, committed to by their
 // checkpoints), so a tally is a pure function of a set of logs at stated sizes: two peers with the
 // same logs at the same sizes get the same result.
-
-/** The votable mesh parameters: default, bounds, and what each means. */
-export const PARAMS = {
-  priceTarget: {
-    default: 0.5,
-    min: 0.1,
-    max: 0.9,
-    about: 'share of idle supply the price rule aims to use',
-  },
-  priceStep: { default: 0.125, min: 0.01, max: 0.25, about: 'largest price move per epoch' },
-  canaryRate: {
-    default: 0.05,
-    min: 0,
-    max: 0.5,
-    about: 'default share of canary shards in inference jobs',
-  },
-  quarantineBelow: {
-    default: -15,
-    min: -50,
-    max: -5,
-    about: 'reputation score at which a peer is quarantined',
-  },
-  grant: {
-    default: 10,
-    min: 0,
-    max: 100,
-    about: 'credits a new peer may spend before it has earned',
-  },
-} as const;
-
-export type Param = keyof typeof PARAMS;
-export type Params = Record<Param, number>;
-
-export const DEFAULT_PARAMS: Params = Object.fromEntries(
-  Object.entries(PARAMS).map(([k, v]) => [k, v.default]),
-) as Params;
-
-/** Largest weight one voter carries, whatever its credit. */
-export const MAX_WEIGHT = 100;
-/** Total weight of "yes" votes a proposal needs, besides outweighing "no". */
-export const QUORUM = 3;
 
 /** Checks a proposal's parameter and value; throws LedgerError 'not-votable'. */
 export function checkProposal(p: Pick<ProposalBody, 'param' | 'value'>): Param {

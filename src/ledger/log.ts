@@ -127,7 +127,6 @@ export class OwnerLog {
   async issue(r: Receipt): Promise<Uint8Array> {
     const leaf = receiptLeaf(await signReceipt(this.key, r));
     const a = await this.append(leaf);
-    this.#charge(r.jobId, r.credit);
     return encodeBundle(leaf, a.index, a.checkpoint, a.proof);
   }
 
@@ -157,6 +156,8 @@ export class OwnerLog {
       await this.persistence.putLeaf(index, leaf);
       this.#tree.append(leaf);
       this.#leaves.push(leaf);
+      const r = receiptIn(leaf);
+      if (r) this.#charge(r.jobId, r.credit);
       const note = await signCheckpoint(this.key, this.peer, this.size, this.#tree.root());
       this.#latest = await openCheckpoint(note, this.peer);
       this.onCheckpoint?.(note);

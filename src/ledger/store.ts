@@ -56,8 +56,12 @@ export class LedgerStore implements LogPersistence {
     return (await this.db.getAll('log')).map((r) => new Uint8Array(r.leaf));
   }
 
+  /** Resolves once the leaf's transaction has committed, flushed to disk (`strict`): a receipt
+   * handed out after this survives the tab being killed. */
   async putLeaf(index: number, leaf: Uint8Array): Promise<void> {
-    await this.db.put('log', { index, leaf: leaf.slice().buffer });
+    const tx = this.db.transaction('log', 'readwrite', { durability: 'strict' });
+    await tx.store.put({ index, leaf: leaf.slice().buffer });
+    await tx.done;
   }
 
   /** Checks a receipt bundle this tab earned and keeps it; throws if it does not check out. */
@@ -67,13 +71,15 @@ export class LedgerStore implements LogPersistence {
   ): Promise<Receipt> {
     const held = await openBundle(bundle, expect);
     const r = held.receipt;
-    await this.db.put('receipts', {
+    const tx = this.db.transaction('receipts', 'readwrite', { durability: 'strict' });
+    await tx.store.put({
       ...r,
       key: `${r.owner}/${r.jobId}/${r.shardId}`,
       role: 'earned',
       signed: held.signed.slice().buffer,
       bundle: bundle.slice().buffer,
     });
+    await tx.done;
     return r;
   }
 

@@ -156,7 +156,13 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
           }
         : {}),
       ...(options.issueReceipt ? { issueReceipt: (r) => this.#issue(r) } : {}),
-      creditOf: (jobId, flops) => this.#purses.get(jobId)?.cost(flops) ?? 0,
+      // Charged when the verdict is decided, before the receipt is signed and stored.
+      creditOf: (jobId, flops) => {
+        const purse = this.#purses.get(jobId);
+        const credit = purse?.cost(flops) ?? 0;
+        purse?.charge(credit);
+        return credit;
+      },
       mayLease: (job) => this.#mayLease(job),
     });
     this.models = new ModelLibrary(
@@ -357,11 +363,14 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     this.#emitJob(jobId);
   }
 
-  /** Signs a receipt through the ledger and charges it to its job. */
+  /** Signs a receipt through the ledger (its credit was charged when the verdict was decided). */
   async #issue(r: Receipt): Promise<Uint8Array> {
-    const bundle = await (this.options.issueReceipt as (r: Receipt) => Promise<Uint8Array>)(r);
-    this.#purses.get(r.jobId)?.charge(r.credit);
-    return bundle;
+    try {
+      return await (this.options.issueReceipt as (r: Receipt) => Promise<Uint8Array>)(r);
+    } catch (e) {
+      this.#purses.get(r.jobId)?.refund(r.credit);
+      throw e;
+    }
   }
 
   #mayLease(job: OwnerJob): boolean {

@@ -279,10 +279,14 @@ export class ShardOwnerService extends EventTarget {
       if (v.settlement === 'accepted') this.#o.reputation?.record(v.contributor, 'accepted');
       else if (v.settlement === 'rejected') this.#o.reputation?.record(v.contributor, 'rejected');
     }
+    // What each accepted result pays, decided (and charged to the job) now, synchronously.
+    const credits = s.verdicts.map((v) =>
+      v.settlement === 'accepted' ? (this.#o.creditOf?.(v.jobId, v.flops) ?? 0) : 0,
+    );
     const completed = s.shard !== undefined && job.done; // this shard was the last
     const inflight = this.#inflight.get(job.id) ?? new Set();
     this.#inflight.set(job.id, inflight);
-    const p = this.#finish(job, s, completed).finally(() => {
+    const p = this.#finish(job, s, credits, completed).finally(() => {
       inflight.delete(p);
       if (inflight.size === 0 && this.#inflight.get(job.id) === inflight) {
         this.#inflight.delete(job.id);
@@ -291,9 +295,9 @@ export class ShardOwnerService extends EventTarget {
     inflight.add(p);
   }
 
-  async #finish(job: OwnerJob, s: Settlement, completed: boolean) {
+  async #finish(job: OwnerJob, s: Settlement, credits: number[], completed: boolean) {
     const verdicts: DurableSettlement['verdicts'] = [];
-    for (const v of s.verdicts) {
+    for (const [i, v] of s.verdicts.entries()) {
       let receipt: Uint8Array = new Uint8Array(0);
       if (v.settlement === 'accepted' && this.#o.issueReceipt) {
         try {
@@ -305,7 +309,7 @@ export class ShardOwnerService extends EventTarget {
             flops: v.flops,
             method: v.method,
             issuedAt: Date.now(),
-            credit: this.#o.creditOf?.(v.jobId, v.flops) ?? 0,
+            credit: credits[i] ?? 0,
           });
         } catch (e) {
           console.warn(`tessel: receipt for shard ${v.shardId} of ${job.id} not issued: ${e}`);

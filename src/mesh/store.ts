@@ -111,7 +111,8 @@ export class OwnerStore {
       key: msg.leaseId,
       value: { peer, frame: encodeShardMsg(msg).slice().buffer },
     }));
-    const tx = this.db.transaction(['results', 'outbox'], 'readwrite');
+    // `strict`: on disk before any contributor hears its verdict, even if the tab is killed.
+    const tx = this.db.transaction(['results', 'outbox'], 'readwrite', { durability: 'strict' });
     await Promise.all([
       ...(s.shard && output
         ? [tx.objectStore('results').put({ jobId, shardId: s.shard.shardId, output })]

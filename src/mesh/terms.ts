@@ -41,9 +41,16 @@ export class Purse {
     return creditFor(flops, this.terms.price);
   }
 
+  /** Commits the credit of a shard just verified (before its receipt is signed, so that no
+   * lease goes out against money already owed). */
   charge(credit: number): void {
     this.spent += credit;
     this.#largest = Math.max(this.#largest, credit);
+  }
+
+  /** Gives back a charge whose receipt could not be issued. */
+  refund(credit: number): void {
+    this.spent = Math.max(0, this.spent - credit);
   }
 
   /** The most one verified shard has cost or is estimated to cost (µcredits). */

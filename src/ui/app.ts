@@ -1,6 +1,7 @@
 import { css, html, LitElement } from 'lit';
 import './contributor-view';
 import './jobs-view';
+import './ledger-view';
 import './local-view';
 import './mesh-view';
 import './researcher-view';
@@ -74,6 +75,7 @@ export class TesselApp extends LitElement {
       <div>
         <tessel-contributor .session=${s}></tessel-contributor>
         <tessel-mesh .session=${s}></tessel-mesh>
+        <tessel-ledger .session=${s}></tessel-ledger>
       </div>
       <div>
         <tessel-researcher .session=${s} .shipped=${this.#shipped}></tessel-researcher>

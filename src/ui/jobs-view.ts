@@ -1,5 +1,6 @@
 import { css, html, LitElement, nothing } from 'lit';
 import type { VerificationReport } from '../jobs/job';
+import { credits } from '../jobs/price';
 import type { Mesh } from '../mesh/mesh';
 import type { JobView } from '../mesh/read-model';
 import { writeNpy } from '../model/npy';
@@ -135,7 +136,15 @@ export class TesselJobs extends LitElement {
     const pct = (n: number) => `${(100 * n) / Math.max(1, p.shards)}%`;
     const texts = this._texts.get(j.jobId);
     const r = j.report;
-    return html`<li data-job-id=${j.jobId} data-state=${j.state} data-accepted=${r.accepted}>
+    const budget = Number.isFinite(j.budget)
+      ? `${credits(j.budget).toFixed(3)} credits`
+      : 'no ceiling';
+    return html`<li
+      data-job-id=${j.jobId}
+      data-state=${j.state}
+      data-accepted=${r.accepted}
+      data-budget-spent=${j.budgetSpent}
+    >
       <div>
         <strong>${j.kind}</strong> job <code>${j.jobId}</code>: ${j.summary}
         ${j.resumed ? html`<span class="muted">(resumed after a reload)</span>` : nothing}
@@ -159,11 +168,27 @@ export class TesselJobs extends LitElement {
         leased${r.restored ? ` (${r.restored} from before the reload)` : ''}; ${r.rejected}
         rejected, ${r.reassignments} reassigned${j.state === 'running' ? `; ${etaText(eta)}` : ''}.
       </p>
+      <p class="spend">
+        Paid ${credits(j.spent).toFixed(3)} credits of a budget of ${budget}, at ${j.price} credits
+        per GFLOP.
+        ${
+          j.budgetSpent
+            ? html`<strong class="error" role="status">Budget spent: no more shards are leased.</strong>`
+            : nothing
+        }
+      </p>
       <div class="actions">
         ${
           j.state === 'running'
             ? html`<button type="button" class="cancel" @click=${() => this.#cancel(j.jobId)}>
               Cancel job ${j.jobId}
+            </button>`
+            : nothing
+        }
+        ${
+          j.state === 'running' && j.budgetSpent
+            ? html`<button type="button" class="add-budget" @click=${() => this.#addBudget(j)}>
+              Add ${credits(topUp(j)).toFixed(3)} credits to job ${j.jobId}
             </button>`
             : nothing
         }
@@ -195,6 +220,10 @@ export class TesselJobs extends LitElement {
       : html`<button type="button" class="download" @click=${() => this.#downloadTexts(j.jobId)}>
           Download texts (.txt)
         </button>`;
+  }
+
+  async #addBudget(j: JobView) {
+    await this.session?.mesh?.addBudget(j.jobId, topUp(j));
   }
 
   async #cancel(jobId: string) {
@@ -262,6 +291,11 @@ function etaText(ms: number | undefined): string {
   return ms === undefined
     ? 'time left: after the first verified shard'
     : `about ${formatDuration(ms)} left`;
+}
+
+/** What "Add budget" adds: what the job has spent so far (doubling it), at least 1 credit. */
+function topUp(j: JobView): number {
+  return Math.max(1e6, j.spent);
 }
 
 function reportDetails(r: VerificationReport) {

@@ -1,7 +1,9 @@
 import { html, LitElement, nothing } from 'lit';
 import { defaultPolicy, type InferencePolicy } from '../jobs/inference-spec';
 import { randomProblem } from '../jobs/matmul-job';
+import { START_PRICE } from '../jobs/price';
 import type { InferenceRequest } from '../mesh/mesh';
+import type { JobTerms } from '../mesh/terms';
 import { type Matrix, readMatrix } from '../model/matrix-file';
 import { TensorFileError } from '../model/npy';
 import { cryptoRng } from '../model/rng';
@@ -114,6 +116,7 @@ export class TesselResearcher extends LitElement {
           /></label>
           <p class="muted">Every shard is checked with Freivalds' algorithm before it counts.</p>
         </fieldset>
+        ${this.#payment('mm')}
         <button type="submit" id="submit-button" ?disabled=${this._busy}>Shard, send and verify</button>
       </form>
       ${message('job-result', this._matmulMessage)}
@@ -176,6 +179,7 @@ And Moses spake</textarea
               .value=${String(policy.spotCheckRate * 100)}
           /></label>
         </fieldset>
+        ${this.#payment('infer')}
         <button type="submit" id="infer-button" ?disabled=${this._busy}>Run on the mesh</button>
       </form>
       ${message('infer-result', this._inferMessage)}
@@ -211,10 +215,12 @@ And Moses spake</textarea
         }
         problem = { a: a.data, b: b.data, m: a.rows, k: a.cols, n: b.cols };
       }
+      const terms = readTerms(form);
       const mesh = await this.#mesh();
       const run = await mesh.submitMatmul(
         problem,
         block ? { blockRows: block, blockCols: block } : undefined,
+        terms,
       );
       this._matmulMessage = {
         text: `Submitted job ${run.jobId}: C is ${problem.m}×${problem.n} in ${run.job.shardCount} shard(s). Waiting for contributors.`,
@@ -274,6 +280,7 @@ And Moses spake</textarea
         }
         sequences.push(ids);
       }
+      const terms = readTerms(form);
       const mesh = await this.#mesh();
       const request: InferenceRequest = {
         model: this.#digest ? { digest: this.#digest } : { file: model.file, config: model.config },
@@ -281,7 +288,7 @@ And Moses spake</textarea
         output: mode === 'logits' ? { mode } : { mode, steps, temperature },
         policy,
       };
-      const run = await mesh.submitInference(request);
+      const run = await mesh.submitInference(request, terms);
       this.#digest = run.job.modelDigest;
       this._inferMessage = {
         text: `Submitted job ${run.jobId}: ${texts.length} sequence(s) in ${run.job.shardCount} shard(s). Contributors without the model fetch it from this tab.`,
@@ -294,10 +301,50 @@ And Moses spake</textarea
     }
   }
 
+  /** Price and budget fields; the price suggested is the mesh's price rule's, as this tab sees it. */
+  #payment(prefix: 'mm' | 'infer') {
+    const suggested = this.session?.market?.price ?? START_PRICE;
+    return html`<fieldset>
+      <legend>Payment (credits are paid only for verified shards)</legend>
+      <label
+        >Price, credits per GFLOP
+        <input
+          id="${prefix}-price"
+          name="price"
+          type="number"
+          min="0.01"
+          max="1000"
+          step="any"
+          .value=${String(+suggested.toFixed(3))}
+      /></label>
+      <label
+        >Budget, credits (empty: no ceiling)
+        <input id="${prefix}-budget" name="budget" type="number" min="0.000001" step="any" />
+      </label>
+      <p class="muted">Suggested price: ${suggested.toFixed(3)} (the mesh's current price).</p>
+    </fieldset>`;
+  }
+
   async #mesh() {
     if (!this.session) throw new InputError('This page has no session to submit from.');
     return this.session.join();
   }
+}
+
+/** The job's price and budget from a form's payment fields. */
+function readTerms(form: HTMLFormElement): JobTerms {
+  const value = (name: string) =>
+    (form.elements.namedItem(name) as HTMLInputElement | null)?.value.trim() ?? '';
+  const price = Number(value('price'));
+  if (!(Number.isFinite(price) && price >= 0.01 && price <= 1_000)) {
+    throw new InputError('Price must be a number from 0.01 to 1,000 credits per GFLOP.');
+  }
+  const raw = value('budget');
+  const budget = raw === '' ? Number.POSITIVE_INFINITY : Number(raw);
+  if (!(budget > 0) || Number.isNaN(budget)) {
+    throw new InputError('Budget must be a positive number of credits, or empty for no ceiling.');
+  }
+  return { price, budget: Number.isFinite(budget) ? Math.round(budget * 1e6) : budget };
 }
 
 /** A form value the researcher must fix; shown as it is. */

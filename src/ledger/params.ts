@@ -1,0 +1,43 @@
+// The votable mesh parameters, without dependencies, so a page can show them before it loads the
+// ledger's cryptography. Tallying: governance.ts.
+
+/** The votable mesh parameters: default, bounds, and what each means. */
+export const PARAMS = {
+  priceTarget: {
+    default: 0.5,
+    min: 0.1,
+    max: 0.9,
+    about: 'share of idle supply the price rule aims to use',
+  },
+  priceStep: { default: 0.125, min: 0.01, max: 0.25, about: 'largest price move per epoch' },
+  canaryRate: {
+    default: 0.05,
+    min: 0,
+    max: 0.5,
+    about: 'default share of canary shards in inference jobs',
+  },
+  quarantineBelow: {
+    default: -15,
+    min: -50,
+    max: -5,
+    about: 'reputation score at which a peer is quarantined',
+  },
+  grant: {
+    default: 10,
+    min: 0,
+    max: 100,
+    about: 'credits a new peer may spend before it has earned',
+  },
+} as const;
+
+export type Param = keyof typeof PARAMS;
+export type Params = Record<Param, number>;
+
+export const DEFAULT_PARAMS: Params = Object.fromEntries(
+  Object.entries(PARAMS).map(([k, v]) => [k, v.default]),
+) as Params;
+
+/** Largest weight one voter carries, whatever its credit. */
+export const MAX_WEIGHT = 100;
+/** Total weight of "yes" votes a proposal needs, besides outweighing "no". */
+export const QUORUM = 3;
