@@ -177,7 +177,7 @@ test('an owner tab killed mid-job loses no earned credit', async ({ browser }) =
   // Nothing a volunteer earned was lost: it still holds every receipt, each is in the owner's
   // log (an audit from another tab counts it), and the log pays exactly what the audits count.
   const earnedAfter = await Promise.all(volunteers.map((v) => micro(v, '#earned')));
-  earnedAfter.forEach((e, i) => expect(e).toBeGreaterThanOrEqual(earnedBefore[i]!));
+  for (const [i, e] of earnedAfter.entries()) expect(e).toBeGreaterThanOrEqual(earnedBefore[i]!);
   let audited = 0;
   for (const [i, v] of volunteers.entries()) {
     const books = await audit(volunteers[1 - i]!, await peerIdOf(v));
