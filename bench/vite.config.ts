@@ -18,6 +18,7 @@ export default defineConfig({
         mesh: fileURLToPath(new URL('mesh.html', import.meta.url)),
         scheduler: fileURLToPath(new URL('scheduler.html', import.meta.url)),
         inference: fileURLToPath(new URL('inference.html', import.meta.url)),
+        ledger: fileURLToPath(new URL('ledger.html', import.meta.url)),
       },
     },
   },

@@ -6,8 +6,10 @@
 //   inference: batched forward passes of the shipped model vs the same model in TF.js WebGPU
 //   mesh-inference: a generation job on the app's real tabs: one contributor, two, and the
 //     researcher's tab alone; model transfer; the owner's verification cost
-// Prints tables and writes bench/results/{matmul,mesh,scheduler,inference,mesh-inference}.json.
-//   npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference] [--sizes …] [--runs 3]
+//   ledger: receipts appended per second with proofs (vs bare Ed25519 signing), proof sizes in
+//     a log of 10⁶ entries, the audit of a contributor holding 10,000 receipts
+// Prints tables and writes bench/results/{matmul,mesh,scheduler,inference,mesh-inference,ledger}.json.
+//   npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference|ledger] [--sizes …] [--runs 3]
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,10 +33,12 @@ const valid =
   sizes.every((n) => Number.isInteger(n) && n >= 1 && n <= 4096) &&
   Number.isInteger(runs) &&
   runs >= 1 &&
-  [undefined, 'matmul', 'mesh', 'scheduler', 'inference', 'mesh-inference'].includes(values.only);
+  [undefined, 'matmul', 'mesh', 'scheduler', 'inference', 'mesh-inference', 'ledger'].includes(
+    values.only,
+  );
 if (!valid) {
   console.error(
-    'usage: npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference] [--sizes 256,512,1024] [--runs 3]',
+    'usage: npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference|ledger] [--sizes 256,512,1024] [--runs 3]',
   );
   process.exit(2);
 }
@@ -55,6 +59,7 @@ try {
   if (want('scheduler')) await schedulerBench();
   if (want('inference')) await inferenceBench();
   if (want('mesh-inference')) await meshInferenceBench();
+  if (want('ledger')) await ledgerBench();
 } finally {
   await browser.close();
   await server.close();
@@ -378,6 +383,25 @@ async function inferenceBench() {
   }
   writeFileSync('bench/results/inference.json', `${JSON.stringify(result, null, 2)}\n`);
   console.log('wrote bench/results/inference.json');
+  await page.close();
+}
+
+async function ledgerBench() {
+  const page = await browser.newPage();
+  page.on('console', (m) => m.type() === 'error' && console.log(`  [page] ${m.text()}`));
+  await page.goto(`${base}ledger.html`);
+  await page.waitForFunction(() => 'runLedgerBench' in globalThis);
+  const r = await page.evaluate(() => globalThis.runLedgerBench(2_000, 10_000));
+  const result = {
+    ...meta('bare Ed25519 signatures on the same page (an append signs twice)'),
+    ...r,
+  };
+  console.log('\nledger, in the page (owner tab)');
+  console.log(`  appends with proofs: ${r.appends_per_s.toFixed(0)}/s to IndexedDB (strict), ${r.appends_per_s_memory.toFixed(0)}/s in memory; peer: ${r.signatures_per_s.toFixed(0)} bare signatures/s`);
+  console.log(`  10⁶ entries: inclusion proof ${r.inclusion_proof_bytes_1e6} B, consistency proof ${r.consistency_proof_bytes_1e6} B, receipt bundle ${r.bundle_bytes_1e6} B (tree built in ${r.tree_1e6_build_ms.toFixed(0)} ms)`);
+  console.log(`  audit of a contributor with ${r.audit_receipts} receipts: ${r.audit_ms_10k.toFixed(0)} ms`);
+  writeFileSync('bench/results/ledger.json', `${JSON.stringify(result, null, 2)}\n`);
+  console.log('wrote bench/results/ledger.json');
   await page.close();
 }
 
