@@ -155,3 +155,38 @@ describe('the ledger service between three real peers', () => {
     expect(x.root).not.toEqual(y.root);
   });
 });
+
+describe('the ledger database', () => {
+  it('upgrades a version 1 store (receipts only) to version 2 without losing a receipt', async () => {
+    const { openDB } = await import('idb');
+    const { LedgerStore, LEDGER_DB_VERSION } = await import('../../src/ledger/store');
+    const name = `ledger-v1-${Date.now()}`;
+    const v1 = await openDB(name, 1, {
+      upgrade(d) {
+        d.createObjectStore('receipts', { keyPath: 'key' }).createIndex('role', 'role');
+      },
+    });
+    const old = {
+      key: 'owner/job/1',
+      role: 'earned',
+      jobId: 'job',
+      shardId: 1,
+      owner: 'owner',
+      contributor: 'me',
+      flops: 1e9,
+      method: 'freivalds',
+      issuedAt: 1,
+      signed: new ArrayBuffer(8),
+    };
+    await v1.put('receipts', old);
+    v1.close();
+    const store = await LedgerStore.open(name);
+    expect(store.db.version).toBe(LEDGER_DB_VERSION);
+    expect(await store.list('earned')).toEqual([old]);
+    // Kept, and named as carrying no log proof (it predates logs).
+    expect((await store.held()).unproven).toHaveLength(1);
+    await store.putLeaf(0, new Uint8Array([1, 2, 3]));
+    expect(await store.leaves()).toEqual([new Uint8Array([1, 2, 3])]);
+    store.db.close();
+  });
+});

@@ -124,3 +124,58 @@ describe('governance', () => {
     expect(tally(before, rules)[0]).toMatchObject({ yes: 0, no: 0, passed: false });
   });
 });
+
+describe('a job’s purse', () => {
+  it('leases only while every shard out could still be paid from the budget', async () => {
+    const { Purse } = await import('../../src/mesh/terms');
+    const purse = new Purse({ price: 1, budget: 500 }, 131_072); // 131 µcredits a shard
+    expect(purse.shardCost).toBe(131);
+    expect(purse.mayLease(2)).toBe(true); // 3 × 131 ≤ 500
+    expect(purse.mayLease(3)).toBe(false);
+    purse.charge(131);
+    purse.charge(131);
+    purse.charge(131);
+    expect(purse.mayLease(0)).toBe(false); // 393 + 131 > 500
+    expect(purse.exhausted).toBe(true);
+    purse.terms.budget += 1_000;
+    expect(purse.mayLease(0)).toBe(true);
+    purse.refund(131);
+    expect(purse.spent).toBe(262);
+  });
+
+  it('refuses terms that cannot be paid', async () => {
+    const { checkTerms } = await import('../../src/mesh/terms');
+    expect(() => checkTerms({ price: 0, budget: 1 })).toThrow(/price/);
+    expect(() => checkTerms({ price: Number.NaN, budget: 1 })).toThrow(/price/);
+    expect(() => checkTerms({ price: 1, budget: -1 })).toThrow(/budget/);
+    expect(checkTerms({ price: 1, budget: Number.POSITIVE_INFINITY }).budget).toBe(Infinity);
+  });
+});
+
+describe('ledger frames', () => {
+  it('a garbage, oversized or lying request or gossip is a WireError naming the field', async () => {
+    const w = await import('../../src/ledger/wire');
+    const { LedgerRequest } = await import('../../src/ledger/receipt');
+    expect(() => w.decodeRequest(new Uint8Array([0xff, 0xff, 0xff]))).toThrow(
+      /not a LedgerRequest/,
+    );
+    expect(() => w.decodeRequest(new Uint8Array(300))).toThrow(/ledger request/);
+    const big = LedgerRequest.encode({ version: 1, type: 'entries', from: 0, to: 5_000 });
+    expect(() => w.decodeRequest(big)).toThrow(/a page is at most 1024/);
+    const shrink = LedgerRequest.encode({ version: 1, type: 'consistency', from: 9, to: 3 });
+    expect(() => w.decodeRequest(shrink)).toThrow(/does not shrink/);
+    const odd = LedgerRequest.encode({ version: 1, type: 'delete-everything', from: 0, to: 0 });
+    expect(() => w.decodeRequest(odd)).toThrow(/unknown ledger request/);
+    expect(w.decodeRequest(w.encodeRequest({ type: 'inclusion', index: 4, size: 9 }))).toEqual({
+      type: 'inclusion',
+      index: 4,
+      size: 9,
+    });
+    const gossip = { note: 'x', conflicting: '', addr: 'not-a-multiaddr', gflops: 1, idle: true };
+    expect(() => w.decodeGossip(w.encodeGossip(gossip))).toThrow(/multiaddr expected/);
+    expect(() => w.decodeGossip(w.encodeGossip({ ...gossip, addr: '', gflops: -3 }))).toThrow(
+      /gflops/,
+    );
+    expect(() => w.decodeGossip(new Uint8Array(30_000))).toThrow(/too-large|checkpoint gossip/);
+  });
+});
