@@ -42,14 +42,15 @@ const DEFAULT_WEIGHTS: Record<ReputationEvent, number> = {
 export class Reputation {
   readonly #peers = new Map<string, PeerRecord>();
   readonly #weights: Record<ReputationEvent, number>;
-  readonly #threshold: number;
+  /** At or below this score a peer is quarantined (a votable mesh parameter). */
+  quarantineBelow: number;
   readonly #cap: number;
   /** Called after every change, e.g. to persist the record. */
   onChange?: (peer: string, record: PeerRecord) => void;
 
   constructor(options: ReputationOptions = {}) {
     this.#weights = { ...DEFAULT_WEIGHTS, ...options.weights };
-    this.#threshold = options.quarantineBelow ?? -15;
+    this.quarantineBelow = options.quarantineBelow ?? -15;
     this.#cap = options.cap ?? 20;
   }
 
@@ -79,7 +80,7 @@ export class Reputation {
     else if (event === 'missed-deadline') r.missedDeadlines++;
     else if (event === 'malformed') r.malformed++;
     else r.failures++;
-    if (r.score <= this.#threshold) r.quarantined = true;
+    if (r.score <= this.quarantineBelow) r.quarantined = true;
     this.#peers.set(peer, r);
     this.onChange?.(peer, r);
     return r;

@@ -11,10 +11,10 @@ export const PARAMS = {
   },
   priceStep: { default: 0.125, min: 0.01, max: 0.25, about: 'largest price move per epoch' },
   canaryRate: {
-    default: 0.05,
+    default: 1 / 16,
     min: 0,
     max: 0.5,
-    about: 'default share of canary shards in inference jobs',
+    about: 'default share of canary shards in logits inference jobs',
   },
   quarantineBelow: {
     default: -15,

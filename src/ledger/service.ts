@@ -91,6 +91,8 @@ export interface LedgerServiceOptions {
   quarantine: (peer: string, why: string) => void;
   /** Whether this tab contributes and is waiting for work, and its speed (the price's supply). */
   supply: () => { gflops: number; idle: boolean };
+  /** Told the parameters in force after each tally (to apply those the mesh uses). */
+  onParams?: (p: Params) => void;
   /** Cosignatures a checkpoint needs before a receipt under it is marked verified. */
   quorum?: number; // default 1
   gossipMs?: number; // default 2_000
@@ -254,6 +256,7 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
     // Weights use the default grant: the grant itself is a votable parameter.
     const t = tally(logs, { grant: DEFAULT_PARAMS.grant * 1e6 });
     this.params = paramsFrom(t);
+    this.#o.onParams?.(this.params);
     return t;
   }
 

@@ -63,6 +63,11 @@ export class TesselResearcher extends LitElement {
 
   override render() {
     const policy = defaultPolicy(this._mode);
+    // The mesh's voted default for canaries in logits jobs (src/ledger/params.ts).
+    const canaryRate =
+      this._mode === 'logits'
+        ? (this.session?.market?.params.canaryRate ?? policy.canaryRate)
+        : policy.canaryRate;
     return html`<section aria-labelledby="research-title">
       <h2 id="research-title">Submit work (researchers)</h2>
       <p class="muted">
@@ -165,7 +170,7 @@ And Moses spake</textarea
               min="0"
               max="100"
               step="any"
-              .value=${String(+(policy.canaryRate * 100).toFixed(2))}
+              .value=${String(+(canaryRate * 100).toFixed(2))}
           /></label>
           <label
             >Shards the owner re-checks (%)

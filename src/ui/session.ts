@@ -288,6 +288,9 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
       address: mesh.address,
       quarantine: (peer) => mesh.reputation.quarantine(peer),
       supply: () => ({ gflops: mesh.contributor.gflops, idle: mesh.idle }),
+      onParams: (p) => {
+        mesh.reputation.quarantineBelow = p.quarantineBelow;
+      },
     });
     await market.start();
     this.#market = market;
