@@ -397,9 +397,15 @@ async function ledgerBench() {
     ...r,
   };
   console.log('\nledger, in the page (owner tab)');
-  console.log(`  appends with proofs: ${r.appends_per_s.toFixed(0)}/s to IndexedDB (strict), ${r.appends_per_s_memory.toFixed(0)}/s in memory; peer: ${r.signatures_per_s.toFixed(0)} bare signatures/s`);
-  console.log(`  10⁶ entries: inclusion proof ${r.inclusion_proof_bytes_1e6} B, consistency proof ${r.consistency_proof_bytes_1e6} B, receipt bundle ${r.bundle_bytes_1e6} B (tree built in ${r.tree_1e6_build_ms.toFixed(0)} ms)`);
-  console.log(`  audit of a contributor with ${r.audit_receipts} receipts: ${r.audit_ms_10k.toFixed(0)} ms`);
+  console.log(
+    `  appends with proofs: ${r.appends_per_s.toFixed(0)}/s to IndexedDB (strict), ${r.appends_per_s_memory.toFixed(0)}/s in memory; peer: ${r.signatures_per_s.toFixed(0)} bare signatures/s`,
+  );
+  console.log(
+    `  10⁶ entries: inclusion proof ${r.inclusion_proof_bytes_1e6} B, consistency proof ${r.consistency_proof_bytes_1e6} B, receipt bundle ${r.bundle_bytes_1e6} B (tree built in ${r.tree_1e6_build_ms.toFixed(0)} ms)`,
+  );
+  console.log(
+    `  audit of a contributor with ${r.audit_receipts} receipts: ${r.audit_ms_10k.toFixed(0)} ms`,
+  );
   writeFileSync('bench/results/ledger.json', `${JSON.stringify(result, null, 2)}\n`);
   console.log('wrote bench/results/ledger.json');
   await page.close();

@@ -1,6 +1,7 @@
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import type { Receipt } from '../jobs/job';
 import { type HeldReceipt, openBundle } from './entries';
+import { LedgerError } from './errors';
 import type { LogPersistence } from './log';
 
 export interface StoredReceipt extends Receipt {
@@ -60,8 +61,18 @@ export class LedgerStore implements LogPersistence {
    * handed out after this survives the tab being killed. */
   async putLeaf(index: number, leaf: Uint8Array): Promise<void> {
     const tx = this.db.transaction('log', 'readwrite', { durability: 'strict' });
-    await tx.store.put({ index, leaf: leaf.slice().buffer });
-    await tx.done;
+    try {
+      // `add`, not `put`: a leaf is never overwritten, so two tabs of one browser (one identity)
+      // appending at once cannot fork the log; the second is refused and told to reload.
+      await Promise.all([tx.store.add({ index, leaf: leaf.slice().buffer }), tx.done]);
+    } catch (cause) {
+      if ((cause as DOMException)?.name !== 'ConstraintError') throw cause;
+      throw new LedgerError(
+        'inconsistent',
+        `entry ${index} of this log was written by another tab of this browser: reload this one`,
+        { cause },
+      );
+    }
   }
 
   /** Checks a receipt bundle this tab earned and keeps it; throws if it does not check out. */

@@ -378,7 +378,13 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     if (!purse) return true;
     const out = job.outstanding().length;
     // The tab's own balance must cover every shard out coming back verified.
-    return purse.mayLease(out) && (this.options.canSpend?.((out + 1) * purse.shardCost) ?? true);
+    return purse.mayLease(out) && this.#affordable(job.id, out + 1);
+  }
+
+  /** Whether this tab's balance pays for `shards` more shards of a job. */
+  #affordable(jobId: string, shards = 1): boolean {
+    const cost = this.#purses.get(jobId)?.shardCost ?? 0;
+    return this.options.canSpend?.(shards * cost) ?? true;
   }
 
   /**
@@ -498,8 +504,8 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
         modelBytes: modelDigest ? this.models.size(modelDigest) : 0,
         price: purse.terms.price,
         shardGflop: shardFlops(js, job.shardCount) / 1e9,
-        // A job whose budget is spent offers nothing until its owner adds to it.
-        ...(purse.exhausted ? { shardsLeft: 0 } : {}),
+        // A job whose budget (or its owner's balance) is spent offers nothing meanwhile.
+        ...(purse.exhausted || !this.#affordable(job.id) ? { shardsLeft: 0 } : {}),
       }));
     }
     const run = { job, done, resumed };
@@ -570,6 +576,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       budget: this.#purses.get(jobId)?.terms.budget ?? DEFAULT_TERMS.budget,
       spent: this.#purses.get(jobId)?.spent ?? 0,
       budgetSpent: (this.#purses.get(jobId)?.exhausted ?? false) && !run.job.done,
+      balanceLow: !run.job.done && !this.#affordable(jobId),
     };
   }
 

@@ -45,6 +45,8 @@ export interface JobView {
   spent: number;
   /** Its budget is spent: it leases nothing until its owner adds to it. */
   budgetSpent: boolean;
+  /** The owner's balance cannot pay for another shard: it leases nothing until the owner earns. */
+  balanceLow: boolean;
 }
 
 export interface RelayView {

@@ -174,7 +174,12 @@ export class TesselJobs extends LitElement {
         ${
           j.budgetSpent
             ? html`<strong class="error" role="status">Budget spent: no more shards are leased.</strong>`
-            : nothing
+            : j.balanceLow
+              ? html`<strong class="error" role="status"
+                  >Your balance cannot pay for more shards: contribute your GPU to earn credit, and
+                  the job goes on.</strong
+                >`
+              : nothing
         }
       </p>
       <div class="actions">
