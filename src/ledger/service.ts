@@ -307,17 +307,42 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
 
   // ---- the protocol -----------------------------------------------------------------------------
 
+  /** One request to `peer`'s ledger; once more on a fresh connection if the first fails (the
+   * peer may have reloaded, leaving a dead connection that a new dial would reuse). */
   async #ask(peer: string, req: LedgerRequestMsg): Promise<LedgerResponseMsg> {
+    try {
+      return await this.#askOnce(peer, req);
+    } catch (e) {
+      if (e instanceof LedgerError || e instanceof WireError) throw e;
+      log('ledger request to %s failed (%s): redialing', peer, e);
+      await this.#o.node.hangUp(peerIdFromString(peer)).catch(() => {});
+      return this.#askOnce(peer, req);
+    }
+  }
+
+  async #askOnce(peer: string, req: LedgerRequestMsg): Promise<LedgerResponseMsg> {
+    const id = peerIdFromString(peer);
+    // A direct connection already open is used as it is; otherwise the peer's gossiped WebRTC
+    // address is dialed (its SDP goes through the relay, the data does not).
+    const direct = this.#o.node.getConnections(id).some((c) => c.limits == null);
     const addr = this.#addrs.get(peer);
-    const target: Multiaddr | ReturnType<typeof peerIdFromString> = addr
-      ? multiaddr(addr)
-      : peerIdFromString(peer);
-    const signal = AbortSignal.timeout(15_000);
-    const stream = await this.#o.node.dialProtocol(target, LEDGER_PROTOCOL, { signal });
+    const target: Multiaddr | typeof id = direct || !addr ? id : multiaddr(addr);
+    // The dial's own timer is cleared once the stream is open: libp2p may keep a dial's signal
+    // for the stream's life.
+    const dial = new AbortController();
+    const timer = setTimeout(() => dial.abort(new Error('ledger dial timed out')), 15_000);
+    let stream: Stream;
+    try {
+      stream = await this.#o.node.dialProtocol(target, LEDGER_PROTOCOL, { signal: dial.signal });
+    } finally {
+      clearTimeout(timer);
+    }
     const lp = lpStream(stream, { maxDataLength: MAX_RESPONSE_BYTES });
     try {
       await lp.write(encodeRequest(req));
-      const res = decodeResponse((await lp.read({ signal })).subarray());
+      const res = decodeResponse(
+        (await lp.read({ signal: AbortSignal.timeout(30_000) })).subarray(),
+      );
       if (res.error) throw new LedgerError('unknown', `${peer}: ${res.error}`);
       return res;
     } finally {

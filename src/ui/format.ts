@@ -56,3 +56,8 @@ export function estimateRemaining(
   if (verifiedSince <= 0 || now <= since) return undefined;
   return (remaining * (now - since)) / verifiedSince;
 }
+
+/** A peer id as people compare them: first 8 and last 6 characters. */
+export function short(id: string): string {
+  return id.length > 16 ? `${id.slice(0, 8)}…${id.slice(-6)}` : id;
+}

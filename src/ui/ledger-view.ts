@@ -6,7 +6,7 @@ import type { Tally } from '../ledger/governance';
 import type { LocalLedger } from '../ledger/local';
 import { DEFAULT_PARAMS, PARAMS, type Param } from '../ledger/params';
 import type { AuditReport, Equivocation, LedgerService, PricePoint } from '../ledger/service';
-import { describeError } from './format';
+import { describeError, short } from './format';
 import type { TabSession } from './session';
 import { SessionWatcher } from './session-watcher';
 import { base } from './styles';
@@ -55,7 +55,12 @@ export class TesselLedger extends LitElement {
         font-size: 0.8rem;
       }
       input#audit-peer {
-        min-width: 18rem;
+        width: min(28rem, 100%);
+      }
+      select,
+      label,
+      input {
+        max-width: 100%;
       }
     `,
   ];
@@ -311,7 +316,8 @@ export class TesselLedger extends LitElement {
           >Parameter
           <select id="proposal-param" name="param" ?disabled=${!this.#ledger}>
             ${Object.entries(PARAMS).map(
-              ([k, v]) => html`<option value=${k}>${k}: ${v.about} [${v.min}–${v.max}]</option>`,
+              ([k, v]) =>
+                html`<option value=${k} title=${v.about}>${k} (${v.min} to ${v.max})</option>`,
             )}
           </select></label
         >
@@ -452,10 +458,6 @@ export class TesselLedger extends LitElement {
 
 function fmt(micro: number): string {
   return credits(micro).toLocaleString('en', { maximumFractionDigits: 3 });
-}
-
-function short(id: string): string {
-  return id.length > 14 ? `${id.slice(0, 6)}…${id.slice(-6)}` : id;
 }
 
 customElements.get('tessel-ledger') ?? customElements.define('tessel-ledger', TesselLedger);

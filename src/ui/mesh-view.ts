@@ -1,6 +1,7 @@
 import { html, LitElement, nothing } from 'lit';
 import type { Mesh } from '../mesh/mesh';
 import type { MeshSnapshot } from '../mesh/read-model';
+import { short } from './format';
 import type { SessionStatus, TabSession } from './session';
 import { SessionWatcher } from './session-watcher';
 import { base } from './styles';
@@ -123,11 +124,6 @@ export class TesselMesh extends LitElement {
           : html`<p class="muted">None right now.</p>`
       }`;
   }
-}
-
-/** A peer id as people compare them: first 8 and last 6 characters. */
-export function short(id: string): string {
-  return id.length > 16 ? `${id.slice(0, 8)}…${id.slice(-6)}` : id;
 }
 
 customElements.get('tessel-mesh') ?? customElements.define('tessel-mesh', TesselMesh);
