@@ -56,6 +56,7 @@ export class OwnerLog {
   /** µcredits this log's receipts paid, in all and per job (for budgets and the balance). */
   #spent = 0;
   readonly #spentOn = new Map<string, number>();
+  readonly #paid = new Set<string>();
   /** Called after each append with the new checkpoint (to gossip it). */
   onCheckpoint?: (note: string) => void;
 
@@ -79,7 +80,7 @@ export class OwnerLog {
     log.#leaves.push(...leaves);
     for (const l of leaves) {
       const r = receiptIn(l);
-      if (r) log.#charge(r.jobId, r.credit);
+      if (r) log.#charge(r);
     }
     return log;
   }
@@ -135,9 +136,14 @@ export class OwnerLog {
     return jobId === undefined ? this.#spent : (this.#spentOn.get(jobId) ?? 0);
   }
 
-  #charge(jobId: string, credit: number) {
-    this.#spent += credit;
-    this.#spentOn.set(jobId, (this.#spentOn.get(jobId) ?? 0) + credit);
+  /** Counts a receipt as audits do (audit.ts): one to this log's owner, or repeating an earlier
+   * one for the same job, shard and contributor, pays nothing. */
+  #charge(r: Receipt) {
+    const key = `${r.jobId}/${r.shardId}/${r.contributor}`;
+    if (r.contributor === this.peer || this.#paid.has(key)) return;
+    this.#paid.add(key);
+    this.#spent += r.credit;
+    this.#spentOn.set(r.jobId, (this.#spentOn.get(r.jobId) ?? 0) + r.credit);
   }
 
   async propose(p: ProposalBody): Promise<Appended> {
@@ -157,7 +163,7 @@ export class OwnerLog {
       this.#tree.append(leaf);
       this.#leaves.push(leaf);
       const r = receiptIn(leaf);
-      if (r) this.#charge(r.jobId, r.credit);
+      if (r) this.#charge(r);
       const note = await signCheckpoint(this.key, this.peer, this.size, this.#tree.root());
       this.#latest = await openCheckpoint(note, this.peer);
       this.onCheckpoint?.(note);

@@ -206,13 +206,30 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
    */
   async audit(peer: string, maxLogs = 16): Promise<AuditReport> {
     peerIdFromString(peer); // a RangeError for something that is not a peer id
-    const held = await this.#earnedOf(peer);
-    const owners = [...new Set(held.map((h) => h.receipt.owner))].filter((o) => o !== peer);
+    // Breadth first: the peer, the owners who paid it, the owners who paid them… An owner's
+    // means include what it earned in other logs, so its payers' logs are needed too.
+    const held: HeldReceipt[] = [];
     const reports: AuditReport['logs'] = [];
     const checked: CheckedLog[] = [];
-    for (const who of [peer, ...owners].slice(0, maxLogs)) {
+    const queue = [peer];
+    const seen = new Set(queue);
+    let mine: HeldReceipt[] = [];
+    while (queue.length > 0 && reports.length < maxLogs) {
+      const who = queue.shift() as string;
       try {
-        const c = await this.#fetchLog(who, held);
+        const earned = await this.#earnedOf(who);
+        if (who === peer) mine = earned;
+        held.push(...earned);
+        for (const h of earned) {
+          if (!seen.has(h.receipt.owner)) {
+            seen.add(h.receipt.owner);
+            queue.push(h.receipt.owner);
+          }
+        }
+        const c = await this.#fetchLog(
+          who,
+          held.filter((h) => h.receipt.owner === who),
+        );
         checked.push(c);
         reports.push({ peer: who, size: c.size });
       } catch (e) {
@@ -222,7 +239,7 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
     }
     const books = accounts(checked, { grant: this.params.grant * 1e6 });
     const audited = new Set(checked.map((c) => c.peer));
-    const outside = held.filter((h) => !audited.has(h.receipt.owner));
+    const outside = mine.filter((h) => !audited.has(h.receipt.owner));
     const account = books.get(peer) ?? {
       peer,
       earned: 0,

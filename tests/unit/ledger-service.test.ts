@@ -139,6 +139,32 @@ describe('the ledger service between three real peers', () => {
     await until('cosignatures at size 4', () => owner.ledger.log.trusted(2)?.size === 4);
   });
 
+  it('an audit follows the money: the payers of the peer’s payers are audited too', async () => {
+    // Bob pays the owner, who paid Alice: the owner's means include what Bob paid it.
+    const bundle = await bob.ledger.issue({
+      jobId: 'job-b',
+      shardId: 0,
+      owner: bob.id,
+      contributor: owner.id,
+      flops: 5e9,
+      method: 'freivalds',
+      issuedAt: Date.now(),
+      credit: 5_000_000,
+    });
+    await owner.ledger.accept(bundle, {
+      owner: bob.id,
+      contributor: owner.id,
+      jobId: 'job-b',
+      shardId: 0,
+    });
+    const r = await alice.service.audit(alice.id);
+    expect(r.logs.map((l) => l.peer)).toEqual([alice.id, owner.id, bob.id]);
+    expect(r.logs.every((l) => !l.problem)).toBe(true);
+    expect(r.account.earned).toBe(6_000_000);
+    const ownerBooks = await alice.service.audit(owner.id);
+    expect(ownerBooks.account).toMatchObject({ earned: 5_000_000, spent: 7_000_000 });
+  });
+
   it('an owner that equivocates is caught by every peer within one gossip round, with the proof', async () => {
     await new Promise((r) => setTimeout(r, 700)); // everyone has seen the true head at size 4
     await owner.service.equivocate();
