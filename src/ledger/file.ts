@@ -23,7 +23,7 @@ interface LedgerFileJson {
 }
 
 export async function exportLedger(ledger: LocalLedger): Promise<string> {
-  const { held } = await ledger.store.held();
+  const { held } = ledger.held();
   const file: LedgerFileJson = {
     format: LEDGER_FILE_FORMAT,
     version: LEDGER_FILE_VERSION,

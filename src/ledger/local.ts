@@ -1,6 +1,7 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { TypedEventEmitter } from 'main-event';
 import type { Receipt } from '../jobs/job';
+import type { HeldReceipt } from './entries';
 import { OwnerLog } from './log';
 import { LedgerStore } from './store';
 
@@ -16,6 +17,9 @@ export interface LocalLedgerEvents {
  */
 export class LocalLedger extends TypedEventEmitter<LocalLedgerEvents> {
   #earned = 0;
+  /** Receipts earned with their proofs, checked once when read or received, by key. */
+  readonly #held = new Map<string, HeldReceipt>();
+  #unproven = 0;
 
   private constructor(
     readonly peer: string,
@@ -28,9 +32,16 @@ export class LocalLedger extends TypedEventEmitter<LocalLedgerEvents> {
   static async open(key: PrivateKey, peer: string, dbName?: string): Promise<LocalLedger> {
     const store = await LedgerStore.open(dbName);
     const ledger = new LocalLedger(peer, await OwnerLog.open(key, peer, store), store);
-    const { held } = await store.held();
+    const { held, unproven } = await store.held();
+    for (const h of held) ledger.#held.set(keyOf(h.receipt), h);
     ledger.#earned = held.reduce((s, h) => s + h.receipt.credit, 0);
+    ledger.#unproven = unproven.length;
     return ledger;
+  }
+
+  /** Receipts earned with their proofs (checked when they were read or received). */
+  held(): { held: HeldReceipt[]; unproven: number } {
+    return { held: [...this.#held.values()], unproven: this.#unproven };
   }
 
   /** µcredits earned: receipts held with proofs (their owners' solvency is the audit's job). */
@@ -60,13 +71,16 @@ export class LocalLedger extends TypedEventEmitter<LocalLedgerEvents> {
     bundle: Uint8Array,
     expect: Pick<Receipt, 'owner' | 'contributor' | 'jobId' | 'shardId'>,
   ): Promise<Receipt> {
-    const before = await this.store.db.get(
-      'receipts',
-      `${expect.owner}/${expect.jobId}/${expect.shardId}`,
-    );
-    const r = await this.store.accept(bundle, expect);
-    if (!before?.bundle) this.#earned += r.credit;
+    const held = await this.store.accept(bundle, expect);
+    const key = keyOf(held.receipt);
+    // A receipt received again (a redelivered verdict) replaces the one held, not adds to it.
+    this.#earned += held.receipt.credit - (this.#held.get(key)?.receipt.credit ?? 0);
+    this.#held.set(key, held);
     this.dispatchEvent(new CustomEvent('books'));
-    return r;
+    return held.receipt;
   }
+}
+
+function keyOf(r: Receipt): string {
+  return `${r.owner}/${r.jobId}/${r.shardId}`;
 }

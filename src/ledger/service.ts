@@ -186,13 +186,13 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
 
   /** Receipts this tab earned, each with whether a trusted checkpoint covers it. */
   async earned(): Promise<{ held: (HeldReceipt & { trusted: boolean })[]; unproven: number }> {
-    const { held, unproven } = await this.#store.held();
+    const { held, unproven } = this.#o.ledger.held();
     return {
       held: held.map((h) => {
         const t = this.trusted(h.receipt.owner);
         return { ...h, trusted: t !== undefined && t.size >= h.checkpoint.size };
       }),
-      unproven: unproven.length,
+      unproven,
     };
   }
 
@@ -283,7 +283,7 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
   }
 
   async #earnedOf(peer: string): Promise<HeldReceipt[]> {
-    if (peer === this.#me) return (await this.#store.held()).held;
+    if (peer === this.#me) return this.#o.ledger.held().held;
     const out: HeldReceipt[] = [];
     for (let from = 0; ; from += MAX_PAGE) {
       const r = await this.#ask(peer, { type: 'earned', from, to: from + MAX_PAGE });
@@ -397,7 +397,7 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
         case 'inclusion':
           return encodeResponse({ proof: l.inclusionProof(req.index, req.size) });
         case 'earned': {
-          const { held } = await this.#store.held();
+          const { held } = this.#o.ledger.held();
           return encodeResponse({ earned: held.slice(req.from, req.to).map((h) => h.bundle) });
         }
       }

@@ -79,7 +79,7 @@ export class LedgerStore implements LogPersistence {
   async accept(
     bundle: Uint8Array,
     expect: Pick<Receipt, 'owner' | 'contributor' | 'jobId' | 'shardId'>,
-  ): Promise<Receipt> {
+  ): Promise<HeldReceipt> {
     const held = await openBundle(bundle, expect);
     const r = held.receipt;
     const tx = this.db.transaction('receipts', 'readwrite', { durability: 'strict' });
@@ -91,7 +91,7 @@ export class LedgerStore implements LogPersistence {
       bundle: bundle.slice().buffer,
     });
     await tx.done;
-    return r;
+    return held;
   }
 
   list(role: StoredReceipt['role']): Promise<StoredReceipt[]> {

@@ -128,10 +128,9 @@ export class TesselLedger extends LitElement {
     const grant = (market?.params.grant ?? DEFAULT_PARAMS.grant) * 1e6;
     const earned = market
       ? await market.earned()
-      : await ledger.store.held().then((h) => ({
-          held: h.held.map((x) => ({ ...x, trusted: false })),
-          unproven: h.unproven.length,
-        }));
+      : (({ held, unproven }) => ({ held: held.map((x) => ({ ...x, trusted: false })), unproven }))(
+          ledger.held(),
+        );
     this._books = {
       peer: ledger.peer,
       earned: ledger.earned,
