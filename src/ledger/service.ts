@@ -124,6 +124,7 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
   params: Params = { ...DEFAULT_PARAMS };
   #price = START_PRICE;
   #timers: ReturnType<typeof setInterval>[] = [];
+  #soon: ReturnType<typeof setTimeout> | undefined;
   readonly #onMessage = (evt: CustomEvent<Message>) => void this.#gossip(evt.detail);
 
   readonly #log: OwnerLog;
@@ -135,7 +136,13 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
     this.#me = o.node.peerId.toString();
     this.#log = o.ledger.log;
     this.#store = o.ledger.store;
-    this.#log.onCheckpoint = () => void this.#publish();
+    // A new head is gossiped soon, not once per receipt: a busy owner appends many a second.
+    this.#log.onCheckpoint = () => {
+      this.#soon ??= setTimeout(() => {
+        this.#soon = undefined;
+        void this.#publish();
+      }, 250);
+    };
   }
 
   get quorum(): number {
@@ -172,6 +179,7 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
   async stop(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
+    clearTimeout(this.#soon);
     const pubsub = this.#o.node.services.pubsub;
     pubsub.removeEventListener('message', this.#onMessage);
     pubsub.unsubscribe(CHECKPOINTS_TOPIC);
