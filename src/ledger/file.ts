@@ -82,8 +82,8 @@ export async function openLedgerFile(text: string): Promise<OpenedLedgerFile> {
 
 /**
  * Restores this tab's own ledger from a file it exported: receipts earned that storage lost, and
- * the log itself when this tab's log is empty (after its storage was cleared). A file of another
- * peer restores nothing. Returns what was restored.
+ * the log itself when this tab's log is empty (its ledger database was deleted, its identity
+ * kept). A file of another peer restores nothing. Returns what was restored.
  */
 export async function restoreLedger(
   ledger: LocalLedger,
