@@ -165,6 +165,41 @@ describe('the ledger service between three real peers', () => {
     expect(ownerBooks.account).toMatchObject({ earned: 5_000_000, spent: 7_000_000 });
   });
 
+  it('a ledger file proves itself: checked on import, tampering named, lost receipts restored', async () => {
+    const { exportLedger, leavesOf, openLedgerFile, restoreLedger } = await import(
+      '../../src/ledger/file'
+    );
+    const text = await exportLedger(alice.ledger);
+    const opened = await openLedgerFile(text);
+    expect(opened.peer).toBe(alice.id);
+    expect(opened.held).toHaveLength(3);
+    // A receipt's credit raised in the file: its signature no longer checks.
+    const json = JSON.parse(text);
+    const { fromBase64, toBase64 } = await import('../../src/ledger/note');
+    const b = fromBase64(json.earned[0], 'b');
+    b[40] = (b[40] as number) ^ 1;
+    json.earned[0] = toBase64(b);
+    await expect(openLedgerFile(JSON.stringify(json))).rejects.toMatchObject({
+      name: 'LedgerError',
+    });
+    await expect(openLedgerFile('{"format":"zip"}')).rejects.toThrow(/not a tessel-ledger file/);
+    // Alice's tab loses a receipt from storage; her export gives it back.
+    await alice.ledger.store.db.delete('receipts', `${owner.id}/job-a/1`);
+    const reopened = await LocalLedger.open(
+      alice.ledger.log.key,
+      alice.id,
+      alice.ledger.store.db.name,
+    );
+    expect(reopened.held().held).toHaveLength(2);
+    expect(await restoreLedger(reopened, opened, leavesOf(text))).toEqual({
+      receipts: 1,
+      entries: 0,
+    });
+    expect(reopened.earned).toBe(6_000_000);
+    // Someone else's file restores nothing.
+    expect(await restoreLedger(owner.ledger, opened, [])).toEqual({ receipts: 0, entries: 0 });
+  });
+
   it('an owner that equivocates is caught by every peer within one gossip round, with the proof', async () => {
     await new Promise((r) => setTimeout(r, 700)); // everyone has seen the true head at size 4
     await owner.service.equivocate();
