@@ -134,6 +134,9 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
     super();
     this.#o = o;
     this.#me = o.node.peerId.toString();
+    if (o.ledger.peer !== this.#me) {
+      throw new Error(`the ledger is ${o.ledger.peer}'s but the node is ${this.#me}`);
+    }
     this.#log = o.ledger.log;
     this.#store = o.ledger.store;
     // A new head is gossiped soon, not once per receipt: a busy owner appends many a second.

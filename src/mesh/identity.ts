@@ -14,18 +14,26 @@ export async function loadIdentity(name = 'default'): Promise<PrivateKey> {
     },
   });
   try {
-    const stored: unknown = await db.get('identity', name);
-    if (stored instanceof Uint8Array) {
+    const read = (stored: unknown): PrivateKey | undefined => {
+      if (!(stored instanceof Uint8Array)) return undefined;
       try {
         return privateKeyFromProtobuf(stored);
       } catch (e) {
         // A corrupt record would otherwise lock the tab out of the mesh for good.
         console.warn('tessel: stored peer key is unreadable; creating a new identity', e);
+        return undefined;
       }
-    }
-    const key = await generateKeyPair('Ed25519');
-    await db.put('identity', privateKeyToProtobuf(key), name);
-    return key;
+    };
+    const known = read(await db.get('identity', name));
+    if (known) return known;
+    const fresh = await generateKeyPair('Ed25519');
+    // Read again and write in one transaction: two callers racing on a fresh profile (another
+    // tab, or this one's ledger and mesh starting together) end with the same identity.
+    const tx = db.transaction('identity', 'readwrite');
+    const winner = read(await tx.store.get(name));
+    if (!winner) await tx.store.put(privateKeyToProtobuf(fresh), name);
+    await tx.done;
+    return winner ?? fresh;
   } finally {
     db.close();
   }

@@ -10,6 +10,7 @@ import { identify } from '@libp2p/identify';
 import type { PrivateKey } from '@libp2p/interface';
 import { webSockets } from '@libp2p/websockets';
 import { createLibp2p, type Libp2p } from 'libp2p';
+import { CHECKPOINTS_TOPIC } from '../ledger/wire';
 import { JOBS_TOPIC } from '../mesh/topics';
 
 export interface RelayOptions {
@@ -52,11 +53,13 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       relay: circuitRelayServer({
         reservations: { maxReservations: options.maxReservations ?? 4_096 },
       }),
-      // The relay joins the jobs topic so announcements travel between tabs through it.
+      // The relay joins the jobs and checkpoints topics so announcements, checkpoints and
+      // equivocation proofs travel between tabs through it (small messages: signalling only).
       pubsub: gossipsub({ allowPublishToZeroTopicPeers: true }),
     },
   });
   node.services.pubsub.subscribe(JOBS_TOPIC);
+  node.services.pubsub.subscribe(CHECKPOINTS_TOPIC);
   return {
     node,
     multiaddrs: node.getMultiaddrs().map((a) => a.toString()),

@@ -74,6 +74,8 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
   #adapter: Promise<AdapterView> | undefined;
   #startedAt = 0;
   #ledger: Promise<LocalLedger> | undefined;
+  /** The tab's libp2p key, loaded once: the ledger and the mesh must sign as the same peer. */
+  #identity: Promise<import('@libp2p/interface').PrivateKey> | undefined;
   #market: LedgerService | undefined;
 
   constructor(options: SessionOptions) {
@@ -175,7 +177,8 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
         import('../mesh/identity'),
         import('@libp2p/peer-id'),
       ]);
-      const key = await loadIdentity();
+      this.#identity ??= loadIdentity();
+      const key = await this.#identity;
       return LocalLedger.open(key, peerIdFromPrivateKey(key).toString());
     })();
     return this.#ledger;
@@ -251,8 +254,9 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
       ]);
     const { matmulKernelDigest } = await import('../gpu/matmul');
     const { DEFAULT_PARAMS } = await import('../ledger/governance');
+    this.#identity ??= loadIdentity();
     const [privateKey, info, kernelDigest, ownerStore, ledger, modelCache] = await Promise.all([
-      loadIdentity(),
+      this.#identity,
       this.compute.info(),
       matmulKernelDigest(),
       OwnerStore.open(),
