@@ -162,15 +162,20 @@ test('the researcher’s tab reloaded mid-job resumes and finishes; no accepted 
   expect(out.settled.filter((s) => s.settlement === 'accepted')).toHaveLength(
     16 - resumed!.restored,
   );
-  // …and across the whole job the contributor got exactly one accepted verdict per shard.
-  const accepted = await worker.evaluate(
-    (id) =>
-      (globalThis as unknown as Win).tessel.mesh.outcomes
-        .filter((o) => o.jobId === id && o.accepted)
-        .map((o) => o.shardId),
-    jobId,
-  );
-  expect(accepted).toHaveLength(16);
+  // …and across the whole job the contributor got exactly one accepted verdict per shard. A
+  // verdict reaches the contributor after the owner's job is done (and one kept in the outbox
+  // over the reload, when the contributor next connects), and its receipt is checked and stored
+  // before it counts: wait for them.
+  const acceptedShards = () =>
+    worker.evaluate(
+      (id) =>
+        (globalThis as unknown as Win).tessel.mesh.outcomes
+          .filter((o) => o.jobId === id && o.accepted)
+          .map((o) => o.shardId),
+      jobId,
+    );
+  await expect.poll(async () => (await acceptedShards()).length, { timeout: 30_000 }).toBe(16);
+  const accepted = await acceptedShards();
   expect(new Set(accepted).size).toBe(16);
   await expect(researcher.locator(`#my-jobs li[data-job-id="${jobId}"]`)).toHaveAttribute(
     'data-state',

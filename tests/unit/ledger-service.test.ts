@@ -200,6 +200,30 @@ describe('the ledger service between three real peers', () => {
     expect(await restoreLedger(owner.ledger, opened, [])).toEqual({ receipts: 0, entries: 0 });
   });
 
+  it('a garbage ledger request is refused and named; the next good one is answered', async () => {
+    const { lpStream } = await import('@libp2p/utils');
+    const { LEDGER_PROTOCOL, decodeResponse, encodeRequest } = await import(
+      '../../src/ledger/wire'
+    );
+    const warned: string[] = [];
+    const warn = console.warn;
+    console.warn = (...a: unknown[]) => void warned.push(a.join(' '));
+    try {
+      const bad = await bob.node.dialProtocol(owner.node.getMultiaddrs()[0]!, LEDGER_PROTOCOL);
+      const lp = lpStream(bad);
+      await lp.write(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3]));
+      await expect(lp.read({ signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
+    } finally {
+      console.warn = warn;
+    }
+    expect(warned.join('\n')).toMatch(new RegExp(`bad ledger request from ${bob.id}`));
+    const good = await bob.node.dialProtocol(owner.node.getMultiaddrs()[0]!, LEDGER_PROTOCOL);
+    const lp = lpStream(good);
+    await lp.write(encodeRequest({ type: 'checkpoint' }));
+    const res = decodeResponse((await lp.read()).subarray());
+    expect((await openCheckpoint(res.checkpoint, owner.id)).size).toBeGreaterThan(0);
+  });
+
   it('an owner that equivocates is caught by every peer within one gossip round, with the proof', async () => {
     await new Promise((r) => setTimeout(r, 700)); // everyone has seen the true head at size 4
     await owner.service.equivocate();
@@ -214,6 +238,18 @@ describe('the ledger service between three real peers', () => {
     const [x, y] = await Promise.all([openCheckpoint(a, owner.id), openCheckpoint(b, owner.id)]);
     expect(x.size).toBe(y.size);
     expect(x.root).not.toEqual(y.root);
+  });
+});
+
+describe('the tab identity', () => {
+  it('two loads racing on a fresh profile end with one key', async () => {
+    const { loadIdentity } = await import('../../src/mesh/identity');
+    const name = `race-${Date.now()}`;
+    const [a, b] = await Promise.all([loadIdentity(name), loadIdentity(name)]);
+    expect(peerIdFromPrivateKey(a).toString()).toBe(peerIdFromPrivateKey(b).toString());
+    expect(peerIdFromPrivateKey(await loadIdentity(name)).toString()).toBe(
+      peerIdFromPrivateKey(a).toString(),
+    );
   });
 });
 
