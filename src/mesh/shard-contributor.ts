@@ -109,8 +109,26 @@ export class ShardContributor extends EventTarget {
         const b = Math.min(1, Math.max(0.01, this.budget));
         if (b < 1) await sleep((busyMs * (1 - b)) / b, signal);
       }
+    } catch (e) {
+      // The owner may have gone (a reload) while verdicts were already on their way here: it
+      // counts them delivered. Read what arrived before the stream ended, then give up.
+      if (!signal.aborted) await this.#drain(framed, job.owner);
+      throw e;
     } finally {
       await framed.close().catch(() => {});
+    }
+  }
+
+  /** Handles the verdicts already received on a stream that broke (for at most a second). */
+  async #drain(framed: FramedStream, owner: string) {
+    const signal = AbortSignal.timeout(1_000);
+    try {
+      for (;;) {
+        const msg = await framed.read(signal);
+        if (msg.type === 'verdict') await this.#verdict(msg, owner);
+      }
+    } catch {
+      // The stream has ended, or nothing more came: done.
     }
   }
 
