@@ -117,6 +117,7 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
   /** Per log: the newest checkpoint seen with at least `quorum` cosignatures. */
   readonly #trusted = new Map<string, SignedCheckpoint>();
   readonly #cosigning = new Set<string>();
+  readonly #cosignedAt = new Map<string, number>();
   readonly #addrs = new Map<string, string>();
   readonly #supply = new Map<string, { gflops: number; idle: boolean; at: number }>();
   readonly equivocations = new Map<string, Equivocation>();
@@ -335,16 +336,19 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
 
   // ---- the protocol -----------------------------------------------------------------------------
 
-  /** One request to `peer`'s ledger; once more on a fresh connection if the first fails (the
-   * peer may have reloaded, leaving a dead connection that a new dial would reuse). */
+  /** One request to `peer`'s ledger, tried up to three times on a fresh connection (the peer
+   * may have reloaded, leaving a dead connection that a new dial would reuse). */
   async #ask(peer: string, req: LedgerRequestMsg): Promise<LedgerResponseMsg> {
-    try {
-      return await this.#askOnce(peer, req);
-    } catch (e) {
-      if (e instanceof LedgerError || e instanceof WireError) throw e;
-      log('ledger request to %s failed (%s): redialing', peer, e);
-      await this.#o.node.hangUp(peerIdFromString(peer)).catch(() => {});
-      return this.#askOnce(peer, req);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#askOnce(peer, req);
+      } catch (e) {
+        // A peer's answer that does not check is final; a dial or stream that failed is not
+        // (WebRTC set-up through a busy relay times out now and then).
+        if (e instanceof LedgerError || e instanceof WireError || attempt === 3) throw e;
+        log('ledger request to %s failed (%s): redialing', peer, e);
+        await this.#o.node.hangUp(peerIdFromString(peer)).catch(() => {});
+      }
     }
   }
 
@@ -496,9 +500,14 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
   /** Cosigns a checkpoint newer than the last one cosigned, once consistency is proven. */
   async #witness(c: SignedCheckpoint) {
     const last = this.#witnessed.get(c.log);
-    if (c.cosignatures.some((s) => s.witness === this.#me)) return;
+    if (c.size === 0 || c.cosignatures.some((s) => s.witness === this.#me)) return;
     if (last && c.size <= last.size) return;
     if (this.#cosigning.has(c.log)) return;
+    // At most one cosignature per log per gossip round: a busy owner's head moves many times a
+    // second, and the owner gossips its latest head every round anyway.
+    const now = Date.now();
+    if (now - (this.#cosignedAt.get(c.log) ?? 0) < (this.#o.gossipMs ?? 2_000)) return;
+    this.#remember(this.#cosignedAt, c.log, now);
     this.#cosigning.add(c.log);
     try {
       if (last && last.size > 0) {
