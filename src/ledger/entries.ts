@@ -7,7 +7,7 @@ import { LedgerError } from './errors';
 import { leafHash, verifyInclusion } from './merkle';
 import { openCheckpoint, type SignedCheckpoint } from './note';
 import { LogEntry, Proposal, ReceiptBundle, type Signed, Vote } from './receipt';
-import { decodeSignedReceipt, verifyReceipt } from './receipts';
+import { verifyReceipt } from './receipts';
 
 // The leaves of an owner's log and the bundles receipts travel in. A leaf is an encoded LogEntry;
 // its hash is RFC 6962's leaf hash of exactly those bytes, so a served leaf is checked byte for
@@ -134,11 +134,8 @@ export async function openBundle(
   }
   const entry = LogEntry.decode(b.leaf);
   if (entry.receipt.byteLength === 0) throw new LedgerError('forged', 'the leaf is not a receipt');
-  const { receipt: claimed } = decodeSignedReceipt(entry.receipt);
-  const receipt = await verifyReceipt(entry.receipt, { ...expect, owner: claimed.owner });
-  if (expect.owner !== undefined && receipt.owner !== expect.owner) {
-    throw new WireError('invalid-field', 'receipt is for another owner', 'owner');
-  }
+  // Signed by the owner it names, and for the owner, contributor, job and shard expected.
+  const receipt = await verifyReceipt(entry.receipt, expect);
   const checkpoint = await openCheckpoint(b.checkpoint, receipt.owner);
   verifyInclusion(b.index, checkpoint.size, leafHash(b.leaf), b.proof, checkpoint.root);
   return {

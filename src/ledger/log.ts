@@ -10,7 +10,7 @@ import {
   voteLeaf,
 } from './entries';
 import { LedgerError } from './errors';
-import { MerkleTree } from './merkle';
+import { MerkleTree, sameHash } from './merkle';
 import { noteOf, openCheckpoint, type SignedCheckpoint, signCheckpoint } from './note';
 import { LogEntry } from './receipt';
 import { decodeSignedReceipt, signReceipt } from './receipts';
@@ -107,7 +107,7 @@ export class OwnerLog {
   /** Keeps witnesses' cosignatures on one of this log's checkpoints (checked). */
   async addCosignatures(note: string): Promise<number> {
     const c = await openCheckpoint(note, this.peer);
-    if (c.size > this.size || !same(c.root, this.#tree.root(c.size))) {
+    if (c.size > this.size || !sameHash(c.root, this.#tree.root(c.size))) {
       throw new LedgerError(
         'inconsistent',
         `a cosigned checkpoint this log never signed (${c.size})`,
@@ -191,10 +191,6 @@ export class OwnerLog {
       throw new LedgerError('unknown', 'no such sizes');
     return this.#tree.consistencyProof(from, to);
   }
-}
-
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && a.every((x, i) => x === b[i]);
 }
 
 /** The receipt in one of this log's own leaves, if it holds one (its own writes: not re-verified). */

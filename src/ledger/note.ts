@@ -2,7 +2,7 @@ import type { PrivateKey, PublicKey } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { LedgerError } from './errors';
-import { HASH_BYTES } from './merkle';
+import { HASH_BYTES, sameHash } from './merkle';
 
 // Checkpoints in the C2SP formats (c2sp.org/tlog-checkpoint, c2sp.org/signed-note,
 // c2sp.org/tlog-cosignature): a three-line body — origin, tree size, base64 root — and signature
@@ -177,7 +177,7 @@ export async function openCheckpoint(note: string, expectLog?: string): Promise<
     const [, name, b64] = m as unknown as [string, string, string];
     const raw = fromBase64(b64, 'signature');
     if (name === cp.origin) {
-      if (raw.byteLength !== 68 || !sameBytes(raw.subarray(0, 4), logId)) continue;
+      if (raw.byteLength !== 68 || !sameHash(raw.subarray(0, 4), logId)) continue;
       if (await logKey.verify(encoder.encode(body), raw.subarray(4))) signature = line;
     } else if (name.startsWith(WITNESS_PREFIX) && raw.byteLength === 76) {
       const witness = name.slice(WITNESS_PREFIX.length);
@@ -207,7 +207,7 @@ async function checkCosignature(
   } catch {
     return undefined;
   }
-  if (!sameBytes(raw.subarray(0, 4), keyId(name, COSIGNATURE_V1, key.raw))) return undefined;
+  if (!sameHash(raw.subarray(0, 4), keyId(name, COSIGNATURE_V1, key.raw))) return undefined;
   const time = new DataView(raw.buffer, raw.byteOffset + 4, 8).getBigUint64(0);
   if (time > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
   const ok = await key.verify(cosignedMessage(body, Number(time)), raw.subarray(12));
@@ -234,8 +234,4 @@ function concat(...parts: Uint8Array[]): Uint8Array {
     at += p.byteLength;
   }
   return out;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && a.every((x, i) => x === b[i]);
 }

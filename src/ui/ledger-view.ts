@@ -1,6 +1,6 @@
 import { css, html, LitElement, nothing } from 'lit';
 import './chart';
-import { credits } from '../jobs/price';
+import { credits, DEFAULT_PRICE_PARAMS } from '../jobs/price';
 import type { HeldReceipt } from '../ledger/entries';
 import type { Tally } from '../ledger/governance';
 import type { LocalLedger } from '../ledger/local';
@@ -300,7 +300,7 @@ export class TesselLedger extends LitElement {
       <p id="price" data-price=${m?.price ?? ''}>
         ${
           m
-            ? `${m.price.toFixed(3)} credits per GFLOP of verified work (moves at most ${(m.params.priceStep * 100).toFixed(1)}% per ${10} s toward ${(m.params.priceTarget * 100).toFixed(0)}% use of idle contributors)`
+            ? `${m.price.toFixed(3)} credits per GFLOP of verified work (moves at most ${(m.params.priceStep * 100).toFixed(1)}% per ${DEFAULT_PRICE_PARAMS.epochMs / 1000} s toward ${(m.params.priceTarget * 100).toFixed(0)}% use of idle contributors)`
             : 'Prices follow the mesh: join it to see them.'
         }
       </p>
