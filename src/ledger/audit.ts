@@ -177,20 +177,21 @@ export function accounts(logs: readonly CheckedLog[], rules: MarketRules): Map<s
     rows.set(log.peer, list);
     voided.set(log.peer, v);
   }
-  const earnedBy = (peer: string) => {
-    let sum = 0;
-    for (const row of live) if (row.contributor === peer) sum += row.credit;
-    return sum;
-  };
+  // What each peer earns from the receipts still live, kept as receipts are voided (not
+  // recounted over every receipt for every log in every round).
+  const earned = new Map<string, number>();
+  for (const row of live)
+    earned.set(row.contributor, (earned.get(row.contributor) ?? 0) + row.credit);
   for (let changed = true; changed; ) {
     changed = false;
     for (const [peer, list] of rows) {
-      const means = rules.grant + earnedBy(peer);
+      const means = rules.grant + (earned.get(peer) ?? 0);
       let spent = 0;
       for (const row of list) {
         if (!live.has(row)) continue;
         if (spent + row.credit > means) {
           live.delete(row);
+          earned.set(row.contributor, (earned.get(row.contributor) ?? 0) - row.credit);
           voided.get(peer)?.push({ index: row.index, why: 'overdrawn' });
           changed = true;
         } else {

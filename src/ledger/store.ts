@@ -121,10 +121,6 @@ export class LedgerStore implements LogPersistence {
     return { held, unproven };
   }
 
-  getNote(key: string) {
-    return this.db.get('notes', key);
-  }
-
   putNote(key: string, note: string, conflicting?: string) {
     return this.db.put('notes', { key, note, ...(conflicting ? { conflicting } : {}) });
   }

@@ -91,7 +91,7 @@ export interface VerdictMsg {
   shardId: number;
   accepted: boolean;
   reason: string;
-  /** An encoded SignedReceipt for an accepted result; empty otherwise. */
+  /** An encoded ReceiptBundle (receipt, checkpoint, inclusion proof) when accepted; else empty. */
   receipt: Uint8Array;
 }
 export interface FailureMsg {

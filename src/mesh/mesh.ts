@@ -157,7 +157,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
         : {}),
       ...(options.issueReceipt ? { issueReceipt: (r) => this.#issue(r) } : {}),
       // Charged when the verdict is decided, before the receipt is signed and stored.
-      creditOf: (jobId, flops) => {
+      payFor: (jobId, flops) => {
         const purse = this.#purses.get(jobId);
         const credit = purse?.cost(flops) ?? 0;
         purse?.charge(credit);

@@ -25,11 +25,12 @@ export interface ShardOwnerOptions {
   reputation?: Reputation;
   /**
    * Signs and keeps a receipt for an accepted result (src/ledger supplies it); returns the
-   * encoded SignedReceipt the contributor is sent. Without it, verdicts carry no receipt.
+   * encoded ReceiptBundle the contributor is sent. Without it, verdicts carry no receipt.
    */
   issueReceipt?: (r: Receipt) => Promise<Uint8Array>;
-  /** µcredits a verified shard of `flops` pays in job `jobId` (its price); 0 without it. */
-  creditOf?: (jobId: string, flops: number) => number;
+  /** Charges job `jobId` for a verified shard of `flops` (its price, against its budget);
+   * returns the µcredits the shard's receipt pays. Nothing is paid without it. */
+  payFor?: (jobId: string, flops: number) => number;
   /** Whether the job may lease one more shard (its budget); always without it. */
   mayLease?: (job: OwnerJob) => boolean;
   /** Verdicts kept for a contributor that is not connected when they are decided. */
@@ -281,7 +282,7 @@ export class ShardOwnerService extends EventTarget {
     }
     // What each accepted result pays, decided (and charged to the job) now, synchronously.
     const credits = s.verdicts.map((v) =>
-      v.settlement === 'accepted' ? (this.#o.creditOf?.(v.jobId, v.flops) ?? 0) : 0,
+      v.settlement === 'accepted' ? (this.#o.payFor?.(v.jobId, v.flops) ?? 0) : 0,
     );
     const completed = s.shard !== undefined && job.done; // this shard was the last
     const inflight = this.#inflight.get(job.id) ?? new Set();
