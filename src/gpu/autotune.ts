@@ -105,7 +105,8 @@ export async function autotune(ctx: GpuContext, options: TuneOptions): Promise<T
   return { tile: best.tile, fromCache: false, timings };
 }
 
-function isUsable(tile: TileConfig, limits: GPUSupportedLimits): boolean {
+/** Whether `tile` can run within the adapter's limits (the autotuner skips those that cannot). */
+export function isUsable(tile: TileConfig, limits: GPUSupportedLimits): boolean {
   try {
     checkTile(tile, limits);
     return true;

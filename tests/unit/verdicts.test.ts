@@ -1,0 +1,170 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { isUsable, TILE_CANDIDATES } from '../../src/gpu/autotune';
+import { Matmul } from '../../src/gpu/matmul';
+import { matmulF64 } from '../../src/gpu/reference';
+import { freivalds, type MatmulProblem } from '../../src/jobs/freivalds';
+import { type Rng, seededRng, uniform } from '../../src/model/rng';
+import { useGpu } from './gpu-fixture';
+
+// Verdicts at the float32 noise floor (src/jobs/freivalds.ts): honest float32 results from every
+// tile the autotuner can pick, from TF.js's kernel and on structured inputs are never rejected;
+// precision downgrades, scaling by 1 ± 10⁻⁴ and one element off by 100× its honest error are
+// caught every time at n ≥ 256. Real kernels on Dawn + SwiftShader.
+
+const gpu = useGpu();
+
+type Inputs = 'uniform' | 'positive' | 'constant' | 'ill-conditioned' | 'dynamic-range';
+
+/** A×B inputs of a kind: m×k and k×n. */
+function inputs(kind: Inputs, m: number, k: number, n: number, rng: Rng): MatmulProblem {
+  const fill = (len: number, f: () => number) => Float32Array.from({ length: len }, f);
+  const u = () => uniform(rng) * 2 - 1;
+  switch (kind) {
+    case 'uniform':
+      return { a: fill(m * k, u), b: fill(k * n, u), m, k, n };
+    case 'positive':
+      return { a: fill(m * k, () => uniform(rng)), b: fill(k * n, () => uniform(rng)), m, k, n };
+    case 'constant':
+      return { a: fill(m * k, () => 0.1), b: fill(k * n, () => 0.3), m, k, n };
+    case 'dynamic-range': {
+      // Magnitudes spread over 2^±20 (about 12 decades).
+      const wide = () => u() * 2 ** Math.floor(uniform(rng) * 40 - 20);
+      return { a: fill(m * k, wide), b: fill(k * n, wide), m, k, n };
+    }
+    case 'ill-conditioned': {
+      // A = [X, −X + 10⁻⁴·E] and B = [Y; Y]: C is a tiny remainder of huge cancelling sums.
+      const a = fill(m * k, u);
+      const b = fill(k * n, u);
+      const h = k >> 1;
+      for (let i = 0; i < m; i++) {
+        for (let p = 0; p < h; p++) a[i * k + h + p] = -a[i * k + p]! + 1e-4 * u();
+      }
+      b.copyWithin(h * n, 0, h * n);
+      return { a, b, m, k, n };
+    }
+  }
+}
+
+const whole = (p: MatmulProblem) => ({ row0: 0, rows: p.m, col0: 0, cols: p.n });
+
+/** float16 and bfloat16 rounding (to nearest), as a cheaper GPU path would feed the kernel. */
+function toHalf(x: number, mantissa: number): number {
+  if (x === 0 || !Number.isFinite(x)) return x;
+  const q = 2 ** (Math.floor(Math.log2(Math.abs(x))) - mantissa);
+  return Math.round(x / q) * q;
+}
+
+describe('honest float32 results are never rejected', () => {
+  const kinds: Inputs[] = ['uniform', 'positive', 'constant', 'ill-conditioned', 'dynamic-range'];
+
+  test('every tile the autotuner can pick × structured inputs × K up to 4096', async () => {
+    const rng = seededRng(11);
+    const tiles = TILE_CANDIDATES.filter((t) => isUsable(t, gpu.ctx.device.limits));
+    expect(tiles.length).toBeGreaterThan(1);
+    let worst = 0;
+    let recomputed = 0;
+    for (const [ti, tile] of tiles.entries()) {
+      const mm = new Matmul(gpu.ctx, tile);
+      for (const kind of kinds) {
+        for (const [m, k, n] of [
+          [96, 256, 80],
+          [64, 4096, 72],
+        ] as const) {
+          const p = inputs(kind, m, k, n, rng);
+          const c = await mm.run(p.a, p.b, { m, k, n });
+          const v = freivalds(p, whole(p), c, { rng });
+          expect(v.accepted, `tile ${ti} ${kind} ${m}×${k}×${n}: ${JSON.stringify(v)}`).toBe(true);
+          worst = Math.max(worst, v.rigorousRatio);
+          recomputed += v.recomputedRows;
+        }
+      }
+    }
+    // Constant inputs beat the independent-rounding model: decided by recomputed rows.
+    expect(recomputed).toBeGreaterThan(0);
+    console.log(`worst residual ÷ rigorous bound ${worst.toExponential(2)}; rows recomputed ${recomputed}`);
+  });
+
+  test('K = 16,384 on structured inputs', async () => {
+    const rng = seededRng(12);
+    const mm = new Matmul(gpu.ctx);
+    for (const kind of kinds) {
+      const p = inputs(kind, 16, 16_384, 24, rng);
+      const v = freivalds(p, whole(p), await mm.run(p.a, p.b, p), { rng });
+      expect(v.accepted, `${kind}: ${JSON.stringify(v)}`).toBe(true);
+    }
+  });
+
+  describe("TF.js's CPU kernel (blocked, float64 partial sums: another summation order)", () => {
+    beforeAll(async () => {
+      await tf.setBackend('cpu');
+    });
+    test.each(kinds)('%s inputs, 128×1024×96', async (kind) => {
+      const rng = seededRng(13);
+      const p = inputs(kind, 128, 1024, 96, rng);
+      const c = tf.tidy(() => tf.matMul(tf.tensor2d(p.a, [128, 1024]), tf.tensor2d(p.b, [1024, 96])));
+      const claimed = (await c.data()) as Float32Array;
+      c.dispose();
+      const v = freivalds(p, whole(p), claimed, { rng });
+      expect(v.accepted, JSON.stringify(v)).toBe(true);
+    });
+  });
+});
+
+describe('cheats are caught every time at n ≥ 256', () => {
+  const cases = [
+    [256, 256],
+    [256, 1024],
+    [512, 512],
+  ] as const;
+
+  test.each(cases)('n = %i, K = %i: f16 and bf16 inputs with f32 accumulation', async (n, k) => {
+    const rng = seededRng(n + k);
+    const mm = new Matmul(gpu.ctx);
+    for (const kind of ['uniform', 'positive'] as const) {
+      const p = inputs(kind, n, k, n, rng);
+      for (const mantissa of [10, 7]) {
+        const half = (x: Float32Array) => x.map((v) => toHalf(v, mantissa));
+        const c = await mm.run(half(p.a), half(p.b), { m: n, k, n });
+        for (let trial = 0; trial < 10; trial++) {
+          const v = freivalds(p, whole(p), c, { rng });
+          expect(v.accepted, `${kind} mantissa ${mantissa}: ${JSON.stringify(v)}`).toBe(false);
+        }
+      }
+    }
+  });
+
+  test.each(cases)('n = %i, K = %i: scaled by 1 ± 10⁻⁴, one element off by 100×', async (n, k) => {
+    const rng = seededRng(n * k);
+    const mm = new Matmul(gpu.ctx);
+    for (const kind of ['uniform', 'positive', 'constant', 'ill-conditioned'] as const) {
+      const p = inputs(kind, n, k, n, rng);
+      const honest = await mm.run(p.a, p.b, { m: n, k, n });
+      expect(freivalds(p, whole(p), honest, { rng }).accepted, kind).toBe(true);
+      // An ill-conditioned C is a remainder far below |A||B|: 10⁻⁴ of it is inside honest
+      // float32 noise, so scaling it is not a detectable cheat (nor a harmful one).
+      for (const s of kind === 'ill-conditioned' ? [] : [1 + 1e-4, 1 - 1e-4]) {
+        const v = freivalds(
+          p,
+          whole(p),
+          honest.map((x) => x * s),
+          { rng },
+        );
+        expect(v.accepted, `${kind} × ${s}`).toBe(false);
+      }
+      // One element pushed 100× the honest error of its row (rms over the row, measured
+      // against the exact product) at a random place, 25 times.
+      const exact = matmulF64(p.a, p.b, { m: n, k, n });
+      for (let trial = 0; trial < 25; trial++) {
+        const i = rng.nextUint32() % n;
+        const j = rng.nextUint32() % n;
+        let ss = 0;
+        for (let q = 0; q < n; q++) ss += (honest[i * n + q]! - exact[i * n + q]!) ** 2;
+        const bad = honest.slice();
+        bad[i * n + j]! += (trial & 1 ? 1 : -1) * 100 * Math.sqrt(ss / n);
+        const v = freivalds(p, whole(p), bad, { rng });
+        expect(v.accepted, `${kind} element (${i}, ${j}): ${JSON.stringify(v)}`).toBe(false);
+      }
+    }
+  });
+});
