@@ -30,6 +30,7 @@ function leaseOf(bytes: number): LeaseMsg {
     shardId: 0,
     leaseId: 'bench-lease',
     deadlineMs: 60_000,
+    lifetimeMs: 300_000,
     heartbeatMs: 1_000,
     work: {
       kind: 'matmul',

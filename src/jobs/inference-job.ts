@@ -230,7 +230,9 @@ export class InferenceOwnerJob implements OwnerJob {
       return;
     }
     const copies = this.#received.get(s) ?? [];
-    copies.push({ leaseId, contributor, computeMs });
+    // The owner's own measure (lease to result) counts; the claim is kept as a hint.
+    copies.push({ leaseId, contributor, computeMs: Math.max(0, now - lease.issuedAt) });
+    this.#report.reportedComputeMs += computeMs;
     this.#received.set(s, copies);
     // The lease is over either way; the shard stays out of the queue until it is decided.
     this.#book.requeue(leaseId, contributor);

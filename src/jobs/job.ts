@@ -96,7 +96,14 @@ export interface VerificationReport {
   /** Shards whose copies disagreed. */
   disagreements: number;
   verifyMs: number; // the owner's time spent verifying (canary answers and spot-checks included)
-  computeMs: number; // contributors' reported compute time of accepted results
+  /** Compute time of accepted results as the owner observed it: from lease to result (ms;
+   * transfers included), so no contributor can shrink or inflate it. */
+  computeMs: number;
+  /** What contributors said their compute took (ms): a hint, never used for a decision. */
+  reportedComputeMs: number;
+  /** Rows of matmul results the owner recomputed exactly (residuals between the expected
+   * honest noise and the rigorous bound). */
+  rowsRecomputed: number;
   /** verifyMs ÷ computeMs: the owner's cost of trusting nobody. */
   verifyOverCompute: number;
 }
@@ -118,6 +125,8 @@ export function emptyReport(kind: JobKind, shards: number): VerificationReport {
     disagreements: 0,
     verifyMs: 0,
     computeMs: 0,
+    reportedComputeMs: 0,
+    rowsRecomputed: 0,
     verifyOverCompute: 0,
   };
 }
@@ -176,7 +185,8 @@ export interface OwnerJob {
   /** A lease for `c`, or why there is none. */
   offer(c: ContributorInfo, now: number): LeaseOffer;
   /** Verifies a result; verdicts arrive through onSettled. Resolves when this result's checks
-   * are done (an owner recomputation may take a while). */
+   * are done (an owner recomputation may take a while). `computeMs` is the contributor's claim
+   * (kept as a hint); `now` (ms) is when the result arrived, on the clock leases were issued. */
   submit(
     leaseId: string,
     contributor: string,
@@ -209,4 +219,9 @@ export type JobAnswer =
  * What the compute functions of job kinds and the owner's own checks run on: the Worker's API
  * (src/worker/api.ts; the page's ComputeClient has the same methods), or a reference in tests.
  */
-export type Engine = Pick<ComputeApi, 'matmul' | 'infer' | 'generate' | 'logitsFrom'>;
+export type Engine = Pick<ComputeApi, 'matmul' | 'infer' | 'generate' | 'logitsFrom'> & {
+  /** Runs `fn` (calls on this engine) so that `signal` stops it, dispatch and all (the page's
+   * ComputeClient recycles its Worker). Engines that cannot stop a dispatch leave it out: the
+   * caller then stops waiting, and the work finishes unobserved. */
+  cancellable?<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T>;
+};

@@ -129,9 +129,21 @@ export function createJob(id: string, js: JobSpec, env: JobEnv): OwnerJob {
     : KINDS.inference.create(id, js.spec, env);
 }
 
-/** Runs a lease's work on an engine: the contributor's side of every kind. */
-export function computeShard(work: Work, engine: Engine): Promise<Output> {
-  return KINDS[work.kind].compute(work, engine);
+/** Runs a lease's work on an engine: the contributor's side of every kind. When `signal`
+ * aborts (the lease ran out), the promise rejects with its reason and the engine stops the
+ * work if it can (see Engine.cancellable). */
+export function computeShard(work: Work, engine: Engine, signal?: AbortSignal): Promise<Output> {
+  const run = () => KINDS[work.kind].compute(work, engine);
+  if (!signal) return run();
+  if (signal.aborted) return Promise.reject(signal.reason);
+  if (engine.cancellable) return engine.cancellable(signal, run);
+  return new Promise<Output>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    run()
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 export function requiredModel(work: Work): string | undefined {

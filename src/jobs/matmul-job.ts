@@ -172,6 +172,7 @@ export class MatmulOwnerJob implements OwnerJob {
     contributor: string,
     output: Output,
     computeMs: number,
+    now: number = (this.options.now ?? Date.now)(),
   ): Promise<void> {
     const lease = this.#book.get(leaseId, contributor);
     if (!lease) {
@@ -182,17 +183,18 @@ export class MatmulOwnerJob implements OwnerJob {
     let accepted = false;
     let reason = 'shape';
     if (output.kind === 'matmul' && output.rows === block.rows && output.cols === block.cols) {
-      const now = this.options.now ?? (() => performance.now());
-      const t0 = now();
+      const t0 = performance.now();
       const v = freivalds(this.problem, block, output.c, this.options.verify);
-      this.#report.verifyMs += now() - t0;
+      this.#report.verifyMs += performance.now() - t0;
+      this.#report.rowsRecomputed += v.recomputedRows;
       accepted = v.accepted;
       reason = v.accepted ? 'verified' : (v.reason ?? 'residual');
     }
     const settlement = this.#book.settle(leaseId, contributor, accepted);
     if (settlement === 'accepted') {
       this.#report.accepted++;
-      this.#report.computeMs += computeMs;
+      this.#report.computeMs += Math.max(0, now - lease.issuedAt);
+      this.#report.reportedComputeMs += computeMs;
       this.#write(block, (output as MatmulOutput).c);
     } else if (settlement === 'rejected') {
       this.#report.rejected++;

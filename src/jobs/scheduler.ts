@@ -9,6 +9,9 @@ export interface Lease {
   deadline: number; // ms
   /** How long this contributor is given from each heartbeat or the start. */
   windowMs: number;
+  /** The lease ends at this time (ms) whatever the heartbeats: a peer that heartbeats and never
+   * answers cannot hold a shard for ever. */
+  expiresBy: number;
   /** True when the shard was already leased to someone else (a speculative copy). */
   speculative: boolean;
 }
@@ -22,6 +25,19 @@ export interface SchedulerOptions {
   maxWindowMs?: number; // default 600_000
   /** Window for a contributor whose speed is unknown. */
   defaultWindowMs?: number; // default 60_000
+  /** A lease's whole life, heartbeats or not: lifetimeSlack × the expected compute time,
+   * clamped to [minLifetimeMs, maxLifetimeMs]; defaultLifetimeMs when the speed is unknown. */
+  lifetimeSlack?: number; // default 16
+  minLifetimeMs?: number; // default 60_000
+  maxLifetimeMs?: number; // default 1_800_000
+  defaultLifetimeMs?: number; // default 300_000
+  /** Leases one contributor may hold at once in this job (ids are free: this bounds what one
+   * id can stall, not what many can). */
+  maxLeasesPerPeer?: number; // default 2
+  /** Whether a contributor has a record of verified work. Copies held by unproven peers do not
+   * count towards maxCopies, so ids made to stall a shard cannot keep it from a speculative
+   * copy. Default: everyone counts. */
+  proven?: (contributor: string) => boolean;
   /** When nothing is pending, lease the oldest outstanding shards again, up to this many copies. */
   maxCopies?: number; // default 2 (1 turns speculation off)
   /** Told about every lease that lapsed (its contributor missed the deadline). */
@@ -34,7 +50,8 @@ export type Settlement = 'accepted' | 'rejected' | 'stale';
  * Which shards are pending, leased (to whom, until when) or done, on an injected clock. Pure and
  * O(log n) per operation, so one owner can drive thousands of contributors.
  *
- * - Deadlines scale with the contributor's measured speed; heartbeats push them out again.
+ * - Deadlines scale with the contributor's measured speed; heartbeats push them out again, up
+ *   to the lease's lifetime cap. One contributor holds at most `maxLeasesPerPeer` at once.
  * - Expired, failed and rejected leases put their shard back at the front of the queue.
  * - Results are idempotent by shard: the first accepted one wins, anything later is 'stale'.
  * - When the queue runs dry, the longest-running shards are leased again to idle contributors
@@ -48,6 +65,7 @@ export class Scheduler {
   readonly #done: Uint8Array;
   readonly #copies: Uint16Array; // current leases per shard
   readonly #leases = new Map<string, Lease>(); // insertion order = issue order
+  readonly #held = new Map<string, number>(); // current leases per contributor
   readonly #expiry = new MinHeap<string>();
   #doneCount = 0;
   #counter = 0;
@@ -64,6 +82,12 @@ export class Scheduler {
       minWindowMs: 10_000,
       maxWindowMs: 600_000,
       defaultWindowMs: 60_000,
+      lifetimeSlack: 16,
+      minLifetimeMs: 60_000,
+      maxLifetimeMs: 1_800_000,
+      defaultLifetimeMs: 300_000,
+      maxLeasesPerPeer: 2,
+      proven: () => true,
       maxCopies: 2,
       onExpire: () => {},
       ...options,
@@ -120,6 +144,19 @@ export class Scheduler {
     return this.#pending.items().filter((s) => !this.#done[s]);
   }
 
+  /** Leases `contributor` holds now. */
+  heldBy(contributor: string): number {
+    return this.#held.get(contributor) ?? 0;
+  }
+
+  /** A lease's whole life for a contributor at `gflops` (ms), heartbeats or not. */
+  lifetimeFor(shardId: number, gflops: number): number {
+    const { lifetimeSlack, minLifetimeMs, maxLifetimeMs, defaultLifetimeMs, shardFlops } = this.#o;
+    if (!(gflops > 0)) return defaultLifetimeMs;
+    const expectedMs = shardFlops(shardId) / (gflops * 1e6);
+    return Math.min(maxLifetimeMs, Math.max(minLifetimeMs, lifetimeSlack * expectedMs));
+  }
+
   /** How long a contributor at `gflops` is given for `shardId` (ms). */
   windowFor(shardId: number, gflops: number): number {
     const { slack, minWindowMs, maxWindowMs, defaultWindowMs, shardFlops } = this.#o;
@@ -131,7 +168,8 @@ export class Scheduler {
   /**
    * Leases the next pending shard to `contributor` (measured at `gflops`, 0 if unknown), or a
    * speculative copy of the longest-running one when nothing is pending, or undefined.
-   * `canTake` narrows the choice (e.g. redundant copies go to other contributors).
+   * `canTake` narrows the choice (e.g. redundant copies go to other contributors). None for a
+   * contributor that already holds `maxLeasesPerPeer`.
    */
   lease(
     contributor: string,
@@ -140,6 +178,7 @@ export class Scheduler {
     canTake?: (shardId: number) => boolean,
   ): Lease | undefined {
     this.expire(now);
+    if (this.heldBy(contributor) >= this.#o.maxLeasesPerPeer) return undefined;
     let shardId = this.#nextPending(canTake);
     let speculative = false;
     if (shardId === undefined) {
@@ -149,6 +188,7 @@ export class Scheduler {
       this.speculativeLeases++;
     }
     const windowMs = this.windowFor(shardId, gflops);
+    const expiresBy = now + Math.max(windowMs, this.lifetimeFor(shardId, gflops));
     const lease: Lease = {
       leaseId: `s${shardId}-l${++this.#counter}`,
       shardId,
@@ -156,10 +196,12 @@ export class Scheduler {
       issuedAt: now,
       deadline: now + windowMs,
       windowMs,
+      expiresBy,
       speculative,
     };
     this.#leases.set(lease.leaseId, lease);
     this.#copies[shardId]!++;
+    this.#held.set(contributor, this.heldBy(contributor) + 1);
     this.#expiry.push(lease.deadline, lease.leaseId);
     return lease;
   }
@@ -170,11 +212,12 @@ export class Scheduler {
     return l && l.contributor === contributor ? l : undefined;
   }
 
-  /** Pushes a current lease's deadline a full window out. False when it is not current. */
+  /** Pushes a current lease's deadline a full window out, never past its lifetime. False when
+   * it is not current. */
   heartbeat(leaseId: string, contributor: string, now: number): boolean {
     const l = this.get(leaseId, contributor);
     if (!l || l.deadline < now) return false;
-    l.deadline = now + l.windowMs;
+    l.deadline = Math.min(now + l.windowMs, l.expiresBy);
     this.#expiry.push(l.deadline, l.leaseId);
     return true;
   }
@@ -263,12 +306,23 @@ export class Scheduler {
   ): number | undefined {
     if (this.#o.maxCopies < 2) return undefined;
     const held = new Set<number>();
-    for (const l of this.#leases.values()) if (l.contributor === contributor) held.add(l.shardId);
-    // Oldest first: Map iteration follows issue order.
+    const provenCopies = new Map<number, number>();
+    for (const l of this.#leases.values()) {
+      if (l.contributor === contributor) held.add(l.shardId);
+      if (this.#o.proven(l.contributor)) {
+        provenCopies.set(l.shardId, (provenCopies.get(l.shardId) ?? 0) + 1);
+      }
+    }
+    // Oldest first: Map iteration follows issue order. For a proven contributor, copies held by
+    // unproven peers do not count; an unproven one counts every copy, so fresh ids cannot pile
+    // copies onto a shard either.
+    const counts = this.#o.proven(contributor)
+      ? (s: number) => provenCopies.get(s) ?? 0
+      : (s: number) => this.#copies[s]!;
     for (const l of this.#leases.values()) {
       if (
         !held.has(l.shardId) &&
-        this.#copies[l.shardId]! < this.#o.maxCopies &&
+        counts(l.shardId) < this.#o.maxCopies &&
         (!canTake || canTake(l.shardId))
       ) {
         return l.shardId;
@@ -278,7 +332,11 @@ export class Scheduler {
   }
 
   #end(l: Lease) {
-    if (this.#leases.delete(l.leaseId)) this.#copies[l.shardId]!--;
+    if (!this.#leases.delete(l.leaseId)) return;
+    this.#copies[l.shardId]!--;
+    const left = this.heldBy(l.contributor) - 1;
+    if (left > 0) this.#held.set(l.contributor, left);
+    else this.#held.delete(l.contributor);
   }
 
   #release(l: Lease) {

@@ -100,6 +100,10 @@ export interface LedgerServiceOptions {
 
 const MAX_LOGS = 1024;
 const SIZES_KEPT = 32;
+/** Ledger requests one peer may make at once, and per second after that (audits of a busy
+ * contributor page through its entries: 16/s is 16,384 entries a second). */
+const REQUEST_BURST = 64;
+const REQUEST_RATE = 16;
 
 /**
  * A tab's part in the market: it answers ledger requests for its log (checkpoints, entries,
@@ -119,6 +123,7 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
   readonly #cosigning = new Set<string>();
   readonly #cosignedAt = new Map<string, number>();
   readonly #addrs = new Map<string, string>();
+  readonly #buckets = new Map<string, { tokens: number; at: number }>();
   readonly #supply = new Map<string, { gflops: number; idle: boolean; at: number }>();
   readonly equivocations = new Map<string, Equivocation>();
   readonly prices: PricePoint[] = [];
@@ -382,8 +387,28 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
     }
   }
 
+  /** Takes one request from `peer`'s bucket (REQUEST_BURST, refilled at REQUEST_RATE per
+   * second); false when it is empty. Ids are free, so the buckets kept are bounded too. */
+  #admit(peer: string): boolean {
+    const now = Date.now();
+    const b = this.#buckets.get(peer) ?? { tokens: REQUEST_BURST, at: now };
+    b.tokens = Math.min(REQUEST_BURST, b.tokens + ((now - b.at) / 1_000) * REQUEST_RATE);
+    b.at = now;
+    this.#buckets.delete(peer);
+    this.#buckets.set(peer, b);
+    if (this.#buckets.size > 1_024) this.#buckets.delete(this.#buckets.keys().next().value!);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
   async #serve(stream: Stream, conn: Connection) {
     const peer = conn.remotePeer.toString();
+    if (!this.#admit(peer)) {
+      log('ledger requests from %s over %d/s: refused', peer, REQUEST_RATE);
+      stream.abort(new Error('too many ledger requests'));
+      return;
+    }
     const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES });
     try {
       const req = decodeRequest(

@@ -65,6 +65,9 @@ export interface LeaseMsg {
   leaseId: string;
   deadlineMs: number;
   heartbeatMs: number;
+  /** The lease's whole life from now (ms), heartbeats or not: a contributor still computing
+   * then abandons the shard. 0 when the owner did not say (an older owner). */
+  lifetimeMs: number;
   work: Work;
 }
 export interface NoWorkMsg {
@@ -290,6 +293,8 @@ function lease(l: Lease): LeaseMsg {
     leaseId: id(l.leaseId, 'lease.leaseId'),
     deadlineMs,
     heartbeatMs: int(l.heartbeatMs, 100, deadlineMs, 'lease.heartbeatMs'),
+    lifetimeMs:
+      l.lifetimeMs === 0 ? 0 : int(l.lifetimeMs, deadlineMs, 86_400_000, 'lease.lifetimeMs'),
     work: body(decodeWork, l.work, 'lease.work'),
   };
 }

@@ -12,12 +12,20 @@ export class FramedStream {
   readonly #lp: LengthPrefixedStream<Stream>;
   #writes: Promise<void> = Promise.resolve();
 
-  constructor(readonly stream: Stream) {
+  readonly #max: number;
+
+  /** `maxFrameBytes` (≤ MAX_FRAME_BYTES) bounds what one read may buffer: a length prefix
+   * beyond it fails at once, before any of the frame is held. */
+  constructor(
+    readonly stream: Stream,
+    { maxFrameBytes = MAX_FRAME_BYTES }: { maxFrameBytes?: number } = {},
+  ) {
+    this.#max = Math.min(maxFrameBytes, MAX_FRAME_BYTES);
     // lpStream buffers at most 4 MiB by default and resets the stream beyond that; a shard
     // frame is consumed only once whole, so the buffer must hold the largest frame allowed.
     this.#lp = lpStream(stream, {
-      maxDataLength: MAX_FRAME_BYTES,
-      maxBufferSize: MAX_FRAME_BYTES + 16,
+      maxDataLength: this.#max,
+      maxBufferSize: this.#max + 16,
     });
   }
 
@@ -29,7 +37,7 @@ export class FramedStream {
     } catch (e) {
       const name = (e as Error)?.name;
       if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError') {
-        throw new WireError('too-large', `frame over ${MAX_FRAME_BYTES} bytes`, undefined, {
+        throw new WireError('too-large', `frame over ${this.#max} bytes`, undefined, {
           cause: e,
         });
       }

@@ -23,8 +23,15 @@ export interface JobBoardOptions {
  * everyone keeps a board of the live ones. An announcement whose `owner` is not the peer that
  * signed it is refused, so nobody can advertise work in someone else's name.
  */
+/** Live jobs one owner may have on a board. */
+export const MAX_JOBS_PER_OWNER = 16;
+/** Live jobs a board keeps in all. */
+export const MAX_JOBS = 1_024;
+
 export class JobBoard extends EventTarget {
   readonly #pubsub: GossipSub;
+  /** Live announcements by owner and job id (a job id is the owner's to name: another peer
+   * announcing the same id does not replace it). */
   readonly #jobs = new Map<string, AnnouncementMsg>();
   readonly #mine = new Map<string, () => AnnouncementMsg>();
   readonly #now: () => number;
@@ -93,12 +100,29 @@ export class JobBoard extends EventTarget {
       if (a.owner !== peer) {
         throw new WireError('invalid-field', `announced by ${peer} in ${a.owner}'s name`, 'owner');
       }
-      this.#jobs.set(a.jobId, a);
+      this.#keep(a);
       this.dispatchEvent(new CustomEvent('job', { detail: a }));
     } catch (e) {
       if (!(e instanceof WireError)) throw e;
       console.warn(`tessel: bad job announcement from ${peer}: ${e.message}`);
       this.dispatchEvent(new CustomEvent('invalid', { detail: { peer, error: e } }));
+    }
+  }
+
+  /** Keeps an announcement within the board's bounds: ids are free, so one peer may hold at
+   * most MAX_JOBS_PER_OWNER live jobs, and the board MAX_JOBS (the soonest to expire go). */
+  #keep(a: AnnouncementMsg) {
+    const key = `${a.owner}/${a.jobId}`;
+    this.#jobs.delete(key);
+    this.#jobs.set(key, a);
+    const theirs = [...this.#jobs].filter(([, j]) => j.owner === a.owner);
+    if (theirs.length > MAX_JOBS_PER_OWNER) {
+      theirs.sort(([, x], [, y]) => x.expiresAt - y.expiresAt);
+      for (const [k] of theirs.slice(0, theirs.length - MAX_JOBS_PER_OWNER)) this.#jobs.delete(k);
+    }
+    if (this.#jobs.size > MAX_JOBS) {
+      const all = [...this.#jobs].sort(([, x], [, y]) => x.expiresAt - y.expiresAt);
+      for (const [k] of all.slice(0, all.length - MAX_JOBS)) this.#jobs.delete(k);
     }
   }
 

@@ -14,6 +14,7 @@ import {
 import { checkJobSpec, computeShard, createJob, type JobSpec, requiredModel } from '../jobs/kinds';
 import { chooseBlockSize } from '../jobs/matmul-job';
 import { Reputation } from '../jobs/reputation';
+import type { SchedulerOptions } from '../jobs/scheduler';
 import { cryptoRng } from '../model/rng';
 import { JobBoard } from './job-board';
 import { MemoryModelCache, type ModelCache } from './model-store';
@@ -21,7 +22,12 @@ import { ModelFetcher, ModelServer } from './model-transfer';
 import { type ModelHost, ModelLibrary } from './models';
 import { type MeshNode, startMeshNode, waitForWebRtcAddress } from './node';
 import type { JobView, MeshEvents, MeshSnapshot, PeerView } from './read-model';
-import { type ContributorOptions, ShardContributor, type ShardOutcome } from './shard-contributor';
+import {
+  type AbandonedShard,
+  type ContributorOptions,
+  ShardContributor,
+  type ShardOutcome,
+} from './shard-contributor';
 import { type SettledEvent, ShardOwnerService } from './shard-owner';
 import type { OwnerStore, StoredJob } from './store';
 import { checkTerms, DEFAULT_TERMS, type JobTerms, Purse } from './terms';
@@ -108,6 +114,9 @@ export interface InferenceRequest {
  * contributor loop for jobs others announce. Jobs of any kind: this file knows the kinds only
  * through src/jobs/kinds.ts.
  */
+/** The lease rules a Mesh's jobs are started with (see SchedulerOptions). */
+export type LeasePolicy = Omit<SchedulerOptions, 'shardFlops' | 'onExpire' | 'proven'>;
+
 export class Mesh extends TypedEventEmitter<MeshEvents> {
   readonly board: JobBoard;
   readonly owner: ShardOwnerService;
@@ -120,6 +129,12 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
   readonly settled: SettledEvent[] = [];
   /** Every verdict this tab received as a contributor, in order. */
   readonly outcomes: ShardOutcome[] = [];
+  /**
+   * How the jobs this tab starts from now lease their shards: lifetimes (a multiple of the
+   * expected compute time, whatever the heartbeats), leases per contributor, speculation. See
+   * SchedulerOptions; the defaults suit real work, tests shorten them.
+   */
+  leasePolicy: LeasePolicy = {};
   #contributing: boolean;
   #busy = false;
   /** What each of this tab's jobs was asked to do, and how it ended. */
@@ -127,6 +142,10 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
   /** Stops the shard being worked on when contributing is switched off. */
   #work = new AbortController();
   readonly #skip = new Map<string, number>(); // jobId -> retry after (ms since epoch)
+  /** Owners whose work could not be had (dial failed, stream broke): consecutive failures and
+   * when to try them again. Announcing jobs that do not exist costs their announcer's other
+   * jobs the same back-off, doubling to 5 minutes. */
+  readonly #backoff = new Map<string, { failures: number; until: number }>();
   readonly #abort = new AbortController();
   readonly #cancels = new Map<string, (e: JobCancelledError) => void>();
   /** What each of this tab's jobs pays and has paid. */
@@ -198,13 +217,20 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
           const addr = job.addrs.find((a) => a.includes('/webrtc')) ?? job.addrs[0]!;
           await this.models.ensure(digest, { owner: job.owner, addr, jobId: job.jobId }, signal);
         }
-        return computeShard(lease.work, options.engine);
+        return computeShard(lease.work, options.engine, signal);
       },
     });
     this.owner.addEventListener('settled', (e) => {
       const settled = (e as CustomEvent<SettledEvent>).detail;
       this.settled.push(settled);
       this.#emitJob(settled.jobId);
+    });
+    this.contributor.addEventListener('abandoned', (e) => {
+      const abandoned = (e as CustomEvent<AbandonedShard>).detail;
+      console.warn(
+        `tessel: gave back shard ${abandoned.shardId} of ${abandoned.jobId}: it outlived its ${abandoned.lifetimeMs} ms lease`,
+      );
+      this.safeDispatchEvent('abandoned', { detail: abandoned });
     });
     this.contributor.addEventListener('outcome', (e) => {
       const outcome = (e as CustomEvent<ShardOutcome>).detail;
@@ -461,7 +487,10 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       rng: cryptoRng(),
       scheduler: {
         defaultWindowMs: 20_000,
+        ...this.leasePolicy,
         onExpire: (l) => this.reputation.record(l.contributor, 'missed-deadline'),
+        // Stalling ids cannot keep a shard from a contributor with verified work behind it.
+        proven: (peer) => this.reputation.get(peer).accepted > 0,
       },
     });
     restore?.(job);
@@ -530,17 +559,23 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
           j.shardsLeft > 0 &&
           j.kernelDigest === this.options.kernelDigest &&
           j.modelBytes <= maxModel &&
-          (this.#skip.get(j.jobId) ?? 0) <= now,
+          (this.#skip.get(j.jobId) ?? 0) <= now &&
+          (this.#backoff.get(j.owner)?.until ?? 0) <= now,
       );
     if (!job) return;
     this.#busy = true;
     try {
       await this.contributor.work(job, AbortSignal.any([this.#abort.signal, this.#work.signal]));
       this.#skip.set(job.jobId, Number.POSITIVE_INFINITY); // finished: never again
+      this.#backoff.delete(job.owner);
     } catch (e) {
       const why = e instanceof Error ? e.message : `a ${(e as Event)?.type ?? String(e)} event`;
-      console.warn(`tessel: work on job ${job.jobId} stopped: ${why}`);
+      console.warn(`tessel: work on job ${job.jobId} of ${job.owner} stopped: ${why}`);
       this.#skip.set(job.jobId, Date.now() + 1_000);
+      const failures = (this.#backoff.get(job.owner)?.failures ?? 0) + 1;
+      const wait = Math.min(300_000, 1_000 * 2 ** (failures - 1));
+      this.#backoff.set(job.owner, { failures, until: Date.now() + wait });
+      this.#prune();
       // The owner may have reloaded: drop what is left of the old connection, or the next dial
       // would reuse it and wait for it to time out.
       await this.node.hangUp(peerIdFromString(job.owner)).catch(() => {});
@@ -548,6 +583,16 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       this.#busy = false;
     }
     void this.#pickWork();
+  }
+
+  /** Keeps the skip and back-off records to jobs and owners still on the board. */
+  #prune() {
+    if (this.#skip.size + this.#backoff.size < 4_096) return;
+    const live = this.board.jobs();
+    const jobs = new Set(live.map((j) => j.jobId));
+    const owners = new Set(live.map((j) => j.owner));
+    for (const id of this.#skip.keys()) if (!jobs.has(id)) this.#skip.delete(id);
+    for (const id of this.#backoff.keys()) if (!owners.has(id)) this.#backoff.delete(id);
   }
 
   #emitJob(jobId: string) {

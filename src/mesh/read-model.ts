@@ -1,7 +1,7 @@
 import type { JobProgress, VerificationReport } from '../jobs/job';
 import type { JobKind } from '../jobs/work-codec';
 import type { AnnouncementMsg } from './codec';
-import type { ShardOutcome } from './shard-contributor';
+import type { AbandonedShard, ShardOutcome } from './shard-contributor';
 
 /**
  * What views see of a Mesh: a snapshot (`mesh.snapshot()`) plus typed events (`MeshEvents`),
@@ -82,5 +82,7 @@ export interface MeshEvents {
   job: CustomEvent<JobView>;
   /** An owner answered one of this tab's results. */
   outcome: CustomEvent<ShardOutcome>;
+  /** This tab gave a shard back: its compute outlived the lease (the Worker was recycled). */
+  abandoned: CustomEvent<AbandonedShard>;
   contributing: CustomEvent<boolean>;
 }

@@ -51,8 +51,23 @@ export interface ShardOutcome {
   receipt?: Receipt;
 }
 
+/** A lease given up because it outlived its lifetime (a hung or far too slow GPU). */
+export interface AbandonedShard {
+  jobId: string;
+  shardId: number;
+  leaseId: string;
+  lifetimeMs: number;
+}
+
 export interface ContributorEvents {
   outcome: CustomEvent<ShardOutcome>;
+  abandoned: CustomEvent<AbandonedShard>;
+}
+
+/** Why a lease's compute was stopped: it outlived the lifetime its owner gave it. */
+export class LeaseOverrunError extends Error {
+  override readonly name = 'LeaseOverrunError';
+  readonly code = 'overrun';
 }
 
 /** Results sent and not yet answered, kept at most this many (oldest forgotten first). */
@@ -174,18 +189,42 @@ export class ShardContributor extends EventTarget {
     const beat = setInterval(() => {
       framed.write({ type: 'heartbeat', leaseId: lease.leaseId }).catch(() => {});
     }, lease.heartbeatMs);
+    // Past its lifetime the lease is the owner's again: stop computing (the engine recycles a
+    // hung GPU), say so, and take new work.
+    const overrun = new AbortController();
+    const timer =
+      lease.lifetimeMs > 0
+        ? setTimeout(
+            () =>
+              overrun.abort(
+                new LeaseOverrunError(
+                  `lease ${lease.leaseId} outlived its ${lease.lifetimeMs} ms lifetime`,
+                ),
+              ),
+            lease.lifetimeMs,
+          )
+        : undefined;
     let output: Output;
     const t0 = performance.now();
     try {
-      output = await this.#o.compute(lease, job, signal);
+      output = await this.#o.compute(lease, job, AbortSignal.any([signal, overrun.signal]));
     } catch (e) {
       if (signal.aborted) throw e;
       const code = String((e as { code?: unknown }).code ?? 'error').slice(0, 64);
       const message = String((e as Error).message ?? e).slice(0, 500);
       await framed.write({ type: 'failure', leaseId: lease.leaseId, code, message }, signal);
+      if (overrun.signal.aborted) {
+        const { jobId, shardId, leaseId, lifetimeMs } = lease;
+        this.dispatchEvent(
+          new CustomEvent<AbandonedShard>('abandoned', {
+            detail: { jobId, shardId, leaseId, lifetimeMs },
+          }),
+        );
+      }
       return performance.now() - t0;
     } finally {
       clearInterval(beat);
+      clearTimeout(timer);
     }
     const computeMs = performance.now() - t0;
     this.#pending.set(lease.leaseId, {

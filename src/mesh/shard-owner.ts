@@ -44,6 +44,17 @@ export interface ShardOwnerOptions {
   persist?: (job: OwnerJob, s: DurableSettlement) => Promise<void>;
   /** Told when a verdict was written to its contributor (it may leave the outbox). */
   delivered?: (leaseId: string) => Promise<void>;
+  /** A stream that sends nothing for this long is closed (contributors heartbeat while they
+   * compute; one resting between shards for longer dials again). */
+  idleTimeoutMs?: number; // default 300_000
+  /** Largest frame a contributor may send: a result (outputs of the largest shards allowed,
+   * 16 MiB) and its header. */
+  maxFrameBytes?: number; // default 16 MiB + 4 KiB
+  /** Shard streams one connection may hold open at once. */
+  maxStreamsPerConnection?: number; // default 8
+  /** Work requests sent sooner than the retry time this owner gave, before the peer is cut
+   * off and marked: asking again and again is a flood, not a contributor. */
+  maxEarlyRequests?: number; // default 10
 }
 
 /** A settlement as it is kept: the verdicts, receipts signed, addressed to their contributors. */
@@ -68,6 +79,9 @@ export interface ShardOwnerEvents {
 }
 
 const MAX_KNOWN = 512;
+/** The largest frame an owner reads: a result of the largest shard allowed (16 MiB), plus room
+ * for its header. Leases (owner to contributor) may be larger: see MAX_FRAME_BYTES. */
+export const MAX_RESULT_FRAME_BYTES = 16 * 2 ** 20 + 4096;
 
 /**
  * The owner's side of /tessel/shard/2.0.0, for jobs of any kind: answers work requests with
@@ -102,7 +116,7 @@ export class ShardOwnerService extends EventTarget {
 
   async start(): Promise<void> {
     await this.#node.handle(SHARD_PROTOCOL, (stream, conn) => this.handle(stream, conn), {
-      maxInboundStreams: 64,
+      maxInboundStreams: this.#o.maxStreamsPerConnection ?? 8,
     });
     await this.#node.handle(SHARD_PROTOCOL_V1, (stream, conn) => this.#refuseV1(stream, conn));
     // Lapsed leases go back to the queue even when nobody is asking for work.
@@ -130,23 +144,36 @@ export class ShardOwnerService extends EventTarget {
   /** Serves one contributor's stream until it closes. */
   async handle(stream: Stream, conn: Connection): Promise<void> {
     const peer = conn.remotePeer.toString();
-    const framed = new FramedStream(stream);
+    if (this.#o.reputation?.isQuarantined(peer)) {
+      // Nothing more from this owner: not even reading what it sends.
+      stream.abort(new Error('quarantined'));
+      return;
+    }
+    const framed = new FramedStream(stream, {
+      maxFrameBytes: this.#o.maxFrameBytes ?? MAX_RESULT_FRAME_BYTES,
+    });
     const mine = new Map<string, OwnerJob>(); // leases issued on this stream
+    const pace = { notBefore: 0, early: 0 };
+    const idleMs = this.#o.idleTimeoutMs ?? 300_000;
     this.#attach(peer, framed);
     try {
       for (;;) {
         let msg: ShardMsg;
         try {
-          msg = await framed.read();
+          msg = await framed.read(AbortSignal.timeout(idleMs));
         } catch (e) {
           if (e instanceof WireError) {
             // An old or new version is a mismatch, not an offence.
             if (e.code !== 'bad-version') this.#o.reputation?.record(peer, 'malformed');
             throw e;
           }
+          if ((e as Error)?.name === 'TimeoutError') {
+            throw new WireError('idle', `nothing received for ${idleMs} ms`);
+          }
           return; // the contributor closed the stream or went away
         }
-        await this.#dispatch(msg, peer, conn, framed, mine);
+        if (msg.type === 'work-request') this.#pace(peer, pace);
+        await this.#dispatch(msg, peer, conn, framed, mine, pace);
       }
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
@@ -161,12 +188,22 @@ export class ShardOwnerService extends EventTarget {
     }
   }
 
+  /** Counts a work request that came sooner than the retry time this peer was given. */
+  #pace(peer: string, pace: { notBefore: number; early: number }) {
+    if (Date.now() >= pace.notBefore) return;
+    if (++pace.early > (this.#o.maxEarlyRequests ?? 10)) {
+      this.#o.reputation?.record(peer, 'malformed');
+      throw new WireError('flood', `${pace.early} work requests sooner than told to ask again`);
+    }
+  }
+
   async #dispatch(
     msg: ShardMsg,
     peer: string,
     conn: Connection,
     framed: FramedStream,
     mine: Map<string, OwnerJob>,
+    pace: { notBefore: number },
   ): Promise<void> {
     const now = Date.now();
     switch (msg.type) {
@@ -194,6 +231,8 @@ export class ShardOwnerService extends EventTarget {
                   now,
                 );
         if (offer.kind === 'none') {
+          // Half the retry time is allowed for clocks and queues before a request counts early.
+          pace.notBefore = now + offer.retryAfterMs / 2;
           // Verdicts still being made durable go out before "finished".
           if (offer.finished) await Promise.all(this.#inflight.get(msg.jobId) ?? []);
           await framed.write({
@@ -212,6 +251,7 @@ export class ShardOwnerService extends EventTarget {
           leaseId: offer.lease.leaseId,
           deadlineMs: offer.lease.windowMs,
           heartbeatMs: Math.min(this.#o.heartbeatMs ?? 2_000, offer.lease.windowMs),
+          lifetimeMs: offer.lease.expiresBy - offer.lease.issuedAt,
           work: offer.work,
         });
         return;
@@ -226,7 +266,21 @@ export class ShardOwnerService extends EventTarget {
         mine.delete(msg.leaseId);
         return;
       case 'result':
-        mine.delete(msg.leaseId);
+        if (!mine.delete(msg.leaseId)) {
+          // A result for a lease this stream was never given (another peer's, an old one, an
+          // invented one): nothing to verify, and no honest contributor sends one.
+          this.#o.reputation?.record(peer, 'malformed');
+          this.#deliver(peer, {
+            type: 'verdict',
+            leaseId: msg.leaseId,
+            jobId: msg.jobId,
+            shardId: 0,
+            accepted: false,
+            reason: 'no such lease on this stream',
+            receipt: new Uint8Array(0),
+          });
+          return;
+        }
         await this.#result(msg, peer, conn);
         return;
       default:

@@ -262,6 +262,11 @@ export namespace ShardFrame {
     value: Uint8Array
   }
 
+  export interface ShardFrameLeaseLifetimeMsFieldEvent {
+    field: '$.lease.lifetimeMs'
+    value: number
+  }
+
   export interface ShardFrameNoWorkJobIdFieldEvent {
     field: '$.noWork.jobId'
     value: string
@@ -355,7 +360,7 @@ export namespace ShardFrame {
     return decodeMessage(buf, ShardFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ShardFrame>): Generator<ShardFrameVersionFieldEvent | ShardFrameWorkRequestJobIdFieldEvent | ShardFrameWorkRequestMaxBufferBytesFieldEvent | ShardFrameWorkRequestGflopsFieldEvent | ShardFrameWorkRequestAdapterFieldEvent | ShardFrameLeaseJobIdFieldEvent | ShardFrameLeaseShardIdFieldEvent | ShardFrameLeaseLeaseIdFieldEvent | ShardFrameLeaseDeadlineMsFieldEvent | ShardFrameLeaseHeartbeatMsFieldEvent | ShardFrameLeaseWorkFieldEvent | ShardFrameNoWorkJobIdFieldEvent | ShardFrameNoWorkRetryAfterMsFieldEvent | ShardFrameNoWorkFinishedFieldEvent | ShardFrameHeartbeatLeaseIdFieldEvent | ShardFrameResultLeaseIdFieldEvent | ShardFrameResultOutputFieldEvent | ShardFrameResultComputeMsFieldEvent | ShardFrameResultJobIdFieldEvent | ShardFrameVerdictLeaseIdFieldEvent | ShardFrameVerdictAcceptedFieldEvent | ShardFrameVerdictReasonFieldEvent | ShardFrameVerdictReceiptFieldEvent | ShardFrameVerdictJobIdFieldEvent | ShardFrameVerdictShardIdFieldEvent | ShardFrameFailureLeaseIdFieldEvent | ShardFrameFailureCodeFieldEvent | ShardFrameFailureMessageFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ShardFrame>): Generator<ShardFrameVersionFieldEvent | ShardFrameWorkRequestJobIdFieldEvent | ShardFrameWorkRequestMaxBufferBytesFieldEvent | ShardFrameWorkRequestGflopsFieldEvent | ShardFrameWorkRequestAdapterFieldEvent | ShardFrameLeaseJobIdFieldEvent | ShardFrameLeaseShardIdFieldEvent | ShardFrameLeaseLeaseIdFieldEvent | ShardFrameLeaseDeadlineMsFieldEvent | ShardFrameLeaseHeartbeatMsFieldEvent | ShardFrameLeaseWorkFieldEvent | ShardFrameLeaseLifetimeMsFieldEvent | ShardFrameNoWorkJobIdFieldEvent | ShardFrameNoWorkRetryAfterMsFieldEvent | ShardFrameNoWorkFinishedFieldEvent | ShardFrameHeartbeatLeaseIdFieldEvent | ShardFrameResultLeaseIdFieldEvent | ShardFrameResultOutputFieldEvent | ShardFrameResultComputeMsFieldEvent | ShardFrameResultJobIdFieldEvent | ShardFrameVerdictLeaseIdFieldEvent | ShardFrameVerdictAcceptedFieldEvent | ShardFrameVerdictReasonFieldEvent | ShardFrameVerdictReceiptFieldEvent | ShardFrameVerdictJobIdFieldEvent | ShardFrameVerdictShardIdFieldEvent | ShardFrameFailureLeaseIdFieldEvent | ShardFrameFailureCodeFieldEvent | ShardFrameFailureMessageFieldEvent> {
     return streamMessage(buf, ShardFrame.codec(), opts)
   }
 }
@@ -525,6 +530,7 @@ export interface Lease {
   deadlineMs: number
   heartbeatMs: number
   work: Uint8Array
+  lifetimeMs: number
 }
 
 export namespace Lease {
@@ -567,6 +573,11 @@ export namespace Lease {
           w.bytes(obj.work)
         }
 
+        if ((obj.lifetimeMs != null && obj.lifetimeMs !== 0)) {
+          w.uint32(56)
+          w.uint32(obj.lifetimeMs)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -577,7 +588,8 @@ export namespace Lease {
           leaseId: '',
           deadlineMs: 0,
           heartbeatMs: 0,
-          work: uint8ArrayAlloc(0)
+          work: uint8ArrayAlloc(0),
+          lifetimeMs: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -608,6 +620,10 @@ export namespace Lease {
             }
             case 6: {
               obj.work = reader.bytes()
+              break
+            }
+            case 7: {
+              obj.lifetimeMs = reader.uint32()
               break
             }
             default: {
@@ -667,6 +683,13 @@ export namespace Lease {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.lifetimeMs`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -709,6 +732,11 @@ export namespace Lease {
     value: Uint8Array
   }
 
+  export interface LeaseLifetimeMsFieldEvent {
+    field: '$.lifetimeMs'
+    value: number
+  }
+
   export function encode (obj: Partial<Lease>): Uint8Array {
     return encodeMessage(obj, Lease.codec())
   }
@@ -717,7 +745,7 @@ export namespace Lease {
     return decodeMessage(buf, Lease.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Lease>): Generator<LeaseJobIdFieldEvent | LeaseShardIdFieldEvent | LeaseLeaseIdFieldEvent | LeaseDeadlineMsFieldEvent | LeaseHeartbeatMsFieldEvent | LeaseWorkFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Lease>): Generator<LeaseJobIdFieldEvent | LeaseShardIdFieldEvent | LeaseLeaseIdFieldEvent | LeaseDeadlineMsFieldEvent | LeaseHeartbeatMsFieldEvent | LeaseWorkFieldEvent | LeaseLifetimeMsFieldEvent> {
     return streamMessage(buf, Lease.codec(), opts)
   }
 }

@@ -76,7 +76,13 @@ export class TesselContributor extends LitElement {
   declare session: TabSession | undefined;
   declare _status: SessionStatus | undefined;
   declare _adapter: AdapterView | undefined;
-  declare _counts: { verified: number; rejected: number; receipts: number; submits: number };
+  declare _counts: {
+    verified: number;
+    rejected: number;
+    abandoned: number;
+    receipts: number;
+    submits: number;
+  };
   declare _gflops: [number, number][];
   declare _perMinute: [number, number][];
   /** Whether this element made its session (embedded) and so must dispose of it. */
@@ -89,13 +95,19 @@ export class TesselContributor extends LitElement {
     this.relay = '';
     this.budget = undefined;
     this.session = undefined;
-    this._counts = { verified: 0, rejected: 0, receipts: 0, submits: 0 };
+    this._counts = { verified: 0, rejected: 0, abandoned: 0, receipts: 0, submits: 0 };
     this._gflops = [];
     this._perMinute = [];
     new SessionWatcher(this, {
       session: (session, signal) => this.#follow(session, signal),
-      mesh: (mesh, signal) =>
-        mesh?.addEventListener('outcome', (e) => this.#onOutcome(e.detail), { signal }),
+      mesh: (mesh, signal) => {
+        mesh?.addEventListener('outcome', (e) => this.#onOutcome(e.detail), { signal });
+        mesh?.addEventListener(
+          'abandoned',
+          () => (this._counts = { ...this._counts, abandoned: this._counts.abandoned + 1 }),
+          { signal },
+        );
+      },
     });
   }
 
@@ -250,6 +262,8 @@ export class TesselContributor extends LitElement {
         <dd id="shards-verified">${this._counts.verified}</dd>
         <dt>Shards rejected</dt>
         <dd id="shards-rejected">${this._counts.rejected}</dd>
+        <dt>Shards given back (ran past their lease; GPU restarted)</dt>
+        <dd id="shards-abandoned">${this._counts.abandoned}</dd>
         <dt>Receipts earned</dt>
         <dd id="receipts-earned">${this._counts.receipts}</dd>
       </dl>

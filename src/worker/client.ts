@@ -6,52 +6,124 @@ import workerUrl from './compute.worker.ts?worker&url';
 import './comlink-errors';
 import { spawnModuleWorker } from './spawn';
 
+/** A call cut short because its Worker was recycled (its signal aborted, or another call's). */
+export class WorkerRecycledError extends Error {
+  override readonly name = 'WorkerRecycledError';
+  readonly code = 'recycled';
+}
+
 /**
  * The main thread's handle on the compute Worker. Inputs are transferred to the worker: after
  * `matmul(a, b, …)` the caller's `a` and `b` are detached (byteLength 0), which is what saves
  * a copy of every shard. Pass copies if you still need them.
+ *
+ * A GPU dispatch cannot be interrupted from outside, so cancelling (`cancellable`) recycles the
+ * Worker: it is terminated, its device with it, and a fresh one starts for the next call.
  */
 export class ComputeClient {
-  readonly #worker: Worker;
-  readonly #remote: Comlink.Remote<ExposedCompute>;
+  readonly #spawn: () => Worker;
+  #worker: Worker;
+  #remote: Comlink.Remote<ExposedCompute>;
+  /** Rejects every call in flight on the current Worker once it is recycled (comlink calls to
+   * a terminated Worker would never settle). */
+  #gone!: { promise: Promise<never>; reject: (e: Error) => void };
+  /** Workers recycled so far. */
+  recycles = 0;
 
-  /** Starts the compute Worker (from any origin: see spawn.ts), or wraps the one given. */
-  constructor(worker?: Worker) {
-    this.#worker = worker ?? spawnModuleWorker(workerUrl, 'tessel-compute');
+  /** Starts the compute Worker (from any origin: see spawn.ts), or wraps the one given (which
+   * is then also how a recycled one is replaced: pass a factory to make fresh ones). */
+  constructor(worker?: Worker | (() => Worker)) {
+    this.#spawn =
+      typeof worker === 'function' ? worker : () => spawnModuleWorker(workerUrl, 'tessel-compute');
+    this.#worker = worker instanceof Worker ? worker : this.#spawn();
     this.#remote = Comlink.wrap<ExposedCompute>(this.#worker);
+    this.#arm();
+  }
+
+  #arm() {
+    let reject!: (e: Error) => void;
+    const promise = new Promise<never>((_, r) => {
+      reject = r;
+    });
+    promise.catch(() => {}); // nobody may be waiting
+    this.#gone = { promise, reject };
+  }
+
+  /** A call on the current Worker that fails, instead of hanging, if the Worker is recycled. */
+  #call<T>(p: Promise<T>): Promise<T> {
+    return Promise.race([p, this.#gone.promise]);
+  }
+
+  /**
+   * Runs `fn` (calls on this client) so that `signal` can stop it: on abort the Worker is
+   * recycled and the returned promise rejects with the signal's reason.
+   */
+  async cancellable<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    signal.throwIfAborted();
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        this.recycle(`cancelled: ${String(signal.reason?.message ?? signal.reason)}`);
+        reject(signal.reason);
+      };
+    });
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await Promise.race([fn(), aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Terminates the Worker (and its GPU device) and starts a fresh one; calls in flight fail
+   * with WorkerRecycledError. Loaded models are gone: callers load them again. */
+  recycle(why = 'recycled'): void {
+    this.#gone.reject(new WorkerRecycledError(`the compute Worker was recycled (${why})`));
+    this.#remote[Comlink.releaseProxy]();
+    this.#worker.terminate();
+    this.recycles++;
+    this.#worker = this.#spawn();
+    this.#remote = Comlink.wrap<ExposedCompute>(this.#worker);
+    this.#arm();
   }
 
   /** The adapter and the tile in use; dispatches nothing on the GPU. */
   info(): Promise<ComputeInfo> {
-    return this.#remote.info();
+    return this.#call(this.#remote.info());
   }
 
   /** Measures and remembers the best tile for this adapter (GPU work: only after consent). */
   tune(): Promise<ComputeInfo> {
-    return this.#remote.tune();
+    return this.#call(this.#remote.tune());
   }
 
   matmul(a: Float32Array, b: Float32Array, shape: MatmulShape): Promise<Float32Array> {
     const transfer = a.buffer === b.buffer ? [a.buffer] : [a.buffer, b.buffer];
-    return this.#remote.matmul(Comlink.transfer(a, transfer as ArrayBuffer[]), b, shape);
+    return this.#call(
+      this.#remote.matmul(Comlink.transfer(a, transfer as ArrayBuffer[]), b, shape),
+    );
   }
 
   benchmark(sizes?: number[], runs?: number): Promise<BenchmarkRow[]> {
-    return this.#remote.benchmark(sizes, runs);
+    return this.#call(this.#remote.benchmark(sizes, runs));
   }
 
   /** Sends a model (safetensors bytes, transferred) and its config; resolves with its digest. */
   loadModel(file: Uint8Array, config: unknown): Promise<string> {
-    return this.#remote.loadModel(Comlink.transfer(file, [file.buffer as ArrayBuffer]), config);
+    return this.#call(
+      this.#remote.loadModel(Comlink.transfer(file, [file.buffer as ArrayBuffer]), config),
+    );
   }
 
   /** Last-position logits of `batch` sequences of `seq` tokens (tokens are transferred). */
   infer(digest: string, tokens: Uint32Array, batch: number, seq: number): Promise<Float32Array> {
-    return this.#remote.infer(
-      digest,
-      Comlink.transfer(tokens, [tokens.buffer as ArrayBuffer]),
-      batch,
-      seq,
+    return this.#call(
+      this.#remote.infer(
+        digest,
+        Comlink.transfer(tokens, [tokens.buffer as ArrayBuffer]),
+        batch,
+        seq,
+      ),
     );
   }
 
@@ -63,12 +135,14 @@ export class ComputeClient {
     seq: number,
     from: number,
   ): Promise<Float32Array> {
-    return this.#remote.logitsFrom(
-      digest,
-      Comlink.transfer(tokens, [tokens.buffer as ArrayBuffer]),
-      batch,
-      seq,
-      from,
+    return this.#call(
+      this.#remote.logitsFrom(
+        digest,
+        Comlink.transfer(tokens, [tokens.buffer as ArrayBuffer]),
+        batch,
+        seq,
+        from,
+      ),
     );
   }
 
@@ -80,26 +154,29 @@ export class ComputeClient {
     seq: number,
     options: GenerateOptions,
   ): Promise<Uint32Array> {
-    return this.#remote.generate(
-      digest,
-      Comlink.transfer(tokens, [tokens.buffer as ArrayBuffer]),
-      batch,
-      seq,
-      options,
+    return this.#call(
+      this.#remote.generate(
+        digest,
+        Comlink.transfer(tokens, [tokens.buffer as ArrayBuffer]),
+        batch,
+        seq,
+        options,
+      ),
     );
   }
 
   hasModel(digest: string): Promise<boolean> {
-    return this.#remote.hasModel(digest);
+    return this.#call(this.#remote.hasModel(digest));
   }
 
   simulateDeviceLoss(): Promise<void> {
-    return this.#remote.simulateDeviceLoss();
+    return this.#call(this.#remote.simulateDeviceLoss());
   }
 
-  /** Test hook: makes this tab's worker cheat, hang or lose its device (see TestMode). */
+  /** Test hook: makes this tab's worker cheat, hang or lose its device (see TestMode). A
+   * recycled Worker starts without one, as a GPU reset would. */
   setTestMode(mode: TestMode): Promise<void> {
-    return this.#remote.setTestMode(mode);
+    return this.#call(this.#remote.setTestMode(mode));
   }
 
   terminate(): void {

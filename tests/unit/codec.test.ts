@@ -30,6 +30,7 @@ const matmulLease: LeaseMsg = {
   leaseId: 'L7_a',
   deadlineMs: 30_000,
   heartbeatMs: 2_000,
+  lifetimeMs: 300_000,
   work: matmulWork,
 };
 const inferenceWork = {
@@ -204,6 +205,7 @@ describe('shard protocol codec', () => {
       ],
       [{ ...matmulLease, jobId: 'no spaces allowed' }, 'lease.jobId'],
       [{ ...matmulLease, heartbeatMs: 60_000 }, 'lease.heartbeatMs'],
+      [{ ...matmulLease, lifetimeMs: 1_000 }, 'lease.lifetimeMs'],
       [{ ...inf, work: { ...work, modelDigest: 'xyz' } }, 'lease.work.inference.modelDigest'],
       [{ ...inf, work: { ...work, tokens: u32(7) } }, 'lease.work.inference.tokens'],
       [

@@ -36,6 +36,72 @@ describe('Scheduler', () => {
     expect(s.lease('unknown', 0)!.windowMs).toBe(30_000);
   });
 
+  test('heartbeats cannot keep a lease past its lifetime cap', () => {
+    const expired: string[] = [];
+    const s = new Scheduler(1, {
+      shardFlops: () => 1e9,
+      defaultWindowMs: 2_000,
+      defaultLifetimeMs: 30_000,
+      lifetimeSlack: 10,
+      minLifetimeMs: 5_000,
+      onExpire: (l) => expired.push(l.contributor),
+    });
+    const l = s.lease('stalls', 0)!;
+    expect(l.expiresBy).toBe(30_000);
+    let t = 0;
+    while (s.heartbeat(l.leaseId, 'stalls', t)) t += 1_000; // heartbeats for ever
+    expect(t).toBe(31_000); // the last one that counted was at 30 s, the cap
+    expect(s.expire(30_001)).toHaveLength(1);
+    expect(expired).toEqual(['stalls']);
+    // The cap follows the measured speed: 1 GFLOP at 1 GFLOP/s × 10, at least 5 s.
+    expect(s.lease('fast', 40_000, 1)!.expiresBy).toBe(50_000);
+    expect(s.lifetimeFor(0, 1_000)).toBe(5_000);
+  });
+
+  test('a contributor holds at most maxLeasesPerPeer leases of a job', () => {
+    const s = new Scheduler(10, { maxLeasesPerPeer: 2 });
+    const a = s.lease('x', 0)!;
+    expect(s.lease('x', 0)).toBeDefined();
+    expect(s.lease('x', 0)).toBeUndefined();
+    expect(s.heldBy('x')).toBe(2);
+    expect(s.lease('y', 0)).toBeDefined(); // others are not held up
+    expect(s.settle(a.leaseId, 'x', true)).toBe('accepted');
+    expect(s.lease('x', 0)).toBeDefined();
+  });
+
+  test('a job finishes while 50 fresh ids hold leases and heartbeat for ever', () => {
+    // One honest contributor with verified work behind it (reputation is per owner, kept).
+    const proven = new Set<string>(['honest']);
+    const s = new Scheduler(40, {
+      defaultWindowMs: 10_000,
+      defaultLifetimeMs: 300_000,
+      proven: (p) => proven.has(p),
+    });
+    const stallers = Array.from({ length: 50 }, (_, i) => `sybil-${i}`);
+    const held: { leaseId: string; contributor: string }[] = [];
+    for (const id of stallers) {
+      for (let q = 0; q < 3; q++) {
+        const l = s.lease(id, 0);
+        if (l) held.push(l);
+      }
+    }
+    // Two each, the rest refused: every shard is held, twice (a copy each, no more).
+    expect(held.length).toBe(80);
+    let t = 0;
+    let honestDone = 0;
+    // One honest contributor: a shard takes it 1 s. The stallers heartbeat every second.
+    while (!s.done && t < 200_000) {
+      t += 1_000;
+      for (const l of held) s.heartbeat(l.leaseId, l.contributor, t);
+      const mine = s.lease('honest', t);
+      if (!mine) continue;
+      if (s.settle(mine.leaseId, 'honest', true) === 'accepted') honestDone++;
+    }
+    expect(s.done).toBe(true);
+    expect(honestDone).toBe(40);
+    expect(t).toBeLessThanOrEqual(41_000); // one shard a second, long before any lease lapsed
+  });
+
   test('a failed or dropped contributor’s shards are offered again at once', () => {
     const s = new Scheduler(3, { maxCopies: 1 });
     const a = s.lease('gone', 0)!;

@@ -82,7 +82,9 @@ describe('honest float32 results are never rejected', () => {
     }
     // Constant inputs beat the independent-rounding model: decided by recomputed rows.
     expect(recomputed).toBeGreaterThan(0);
-    console.log(`worst residual ÷ rigorous bound ${worst.toExponential(2)}; rows recomputed ${recomputed}`);
+    console.log(
+      `worst residual ÷ rigorous bound ${worst.toExponential(2)}; rows recomputed ${recomputed}`,
+    );
   });
 
   test('K = 16,384 on structured inputs', async () => {
@@ -102,7 +104,9 @@ describe('honest float32 results are never rejected', () => {
     test.each(kinds)('%s inputs, 128×1024×96', async (kind) => {
       const rng = seededRng(13);
       const p = inputs(kind, 128, 1024, 96, rng);
-      const c = tf.tidy(() => tf.matMul(tf.tensor2d(p.a, [128, 1024]), tf.tensor2d(p.b, [1024, 96])));
+      const c = tf.tidy(() =>
+        tf.matMul(tf.tensor2d(p.a, [128, 1024]), tf.tensor2d(p.b, [1024, 96])),
+      );
       const claimed = (await c.data()) as Float32Array;
       c.dispose();
       const v = freivalds(p, whole(p), claimed, { rng });
