@@ -13,6 +13,10 @@ export interface ReputationOptions {
   quarantineBelow?: number; // default -15
   /** Good behaviour stops counting above this: a long honest record is no licence to cheat. */
   cap?: number; // default 20
+  /** Records kept; beyond it the longest unseen go (peer ids are free to make). */
+  maxPeers?: number; // default 10_000
+  /** Clock for `seenAt`, for tests. */
+  now?: () => number;
 }
 
 export interface PeerRecord {
@@ -24,6 +28,8 @@ export interface PeerRecord {
   failures: number;
   /** Once quarantined, always quarantined (until the owner clears it by hand). */
   quarantined: boolean;
+  /** When this record last changed (ms since the epoch; 0 for records kept before it was). */
+  seenAt: number;
 }
 
 const DEFAULT_WEIGHTS: Record<ReputationEvent, number> = {
@@ -45,6 +51,8 @@ export class Reputation {
   /** At or below this score a peer is quarantined (a votable mesh parameter). */
   quarantineBelow: number;
   readonly #cap: number;
+  readonly #maxPeers: number;
+  readonly #now: () => number;
   /** Called after every change, e.g. to persist the record. */
   onChange?: (peer: string, record: PeerRecord) => void;
 
@@ -52,6 +60,8 @@ export class Reputation {
     this.#weights = { ...DEFAULT_WEIGHTS, ...options.weights };
     this.quarantineBelow = options.quarantineBelow ?? -15;
     this.#cap = options.cap ?? 20;
+    this.#maxPeers = options.maxPeers ?? 10_000;
+    this.#now = options.now ?? Date.now;
   }
 
   get(peer: string): PeerRecord {
@@ -64,6 +74,7 @@ export class Reputation {
         malformed: 0,
         failures: 0,
         quarantined: false,
+        seenAt: 0,
       }
     );
   }
@@ -81,30 +92,44 @@ export class Reputation {
     else if (event === 'malformed') r.malformed++;
     else r.failures++;
     if (r.score <= this.quarantineBelow) r.quarantined = true;
-    this.#peers.set(peer, r);
-    this.onChange?.(peer, r);
+    this.#set(peer, r);
     return r;
+  }
+
+  /** Keeps a changed record last in line; the longest unseen go beyond maxPeers. */
+  #set(peer: string, r: PeerRecord) {
+    r.seenAt = this.#now();
+    this.#peers.delete(peer);
+    this.#peers.set(peer, r);
+    while (this.#peers.size > this.#maxPeers) this.#peers.delete(this.#peers.keys().next().value!);
+    this.onChange?.(peer, r);
+  }
+
+  /** Records kept now. */
+  get size(): number {
+    return this.#peers.size;
   }
 
   /** Quarantines a peer outright (e.g. on a proof that it equivocated). */
   quarantine(peer: string): PeerRecord {
     const r = { ...this.get(peer), quarantined: true };
-    this.#peers.set(peer, r);
-    this.onChange?.(peer, r);
+    this.#set(peer, r);
     return r;
   }
 
   /** Loads records kept from an earlier session, skipping any that are not well formed. */
   restore(records: Iterable<[string, PeerRecord]>): void {
-    for (const [peer, r] of records) {
+    const sorted = [...records].sort(([, x], [, y]) => (x?.seenAt ?? 0) - (y?.seenAt ?? 0));
+    for (const [peer, r] of sorted) {
       const counts = [r?.accepted, r?.rejected, r?.missedDeadlines, r?.malformed, r?.failures];
       const sound =
         typeof peer === 'string' &&
         Number.isFinite(r?.score) &&
         typeof r?.quarantined === 'boolean' &&
         counts.every((c) => Number.isSafeInteger(c) && (c as number) >= 0);
-      if (sound) this.#peers.set(peer, { ...r });
+      if (sound) this.#peers.set(peer, { ...r, seenAt: Number(r.seenAt) || 0 });
     }
+    while (this.#peers.size > this.#maxPeers) this.#peers.delete(this.#peers.keys().next().value!);
   }
 
   entries(): [string, PeerRecord][] {

@@ -35,16 +35,22 @@ interface OwnerDB extends DBSchema {
   jobs: { key: string; value: StoredJob };
   /** Verified shard outputs, keyed [jobId, shardId]. */
   results: { key: [string, number]; value: StoredResult };
-  reputation: { key: string; value: PeerRecord };
+  /** What this owner learned of each peer, oldest-seen first by the `seenAt` index (v3). */
+  reputation: { key: string; value: PeerRecord; indexes: { seenAt: number } };
   /** Verdicts decided but not yet written to their contributor, keyed by lease id. */
   outbox: { key: string; value: { peer: string; frame: ArrayBuffer } };
 }
 
 /**
  * Schema versions: 1 held matmul jobs only (A, B and blocks of C); 2 holds jobs of any kind and
- * an outbox of verdicts not yet delivered.
+ * an outbox of verdicts not yet delivered; 3 dates peer records (`seenAt`, indexed) so the store
+ * keeps the MAX_PEERS_KEPT most recently seen: ids are free, and every one that misbehaves
+ * would otherwise leave a record for ever.
  */
-export const OWNER_DB_VERSION = 2;
+export const OWNER_DB_VERSION = 3;
+
+/** Peer records kept in the owner's store. */
+export const MAX_PEERS_KEPT = 10_000;
 
 /**
  * The researcher's durable state (database `tessel-owner`): its jobs, every verified shard, and
@@ -64,6 +70,14 @@ export class OwnerStore {
         }
         if (oldVersion < 2) d.createObjectStore('outbox');
         if (oldVersion >= 1 && oldVersion < 2) await upgradeToKinds(tx);
+        if (oldVersion < 3) {
+          const peers = tx.objectStore('reputation');
+          // Records from before are dated 0: the first to go when the store is full.
+          for (let c = await peers.openCursor(); c; c = await c.continue()) {
+            if (typeof c.value.seenAt !== 'number') await c.update({ ...c.value, seenAt: 0 });
+          }
+          peers.createIndex('seenAt', 'seenAt');
+        }
       },
       // A newer tab wants to upgrade the schema: let it, rather than block it.
       blocking() {
@@ -158,8 +172,16 @@ export class OwnerStore {
     return out;
   }
 
-  putPeer(peer: string, record: PeerRecord): Promise<string> {
-    return this.db.put('reputation', record, peer);
+  /** Keeps a peer's record; beyond MAX_PEERS_KEPT the longest unseen records go. */
+  async putPeer(peer: string, record: PeerRecord, maxKept = MAX_PEERS_KEPT): Promise<void> {
+    const tx = this.db.transaction('reputation', 'readwrite');
+    await tx.store.put(record, peer);
+    let extra = (await tx.store.count()) - maxKept;
+    for (let c = await tx.store.index('seenAt').openCursor(); c && extra > 0; extra--) {
+      await c.delete();
+      c = await c.continue();
+    }
+    await tx.done;
   }
 
   async peers(): Promise<[string, PeerRecord][]> {

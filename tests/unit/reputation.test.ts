@@ -58,6 +58,7 @@ describe('Reputation', () => {
       malformed: 0,
       failures: 0,
       quarantined: true,
+      seenAt: 5,
     };
     r.restore([
       ['good', ok],
@@ -67,5 +68,19 @@ describe('Reputation', () => {
       ['null', null as unknown as typeof ok],
     ]);
     expect(r.entries().map(([p]) => p)).toEqual(['good']);
+  });
+
+  test('records are bounded: the longest unseen go first (ids are free to make)', () => {
+    let t = 0;
+    const r = new Reputation({ maxPeers: 100, now: () => ++t });
+    r.record('regular', 'accepted');
+    for (let i = 0; i < 1_000; i++) {
+      r.record(`sybil-${i}`, 'malformed');
+      if (i % 50 === 0) r.record('regular', 'accepted'); // seen again: kept
+    }
+    expect(r.size).toBe(100);
+    expect(r.get('regular').accepted).toBe(21);
+    expect(r.get('sybil-999').malformed).toBe(1);
+    expect(r.get('sybil-0').malformed).toBe(0); // forgotten
   });
 });

@@ -1,9 +1,12 @@
 import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { describe, expect, test } from 'vitest';
+import { idbTuneStore, TUNE_DB_VERSION } from '../../src/gpu/tune-store-idb';
 import { defaultPolicy } from '../../src/jobs/inference-spec';
+import { encodeOutput } from '../../src/jobs/work-codec';
+import { encodeShardMsg } from '../../src/mesh/codec';
 import { IdbModelCache } from '../../src/mesh/model-store';
-import { checkStoredJob, OwnerStore } from '../../src/mesh/store';
+import { checkStoredJob, OWNER_DB_VERSION, OwnerStore } from '../../src/mesh/store';
 import { tinyConfig } from './model-fixture';
 
 const matmul = {
@@ -118,7 +121,74 @@ describe('the owner store (IndexedDB)', () => {
       { shardId: 0, output: { kind: 'matmul', rows: 2, cols: 4, c: block0 } },
       { shardId: 1, output: { kind: 'matmul', rows: 2, cols: 2, c: block1 } },
     ]);
-    expect(await store.peers()).toEqual([['peer-1', record]]);
+    expect(await store.peers()).toEqual([['peer-1', { ...record, seenAt: 0 }]]);
+    store.close();
+  });
+
+  test('a store written by schema version 2 upgrades to 3 with no job, block, receipt or peer lost', async () => {
+    const name = 'upgrade-from-v2';
+    // Exactly what version 2 wrote (the schema before this one): four stores, no indexes.
+    const v2 = await openDB(name, 2, {
+      upgrade(d) {
+        d.createObjectStore('jobs', { keyPath: 'id' });
+        d.createObjectStore('results', { keyPath: ['jobId', 'shardId'] });
+        d.createObjectStore('reputation');
+        d.createObjectStore('outbox');
+      },
+    });
+    const terms = { price: 2, budget: 5_000_000 };
+    await v2.put('jobs', { ...matmul, createdAt: 1_800_000_000_000, finished: false, terms });
+    const block = Float32Array.from({ length: 8 }, (_, i) => i / 3);
+    const output = { kind: 'matmul' as const, rows: 2, cols: 4, c: block };
+    await v2.put('results', {
+      jobId: 'job_1',
+      shardId: 0,
+      output: encodeOutput(output).slice().buffer,
+    });
+    const receipt = Uint8Array.from({ length: 300 }, (_, i) => (i * 7) & 255); // a bundle's bytes
+    const verdict = {
+      type: 'verdict' as const,
+      leaseId: 's0-l1',
+      jobId: 'job_1',
+      shardId: 0,
+      accepted: true,
+      reason: 'verified',
+      receipt,
+    };
+    await v2.put(
+      'outbox',
+      { peer: 'peer-1', frame: encodeShardMsg(verdict).slice().buffer },
+      's0-l1',
+    );
+    const peer = {
+      score: 1,
+      accepted: 1,
+      rejected: 0,
+      missedDeadlines: 0,
+      malformed: 0,
+      failures: 0,
+      quarantined: false,
+    };
+    await v2.put('reputation', peer, 'peer-1');
+    await v2.put('reputation', { ...peer, score: -20, quarantined: true }, 'cheat');
+    v2.close();
+
+    const store = await OwnerStore.open(name);
+    expect(store.db.version).toBe(OWNER_DB_VERSION);
+    const [job] = await store.unfinishedJobs();
+    expect(job).toMatchObject({ id: 'job_1', kind: 'matmul', terms });
+    expect(await store.results('job_1')).toEqual([{ shardId: 0, output }]);
+    expect(await store.verdicts()).toEqual([['peer-1', verdict]]);
+    expect(new Map(await store.peers())).toEqual(
+      new Map([
+        ['peer-1', { ...peer, seenAt: 0 }],
+        ['cheat', { ...peer, score: -20, quarantined: true, seenAt: 0 }],
+      ]),
+    );
+    // Version 3's bound: beyond maxKept, the longest unseen records go (the undated first).
+    await store.putPeer('new-1', { ...peer, seenAt: 10 }, 3);
+    await store.putPeer('new-2', { ...peer, seenAt: 20 }, 3);
+    expect((await store.peers()).map(([p]) => p).sort()).toEqual(['new-1', 'new-2', 'peer-1']);
     store.close();
   });
 
@@ -216,6 +286,18 @@ describe('the owner store (IndexedDB)', () => {
     expect(newer.version).toBe(99);
     newer.close();
     void store;
+  });
+
+  test('neither do the tuning and model caches', async () => {
+    const tune = idbTuneStore('tune-blocking');
+    await tune.set('adapter', { wgX: 8, wgY: 8, tk: 16 });
+    const models = await IdbModelCache.open('models-blocking');
+    for (const name of ['tune-blocking', 'models-blocking']) {
+      const newer = await openDB(name, 99, { blocked: () => expect.fail(`${name} blocked`) });
+      expect(newer.version).toBe(99);
+      newer.close();
+    }
+    void models;
   });
 });
 
