@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { describe, expect, test } from 'vitest';
-import { idbTuneStore, TUNE_DB_VERSION } from '../../src/gpu/tune-store-idb';
+import { idbTuneStore } from '../../src/gpu/tune-store-idb';
 import { defaultPolicy } from '../../src/jobs/inference-spec';
 import { encodeOutput } from '../../src/jobs/work-codec';
 import { encodeShardMsg } from '../../src/mesh/codec';
