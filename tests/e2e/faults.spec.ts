@@ -218,3 +218,47 @@ test('a contributor whose GPU is lost mid-shard reports it, recovers, and takes 
     ),
   ).toBe(false);
 });
+
+test('a hung GPU: the lease runs out, the tab gives the shard back, its Worker is recycled, and it takes new work', async ({
+  browser,
+}) => {
+  const addr = relay.multiaddrs[0]!;
+  const researcher = await openTab(browser, addr, { contribute: false, name: 'researcher' });
+  // Short leases, so the test need not wait minutes: 2 s between heartbeats, 4 s in all.
+  await researcher.evaluate(() => {
+    (globalThis as unknown as Win).tessel.mesh.leasePolicy = {
+      defaultWindowMs: 2_000,
+      minWindowMs: 2_000,
+      maxWindowMs: 2_000,
+      minLifetimeMs: 4_000,
+      maxLifetimeMs: 4_000,
+      defaultLifetimeMs: 4_000,
+    };
+  });
+  const worker = await openTab(browser, addr, { contribute: false, name: 'worker' });
+  // Its GPU never finishes; heartbeats keep going (the tab is alive), so only the lifetime ends it.
+  await worker.evaluate(() =>
+    (globalThis as unknown as Win).tessel.compute.setTestMode({ stall: true }),
+  );
+  const p = randomProblem(128, 64, 128, seededRng(17)); // 4 shards
+  const jobId = await submit(researcher, p);
+  await worker.check('#contribute');
+
+  const out = await finish(researcher, jobId);
+  expectCorrect(out.c, p);
+  expect(out.report).toMatchObject({ shards: 4, accepted: 4, rejected: 0 });
+  const workerId = await peerIdOf(worker);
+  expect(out.settled.every((s) => s.contributor === workerId)).toBe(true);
+  // The page says what happened, and the Worker was replaced once.
+  await expect(worker.locator('#shards-abandoned')).toHaveText('1');
+  expect(
+    await worker.evaluate(() => (globalThis as unknown as Win).tessel.compute.recycles),
+  ).toBe(1);
+  // The owner was told (a failure, not a silent lapse) and holds nothing of it.
+  const record = await researcher.evaluate(
+    (id) => (globalThis as unknown as Win).tessel.mesh.reputation.get(id),
+    workerId,
+  );
+  expect(record.failures + record.missedDeadlines).toBeGreaterThanOrEqual(1);
+  expect(record.quarantined).toBe(false);
+});
