@@ -8,8 +8,10 @@
 //     researcher's tab alone; model transfer; the owner's verification cost
 //   ledger: receipts appended per second with proofs (vs bare Ed25519 signing), proof sizes in
 //     a log of 10⁶ entries, the audit of a contributor holding 10,000 receipts
-// Prints tables and writes bench/results/{matmul,mesh,scheduler,inference,mesh-inference,ledger}.json.
-//   npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference|ledger] [--sizes …] [--runs 3]
+//   verify: the verifier on 10,000 honest shards (every tile, TF.js's kernel, structured inputs)
+//     and on the cheats it must catch; its cost beside the compute it checks
+// Prints tables and writes bench/results/{matmul,mesh,scheduler,inference,mesh-inference,ledger,verify}.json.
+//   npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference|ledger|verify] [--sizes …] [--runs 3]
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,12 +35,19 @@ const valid =
   sizes.every((n) => Number.isInteger(n) && n >= 1 && n <= 4096) &&
   Number.isInteger(runs) &&
   runs >= 1 &&
-  [undefined, 'matmul', 'mesh', 'scheduler', 'inference', 'mesh-inference', 'ledger'].includes(
-    values.only,
-  );
+  [
+    undefined,
+    'matmul',
+    'mesh',
+    'scheduler',
+    'inference',
+    'mesh-inference',
+    'ledger',
+    'verify',
+  ].includes(values.only);
 if (!valid) {
   console.error(
-    'usage: npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference|ledger] [--sizes 256,512,1024] [--runs 3]',
+    'usage: npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference|ledger|verify] [--sizes 256,512,1024] [--runs 3]',
   );
   process.exit(2);
 }
@@ -60,6 +69,7 @@ try {
   if (want('inference')) await inferenceBench();
   if (want('mesh-inference')) await meshInferenceBench();
   if (want('ledger')) await ledgerBench();
+  if (want('verify')) await verifyBench();
 } finally {
   await browser.close();
   await server.close();
@@ -408,6 +418,30 @@ async function ledgerBench() {
   );
   writeFileSync('bench/results/ledger.json', `${JSON.stringify(result, null, 2)}\n`);
   console.log('wrote bench/results/ledger.json');
+  await page.close();
+}
+
+async function verifyBench() {
+  const page = await browser.newPage();
+  page.on('console', (m) => console.log(`  [page] ${m.text()}`));
+  await page.goto(base);
+  await page.waitForFunction(() => 'runVerifyBench' in globalThis);
+  const r = await page.evaluate(() => globalThis.runVerifyBench(10_000));
+  const result = { ...meta('TF.js 4.22 WebGPU kernel (another summation order)'), ...r };
+  console.log(`\nverification, ${r.adapter.description || r.adapter.architecture}`);
+  console.log(
+    `  honest shards: ${r.honest_shards}, rejected ${r.honest_rejected}; residual ÷ probabilistic bound: max ${r.honest_max_ratio.toFixed(3)}, 99.9th percentile ${r.honest_p999_ratio.toFixed(3)}; ${r.honest_recomputed_shards} shards needed ${r.honest_recomputed_rows} rows recomputed`,
+  );
+  for (const [name, c] of Object.entries(r.by_cheat)) {
+    console.log(`  cheat "${name}": caught ${c.caught} of ${c.tried}`);
+  }
+  for (const c of r.verify_over_compute) {
+    console.log(
+      `  n=${c.n}: verify ${c.verify_ms.toFixed(1)} ms ÷ compute ${c.compute_ms.toFixed(0)} ms = ${(100 * c.ratio).toFixed(2)}%`,
+    );
+  }
+  writeFileSync('bench/results/verify.json', `${JSON.stringify(result, null, 2)}\n`);
+  console.log('wrote bench/results/verify.json');
   await page.close();
 }
 

@@ -251,9 +251,9 @@ test('a hung GPU: the lease runs out, the tab gives the shard back, its Worker i
   expect(out.settled.every((s) => s.contributor === workerId)).toBe(true);
   // The page says what happened, and the Worker was replaced once.
   await expect(worker.locator('#shards-abandoned')).toHaveText('1');
-  expect(
-    await worker.evaluate(() => (globalThis as unknown as Win).tessel.compute.recycles),
-  ).toBe(1);
+  expect(await worker.evaluate(() => (globalThis as unknown as Win).tessel.compute.recycles)).toBe(
+    1,
+  );
   // The owner was told (a failure, not a silent lapse) and holds nothing of it.
   const record = await researcher.evaluate(
     (id) => (globalThis as unknown as Win).tessel.mesh.reputation.get(id),
