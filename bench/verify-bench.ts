@@ -73,7 +73,8 @@ async function runVerifyBench(honestShards: number): Promise<VerifyBenchResult> 
     ok: boolean,
     ratio: number,
   ) => {
-    const t = (table[key] ??= { shards: 0, rejected: 0, max_ratio: 0 });
+    const t = table[key] ?? { shards: 0, rejected: 0, max_ratio: 0 };
+    table[key] = t;
     t.shards++;
     if (!ok) t.rejected++;
     t.max_ratio = Math.max(t.max_ratio, ratio);
@@ -116,7 +117,8 @@ async function runVerifyBench(honestShards: number): Promise<VerifyBenchResult> 
   // Cheats at n ≥ 256, each tried on fresh random data.
   const byCheat: VerifyBenchResult['by_cheat'] = {};
   const cheat = (name: string, caught: boolean) => {
-    const t = (byCheat[name] ??= { tried: 0, caught: 0 });
+    const t = byCheat[name] ?? { tried: 0, caught: 0 };
+    byCheat[name] = t;
     t.tried++;
     if (caught) t.caught++;
   };

@@ -70,22 +70,23 @@ const U_F32 = 2 ** -24;
 const U_F64 = 2 ** -53;
 
 /**
- * Freivalds' check of a claimed block Ĉ of A·B, in float64, in O((m + n)·k) time, with verdicts
- * at the float32 noise floor and no rejection on suspicion. For random r ∈ {±1}^cols and each
- * group of ≤ `groupCols` columns it compares A·(B_g·r_g) with Ĉ_g·r_g, row by row:
+ * Freivalds' check of a claimed block Ĉ of A·B, in float64, in O((m·n/groupCols + n)·k) time
+ * (the product itself is O(m·n·k)), with verdicts at the float32 noise floor and no rejection on
+ * suspicion. For random r ∈ {±1}^cols and each group of ≤ `groupCols` columns it compares
+ * A·(B_g·r_g) with Ĉ_g·r_g, row by row:
  *
  * 1. **Rigorous bound** γ_K·(|A||B_g|·1)ᵢ: no float32 dot product in any order is off by more
  *    (|(Ĉ − C)r| ≤ Σⱼ|Ĉ − C|ᵢⱼ), so a residual beyond it is proof: rejected.
- * 2. **Probabilistic bound** λ·σ: the honest residual modelled as a sum of independent
- *    roundings (Higham & Mary's √K model, made data-aware): each element's error has variance
- *    ≤ (2u²/3)·K·(Σₚ aᵢₚ²bₚⱼ² + cᵢⱼ²/3) (partial sums of a random walk plus a drift of mean
- *    c/K per term), and the ±1 projection adds those variances. Within λ·σ: accepted.
+ * 2. **Expected honest noise** σ: roundings modelled as independent (Higham & Mary's √K model,
+ *    made data-aware): an element's error has variance ≈ 0.18u²·K·(½Σₚaᵢₚ²bₚⱼ² + ⅓cᵢⱼ²)
+ *    (E[δ²] for round-to-nearest; partial sums of a random walk plus a drift), and the ±1
+ *    projection adds variances. Within λ·σ: accepted.
  * 3. Between the two, nothing is rejected on suspicion: the worst rows (up to
  *    `maxRecomputeRows`) are recomputed exactly, and each of their elements must lie within
- *    the rigorous element bound and within max(elementLambda·σᵢⱼ, kappa × the owner's own
- *    float32 error on that element, recursively summed forwards and backwards). Structured
- *    inputs, whose roundings correlate and beat the model, are judged by what float32 does
- *    on them; a cheat is judged by the exact answer.
+ *    its rigorous bound and within max(elementLambda·σᵢⱼ, kappa × the owner's own float32
+ *    error on that element, summed forwards and backwards), σᵢⱼ here the conservative
+ *    √((2u²/3)·K·(Σₚaᵢₚ²bₚⱼ² + cᵢⱼ²/3)). Structured inputs, whose roundings correlate and
+ *    beat the model, are judged by what float32 does on them; a cheat by the exact answer.
  */
 export function freivalds(
   problem: MatmulProblem,
