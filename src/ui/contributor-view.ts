@@ -262,7 +262,7 @@ export class TesselContributor extends LitElement {
         <dd id="shards-verified">${this._counts.verified}</dd>
         <dt>Shards rejected</dt>
         <dd id="shards-rejected">${this._counts.rejected}</dd>
-        <dt>Shards given back (ran past their lease; GPU restarted)</dt>
+        <dt title="Ran past their lease (a hung GPU): the shard went back to its owner and the GPU was restarted">Shards given back</dt>
         <dd id="shards-abandoned">${this._counts.abandoned}</dd>
         <dt>Receipts earned</dt>
         <dd id="receipts-earned">${this._counts.receipts}</dd>
