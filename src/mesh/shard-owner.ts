@@ -270,15 +270,7 @@ export class ShardOwnerService extends EventTarget {
           // A result for a lease this stream was never given (another peer's, an old one, an
           // invented one): nothing to verify, and no honest contributor sends one.
           this.#o.reputation?.record(peer, 'malformed');
-          this.#deliver(peer, {
-            type: 'verdict',
-            leaseId: msg.leaseId,
-            jobId: msg.jobId,
-            shardId: 0,
-            accepted: false,
-            reason: 'no such lease on this stream',
-            receipt: new Uint8Array(0),
-          });
+          this.#refuse(peer, msg, 'no such lease on this stream');
           return;
         }
         await this.#result(msg, peer, conn);
@@ -289,20 +281,26 @@ export class ShardOwnerService extends EventTarget {
     }
   }
 
+  /** A "rejected" verdict for a result nothing was verified for (no receipt, no shard). */
+  #refuse(peer: string, msg: ResultMsg, reason: string) {
+    this.#deliver(peer, {
+      type: 'verdict',
+      leaseId: msg.leaseId,
+      jobId: msg.jobId,
+      shardId: 0,
+      accepted: false,
+      reason,
+      receipt: new Uint8Array(0),
+    });
+  }
+
   async #result(msg: ResultMsg, peer: string, conn: Connection) {
     const job = this.jobs.get(msg.jobId);
     if (!job) {
-      this.#deliver(peer, {
-        type: 'verdict',
-        leaseId: msg.leaseId,
-        jobId: msg.jobId,
-        shardId: 0,
-        accepted: false,
-        reason: this.#cancelled.has(msg.jobId)
-          ? 'the job was cancelled by its owner'
-          : 'unknown job',
-        receipt: new Uint8Array(0),
-      });
+      const why = this.#cancelled.has(msg.jobId)
+        ? 'the job was cancelled by its owner'
+        : 'unknown job';
+      this.#refuse(peer, msg, why);
       return;
     }
     this.#origin.set(msg.leaseId, {

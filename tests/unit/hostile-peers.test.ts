@@ -2,16 +2,9 @@ import '../../src/relay/polyfills';
 import 'fake-indexeddb/auto';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { noise } from '@chainsafe/libp2p-noise';
-import { yamux } from '@chainsafe/libp2p-yamux';
-import { generateKeyPair } from '@libp2p/crypto/keys';
-import { gossipsub } from '@libp2p/gossipsub';
-import { identify } from '@libp2p/identify';
-import type { Stream } from '@libp2p/interface';
+import type { PrivateKey, Stream } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { tcp } from '@libp2p/tcp';
 import { lpStream } from '@libp2p/utils';
-import { createLibp2p } from 'libp2p';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { matmulF64 } from '../../src/gpu/reference';
 import type { OwnerJob } from '../../src/jobs/job';
@@ -35,6 +28,7 @@ import { ShardContributor, type ShardOutcome } from '../../src/mesh/shard-contri
 import { type SettledEvent, ShardOwnerService } from '../../src/mesh/shard-owner';
 import { JOBS_TOPIC, SHARD_PROTOCOL } from '../../src/mesh/topics';
 import { seededRng } from '../../src/model/rng';
+import { tcpNode } from './tcp-node';
 
 // A foreign libp2p peer, written for this test, against a real owner (ShardOwnerService), a real
 // contributor (ShardContributor, JobBoard, LedgerService) and each other over TCP: garbage,
@@ -43,21 +37,7 @@ import { seededRng } from '../../src/model/rng';
 // ignored, the peer is marked where it should be, memory stays bounded, and honest jobs finish
 // with the right answer.
 
-async function node(): Promise<{
-  node: MeshNode;
-  key: Awaited<ReturnType<typeof generateKeyPair>>;
-}> {
-  const key = await generateKeyPair('Ed25519');
-  const n = (await createLibp2p({
-    privateKey: key,
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: { identify: identify(), pubsub: gossipsub({ allowPublishToZeroTopicPeers: true }) },
-  })) as unknown as MeshNode;
-  return { node: n, key };
-}
+const node = tcpNode;
 
 async function until(what: string, ok: () => boolean, ms = 20_000) {
   const end = Date.now() + ms;
@@ -98,7 +78,7 @@ const heapMb = () => {
 describe('hostile peers against a real owner and contributor', () => {
   let ownerNode: MeshNode;
   let honestNode: MeshNode;
-  let honestKey: Awaited<ReturnType<typeof generateKeyPair>>;
+  let honestKey: PrivateKey;
   /** This test's foreign peer: a fresh id each test, as an attacker's would be (the owner
    * quarantines the old one after two offences). */
   let hostile: MeshNode;

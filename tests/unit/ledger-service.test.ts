@@ -1,19 +1,13 @@
 import '../../src/relay/polyfills';
 import 'fake-indexeddb/auto';
-import { noise } from '@chainsafe/libp2p-noise';
-import { yamux } from '@chainsafe/libp2p-yamux';
-import { generateKeyPair } from '@libp2p/crypto/keys';
-import { gossipsub } from '@libp2p/gossipsub';
-import { identify } from '@libp2p/identify';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { tcp } from '@libp2p/tcp';
-import { createLibp2p } from 'libp2p';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalLedger } from '../../src/ledger/local';
 import { openCheckpoint } from '../../src/ledger/note';
 import { type Equivocation, LedgerService } from '../../src/ledger/service';
 import { JobBoard } from '../../src/mesh/job-board';
 import type { MeshNode } from '../../src/mesh/node';
+import { tcpNode } from './tcp-node';
 
 // The market's service between three real libp2p peers (TCP in Node; WebRTC between pages is
 // covered by tests/e2e/market.spec.ts): receipts with proofs, witnesses cosigning after a
@@ -37,16 +31,8 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 20
 }
 
 async function start(name: string): Promise<Peer> {
-  const key = await generateKeyPair('Ed25519');
+  const { node, key } = await tcpNode();
   const id = peerIdFromPrivateKey(key).toString();
-  const node = (await createLibp2p({
-    privateKey: key,
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: { identify: identify(), pubsub: gossipsub({ allowPublishToZeroTopicPeers: true }) },
-  })) as unknown as MeshNode;
   const ledger = await LocalLedger.open(key, id, `ledger-service-${name}-${id}`);
   const quarantined: string[] = [];
   const equivocations: Equivocation[] = [];

@@ -5,7 +5,7 @@ import { Matmul } from '../../src/gpu/matmul';
 import { matmulF64 } from '../../src/gpu/reference';
 import { freivalds, type MatmulProblem } from '../../src/jobs/freivalds';
 import { seededRng } from '../../src/model/rng';
-import { type Inputs, inputs, toHalf } from '../fixtures/structured-inputs';
+import { type Inputs, inputs, oneElementOff, toHalf } from '../fixtures/structured-inputs';
 import { useGpu } from './gpu-fixture';
 
 // Verdicts at the float32 noise floor (src/jobs/freivalds.ts): honest float32 results from every
@@ -124,10 +124,7 @@ describe('cheats are caught every time at n ≥ 256', () => {
       for (let trial = 0; trial < 25; trial++) {
         const i = rng.nextUint32() % n;
         const j = rng.nextUint32() % n;
-        let ss = 0;
-        for (let q = 0; q < n; q++) ss += (honest[i * n + q]! - exact[i * n + q]!) ** 2;
-        const bad = honest.slice();
-        bad[i * n + j]! += (trial & 1 ? 1 : -1) * 100 * Math.sqrt(ss / n);
+        const bad = oneElementOff(honest, exact, n, [i, j], trial & 1 ? 100 : -100);
         const v = freivalds(p, whole(p), bad, { rng });
         expect(v.accepted, `${kind} element (${i}, ${j}): ${JSON.stringify(v)}`).toBe(false);
       }
