@@ -46,7 +46,7 @@ function leaseOf(bytes: number): LeaseMsg {
 async function meshStart(relay: string, role: 'server' | 'client') {
   node = await startMeshNode({
     privateKey: await generateKeyPair('Ed25519'),
-    relay,
+    relays: [relay],
     iceServers: [],
   });
   if (role === 'server') {
@@ -72,7 +72,7 @@ async function meshStart(relay: string, role: 'server' | 'client') {
       }
     });
   }
-  return { peerId: node.peerId.toString(), addr: await waitForWebRtcAddress(node) };
+  return { peerId: node.peerId.toString(), addr: (await waitForWebRtcAddress(node))[0]! };
 }
 
 async function meshRun(target: string, sizes: number[], rounds: number): Promise<TransferRow[]> {

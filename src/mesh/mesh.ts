@@ -20,7 +20,13 @@ import { JobBoard } from './job-board';
 import { MemoryModelCache, type ModelCache } from './model-store';
 import { ModelFetcher, ModelServer } from './model-transfer';
 import { type ModelHost, ModelLibrary } from './models';
-import { type MeshNode, startMeshNode, waitForWebRtcAddress } from './node';
+import {
+  type MeshNode,
+  relayOf,
+  startMeshNode,
+  waitForWebRtcAddress,
+  webRtcAddresses,
+} from './node';
 import type { JobView, MeshEvents, MeshSnapshot, PeerView } from './read-model';
 import {
   type AbandonedShard,
@@ -33,7 +39,8 @@ import type { OwnerStore, StoredJob } from './store';
 import { checkTerms, DEFAULT_TERMS, type JobTerms, Purse } from './terms';
 
 export interface MeshConfig {
-  relay: string;
+  /** Relay multiaddrs (…/ws/p2p/<id>): the tab connects to all and reserves on two. */
+  relays: string[];
   iceServers: RTCIceServer[];
 }
 
@@ -153,7 +160,8 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
 
   private constructor(
     readonly node: MeshNode,
-    readonly address: string,
+    /** The relayed WebRTC addresses the node had when it started (see `addresses`). */
+    readonly startAddresses: string[],
     readonly options: MeshOptions,
   ) {
     super();
@@ -248,11 +256,11 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
   static async start(options: MeshOptions): Promise<Mesh> {
     const node = await startMeshNode({
       privateKey: options.privateKey,
-      relay: options.config.relay,
+      relays: options.config.relays,
       iceServers: options.config.iceServers,
     });
-    const address = await waitForWebRtcAddress(node);
-    const mesh = new Mesh(node, address, options);
+    const addresses = await waitForWebRtcAddress(node, Math.min(2, options.config.relays.length));
+    const mesh = new Mesh(node, addresses, options);
     if (options.ownerStore) mesh.reputation.restore(await options.ownerStore.peers());
     mesh.board.start();
     await mesh.owner.start();
@@ -265,6 +273,17 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     return this.node.peerId.toString();
   }
 
+  /** The relayed WebRTC addresses others dial now, one per relay holding a reservation. */
+  get addresses(): string[] {
+    const live = webRtcAddresses(this.node);
+    return live.length > 0 ? live : this.startAddresses;
+  }
+
+  /** The first of `addresses`. */
+  get address(): string {
+    return this.addresses[0]!;
+  }
+
   /** Contributing and waiting for work (the supply the price rule counts). */
   get idle(): boolean {
     return this.#contributing && !this.#busy;
@@ -272,14 +291,18 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
 
   /** Everything a view shows, as plain data (see read-model.ts). */
   snapshot(): MeshSnapshot {
-    const relayId = relayPeerId(this.options.config.relay);
+    const reserved = new Set(webRtcAddresses(this.node).map(relayOf));
     return {
       peerId: this.peerId,
       address: this.address,
-      relay: {
-        addr: this.options.config.relay,
-        connected: this.node.getConnections().some((c) => c.remotePeer.toString() === relayId),
-      },
+      relays: this.options.config.relays.map((addr) => {
+        const id = relayOf(addr);
+        return {
+          addr,
+          connected: this.node.getConnections().some((c) => c.remotePeer.toString() === id),
+          reserved: reserved.has(id),
+        };
+      }),
       peers: this.#peers(),
       announced: this.board.jobs(),
       jobs: [...this.running.keys()].flatMap((id) => this.#jobView(id) ?? []),
@@ -528,7 +551,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
         shardsLeft: job.shardCount - job.doneCount,
         kernelDigest: this.options.kernelDigest,
         expiresAt,
-        addrs: [this.address],
+        addrs: this.addresses.slice(0, 8),
         modelDigest,
         modelBytes: modelDigest ? this.models.size(modelDigest) : 0,
         price: purse.terms.price,
@@ -626,7 +649,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
   }
 
   #peers(): PeerView[] {
-    const relayId = relayPeerId(this.options.config.relay);
+    const relayIds = new Set(this.options.config.relays.map(relayOf));
     const byPeer = new Map<string, PeerView>();
     for (const c of this.node.getConnections()) {
       const id = c.remotePeer.toString();
@@ -641,7 +664,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       byPeer.set(id, {
         id,
         direct,
-        relay: id === relayId,
+        relay: relayIds.has(id),
         ...(said ? { adapter: said.adapter, gflops: said.gflops } : {}),
         score: r.score,
         accepted: r.accepted,
@@ -669,10 +692,6 @@ function describeJob(js: JobSpec): string {
   const s = js.spec;
   const what = s.mode === 'logits' ? 'next-token logits' : `${s.steps} generated tokens each`;
   return `${s.sequences.length} sequence(s), ${what}`;
-}
-
-function relayPeerId(relay: string): string {
-  return relay.slice(relay.lastIndexOf('/p2p/') + 5);
 }
 
 function randomId(): string {

@@ -1,9 +1,10 @@
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
+import { bootstrap } from '@libp2p/bootstrap';
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2';
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub';
 import { type Identify, identify } from '@libp2p/identify';
-import type { PrivateKey } from '@libp2p/interface';
+import { KEEP_ALIVE, type PrivateKey } from '@libp2p/interface';
 import { webRTC } from '@libp2p/webrtc';
 import { webSockets } from '@libp2p/websockets';
 import { multiaddr } from '@multiformats/multiaddr';
@@ -13,48 +14,107 @@ export type MeshNode = Libp2p<{ identify: Identify; pubsub: GossipSub }>;
 
 export interface MeshNodeOptions {
   privateKey: PrivateKey;
-  /** The relay's multiaddr (…/ws/p2p/<relay id>). */
-  relay: string;
+  /** The relays' multiaddrs (…/ws/p2p/<relay id>), in any order; at least one. */
+  relays: string[];
+  /**
+   * Relays to hold a reservation on at once, so that losing one changes nothing: the node stays
+   * reachable through the others and reserves on another relay it knows.
+   */
+  reservations?: number; // default min(2, relays.length)
   /** ICE servers for WebRTC; [] on a loopback mesh, STUN/TURN across the internet. */
   iceServers?: RTCIceServer[];
 }
 
+/** No configured relay could be reached, so nobody could reach this node. */
+export class RelayUnreachableError extends Error {
+  override readonly name = 'RelayUnreachableError';
+}
+
 /**
- * The tab's libp2p node (main thread: RTCPeerConnection does not exist in a dedicated Worker).
- * It reserves a slot on the relay so others can reach it, and talks to other tabs over direct
- * WebRTC connections whose SDP goes through the relay.
+ * A contributor's or owner's libp2p node (a tab's main thread — RTCPeerConnection does not
+ * exist in a dedicated Worker — or a headless contributor in Node). It connects to every
+ * configured relay (the bootstrap list; libp2p redials them when they drop), reserves a
+ * circuit-relay slot on `reservations` of them so others can reach it, and talks to other peers
+ * over direct WebRTC connections whose SDP goes through a relay. Job announcements arrive by
+ * gossipsub through the relays, which peer with each other.
  */
 export async function startMeshNode(o: MeshNodeOptions): Promise<MeshNode> {
-  const relayAddr = multiaddr(o.relay); // throws on a malformed address, before anything starts
+  if (o.relays.length === 0) throw new RelayUnreachableError('no relay is configured');
+  const relays = o.relays.map((r) => multiaddr(r)); // throws on a malformed one, before anything starts
+  const wanted = Math.max(1, Math.min(o.reservations ?? 2, relays.length));
   const node = await createLibp2p({
     privateKey: o.privateKey,
-    addresses: { listen: ['/p2p-circuit', '/webrtc'] },
+    // Each bare /p2p-circuit asks the relay discovery for one more reservation, on any relay
+    // it is connected to; one that goes away is replaced by another.
+    addresses: { listen: [...Array<string>(wanted).fill('/p2p-circuit'), '/webrtc'] },
     transports: [
       webSockets(),
       webRTC({ rtcConfiguration: { iceServers: o.iceServers ?? [] } }),
-      circuitRelayTransport(),
+      circuitRelayTransport({ reservationCompletionTimeout: 10_000 }),
     ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     // The browser default refuses /ws and private addresses; a local relay needs both.
     connectionGater: { denyDialMultiaddr: () => false },
+    // Relays are tagged keep-alive: a dropped one is redialled, 1 s, 2 s, … for about 4 min.
+    connectionManager: { reconnectRetries: 8, reconnectRetryInterval: 1_000 },
+    peerDiscovery: [bootstrap({ list: o.relays, timeout: 0, tagName: KEEP_ALIVE })],
     services: {
       identify: identify(),
       pubsub: gossipsub({ allowPublishToZeroTopicPeers: true }),
     },
   });
-  await node.dial(relayAddr);
+  // Dial them all now rather than after the bootstrap timer, to fail fast when none answers.
+  const dialled = await Promise.allSettled(relays.map((r) => node.dial(r)));
+  if (dialled.every((d) => d.status === 'rejected')) {
+    await node.stop();
+    const why = (dialled[0] as PromiseRejectedResult).reason as Error;
+    throw new RelayUnreachableError(
+      `none of the ${relays.length} relay(s) answered (${why.message}): is a relay running?`,
+    );
+  }
   return node;
 }
 
-/** Resolves once the node has a relayed WebRTC address others can dial, or rejects after `ms`. */
-export async function waitForWebRtcAddress(node: MeshNode, ms = 15_000): Promise<string> {
-  const find = () => node.getMultiaddrs().find((a) => a.toString().includes('/webrtc'));
-  const deadline = Date.now() + ms;
+/** The node's relayed WebRTC addresses, one or more per relay it holds a reservation on. */
+export function webRtcAddresses(node: MeshNode): string[] {
+  return node
+    .getMultiaddrs()
+    .map((a) => a.toString())
+    .filter((a) => a.includes('/p2p-circuit/webrtc'));
+}
+
+/**
+ * Resolves with the node's relayed WebRTC addresses once it holds reservations on
+ * `reservations` relays, or on fewer once the first has waited `extraMs` for the rest (they
+ * are added as they come: a relay may be down); rejects when there is none after `ms`.
+ */
+export async function waitForWebRtcAddress(
+  node: MeshNode,
+  reservations = 1,
+  ms = 15_000, // for the first reservation
+  extraMs = 3_000, // for the others, after the first
+): Promise<string[]> {
+  const relays = () => new Set(webRtcAddresses(node).map(relayOf)).size;
+  let deadline = Date.now() + ms;
+  let first = false;
   for (;;) {
-    const a = find();
-    if (a) return a.toString();
-    if (Date.now() > deadline) throw new Error('no relay reservation: is the relay reachable?');
+    const n = relays();
+    if (n > 0 && !first) {
+      first = true;
+      deadline = Math.min(deadline, Date.now() + extraMs);
+    }
+    if (n >= reservations || (n > 0 && Date.now() > deadline)) return webRtcAddresses(node);
+    if (Date.now() > deadline) {
+      throw new RelayUnreachableError('no relay reservation: is a relay reachable?');
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The relay peer id in a relayed address (…/p2p/<relay>/p2p-circuit/…), or the last /p2p/. */
+export function relayOf(addr: string): string {
+  const circuit = addr.indexOf('/p2p-circuit');
+  const head = circuit < 0 ? addr : addr.slice(0, circuit);
+  return head.slice(head.lastIndexOf('/p2p/') + 5);
 }

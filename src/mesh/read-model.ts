@@ -14,7 +14,7 @@ export interface PeerView {
   id: string;
   /** Over a direct WebRTC connection (shards flow only over these). */
   direct: boolean;
-  /** This peer is the relay. */
+  /** This peer is one of the configured relays. */
   relay: boolean;
   /** What it said of itself in its latest work request to this tab (self-reported). */
   adapter?: string;
@@ -52,6 +52,8 @@ export interface JobView {
 export interface RelayView {
   addr: string;
   connected: boolean;
+  /** This tab holds a reservation on it: others reach the tab through it. */
+  reserved: boolean;
 }
 
 export interface ContributionView {
@@ -63,9 +65,10 @@ export interface ContributionView {
 
 export interface MeshSnapshot {
   peerId: string;
-  /** The relayed WebRTC address others dial. */
+  /** A relayed WebRTC address others dial. */
   address: string;
-  relay: RelayView;
+  /** The configured relays, in the config's order. */
+  relays: RelayView[];
   peers: PeerView[];
   /** Jobs announced on the mesh (this tab's own included). */
   announced: AnnouncementMsg[];

@@ -3,11 +3,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
+import { bootstrap } from '@libp2p/bootstrap';
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import { gossipsub } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
-import type { PrivateKey } from '@libp2p/interface';
+import { KEEP_ALIVE, type PrivateKey } from '@libp2p/interface';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { webSockets } from '@libp2p/websockets';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { CHECKPOINTS_TOPIC } from '../ledger/wire';
@@ -21,6 +23,11 @@ export interface RelayOptions {
   keyFile?: string; // default .relay/key
   /** Reservations this relay grants at once (one per browser tab). */
   maxReservations?: number; // default 4_096
+  /**
+   * Other relays of the same mesh (…/ws/p2p/<id>): this one stays connected to them (redialling
+   * when one drops) so that gossip crosses between tabs on different relays.
+   */
+  peers?: string[];
 }
 
 export interface Relay {
@@ -41,13 +48,25 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   }
   const host = options.host ?? '127.0.0.1';
   const privateKey = await loadOrCreateKey(options.keyFile ?? '.relay/key');
+  const self = peerIdFromPrivateKey(privateKey).toString();
+  // A relay started with the whole list (its own address included) skips itself.
+  const peers = (options.peers ?? []).filter((p) => !p.endsWith(`/p2p/${self}`));
   const node = await createLibp2p({
     privateKey,
     addresses: { listen: [`/ip4/${host}/tcp/${port}/ws`] },
     transports: [webSockets()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionManager: { maxConnections: 10_000 },
+    // Peer relays are tagged keep-alive: one that drops is redialled, 1 s, 2 s, … for ~4 min,
+    // and again whenever it dials back.
+    connectionManager: {
+      maxConnections: 10_000,
+      reconnectRetries: 8,
+      reconnectRetryInterval: 1_000,
+    },
+    ...(peers.length > 0
+      ? { peerDiscovery: [bootstrap({ list: peers, timeout: 0, tagName: KEEP_ALIVE })] }
+      : {}),
     services: {
       identify: identify(),
       relay: circuitRelayServer({
@@ -55,7 +74,16 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       }),
       // The relay joins the jobs and checkpoints topics so announcements, checkpoints and
       // equivocation proofs travel between tabs through it (small messages: signalling only).
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true }),
+      // A tab's only pubsub peers are its relays, so a relay keeps every tab that grafts it in
+      // its mesh (Dhi far above D): otherwise tabs past the 12th would hear a job only through
+      // lazy gossip, seconds later.
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        D: 8,
+        Dlo: 4,
+        Dhi: 16_384,
+        Dout: 2,
+      }),
     },
   });
   node.services.pubsub.subscribe(JOBS_TOPIC);

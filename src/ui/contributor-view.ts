@@ -16,7 +16,8 @@ const WINDOW_S = 15 * 60;
  * rejected, receipts earned, and charts of GFLOP/s and shards per minute.
  *
  * The page hands it its TabSession (`.session`); embedded on another site it makes its own from
- * its `relay` attribute: `<tessel-contributor relay="/dns4/…/p2p/…" budget="0.3">`.
+ * its `relay` attribute, one relay multiaddr or several separated by spaces:
+ * `<tessel-contributor relay="/dns4/…/p2p/… /dns4/…/p2p/…" budget="0.3">`.
  */
 export class TesselContributor extends LitElement {
   static override properties = {
@@ -126,12 +127,12 @@ export class TesselContributor extends LitElement {
     }
   }
 
-  /** Embedded: a session of its own, pointed at the `relay` attribute. */
+  /** Embedded: a session of its own, pointed at the `relay` attribute's relays. */
   #makeSession() {
-    const relay = this.relay;
+    const relays = (this.relay ?? '').split(/\s+/).filter(Boolean);
     this.session = new TabSession({
       config: async () =>
-        relay ? parseMeshConfig({ relay }) : loadMeshConfig(new URL(location.href)),
+        relays.length > 0 ? parseMeshConfig({ relays }) : loadMeshConfig(new URL(location.href)),
     });
     this.#ownsSession = true;
     if (this.budget !== undefined) this.session.setBudget(this.budget);

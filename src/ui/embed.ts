@@ -5,6 +5,8 @@
  *   <script type="module" src="https://tessel.example/embed/tessel.js"></script>
  *   <tessel-contributor relay="/dns4/relay.example/tcp/443/wss/p2p/12D3…" budget="0.3"></tessel-contributor>
  *
+ * (several relays: their multiaddrs in `relay`, separated by spaces; the tab reserves on two).
+ *
  * The element shows the same Contribute switch as the app (off until the visitor turns it on).
  * Sites with their own consent UI call `startContributor` from the visitor's click instead.
  */
@@ -16,8 +18,8 @@ export type { SessionStatus };
 export { TesselContributor };
 
 export interface StartContributorOptions {
-  /** The relay's multiaddr, ending in /p2p/<peer id>. */
-  relay: string;
+  /** A relay's multiaddr, ending in /p2p/<peer id>, or several (the tab reserves on two). */
+  relay: string | string[];
   /** Share of wall time the GPU may be busy, 0.1 to 1. */
   budget?: number; // default 0.5
   /** Called on every change of state (starting, contributing, paused, error, off). */
@@ -40,7 +42,7 @@ export interface RunningContributor {
 export async function startContributor(
   options: StartContributorOptions,
 ): Promise<RunningContributor> {
-  const config = parseMeshConfig({ relay: options.relay });
+  const config = parseMeshConfig({ relays: [options.relay].flat() });
   const session = new TabSession({ config: async () => config });
   if (options.onStatus) {
     const onStatus = options.onStatus;

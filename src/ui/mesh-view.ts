@@ -69,10 +69,17 @@ export class TesselMesh extends LitElement {
   #details(s: MeshSnapshot) {
     const peers = s.peers.filter((p) => !p.relay);
     return html`<dl>
-        <dt>Relay</dt>
-        <dd id="relay-status" data-connected=${s.relay.connected}>
-          ${s.relay.connected ? 'connected' : 'not connected (direct connections carry on)'} ·
-          <code>${short(s.relay.addr.slice(s.relay.addr.lastIndexOf('/p2p/') + 5))}</code>
+        <dt>Relays</dt>
+        <dd id="relay-status" data-connected=${s.relays.some((r) => r.connected)}>
+          ${relaySummary(s.relays)}
+          <ul class="relays">
+            ${s.relays.map(
+              (r) => html`<li data-relay=${r.addr} data-connected=${r.connected}>
+                <code title=${r.addr}>${short(r.addr.slice(r.addr.lastIndexOf('/p2p/') + 5))}</code>
+                ${r.reserved ? 'reachable through it' : r.connected ? 'connected' : 'not connected'}
+              </li>`,
+            )}
+          </ul>
         </dd>
       </dl>
       <h3>Peers</h3>
@@ -127,3 +134,10 @@ export class TesselMesh extends LitElement {
 }
 
 customElements.get('tessel-mesh') ?? customElements.define('tessel-mesh', TesselMesh);
+
+/** How this tab stands with its relays, in words. */
+function relaySummary(relays: MeshSnapshot['relays']): string {
+  const up = relays.filter((r) => r.connected).length;
+  if (up === 0) return 'none connected (direct connections carry on)';
+  return `${up} of ${relays.length} connected, reachable through ${relays.filter((r) => r.reserved).length}`;
+}

@@ -7,12 +7,19 @@ const relay = '/ip4/127.0.0.1/tcp/9090/ws/p2p/12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHB
 
 describe('mesh config validation', () => {
   test('accepts a relay multiaddr and ICE servers', () => {
-    expect(parseMeshConfig({ relay })).toEqual({ relay, iceServers: [] });
+    expect(parseMeshConfig({ relay })).toEqual({ relays: [relay], iceServers: [] });
     const iceServers = [
       { urls: 'stun:stun.example.org:3478' },
       { urls: ['turn:t.example.org'], username: 'u', credential: 'c' },
     ];
     expect(parseMeshConfig({ relay, iceServers }).iceServers).toEqual(iceServers);
+  });
+
+  test('lists several relays, once each', () => {
+    const other = relay
+      .replace('/tcp/9090/', '/tcp/9091/')
+      .replace(/p2p\/.*$/, 'p2p/12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK');
+    expect(parseMeshConfig({ relays: [relay, other, relay] }).relays).toEqual([relay, other]);
   });
 
   test.each([
@@ -23,6 +30,10 @@ describe('mesh config validation', () => {
     [{ relay: 'not a multiaddr' }, 'relay'],
     [{ relay: '/ip4/127.0.0.1/tcp/9090/ws' }, 'relay'],
     [{ relay: 'x'.repeat(2000) }, 'relay'],
+    [{ relays: [] }, 'relays'],
+    [{ relays: relay }, 'relays'],
+    [{ relays: Array(17).fill(relay) }, 'relays'],
+    [{ relays: [relay, '/ip4/127.0.0.1/tcp/1/ws'] }, 'relays[1]'],
     [{ relay, iceServers: 'stun:x' }, 'iceServers'],
     [{ relay, iceServers: [{ urls: 'http://x' }] }, 'iceServers[0]'],
     [{ relay, iceServers: [{}] }, 'iceServers[0]'],

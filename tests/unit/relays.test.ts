@@ -1,0 +1,81 @@
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { afterEach, expect, test } from 'vitest';
+import {
+  type MeshNode,
+  relayOf,
+  startMeshNode,
+  waitForWebRtcAddress,
+  webRtcAddresses,
+} from '../../src/mesh/node';
+import { JOBS_TOPIC } from '../../src/mesh/topics';
+import { type Relay, startRelay } from '../../src/relay/relay';
+
+const stops: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  await Promise.allSettled(stops.splice(0).map((s) => s()));
+});
+
+async function relays(n: number): Promise<Relay[]> {
+  const out: Relay[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await startRelay({
+      port: 0,
+      keyFile: `test-results/relays-test-${i}-${process.pid}`,
+      peers: out.map((o) => o.multiaddrs[0]!),
+    });
+    stops.push(() => r.stop());
+    out.push(r);
+  }
+  return out;
+}
+
+async function tab(addrs: string[]): Promise<MeshNode> {
+  const node = await startMeshNode({
+    privateKey: await generateKeyPair('Ed25519'),
+    relays: addrs,
+    iceServers: [],
+  });
+  stops.push(() => node.stop());
+  return node;
+}
+
+const until = async (ok: () => boolean, ms = 15_000) => {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+test('a node reserves on two of three relays, and on the third when one of them stops', async () => {
+  const [a, b, c] = await relays(3);
+  const all = [a!, b!, c!];
+  const node = await tab(all.map((r) => r.multiaddrs[0]!));
+  const held = () => new Set(webRtcAddresses(node).map(relayOf));
+  expect((await waitForWebRtcAddress(node, 2)).length).toBeGreaterThanOrEqual(2);
+  expect(held().size).toBe(2);
+  const gone = all.find((r) => held().has(r.node.peerId.toString()))!;
+  await gone.stop();
+  await until(() => held().size === 2 && !held().has(gone.node.peerId.toString()));
+});
+
+test('relays peer with each other: a job announced by a tab on one relay reaches a tab on another', async () => {
+  const [a, b] = await relays(2);
+  const owner = await tab([a!.multiaddrs[0]!]);
+  const contributor = await tab([b!.multiaddrs[0]!]);
+  await waitForWebRtcAddress(owner);
+  await waitForWebRtcAddress(contributor);
+  await until(() => a!.node.getConnections(b!.node.peerId).length > 0);
+  const heard: string[] = [];
+  contributor.services.pubsub.subscribe(JOBS_TOPIC);
+  contributor.services.pubsub.addEventListener('message', (e) => {
+    heard.push(new TextDecoder().decode(e.detail.data));
+  });
+  owner.services.pubsub.subscribe(JOBS_TOPIC);
+  // Gossipsub needs a heartbeat or two to graft the relays into each other's mesh.
+  await until(() => {
+    void owner.services.pubsub.publish(JOBS_TOPIC, new TextEncoder().encode('job'));
+    return heard.length > 0;
+  });
+  expect(heard[0]).toBe('job');
+});
