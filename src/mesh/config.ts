@@ -33,7 +33,9 @@ export function parseMeshConfig(raw: unknown): MeshConfig {
   if (!Array.isArray(relays) || relays.length === 0 || relays.length > MAX_RELAYS) {
     throw new ConfigError(field, `expected 1 to ${MAX_RELAYS} relay multiaddrs`);
   }
-  relays.forEach((r: unknown, i) => checkRelayAddr(r, field === 'relay' ? field : `relays[${i}]`));
+  for (const [i, r] of (relays as unknown[]).entries()) {
+    checkRelayAddr(r, field === 'relay' ? field : `relays[${i}]`);
+  }
   if (!Array.isArray(iceServers) || iceServers.length > 16) {
     throw new ConfigError('iceServers', 'expected an array of at most 16 servers');
   }
