@@ -10,9 +10,9 @@ import {
 import { JOBS_TOPIC } from '../../src/mesh/topics';
 import { type Relay, startRelay } from '../../src/relay/relay';
 
-const stops: (() => Promise<unknown>)[] = [];
+const stops: (() => unknown)[] = [];
 afterEach(async () => {
-  await Promise.allSettled(stops.splice(0).map((s) => s()));
+  await Promise.allSettled(stops.splice(0).map(async (s) => s()));
 });
 
 async function relays(n: number): Promise<Relay[]> {
