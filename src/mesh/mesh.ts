@@ -144,6 +144,8 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
   leasePolicy: LeasePolicy = {};
   #contributing: boolean;
   #busy = false;
+  /** The contributor loop's current work, settled when it has closed its shard stream. */
+  #working: Promise<void> = Promise.resolve();
   /** What each of this tab's jobs was asked to do, and how it ended. */
   readonly #asked = new Map<string, { js: JobSpec; createdAt: number; state: JobView['state'] }>();
   /** Stops the shard being worked on when contributing is switched off. */
@@ -467,11 +469,16 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     return this.submit({ kind: 'inference', spec }, terms);
   }
 
-  /** Leaves the mesh: stops contributing and serving, and closes every connection. */
+  /**
+   * Leaves the mesh: stops contributing (the shard stream is closed first, so owners take back
+   * the leases this tab held at once rather than at their deadlines) and serving, and closes
+   * every connection.
+   */
   async stop(): Promise<void> {
     this.#contributing = false;
     this.#work.abort();
     this.#abort.abort();
+    await Promise.race([this.#working, new Promise((r) => setTimeout(r, 2_000))]);
     this.board.stop();
     await this.owner.stop();
     await this.models.server.stop();
@@ -588,7 +595,15 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     if (!job) return;
     this.#busy = true;
     try {
-      await this.contributor.work(job, AbortSignal.any([this.#abort.signal, this.#work.signal]));
+      const work = this.contributor.work(
+        job,
+        AbortSignal.any([this.#abort.signal, this.#work.signal]),
+      );
+      this.#working = work.then(
+        () => {},
+        () => {},
+      );
+      await work;
       this.#skip.set(job.jobId, Number.POSITIVE_INFINITY); // finished: never again
       this.#backoff.delete(job.owner);
     } catch (e) {

@@ -2,7 +2,7 @@ import type { Stream } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Receipt } from '../jobs/job';
 import type { Output } from '../jobs/work-codec';
-import type { AnnouncementMsg, LeaseMsg, ShardMsg, VerdictMsg } from './codec';
+import type { AnnouncementMsg, LeaseMsg, NoWorkMsg, ShardMsg, VerdictMsg } from './codec';
 import { FramedStream } from './framed';
 import type { MeshNode } from './node';
 import { SHARD_PROTOCOL } from './topics';
@@ -29,6 +29,8 @@ export interface ContributorOptions {
   budget?: number; // default 0.5
   /** Resolves when work may go on (tab visible, on mains power, …); checked between shards. */
   gate?: () => Promise<void>;
+  /** Ask for the next lease while one computes, so transfer overlaps compute. */
+  prefetch?: boolean; // default true
   /** Gives up dialing an owner after this long. */
   dialTimeoutMs?: number; // default 15_000
   /**
@@ -70,6 +72,15 @@ export class LeaseOverrunError extends Error {
   readonly code = 'overrun';
 }
 
+/** A lease in hand: heartbeating, with its lifetime running. */
+interface HeldLease {
+  lease: LeaseMsg;
+  /** Aborts when the lease outlives its lifetime. */
+  overrun: AbortSignal;
+  /** Stops its heartbeats and lifetime timer. */
+  release(): void;
+}
+
 /** Results sent and not yet answered, kept at most this many (oldest forgotten first). */
 const MAX_PENDING = 1_024;
 
@@ -92,6 +103,8 @@ export class ShardContributor extends EventTarget {
   budget: number;
   /** Measured GFLOP/s sent with work requests (0 when unknown); may be set once measured. */
   gflops: number;
+  /** Ask for the next lease while computing one (double-buffering); off: one at a time. */
+  prefetch: boolean;
 
   constructor(node: MeshNode, options: ContributorOptions) {
     super();
@@ -99,39 +112,95 @@ export class ShardContributor extends EventTarget {
     this.#o = options;
     this.budget = options.budget ?? 0.5;
     this.gflops = options.gflops ?? 0;
+    this.prefetch = options.prefetch ?? true;
   }
 
-  /** Works on `job` until it is finished, `signal` aborts, or the owner goes away. */
+  /**
+   * Works on `job` until it is finished, `signal` aborts, or the owner goes away. While one lease
+   * computes, the next is already asked for (when `prefetch` is on), so its inputs cross the
+   * network during the compute and the GPU does not wait for a round trip between shards.
+   * Stopping closes the stream: the owner takes back every lease held on it at once.
+   */
   async work(job: AnnouncementMsg, signal: AbortSignal = new AbortController().signal) {
     const framed = new FramedStream(await this.#dial(job, signal));
+    let next: Promise<LeaseMsg | NoWorkMsg> | undefined; // the prefetched reply, if asked
+    const held = new Set<HeldLease>();
     try {
       while (!signal.aborted) {
         await this.#o.gate?.();
-        await framed.write({
-          type: 'work-request',
-          jobId: job.jobId,
-          maxBufferBytes: this.#o.maxBufferBytes,
-          gflops: this.gflops,
-          adapter: this.#o.adapter,
-        });
-        const reply = await this.#nextReply(framed, job, signal);
+        const reply = await (next ?? this.#ask(framed, job, signal));
+        next = undefined;
         if (reply.type === 'no-work') {
           if (reply.finished) return;
           await sleep(reply.retryAfterMs, signal);
           continue;
         }
-        const busyMs = await this.#runLease(job, reply, framed, signal);
+        const lease = this.#hold(reply, framed, held);
+        if (this.prefetch) {
+          next = this.#ask(framed, job, signal);
+          next.catch(() => {}); // awaited next round; a broken stream fails the compute's write
+        }
+        const busyMs = await this.#runLease(job, lease, framed, signal);
         const b = Math.min(1, Math.max(0.01, this.budget));
         if (b < 1) await sleep((busyMs * (1 - b)) / b, signal);
       }
     } catch (e) {
       // The owner may have gone (a reload) while verdicts were already on their way here: it
       // counts them delivered. Read what arrived before the stream ended, then give up.
-      if (!signal.aborted) await this.#drain(framed, job.owner);
+      if (!signal.aborted && !next) await this.#drain(framed, job.owner);
       throw e;
     } finally {
+      for (const h of held) h.release();
       await framed.close().catch(() => {});
     }
+  }
+
+  /** Asks for a lease; resolves with it or a no-work, taking in any verdicts on the way. */
+  async #ask(framed: FramedStream, job: AnnouncementMsg, signal: AbortSignal) {
+    await framed.write({
+      type: 'work-request',
+      jobId: job.jobId,
+      maxBufferBytes: this.#o.maxBufferBytes,
+      gflops: this.gflops,
+      adapter: this.#o.adapter,
+    });
+    return this.#nextReply(framed, job, signal);
+  }
+
+  /**
+   * Takes a lease in hand: heartbeats start now (a prefetched lease waits for the one before
+   * it), and so does its lifetime, which heartbeats cannot extend.
+   */
+  #hold(lease: LeaseMsg, framed: FramedStream, held: Set<HeldLease>): HeldLease {
+    const beat = setInterval(() => {
+      framed.write({ type: 'heartbeat', leaseId: lease.leaseId }).catch(() => {});
+    }, lease.heartbeatMs);
+    // Past its lifetime the lease is the owner's again: stop computing (the engine recycles a
+    // hung GPU), say so, and take new work.
+    const overrun = new AbortController();
+    const timer =
+      lease.lifetimeMs > 0
+        ? setTimeout(
+            () =>
+              overrun.abort(
+                new LeaseOverrunError(
+                  `lease ${lease.leaseId} outlived its ${lease.lifetimeMs} ms lifetime`,
+                ),
+              ),
+            lease.lifetimeMs,
+          )
+        : undefined;
+    const h: HeldLease = {
+      lease,
+      overrun: overrun.signal,
+      release: () => {
+        clearInterval(beat);
+        clearTimeout(timer);
+        held.delete(h);
+      },
+    };
+    held.add(h);
+    return h;
   }
 
   /** Handles the verdicts already received on a stream that broke (for at most a second). */
@@ -182,38 +251,22 @@ export class ShardContributor extends EventTarget {
   /** Computes one lease and sends the result; returns the milliseconds the GPU was busy. */
   async #runLease(
     job: AnnouncementMsg,
-    lease: LeaseMsg,
+    held: HeldLease,
     framed: FramedStream,
     signal: AbortSignal,
   ): Promise<number> {
-    const beat = setInterval(() => {
-      framed.write({ type: 'heartbeat', leaseId: lease.leaseId }).catch(() => {});
-    }, lease.heartbeatMs);
-    // Past its lifetime the lease is the owner's again: stop computing (the engine recycles a
-    // hung GPU), say so, and take new work.
-    const overrun = new AbortController();
-    const timer =
-      lease.lifetimeMs > 0
-        ? setTimeout(
-            () =>
-              overrun.abort(
-                new LeaseOverrunError(
-                  `lease ${lease.leaseId} outlived its ${lease.lifetimeMs} ms lifetime`,
-                ),
-              ),
-            lease.lifetimeMs,
-          )
-        : undefined;
+    const { lease, overrun } = held;
     let output: Output;
     const t0 = performance.now();
     try {
-      output = await this.#o.compute(lease, job, AbortSignal.any([signal, overrun.signal]));
+      overrun.throwIfAborted();
+      output = await this.#o.compute(lease, job, AbortSignal.any([signal, overrun]));
     } catch (e) {
       if (signal.aborted) throw e;
       const code = String((e as { code?: unknown }).code ?? 'error').slice(0, 64);
       const message = String((e as Error).message ?? e).slice(0, 500);
       await framed.write({ type: 'failure', leaseId: lease.leaseId, code, message }, signal);
-      if (overrun.signal.aborted) {
+      if (overrun.aborted) {
         const { jobId, shardId, leaseId, lifetimeMs } = lease;
         this.dispatchEvent(
           new CustomEvent<AbandonedShard>('abandoned', {
@@ -223,8 +276,7 @@ export class ShardContributor extends EventTarget {
       }
       return performance.now() - t0;
     } finally {
-      clearInterval(beat);
-      clearTimeout(timer);
+      held.release();
     }
     const computeMs = performance.now() - t0;
     this.#pending.set(lease.leaseId, {

@@ -126,6 +126,32 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
       expect(Math.abs(job.c[i]! - exact[i]!)).toBeLessThan(1e-5);
   });
 
+  test('double-buffering: the next lease is in hand while one computes; off, one at a time', async () => {
+    for (const prefetch of [true, false]) {
+      const p = randomProblem(32, 16, 32, seededRng(5));
+      const job = new MatmulOwnerJob(`prefetch-${prefetch}`, p, planBlocks(32, 32, 16, 16));
+      owner.addJob(job);
+      const heldWhileComputing: number[] = [];
+      const me = workerNode.peerId.toString();
+      const { c, outcomes } = contributor(
+        async (l) => {
+          // long enough for the next lease's request and reply to cross
+          await new Promise((r) => setTimeout(r, 100));
+          heldWhileComputing.push(job.outstanding().filter((o) => o.contributor === me).length);
+          return honestMatmul(l);
+        },
+        { prefetch, budget: 1 },
+      );
+      await c.work(announce(job));
+      expect(job.done).toBe(true);
+      expect(outcomes.every((o) => o.accepted)).toBe(true);
+      // By the end of each compute the next lease is already held, but for the last shard.
+      expect(heldWhileComputing).toEqual(
+        prefetch ? [...Array(job.shardCount - 1).fill(2), 1] : Array(job.shardCount).fill(1),
+      );
+    }
+  });
+
   test('a cheating contributor is rejected on every shard and nothing it sent counts', async () => {
     const p = randomProblem(32, 16, 32, seededRng(4));
     const job = new MatmulOwnerJob('cheat-job', p, planBlocks(32, 32, 16, 16));
