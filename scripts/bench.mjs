@@ -159,7 +159,7 @@ async function meshBench() {
 
 /** The relay as its own process (as `npm start` runs it), on a free port with a throwaway key. */
 async function startRelayProcess() {
-  await build({ configFile: 'vite.relay.config.ts', logLevel: 'warn' });
+  await build({ configFile: 'vite.node.config.ts', logLevel: 'warn' });
   const keyDir = mkdtempSync(join(tmpdir(), 'tessel-bench-'));
   const child = spawn(
     process.execPath,

@@ -18,7 +18,7 @@ const relayCount = readCount('RELAYS', 1, 16);
 
 await build({ logLevel: 'warn' });
 await build({ configFile: 'vite.embed.config.ts', logLevel: 'warn' });
-await build({ configFile: 'vite.relay.config.ts', logLevel: 'warn' });
+await build({ configFile: 'vite.node.config.ts', logLevel: 'warn' });
 
 const relays = [];
 const relayAddrs = [];

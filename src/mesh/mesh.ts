@@ -16,6 +16,7 @@ import { chooseBlockSize } from '../jobs/matmul-job';
 import { Reputation } from '../jobs/reputation';
 import type { SchedulerOptions } from '../jobs/scheduler';
 import { cryptoRng } from '../model/rng';
+import type { AnnouncementMsg } from './codec';
 import { JobBoard } from './job-board';
 import { MemoryModelCache, type ModelCache } from './model-store';
 import { ModelFetcher, ModelServer } from './model-transfer';
@@ -594,11 +595,9 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       );
     if (!job) return;
     this.#busy = true;
+    const signal = AbortSignal.any([this.#abort.signal, this.#work.signal]);
     try {
-      const work = this.contributor.work(
-        job,
-        AbortSignal.any([this.#abort.signal, this.#work.signal]),
-      );
+      const work = this.contributor.work(job, signal);
       this.#working = work.then(
         () => {},
         () => {},
@@ -607,20 +606,26 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       this.#skip.set(job.jobId, Number.POSITIVE_INFINITY); // finished: never again
       this.#backoff.delete(job.owner);
     } catch (e) {
-      const why = e instanceof Error ? e.message : `a ${(e as Event)?.type ?? String(e)} event`;
-      console.warn(`tessel: work on job ${job.jobId} of ${job.owner} stopped: ${why}`);
-      this.#skip.set(job.jobId, Date.now() + 1_000);
-      const failures = (this.#backoff.get(job.owner)?.failures ?? 0) + 1;
-      const wait = Math.min(300_000, 1_000 * 2 ** (failures - 1));
-      this.#backoff.set(job.owner, { failures, until: Date.now() + wait });
-      this.#prune();
-      // The owner may have reloaded: drop what is left of the old connection, or the next dial
-      // would reuse it and wait for it to time out.
-      await this.node.hangUp(peerIdFromString(job.owner)).catch(() => {});
+      // Switched off or stopped: the stream was closed on purpose, nobody failed.
+      if (!signal.aborted) await this.#failed(job, e);
     } finally {
       this.#busy = false;
     }
     void this.#pickWork();
+  }
+
+  /** Work on `job` broke (dial failed, stream broke): skip it a while, back off its owner. */
+  async #failed(job: AnnouncementMsg, e: unknown) {
+    const why = e instanceof Error ? e.message : `a ${(e as Event)?.type ?? String(e)} event`;
+    console.warn(`tessel: work on job ${job.jobId} of ${job.owner} stopped: ${why}`);
+    this.#skip.set(job.jobId, Date.now() + 1_000);
+    const failures = (this.#backoff.get(job.owner)?.failures ?? 0) + 1;
+    const wait = Math.min(300_000, 1_000 * 2 ** (failures - 1));
+    this.#backoff.set(job.owner, { failures, until: Date.now() + wait });
+    this.#prune();
+    // The owner may have reloaded: drop what is left of the old connection, or the next dial
+    // would reuse it and wait for it to time out.
+    await this.node.hangUp(peerIdFromString(job.owner)).catch(() => {});
   }
 
   /** Keeps the skip and back-off records to jobs and owners still on the board. */

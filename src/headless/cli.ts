@@ -1,0 +1,80 @@
+// `npx tessel contribute --relay <multiaddr> [--relay …] [--budget 0.5] [--data ~/.tessel]
+//   [--ice stun:…]`: a GPU server contributes without a browser. Ctrl+C stops it cleanly.
+import '../relay/polyfills';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../mesh/config';
+import { contribute } from './contribute';
+
+const USAGE = `usage: tessel contribute --relay <multiaddr> [--relay <multiaddr>]… [--budget 0.5]
+                         [--data ~/.tessel] [--ice stun:host:port]…
+
+  --relay   a relay's multiaddr (…/ws/p2p/<id>, …/wss/p2p/<id>); give two or more to stay
+            reachable when one goes down
+  --budget  share of wall time the GPU may be busy, 0.05 to 1 (default 0.5)
+  --data    folder for this contributor's key and ledger (default ~/.tessel)
+  --ice     a STUN or TURN server for WebRTC across the internet`;
+
+const fail = (message: string): never => {
+  console.error(`tessel: ${message}\n\n${USAGE}`);
+  process.exit(2);
+};
+
+let parsed: ReturnType<typeof parse>;
+function parse() {
+  return parseArgs({
+    allowPositionals: true,
+    options: {
+      relay: { type: 'string', multiple: true, default: [] },
+      budget: { type: 'string', default: '0.5' },
+      data: { type: 'string' },
+      ice: { type: 'string', multiple: true, default: [] },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+}
+try {
+  parsed = parse();
+} catch (e) {
+  fail((e as Error).message);
+}
+const { values, positionals } = parsed!;
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (positionals[0] !== 'contribute' || positionals.length > 1) {
+  fail(`unknown command ${JSON.stringify(positionals.join(' '))}`);
+}
+if (values.relay.length === 0) fail('--relay is required');
+const budget = Number(values.budget);
+if (!(budget >= 0.05 && budget <= 1)) fail(`--budget must be from 0.05 to 1, got ${values.budget}`);
+
+try {
+  const running = await contribute({
+    relays: values.relay,
+    budget,
+    iceServers: values.ice.map((urls) => ({ urls })),
+    ...(values.data ? { dataDir: values.data } : {}),
+    log: (line) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`),
+  });
+  console.log(`contributing at budget ${budget}; Ctrl+C stops (leases held are given back)`);
+  let stopping = false;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      if (stopping) process.exit(130); // a second Ctrl+C does not wait
+      stopping = true;
+      console.log('stopping: giving leases back…');
+      void running.stop().then(() => {
+        const s = running.stats();
+        console.log(
+          `stopped: ${s.verified} shard(s) verified, ${s.rejected} rejected, ${s.abandoned} given back this run; ${s.credit} µcredits earned in all`,
+        );
+        process.exit(0);
+      });
+    });
+  }
+} catch (e) {
+  if (e instanceof ConfigError) fail(e.message);
+  console.error(`tessel: ${(e as Error).message}`);
+  process.exit(1);
+}

@@ -1,0 +1,202 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { adapterIdentity } from '../gpu/device';
+import { matmulKernelDigest } from '../gpu/matmul';
+import { exportLedger, leavesOf, openLedgerFile, restoreLedger } from '../ledger/file';
+import { LocalLedger } from '../ledger/local';
+import { LedgerService } from '../ledger/service';
+import { parseMeshConfig } from '../mesh/config';
+import { Mesh } from '../mesh/mesh';
+import type { AbandonedShard, ShardOutcome } from '../mesh/shard-contributor';
+import { loadOrCreateKey } from '../relay/relay';
+import type { ComputeApi } from '../worker/api';
+
+/** The engine a headless contributor computes on: the Worker's API, here in-process on Dawn. */
+export type HeadlessEngine = Pick<
+  ComputeApi,
+  'info' | 'tune' | 'benchmark' | 'matmul' | 'infer' | 'generate' | 'logitsFrom'
+> &
+  Pick<ComputeApi, 'loadModel' | 'hasModel'>;
+
+export interface HeadlessOptions {
+  /** Relay multiaddrs (…/ws/p2p/<id> or …/wss/p2p/<id>); at least one, two to stay reachable. */
+  relays: string[];
+  /** Share of wall time the GPU may be busy, (0, 1]. */
+  budget?: number; // default 0.5
+  /** STUN/TURN servers for WebRTC across the internet ([] on one machine). */
+  iceServers?: RTCIceServer[];
+  /** Where the identity key and the ledger file live, so a restart keeps peer id and credit. */
+  dataDir?: string; // default ~/.tessel
+  /** The engine to compute on; default: this process's WebGPU adapter through Dawn (`webgpu`). */
+  engine?: HeadlessEngine;
+  /** Measured GFLOP/s; when absent the kernels are tuned and measured once at start. */
+  gflops?: number;
+  /** Gossip checkpoints, witness and answer audits as a tab does (the market); default on. */
+  market?: boolean;
+  /** Where progress lines go. */
+  log?: (line: string) => void; // default console.log
+}
+
+/** A running headless contributor (see `contribute`). */
+export interface HeadlessContributor {
+  readonly peerId: string;
+  readonly adapter: string;
+  readonly gflops: number;
+  readonly mesh: Mesh;
+  readonly ledger: LocalLedger;
+  /** Shards verified and rejected this run, and credit earned (µcredits) in all runs. */
+  stats(): { verified: number; rejected: number; abandoned: number; credit: number };
+  /** Stops: no new work, held leases given back (the shard stream closes first), ledger saved. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Contributes this machine's GPU to the mesh without a browser: the same kernels (src/gpu) on
+ * Dawn, the same contributor protocol over WebRTC (node-datachannel), the same receipts. It
+ * starts contributing at once: running it is the owner's consent.
+ */
+export async function contribute(o: HeadlessOptions): Promise<HeadlessContributor> {
+  const log = o.log ?? ((line: string) => console.log(line));
+  const config = parseMeshConfig({ relays: o.relays, iceServers: o.iceServers ?? [] });
+  const dataDir = o.dataDir ?? join(process.env.HOME ?? '.', '.tessel');
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const own = o.engine ? undefined : await dawnEngine();
+  const engine = (o.engine ?? own) as HeadlessEngine;
+  try {
+    let info = await engine.info();
+    const adapter = adapterIdentity(info.adapter);
+    log(`adapter ${adapter}`);
+    let gflops = o.gflops ?? 0;
+    if (!gflops) {
+      info = await engine.tune();
+      gflops = (await engine.benchmark([256], 1))[0]?.gflops ?? 0;
+      log(`tuned tile ${JSON.stringify(info.tile)}: ${gflops.toFixed(1)} GFLOP/s at 256³`);
+    }
+    const privateKey = await loadOrCreateKey(join(dataDir, 'key'));
+    const peerId = peerIdFromPrivateKey(privateKey).toString();
+    const ledger = await openLedger(privateKey, peerId, dataDir, log);
+    const mesh = await Mesh.start({
+      config,
+      privateKey,
+      engine,
+      adapter,
+      kernelDigest: await matmulKernelDigest(),
+      maxBufferBytes: info.adapter.limits.maxStorageBufferBindingSize,
+      contribute: true,
+      ...(o.budget !== undefined ? { budget: o.budget } : {}),
+      ...(gflops ? { gflops } : {}),
+      acceptReceipt: (bundle, expect) => ledger.accept(bundle, expect),
+    });
+    log(`peer ${peerId}, reachable at ${mesh.addresses.join(' ')}`);
+    const market = o.market === false ? undefined : await startMarket(mesh, ledger);
+    const counts = { verified: 0, rejected: 0, abandoned: 0 };
+    const heard = new Set<string>();
+    mesh.addEventListener('announced', (e) => {
+      for (const a of (e as CustomEvent<{ jobId: string; owner: string; kind: string }[]>).detail) {
+        if (heard.has(a.jobId) || a.owner === peerId) continue;
+        heard.add(a.jobId);
+        log(`job ${a.jobId} (${a.kind}) announced by ${a.owner}`);
+      }
+    });
+    mesh.addEventListener('outcome', (e) => {
+      const r = (e as CustomEvent<ShardOutcome>).detail;
+      counts[r.accepted ? 'verified' : 'rejected']++;
+      const credit = r.receipt ? `, +${r.receipt.credit} µcredits` : '';
+      log(
+        `shard ${r.shardId} of job ${r.jobId}: ${r.accepted ? 'verified' : `rejected (${r.reason})`} after ${r.computeMs.toFixed(0)} ms${credit}`,
+      );
+    });
+    mesh.addEventListener('abandoned', (e) => {
+      const a = (e as CustomEvent<AbandonedShard>).detail;
+      counts.abandoned++;
+      log(`gave back shard ${a.shardId} of job ${a.jobId}: it outlived its lease`);
+    });
+    let stopped: Promise<void> | undefined;
+    return {
+      peerId,
+      adapter,
+      gflops,
+      mesh,
+      ledger,
+      stats: () => ({ ...counts, credit: ledger.earned }),
+      stop() {
+        stopped ??= (async () => {
+          await market?.stop();
+          await mesh.stop();
+          await saveLedger(ledger, dataDir);
+          await own?.dispose();
+        })();
+        return stopped;
+      },
+    };
+  } catch (e) {
+    await own?.dispose();
+    throw e;
+  }
+}
+
+async function dawnEngine() {
+  const { createComputeApi } = await import('../worker/api');
+  return createComputeApi();
+}
+
+async function startMarket(mesh: Mesh, ledger: LocalLedger): Promise<LedgerService> {
+  const market = new LedgerService({
+    node: mesh.node,
+    ledger,
+    board: mesh.board,
+    address: mesh.address,
+    quarantine: (peer) => mesh.reputation.quarantine(peer),
+    supply: () => ({ gflops: mesh.contributor.gflops, idle: mesh.idle }),
+    onParams: (p) => {
+      mesh.reputation.quarantineBelow = p.quarantineBelow;
+    },
+  });
+  await market.start();
+  return market;
+}
+
+/**
+ * The contributor's books: IndexedDB where there is one, else an in-memory one, restored from
+ * and saved to `ledger.json` in the data folder (every receipt in it carries its own proof).
+ */
+async function openLedger(
+  key: Parameters<typeof LocalLedger.open>[0],
+  peerId: string,
+  dataDir: string,
+  log: (line: string) => void,
+): Promise<LocalLedger> {
+  if (typeof indexedDB === 'undefined') {
+    // Node has no IndexedDB: an in-memory one, made durable by the ledger file below.
+    const inMemory = 'fake-indexeddb/auto';
+    await import(/* @vite-ignore */ inMemory);
+  }
+  const ledger = await LocalLedger.open(key, peerId, `tessel-ledger-${peerId}`);
+  const file = join(dataDir, 'ledger.json');
+  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+  if (text !== undefined) {
+    const restored = await restoreLedger(ledger, await openLedgerFile(text), leavesOf(text));
+    log(`ledger ${file}: ${ledger.earned} µcredits earned (${restored.receipts} receipts read)`);
+  }
+  // Saved after every receipt, so a crash loses none it was told of.
+  let saving = Promise.resolve();
+  ledger.addEventListener('books', () => {
+    saving = saving
+      .then(() => saveLedger(ledger, dataDir))
+      .catch((e) => {
+        log(`could not save ${file}: ${(e as Error).message}`);
+      });
+  });
+  return ledger;
+}
+
+/** Writes the ledger file whole, then renames it over the old one (never half-written). */
+async function saveLedger(ledger: LocalLedger, dataDir: string): Promise<void> {
+  const file = join(dataDir, 'ledger.json');
+  await writeFile(`${file}.tmp`, await exportLedger(ledger), { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
+}

@@ -1,0 +1,17 @@
+import { defineConfig } from 'vite';
+
+// Builds the Node entry points: the relay (dist-relay/main.js, which npm start runs) and the
+// headless contributor (dist-relay/tessel.js, which bin/tessel.mjs runs).
+export default defineConfig({
+  publicDir: false,
+  build: {
+    ssr: true,
+    rollupOptions: {
+      input: { main: 'src/relay/main.ts', tessel: 'src/headless/cli.ts' },
+    },
+    outDir: 'dist-relay',
+    target: 'node20',
+    emptyOutDir: true,
+  },
+  logLevel: 'warn',
+});
