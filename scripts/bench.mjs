@@ -10,8 +10,11 @@
 //     a log of 10⁶ entries, the audit of a contributor holding 10,000 receipts
 //   verify: the verifier on 10,000 honest shards (every tile, TF.js's kernel, structured inputs)
 //     and on the cheats it must catch; its cost beside the compute it checks
-// Prints tables and writes bench/results/{matmul,mesh,scheduler,inference,mesh-inference,ledger,verify}.json.
-//   npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference|ledger|verify] [--sizes …] [--runs 3]
+//   scale: two contributor tabs' compute ÷ wall time, lease by lease and double-buffered; one
+//     researcher, three relays and 50 headless contributors, a fifth of them and a relay killed
+//     mid-job (scripts/scale-bench.mjs)
+// Prints tables and writes bench/results/{matmul,mesh,scheduler,inference,mesh-inference,ledger,verify,scale}.json.
+//   npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference|ledger|verify|scale] [--sizes …] [--runs 3]
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { build, preview } from 'vite';
 import { CHROMIUM, CHROMIUM_ARGS, ensureChromium } from './chromium.mjs';
+import { scaleBench } from './scale-bench.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -44,10 +48,11 @@ const valid =
     'mesh-inference',
     'ledger',
     'verify',
+    'scale',
   ].includes(values.only);
 if (!valid) {
   console.error(
-    'usage: npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference|ledger|verify] [--sizes 256,512,1024] [--runs 3]',
+    'usage: npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference|ledger|verify|scale] [--sizes 256,512,1024] [--runs 3]',
   );
   process.exit(2);
 }
@@ -70,6 +75,7 @@ try {
   if (want('mesh-inference')) await meshInferenceBench();
   if (want('ledger')) await ledgerBench();
   if (want('verify')) await verifyBench();
+  if (want('scale')) await runScaleBench();
 } finally {
   await browser.close();
   await server.close();
@@ -443,6 +449,42 @@ async function verifyBench() {
   writeFileSync('bench/results/verify.json', `${JSON.stringify(result, null, 2)}\n`);
   console.log('wrote bench/results/verify.json');
   await page.close();
+}
+
+async function runScaleBench() {
+  const { twoTabs, scale } = await scaleBench(browser);
+  const result = {
+    ...meta('the same two tabs asking for one lease at a time (before double-buffering)'),
+    two_tabs_compute_over_wall: twoTabs.after,
+    two_tabs_compute_over_wall_before: twoTabs.before,
+    announce_p50_ms: scale.announce.p50_ms,
+    announce_p95_ms: scale.announce.p95_ms,
+    relay_bytes_over_shard_bytes: scale.relay_bytes_over_shard_bytes,
+    shards_per_s: scale.shards_per_s,
+    owner_cpu_share: scale.owner_cpu_share,
+    two_tabs: twoTabs,
+    scale,
+  };
+  console.log(
+    `\nscale: two contributor tabs, 1024³ matmul, budget ${twoTabs.budget} (idle share excluded)`,
+  );
+  console.log(
+    `  compute ÷ wall: ${(100 * twoTabs.before).toFixed(0)}% lease by lease → ${(100 * twoTabs.after).toFixed(0)}% double-buffered`,
+  );
+  console.log(
+    `scale: ${scale.contributors} headless contributors, ${scale.relays} relays, ${scale.killed_contributors} contributors and ${scale.killed_relays} relay killed at ${(scale.killed_at_ms / 1000).toFixed(1)} s`,
+  );
+  console.log(
+    `  ${scale.job.shards} shards (${scale.job.m}×${scale.job.k}×${scale.job.n}) in ${(scale.wall_ms / 1000).toFixed(1)} s: ${scale.shards_per_s.toFixed(1)} shards/s; owner tab CPU ${(100 * scale.owner_cpu_share).toFixed(0)}%`,
+  );
+  console.log(
+    `  announcement heard by ${scale.announce.heard_by}: p50 ${scale.announce.p50_ms} ms, p95 ${scale.announce.p95_ms} ms, max ${scale.announce.max_ms} ms`,
+  );
+  console.log(
+    `  relay bytes ${(scale.relay_bytes / 1e6).toFixed(2)} MB ÷ shard bytes ${(scale.shard_bytes / 1e6).toFixed(1)} MB = ${(100 * scale.relay_bytes_over_shard_bytes).toFixed(2)}%`,
+  );
+  writeFileSync('bench/results/scale.json', `${JSON.stringify(result, null, 2)}\n`);
+  console.log('wrote bench/results/scale.json');
 }
 
 function meta(peer) {

@@ -55,7 +55,8 @@ export type Settlement = 'accepted' | 'rejected' | 'stale';
  * - Expired, failed and rejected leases put their shard back at the front of the queue.
  * - Results are idempotent by shard: the first accepted one wins, anything later is 'stale'.
  * - When the queue runs dry, the longest-running shards are leased again to idle contributors
- *   (speculatively), so one slow tab cannot hold the whole job up.
+ *   (speculatively), so one slow tab cannot hold the whole job up. A proven contributor's second
+ *   lease waits behind its first (double-buffering): only the one it is computing is copied.
  */
 export class Scheduler {
   readonly shardCount: number;
@@ -307,7 +308,13 @@ export class Scheduler {
     if (this.#o.maxCopies < 2) return undefined;
     const held = new Set<number>();
     const provenCopies = new Map<number, number>();
+    // Each contributor's oldest lease: the one it is computing. A later one waits behind it
+    // (asked for while computing, to overlap the transfer), so it is not late, only queued;
+    // that is taken on trust only from peers with verified work (ids are free: a fresh one
+    // could hold its second lease hostage behind a first it never computes).
+    const computing = new Map<string, string>();
     for (const l of this.#leases.values()) {
+      if (!computing.has(l.contributor)) computing.set(l.contributor, l.leaseId);
       if (l.contributor === contributor) held.add(l.shardId);
       if (this.#o.proven(l.contributor)) {
         provenCopies.set(l.shardId, (provenCopies.get(l.shardId) ?? 0) + 1);
@@ -322,6 +329,7 @@ export class Scheduler {
     for (const l of this.#leases.values()) {
       if (
         !held.has(l.shardId) &&
+        (computing.get(l.contributor) === l.leaseId || !this.#o.proven(l.contributor)) &&
         counts(l.shardId) < this.#o.maxCopies &&
         (!canTake || canTake(l.shardId))
       ) {

@@ -57,7 +57,13 @@ export async function startMeshNode(o: MeshNodeOptions): Promise<MeshNode> {
     // The browser default refuses /ws and private addresses; a local relay needs both.
     connectionGater: { denyDialMultiaddr: () => false },
     // Relays are tagged keep-alive: a dropped one is redialled, 1 s, 2 s, … for about 4 min.
-    connectionManager: { reconnectRetries: 8, reconnectRetryInterval: 1_000 },
+    // An owner is dialled by every contributor of its job at once, often from one address.
+    connectionManager: {
+      reconnectRetries: 8,
+      reconnectRetryInterval: 1_000,
+      inboundConnectionThreshold: 64,
+      maxIncomingPendingConnections: 64,
+    },
     peerDiscovery: [bootstrap({ list: o.relays, timeout: 0, tagName: KEEP_ALIVE })],
     services: {
       identify: identify(),

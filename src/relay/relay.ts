@@ -61,6 +61,10 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     // and again whenever it dials back.
     connectionManager: {
       maxConnections: 10_000,
+      // Many tabs share one address (a NAT, a campus, this machine in tests): libp2p's default
+      // of 5 new connections a second per host would turn most of them away.
+      inboundConnectionThreshold: 100,
+      maxIncomingPendingConnections: 256,
       reconnectRetries: 8,
       reconnectRetryInterval: 1_000,
     },

@@ -144,6 +144,32 @@ describe('Scheduler', () => {
     expect(s.settle(slow.leaseId, 'slow', true)).toBe('stale');
   });
 
+  test('double-buffering: a proven peer’s lease queued behind its first is not copied until it is the first', () => {
+    const s = new Scheduler(4, { maxCopies: 2, proven: (p) => p !== 'fresh' });
+    const a1 = s.lease('a', 0)!; // computing
+    const a2 = s.lease('a', 0)!; // asked for while a1 computes: queued
+    s.lease('b', 0);
+    s.lease('b', 0);
+    // Nothing pending: an idle contributor copies what a and b are computing, not what waits.
+    const copies = [s.lease('c', 10)!, s.lease('d', 10)!].map((l) => l.shardId);
+    expect(copies).toEqual([a1.shardId, 2]);
+    expect(copies).not.toContain(a2.shardId);
+    expect(s.settle(a1.leaseId, 'a', true)).toBe('accepted');
+    // a2 is a's current work now: it may be copied.
+    expect(s.lease('e', 20)!.shardId).toBe(a2.shardId);
+    // A fresh id's queued lease is copied like any other: it has earned no trust.
+    const f = new Scheduler(2, { maxCopies: 2, proven: (p) => p !== 'fresh' });
+    const first = f.lease('fresh', 0)!;
+    const queued = f.lease('fresh', 0)!;
+    const notFirst = (shard: number) => shard !== first.shardId;
+    expect(f.lease('x', 0, 0, notFirst)!.shardId).toBe(queued.shardId);
+    // …while the same lease of a proven peer is not.
+    const g = new Scheduler(2, { maxCopies: 2 });
+    const gFirst = g.lease('a', 0)!;
+    g.lease('a', 0);
+    expect(g.lease('x', 0, 0, (shard) => shard !== gFirst.shardId)).toBeUndefined();
+  });
+
   test('a copy failing does not re-queue a shard another copy is still computing', () => {
     const s = new Scheduler(1);
     const a = s.lease('a', 0)!;
