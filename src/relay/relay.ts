@@ -81,12 +81,16 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       // A tab's only pubsub peers are its relays, so a relay keeps every tab that grafts it in
       // its mesh (Dhi far above D): otherwise tabs past the 12th would hear a job only through
       // lazy gossip, seconds later.
+      // Nor does it score tabs down for sharing an address (gossipsub's IP colocation factor):
+      // many volunteers sit behind one NAT, and past 10 from one address every one of them
+      // would be greylisted and hear nothing. Abuse is bounded per peer, not per address.
       pubsub: gossipsub({
         allowPublishToZeroTopicPeers: true,
         D: 8,
         Dlo: 4,
         Dhi: 16_384,
         Dout: 2,
+        scoreParams: { IPColocationFactorWeight: 0 },
       }),
     },
   });
