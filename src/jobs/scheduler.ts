@@ -168,7 +168,8 @@ export class Scheduler {
 
   /**
    * Leases the next pending shard to `contributor` (measured at `gflops`, 0 if unknown), or a
-   * speculative copy of the longest-running one when nothing is pending, or undefined.
+   * speculative copy of the longest-running one when nothing is pending and it holds no lease,
+   * or undefined.
    * `canTake` narrows the choice (e.g. redundant copies go to other contributors). None for a
    * contributor that already holds `maxLeasesPerPeer`.
    */
@@ -183,6 +184,9 @@ export class Scheduler {
     let shardId = this.#nextPending(canTake);
     let speculative = false;
     if (shardId === undefined) {
+      // Copies go to idle contributors only: one still computing asks ahead (double-buffering)
+      // for work to queue, not for a copy of someone else's shard to race.
+      if (this.heldBy(contributor) > 0) return undefined;
       shardId = this.#speculativeCandidate(contributor, canTake);
       if (shardId === undefined) return undefined;
       speculative = true;

@@ -279,7 +279,11 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
   /** The relayed WebRTC addresses others dial now, one per relay holding a reservation. */
   get addresses(): string[] {
     const live = webRtcAddresses(this.node);
-    return live.length > 0 ? live : this.startAddresses;
+    const byRelay = new Map<string, string>();
+    for (const a of live.length > 0 ? live : this.startAddresses) {
+      if (!byRelay.has(relayOf(a))) byRelay.set(relayOf(a), a);
+    }
+    return [...byRelay.values()];
   }
 
   /** The first of `addresses`. */
@@ -559,7 +563,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
         shardsLeft: job.shardCount - job.doneCount,
         kernelDigest: this.options.kernelDigest,
         expiresAt,
-        addrs: this.addresses.slice(0, 8),
+        addrs: this.addresses.slice(0, 4),
         modelDigest,
         modelBytes: modelDigest ? this.models.size(modelDigest) : 0,
         price: purse.terms.price,

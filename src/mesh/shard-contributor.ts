@@ -49,6 +49,8 @@ export interface ShardOutcome {
   accepted: boolean;
   reason: string;
   computeMs: number;
+  /** When the compute ended (ms since the epoch, this machine's clock). */
+  computedAt: number;
   /** The owner's signed receipt, when accepted and its signature checked out. */
   receipt?: Receipt;
 }
@@ -97,7 +99,7 @@ export class ShardContributor extends EventTarget {
   /** Results awaiting a verdict, by lease id. */
   readonly #pending = new Map<
     string,
-    { owner: string; jobId: string; shardId: number; computeMs: number }
+    { owner: string; jobId: string; shardId: number; computeMs: number; computedAt: number }
   >();
   /** Share of wall time the GPU may be busy, (0, 1]; may be changed while working. */
   budget: number;
@@ -284,6 +286,7 @@ export class ShardContributor extends EventTarget {
       jobId: lease.jobId,
       shardId: lease.shardId,
       computeMs,
+      computedAt: Date.now(),
     });
     if (this.#pending.size > MAX_PENDING) this.#pending.delete(this.#pending.keys().next().value!);
     await framed.write(
@@ -326,6 +329,7 @@ export class ShardContributor extends EventTarget {
           accepted: v.accepted,
           reason: v.reason,
           computeMs: mine.computeMs,
+          computedAt: mine.computedAt,
           ...(receipt ? { receipt } : {}),
         },
       }),

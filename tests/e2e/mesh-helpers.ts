@@ -8,13 +8,14 @@ import type { PageHandle } from '../../src/ui/handle';
 export type Win = { tessel: PageHandle & { mesh: Mesh } };
 
 /**
- * Opens the app in a fresh browser context (its own storage, so its own peer id) and brings it
+ * Opens the app in a fresh browser context (its own storage, so its own peer id) on one relay or
+ * several, and brings it
  * onto the mesh: a contributor by switching Contribute on as a volunteer would, any other tab by
  * joining as the owner of jobs (what submitting one does).
  */
 export async function openTab(
   browser: Browser,
-  relayAddr: string,
+  relayAddr: string | string[],
   { contribute, name }: { contribute: boolean; name: string },
 ): Promise<Page> {
   const context = await browser.newContext();
@@ -25,7 +26,8 @@ export async function openTab(
     if (m.text().includes('WebSocket connection to')) return;
     if (m.type() === 'warning' || m.type() === 'error') console.log(`[${name}] ${m.text()}`);
   });
-  await page.goto(`/?relay=${encodeURIComponent(relayAddr)}`);
+  const relays = [relayAddr].flat();
+  await page.goto(`/?${relays.map((r) => `relay=${encodeURIComponent(r)}`).join('&')}`);
   if (contribute) await page.check('#contribute');
   else await page.evaluate(() => (globalThis as unknown as Win).tessel.join().then(() => {}));
   await expect(page.locator('#mesh-status')).toHaveAttribute('data-state', 'ready', {
