@@ -486,7 +486,7 @@ async function runScaleBench() {
     `  announcement heard by ${scale.announce.heard_by}: p50 ${scale.announce.p50_ms} ms, p95 ${scale.announce.p95_ms} ms, max ${scale.announce.max_ms} ms`,
   );
   console.log(
-    `  relay bytes ${(scale.relay_bytes / 1e6).toFixed(2)} MB ÷ shard bytes ${(scale.shard_bytes / 1e6).toFixed(1)} MB = ${(100 * scale.relay_bytes_over_shard_bytes).toFixed(2)}%`,
+    `  relay bytes ${(scale.relay_bytes / 1e6).toFixed(2)} MB ÷ shard bytes ${(scale.shard_bytes / 1e6).toFixed(1)} MB = ${(100 * scale.relay_bytes_over_shard_bytes).toFixed(2)}%; at rest the relays carry ${(scale.relay_bytes_per_s_at_rest / 1e3).toFixed(1)} kB/s`,
   );
   writeFileSync('bench/results/scale.json', `${JSON.stringify(result, null, 2)}\n`);
   console.log('wrote bench/results/scale.json');

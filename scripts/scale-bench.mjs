@@ -215,6 +215,10 @@ async function swarmBench(browser, url, relays, dir, children) {
   const taskSeconds = async () =>
     (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration').value;
   const relayIo = () => relays.map((r) => procIo(r.child.pid));
+  // At rest first: what the relays carry with 50 contributors connected and no job.
+  const rest0 = relayIo();
+  await new Promise((r) => setTimeout(r, 10_000));
+  const restBytesPerS = relayIo().reduce((s, io, i) => s + io - rest0[i], 0) / 10;
   const io0 = relayIo();
   const bytes0 = shardBytes;
   const cpu0 = await taskSeconds();
@@ -285,6 +289,7 @@ async function swarmBench(browser, url, relays, dir, children) {
       max_ms: heard.at(-1),
     },
     relay_bytes: relayBytes,
+    relay_bytes_per_s_at_rest: restBytesPerS,
     shard_bytes: jobShardBytes,
     relay_bytes_over_shard_bytes: relayBytes / jobShardBytes,
     report: result.report,

@@ -57,8 +57,11 @@ export async function startMeshNode(o: MeshNodeOptions): Promise<MeshNode> {
     // The browser default refuses /ws and private addresses; a local relay needs both.
     connectionGater: { denyDialMultiaddr: () => false },
     // Relays are tagged keep-alive: a dropped one is redialled, 1 s, 2 s, … for about 4 min.
-    // An owner is dialled by every contributor of its job at once, often from one address.
+    // An owner is dialled by every contributor of its job at once, often from one address, and
+    // each dial holds a relayed connection (the SDP's) beside the direct one it opens: the
+    // browser default of 100 connections turned half of a 50-contributor swarm away.
     connectionManager: {
+      maxConnections: 512,
       reconnectRetries: 8,
       reconnectRetryInterval: 1_000,
       inboundConnectionThreshold: 64,
@@ -73,7 +76,18 @@ export async function startMeshNode(o: MeshNodeOptions): Promise<MeshNode> {
     peerDiscovery: [bootstrap({ list: o.relays, timeout: 0, tagName: KEEP_ALIVE })],
     services: {
       identify: identify(),
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true }),
+      // A tab is a leaf: it keeps one peer (a relay) in its gossip mesh, so it hears each
+      // message once and forwards none back to the other relays (with every relay in its mesh
+      // each announcement reached the relays again from every tab). Its own messages still go
+      // to all its peers (flood publish), and a lost relay is replaced at the next heartbeat.
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        D: 1,
+        Dlo: 1,
+        Dhi: 1,
+        Dscore: 0,
+        Dout: 0,
+      }),
     },
   });
   // Dial them all now rather than after the bootstrap timer, to fail fast when none answers.

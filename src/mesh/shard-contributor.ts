@@ -341,12 +341,22 @@ function unexpected(msg: ShardMsg): Error {
   return new Error(`owner sent an unexpected '${msg.type}' frame`);
 }
 
+/** Waits `ms`, or rejects when `signal` aborts; leaves no listener behind on the signal (the
+ * work loop's lives as long as the job, and sleeps after every shard). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
       clearTimeout(t);
       reject(signal.reason);
-    });
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
