@@ -76,6 +76,7 @@ export class LeaseOverrunError extends Error {
 
 /** A lease in hand: heartbeating, with its lifetime running. */
 interface HeldLease {
+  type: 'held';
   lease: LeaseMsg;
   /** Aborts when the lease outlives its lifetime. */
   overrun: AbortSignal;
@@ -118,38 +119,46 @@ export class ShardContributor extends EventTarget {
   }
 
   /**
-   * Works on `job` until it is finished, `signal` aborts, or the owner goes away. While one lease
-   * computes, the next is already asked for (when `prefetch` is on), so its inputs cross the
-   * network during the compute and the GPU does not wait for a round trip between shards.
-   * Stopping closes the stream: the owner takes back every lease held on it at once.
+   * Works on `job` until it is finished, `signal` aborts, or the owner goes away. The next lease
+   * is asked for before it is needed (when `prefetch` is on): as a compute starts, or after it
+   * at a budget under a quarter; its inputs cross the network meanwhile, so the GPU does not
+   * wait a round trip between shards (double-buffering). Stopping closes the stream: the owner
+   * takes back every lease held on it at once.
    */
   async work(job: AnnouncementMsg, signal: AbortSignal = new AbortController().signal) {
     const framed = new FramedStream(await this.#dial(job, signal));
-    let next: Promise<LeaseMsg | NoWorkMsg> | undefined; // the prefetched reply, if asked
+    // One reader for the stream's whole life: verdicts are taken in as they come, also while
+    // this side computes or rests, and replies go to the requests in the order they were made.
+    const replies = new Replies(framed, signal, (v) => this.#verdict(v, job.owner));
     const held = new Set<HeldLease>();
+    let next: Promise<HeldLease | NoWorkMsg> | undefined; // asked ahead, if any
+    const askAhead = () => {
+      next = this.#ask(framed, replies, job, held);
+      next.catch(() => {}); // awaited next round; a broken stream fails the compute's write
+    };
     try {
       while (!signal.aborted) {
         await this.#o.gate?.();
-        const reply = await (next ?? this.#ask(framed, job, signal));
+        const got = await (next ?? this.#ask(framed, replies, job, held));
         next = undefined;
-        if (reply.type === 'no-work') {
-          if (reply.finished) return;
-          await sleep(reply.retryAfterMs, signal);
+        if (got.type === 'no-work') {
+          if (got.finished) return;
+          await sleep(got.retryAfterMs, signal);
           continue;
         }
-        const lease = this.#hold(reply, framed, held);
-        if (this.prefetch) {
-          next = this.#ask(framed, job, signal);
-          next.catch(() => {}); // awaited next round; a broken stream fails the compute's write
-        }
-        const busyMs = await this.#runLease(job, lease, framed, signal);
         const b = Math.min(1, Math.max(0.01, this.budget));
+        // At a budget of a quarter or more the next lease is asked for as this one starts, so
+        // it crosses during the compute; below, the rest alone (≥ 3 computes) leaves time, and
+        // asking after the compute keeps the lease's wait well inside its lifetime.
+        if (this.prefetch && b >= 0.25) askAhead();
+        const busyMs = await this.#runLease(job, got, framed, signal);
+        if (this.prefetch && !next) askAhead();
         if (b < 1) await sleep((busyMs * (1 - b)) / b, signal);
       }
     } catch (e) {
       // The owner may have gone (a reload) while verdicts were already on their way here: it
-      // counts them delivered. Read what arrived before the stream ended, then give up.
-      if (!signal.aborted && !next) await this.#drain(framed, job.owner);
+      // counts them delivered. Let the reader take in what arrived (a second at most).
+      if (!signal.aborted) await Promise.race([replies.ended, delay(1_000)]);
       throw e;
     } finally {
       for (const h of held) h.release();
@@ -157,8 +166,14 @@ export class ShardContributor extends EventTarget {
     }
   }
 
-  /** Asks for a lease; resolves with it or a no-work, taking in any verdicts on the way. */
-  async #ask(framed: FramedStream, job: AnnouncementMsg, signal: AbortSignal) {
+  /** Asks for a lease; resolves with it in hand (heartbeating from its arrival) or a no-work. */
+  async #ask(
+    framed: FramedStream,
+    replies: Replies,
+    job: AnnouncementMsg,
+    held: Set<HeldLease>,
+  ): Promise<HeldLease | NoWorkMsg> {
+    const reply = replies.next(); // before the request: a fast answer must find its taker
     await framed.write({
       type: 'work-request',
       jobId: job.jobId,
@@ -166,12 +181,13 @@ export class ShardContributor extends EventTarget {
       gflops: this.gflops,
       adapter: this.#o.adapter,
     });
-    return this.#nextReply(framed, job, signal);
+    const r = await reply;
+    return r.type === 'lease' ? this.#hold(r, framed, held) : r;
   }
 
   /**
-   * Takes a lease in hand: heartbeats start now (a prefetched lease waits for the one before
-   * it), and so does its lifetime, which heartbeats cannot extend.
+   * Takes a lease in hand: heartbeats start now (one asked ahead waits for the one before it),
+   * and so does its lifetime, which heartbeats cannot extend.
    */
   #hold(lease: LeaseMsg, framed: FramedStream, held: Set<HeldLease>): HeldLease {
     const beat = setInterval(() => {
@@ -193,6 +209,7 @@ export class ShardContributor extends EventTarget {
           )
         : undefined;
     const h: HeldLease = {
+      type: 'held',
       lease,
       overrun: overrun.signal,
       release: () => {
@@ -205,24 +222,15 @@ export class ShardContributor extends EventTarget {
     return h;
   }
 
-  /** Handles the verdicts already received on a stream that broke (for at most a second). */
-  async #drain(framed: FramedStream, owner: string) {
-    const signal = AbortSignal.timeout(1_000);
-    try {
-      for (;;) {
-        const msg = await framed.read(signal);
-        if (msg.type === 'verdict') await this.#verdict(msg, owner);
-      }
-    } catch {
-      // The stream has ended, or nothing more came: done.
-    }
-  }
-
   async #dial(job: AnnouncementMsg, signal: AbortSignal): Promise<Stream> {
-    // Browsers announce a relayed WebRTC address; dialing it ends in a direct connection. The
-    // owner refuses shard streams on limited (relayed) connections whatever we dial.
-    const addr = job.addrs.find((a) => a.includes('/webrtc')) ?? job.addrs[0];
-    if (!addr) throw new Error(`job ${job.jobId}: owner ${job.owner} announced no address`);
+    // Browsers announce relayed WebRTC addresses, one per relay they reserved on; dialing one
+    // ends in a direct connection, and libp2p tries them all (a relay may be down). The owner
+    // refuses shard streams on limited (relayed) connections whatever we dial.
+    const webrtc = job.addrs.filter((a) => a.includes('/webrtc'));
+    const addrs = (webrtc.length > 0 ? webrtc : job.addrs).map((a) => multiaddr(a));
+    if (addrs.length === 0) {
+      throw new Error(`job ${job.jobId}: owner ${job.owner} announced no address`);
+    }
     // A dial that cannot complete (the owner is gone) should fail, not hang. The timer is
     // cleared once the stream is open: libp2p may keep the dial's signal for the stream's life.
     const dial = new AbortController();
@@ -231,22 +239,12 @@ export class ShardContributor extends EventTarget {
     const onAbort = () => dial.abort(signal.reason);
     signal.addEventListener('abort', onAbort);
     try {
-      return await this.#node.dialProtocol(multiaddr(addr), SHARD_PROTOCOL, {
+      return await this.#node.dialProtocol(addrs, SHARD_PROTOCOL, {
         signal: dial.signal,
       });
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
-    }
-  }
-
-  /** Reads until a lease or a no-work arrives, taking in any verdicts on the way. */
-  async #nextReply(framed: FramedStream, job: AnnouncementMsg, signal: AbortSignal) {
-    for (;;) {
-      const msg = await framed.read(signal);
-      if (msg.type === 'verdict') await this.#verdict(msg, job.owner);
-      else if (msg.type === 'lease' || msg.type === 'no-work') return msg;
-      else throw unexpected(msg);
     }
   }
 
@@ -335,6 +333,53 @@ export class ShardContributor extends EventTarget {
       }),
     );
   }
+}
+
+/**
+ * The owner's frames on one shard stream, read as they come: verdicts go to `onVerdict` at
+ * once; leases and no-works go to the `next()` calls in order (one per work request).
+ */
+class Replies {
+  readonly #waiting: {
+    resolve: (m: LeaseMsg | NoWorkMsg) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  #error: unknown;
+  /** Settles when the stream has ended or broken. */
+  readonly ended: Promise<void>;
+
+  constructor(
+    framed: FramedStream,
+    signal: AbortSignal,
+    onVerdict: (v: VerdictMsg) => Promise<void>,
+  ) {
+    this.ended = (async () => {
+      try {
+        for (;;) {
+          const msg = await framed.read(signal);
+          if (msg.type === 'verdict') await onVerdict(msg);
+          else if (msg.type === 'lease' || msg.type === 'no-work') {
+            const taker = this.#waiting.shift();
+            if (!taker) throw new Error(`owner sent a '${msg.type}' nobody asked for`);
+            taker.resolve(msg);
+          } else throw unexpected(msg);
+        }
+      } catch (e) {
+        this.#error = e;
+        for (const w of this.#waiting.splice(0)) w.reject(e);
+      }
+    })();
+  }
+
+  /** The reply to the next work request. */
+  next(): Promise<LeaseMsg | NoWorkMsg> {
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
 
 function unexpected(msg: ShardMsg): Error {

@@ -249,8 +249,10 @@ test('a hung GPU: the lease runs out, the tab gives the shard back, its Worker i
   expect(out.report).toMatchObject({ shards: 4, accepted: 4, rejected: 0 });
   const workerId = await peerIdOf(worker);
   expect(out.settled.every((s) => s.contributor === workerId)).toBe(true);
-  // The page says what happened, and the Worker was replaced once.
-  await expect(worker.locator('#shards-abandoned')).toHaveText('1');
+  // The page says what happened, and the Worker was replaced once. One shard or two were given
+  // back: the hung one, and maybe the one asked for while it computed, whose lifetime (as
+  // short as the first's here) ran out waiting behind it.
+  await expect(worker.locator('#shards-abandoned')).toHaveText(/^[12]$/);
   expect(await worker.evaluate(() => (globalThis as unknown as Win).tessel.compute.recycles)).toBe(
     1,
   );
