@@ -453,31 +453,42 @@ async function verifyBench() {
 
 async function runScaleBench() {
   const { twoTabs, scale } = await scaleBench(browser);
-  const result = {
-    ...meta('the same two tabs asking for one lease at a time (before double-buffering)'),
-    two_tabs_compute_over_wall: twoTabs.after,
-    two_tabs_compute_over_wall_before: twoTabs.before,
-    two_tabs_compute_over_job_wall: twoTabs.job_after,
-    two_tabs_compute_over_job_wall_before: twoTabs.job_before,
+  const swarm = {
     announce_p50_ms: scale.announce.p50_ms,
     announce_p95_ms: scale.announce.p95_ms,
     relay_bytes_over_shard_bytes: scale.relay_bytes_over_shard_bytes,
     shards_per_s: scale.shards_per_s,
     owner_cpu_share: scale.owner_cpu_share,
-    two_tabs: twoTabs,
-    scale,
   };
+  const result = twoTabs
+    ? {
+        ...meta('the same two tabs asking for one lease at a time (before double-buffering)'),
+        two_tabs_compute_over_wall: twoTabs.after,
+        two_tabs_compute_over_wall_before: twoTabs.before,
+        two_tabs_compute_over_job_wall: twoTabs.job_after,
+        two_tabs_compute_over_job_wall_before: twoTabs.job_before,
+        ...swarm,
+        two_tabs: twoTabs,
+        scale,
+      }
+    : {
+        ...meta('bench/results/scale.json: the same swarm without the market service'),
+        ...swarm,
+        scale,
+      };
+  if (twoTabs) {
+    console.log(
+      `\nscale: two contributor tabs, 1024³ matmul in ${twoTabs.block}² blocks, budget ${twoTabs.budget} (its rest excluded)`,
+    );
+    console.log(
+      `  compute ÷ wall while working: ${(100 * twoTabs.before).toFixed(0)}% lease by lease → ${(100 * twoTabs.after).toFixed(0)}% double-buffered`,
+    );
+    console.log(
+      `  compute ÷ the job's wall (submit to answer): ${(100 * twoTabs.job_before).toFixed(0)}% → ${(100 * twoTabs.job_after).toFixed(0)}%`,
+    );
+  }
   console.log(
-    `\nscale: two contributor tabs, 1024³ matmul in ${twoTabs.block}² blocks, budget ${twoTabs.budget} (its rest excluded)`,
-  );
-  console.log(
-    `  compute ÷ wall while working: ${(100 * twoTabs.before).toFixed(0)}% lease by lease → ${(100 * twoTabs.after).toFixed(0)}% double-buffered`,
-  );
-  console.log(
-    `  compute ÷ the job's wall (submit to answer): ${(100 * twoTabs.job_before).toFixed(0)}% → ${(100 * twoTabs.job_after).toFixed(0)}%`,
-  );
-  console.log(
-    `scale: ${scale.contributors} headless contributors, ${scale.relays} relays, ${scale.killed_contributors} contributors and ${scale.killed_relays} relay killed at ${(scale.killed_at_ms / 1000).toFixed(1)} s`,
+    `scale: ${scale.contributors} headless contributors${scale.market ? ' with the market service' : ''}, ${scale.relays} relays, ${scale.killed_contributors} contributors and ${scale.killed_relays} relay killed at ${(scale.killed_at_ms / 1000).toFixed(1)} s`,
   );
   console.log(
     `  ${scale.job.shards} shards (${scale.job.m}×${scale.job.k}×${scale.job.n}) in ${(scale.wall_ms / 1000).toFixed(1)} s: ${scale.shards_per_s.toFixed(1)} shards/s; owner tab CPU ${(100 * scale.owner_cpu_share).toFixed(0)}%`,
@@ -488,8 +499,9 @@ async function runScaleBench() {
   console.log(
     `  relay bytes ${(scale.relay_bytes / 1e6).toFixed(2)} MB ÷ shard bytes ${(scale.shard_bytes / 1e6).toFixed(1)} MB = ${(100 * scale.relay_bytes_over_shard_bytes).toFixed(2)}%; at rest the relays carry ${(scale.relay_bytes_per_s_at_rest / 1e3).toFixed(1)} kB/s`,
   );
-  writeFileSync('bench/results/scale.json', `${JSON.stringify(result, null, 2)}\n`);
-  console.log('wrote bench/results/scale.json');
+  const file = `bench/results/${scale.market ? 'scale-market' : 'scale'}.json`;
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`wrote ${file}`);
 }
 
 function meta(peer) {

@@ -21,8 +21,9 @@ const SWARMS = 5;
 const PER_SWARM = 10;
 /** The two-tab job: 1024³ in 256 × 256 blocks, 16 shards (8 a tab: a job, not a single round). */
 const TWO_TABS_BLOCK = 256;
-/** Whether the swarm's contributors run the market service (checkpoint gossip) as tabs do. */
-const MARKET = process.env.SCALE_MARKET === '1';
+/** Whether the swarm's contributors run the market service (checkpoint gossip) as tabs do:
+ * SCALE_MARKET=1 npm run bench -- --only scale (writes bench/results/scale-market.json). */
+export const MARKET = process.env.SCALE_MARKET === '1';
 
 /** Runs both parts with `browser` (a launched Chromium); resolves with scale.json's content. */
 export async function scaleBench(browser) {
@@ -55,7 +56,8 @@ export async function scaleBench(browser) {
     }
     const query = relays.map((r) => `relay=${encodeURIComponent(r.addr)}`).join('&');
     const url = `${app.resolvedUrls.local[0]}?${query}`;
-    const twoTabs = await twoTabsBench(browser, second, url);
+    // With the market on, only the swarm is measured (the two tabs run it either way).
+    const twoTabs = MARKET ? null : await twoTabsBench(browser, second, url);
     const scale = await swarmBench(browser, url, relays, dir, children);
     return { twoTabs, scale };
   } finally {
