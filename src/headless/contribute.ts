@@ -146,7 +146,7 @@ async function startMarket(mesh: Mesh, ledger: LocalLedger): Promise<LedgerServi
     node: mesh.node,
     ledger,
     board: mesh.board,
-    address: mesh.address,
+    address: () => mesh.address,
     quarantine: (peer) => mesh.reputation.quarantine(peer),
     supply: () => ({ gflops: mesh.contributor.gflops, idle: mesh.idle }),
     onParams: (p) => {

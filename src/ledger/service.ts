@@ -85,8 +85,9 @@ export interface LedgerServiceOptions {
   node: MeshNode;
   ledger: LocalLedger;
   board: JobBoard;
-  /** This tab's WebRTC address, gossiped so peers can ask it for proofs. */
-  address: string;
+  /** This tab's WebRTC address, gossiped so peers can ask it for proofs; a function for one
+   * that changes (a relay went away and the tab reserved on another). */
+  address: string | (() => string);
   /** Quarantines a peer mesh-wide in this tab (an equivocating log's owner). */
   quarantine: (peer: string, why: string) => void;
   /** Whether this tab contributes and is waiting for work, and its speed (the price's supply). */
@@ -456,7 +457,7 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
         encodeGossip({
           note: extra.note ?? this.#log.checkpoint(),
           conflicting: extra.conflicting ?? '',
-          addr: this.#o.address,
+          addr: typeof this.#o.address === 'string' ? this.#o.address : this.#o.address(),
           gflops: s.gflops,
           idle: s.idle,
         }),

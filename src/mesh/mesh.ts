@@ -483,7 +483,9 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     this.#contributing = false;
     this.#work.abort();
     this.#abort.abort();
-    await Promise.race([this.#working, new Promise((r) => setTimeout(r, 2_000))]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.#working, new Promise((r) => (timer = setTimeout(r, 2_000)))]);
+    clearTimeout(timer);
     this.board.stop();
     await this.owner.stop();
     await this.models.server.stop();

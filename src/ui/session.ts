@@ -289,7 +289,7 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
       node: mesh.node,
       ledger,
       board: mesh.board,
-      address: mesh.address,
+      address: () => mesh.address,
       quarantine: (peer) => mesh.reputation.quarantine(peer),
       supply: () => ({ gflops: mesh.contributor.gflops, idle: mesh.idle }),
       onParams: (p) => {
