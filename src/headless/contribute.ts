@@ -5,7 +5,7 @@ import { adapterIdentity } from '../gpu/device';
 import { matmulKernelDigest } from '../gpu/matmul';
 import { exportLedger, leavesOf, openLedgerFile, restoreLedger } from '../ledger/file';
 import { LocalLedger } from '../ledger/local';
-import { LedgerService } from '../ledger/service';
+import { startMarket } from '../ledger/market';
 import { parseMeshConfig } from '../mesh/config';
 import { Mesh } from '../mesh/mesh';
 import type { AbandonedShard, ShardOutcome } from '../mesh/shard-contributor';
@@ -139,22 +139,6 @@ export async function contribute(o: HeadlessOptions): Promise<HeadlessContributo
 async function dawnEngine() {
   const { createComputeApi } = await import('../worker/api');
   return createComputeApi();
-}
-
-async function startMarket(mesh: Mesh, ledger: LocalLedger): Promise<LedgerService> {
-  const market = new LedgerService({
-    node: mesh.node,
-    ledger,
-    board: mesh.board,
-    address: () => mesh.address,
-    quarantine: (peer) => mesh.reputation.quarantine(peer),
-    supply: () => ({ gflops: mesh.contributor.gflops, idle: mesh.idle }),
-    onParams: (p) => {
-      mesh.reputation.quarantineBelow = p.quarantineBelow;
-    },
-  });
-  await market.start();
-  return market;
 }
 
 /**

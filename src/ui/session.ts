@@ -244,13 +244,13 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
       );
     }
     // libp2p is most of the page's weight: it loads only when the tab joins.
-    const [{ Mesh }, { loadIdentity }, { OwnerStore }, { IdbModelCache }, { LedgerService }] =
+    const [{ Mesh }, { loadIdentity }, { OwnerStore }, { IdbModelCache }, { startMarket }] =
       await Promise.all([
         import('../mesh/mesh'),
         import('../mesh/identity'),
         import('../mesh/store'),
         import('../mesh/model-store'),
-        import('../ledger/service'),
+        import('../ledger/market'),
       ]);
     const { matmulKernelDigest } = await import('../gpu/matmul');
     const { DEFAULT_PARAMS } = await import('../ledger/governance');
@@ -285,18 +285,7 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
       ...(gflops ? { gflops } : {}),
       gate: () => this.#gate.wait(),
     });
-    const market = new LedgerService({
-      node: mesh.node,
-      ledger,
-      board: mesh.board,
-      address: () => mesh.address,
-      quarantine: (peer) => mesh.reputation.quarantine(peer),
-      supply: () => ({ gflops: mesh.contributor.gflops, idle: mesh.idle }),
-      onParams: (p) => {
-        mesh.reputation.quarantineBelow = p.quarantineBelow;
-      },
-    });
-    await market.start();
+    const market = await startMarket(mesh, ledger);
     this.#market = market;
     this.safeDispatchEvent('ledger', { detail: market });
     return mesh;
