@@ -173,5 +173,15 @@ describe('`tessel contribute` (the command)', () => {
       expect(code).toBe(2);
       expect(err).toMatch(/^tessel: .+\n\nusage: tessel contribute/);
     }
+    // The relay beside it (built with it) refuses a peer that is not a relay multiaddr.
+    const relay = spawn(process.execPath, ['dist-relay/main.js', '--port', '0', '--peer', 'nope'], {
+      stdio: 'pipe',
+    });
+    let err = '';
+    relay.stderr.on('data', (d) => {
+      err += d;
+    });
+    expect(await new Promise((r) => relay.once('exit', r))).toBe(2);
+    expect(err).toMatch(/^--peer "nope" is not a relay multiaddr/);
   });
 });
