@@ -312,13 +312,7 @@ export class Scheduler {
     if (this.#o.maxCopies < 2) return undefined;
     const held = new Set<number>();
     const provenCopies = new Map<number, number>();
-    // Each contributor's oldest lease: the one it is computing. A later one waits behind it
-    // (asked for while computing, to overlap the transfer), so it is not late, only queued;
-    // that is taken on trust only from peers with verified work (ids are free: a fresh one
-    // could hold its second lease hostage behind a first it never computes).
-    const computing = new Map<string, string>();
     for (const l of this.#leases.values()) {
-      if (!computing.has(l.contributor)) computing.set(l.contributor, l.leaseId);
       if (l.contributor === contributor) held.add(l.shardId);
       if (this.#o.proven(l.contributor)) {
         provenCopies.set(l.shardId, (provenCopies.get(l.shardId) ?? 0) + 1);
@@ -330,10 +324,18 @@ export class Scheduler {
     const counts = this.#o.proven(contributor)
       ? (s: number) => provenCopies.get(s) ?? 0
       : (s: number) => this.#copies[s]!;
+    // A contributor's oldest lease is the one it is computing (issue order: the first seen
+    // here). A later one waits behind it (asked for while computing, to overlap the transfer),
+    // so it is not late, only queued; that is taken on trust only from peers with verified work
+    // (ids are free: a fresh one could hold its second lease hostage behind a first it never
+    // computes).
+    const seen = new Set<string>();
     for (const l of this.#leases.values()) {
+      const computing = !seen.has(l.contributor);
+      seen.add(l.contributor);
       if (
         !held.has(l.shardId) &&
-        (computing.get(l.contributor) === l.leaseId || !this.#o.proven(l.contributor)) &&
+        (computing || !this.#o.proven(l.contributor)) &&
         counts(l.shardId) < this.#o.maxCopies &&
         (!canTake || canTake(l.shardId))
       ) {
