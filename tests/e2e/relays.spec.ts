@@ -6,7 +6,8 @@ import { createInterface } from 'node:readline';
 import { expect, test } from '@playwright/test';
 import { randomProblem } from '../../src/jobs/matmul-job';
 import { seededRng } from '../../src/model/rng';
-import { type Relay, startRelay } from '../../src/relay/relay';
+import type { Relay } from '../../src/relay/relay';
+import { startPeeredRelays } from '../fixtures/relays';
 import { expectCorrect, finish, openTab, peerIdOf, submit, type Win } from './mesh-helpers';
 
 // Three relays peered with each other; a researcher tab on two of them, a contributor tab on
@@ -15,15 +16,7 @@ import { expectCorrect, finish, openTab, peerIdOf, submit, type Win } from './me
 const relays: Relay[] = [];
 
 test.beforeEach(async () => {
-  for (let i = 0; i < 3; i++) {
-    relays.push(
-      await startRelay({
-        port: 0,
-        keyFile: join(mkdtempSync(join(tmpdir(), 'tessel-relay-')), 'key'),
-        peers: relays.map((r) => r.multiaddrs[0]!),
-      }),
-    );
-  }
+  relays.push(...(await startPeeredRelays(3)));
 });
 test.afterEach(async () => {
   for (const r of relays.splice(0)) await r.stop().catch(() => {});

@@ -15,8 +15,9 @@ import { randomProblem } from '../../src/jobs/matmul-job';
 import { LocalLedger } from '../../src/ledger/local';
 import { Mesh } from '../../src/mesh/mesh';
 import { seededRng } from '../../src/model/rng';
-import { type Relay, startRelay } from '../../src/relay/relay';
+import type { Relay } from '../../src/relay/relay';
 import { createComputeApi } from '../../src/worker/api';
+import { startPeeredRelays } from '../fixtures/relays';
 
 // The headless contributor against a real owner: both in Node here (Dawn + SwiftShader, WebRTC
 // through node-datachannel, two relays peered with each other), and the `tessel` command itself
@@ -27,15 +28,7 @@ const relays: Relay[] = [];
 let owner: Mesh;
 
 beforeAll(async () => {
-  for (let i = 0; i < 2; i++) {
-    relays.push(
-      await startRelay({
-        port: 0,
-        keyFile: join(mkdtempSync(join(tmpdir(), 'tessel-relay-')), 'key'),
-        peers: relays.map((r) => r.multiaddrs[0]!),
-      }),
-    );
-  }
+  relays.push(...(await startPeeredRelays(2)));
   const key = await generateKeyPair('Ed25519');
   const peer = peerIdFromPrivateKey(key).toString();
   const ledger = await LocalLedger.open(key, peer, `owner-${peer}`);

@@ -8,7 +8,8 @@ import {
   webRtcAddresses,
 } from '../../src/mesh/node';
 import { JOBS_TOPIC } from '../../src/mesh/topics';
-import { type Relay, startRelay } from '../../src/relay/relay';
+import type { Relay } from '../../src/relay/relay';
+import { startPeeredRelays } from '../fixtures/relays';
 
 const stops: (() => unknown)[] = [];
 afterEach(async () => {
@@ -16,16 +17,8 @@ afterEach(async () => {
 });
 
 async function relays(n: number): Promise<Relay[]> {
-  const out: Relay[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = await startRelay({
-      port: 0,
-      keyFile: `test-results/relays-test-${i}-${process.pid}`,
-      peers: out.map((o) => o.multiaddrs[0]!),
-    });
-    stops.push(() => r.stop());
-    out.push(r);
-  }
+  const out = await startPeeredRelays(n);
+  for (const r of out) stops.push(() => r.stop());
   return out;
 }
 
