@@ -66,12 +66,6 @@ export async function startMeshNode(o: MeshNodeOptions): Promise<MeshNode> {
       reconnectRetryInterval: 1_000,
       inboundConnectionThreshold: 64,
       maxIncomingPendingConnections: 64,
-      // A WebRTC dial is an SDP exchange through a relay, ICE, DTLS, SCTP and noise: under load
-      // (an owner dialled by every contributor of a new job at once) it outlasts libp2p's
-      // defaults for a TCP dial (6 s an address, 10 s an upgrade).
-      addressDialTimeout: 15_000,
-      dialTimeout: 20_000,
-      inboundUpgradeTimeout: 20_000,
     },
     peerDiscovery: [bootstrap({ list: o.relays, timeout: 0, tagName: KEEP_ALIVE })],
     services: {
