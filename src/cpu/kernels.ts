@@ -1,0 +1,260 @@
+import { GpuError } from '../gpu/errors';
+import { checkShape } from '../gpu/matmul';
+import type { MatmulShape } from '../gpu/reference';
+import { type SpawnHelper, spawnWebHelper, ThreadPool } from './pool';
+
+/** Which build of assembly/kernels.ts runs (scripts/build-wasm.mjs). */
+export type WasmVariant = 'relaxed-shared' | 'relaxed' | 'simd-shared' | 'simd';
+
+const VARIANT_SOURCES: Record<WasmVariant, () => Promise<{ default: string }>> = {
+  'relaxed-shared': () => import('./generated/relaxed-shared'),
+  relaxed: () => import('./generated/relaxed'),
+  'simd-shared': () => import('./generated/simd-shared'),
+  simd: () => import('./generated/simd'),
+};
+
+/** What the CPU engine runs on, for people and for the engine's identity. */
+export interface CpuSummary {
+  /** `relaxed-simd`: fused multiply-add (f32x4.relaxed_madd); `simd128`: multiply, then add. */
+  simd: 'relaxed-simd' | 'simd128';
+  threads: number;
+}
+
+export interface CpuOptions {
+  /** Threads to use (default: navigator.hardwareConcurrency where memory can be shared, else
+   * 1). More than 1 needs SharedArrayBuffer: a cross-origin isolated page, or Node. */
+  threads?: number;
+  /** How helper threads start (default: Web Workers from a blob: URL). */
+  spawn?: SpawnHelper;
+}
+
+const PAGE = 65_536; // bytes
+const MAX_PAGES = 32_768; // 2 GiB, as scripts/build-wasm.mjs declares for shared memory
+/** Largest input or output the CPU engine takes in one call, as a GPU's binding limit. */
+export const CPU_MAX_BINDING_BYTES = 256 * 1024 * 1024;
+const NR = 8; // columns per packed panel of B (assembly/kernels.ts)
+const MR = 4; // rows per register block
+
+/** Bytes rounded up to a cache line. */
+const line = (bytes: number) => Math.ceil(bytes / 64) * 64;
+
+interface Exports {
+  KC: WebAssembly.Global;
+  SCRATCH_FLOATS: WebAssembly.Global;
+  packedBFloats(k: number, n: number): number;
+  [kernel: string]: unknown;
+}
+
+/** Whether this JavaScript engine can run WebAssembly SIMD at all (Safari < 16.4 cannot). */
+export async function cpuEngineSupported(): Promise<boolean> {
+  const bytes = await wasmBytes('simd');
+  return WebAssembly.validate(bytes);
+}
+
+async function wasmBytes(v: WasmVariant): Promise<Uint8Array<ArrayBuffer>> {
+  const b64 = (await VARIANT_SOURCES[v]()).default;
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function sharedMemoryAvailable(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  // Browsers hand out SharedArrayBuffer only to cross-origin isolated pages; Node always.
+  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
+}
+
+/**
+ * The CPU engine's kernels: one WebAssembly instance (SIMD, FMA where the browser has relaxed
+ * SIMD) on a memory this class lays out, plus helper threads sharing that memory. Memory is a
+ * stack: `alloc` bumps, `release(mark)` pops back; weights stay below the mark of a call.
+ */
+export class CpuKernels {
+  readonly summary: CpuSummary;
+  readonly #memory: WebAssembly.Memory;
+  readonly #x: Exports;
+  readonly #pool: ThreadPool | undefined;
+  /** Per-thread scratch (packed A blocks, attention scores), one block each. */
+  readonly #scratch: number[];
+  #top: number;
+  /** The call running now: calls run one at a time, each on its own stack of memory. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    memory: WebAssembly.Memory,
+    x: Exports,
+    pool: ThreadPool | undefined,
+    summary: CpuSummary,
+  ) {
+    this.#memory = memory;
+    this.#x = x;
+    this.#pool = pool;
+    this.summary = summary;
+    this.#top = 1024; // the first KiB stays unused: a null pointer never aliases data
+    const scratchBytes = line((x.SCRATCH_FLOATS.value as number) * 4);
+    this.#scratch = Array.from({ length: summary.threads }, () => this.alloc(scratchBytes / 4));
+  }
+
+  /** Compiles the best variant this JavaScript engine validates and starts the helpers. */
+  static async create(options: CpuOptions = {}): Promise<CpuKernels> {
+    const shared = sharedMemoryAvailable();
+    const cores = (globalThis.navigator?.hardwareConcurrency as number | undefined) ?? 1;
+    const threads = shared ? Math.max(1, Math.min(options.threads ?? cores, 64)) : 1;
+    if (!Number.isInteger(threads)) {
+      throw new GpuError('invalid-argument', `CPU threads must be an integer, got ${threads}`);
+    }
+    const wantShared = threads > 1;
+    let relaxed = true;
+    let bytes = await wasmBytes(wantShared ? 'relaxed-shared' : 'relaxed');
+    if (!WebAssembly.validate(bytes)) {
+      relaxed = false;
+      bytes = await wasmBytes(wantShared ? 'simd-shared' : 'simd');
+      if (!WebAssembly.validate(bytes)) {
+        throw new GpuError('webgpu-unavailable', 'this browser runs no WebAssembly SIMD');
+      }
+    }
+    const module = await WebAssembly.compile(bytes);
+    const memory = new WebAssembly.Memory(
+      wantShared ? { initial: 16, maximum: MAX_PAGES, shared: true } : { initial: 16 },
+    );
+    const abort = () => {
+      throw new GpuError('invalid-argument', 'a CPU kernel aborted');
+    };
+    const instance = await WebAssembly.instantiate(module, { env: { memory, abort } });
+    const pool =
+      threads > 1
+        ? await ThreadPool.start(threads - 1, options.spawn ?? spawnWebHelper, module, memory)
+        : undefined;
+    return new CpuKernels(memory, instance.exports as unknown as Exports, pool, {
+      simd: relaxed ? 'relaxed-simd' : 'simd128',
+      threads,
+    });
+  }
+
+  /**
+   * Runs `fn` after every call queued before it has finished: a call's memory is a stack frame
+   * (`mark`…`release`), and frames of two interleaved calls would free each other's data.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Reserves `floats` floats (cache-line aligned); returns the byte offset. */
+  alloc(floats: number): number {
+    const at = this.#top;
+    const end = at + line(floats * 4);
+    if (end > MAX_PAGES * PAGE) {
+      throw new GpuError('too-large', `the CPU engine cannot hold another ${floats * 4} bytes`);
+    }
+    const have = this.#memory.buffer.byteLength;
+    if (end > have) this.#memory.grow(Math.ceil((end - have) / PAGE));
+    this.#top = end;
+    return at;
+  }
+
+  /** Where the next allocation goes: pass it to `release` to free everything after it. */
+  mark(): number {
+    return this.#top;
+  }
+
+  release(mark: number): void {
+    this.#top = mark;
+  }
+
+  /** A view of `floats` floats at byte offset `ptr` (made afresh: memory may have grown). */
+  view(ptr: number, floats: number): Float32Array {
+    return new Float32Array(this.#memory.buffer, ptr, floats);
+  }
+
+  /** Copies `data` to a fresh allocation; returns its byte offset. */
+  put(data: Float32Array | Uint32Array): number {
+    const ptr = this.alloc(data.length);
+    new (data.constructor as Float32ArrayConstructor)(this.#memory.buffer, ptr, data.length).set(
+      data as Float32Array,
+    );
+    return ptr;
+  }
+
+  /**
+   * Runs kernel `fn` over rows [0, rows) split across the threads (blocks of `align` rows);
+   * `args(scratch)` gives its arguments before the row range for a thread's scratch pointer.
+   */
+  async parallel(
+    fn: string,
+    rows: number,
+    args: (scratch: number) => number[],
+    align = MR,
+  ): Promise<void> {
+    const threads = this.summary.threads;
+    const per = Math.ceil(rows / threads / align) * align;
+    const parts: number[][] = [];
+    for (let t = 0; t < threads; t++) {
+      const r0 = Math.min(rows, t * per);
+      const r1 = Math.min(rows, r0 + per);
+      if (r1 > r0) parts.push([...args(this.#scratch[t]!), r0, r1]);
+    }
+    const kernel = this.#x[fn] as (...a: number[]) => void;
+    if (!this.#pool || parts.length <= 1) {
+      for (const p of parts) kernel(...p);
+      return;
+    }
+    await this.#pool.run(fn, parts, (p) => kernel(...p));
+  }
+
+  /** Packs a K × N matrix at `b` (row stride `ldb`) for `gemm`; returns the packed copy. */
+  async packB(b: number, ldb: number, k: number, n: number): Promise<number> {
+    const out = this.alloc(this.#x.packedBFloats(k, n));
+    const panels = Math.ceil(n / NR);
+    await this.parallel('packB', panels, () => [b, ldb, k, n, out], 1);
+    return out;
+  }
+
+  /** C = A·B (row-major float32), computed on the CPU. */
+  async matmul(a: Float32Array, b: Float32Array, shape: MatmulShape): Promise<Float32Array> {
+    checkShape(shape, a.length, b.length);
+    const { m, k, n } = shape;
+    const bytes = Math.max(m * k, k * n, m * n) * 4;
+    if (bytes > CPU_MAX_BINDING_BYTES) {
+      throw new GpuError(
+        'too-large',
+        `matmul ${JSON.stringify(shape)} needs ${bytes} bytes at once`,
+      );
+    }
+    return this.exclusive(async () => {
+      const mark = this.mark();
+      try {
+        const pa = this.put(a);
+        const pb = this.put(b);
+        const bp = await this.packB(pb, n, k, n);
+        const pc = this.alloc(m * n);
+        await this.linear(pa, bp, pc, m, k, n);
+        return this.view(pc, m * n).slice();
+      } finally {
+        this.release(mark);
+      }
+    });
+  }
+
+  /** y (rows × n) = x (rows × k) · W (packed) [+ bias (n, padded to 8)] [then GELU]. */
+  async linear(
+    x: number,
+    wPacked: number,
+    y: number,
+    rows: number,
+    k: number,
+    n: number,
+    bias = 0,
+    gelu = false,
+  ): Promise<void> {
+    const flags = (gelu ? 1 : 0) | (bias ? 2 : 0);
+    await this.parallel('gemm', rows, (s) => [x, k, wPacked, y, n, k, n, bias, flags, s]);
+  }
+
+  /** Stops the helper threads; the instance is unusable after. */
+  dispose(): void {
+    this.#pool?.stop();
+  }
+}

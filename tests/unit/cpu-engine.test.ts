@@ -1,0 +1,154 @@
+// The CPU engine (assembly/kernels.ts through src/cpu) on this machine's WebAssembly: the same
+// float32 error bounds and the same verifier as the GPU kernels, one thread and several.
+import { afterAll, describe, expect, test } from 'vitest';
+import { CpuKernels } from '../../src/cpu/kernels';
+import { spawnNodeHelper } from '../../src/cpu/node-threads';
+import { gammaF32, matmulF64 } from '../../src/gpu/reference';
+import { freivalds } from '../../src/jobs/freivalds';
+import { gptForwardF64, gptWeightsFrom } from '../../src/model/gpt';
+import { CpuGpt } from '../../src/model/gpt-cpu';
+import { readSafetensors } from '../../src/model/safetensors';
+import { randomMatrix } from './gpu-fixture';
+import { randomModelFile, tinyConfig } from './model-fixture';
+
+const engines = new Map<number, Promise<CpuKernels>>();
+const engine = (threads: number) => {
+  let e = engines.get(threads);
+  if (!e) {
+    e = CpuKernels.create({ threads, spawn: spawnNodeHelper });
+    engines.set(threads, e);
+  }
+  return e;
+};
+afterAll(async () => {
+  for (const e of engines.values()) (await e).dispose();
+});
+
+/** Worst |C − exact| ÷ γ_K·(|A||B|) over every element: ≤ 1 is inside float32's bound. */
+function worstRatio(
+  c: Float32Array,
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  k: number,
+  n: number,
+) {
+  const exact = matmulF64(a, b, { m, k, n });
+  const abs = matmulF64(a.map(Math.abs), b.map(Math.abs), { m, k, n });
+  let worst = 0;
+  for (let i = 0; i < exact.length; i++) {
+    const bound = gammaF32(k) * abs[i]! + 1e-30;
+    worst = Math.max(worst, Math.abs(c[i]! - exact[i]!) / bound);
+  }
+  return worst;
+}
+
+describe.each([1, 2, 3])('CPU matmul, %i thread(s)', (threads) => {
+  test.each([
+    [1, 1, 1],
+    [5, 3, 7],
+    [4, 8, 8],
+    [33, 300, 17],
+    [130, 257, 129], // past one packed block of A (128 rows) and of K (256)
+    [257, 600, 96],
+  ])('C = A·B within float32 bounds and accepted by Freivalds (%i×%i×%i)', async (m, k, n) => {
+    const cpu = await engine(threads);
+    expect(cpu.summary.threads).toBe(threads);
+    const a = randomMatrix(m * k, m + k);
+    const b = randomMatrix(k * n, k + n);
+    const c = await cpu.matmul(a, b, { m, k, n });
+    expect(c.length).toBe(m * n);
+    expect(worstRatio(c, a, b, m, k, n)).toBeLessThanOrEqual(1);
+    const block = { row0: 0, rows: m, col0: 0, cols: n };
+    expect(freivalds({ a, b, m, k, n }, block, c).accepted).toBe(true);
+  });
+});
+
+test('threads split rows only: 1, 2 and 3 threads give bit-identical products', async () => {
+  const [m, k, n] = [97, 513, 70];
+  const a = randomMatrix(m * k, 1);
+  const b = randomMatrix(k * n, 2);
+  const one = await (await engine(1)).matmul(a, b, { m, k, n });
+  expect(await (await engine(2)).matmul(a, b, { m, k, n })).toEqual(one);
+  expect(await (await engine(3)).matmul(a, b, { m, k, n })).toEqual(one);
+});
+
+test('a wrong CPU product is rejected by the same verifier', async () => {
+  const [m, k, n] = [64, 256, 64];
+  const a = randomMatrix(m * k, 3);
+  const b = randomMatrix(k * n, 4);
+  const c = await (await engine(2)).matmul(a, b, { m, k, n });
+  c[17 * n + 5]! += 0.01;
+  expect(freivalds({ a, b, m, k, n }, { row0: 0, rows: m, col0: 0, cols: n }, c).accepted).toBe(
+    false,
+  );
+});
+
+test('bad shapes are typed errors, and calls queued together do not share memory', async () => {
+  const cpu = await engine(2);
+  await expect(
+    cpu.matmul(new Float32Array(6), new Float32Array(6), { m: 2, k: 2, n: 3 }),
+  ).rejects.toMatchObject({ name: 'GpuError', code: 'invalid-argument' });
+  await expect(
+    cpu.matmul(new Float32Array(1), new Float32Array(1), { m: 1, k: 0.5, n: 1 }),
+  ).rejects.toMatchObject({ code: 'invalid-argument' });
+  const big = 1 << 15;
+  await expect(
+    cpu.matmul(new Float32Array(big * 4), new Float32Array(4 * big), { m: big, k: 4, n: big }),
+  ).rejects.toMatchObject({ code: 'too-large' });
+  // Many calls at once: each gets its own stack frame, every answer right.
+  const problems = Array.from({ length: 6 }, (_, i) => ({
+    a: randomMatrix(20 * 30, 10 + i),
+    b: randomMatrix(30 * (10 + i), 20 + i),
+    n: 10 + i,
+  }));
+  const cs = await Promise.all(problems.map((p) => cpu.matmul(p.a, p.b, { m: 20, k: 30, n: p.n })));
+  for (const [i, p] of problems.entries())
+    expect(worstRatio(cs[i]!, p.a, p.b, 20, 30, p.n)).toBeLessThanOrEqual(1);
+});
+
+describe('the model on the CPU engine', () => {
+  const config = tinyConfig;
+  const weights = gptWeightsFrom(readSafetensors(randomModelFile(config, 100)).tensors, config);
+
+  test.each([
+    [1, 1, 1],
+    [3, 7, 2],
+    [2, 24, 2],
+    [5, 24, 1],
+  ])('logits match the float64 reference (batch=%i, seq=%i, %i threads)', async (batch, seq, t) => {
+    const model = await CpuGpt.load(await engine(t), config, weights);
+    const tokens = Uint32Array.from({ length: batch * seq }, (_, i) => (i * 13 + 5) % config.vocab);
+    const got = await model.forward(tokens, batch, seq);
+    const want = gptForwardF64(config, weights, tokens, batch, seq);
+    // The GPU's bound (tests/unit/gpt.test.ts): nLayer·γ_FF on the logit scale.
+    const scale = Math.max(1, ...Array.from(want, Math.abs));
+    const tol = config.nLayer * gammaF32(config.dFF) * scale;
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+    expect(worst).toBeLessThanOrEqual(tol);
+    console.log(
+      `CPU batch ${batch} seq ${seq}: worst |Δlogit| ${(worst / tol).toFixed(3)} of the bound`,
+    );
+  });
+
+  test('every position from `from` on, and typed errors for bad tokens', async () => {
+    const model = await CpuGpt.load(await engine(2), config, weights);
+    const tokens = Uint32Array.from({ length: 2 * 10 }, (_, i) => (i * 7) % config.vocab);
+    const all = await model.forward(tokens, 2, 10, 6);
+    expect(all.length).toBe(2 * 4 * config.vocab);
+    const last = await model.forward(tokens, 2, 10);
+    // The last position of each sequence is the same whichever positions are asked for.
+    for (let s = 0; s < 2; s++)
+      expect(all.subarray((s * 4 + 3) * config.vocab, (s * 4 + 4) * config.vocab)).toEqual(
+        last.subarray(s * config.vocab, (s + 1) * config.vocab),
+      );
+    await expect(model.forward(Uint32Array.from([1, 37]), 1, 2)).rejects.toMatchObject({
+      field: 'tokens',
+    });
+    await expect(model.forward(new Uint32Array(25), 1, 25)).rejects.toMatchObject({ field: 'seq' });
+    await expect(model.forward(tokens, 2, 10, 10)).rejects.toMatchObject({
+      code: 'invalid-argument',
+    });
+  });
+});
