@@ -1,4 +1,8 @@
 import { defineConfig } from 'vite';
+import { buildWasm } from './scripts/build-wasm.mjs';
+
+// The CPU engine's WebAssembly is compiled from assembly/ before anything imports it.
+buildWasm();
 
 // es2022: libp2p uses BigInt and top-level await (see ../shared/design/FACTS.md).
 export default defineConfig({

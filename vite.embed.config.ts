@@ -1,4 +1,8 @@
 import { defineConfig } from 'vite';
+import { buildWasm } from './scripts/build-wasm.mjs';
+
+// The CPU engine's WebAssembly is compiled from assembly/ before anything imports it.
+buildWasm();
 
 // The embeddable contributor as an ES library: dist/embed/tessel.js plus its chunks (libp2p is
 // loaded when the visitor switches Contribute on) and the compute Worker. `base: './'` makes

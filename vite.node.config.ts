@@ -1,4 +1,8 @@
 import { defineConfig } from 'vite';
+import { buildWasm } from './scripts/build-wasm.mjs';
+
+// The CPU engine's WebAssembly is compiled from assembly/ before anything imports it.
+buildWasm();
 
 // Builds the Node entry points: the relay (dist-relay/main.js, which npm start runs) and the
 // headless contributor (dist-relay/tessel.js, which bin/tessel.mjs runs).

@@ -1,5 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { buildWasm } from './scripts/build-wasm.mjs';
 import { nodeGpuEnv } from './scripts/gpu-env.mjs';
+
+// The CPU engine's WebAssembly is compiled from assembly/ before anything imports it.
+buildWasm();
 
 // Dawn's node binding loads Vulkan when the process starts, so the variables that point it at
 // SwiftShader must be in the environment of the forked test processes, not set inside a test.

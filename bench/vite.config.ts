@@ -1,5 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { buildWasm } from '../scripts/build-wasm.mjs';
+
+// The CPU engine's WebAssembly is compiled from assembly/ before anything imports it.
+buildWasm();
 
 // The benchmark page is its own small site: TF.js (the peer we measure against) never enters
 // the app's bundle.
