@@ -8,7 +8,11 @@ import { ensureChromium } from './chromium.mjs';
 
 const bin = (name) => join('node_modules', '.bin', name);
 const steps = [
-  ['build the CPU engine (AssemblyScript → WebAssembly)', process.execPath, ['scripts/build-wasm.mjs']],
+  [
+    'build the CPU engine (AssemblyScript → WebAssembly)',
+    process.execPath,
+    ['scripts/build-wasm.mjs'],
+  ],
   ['lint and format (biome)', bin('biome'), ['check', '--error-on-warnings', '.']],
   ['types (tsc, strict)', bin('tsc'), ['--noEmit', '-p', '.']],
   ['unit tests (vitest, WebGPU on SwiftShader in Node)', bin('vitest'), ['run']],

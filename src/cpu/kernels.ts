@@ -20,6 +20,12 @@ export interface CpuSummary {
   threads: number;
 }
 
+/** The CPU engine's identity for redundancy: FMA or not changes every rounding; threads do not
+ * (each element is summed by one thread in the same order). */
+export function cpuIdentity(s: CpuSummary): string {
+  return `cpu:wasm-${s.simd === 'relaxed-simd' ? 'fma' : 'simd128'}`;
+}
+
 export interface CpuOptions {
   /** Threads to use (default: navigator.hardwareConcurrency where memory can be shared, else
    * 1). More than 1 needs SharedArrayBuffer: a cross-origin isolated page, or Node. */

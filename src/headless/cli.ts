@@ -6,13 +6,14 @@ import { ConfigError } from '../mesh/config';
 import { contribute } from './contribute';
 
 const USAGE = `usage: tessel contribute --relay <multiaddr> [--relay <multiaddr>]… [--budget 0.5]
-                         [--data ~/.tessel] [--ice stun:host:port]…
+                         [--data ~/.tessel] [--ice stun:host:port]… [--engine auto]
 
   --relay   a relay's multiaddr (…/ws/p2p/<id>, …/wss/p2p/<id>); give two or more to stay
             reachable when one goes down
   --budget  share of wall time the GPU may be busy, 0.05 to 1 (default 0.5)
   --data    folder for this contributor's key and ledger (default ~/.tessel)
-  --ice     a STUN or TURN server for WebRTC across the internet`;
+  --ice     a STUN or TURN server for WebRTC across the internet
+  --engine  auto (default: the faster of the GPU and the CPU engine, measured), webgpu or cpu`;
 
 const fail = (message: string): never => {
   console.error(`tessel: ${message}\n\n${USAGE}`);
@@ -28,6 +29,7 @@ function parse() {
       budget: { type: 'string', default: '0.5' },
       data: { type: 'string' },
       ice: { type: 'string', multiple: true, default: [] },
+      engine: { type: 'string', default: 'auto' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -48,6 +50,10 @@ if (positionals[0] !== 'contribute' || positionals.length > 1) {
 if (values.relay.length === 0) fail('--relay is required');
 const budget = Number(values.budget);
 if (!(budget >= 0.05 && budget <= 1)) fail(`--budget must be from 0.05 to 1, got ${values.budget}`);
+const use = values.engine;
+if (use !== 'auto' && use !== 'webgpu' && use !== 'cpu') {
+  fail(`--engine must be auto, webgpu or cpu, got ${JSON.stringify(use)}`);
+}
 
 try {
   const running = await contribute({
@@ -55,6 +61,7 @@ try {
     budget,
     iceServers: values.ice.map((urls) => ({ urls })),
     ...(values.data ? { dataDir: values.data } : {}),
+    use: use as 'auto' | 'webgpu' | 'cpu',
     log: (line) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`),
   });
   console.log(`contributing at budget ${budget}; Ctrl+C stops (leases held are given back)`);

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { adapterIdentity } from '../gpu/device';
 import { matmulKernelDigest } from '../gpu/matmul';
 import { exportLedger, leavesOf, openLedgerFile, restoreLedger } from '../ledger/file';
 import { LocalLedger } from '../ledger/local';
@@ -10,12 +10,13 @@ import { parseMeshConfig } from '../mesh/config';
 import { Mesh } from '../mesh/mesh';
 import type { AbandonedShard, ShardOutcome } from '../mesh/shard-contributor';
 import { loadOrCreateKey } from '../relay/relay';
-import type { ComputeApi } from '../worker/api';
+import type { ComputeApi, EngineKind } from '../worker/api';
+import { chooseEngine } from '../worker/engine-choice';
 
 /** The engine a headless contributor computes on: the Worker's API, here in-process on Dawn. */
 export type HeadlessEngine = Pick<
   ComputeApi,
-  'info' | 'tune' | 'benchmark' | 'matmul' | 'infer' | 'generate' | 'logitsFrom'
+  'info' | 'tune' | 'benchmark' | 'setEngine' | 'matmul' | 'infer' | 'generate' | 'logitsFrom'
 > &
   Pick<ComputeApi, 'loadModel' | 'hasModel'>;
 
@@ -30,6 +31,9 @@ export interface HeadlessOptions {
   dataDir?: string; // default ~/.tessel
   /** The engine to compute on; default: this process's WebGPU adapter through Dawn (`webgpu`). */
   engine?: HeadlessEngine;
+  /** Which engine computes: `auto` (default) measures the CPU engine against a hardware GPU
+   * and lends the faster (a software adapter or none means the CPU). */
+  use?: EngineKind | 'auto';
   /** Measured GFLOP/s; when absent the kernels are tuned and measured once at start. */
   gflops?: number;
   /** Gossip checkpoints, witness and answer audits as a tab does (the market); default on. */
@@ -65,14 +69,29 @@ export async function contribute(o: HeadlessOptions): Promise<HeadlessContributo
   const engine = (o.engine ?? own) as HeadlessEngine;
   try {
     let info = await engine.info();
-    const adapter = adapterIdentity(info.adapter);
-    log(`adapter ${adapter}`);
+    log(
+      info.adapter
+        ? `WebGPU adapter ${info.adapter.vendor}/${info.adapter.architecture}${info.adapter.isFallback ? ' (software)' : ''}`
+        : `no WebGPU adapter (${info.gpuError?.message ?? 'none'})`,
+    );
     let gflops = o.gflops ?? 0;
-    if (!gflops) {
-      info = await engine.tune();
-      gflops = (await engine.benchmark([256], 1))[0]?.gflops ?? 0;
-      log(`tuned tile ${JSON.stringify(info.tile)}: ${gflops.toFixed(1)} GFLOP/s at 256³`);
+    const use = o.use ?? 'auto';
+    if (use === 'auto') {
+      const choice = await chooseEngine(engine);
+      info = choice.info;
+      gflops ||= choice.gflops;
+      const figures = Object.entries(choice.measured).map(([k, v]) => `${k} ${v.toFixed(1)}`);
+      log(`measured GFLOP/s at 512³: ${figures.join(', ')}; lending ${info.engine}`);
+    } else {
+      info = await engine.setEngine(use);
+      if (use === 'webgpu') info = await engine.tune();
+      gflops ||= (await engine.benchmark([512], 1))[0]?.gflops ?? 0;
+      log(`lending ${use}: ${gflops.toFixed(1)} GFLOP/s at 512³`);
     }
+    if (info.engine === 'webgpu') log(`tile ${JSON.stringify(info.tile)}`);
+    if (info.cpu) log(`CPU engine: ${info.cpu.simd}, ${info.cpu.threads} threads`);
+    const adapter = info.identity;
+    log(`engine ${adapter}`);
     const privateKey = await loadOrCreateKey(join(dataDir, 'key'));
     const peerId = peerIdFromPrivateKey(privateKey).toString();
     const ledger = await openLedger(privateKey, peerId, dataDir, log);
@@ -82,7 +101,7 @@ export async function contribute(o: HeadlessOptions): Promise<HeadlessContributo
       engine,
       adapter,
       kernelDigest: await matmulKernelDigest(),
-      maxBufferBytes: info.adapter.limits.maxStorageBufferBindingSize,
+      maxBufferBytes: info.maxBindingBytes,
       contribute: true,
       ...(o.budget !== undefined ? { budget: o.budget } : {}),
       ...(gflops ? { gflops } : {}),
@@ -137,8 +156,11 @@ export async function contribute(o: HeadlessOptions): Promise<HeadlessContributo
 }
 
 async function dawnEngine() {
-  const { createComputeApi } = await import('../worker/api');
-  return createComputeApi();
+  const [{ createComputeApi }, { spawnNodeHelper }] = await Promise.all([
+    import('../worker/api'),
+    import('../cpu/node-threads'),
+  ]);
+  return createComputeApi({ cpu: { threads: availableParallelism(), spawn: spawnNodeHelper } });
 }
 
 /**

@@ -5,7 +5,7 @@ import './ledger-view';
 import './local-view';
 import './mesh-view';
 import './researcher-view';
-import { loadMeshConfig } from './config';
+import { loadMeshConfig, parseEngine } from './config';
 import type { PageHandle } from './handle';
 import { TabSession } from './session';
 import { type ShippedModel, shippedModel } from './shipped-model';
@@ -40,7 +40,10 @@ export class TesselApp extends LitElement {
   override connectedCallback() {
     super.connectedCallback();
     const url = new URL(location.href);
-    const session = new TabSession({ config: () => loadMeshConfig(url) });
+    const session = new TabSession({
+      config: () => loadMeshConfig(url),
+      engine: () => parseEngine('?engine', url.searchParams.get('engine')),
+    });
     this.session = session;
     const handle: PageHandle = {
       compute: session.compute,

@@ -1,7 +1,21 @@
 import { ConfigError, parseMeshConfig } from '../mesh/config';
 import type { MeshConfig } from '../mesh/mesh';
+import type { EngineKind } from '../worker/api';
 
 export { ConfigError, parseMeshConfig };
+
+/**
+ * The engine a page (`?engine=`) or an embed (its `engine` attribute or option) asks for:
+ * `webgpu` or `cpu`; `auto` or nothing means the faster, measured. Throws ConfigError otherwise.
+ */
+export function parseEngine(
+  field: string,
+  value: string | null | undefined,
+): EngineKind | undefined {
+  if (value === null || value === undefined || value === '' || value === 'auto') return undefined;
+  if (value === 'webgpu' || value === 'cpu') return value;
+  throw new ConfigError(field, `must be auto, webgpu or cpu, got ${JSON.stringify(value)}`);
+}
 
 /**
  * The mesh config for this page: `?relay=<multiaddr>` (repeat it for several relays) wins, else

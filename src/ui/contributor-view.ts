@@ -1,7 +1,7 @@
 import { css, html, LitElement, nothing } from 'lit';
 import type { ShardOutcome } from '../mesh/shard-contributor';
 import './chart';
-import { loadMeshConfig, parseMeshConfig } from './config';
+import { loadMeshConfig, parseEngine, parseMeshConfig } from './config';
 import { type AdapterView, type SessionStatus, TabSession } from './session';
 import { SessionWatcher } from './session-watcher';
 import { base } from './styles';
@@ -23,6 +23,7 @@ export class TesselContributor extends LitElement {
   static override properties = {
     relay: { type: String },
     budget: { type: Number },
+    engine: { type: String },
     session: { attribute: false },
     _status: { state: true },
     _adapter: { state: true },
@@ -73,6 +74,8 @@ export class TesselContributor extends LitElement {
   ];
 
   declare relay: string;
+  /** `auto` (default: measured), `webgpu` or `cpu`. */
+  declare engine: string | undefined;
   declare budget: number | undefined;
   declare session: TabSession | undefined;
   declare _status: SessionStatus | undefined;
@@ -83,6 +86,7 @@ export class TesselContributor extends LitElement {
     abandoned: number;
     receipts: number;
     submits: number;
+    cpuCalls: number;
   };
   declare _gflops: [number, number][];
   declare _perMinute: [number, number][];
@@ -96,7 +100,7 @@ export class TesselContributor extends LitElement {
     this.relay = '';
     this.budget = undefined;
     this.session = undefined;
-    this._counts = { verified: 0, rejected: 0, abandoned: 0, receipts: 0, submits: 0 };
+    this._counts = { verified: 0, rejected: 0, abandoned: 0, receipts: 0, submits: 0, cpuCalls: 0 };
     this._gflops = [];
     this._perMinute = [];
     new SessionWatcher(this, {
@@ -133,6 +137,7 @@ export class TesselContributor extends LitElement {
     this.session = new TabSession({
       config: async () =>
         relays.length > 0 ? parseMeshConfig({ relays }) : loadMeshConfig(new URL(location.href)),
+      engine: () => parseEngine('engine', this.engine),
     });
     this.#ownsSession = true;
     if (this.budget !== undefined) this.session.setBudget(this.budget);
@@ -184,7 +189,12 @@ export class TesselContributor extends LitElement {
         session.compute.info(),
         session.receiptsEarned().catch(() => this._counts.receipts),
       ]);
-      this._counts = { ...this._counts, receipts, submits: info.gpuSubmits };
+      this._counts = {
+        ...this._counts,
+        receipts,
+        submits: info.gpuSubmits,
+        cpuCalls: info.cpuCalls,
+      };
     } catch {
       // No adapter: the adapter card says why.
     }
@@ -299,13 +309,29 @@ export class TesselContributor extends LitElement {
         <p>${a.advice}</p>
       </div>`;
     }
-    const submits = this._counts.submits;
-    return html`<dl id="adapter" data-state="ready">
-      <dt>Adapter</dt>
-      <dd>${a.name}</dd>
+    const { submits, cpuCalls } = this._counts;
+    return html`<dl id="adapter" data-state="ready" data-engine=${a.engine}>
+      <dt>Engine</dt>
+      <dd id="engine">
+        ${a.engineName}${
+          a.chosen
+            ? ''
+            : a.engine === 'cpu'
+              ? ' (your WebGPU adapter is your CPU too, slower)'
+              : ' (if it beats your CPU: measured when you switch on)'
+        }
+      </dd>
+      <dt>WebGPU adapter</dt>
+      <dd>${a.noWebGpu ?? a.name}</dd>
       <dt>Kind</dt>
       <dd>
-        ${a.software ? 'software adapter: it runs on your CPU, not a GPU' : 'hardware GPU'}
+        ${
+          a.noWebGpu
+            ? 'no WebGPU: your CPU computes, through WebAssembly'
+            : a.software
+              ? 'software adapter: it runs on your CPU, not a GPU'
+              : 'hardware GPU'
+        }
       </dd>
       <dt>Speed</dt>
       <dd id="adapter-speed">
@@ -320,6 +346,10 @@ export class TesselContributor extends LitElement {
       <dt>GPU work in this tab</dt>
       <dd id="gpu-work" data-submits=${submits}>
         ${submits === 0 ? 'none so far' : `${submits} command buffers submitted`}
+      </dd>
+      <dt>CPU engine work in this tab</dt>
+      <dd id="cpu-work" data-calls=${cpuCalls}>
+        ${cpuCalls === 0 ? 'none so far' : `${cpuCalls} calls`}
       </dd>
     </dl>`;
   }

@@ -10,7 +10,9 @@
  * The element shows the same Contribute switch as the app (off until the visitor turns it on).
  * Sites with their own consent UI call `startContributor` from the visitor's click instead.
  */
-import { parseMeshConfig } from './config';
+
+import type { EngineKind } from '../worker/api';
+import { parseEngine, parseMeshConfig } from './config';
 import { TesselContributor } from './contributor-view';
 import { type SessionStatus, TabSession } from './session';
 
@@ -22,6 +24,8 @@ export interface StartContributorOptions {
   relay: string | string[];
   /** Share of wall time the GPU may be busy, 0.1 to 1. */
   budget?: number; // default 0.5
+  /** `auto` (default: the faster engine, measured on the visitor's device), `webgpu` or `cpu`. */
+  engine?: 'auto' | EngineKind;
   /** Called on every change of state (starting, contributing, paused, error, off). */
   onStatus?: (status: SessionStatus) => void;
 }
@@ -43,7 +47,8 @@ export async function startContributor(
   options: StartContributorOptions,
 ): Promise<RunningContributor> {
   const config = parseMeshConfig({ relays: [options.relay].flat() });
-  const session = new TabSession({ config: async () => config });
+  const engine = parseEngine('engine', options.engine);
+  const session = new TabSession({ config: async () => config, engine: () => engine });
   if (options.onStatus) {
     const onStatus = options.onStatus;
     session.addEventListener('status', (e) => onStatus(e.detail));

@@ -1,3 +1,5 @@
+import type { EngineKind } from '../worker/api';
+
 /**
  * What a volunteer chose, remembered for this origin (localStorage): whether to contribute,
  * the GPU budget, whether to pause while the tab is hidden, and the speed last measured on this
@@ -8,8 +10,10 @@ export interface ContributorPrefs {
   contribute: boolean;
   budget: number; // share of wall time the GPU may be busy, 0.1..1
   pauseWhenHidden: boolean;
-  /** GFLOP/s measured per adapter key (src/gpu/device.ts adapterIdentity). */
+  /** GFLOP/s measured per engine identity ("webgpu:…" adapters, "cpu:wasm-…"). */
   speeds: Record<string, number>;
+  /** The engine chosen by measurement per device (src/worker/engine-choice.ts deviceKey). */
+  engines: Record<string, EngineKind>;
 }
 
 const KEY = 'tessel:contributor';
@@ -18,6 +22,7 @@ export const DEFAULT_PREFS: ContributorPrefs = {
   budget: 0.5,
   pauseWhenHidden: true,
   speeds: {},
+  engines: {},
 };
 
 /** Clamps a budget to what the contributor accepts: 10 % to 100 %. */
@@ -41,12 +46,19 @@ export function loadPrefs(
       if (typeof v === 'number' && v > 0 && v < 1e6) speeds[k] = v;
     }
   }
+  const engines: Record<string, EngineKind> = {};
+  if (typeof r.engines === 'object' && r.engines !== null) {
+    for (const [k, v] of Object.entries(r.engines).slice(0, 16)) {
+      if (v === 'webgpu' || v === 'cpu') engines[k] = v;
+    }
+  }
   return {
     contribute: r.contribute === true,
     budget: typeof r.budget === 'number' ? clampBudget(r.budget) : DEFAULT_PREFS.budget,
     pauseWhenHidden:
       typeof r.pauseWhenHidden === 'boolean' ? r.pauseWhenHidden : DEFAULT_PREFS.pauseWhenHidden,
     speeds,
+    engines,
   };
 }
 

@@ -1,10 +1,12 @@
 import { TypedEventEmitter } from 'main-event';
-import { adapterIdentity, isSoftwareAdapter } from '../gpu/device';
+import { cpuIdentity } from '../cpu/kernels';
+import { isSoftwareAdapter } from '../gpu/device';
 import type { LocalLedger } from '../ledger/local';
 import type { LedgerService } from '../ledger/service';
 import type { MeshConfig, Mesh as MeshType } from '../mesh/mesh';
-import type { ComputeInfo } from '../worker/api';
+import type { ComputeInfo, EngineKind } from '../worker/api';
 import { ComputeClient } from '../worker/client';
+import { chooseEngine, deviceKey, hardwareGpu } from '../worker/engine-choice';
 import { describeError } from './format';
 import { ContributionGate } from './gate';
 import { type ContributorPrefs, clampBudget, loadPrefs, savePrefs } from './prefs';
@@ -21,15 +23,24 @@ export interface SessionStatus {
   pauseWhenHidden: boolean;
 }
 
-/** The adapter this tab would lend, in words a volunteer can act on. */
+/** The engine and adapter this tab would lend, in words a volunteer can act on. */
 export type AdapterView =
   | {
       available: true;
+      /** The engine shards run on: chosen by measurement (or, before the first, predicted). */
+      engine: EngineKind;
+      /** Whether `engine` was chosen by measuring on this device (now or on an earlier visit). */
+      chosen: boolean;
+      /** The engine in words: "CPU · WebAssembly SIMD with FMA · 2 threads" or "GPU · WebGPU". */
+      engineName: string;
+      /** The WebGPU adapter's name, or why there is none. */
       name: string;
-      /** Runs on the CPU (SwiftShader and the like), not a GPU. */
+      /** The WebGPU adapter runs on the CPU (SwiftShader and the like), not a GPU. */
       software: boolean;
+      /** No WebGPU adapter at all (the CPU engine computes). */
+      noWebGpu?: string;
       identity: string;
-      /** Measured here (now or in an earlier visit), GFLOP/s; undefined until measured. */
+      /** The chosen engine's speed, measured here (now or on an earlier visit), GFLOP/s. */
       gflops?: number;
       tuned: boolean;
       maxBindingBytes: number;
@@ -52,6 +63,9 @@ export interface SessionOptions {
   compute?: ComputeClient;
   /** Where the volunteer's choices persist (localStorage by default). */
   storage?: Storage;
+  /** The engine to lend without measuring others (`?engine=` on the page, the embed's
+   * `engine`); undefined: measured. Throws ConfigError for a bad value (shown when starting). */
+  engine?: () => EngineKind | undefined;
 }
 
 /**
@@ -108,8 +122,11 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
   /** The adapter, found without dispatching anything; with the remembered speed, if any. */
   adapter(): Promise<AdapterView> {
     this.#adapter ??= this.compute.info().then(
-      (info) => this.#adapterView(info),
-      (e): AdapterView => noWebGpu(e),
+      (info) =>
+        info.adapter || this.#forcedEngine() !== 'webgpu'
+          ? this.#adapterView(info)
+          : noWebGpu(info.gpuError?.message),
+      (e): AdapterView => noWebGpu(describeError(e)),
     );
     return this.#adapter;
   }
@@ -133,7 +150,7 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
     try {
       const view = await this.adapter();
       if (!view.available) throw new Error(`${view.reason} ${view.advice}`);
-      await this.#measure(view);
+      await this.#measure();
       if (!this.#prefs.contribute) return; // switched off while measuring
       const mesh = await this.join();
       if (!this.#prefs.contribute) return;
@@ -263,7 +280,7 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
       this.ledger(),
       IdbModelCache.open(),
     ]);
-    const adapter = adapterIdentity(info.adapter);
+    const adapter = info.identity;
     const gflops = this.#prefs.speeds[adapter];
     const grant = () => (this.#market?.params.grant ?? DEFAULT_PARAMS.grant) * 1e6;
     const mesh = await Mesh.start({
@@ -273,7 +290,7 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
       engine: this.compute,
       adapter,
       contribute: false, // setContributing turns it on once joined
-      maxBufferBytes: info.adapter.limits.maxStorageBufferBindingSize,
+      maxBufferBytes: info.maxBindingBytes,
       ownerStore,
       modelCache,
       // Settlement is the verdict: the receipt's leaf is durable before "accepted" is sent.
@@ -291,16 +308,37 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
     return mesh;
   }
 
-  /** Tunes the kernels and measures GFLOP/s once per adapter (GPU work: after consent only). */
-  async #measure(view: Extract<AdapterView, { available: true }>): Promise<void> {
-    if (view.tuned && view.gflops) return;
-    const info = await this.compute.tune();
-    const [row] = await this.compute.benchmark([256], 1);
-    if (!row) return;
-    const speeds = { ...this.#prefs.speeds, [view.identity]: row.gflops };
-    this.#prefs = { ...this.#prefs, speeds };
+  /**
+   * Switches the Worker to the engine this device lends: the one remembered for it, else the
+   * faster measured now (src/worker/engine-choice.ts), remembered with its speed. Computation:
+   * after consent only. A remembered choice measures nothing, so a return visit starts at once.
+   */
+  async #measure(): Promise<void> {
+    const forced = this.#options.engine?.();
+    const key = deviceKey(await this.compute.info());
+    const remembered = forced ?? this.#prefs.engines[key];
+    let info: ComputeInfo;
+    let gflops: number | undefined;
+    if (remembered) {
+      info = await this.compute.setEngine(remembered);
+      gflops = this.#prefs.speeds[info.identity];
+      if (!gflops) {
+        if (remembered === 'webgpu') await this.compute.tune();
+        gflops = (await this.compute.benchmark([512], 1))[0]?.gflops;
+        info = await this.compute.info();
+      }
+    } else {
+      const choice = await chooseEngine(this.compute);
+      info = choice.info;
+      gflops = choice.gflops;
+    }
+    this.#prefs = {
+      ...this.#prefs,
+      engines: forced ? this.#prefs.engines : { ...this.#prefs.engines, [key]: info.engine },
+      speeds: gflops ? { ...this.#prefs.speeds, [info.identity]: gflops } : this.#prefs.speeds,
+    };
     savePrefs(this.#prefs, this.#options.storage);
-    this.#mesh?.setMeasuredSpeed(row.gflops);
+    if (gflops) this.#mesh?.setMeasuredSpeed(gflops);
     const next = this.#adapterView(info);
     this.#adapter = Promise.resolve(next);
     this.safeDispatchEvent('adapter', { detail: next });
@@ -334,17 +372,44 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
 
   #adapterView(info: ComputeInfo): AdapterView {
     const a = info.adapter;
-    const identity = adapterIdentity(a);
+    const remembered = this.#forcedEngine() ?? this.#prefs.engines[deviceKey(info)];
+    // Before the first measurement: what the choice will be unless a hardware GPU wins.
+    const engine =
+      info.cpu || remembered ? (remembered ?? info.engine) : hardwareGpu(info) ? 'webgpu' : 'cpu';
+    const identity =
+      engine === 'cpu'
+        ? info.cpu
+          ? cpuIdentity(info.cpu)
+          : (Object.keys(this.#prefs.speeds).find((k) => k.startsWith('cpu:')) ?? 'cpu:wasm')
+        : info.identity;
     const gflops = this.#prefs.speeds[identity];
     return {
       available: true,
-      name: [a.vendor, a.architecture].filter(Boolean).join(' · ') || 'unknown adapter',
-      software: isSoftwareAdapter(a),
+      engine,
+      chosen: Boolean(remembered),
+      engineName:
+        engine === 'webgpu'
+          ? 'GPU · WebGPU'
+          : `CPU · WebAssembly SIMD${info.cpu ? `${info.cpu.simd === 'relaxed-simd' ? ' with FMA' : ''} · ${info.cpu.threads} thread${info.cpu.threads > 1 ? 's' : ''}` : ''}`,
+      name: a
+        ? [a.vendor, a.architecture].filter(Boolean).join(' · ') || 'unknown adapter'
+        : 'none',
+      software: a ? isSoftwareAdapter(a) : false,
+      ...(a ? {} : { noWebGpu: noWebGpuReason(info.gpuError?.message) }),
       identity,
       ...(gflops ? { gflops } : {}),
       tuned: info.tuned,
-      maxBindingBytes: a.limits.maxStorageBufferBindingSize,
+      maxBindingBytes: info.maxBindingBytes,
     };
+  }
+
+  /** The engine the page asks for; a bad value counts as none here (starting reports it). */
+  #forcedEngine(): EngineKind | undefined {
+    try {
+      return this.#options.engine?.();
+    } catch {
+      return undefined;
+    }
   }
 
   #emitStatus() {
@@ -352,14 +417,20 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
   }
 }
 
-/** Why there is no WebGPU here and what the volunteer can do about it. */
-function noWebGpu(e: unknown): AdapterView {
+/** Why there is no WebGPU adapter here, in a sentence. */
+function noWebGpuReason(why: string | undefined): string {
+  const hasApi = typeof navigator !== 'undefined' && 'gpu' in navigator;
+  return hasApi
+    ? `This browser has WebGPU but gave no usable adapter (${why ?? 'no reason given'}).`
+    : 'This browser has no WebGPU.';
+}
+
+/** Why this tab cannot lend the engine it was told to (WebGPU) and what the volunteer can do. */
+function noWebGpu(why: string | undefined): AdapterView {
   const hasApi = typeof navigator !== 'undefined' && 'gpu' in navigator;
   return {
     available: false,
-    reason: hasApi
-      ? `This browser has WebGPU but gave no usable adapter (${describeError(e)}).`
-      : 'This browser has no WebGPU.',
+    reason: noWebGpuReason(why),
     advice: hasApi
       ? 'Update your graphics driver, or in Chrome open chrome://flags and enable "Unsafe WebGPU Support" on Linux; then reload.'
       : 'Use a recent Chrome or Edge (version 113 or later), or Safari 26; in Firefox, version 141 or later on Windows.',

@@ -1,17 +1,41 @@
+import {
+  CPU_MAX_BINDING_BYTES,
+  type CpuKernels,
+  type CpuOptions,
+  type CpuSummary,
+  cpuIdentity,
+} from '../cpu/kernels';
 import { autotune, MemoryTuneStore, median, rememberedTile, type TuneStore } from '../gpu/autotune';
 import type { GpuContext } from '../gpu/context';
-import type { AcquireOptions, AdapterSummary } from '../gpu/device';
-import { GpuError } from '../gpu/errors';
+import { type AcquireOptions, type AdapterSummary, adapterIdentity } from '../gpu/device';
+import { GpuError, type GpuErrorCode } from '../gpu/errors';
 import { DEFAULT_TILE, Matmul, type TileConfig } from '../gpu/matmul';
 import type { MatmulShape } from '../gpu/reference';
+import { CpuGpt } from '../model/gpt-cpu';
 import { GpuGpt } from '../model/gpt-gpu';
 import { type LoadedModel, loadGpt } from '../model/load';
 import { generateBatch } from '../model/sample';
 import { DeviceKeeper } from './device-keeper';
 
-/** What `info()` reports about the worker's device. */
+/** What computes: the WebGPU kernels (src/gpu) or the WebAssembly SIMD ones (src/cpu). */
+export type EngineKind = 'webgpu' | 'cpu';
+
+/** What `info()` reports about the worker's engines. */
 export interface ComputeInfo {
-  adapter: AdapterSummary;
+  /** The engine shards run on now (`setEngine`). */
+  engine: EngineKind;
+  /** That engine and what runs it, e.g. "webgpu:nvidia/ampere" or "cpu:wasm-fma": sent with
+   * work requests, and the identity redundancy compares ("different adapters"). */
+  identity: string;
+  /** Largest input or output of one call on that engine, bytes (owners size shards to fit). */
+  maxBindingBytes: number;
+  /** The WebGPU adapter; undefined where there is none (then `gpuError` says why). */
+  adapter?: AdapterSummary;
+  gpuError?: { code: GpuErrorCode; message: string };
+  /** The CPU engine, once started (`setEngine('cpu')` or a CPU benchmark). */
+  cpu?: CpuSummary;
+  /** Kernel calls the CPU engine has run: 0 means no CPU work has run. */
+  cpuCalls: number;
   tile: TileConfig;
   /** True when the tile came from a measurement on this adapter (now or cached earlier); until
    * `tune()` has run once on an adapter, kernels use the default tile. */
@@ -23,6 +47,7 @@ export interface ComputeInfo {
 }
 
 export interface BenchmarkRow {
+  engine: EngineKind;
   n: number;
   ms: number; // median wall time of dispatch + readback
   gflops: number;
@@ -50,8 +75,13 @@ export interface TestMode {
  * Float32Arrays that cross the thread boundary by transfer (see src/worker/client.ts).
  */
 export interface ComputeApi {
-  /** The adapter and the tile in use. Dispatches nothing: safe before the user consents. */
+  /** The engines, the adapter and the tile in use. Computes nothing: safe before consent. */
   info(): Promise<ComputeInfo>;
+  /**
+   * Computes on `engine` from now on. Starting the CPU engine compiles its WebAssembly and
+   * starts its threads (no computation). Rejects where the engine cannot run here.
+   */
+  setEngine(engine: EngineKind): Promise<ComputeInfo>;
   /**
    * Measures the tile candidates on this adapter (about 2 s on SwiftShader) and remembers the
    * fastest, unless one was remembered before. GPU work: call it only once the user has said so.
@@ -59,8 +89,9 @@ export interface ComputeApi {
   tune(): Promise<ComputeInfo>;
   /** C = A·B (row-major). Rejects with GpuError codes: invalid-argument, too-large, device-lost. */
   matmul(a: Float32Array, b: Float32Array, shape: MatmulShape): Promise<Float32Array>;
-  /** Square matmuls at each size, median of `runs` after a warm-up. */
-  benchmark(sizes?: number[], runs?: number): Promise<BenchmarkRow[]>;
+  /** Square matmuls at each size on `engine` (default: the current one), median of `runs`
+   * after a warm-up. */
+  benchmark(sizes?: number[], runs?: number, engine?: EngineKind): Promise<BenchmarkRow[]>;
   /**
    * Validates and keeps a model (safetensors bytes + JSON config); returns its content digest.
    * Rejects with SafetensorsError or ModelConfigError for a bad file or config.
@@ -107,6 +138,10 @@ export interface ComputeApiOptions {
   tuneStore?: TuneStore;
   /** Use this tile and never tune (tests, or an embedder that knows best). */
   tile?: TileConfig;
+  /** The engine to start on (default `webgpu`). */
+  engine?: EngineKind;
+  /** The CPU engine's threads and how to start them (Node passes src/cpu/node-threads.ts). */
+  cpu?: CpuOptions;
 }
 
 /** Builds the API around one DeviceKeeper; the worker entry exposes the result with comlink. */
@@ -124,6 +159,42 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
   let previous: { inputs: string; out: Float32Array | Uint32Array } | undefined;
   let submitsBefore = 0; // by devices lost since
   let live: GpuContext | undefined;
+  let engine: EngineKind = options.engine ?? 'webgpu';
+  let cpu: Promise<CpuKernels> | undefined;
+  let cpuCalls = 0;
+  /** The CPU engine, started once (a failed start is retried by the next call). */
+  function cpuEngine(): Promise<CpuKernels> {
+    if (!cpu) {
+      cpu = import('../cpu/kernels').then((m) => m.CpuKernels.create(options.cpu));
+      cpu.catch(() => {
+        cpu = undefined;
+      });
+    }
+    return cpu;
+  }
+  const onCpu = new Map<string, Promise<CpuGpt>>();
+  /** A loaded model's weights in the CPU engine's memory, copied and packed once. */
+  async function onCpuEngine(digest: string): Promise<CpuGpt> {
+    const m = models.get(digest);
+    if (!m) throw new GpuError('invalid-argument', `no model ${digest} is loaded`);
+    let model = onCpu.get(digest);
+    if (!model) {
+      model = cpuEngine().then((k) => CpuGpt.load(k, m.config, m.weights));
+      onCpu.set(digest, model);
+      model.catch(() => onCpu.delete(digest));
+    }
+    return model;
+  }
+  /** The model's forward pass on the current engine. */
+  async function forwardOn(
+    digest: string,
+  ): Promise<{ forward: GpuGpt['forward']; config: GpuGpt['config'] }> {
+    if (engine === 'cpu') {
+      cpuCalls++;
+      return onCpuEngine(digest);
+    }
+    return keeper.use((ctx) => onDevice(ctx, digest));
+  }
   if (!options.tile) {
     // A fresh device starts from what was measured before on this adapter; measuring is tune()'s.
     keeper.onContext = async (ctx) => {
@@ -206,15 +277,67 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
     return m;
   }
 
+  /** Median ms of `runs` CPU matmuls of n³ after a warm-up (inputs copied in each time, as a
+   * shard's are). */
+  async function timeCpu(a: Float32Array, b: Float32Array, n: number): Promise<number> {
+    const k = await cpuEngine();
+    const runs = Math.max(1, benchRuns);
+    await k.matmul(a, b, { m: n, k: n, n });
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      await k.matmul(a, b, { m: n, k: n, n });
+      times.push(performance.now() - t0);
+    }
+    cpuCalls += runs + 1;
+    return median(times);
+  }
+  let benchRuns = 3;
+
   return {
     async info() {
-      return keeper.use(async (ctx) => ({
-        adapter: ctx.summary,
+      let gpu: Pick<ComputeInfo, 'adapter' | 'gpuError' | 'gpuSubmits'>;
+      try {
+        gpu = await keeper.use(async (ctx) => ({
+          adapter: ctx.summary,
+          gpuSubmits: submitsBefore + ctx.submits,
+        }));
+      } catch (e) {
+        const code: GpuErrorCode = isCode(e) ? e.code : 'webgpu-unavailable';
+        gpu = {
+          gpuError: { code, message: e instanceof Error ? e.message : String(e) },
+          gpuSubmits: submitsBefore,
+        };
+      }
+      const cpuSummary = cpu ? (await cpu).summary : undefined;
+      const onCpuNow = engine === 'cpu' && cpuSummary;
+      return {
+        engine,
+        identity: onCpuNow
+          ? cpuIdentity(cpuSummary)
+          : gpu.adapter
+            ? adapterIdentity(gpu.adapter)
+            : 'webgpu:unavailable',
+        maxBindingBytes: onCpuNow
+          ? CPU_MAX_BINDING_BYTES
+          : (gpu.adapter?.limits.maxStorageBufferBindingSize ?? 0),
+        ...gpu,
+        ...(cpuSummary ? { cpu: cpuSummary } : {}),
+        cpuCalls,
         tile,
         tuned,
         deviceLosses: keeper.losses,
-        gpuSubmits: submitsBefore + ctx.submits,
-      }));
+      };
+    },
+
+    async setEngine(kind) {
+      if (kind !== 'webgpu' && kind !== 'cpu') {
+        throw new GpuError('invalid-argument', `no engine ${JSON.stringify(kind)}`);
+      }
+      // Set at once, so a call sent right after this one runs on the new engine.
+      engine = kind;
+      if (kind === 'cpu') await cpuEngine();
+      return this.info();
     },
 
     async tune() {
@@ -233,6 +356,10 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
       return maybeCheat(
         () => fingerprint(a, b),
         async () => {
+          if (engine === 'cpu') {
+            cpuCalls++;
+            return (await cpuEngine()).matmul(a, b, shape);
+          }
           const run = keeper.use((ctx) => new Matmul(ctx, tile).run(a, b, shape));
           if (test.loseDeviceOnNext) {
             test = { ...test, loseDeviceOnNext: false };
@@ -243,35 +370,39 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
       );
     },
 
-    async benchmark(sizes = [256, 512], runs = 3) {
+    async benchmark(sizes = [256, 512], runs = 3, on = engine) {
       const rows: BenchmarkRow[] = [];
+      benchRuns = runs;
       for (const n of sizes) {
         if (!Number.isInteger(n) || n < 1 || n > 4096) {
           throw new GpuError('invalid-argument', `benchmark size ${n} is not in 1..4096`);
         }
         const a = new Float32Array(n * n).map((_, i) => (i % 17) / 17 - 0.5);
         const b = new Float32Array(n * n).map((_, i) => (i % 13) / 13 - 0.5);
-        const ms = await keeper.use(async (ctx) => {
-          const p = await new Matmul(ctx, tile).prepare(a, b, { m: n, k: n, n });
-          try {
-            await p.run();
-            const times: number[] = [];
-            for (let i = 0; i < runs; i++) {
-              const t0 = performance.now();
-              await p.run();
-              times.push(performance.now() - t0);
-            }
-            return median(times);
-          } finally {
-            p.dispose();
-          }
-        });
-        rows.push({ n, ms, gflops: (2 * n ** 3) / (ms * 1e6) });
+        const ms = await (on === 'cpu'
+          ? timeCpu(a, b, n)
+          : keeper.use(async (ctx) => {
+              const p = await new Matmul(ctx, tile).prepare(a, b, { m: n, k: n, n });
+              try {
+                await p.run();
+                const times: number[] = [];
+                for (let i = 0; i < runs; i++) {
+                  const t0 = performance.now();
+                  await p.run();
+                  times.push(performance.now() - t0);
+                }
+                return median(times);
+              } finally {
+                p.dispose();
+              }
+            }));
+        rows.push({ engine: on, n, ms, gflops: (2 * n ** 3) / (ms * 1e6) });
       }
       return rows;
     },
 
     async loadModel(file, config) {
+      // A digest names one model: reloading it replaces nothing on the engines.
       if (!(file instanceof Uint8Array))
         throw new GpuError('invalid-argument', 'model file must be bytes');
       const m = await loadGpt(file, config);
@@ -283,16 +414,14 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
       checkModelCall(digest, tokens);
       return maybeCheat(
         () => fingerprint(tokens),
-        () => keeper.use(async (ctx) => (await onDevice(ctx, digest)).forward(tokens, batch, seq)),
+        async () => (await forwardOn(digest)).forward(tokens, batch, seq),
       );
     },
 
     async logitsFrom(digest, tokens, batch, seq, from) {
       checkModelCall(digest, tokens);
       // The owner's check: never a cheat, whatever this tab's test mode.
-      return keeper.use(async (ctx) =>
-        (await onDevice(ctx, digest)).forward(tokens, batch, seq, from),
-      );
+      return (await forwardOn(digest)).forward(tokens, batch, seq, from);
     },
 
     async generate(digest, tokens, batch, seq, options) {
@@ -302,10 +431,7 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
       }
       return maybeCheat(
         () => fingerprint(tokens),
-        () =>
-          keeper.use(async (ctx) =>
-            generateBatch(await onDevice(ctx, digest), tokens, batch, seq, options),
-          ),
+        async () => generateBatch(await forwardOn(digest), tokens, batch, seq, options),
         m.config.vocab,
       );
     },
@@ -318,7 +444,11 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
     async setTestMode(mode) {
       test = { ...mode };
     },
-    dispose: () => keeper.dispose(),
+    async dispose() {
+      const k = await cpu?.catch(() => undefined);
+      k?.dispose();
+      await keeper.dispose();
+    },
   };
 }
 
@@ -328,4 +458,8 @@ function fingerprint(...arrays: (Float32Array | Uint32Array)[]): string {
     for (let i = 0; i < x.length; i += 7) s += (k % 2 ? -1 : 1) * x[i]! * (i + 1);
   }
   return `${arrays.map((x) => x.length).join(':')}:${s}`;
+}
+
+function isCode(e: unknown): e is { code: GpuErrorCode } {
+  return typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string';
 }

@@ -1,6 +1,6 @@
 import * as Comlink from 'comlink';
 import type { MatmulShape } from '../gpu/reference';
-import type { BenchmarkRow, ComputeInfo, GenerateOptions, TestMode } from './api';
+import type { BenchmarkRow, ComputeInfo, EngineKind, GenerateOptions, TestMode } from './api';
 import type { ExposedCompute } from './compute.worker';
 import workerUrl from './compute.worker.ts?worker&url';
 import './comlink-errors';
@@ -29,6 +29,8 @@ export class ComputeClient {
   #gone!: { promise: Promise<never>; reject: (e: Error) => void };
   /** Workers recycled so far. */
   recycles = 0;
+  /** The engine asked for, so a recycled Worker computes on it too. */
+  #engine: EngineKind | undefined;
 
   /** Starts the compute Worker (from any origin: see spawn.ts), or wraps the one given (which
    * is then also how a recycled one is replaced: pass a factory to make fresh ones). */
@@ -85,9 +87,11 @@ export class ComputeClient {
     this.#worker = this.#spawn();
     this.#remote = Comlink.wrap<ExposedCompute>(this.#worker);
     this.#arm();
+    // Sent first, so every call after it runs on the engine this tab lends.
+    if (this.#engine) this.#remote.setEngine(this.#engine).catch(() => {});
   }
 
-  /** The adapter and the tile in use; dispatches nothing on the GPU. */
+  /** The engine, adapter and tile in use; computes nothing. */
   info(): Promise<ComputeInfo> {
     return this.#call(this.#remote.info());
   }
@@ -104,8 +108,14 @@ export class ComputeClient {
     );
   }
 
-  benchmark(sizes?: number[], runs?: number): Promise<BenchmarkRow[]> {
-    return this.#call(this.#remote.benchmark(sizes, runs));
+  /** Computes on `engine` from now on (also after the Worker is recycled). */
+  setEngine(engine: EngineKind): Promise<ComputeInfo> {
+    this.#engine = engine;
+    return this.#call(this.#remote.setEngine(engine));
+  }
+
+  benchmark(sizes?: number[], runs?: number, engine?: EngineKind): Promise<BenchmarkRow[]> {
+    return this.#call(this.#remote.benchmark(sizes, runs, engine));
   }
 
   /** Sends a model (safetensors bytes, transferred) and its config; resolves with its digest. */

@@ -2,7 +2,7 @@
 // The compute Worker: owns the WebGPU device so kernels never block the page.
 import * as Comlink from 'comlink';
 import { idbTuneStore } from '../gpu/tune-store-idb';
-import { createComputeApi, type GenerateOptions, type TestMode } from './api';
+import { createComputeApi, type EngineKind, type GenerateOptions, type TestMode } from './api';
 import './comlink-errors';
 
 const api = createComputeApi({ tuneStore: idbTuneStore() });
@@ -15,7 +15,9 @@ const exposed = {
     const c = await api.matmul(a, b, shape);
     return Comlink.transfer(c, [c.buffer]);
   },
-  benchmark: (sizes?: number[], runs?: number) => api.benchmark(sizes, runs),
+  setEngine: (engine: EngineKind) => api.setEngine(engine),
+  benchmark: (sizes?: number[], runs?: number, engine?: EngineKind) =>
+    api.benchmark(sizes, runs, engine),
   loadModel: (file: Uint8Array, config: unknown) => api.loadModel(file, config),
   async infer(digest: string, tokens: Uint32Array, batch: number, seq: number) {
     const logits = await api.infer(digest, tokens, batch, seq);

@@ -25,12 +25,13 @@ describe('ComputeApi (the worker’s API, driven directly in Node)', () => {
     expect(first.tuned).toBe(false);
     expect(first.tile).toEqual(DEFAULT_TILE);
     expect(first.gpuSubmits).toBe(0);
-    expect(first.adapter.architecture).not.toBe(undefined);
+    expect(first.adapter?.architecture).not.toBe(undefined);
+    expect(first).toMatchObject({ engine: 'webgpu', cpuCalls: 0 });
     const info = await api.tune();
     expect(info.tuned).toBe(true);
     expect(info.gpuSubmits).toBeGreaterThan(0);
     expect(TILE_CANDIDATES).toContainEqual(info.tile);
-    expect(await store.get(tuneKey(info.adapter))).toEqual(info.tile);
+    expect(await store.get(tuneKey(info.adapter!))).toEqual(info.tile);
     // A second Worker on this adapter starts from the remembered tile, still without GPU work.
     const again = createComputeApi({ tuneStore: store });
     try {

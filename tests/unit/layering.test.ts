@@ -4,7 +4,18 @@ import { expect, test } from 'vitest';
 
 // The data path, one direction only (ARCHITECTURE.md): a folder may import its own files and
 // those of folders before it, never one after it. Entry points (relay, headless, ui) come last.
-const ORDER = ['gpu', 'model', 'worker', 'jobs', 'mesh', 'ledger', 'relay', 'headless', 'ui'];
+const ORDER = [
+  'gpu',
+  'cpu',
+  'model',
+  'worker',
+  'jobs',
+  'mesh',
+  'ledger',
+  'relay',
+  'headless',
+  'ui',
+];
 
 function* sources(dir: string): Generator<string> {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
