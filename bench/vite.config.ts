@@ -26,5 +26,12 @@ export default defineConfig({
       },
     },
   },
+  // Cross-origin isolated, as the app: threads for tessel's CPU engine and ORT's wasm backend.
+  preview: {
+    headers: {
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp',
+    },
+  },
   logLevel: 'warn',
 });

@@ -16,7 +16,7 @@
 // Prints tables and writes bench/results/{matmul,mesh,scheduler,inference,mesh-inference,ledger,verify,scale}.json.
 //   npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference|ledger|verify|scale] [--sizes …] [--runs 3]
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -59,6 +59,12 @@ if (!valid) {
 
 ensureChromium();
 await build({ configFile: 'bench/vite.config.ts' });
+// ONNX Runtime Web fetches its WebAssembly at run time: serve the builds its bundles ask for.
+mkdirSync('dist-bench/ort', { recursive: true });
+for (const f of readdirSync('node_modules/onnxruntime-web/dist')) {
+  if (/^ort-wasm-simd-threaded(\.asyncify)?\.(mjs|wasm)$/.test(f))
+    cpSync(`node_modules/onnxruntime-web/dist/${f}`, `dist-bench/ort/${f}`);
+}
 const server = await preview({
   configFile: 'bench/vite.config.ts',
   preview: { port: 0, host: '127.0.0.1' },
@@ -87,14 +93,22 @@ async function matmulBench() {
   await page.goto(base);
   await page.waitForFunction(() => 'runMatmulBench' in globalThis);
   const result = await page.evaluate(([s, r]) => globalThis.runMatmulBench(s, r), [sizes, runs]);
-  Object.assign(result, meta('TF.js 4.22 WebGPU backend (tf.matMul + data())'));
-  console.log(
-    `\nmatmul, ${result.adapter.description || result.adapter.architecture}, median of ${runs} after a warm-up`,
+  Object.assign(
+    result,
+    meta(
+      `TF.js 4.22 WebGPU backend (tf.matMul + data()); ONNX Runtime Web ${result.ort} wasm and WebGPU backends (a MatMul graph, session.run + getData())`,
+    ),
   );
-  console.log('    n │ tessel GFLOP/s │ TF.js GFLOP/s │ ratio │ verify ms │ verify/compute');
+  console.log(
+    `\nmatmul, ${result.adapter.description || result.adapter.architecture}, median of ${runs} after a warm-up; CPU engine and ORT wasm on ${result.cpu.threads} thread(s), ${result.cpu.simd}`,
+  );
+  console.log(
+    '    n │ WebGPU: tessel │ TF.js │ ORT  │ tessel/ORT ║ CPU: tessel │ ORT wasm │ tessel/ORT ║ verify/compute',
+  );
+  const f = (x, w, d = 2) => x.toFixed(d).padStart(w);
   for (const r of result.rows) {
     console.log(
-      `${String(r.n).padStart(5)} │ ${r.tessel_gflops.toFixed(2).padStart(14)} │ ${r.tfjs_gflops.toFixed(2).padStart(13)} │ ${r.ratio.toFixed(2).padStart(5)} │ ${r.verify_ms.toFixed(1).padStart(9)} │ ${(100 * r.verify_over_compute).toFixed(2).padStart(13)}%`,
+      `${String(r.n).padStart(5)} │ ${f(r.tessel_gflops, 14)} │ ${f(r.tfjs_gflops, 5)} │ ${f(r.ort_webgpu_gflops, 4)} │ ${f(r.tessel_over_ort_webgpu, 10)} ║ ${f(r.cpu_gflops, 11, 1)} │ ${f(r.ort_wasm_gflops, 8, 1)} │ ${f(r.cpu_over_ort_wasm, 10)} ║ ${f(100 * r.verify_over_compute, 13)}%`,
     );
   }
   writeFileSync('bench/results/matmul.json', `${JSON.stringify(result, null, 2)}\n`);

@@ -202,3 +202,35 @@ export function gptToOnnx(c: GptConfig, w: GptWeights): Uint8Array {
     },
   });
 }
+
+/** C = A·B as an ONNX graph (float32; A: M × K, B: K × N, any sizes): the matmul peer's model. */
+export function matmulToOnnx(): Uint8Array {
+  const matrix = (name: string, rows: string, cols: string) => ({
+    name,
+    type: {
+      tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: rows }, { dimParam: cols }] } },
+    },
+  });
+  return ModelProto.encode({
+    irVersion: 8,
+    producerName: 'tessel',
+    producerVersion: '0.1.0',
+    opsetImport: [{ domain: '', version: 17 }],
+    graph: {
+      name: 'matmul',
+      node: [
+        {
+          name: 'matmul',
+          opType: 'MatMul',
+          input: ['a', 'b'],
+          output: ['c'],
+          domain: '',
+          attribute: [],
+        },
+      ],
+      initializer: [],
+      input: [matrix('a', 'M', 'K'), matrix('b', 'K', 'N')],
+      output: [matrix('c', 'M', 'N')],
+    },
+  });
+}
