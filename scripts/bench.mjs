@@ -399,16 +399,22 @@ async function inferenceBench() {
   );
   Object.assign(
     result,
-    meta('TF.js 4.22 WebGPU backend, same weights and ops (src/model/gpt-tf.ts)'),
+    meta(
+      `ONNX Runtime Web ${result.ort} WebGPU and wasm backends on the graph src/model/gpt-onnx.ts builds from the same weights; TF.js 4.22 WebGPU, same weights and ops (src/model/gpt-tf.ts)`,
+    ),
   );
   const c = result.model.config;
   console.log(
-    `\ninference: kjv-char (${c.nLayer} layers, d=${c.dModel}, ${c.nHead} heads, seq ${c.maxSeq}), median of ${runs}`,
+    `\ninference: kjv-char (${c.nLayer} layers, d=${c.dModel}, ${c.nHead} heads, seq ${c.maxSeq}), median of ${runs}; CPU engine and ORT wasm on ${result.cpu.threads} thread(s); tokens/s`,
   );
-  console.log('  batch │ tessel tok/s │ tessel seq/s │ TF.js tok/s │ ratio │ max |Δlogit|');
+  console.log(
+    '  batch │ WebGPU: tessel │ ORT WebGPU │ tessel/ORT │ TF.js ║ CPU: tessel │ ORT wasm │ tessel/ORT ║ max |Δlogit| cpu, ort gpu, ort wasm',
+  );
+  const f = (x, w, d = 0) => x.toFixed(d).padStart(w);
   for (const r of result.rows) {
+    const d = r.max_abs_diff;
     console.log(
-      `${String(r.batch).padStart(7)} │ ${r.tessel_tok_s.toFixed(0).padStart(12)} │ ${r.tessel_seq_s.toFixed(1).padStart(12)} │ ${r.peer_tok_s.toFixed(0).padStart(11)} │ ${r.ratio.toFixed(2).padStart(5)} │ ${r.max_abs_diff.toExponential(1).padStart(12)}`,
+      `${String(r.batch).padStart(7)} │ ${f(r.tessel_tok_s, 14)} │ ${f(r.ort_webgpu_tok_s, 10)} │ ${f(r.tessel_over_ort_webgpu, 10, 2)} │ ${f(r.tfjs_tok_s, 5)} ║ ${f(r.cpu_tok_s, 11)} │ ${f(r.ort_wasm_tok_s, 8)} │ ${f(r.cpu_over_ort_wasm, 10, 2)} ║ ${[d.cpu, d.ort_webgpu, d.ort_wasm].map((x) => x.toExponential(1)).join(', ')}`,
     );
   }
   writeFileSync('bench/results/inference.json', `${JSON.stringify(result, null, 2)}\n`);

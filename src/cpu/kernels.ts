@@ -39,6 +39,8 @@ const MAX_PAGES = 32_768; // 2 GiB, as scripts/build-wasm.mjs declares for share
 /** Largest input or output the CPU engine takes in one call, as a GPU's binding limit. */
 export const CPU_MAX_BINDING_BYTES = 256 * 1024 * 1024;
 const NR = 8; // columns per packed panel of B (assembly/kernels.ts)
+/** The kernels `parallel` may split across threads. */
+const KERNELS = ['gemm', 'packB', 'layernorm', 'embedding', 'residual', 'attention'];
 const MR = 4; // rows per register block
 
 /** Bytes rounded up to a cache line. */
@@ -130,7 +132,13 @@ export class CpuKernels {
     const instance = await WebAssembly.instantiate(module, { env: { memory, abort } });
     const pool =
       threads > 1
-        ? await ThreadPool.start(threads - 1, options.spawn ?? spawnWebHelper, module, memory)
+        ? await ThreadPool.start(
+            threads - 1,
+            options.spawn ?? spawnWebHelper,
+            module,
+            memory,
+            KERNELS,
+          )
         : undefined;
     return new CpuKernels(memory, instance.exports as unknown as Exports, pool, {
       simd: relaxed ? 'relaxed-simd' : 'simd128',
@@ -207,7 +215,7 @@ export class CpuKernels {
       for (const p of parts) kernel(...p);
       return;
     }
-    await this.#pool.run(fn, parts, (p) => kernel(...p));
+    this.#pool.run(fn, parts, (p) => kernel(...p));
   }
 
   /** Packs a K × N matrix at `b` (row stride `ldb`) for `gemm`; returns the packed copy. */
