@@ -14,8 +14,8 @@
 //     researcher, three relays and 50 headless contributors, a fifth of them and a relay killed
 //     mid-job (scripts/scale-bench.mjs)
 // Prints tables and writes bench/results/{matmul,mesh,scheduler,inference,mesh-inference,ledger,verify,scale}.json.
-//   npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference|ledger|verify|scale] [--sizes …] [--runs 3]
-import { spawn } from 'node:child_process';
+//   npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference|ledger|verify|scale|coldstart|gpu-node] [--sizes …] [--runs 3]
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,8 @@ import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { build, preview } from 'vite';
 import { CHROMIUM, CHROMIUM_ARGS, ensureChromium } from './chromium.mjs';
+import { coldStartBench } from './coldstart-bench.mjs';
+import { nodeGpuEnv } from './gpu-env.mjs';
 import { scaleBench } from './scale-bench.mjs';
 
 const { values } = parseArgs({
@@ -49,10 +51,12 @@ const valid =
     'ledger',
     'verify',
     'scale',
+    'coldstart',
+    'gpu-node',
   ].includes(values.only);
 if (!valid) {
   console.error(
-    'usage: npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference|ledger|verify|scale] [--sizes 256,512,1024] [--runs 3]',
+    'usage: npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference|ledger|verify|scale|coldstart|gpu-node] [--sizes 256,512,1024] [--runs 3]',
   );
   process.exit(2);
 }
@@ -81,6 +85,8 @@ try {
   if (want('mesh-inference')) await meshInferenceBench();
   if (want('ledger')) await ledgerBench();
   if (want('verify')) await verifyBench();
+  if (want('coldstart')) await runColdStartBench();
+  if (want('gpu-node')) await gpuNodeBench();
   if (want('scale')) await runScaleBench();
 } finally {
   await browser.close();
@@ -469,6 +475,46 @@ async function verifyBench() {
   writeFileSync('bench/results/verify.json', `${JSON.stringify(result, null, 2)}\n`);
   console.log('wrote bench/results/verify.json');
   await page.close();
+}
+
+/** The WebGPU kernels in Node on Dawn's adapter: % of the adapter's fp32 peak. */
+async function gpuNodeBench() {
+  await build({
+    configFile: false,
+    publicDir: false,
+    logLevel: 'warn',
+    build: {
+      ssr: 'bench/gpu-node.ts',
+      outDir: 'dist-bench-node/gpu',
+      target: 'node20',
+      emptyOutDir: true,
+    },
+  });
+  const out = execFileSync(process.execPath, ['dist-bench-node/gpu/gpu-node.js'], {
+    env: { ...process.env, ...nodeGpuEnv(process.env) },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const r = JSON.parse(out.trim().split('\n').at(-1));
+  const a = r.adapter;
+  console.log(
+    `\nNode (Dawn), ${a.vendor}/${a.architecture} ${a.description}${r.software ? ' (software)' : ''}: matmul n = ${r.n} ${r.gflops.toFixed(1)} GFLOP/s = ${r.percent_of_peak.toFixed(1)}% of ${r.peak_source === 'spec sheet' ? `the spec sheet's ${r.spec_peak_gflops}` : `the measured FMA throughput ${r.fma_peak_gflops.toFixed(1)}`} GFLOP/s (tile ${JSON.stringify(r.tile)})`,
+  );
+  writeFileSync(
+    'bench/results/gpu-node.json',
+    `${JSON.stringify({ ...meta('the adapter’s fp32 peak'), ...r }, null, 2)}\n`,
+  );
+  console.log('wrote bench/results/gpu-node.json');
+}
+
+async function runColdStartBench() {
+  const r = await coldStartBench({ browser, startRelayProcess });
+  const result = { ...meta('none: the target is 2 s on a software adapter'), ...r };
+  console.log(
+    `\ncold start (${r.adapter} adapter, lends ${r.engine}): first shard computed ${(r.first_visit.from_load_ms / 1000).toFixed(2)} s after page load on a first visit (${(r.first_visit.from_switch_on_ms / 1000).toFixed(2)} s after the switch), ${(r.return_visit_from_load_ms / 1000).toFixed(2)} s on a return visit`,
+  );
+  writeFileSync('bench/results/coldstart.json', `${JSON.stringify(result, null, 2)}\n`);
+  console.log('wrote bench/results/coldstart.json');
 }
 
 async function runScaleBench() {

@@ -76,6 +76,9 @@ export interface PreparedMatmul {
   readonly shape: MatmulShape;
   /** Dispatches and reads C (m×n, row-major) back. */
   run(): Promise<Float32Array>;
+  /** Dispatches `times` times in one command buffer and waits for the GPU, reading nothing
+   * back: the kernel's own time, for benchmarks against the adapter's peak. */
+  dispatch(times: number): Promise<void>;
   /** Returns the buffers to the pool. */
   dispose(): void;
 }
@@ -170,6 +173,17 @@ export class Matmul {
           cols: shape.n,
           stride: pad.n,
         });
+      },
+      dispatch: async (times) => {
+        if (disposed) throw new GpuError('invalid-argument', 'prepared matmul was disposed');
+        const enc = ctx.device.createCommandEncoder();
+        const pass = enc.beginComputePass();
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, bindGroup);
+        for (let i = 0; i < times; i++) pass.dispatchWorkgroups(...(groups as [number, number]));
+        pass.end();
+        ctx.submit([enc.finish()]);
+        await ctx.device.queue.onSubmittedWorkDone();
       },
       dispose: () => {
         if (disposed) return;

@@ -188,7 +188,12 @@ test('a contributor whose GPU is lost mid-shard reports it, recovers, and takes 
 }) => {
   const addr = relay.multiaddrs[0]!;
   const researcher = await openTab(browser, addr, { contribute: false, name: 'researcher' });
-  const crasher = await openTab(browser, addr, { contribute: true, name: 'crasher' });
+  // The GPU engine, asked for: on this software adapter the tab would lend its CPU engine.
+  const crasher = await openTab(browser, addr, {
+    contribute: true,
+    name: 'crasher',
+    engine: 'webgpu',
+  });
   await crasher.evaluate(() =>
     (globalThis as unknown as Win).tessel.compute.setTestMode({
       loseDeviceOnNext: true,

@@ -73,7 +73,13 @@ test('logits: three contributors, one fetching the model (a chunk corrupted on t
 }) => {
   const addr = relay.multiaddrs[0]!;
   const researcher = await openTab(browser, addr, { contribute: false, name: 'researcher' });
-  const holder = await openTab(browser, addr, { contribute: false, name: 'holder' });
+  // The holder lends WebGPU, the others the CPU engine (this adapter is software): copies from
+  // two engines must agree within the model's bound, and count as different adapters.
+  const holder = await openTab(browser, addr, {
+    contribute: false,
+    name: 'holder',
+    engine: 'webgpu',
+  });
   const cheater = await openTab(browser, addr, { contribute: false, name: 'cheater' });
   const fetcher = await openTab(browser, addr, { contribute: false, name: 'fetcher' });
   const digest = await holdModel(holder);

@@ -16,7 +16,15 @@ export type Win = { tessel: PageHandle & { mesh: Mesh } };
 export async function openTab(
   browser: Browser,
   relayAddr: string | string[],
-  { contribute, name }: { contribute: boolean; name: string },
+  {
+    contribute,
+    name,
+    engine,
+  }: {
+    contribute: boolean;
+    name: string /** `?engine=`: lend this one */;
+    engine?: 'webgpu' | 'cpu';
+  },
 ): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -27,7 +35,9 @@ export async function openTab(
     if (m.type() === 'warning' || m.type() === 'error') console.log(`[${name}] ${m.text()}`);
   });
   const relays = [relayAddr].flat();
-  await page.goto(`/?${relays.map((r) => `relay=${encodeURIComponent(r)}`).join('&')}`);
+  const params = relays.map((r) => `relay=${encodeURIComponent(r)}`);
+  if (engine) params.push(`engine=${engine}`);
+  await page.goto(`/?${params.join('&')}`);
   if (contribute) await page.check('#contribute');
   else await page.evaluate(() => (globalThis as unknown as Win).tessel.join().then(() => {}));
   await expect(page.locator('#mesh-status')).toHaveAttribute('data-state', 'ready', {

@@ -79,6 +79,9 @@ test('consent first: no GPU work and no connection until Contribute is switched 
   await expect(page.locator('#mesh-status')).toHaveAttribute('data-state', 'off');
   await page.waitForTimeout(3_000); // time enough for anything that would start by itself
   await expect(page.locator('#gpu-work')).toHaveAttribute('data-submits', '0');
+  await expect(page.locator('#cpu-work')).toHaveAttribute('data-calls', '0');
+  // SwiftShader is the CPU behind WebGPU: the page says it will lend the CPU engine instead.
+  await expect(page.locator('#adapter')).toHaveAttribute('data-engine', 'cpu');
   expect(relay.node.getConnections()).toHaveLength(0);
   await expect(page.locator('.badge')).toHaveCount(0);
   await shoot(page, info, 'tessel-contributor', 'contributor-off');
@@ -92,7 +95,13 @@ test('consent first: no GPU work and no connection until Contribute is switched 
   await expect(page.locator('.badge')).toBeVisible();
   await expect(page.locator('#mesh-status')).toHaveAttribute('data-state', 'ready');
   await expect(page.locator('#adapter-speed')).toContainText('GFLOP/s');
-  expect(Number(await page.locator('#gpu-work').getAttribute('data-submits'))).toBeGreaterThan(0);
+  // Measured, chosen and lent: the CPU engine on every core (the page is cross-origin isolated).
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  await expect(page.locator('#engine')).toContainText(
+    `CPU · WebAssembly SIMD with FMA · ${cores} thread${cores > 1 ? 's' : ''}`,
+  );
+  expect(Number(await page.locator('#cpu-work').getAttribute('data-calls'))).toBeGreaterThan(0);
+  await expect(page.locator('#gpu-work')).toHaveAttribute('data-submits', '0');
   await expect.poll(() => relay.node.getConnections().length).toBeGreaterThan(0);
   // The budget slider is live and remembered with the choice.
   await page.locator('#budget').fill('30');
@@ -230,6 +239,8 @@ test('the embed on another origin contributes a verified shard', async ({
       timeout: 30_000,
     });
     await contribute(site);
+    // A stranger's site is not cross-origin isolated: the CPU engine runs on one thread there.
+    await expect(site.locator('#engine')).toContainText('· 1 thread');
     await shoot(site, info, 'tessel-contributor', 'embed');
 
     const researcher = await open(browser, appUrl(), 'researcher');

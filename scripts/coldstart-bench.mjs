@@ -1,0 +1,74 @@
+// Cold start: from page load to the first shard computed, on this machine's software adapter.
+// A researcher tab keeps a matmul job open; a volunteer's fresh tab switches Contribute on
+// (first visit: the engines are measured, the choice remembered), then reloads (a return visit:
+// contributing resumes from the remembered choice, nothing measured). Times come from the
+// volunteer's own clock (performance.timeOrigin = navigation start).
+import { build, preview } from 'vite';
+
+/** @param {{ browser: import('playwright-core').Browser, startRelayProcess: () => Promise<{ addr: string, stop(): void }> }} o */
+export async function coldStartBench({ browser, startRelayProcess }) {
+  const relay = await startRelayProcess();
+  await build({ logLevel: 'warn' });
+  const app = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+  const url = `${app.resolvedUrls.local[0]}?relay=${encodeURIComponent(relay.addr)}`;
+  try {
+    const researcher = await (await browser.newContext()).newPage();
+    await researcher.goto(url);
+    await researcher.evaluate(() => globalThis.tessel.join().then(() => {}));
+    // Many small shards: one is always waiting for whoever comes (512 × 512 blocks of 1024³).
+    const submit = () =>
+      researcher.evaluate(async () => {
+        const n = 2048;
+        const rand = () => Float32Array.from({ length: n * 256 }, () => Math.random() * 2 - 1);
+        const run = await globalThis.tessel.mesh.submitMatmul(
+          { m: n, k: 256, n, a: rand(), b: rand() },
+          { blockRows: 256, blockCols: 256 },
+          { price: 0.001, budget: Number.POSITIVE_INFINITY },
+        );
+        return run.jobId;
+      });
+    const context = await browser.newContext();
+    const volunteer = await context.newPage();
+    volunteer.on(
+      'console',
+      (m) => m.type() === 'error' && console.log(`  [volunteer] ${m.text()}`),
+    );
+    /** ms from this page's navigation start to its first shard computed, and to the switch. */
+    const firstShard = () =>
+      volunteer.evaluate(
+        () =>
+          new Promise((resolve) => {
+            const poll = setInterval(() => {
+              const o = globalThis.tessel?.mesh?.outcomes?.[0];
+              if (o) {
+                clearInterval(poll);
+                resolve(o.computedAt - performance.timeOrigin);
+              }
+            }, 5);
+          }),
+      );
+    await submit();
+    await volunteer.goto(url);
+    await volunteer.waitForFunction(
+      () => document.querySelector('#adapter')?.getAttribute('data-state') === 'ready',
+    );
+    const switchedAt = await volunteer.evaluate(() => performance.now());
+    await volunteer.getByRole('switch', { name: 'Contribute my GPU' }).check();
+    const first = await firstShard();
+    const engine = await volunteer.evaluate(() => globalThis.tessel.compute.info());
+    await submit();
+    await volunteer.reload();
+    const again = await firstShard();
+    const result = {
+      adapter: engine.adapter?.architecture ?? 'none',
+      engine: engine.identity,
+      cpu: engine.cpu,
+      first_visit: { from_load_ms: first, from_switch_on_ms: first - switchedAt },
+      return_visit_from_load_ms: again,
+    };
+    return result;
+  } finally {
+    await app.close();
+    relay.stop();
+  }
+}
