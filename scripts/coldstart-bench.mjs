@@ -33,25 +33,30 @@ export async function coldStartBench({ browser, startRelayProcess }) {
       'console',
       (m) => m.type() === 'error' && console.log(`  [volunteer] ${m.text()}`),
     );
-    /** ms from this page's navigation start to its first shard computed, and to the switch. */
+    /** ms from this page's navigation start to its mesh joined, a job heard, the first shard
+     * computed. */
     const firstShard = () =>
       volunteer.evaluate(
         () =>
           new Promise((resolve) => {
+            const at = {};
             const poll = setInterval(() => {
-              const o = globalThis.tessel?.mesh?.outcomes?.[0];
+              const mesh = globalThis.tessel?.mesh;
+              if (mesh && at.joined === undefined) {
+                at.joined = performance.now();
+                mesh.addEventListener('announced', () => (at.job_heard ??= performance.now()));
+              }
+              const o = mesh?.outcomes?.[0];
               if (o) {
                 clearInterval(poll);
-                resolve(o.computedAt - performance.timeOrigin);
+                resolve({ ...at, shard: o.computedAt - performance.timeOrigin });
               }
-            }, 5);
+            }, 2);
           }),
       );
     await submit();
     await volunteer.goto(url);
-    await volunteer.waitForFunction(
-      () => document.querySelector('#adapter')?.getAttribute('data-state') === 'ready',
-    );
+    await volunteer.locator('#adapter[data-state="ready"]').waitFor({ timeout: 60_000 });
     const switchedAt = await volunteer.evaluate(() => performance.now());
     await volunteer.getByRole('switch', { name: 'Contribute my GPU' }).check();
     const first = await firstShard();
@@ -63,8 +68,17 @@ export async function coldStartBench({ browser, startRelayProcess }) {
       adapter: engine.adapter?.architecture ?? 'none',
       engine: engine.identity,
       cpu: engine.cpu,
-      first_visit: { from_load_ms: first, from_switch_on_ms: first - switchedAt },
-      return_visit_from_load_ms: again,
+      first_visit: {
+        from_load_ms: first.shard,
+        from_switch_on_ms: first.shard - switchedAt,
+        mesh_joined_ms: first.joined,
+        job_heard_ms: first.job_heard,
+      },
+      return_visit: {
+        from_load_ms: again.shard,
+        mesh_joined_ms: again.joined,
+        job_heard_ms: again.job_heard,
+      },
     };
     return result;
   } finally {

@@ -1,7 +1,10 @@
 import { GpuError } from '../gpu/errors';
 import { checkShape } from '../gpu/matmul';
 import type { MatmulShape } from '../gpu/reference';
+import { CPU_MAX_BINDING_BYTES, type CpuSummary } from './identity';
 import { type SpawnHelper, spawnWebHelper, ThreadPool } from './pool';
+
+export { CPU_MAX_BINDING_BYTES, type CpuSummary, cpuIdentity } from './identity';
 
 /** Which build of assembly/kernels.ts runs (scripts/build-wasm.mjs). */
 export type WasmVariant = 'relaxed-shared' | 'relaxed' | 'simd-shared' | 'simd';
@@ -13,19 +16,6 @@ const VARIANT_SOURCES: Record<WasmVariant, () => Promise<{ default: string }>> =
   simd: () => import('./generated/simd'),
 };
 
-/** What the CPU engine runs on, for people and for the engine's identity. */
-export interface CpuSummary {
-  /** `relaxed-simd`: fused multiply-add (f32x4.relaxed_madd); `simd128`: multiply, then add. */
-  simd: 'relaxed-simd' | 'simd128';
-  threads: number;
-}
-
-/** The CPU engine's identity for redundancy: FMA or not changes every rounding; threads do not
- * (each element is summed by one thread in the same order). */
-export function cpuIdentity(s: CpuSummary): string {
-  return `cpu:wasm-${s.simd === 'relaxed-simd' ? 'fma' : 'simd128'}`;
-}
-
 export interface CpuOptions {
   /** Threads to use (default: navigator.hardwareConcurrency where memory can be shared, else
    * 1). More than 1 needs SharedArrayBuffer: a cross-origin isolated page, or Node. */
@@ -36,8 +26,6 @@ export interface CpuOptions {
 
 const PAGE = 65_536; // bytes
 const MAX_PAGES = 32_768; // 2 GiB, as scripts/build-wasm.mjs declares for shared memory
-/** Largest input or output the CPU engine takes in one call, as a GPU's binding limit. */
-export const CPU_MAX_BINDING_BYTES = 256 * 1024 * 1024;
 const NR = 8; // columns per packed panel of B (assembly/kernels.ts)
 /** The kernels `parallel` may split across threads. */
 const KERNELS = ['gemm', 'packB', 'layernorm', 'embedding', 'residual', 'attention'];

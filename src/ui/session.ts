@@ -1,5 +1,5 @@
 import { TypedEventEmitter } from 'main-event';
-import { cpuIdentity } from '../cpu/kernels';
+import { cpuIdentity } from '../cpu/identity';
 import { isSoftwareAdapter } from '../gpu/device';
 import type { LocalLedger } from '../ledger/local';
 import type { LedgerService } from '../ledger/service';

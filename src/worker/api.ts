@@ -1,10 +1,5 @@
-import {
-  CPU_MAX_BINDING_BYTES,
-  type CpuKernels,
-  type CpuOptions,
-  type CpuSummary,
-  cpuIdentity,
-} from '../cpu/kernels';
+import { CPU_MAX_BINDING_BYTES, type CpuSummary, cpuIdentity } from '../cpu/identity';
+import type { CpuKernels, CpuOptions } from '../cpu/kernels';
 import { autotune, MemoryTuneStore, median, rememberedTile, type TuneStore } from '../gpu/autotune';
 import type { GpuContext } from '../gpu/context';
 import { type AcquireOptions, type AdapterSummary, adapterIdentity } from '../gpu/device';
