@@ -215,13 +215,10 @@ async function meshInferenceBench() {
   const open = async (name, b = browser) => {
     const page = await (await b.newContext()).newPage();
     page.on('console', (m) => m.type() === 'error' && console.log(`  [${name}] ${m.text()}`));
-    await page.goto(`${url}?relay=${encodeURIComponent(relay.addr)}&contribute=0`);
-    await page.waitForFunction(
-      () => document.querySelector('#mesh-status')?.getAttribute('data-state') === 'ready',
-      undefined,
-      { timeout: 120_000 },
-    );
-    await page.selectOption('#budget', '1');
+    await page.goto(`${url}?relay=${encodeURIComponent(relay.addr)}`);
+    await page.evaluate(() => globalThis.tessel.join().then(() => {}));
+    await page.locator('#mesh-status[data-state="ready"]').waitFor({ timeout: 120_000 });
+    await page.locator('#budget').fill('100');
     return page;
   };
   try {
@@ -250,11 +247,15 @@ async function meshInferenceBench() {
             Uint32Array.from(Array.from(p, (ch) => m.indexOf(ch))),
           );
           globalThis.benchT0 = performance.now();
-          const run = await mesh.submitInference({
-            model: { file: new Uint8Array(file), config },
-            sequences,
-            output: { mode: 'tokens', steps, temperature: 0 },
-          });
+          // A low price, so the researcher's grant pays for every run of the bench.
+          const run = await mesh.submitInference(
+            {
+              model: { file: new Uint8Array(file), config },
+              sequences,
+              output: { mode: 'tokens', steps, temperature: 0 },
+            },
+            { price: 0.001, budget: Number.POSITIVE_INFINITY },
+          );
           globalThis.benchRun = run;
           return run.jobId;
         },
@@ -269,12 +270,16 @@ async function meshInferenceBench() {
           shards: globalThis.benchRun.job.shardCount,
         };
       });
+      // Read before switching off: a tab with no jobs of its own then leaves the mesh.
+      const transfer = await contributors[0].evaluate(() =>
+        globalThis.tessel.mesh.models.fetcher.fetched.at(-1),
+      );
       for (const c of contributors) await c.uncheck('#contribute');
-      return { id, ...out, seq_s: (prompts.length / out.ms) * 1000 };
+      return { id, ...out, transfer, seq_s: (prompts.length / out.ms) * 1000 };
     };
     // Warm-up: c1 has no model and fetches it from the researcher; its kernels compile.
     const warm = await job([one]);
-    const transfer = await one.evaluate(() => globalThis.tessel.mesh.models.fetcher.fetched.at(-1));
+    const transfer = warm.transfer;
     // c2 gets the model the same way, so neither timed run moves it.
     await job([two]);
     const single = await job([one]);

@@ -351,6 +351,13 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     if (gflops > 0 && Number.isFinite(gflops)) this.contributor.gflops = gflops;
   }
 
+  /** The engine this tab computes on now (its identity, e.g. "cpu:wasm-fma", and largest
+   * binding), sent with its next work requests: redundancy tells engines apart by it. */
+  setEngine(adapter: string, maxBufferBytes: number): void {
+    this.contributor.adapter = adapter;
+    this.contributor.maxBufferBytes = maxBufferBytes;
+  }
+
   /** The share of wall time the GPU may be busy, (0, 1]; applies from the next shard. */
   setBudget(budget: number): void {
     if (!(budget > 0 && budget <= 1)) throw new RangeError(`budget ${budget} is not in (0, 1]`);

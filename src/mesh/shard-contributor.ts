@@ -106,6 +106,10 @@ export class ShardContributor extends EventTarget {
   budget: number;
   /** Measured GFLOP/s sent with work requests (0 when unknown); may be set once measured. */
   gflops: number;
+  /** The engine and adapter sent with work requests; changes when the tab switches engine. */
+  adapter: string;
+  /** The engine's largest binding, sent with work requests so owners size shards to fit. */
+  maxBufferBytes: number;
   /** Ask for the next lease while computing one (double-buffering); off: one at a time. */
   prefetch: boolean;
 
@@ -115,6 +119,8 @@ export class ShardContributor extends EventTarget {
     this.#o = options;
     this.budget = options.budget ?? 0.5;
     this.gflops = options.gflops ?? 0;
+    this.adapter = options.adapter;
+    this.maxBufferBytes = options.maxBufferBytes;
     this.prefetch = options.prefetch ?? true;
   }
 
@@ -177,9 +183,9 @@ export class ShardContributor extends EventTarget {
     await framed.write({
       type: 'work-request',
       jobId: job.jobId,
-      maxBufferBytes: this.#o.maxBufferBytes,
+      maxBufferBytes: this.maxBufferBytes,
       gflops: this.gflops,
-      adapter: this.#o.adapter,
+      adapter: this.adapter,
     });
     const r = await reply;
     return r.type === 'lease' ? this.#hold(r, framed, held) : r;

@@ -274,7 +274,7 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
     this.#identity ??= loadIdentity();
     const [privateKey, info, kernelDigest, ownerStore, ledger, modelCache] = await Promise.all([
       this.#identity,
-      this.compute.info(),
+      this.compute.info().then((i) => this.#initialEngine(i)),
       matmulKernelDigest(),
       OwnerStore.open(),
       this.ledger(),
@@ -339,6 +339,8 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
     };
     savePrefs(this.#prefs, this.#options.storage);
     if (gflops) this.#mesh?.setMeasuredSpeed(gflops);
+    // A tab that joined as a researcher before switching on told the mesh another engine.
+    this.#mesh?.setEngine(info.identity, info.maxBindingBytes);
     const next = this.#adapterView(info);
     this.#adapter = Promise.resolve(next);
     this.safeDispatchEvent('adapter', { detail: next });
@@ -401,6 +403,21 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
       tuned: info.tuned,
       maxBindingBytes: info.maxBindingBytes,
     };
+  }
+
+  /**
+   * The engine a tab that joins computes on (its own checks as a researcher, and its shards until
+   * measured): the page's choice, the one remembered for this device, else the likely winner
+   * (a hardware GPU; otherwise the CPU engine, which a software adapter's GPU never beats).
+   * Compiles, measures nothing.
+   */
+  async #initialEngine(info: ComputeInfo): Promise<ComputeInfo> {
+    const engine =
+      this.#forcedEngine() ??
+      this.#prefs.engines[deviceKey(info)] ??
+      (hardwareGpu(info) ? 'webgpu' : 'cpu');
+    if (engine === info.engine) return info;
+    return this.compute.setEngine(engine).catch(() => info);
   }
 
   /** The engine the page asks for; a bad value counts as none here (starting reports it). */

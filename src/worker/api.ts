@@ -329,9 +329,16 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
       if (kind !== 'webgpu' && kind !== 'cpu') {
         throw new GpuError('invalid-argument', `no engine ${JSON.stringify(kind)}`);
       }
-      // Set at once, so a call sent right after this one runs on the new engine.
+      // Set at once, so a call sent right after this one runs on the new engine; put back if
+      // the engine cannot start here.
+      const previous = engine;
       engine = kind;
-      if (kind === 'cpu') await cpuEngine();
+      if (kind === 'cpu') {
+        await cpuEngine().catch((e) => {
+          engine = previous;
+          throw e;
+        });
+      }
       return this.info();
     },
 

@@ -110,8 +110,12 @@ export class ComputeClient {
 
   /** Computes on `engine` from now on (also after the Worker is recycled). */
   setEngine(engine: EngineKind): Promise<ComputeInfo> {
+    const previous = this.#engine;
     this.#engine = engine;
-    return this.#call(this.#remote.setEngine(engine));
+    return this.#call(this.#remote.setEngine(engine)).catch((e) => {
+      if (this.#engine === engine) this.#engine = previous;
+      throw e;
+    });
   }
 
   benchmark(sizes?: number[], runs?: number, engine?: EngineKind): Promise<BenchmarkRow[]> {
