@@ -1,8 +1,9 @@
 // Cold start: from page load to the first shard computed, on this machine's software adapter.
-// A researcher tab keeps a matmul job open; a volunteer's fresh tab switches Contribute on
-// (first visit: the engines are measured, the choice remembered), then reloads (a return visit:
-// contributing resumes from the remembered choice, nothing measured). Times come from the
-// volunteer's own clock (performance.timeOrigin = navigation start).
+// A researcher tab has a matmul job open; a volunteer's fresh tab switches Contribute on (first
+// visit: the engines are measured, the choice remembered) and is closed once the job is done;
+// with a second job open the volunteer comes back in a new tab of the same browser profile (a
+// return visit: contributing resumes from the remembered choice, nothing measured). Times come
+// from the volunteer's own clock (performance.timeOrigin = navigation start).
 import { build, preview } from 'vite';
 
 /** @param {{ browser: import('playwright-core').Browser, startRelayProcess: () => Promise<{ addr: string, stop(): void }> }} o */
@@ -15,24 +16,31 @@ export async function coldStartBench({ browser, startRelayProcess }) {
     const researcher = await (await browser.newContext()).newPage();
     await researcher.goto(url);
     await researcher.evaluate(() => globalThis.tessel.join().then(() => {}));
-    // Many small shards: one is always waiting for whoever comes (512 × 512 blocks of 1024³).
+    // 16 shards of 256 × 256 × 256: work is waiting for whoever comes.
     const submit = () =>
       researcher.evaluate(async () => {
-        const n = 2048;
+        const n = 1024;
         const rand = () => Float32Array.from({ length: n * 256 }, () => Math.random() * 2 - 1);
         const run = await globalThis.tessel.mesh.submitMatmul(
           { m: n, k: 256, n, a: rand(), b: rand() },
           { blockRows: 256, blockCols: 256 },
           { price: 0.001, budget: Number.POSITIVE_INFINITY },
         );
+        globalThis.coldRun = run;
         return run.jobId;
       });
     const context = await browser.newContext();
-    const volunteer = await context.newPage();
-    volunteer.on(
-      'console',
-      (m) => m.type() === 'error' && console.log(`  [volunteer] ${m.text()}`),
-    );
+    let volunteer = await context.newPage();
+    /** COLD_DEBUG=<debug namespaces> prints the pages' logs with the bench's clock. */
+    const debug = async (page, name) => {
+      if (!process.env.COLD_DEBUG) return;
+      const t0 = performance.now();
+      page.on('console', (m) =>
+        console.log(`  [${name} ${(performance.now() - t0).toFixed(0)}] ${m.text().slice(0, 300)}`),
+      );
+      await page.addInitScript((d) => localStorage.setItem('debug', d), process.env.COLD_DEBUG);
+    };
+    await debug(volunteer, 'volunteer');
     /** ms from this page's navigation start to its mesh joined, a job heard, the first shard
      * computed. */
     const firstShard = () =>
@@ -61,8 +69,12 @@ export async function coldStartBench({ browser, startRelayProcess }) {
     await volunteer.getByRole('switch', { name: 'Contribute my GPU' }).check();
     const first = await firstShard();
     const engine = await volunteer.evaluate(() => globalThis.tessel.compute.info());
+    await researcher.evaluate(() => globalThis.coldRun.done.then(() => {}));
+    await volunteer.close();
     await submit();
-    await volunteer.reload();
+    volunteer = await context.newPage();
+    await debug(volunteer, 'volunteer again');
+    await volunteer.goto(url);
     const again = await firstShard();
     const result = {
       adapter: engine.adapter?.architecture ?? 'none',

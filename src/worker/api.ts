@@ -180,15 +180,14 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
     }
     return model;
   }
-  /** The model's forward pass on the current engine. */
-  async function forwardOn(
-    digest: string,
-  ): Promise<{ forward: GpuGpt['forward']; config: GpuGpt['config'] }> {
+  /** Runs `fn` on the model as the current engine holds it; on the GPU inside the device
+   * keeper, so a device lost mid-pass is counted and the next call gets a new one. */
+  function onEngine<T>(digest: string, fn: (model: CpuGpt | GpuGpt) => Promise<T>): Promise<T> {
     if (engine === 'cpu') {
       cpuCalls++;
-      return onCpuEngine(digest);
+      return onCpuEngine(digest).then(fn);
     }
-    return keeper.use((ctx) => onDevice(ctx, digest));
+    return keeper.use(async (ctx) => fn(await onDevice(ctx, digest)));
   }
   if (!options.tile) {
     // A fresh device starts from what was measured before on this adapter; measuring is tune()'s.
@@ -274,9 +273,8 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
 
   /** Median ms of `runs` CPU matmuls of n³ after a warm-up (inputs copied in each time, as a
    * shard's are). */
-  async function timeCpu(a: Float32Array, b: Float32Array, n: number): Promise<number> {
+  async function timeCpu(a: Float32Array, b: Float32Array, n: number, runs: number) {
     const k = await cpuEngine();
-    const runs = Math.max(1, benchRuns);
     await k.matmul(a, b, { m: n, k: n, n });
     const times: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -287,7 +285,6 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
     cpuCalls += runs + 1;
     return median(times);
   }
-  let benchRuns = 3;
 
   return {
     async info() {
@@ -304,7 +301,7 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
           gpuSubmits: submitsBefore,
         };
       }
-      const cpuSummary = cpu ? (await cpu).summary : undefined;
+      const cpuSummary = (await cpu?.catch(() => undefined))?.summary;
       const onCpuNow = engine === 'cpu' && cpuSummary;
       return {
         engine,
@@ -374,7 +371,6 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
 
     async benchmark(sizes = [256, 512], runs = 3, on = engine) {
       const rows: BenchmarkRow[] = [];
-      benchRuns = runs;
       for (const n of sizes) {
         if (!Number.isInteger(n) || n < 1 || n > 4096) {
           throw new GpuError('invalid-argument', `benchmark size ${n} is not in 1..4096`);
@@ -382,7 +378,7 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
         const a = new Float32Array(n * n).map((_, i) => (i % 17) / 17 - 0.5);
         const b = new Float32Array(n * n).map((_, i) => (i % 13) / 13 - 0.5);
         const ms = await (on === 'cpu'
-          ? timeCpu(a, b, n)
+          ? timeCpu(a, b, n, runs)
           : keeper.use(async (ctx) => {
               const p = await new Matmul(ctx, tile).prepare(a, b, { m: n, k: n, n });
               try {
@@ -404,7 +400,6 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
     },
 
     async loadModel(file, config) {
-      // A digest names one model: reloading it replaces nothing on the engines.
       if (!(file instanceof Uint8Array))
         throw new GpuError('invalid-argument', 'model file must be bytes');
       const m = await loadGpt(file, config);
@@ -416,14 +411,14 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
       checkModelCall(digest, tokens);
       return maybeCheat(
         () => fingerprint(tokens),
-        async () => (await forwardOn(digest)).forward(tokens, batch, seq),
+        () => onEngine(digest, (model) => model.forward(tokens, batch, seq)),
       );
     },
 
     async logitsFrom(digest, tokens, batch, seq, from) {
       checkModelCall(digest, tokens);
       // The owner's check: never a cheat, whatever this tab's test mode.
-      return (await forwardOn(digest)).forward(tokens, batch, seq, from);
+      return onEngine(digest, (model) => model.forward(tokens, batch, seq, from));
     },
 
     async generate(digest, tokens, batch, seq, options) {
@@ -433,7 +428,7 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
       }
       return maybeCheat(
         () => fingerprint(tokens),
-        async () => generateBatch(await forwardOn(digest), tokens, batch, seq, options),
+        () => onEngine(digest, (model) => generateBatch(model, tokens, batch, seq, options)),
         m.config.vocab,
       );
     },
