@@ -150,10 +150,13 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
     try {
       const view = await this.adapter();
       if (!view.available) throw new Error(`${view.reason} ${view.advice}`);
-      await this.#measure();
-      if (!this.#prefs.contribute) return; // switched off while measuring
-      const mesh = await this.join();
+      // Measuring (milliseconds on the CPU engine) and joining (a relay round trip or more) go
+      // on together: the first shard comes sooner. Switched off meanwhile: leaving waits for
+      // the join, then stops it.
+      const [, mesh] = await Promise.all([this.#measure(), this.join()]);
       if (!this.#prefs.contribute) return;
+      const info = await this.compute.info();
+      mesh.setEngine(info.identity, info.maxBindingBytes);
       mesh.setContributing(true);
       this.#phase = 'contributing';
       this.#startedAt = Date.now();
