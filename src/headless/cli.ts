@@ -74,7 +74,7 @@ try {
       void running.stop().then(() => {
         const s = running.stats();
         console.log(
-          `stopped: ${s.verified} shard(s) verified, ${s.rejected} rejected, ${s.abandoned} given back this run; ${s.credit} µcredits earned in all`,
+          `stopped: ${s.verified} shard(s) verified, ${s.rejected} rejected, ${s.superseded} superseded, ${s.abandoned} given back this run; ${s.credit} µcredits earned in all`,
         );
         process.exit(0);
       });

@@ -49,8 +49,15 @@ export interface HeadlessContributor {
   readonly gflops: number;
   readonly mesh: Mesh;
   readonly ledger: LocalLedger;
-  /** Shards verified and rejected this run, and credit earned (µcredits) in all runs. */
-  stats(): { verified: number; rejected: number; abandoned: number; credit: number };
+  /** Shards verified and rejected this run, copies that lost a race to another copy
+   * (superseded: no fault, no pay), and credit earned (µcredits) in all runs. */
+  stats(): {
+    verified: number;
+    rejected: number;
+    superseded: number;
+    abandoned: number;
+    credit: number;
+  };
   /** Stops: no new work, held leases given back (the shard stream closes first), ledger saved. */
   stop(): Promise<void>;
 }
@@ -109,7 +116,7 @@ export async function contribute(o: HeadlessOptions): Promise<HeadlessContributo
     });
     log(`peer ${peerId}, reachable at ${mesh.addresses.join(' ')}`);
     const market = o.market === false ? undefined : await startMarket(mesh, ledger);
-    const counts = { verified: 0, rejected: 0, abandoned: 0 };
+    const counts = { verified: 0, rejected: 0, superseded: 0, abandoned: 0 };
     const heard = new Set<string>();
     mesh.addEventListener('announced', (e) => {
       for (const a of (e as CustomEvent<{ jobId: string; owner: string; kind: string }[]>).detail) {
@@ -120,10 +127,15 @@ export async function contribute(o: HeadlessOptions): Promise<HeadlessContributo
     });
     mesh.addEventListener('outcome', (e) => {
       const r = (e as CustomEvent<ShardOutcome>).detail;
-      counts[r.accepted ? 'verified' : 'rejected']++;
+      counts[r.accepted ? 'verified' : r.stale ? 'superseded' : 'rejected']++;
       const credit = r.receipt ? `, +${r.receipt.credit} µcredits` : '';
+      const verdict = r.accepted
+        ? 'verified'
+        : r.stale
+          ? `superseded (${r.reason}: another copy was settled first)`
+          : `rejected (${r.reason})`;
       log(
-        `shard ${r.shardId} of job ${r.jobId}: ${r.accepted ? 'verified' : `rejected (${r.reason})`} after ${r.computeMs.toFixed(0)} ms${credit}`,
+        `shard ${r.shardId} of job ${r.jobId}: ${verdict} after ${r.computeMs.toFixed(0)} ms${credit}`,
       );
     });
     mesh.addEventListener('abandoned', (e) => {

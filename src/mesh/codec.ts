@@ -96,6 +96,8 @@ export interface VerdictMsg {
   reason: string;
   /** An encoded ReceiptBundle (receipt, checkpoint, inclusion proof) when accepted; else empty. */
   receipt: Uint8Array;
+  /** Not accepted, yet no fault: another copy of the shard was settled first. */
+  stale?: boolean;
 }
 export interface FailureMsg {
   type: 'failure';
@@ -187,7 +189,7 @@ function toFrame(msg: ShardMsg): ShardFrame {
       f.result = { ...msg, output: outputBytes(msg.output) };
       break;
     case 'verdict':
-      f.verdict = msg;
+      f.verdict = { ...msg, stale: msg.stale === true };
       break;
     case 'failure':
       f.failure = msg;
@@ -333,6 +335,7 @@ function verdict(v: Verdict): VerdictMsg {
     accepted: v.accepted,
     reason: text(v.reason, 200, 'verdict.reason'),
     receipt: v.receipt,
+    ...(v.stale && !v.accepted ? { stale: true } : {}),
   };
 }
 

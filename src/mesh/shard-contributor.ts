@@ -47,6 +47,8 @@ export interface ShardOutcome {
   jobId: string;
   shardId: number;
   accepted: boolean;
+  /** Not accepted, but no fault of ours: another copy of the shard was settled first. */
+  stale?: boolean;
   reason: string;
   computeMs: number;
   /** When the compute ended (ms since the epoch, this machine's clock). */
@@ -331,6 +333,7 @@ export class ShardContributor extends EventTarget {
           jobId: mine.jobId,
           shardId: mine.shardId,
           accepted: v.accepted,
+          ...(v.stale ? { stale: true } : {}),
           reason: v.reason,
           computeMs: mine.computeMs,
           computedAt: mine.computedAt,

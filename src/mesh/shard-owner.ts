@@ -376,6 +376,7 @@ export class ShardOwnerService extends EventTarget {
         accepted: v.settlement === 'accepted',
         reason: v.reason,
         receipt,
+        ...(v.settlement === 'stale' ? { stale: true } : {}),
       };
       verdicts.push({ peer: v.contributor, msg });
     }

@@ -337,6 +337,11 @@ export namespace ShardFrame {
     value: number
   }
 
+  export interface ShardFrameVerdictStaleFieldEvent {
+    field: '$.verdict.stale'
+    value: boolean
+  }
+
   export interface ShardFrameFailureLeaseIdFieldEvent {
     field: '$.failure.leaseId'
     value: string
@@ -360,7 +365,7 @@ export namespace ShardFrame {
     return decodeMessage(buf, ShardFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ShardFrame>): Generator<ShardFrameVersionFieldEvent | ShardFrameWorkRequestJobIdFieldEvent | ShardFrameWorkRequestMaxBufferBytesFieldEvent | ShardFrameWorkRequestGflopsFieldEvent | ShardFrameWorkRequestAdapterFieldEvent | ShardFrameLeaseJobIdFieldEvent | ShardFrameLeaseShardIdFieldEvent | ShardFrameLeaseLeaseIdFieldEvent | ShardFrameLeaseDeadlineMsFieldEvent | ShardFrameLeaseHeartbeatMsFieldEvent | ShardFrameLeaseWorkFieldEvent | ShardFrameLeaseLifetimeMsFieldEvent | ShardFrameNoWorkJobIdFieldEvent | ShardFrameNoWorkRetryAfterMsFieldEvent | ShardFrameNoWorkFinishedFieldEvent | ShardFrameHeartbeatLeaseIdFieldEvent | ShardFrameResultLeaseIdFieldEvent | ShardFrameResultOutputFieldEvent | ShardFrameResultComputeMsFieldEvent | ShardFrameResultJobIdFieldEvent | ShardFrameVerdictLeaseIdFieldEvent | ShardFrameVerdictAcceptedFieldEvent | ShardFrameVerdictReasonFieldEvent | ShardFrameVerdictReceiptFieldEvent | ShardFrameVerdictJobIdFieldEvent | ShardFrameVerdictShardIdFieldEvent | ShardFrameFailureLeaseIdFieldEvent | ShardFrameFailureCodeFieldEvent | ShardFrameFailureMessageFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ShardFrame>): Generator<ShardFrameVersionFieldEvent | ShardFrameWorkRequestJobIdFieldEvent | ShardFrameWorkRequestMaxBufferBytesFieldEvent | ShardFrameWorkRequestGflopsFieldEvent | ShardFrameWorkRequestAdapterFieldEvent | ShardFrameLeaseJobIdFieldEvent | ShardFrameLeaseShardIdFieldEvent | ShardFrameLeaseLeaseIdFieldEvent | ShardFrameLeaseDeadlineMsFieldEvent | ShardFrameLeaseHeartbeatMsFieldEvent | ShardFrameLeaseWorkFieldEvent | ShardFrameLeaseLifetimeMsFieldEvent | ShardFrameNoWorkJobIdFieldEvent | ShardFrameNoWorkRetryAfterMsFieldEvent | ShardFrameNoWorkFinishedFieldEvent | ShardFrameHeartbeatLeaseIdFieldEvent | ShardFrameResultLeaseIdFieldEvent | ShardFrameResultOutputFieldEvent | ShardFrameResultComputeMsFieldEvent | ShardFrameResultJobIdFieldEvent | ShardFrameVerdictLeaseIdFieldEvent | ShardFrameVerdictAcceptedFieldEvent | ShardFrameVerdictReasonFieldEvent | ShardFrameVerdictReceiptFieldEvent | ShardFrameVerdictJobIdFieldEvent | ShardFrameVerdictShardIdFieldEvent | ShardFrameVerdictStaleFieldEvent | ShardFrameFailureLeaseIdFieldEvent | ShardFrameFailureCodeFieldEvent | ShardFrameFailureMessageFieldEvent> {
     return streamMessage(buf, ShardFrame.codec(), opts)
   }
 }
@@ -1139,6 +1144,7 @@ export interface Verdict {
   receipt: Uint8Array
   jobId: string
   shardId: number
+  stale: boolean
 }
 
 export namespace Verdict {
@@ -1181,6 +1187,11 @@ export namespace Verdict {
           w.uint32(obj.shardId)
         }
 
+        if ((obj.stale != null && obj.stale !== false)) {
+          w.uint32(56)
+          w.bool(obj.stale)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1191,7 +1202,8 @@ export namespace Verdict {
           reason: '',
           receipt: uint8ArrayAlloc(0),
           jobId: '',
-          shardId: 0
+          shardId: 0,
+          stale: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1222,6 +1234,10 @@ export namespace Verdict {
             }
             case 6: {
               obj.shardId = reader.uint32()
+              break
+            }
+            case 7: {
+              obj.stale = reader.bool()
               break
             }
             default: {
@@ -1281,6 +1297,13 @@ export namespace Verdict {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.stale`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1323,6 +1346,11 @@ export namespace Verdict {
     value: number
   }
 
+  export interface VerdictStaleFieldEvent {
+    field: '$.stale'
+    value: boolean
+  }
+
   export function encode (obj: Partial<Verdict>): Uint8Array {
     return encodeMessage(obj, Verdict.codec())
   }
@@ -1331,7 +1359,7 @@ export namespace Verdict {
     return decodeMessage(buf, Verdict.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Verdict>): Generator<VerdictLeaseIdFieldEvent | VerdictAcceptedFieldEvent | VerdictReasonFieldEvent | VerdictReceiptFieldEvent | VerdictJobIdFieldEvent | VerdictShardIdFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Verdict>): Generator<VerdictLeaseIdFieldEvent | VerdictAcceptedFieldEvent | VerdictReasonFieldEvent | VerdictReceiptFieldEvent | VerdictJobIdFieldEvent | VerdictShardIdFieldEvent | VerdictStaleFieldEvent> {
     return streamMessage(buf, Verdict.codec(), opts)
   }
 }

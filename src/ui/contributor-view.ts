@@ -164,7 +164,8 @@ export class TesselContributor extends LitElement {
     this._counts = {
       ...this._counts,
       verified: this._counts.verified + (o.accepted ? 1 : 0),
-      rejected: this._counts.rejected + (o.accepted ? 0 : 1),
+      // A copy that lost a race to another copy is no rejection (nothing held against us).
+      rejected: this._counts.rejected + (o.accepted || o.stale ? 0 : 1),
     };
     // Speed of verified work only: the owner's count of the shard's FLOPs, this tab's time.
     if (o.accepted && o.receipt && o.computeMs > 0) {

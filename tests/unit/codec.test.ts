@@ -100,6 +100,17 @@ const samples: ShardMsg[] = [
     reason: 'verified',
     receipt: new Uint8Array([1, 2, 3]),
   },
+  {
+    // A speculative copy that lost the race: not accepted, not held against anyone.
+    type: 'verdict',
+    leaseId: 'L7_c',
+    jobId: 'job-1',
+    shardId: 7,
+    accepted: false,
+    reason: 'the shard was already decided',
+    receipt: new Uint8Array(0),
+    stale: true,
+  },
   { type: 'failure', leaseId: 'L7_a', code: 'device-lost', message: 'GPU reset' },
 ];
 const name = (m: ShardMsg) =>

@@ -153,7 +153,7 @@ describe('`tessel contribute` (the command)', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(out.at(-1)).toMatch(
-      /^stopped: 4 shard\(s\) verified, 0 rejected, 0 given back this run; \d+ µcredits earned in all$/,
+      /^stopped: 4 shard\(s\) verified, 0 rejected, \d+ superseded, 0 given back this run; \d+ µcredits earned in all$/,
     );
   });
 
