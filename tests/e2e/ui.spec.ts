@@ -100,7 +100,12 @@ test('consent first: no GPU work and no connection until Contribute is switched 
   await expect(page.locator('#engine')).toContainText(
     `CPU · WebAssembly SIMD with FMA · ${cores} thread${cores > 1 ? 's' : ''}`,
   );
-  expect(Number(await page.locator('#cpu-work').getAttribute('data-calls'))).toBeGreaterThan(0);
+  // The view reads the Worker's counters every 2 s.
+  await expect
+    .poll(async () => Number(await page.locator('#cpu-work').getAttribute('data-calls')), {
+      timeout: 10_000,
+    })
+    .toBeGreaterThan(0);
   await expect(page.locator('#gpu-work')).toHaveAttribute('data-submits', '0');
   await expect.poll(() => relay.node.getConnections().length).toBeGreaterThan(0);
   // The budget slider is live and remembered with the choice.
