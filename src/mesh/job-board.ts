@@ -1,6 +1,6 @@
-import type { GossipSub, Message } from '@libp2p/gossipsub';
+import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossipsub';
 import { type AnnouncementMsg, decodeAnnouncement, encodeAnnouncement, WireError } from './codec';
-import { JOBS_TOPIC } from './topics';
+import { JOBS_ASK_TOPIC, JOBS_TOPIC } from './topics';
 
 export interface JobBoardEvents {
   /** A new job was heard of (or an old one re-announced with changes). */
@@ -12,6 +12,8 @@ export interface JobBoardEvents {
 export interface JobBoardOptions {
   /** How often an owner re-announces its active jobs. */
   announceIntervalMs?: number; // default 2_000
+  /** Least time between two answers to peers asking for the board (JOBS_ASK_TOPIC). */
+  answerIntervalMs?: number; // default 1_000
   /** Clock, for tests. */
   now?: () => number;
   /** Announcements from these peers are dropped (quarantined owners). */
@@ -38,26 +40,67 @@ export class JobBoard extends EventTarget {
   readonly #intervalMs: number;
   readonly #ignore: (peer: string) => boolean;
   #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #answerIntervalMs: number;
+  #answer: ReturnType<typeof setTimeout> | undefined;
+  #answeredAt = Number.NEGATIVE_INFINITY;
+  #askedAt = Number.NEGATIVE_INFINITY;
   readonly #onMessage = (evt: CustomEvent<Message>) => this.#handle(evt.detail);
+  /** A relay that carries the ask topic just heard of us (we joined, or it came back): ask. */
+  readonly #onSubscriptions = (evt: CustomEvent<SubscriptionChangeData>) => {
+    if (evt.detail.subscriptions.some((s) => s.topic === JOBS_ASK_TOPIC && s.subscribe)) this.ask();
+  };
 
   constructor(pubsub: GossipSub, options: JobBoardOptions = {}) {
     super();
     this.#pubsub = pubsub;
     this.#now = options.now ?? Date.now;
     this.#intervalMs = options.announceIntervalMs ?? 2_000;
+    this.#answerIntervalMs = options.answerIntervalMs ?? 1_000;
     this.#ignore = options.ignore ?? (() => false);
   }
 
   start(): void {
     this.#pubsub.subscribe(JOBS_TOPIC);
+    this.#pubsub.subscribe(JOBS_ASK_TOPIC);
     this.#pubsub.addEventListener('message', this.#onMessage);
+    this.#pubsub.addEventListener('subscription-change', this.#onSubscriptions);
     this.#timer = setInterval(() => this.#tick(), this.#intervalMs);
+    // A relay's subscriptions usually arrive while the node starts, before this listens.
+    if (this.#pubsub.getSubscribers(JOBS_ASK_TOPIC).length > 0) this.ask();
   }
 
   stop(): void {
     clearInterval(this.#timer);
+    clearTimeout(this.#answer);
     this.#pubsub.removeEventListener('message', this.#onMessage);
+    this.#pubsub.removeEventListener('subscription-change', this.#onSubscriptions);
     this.#pubsub.unsubscribe(JOBS_TOPIC);
+    this.#pubsub.unsubscribe(JOBS_ASK_TOPIC);
+  }
+
+  /**
+   * Asks owners to announce their jobs now (a tab that just joined hears of work in a round
+   * trip, not after up to an announcement interval). At most once a second.
+   */
+  ask(): void {
+    const now = this.#now();
+    if (now - this.#askedAt < this.#answerIntervalMs) return;
+    this.#askedAt = now;
+    this.#pubsub.publish(JOBS_ASK_TOPIC, Uint8Array.of(1)).catch((e) => {
+      console.debug('tessel: board request not published', e);
+    });
+  }
+
+  /** Re-announces this node's jobs soon, at most once an answer interval however often asked:
+   * a peer flooding the ask topic costs each owner one announcement a second. */
+  #answerAsk() {
+    if (this.#mine.size === 0 || this.#answer) return;
+    const wait = Math.max(0, this.#answeredAt + this.#answerIntervalMs - this.#now());
+    this.#answer = setTimeout(() => {
+      this.#answer = undefined;
+      this.#answeredAt = this.#now();
+      for (const current of this.#mine.values()) void this.#publish(current());
+    }, wait);
   }
 
   /** Live jobs heard of, soonest-expiring last. */
@@ -92,9 +135,10 @@ export class JobBoard extends EventTarget {
   }
 
   #handle(msg: Message) {
-    if (msg.topic !== JOBS_TOPIC) return;
+    if (msg.topic !== JOBS_TOPIC && msg.topic !== JOBS_ASK_TOPIC) return;
     const peer = msg.type === 'signed' ? msg.from.toString() : 'unsigned';
     if (this.#ignore(peer)) return;
+    if (msg.topic === JOBS_ASK_TOPIC) return this.#answerAsk();
     try {
       const a = decodeAnnouncement(msg.data, this.#now());
       if (a.owner !== peer) {

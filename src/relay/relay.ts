@@ -13,7 +13,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { webSockets } from '@libp2p/websockets';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { CHECKPOINTS_TOPIC } from '../ledger/wire';
-import { JOBS_TOPIC } from '../mesh/topics';
+import { JOBS_ASK_TOPIC, JOBS_TOPIC } from '../mesh/topics';
 
 export interface RelayOptions {
   /** TCP port for websockets; 0 picks a free one. */
@@ -95,6 +95,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     },
   });
   node.services.pubsub.subscribe(JOBS_TOPIC);
+  node.services.pubsub.subscribe(JOBS_ASK_TOPIC);
   node.services.pubsub.subscribe(CHECKPOINTS_TOPIC);
   return {
     node,

@@ -1,5 +1,6 @@
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { afterEach, expect, test } from 'vitest';
+import { JobBoard } from '../../src/mesh/job-board';
 import {
   type MeshNode,
   relayOf,
@@ -71,4 +72,40 @@ test('relays peer with each other: a job announced by a tab on one relay reaches
     return heard.length > 0;
   });
   expect(heard[0]).toBe('job');
+});
+
+test('a tab that joins asks for the board: it hears a job in a round trip, not an announcement interval', async () => {
+  const [a] = await relays(1);
+  const owner = await tab([a!.multiaddrs[0]!]);
+  await waitForWebRtcAddress(owner);
+  // Owners re-announce once a minute here: only an answer to the newcomer's ask can be heard.
+  const ownerBoard = new JobBoard(owner.services.pubsub, { announceIntervalMs: 60_000 });
+  ownerBoard.start();
+  stops.push(() => ownerBoard.stop());
+  ownerBoard.announce(() => ({
+    jobId: 'job-1',
+    owner: owner.peerId.toString(),
+    kind: 'matmul',
+    shardCount: 4,
+    shardsLeft: 4,
+    kernelDigest: 'ab'.repeat(32),
+    expiresAt: Date.now() + 60_000,
+    addrs: webRtcAddresses(owner).map(String),
+    modelDigest: '',
+    modelBytes: 0,
+    price: 1,
+    shardGflop: 0.1,
+  }));
+  await new Promise((r) => setTimeout(r, 1_500)); // the first announcement reached nobody
+  // The newcomer's node knows the relay's subscriptions before its board starts, as a tab's does.
+  const contributor = await tab([a!.multiaddrs[0]!]);
+  await until(() => contributor.services.pubsub.getPeers().length > 0);
+  await new Promise((r) => setTimeout(r, 200));
+  const board = new JobBoard(contributor.services.pubsub, { announceIntervalMs: 60_000 });
+  const joined = Date.now();
+  board.start();
+  stops.push(() => board.stop());
+  await until(() => board.jobs().length > 0, 10_000);
+  expect(board.jobs()[0]).toMatchObject({ jobId: 'job-1', owner: owner.peerId.toString() });
+  console.log(`job heard ${Date.now() - joined} ms after the board started`);
 });
