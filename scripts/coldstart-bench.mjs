@@ -14,6 +14,22 @@ export async function coldStartBench({ browser, startRelayProcess }) {
   const url = `${app.resolvedUrls.local[0]}?relay=${encodeURIComponent(relay.addr)}`;
   try {
     const researcher = await (await browser.newContext()).newPage();
+    let tap = false;
+    if (process.env.COLD_DEBUG) {
+      const t0 = performance.now();
+      researcher.on(
+        'console',
+        (m) =>
+          tap &&
+          console.log(
+            `  [researcher ${(performance.now() - t0).toFixed(0)}] ${m.text().slice(0, 300)}`,
+          ),
+      );
+      await researcher.addInitScript(
+        (d) => localStorage.setItem('debug', d),
+        process.env.COLD_DEBUG,
+      );
+    }
     await researcher.goto(url);
     await researcher.evaluate(() => globalThis.tessel.join().then(() => {}));
     // 16 shards of 256 × 256 × 256: work is waiting for whoever comes.
@@ -71,6 +87,7 @@ export async function coldStartBench({ browser, startRelayProcess }) {
     const engine = await volunteer.evaluate(() => globalThis.tessel.compute.info());
     await researcher.evaluate(() => globalThis.coldRun.done.then(() => {}));
     await volunteer.close();
+    tap = true;
     await submit();
     volunteer = await context.newPage();
     await debug(volunteer, 'volunteer again');
