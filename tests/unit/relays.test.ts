@@ -8,7 +8,7 @@ import {
   waitForWebRtcAddress,
   webRtcAddresses,
 } from '../../src/mesh/node';
-import { JOBS_TOPIC } from '../../src/mesh/topics';
+import { JOBS_ASK_TOPIC, JOBS_TOPIC } from '../../src/mesh/topics';
 import type { Relay } from '../../src/relay/relay';
 import { startPeeredRelays } from '../fixtures/relays';
 
@@ -108,4 +108,18 @@ test('a tab that joins asks for the board: it hears a job in a round trip, not a
   await until(() => board.jobs().length > 0, 10_000);
   expect(board.jobs()[0]).toMatchObject({ jobId: 'job-1', owner: owner.peerId.toString() });
   console.log(`job heard ${Date.now() - joined} ms after the board started`);
+
+  // A peer flooding the ask topic gets the owner to announce at most once a second.
+  let heard = 0;
+  board.addEventListener('job', () => heard++);
+  const started = Date.now();
+  for (let i = 0; i < 200; i++) {
+    await contributor.services.pubsub.publish(JOBS_ASK_TOPIC, Uint8Array.of(i & 255));
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await new Promise((r) => setTimeout(r, 1_200));
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`${heard} announcements heard in ${seconds.toFixed(1)} s of 200 asks`);
+  expect(heard).toBeGreaterThan(0);
+  expect(heard).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
 });
