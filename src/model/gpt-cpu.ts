@@ -1,6 +1,5 @@
 import type { CpuKernels } from '../cpu/kernels';
-import { GpuError } from '../gpu/errors';
-import { type BlockWeights, checkTokens, type GptConfig, type GptWeights } from './gpt';
+import { type BlockWeights, checkForward, type GptConfig, type GptWeights } from './gpt';
 
 type Ptr = number; // byte offset in the CPU engine's memory
 
@@ -88,10 +87,7 @@ export class CpuGpt {
     from = seq - 1,
   ): Promise<Float32Array> {
     const c = this.config;
-    checkTokens(c, tokens, batch, seq);
-    if (!Number.isSafeInteger(from) || from < 0 || from >= seq) {
-      throw new GpuError('invalid-argument', `positions from ${from} are not inside [0, ${seq})`);
-    }
+    checkForward(c, tokens, batch, seq, from);
     const cpu = this.#cpu;
     return cpu.exclusive(async () => {
       const mark = cpu.mark();

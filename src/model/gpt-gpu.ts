@@ -3,7 +3,7 @@ import { GpuError } from '../gpu/errors';
 import { DEFAULT_TILE, roundUp, type TileConfig, tileExtent } from '../gpu/matmul';
 import { Ops } from '../gpu/ops';
 import { readBack, TENSOR_USAGE, upload } from '../gpu/transfer';
-import { type BlockWeights, checkTokens, type GptConfig, type GptWeights } from './gpt';
+import { type BlockWeights, checkForward, type GptConfig, type GptWeights } from './gpt';
 
 /**
  * The model on the GPU: weights uploaded once, one command buffer per forward pass built from
@@ -93,10 +93,7 @@ export class GpuGpt {
     from = seq - 1,
   ): Promise<Float32Array> {
     const c = this.config;
-    checkTokens(c, tokens, batch, seq);
-    if (!Number.isSafeInteger(from) || from < 0 || from >= seq) {
-      throw new GpuError('invalid-argument', `positions from ${from} are not inside [0, ${seq})`);
-    }
+    checkForward(c, tokens, batch, seq, from);
     const ctx = this.#ctx;
     const { bm } = tileExtent(this.#tile);
     const D = c.dModel;

@@ -1,5 +1,6 @@
 // The model's definition, validation and float64 reference: no WebGPU here, so Node tools and
 // tests can use it without a device. The GPU implementation is src/model/gpt-gpu.ts.
+import { GpuError } from '../gpu/errors';
 import { gammaF32, geluF64, matmulF64 } from '../gpu/reference';
 import { attentionF64, embeddingF64, layernormF64 } from '../gpu/reference-nn';
 import { SafetensorsError, type Tensor } from './safetensors';
@@ -180,6 +181,21 @@ export function checkTokens(c: GptConfig, tokens: Uint32Array, batch: number, se
       'tokens',
       `token ${tokens[bad]} at ${bad} is outside the vocabulary`,
     );
+}
+
+/** Checks a forward pass's arguments: tokens as `checkTokens`, positions [from, seq) inside the
+ * sequence (GpuError invalid-argument otherwise). */
+export function checkForward(
+  c: GptConfig,
+  tokens: Uint32Array,
+  batch: number,
+  seq: number,
+  from: number,
+): void {
+  checkTokens(c, tokens, batch, seq);
+  if (!Number.isSafeInteger(from) || from < 0 || from >= seq) {
+    throw new GpuError('invalid-argument', `positions from ${from} are not inside [0, ${seq})`);
+  }
 }
 
 /** The float64 reference forward pass: last-position logits, batch × vocab. */

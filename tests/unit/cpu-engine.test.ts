@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { CpuKernels } from '../../src/cpu/kernels';
 import { spawnNodeHelper } from '../../src/cpu/node-threads';
-import { gammaF32, matmulF64 } from '../../src/gpu/reference';
+import { checkElementwise, gammaF32, matmulF64 } from '../../src/gpu/reference';
 import { freivalds } from '../../src/jobs/freivalds';
 import { gptForwardF64, gptWeightsFrom } from '../../src/model/gpt';
 import { CpuGpt } from '../../src/model/gpt-cpu';
@@ -33,14 +33,8 @@ function worstRatio(
   k: number,
   n: number,
 ) {
-  const exact = matmulF64(a, b, { m, k, n });
-  const abs = matmulF64(a.map(Math.abs), b.map(Math.abs), { m, k, n });
-  let worst = 0;
-  for (let i = 0; i < exact.length; i++) {
-    const bound = gammaF32(k) * abs[i]! + 1e-30;
-    worst = Math.max(worst, Math.abs(c[i]! - exact[i]!) / bound);
-  }
-  return worst;
+  const shape = { m, k, n };
+  return checkElementwise(c, matmulF64(a, b, shape), matmulF64(a, b, shape, true), k).worstRatio;
 }
 
 describe.each([1, 2, 3])('CPU matmul, %i thread(s)', (threads) => {
