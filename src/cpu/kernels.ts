@@ -41,12 +41,6 @@ interface Exports {
   [kernel: string]: unknown;
 }
 
-/** Whether this JavaScript engine can run WebAssembly SIMD at all (Safari < 16.4 cannot). */
-export async function cpuEngineSupported(): Promise<boolean> {
-  const bytes = await wasmBytes('simd');
-  return WebAssembly.validate(bytes);
-}
-
 async function wasmBytes(v: WasmVariant): Promise<Uint8Array<ArrayBuffer>> {
   const b64 = (await VARIANT_SOURCES[v]()).default;
   const bin = atob(b64);
@@ -118,19 +112,21 @@ export class CpuKernels {
       throw new GpuError('invalid-argument', 'a CPU kernel aborted');
     };
     const instance = await WebAssembly.instantiate(module, { env: { memory, abort } });
-    const pool =
-      threads > 1
-        ? await ThreadPool.start(
-            threads - 1,
-            options.spawn ?? spawnWebHelper,
-            module,
-            memory,
-            KERNELS,
-          )
-        : undefined;
+    let pool: ThreadPool | undefined;
+    let started = threads;
+    if (threads > 1) {
+      try {
+        const spawn = options.spawn ?? spawnWebHelper;
+        pool = await ThreadPool.start(threads - 1, spawn, module, memory, KERNELS);
+      } catch (e) {
+        // A host page's CSP may forbid blob: Workers: one thread still computes.
+        console.warn(`tessel: CPU helper threads did not start (${e}); computing on one thread`);
+        started = 1;
+      }
+    }
     return new CpuKernels(memory, instance.exports as unknown as Exports, pool, {
       simd: relaxed ? 'relaxed-simd' : 'simd128',
-      threads,
+      threads: started,
     });
   }
 

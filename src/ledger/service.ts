@@ -347,7 +347,7 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
   async #ask(peer: string, req: LedgerRequestMsg): Promise<LedgerResponseMsg> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#askOnce(peer, req);
+        return await this.#askOnce(peer, req, attempt);
       } catch (e) {
         // A peer's answer that does not check is final; a dial or stream that failed is not
         // (WebRTC set-up through a busy relay times out now and then).
@@ -358,13 +358,15 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
     }
   }
 
-  async #askOnce(peer: string, req: LedgerRequestMsg): Promise<LedgerResponseMsg> {
+  async #askOnce(peer: string, req: LedgerRequestMsg, attempt: number): Promise<LedgerResponseMsg> {
     const id = peerIdFromString(peer);
     // A direct connection already open is used as it is; otherwise the peer's gossiped WebRTC
-    // address is dialed (its SDP goes through the relay, the data does not).
+    // address is dialed (its SDP goes through the relay, the data does not). A retry dials the
+    // peer id instead, so libp2p may try every address it knows (the gossiped one may be stale).
     const direct = this.#o.node.getConnections(id).some((c) => c.limits == null);
     const addr = this.#addrs.get(peer);
-    const target: Multiaddr | typeof id = direct || !addr ? id : multiaddr(addr);
+    const target: Multiaddr | typeof id =
+      direct || !addr || attempt % 2 === 0 ? id : multiaddr(addr);
     // The dial's own timer is cleared once the stream is open: libp2p may keep a dial's signal
     // for the stream's life.
     const dial = new AbortController();

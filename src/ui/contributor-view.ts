@@ -315,7 +315,7 @@ export class TesselContributor extends LitElement {
       <dt>Engine</dt>
       <dd id="engine">
         ${a.engineName}${
-          a.chosen
+          a.chosen || a.noWebGpu
             ? ''
             : a.engine === 'cpu'
               ? ' (your WebGPU adapter is your CPU too, slower)'

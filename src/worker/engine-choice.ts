@@ -1,4 +1,4 @@
-import { adapterIdentity } from '../gpu/device';
+import { adapterIdentity, isSoftwareAdapter } from '../gpu/device';
 import type { ComputeApi, ComputeInfo, EngineKind } from './api';
 
 /** The engine a contributor lends and what it measured. */
@@ -25,11 +25,7 @@ export function deviceKey(info: ComputeInfo): string {
 
 /** Whether the WebGPU adapter is worth measuring at all: a real GPU, not a CPU behind WebGPU. */
 export function hardwareGpu(info: ComputeInfo): boolean {
-  return (
-    info.adapter !== undefined &&
-    !info.adapter.isFallback &&
-    info.adapter.architecture !== 'swiftshader'
-  );
+  return info.adapter !== undefined && !isSoftwareAdapter(info.adapter);
 }
 
 /**

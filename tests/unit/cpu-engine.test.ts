@@ -101,6 +101,24 @@ test('bad shapes are typed errors, and calls queued together do not share memory
     expect(worstRatio(cs[i]!, p.a, p.b, 20, 30, p.n)).toBeLessThanOrEqual(1);
 });
 
+test('helper threads that cannot start (a CSP forbidding blob: Workers) leave one thread computing', async () => {
+  const cpu = await CpuKernels.create({
+    threads: 2,
+    spawn: () => {
+      throw new Error('blocked by the page');
+    },
+  });
+  try {
+    expect(cpu.summary.threads).toBe(1);
+    const [m, k, n] = [9, 300, 13];
+    const a = randomMatrix(m * k, 5);
+    const b = randomMatrix(k * n, 6);
+    expect(worstRatio(await cpu.matmul(a, b, { m, k, n }), a, b, m, k, n)).toBeLessThanOrEqual(1);
+  } finally {
+    cpu.dispose();
+  }
+});
+
 describe('the model on the CPU engine', () => {
   const config = tinyConfig;
   const weights = gptWeightsFrom(readSafetensors(randomModelFile(config, 100)).tensors, config);
