@@ -153,10 +153,11 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
       // Measuring (milliseconds on the CPU engine) and joining (a relay round trip or more) go
       // on together: the first shard comes sooner. Switched off meanwhile: leaving waits for
       // the join, then stops it.
-      const [, mesh] = await Promise.all([this.#measure(), this.join()]);
+      const [{ info, gflops }, mesh] = await Promise.all([this.#measure(), this.join()]);
       if (!this.#prefs.contribute) return;
-      const info = await this.compute.info();
+      // The mesh may have started before the engine was chosen (or as a researcher's, earlier).
       mesh.setEngine(info.identity, info.maxBindingBytes);
+      if (gflops) mesh.setMeasuredSpeed(gflops);
       mesh.setContributing(true);
       this.#phase = 'contributing';
       this.#startedAt = Date.now();
@@ -315,8 +316,9 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
    * Switches the Worker to the engine this device lends: the one remembered for it, else the
    * faster measured now (src/worker/engine-choice.ts), remembered with its speed. Computation:
    * after consent only. A remembered choice measures nothing, so a return visit starts at once.
+   * Returns the engine lent and its speed, for the mesh.
    */
-  async #measure(): Promise<void> {
+  async #measure(): Promise<{ info: ComputeInfo; gflops: number | undefined }> {
     const forced = this.#options.engine?.();
     const key = deviceKey(await this.compute.info());
     const remembered = forced ?? this.#prefs.engines[key];
@@ -341,12 +343,10 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
       speeds: gflops ? { ...this.#prefs.speeds, [info.identity]: gflops } : this.#prefs.speeds,
     };
     savePrefs(this.#prefs, this.#options.storage);
-    if (gflops) this.#mesh?.setMeasuredSpeed(gflops);
-    // A tab that joined as a researcher before switching on told the mesh another engine.
-    this.#mesh?.setEngine(info.identity, info.maxBindingBytes);
     const next = this.#adapterView(info);
     this.#adapter = Promise.resolve(next);
     this.safeDispatchEvent('adapter', { detail: next });
+    return { info, gflops };
   }
 
   async #stopContributing(): Promise<void> {
