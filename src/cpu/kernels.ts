@@ -35,7 +35,6 @@ const MR = 4; // rows per register block
 const line = (bytes: number) => Math.ceil(bytes / 64) * 64;
 
 interface Exports {
-  KC: WebAssembly.Global;
   SCRATCH_FLOATS: WebAssembly.Global;
   packedBFloats(k: number, n: number): number;
   [kernel: string]: unknown;
@@ -43,10 +42,7 @@ interface Exports {
 
 async function wasmBytes(v: WasmVariant): Promise<Uint8Array<ArrayBuffer>> {
   const b64 = (await VARIANT_SOURCES[v]()).default;
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
+  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 }
 
 function sharedMemoryAvailable(): boolean {

@@ -2,7 +2,13 @@
 // as src/model/gpt-gpu.ts, so ONNX Runtime Web (what transformers.js runs) can be measured
 // against tessel on the same model (`npm run bench`). `npm run export-onnx` writes the file.
 import type { GptConfig, GptWeights } from './gpt';
-import { type AttributeProto, ModelProto, type NodeProto, type TensorProto } from './onnx';
+import {
+  type AttributeProto,
+  type GraphProto,
+  ModelProto,
+  type NodeProto,
+  type TensorProto,
+} from './onnx';
 
 const FLOAT = 1; // TensorProto.DataType
 const INT64 = 7;
@@ -178,28 +184,22 @@ export function gptToOnnx(c: GptConfig, w: GptWeights): Uint8Array {
   const dims = (...d: (number | string)[]) => ({
     dim: d.map((x) => (typeof x === 'number' ? { dimValue: x } : { dimParam: x })),
   });
-  return ModelProto.encode({
-    irVersion: 8,
-    producerName: 'tessel',
-    producerVersion: '0.1.0',
-    opsetImport: [{ domain: '', version: 17 }],
-    graph: {
-      name: 'tessel-gpt',
-      node: g.nodes,
-      initializer: g.initializers,
-      input: [
-        {
-          name: ONNX_INPUT,
-          type: { tensorType: { elemType: INT64, shape: dims('batch', 'seq') } },
-        },
-      ],
-      output: [
-        {
-          name: ONNX_OUTPUT,
-          type: { tensorType: { elemType: FLOAT, shape: dims('batch', c.vocab) } },
-        },
-      ],
-    },
+  return encodeModel({
+    name: 'tessel-gpt',
+    node: g.nodes,
+    initializer: g.initializers,
+    input: [
+      {
+        name: ONNX_INPUT,
+        type: { tensorType: { elemType: INT64, shape: dims('batch', 'seq') } },
+      },
+    ],
+    output: [
+      {
+        name: ONNX_OUTPUT,
+        type: { tensorType: { elemType: FLOAT, shape: dims('batch', c.vocab) } },
+      },
+    ],
   });
 }
 
@@ -211,26 +211,31 @@ export function matmulToOnnx(): Uint8Array {
       tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: rows }, { dimParam: cols }] } },
     },
   });
+  return encodeModel({
+    name: 'matmul',
+    node: [
+      {
+        name: 'matmul',
+        opType: 'MatMul',
+        input: ['a', 'b'],
+        output: ['c'],
+        domain: '',
+        attribute: [],
+      },
+    ],
+    initializer: [],
+    input: [matrix('a', 'M', 'K'), matrix('b', 'K', 'N')],
+    output: [matrix('c', 'M', 'N')],
+  });
+}
+
+/** A model of one graph, as tessel writes every ONNX file: IR 8, the default opset 17. */
+function encodeModel(graph: GraphProto): Uint8Array {
   return ModelProto.encode({
     irVersion: 8,
     producerName: 'tessel',
     producerVersion: '0.1.0',
     opsetImport: [{ domain: '', version: 17 }],
-    graph: {
-      name: 'matmul',
-      node: [
-        {
-          name: 'matmul',
-          opType: 'MatMul',
-          input: ['a', 'b'],
-          output: ['c'],
-          domain: '',
-          attribute: [],
-        },
-      ],
-      initializer: [],
-      input: [matrix('a', 'M', 'K'), matrix('b', 'K', 'N')],
-      output: [matrix('c', 'M', 'N')],
-    },
+    graph,
   });
 }
