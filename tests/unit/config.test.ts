@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { ConfigError, parseMeshConfig } from '../../src/ui/config';
+import { ConfigError, parseEngine, parseMeshConfig } from '../../src/ui/config';
 import { estimateRemaining, formatBytes, formatDuration } from '../../src/ui/format';
 import { clampBudget, DEFAULT_PREFS, loadPrefs, savePrefs } from '../../src/ui/prefs';
 
@@ -45,6 +45,18 @@ describe('mesh config validation', () => {
   });
 });
 
+test('the engine a page or embed asks for: webgpu, cpu, or auto; anything else is a ConfigError', () => {
+  expect(parseEngine('?engine', 'webgpu')).toBe('webgpu');
+  expect(parseEngine('?engine', 'cpu')).toBe('cpu');
+  for (const none of ['auto', '', null, undefined])
+    expect(parseEngine('?engine', none)).toBe(undefined);
+  for (const bad of ['gpu', 'CPU', 'webgpu ', '1']) {
+    expect(() => parseEngine('engine', bad)).toThrowError(
+      expect.objectContaining({ name: 'ConfigError', field: 'engine' }),
+    );
+  }
+});
+
 describe('volunteer preferences (localStorage)', () => {
   const memory = (): Storage => {
     const m = new Map<string, string>();
@@ -69,6 +81,19 @@ describe('volunteer preferences (localStorage)', () => {
     expect(loadPrefs(storage)).toEqual({ ...DEFAULT_PREFS, budget: 1 });
     storage.setItem('tessel:contributor', 'not json');
     expect(loadPrefs(storage)).toEqual(DEFAULT_PREFS);
+    // The engine remembered per device: only the two engines, anything else dropped.
+    savePrefs({ ...DEFAULT_PREFS, engines: { 'webgpu:none': 'cpu' } }, storage);
+    expect(loadPrefs(storage).engines).toEqual({ 'webgpu:none': 'cpu' });
+    storage.setItem(
+      'tessel:contributor',
+      '{"engines":{"a":"cpu","b":"quantum","c":7,"d":"webgpu"},"speeds":{"cpu:wasm-fma":40}}',
+    );
+    expect(loadPrefs(storage)).toMatchObject({
+      engines: { a: 'cpu', d: 'webgpu' },
+      speeds: { 'cpu:wasm-fma': 40 },
+    });
+    storage.setItem('tessel:contributor', '{"engines":"cpu"}');
+    expect(loadPrefs(storage).engines).toEqual({});
     expect(clampBudget(0)).toBe(0.1);
     expect(clampBudget(Number.NaN)).toBe(DEFAULT_PREFS.budget);
   });
