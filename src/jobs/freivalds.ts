@@ -1,5 +1,9 @@
 import { gammaF32, MIN_NORMAL_F32 } from '../gpu/reference';
 import { cryptoRng, type Rng } from '../model/rng';
+import { type Projections, type Projector, projectJs } from './projections';
+import { rowWithinEnvelope } from './row-check';
+
+export type { ProjectionRequest, Projections, Projector } from './projections';
 
 /** A matmul job as its owner holds it: C = A·B, A m×k and B k×n, row-major f32. */
 export interface MatmulProblem {
@@ -18,35 +22,62 @@ export interface Block {
   cols: number;
 }
 
+/** Random weight vectors per check: each misses a wrong group with probability ≤ 1/512. */
+export const DEFAULT_VECTORS = 2;
+/** Columns per projection group: one wrong element is not drowned by a whole wide row's noise. */
+export const DEFAULT_GROUP_COLS = 64;
+/** Multiples of the modelled honest noise σ a group's residual may reach unflagged. */
+export const DEFAULT_LAMBDA = 4;
+/** In a recomputed row: multiples of an element's modelled σ it may be off by. */
+export const DEFAULT_ELEMENT_LAMBDA = 8;
+/** In a recomputed row: multiples of the owner's own float32 error an element may be off by. */
+export const DEFAULT_KAPPA = 4;
+/**
+ * Flagged rows the owner recomputes for one result, at least: the cap is the larger of this and
+ * `DEFAULT_RECOMPUTE_FRACTION` of the block's rows. Beyond it a result is `unresolved`.
+ */
+export const DEFAULT_MAX_RECOMPUTE_ROWS = 16;
+/** Share of a block's rows the owner will recompute for one result (see above). */
+export const DEFAULT_RECOMPUTE_FRACTION = 1 / 8;
+
 export interface FreivaldsOptions {
-  /** Random ±1 vectors (≥ 2). Each catches a wrong row with probability ≥ 1/2, usually ~1. */
+  /** Random weight vectors (≥ 2). Default `DEFAULT_VECTORS`. */
   vectors?: number;
-  /** Columns per projection (≥ 1): a row's residual is taken over groups of at most this many
-   * columns, so one wrong element is not drowned by the honest noise of a whole wide row. */
-  groupCols?: number; // default 64
+  /** Columns per projection group (≥ 1). Default `DEFAULT_GROUP_COLS`. */
+  groupCols?: number;
   /** Multiples of the modelled honest noise σ a group's residual may reach before its row is
-   * recomputed by the owner (not rejected: see `freivalds`). */
-  lambda?: number; // default 4
-  /** In a recomputed row: multiples of an element's modelled σ it may be off by. */
-  elementLambda?: number; // default 8
-  /** In a recomputed row: multiple of the owner's own float32 error (forward and backward
-   * recursive sums of the same element) an element may be off by, for structured inputs whose
-   * rounding errors are not independent (constants, sorted data), where σ is too small. */
-  kappa?: number; // default 4
-  /** Most rows recomputed per block (the worst first). */
-  maxRecomputeRows?: number; // default 4
+   * flagged for exact recomputation (never rejected on this alone). Default `DEFAULT_LAMBDA`. */
+  lambda?: number;
+  /** Default `DEFAULT_ELEMENT_LAMBDA`. */
+  elementLambda?: number;
+  /** For structured inputs whose rounding errors are not independent (constants, sorted data),
+   * where σ is too small: the owner's own float32 error bounds the element too. Default
+   * `DEFAULT_KAPPA`. */
+  kappa?: number;
+  /** Most flagged rows recomputed for one result; default the larger of
+   * `DEFAULT_MAX_RECOMPUTE_ROWS` and `DEFAULT_RECOMPUTE_FRACTION` of the rows. `Infinity`
+   * resolves every flagged row, whatever it costs. */
+  maxRecomputeRows?: number;
   /** Multiplier on the rigorous (worst-case) bound; 1 never rejects an honest fp32 result. */
   c?: number;
-  /** Where the ±1 signs come from; defaults to the platform CSPRNG. Seed only in tests. */
+  /** Where the weights (and the rows sampled past the cap) come from; defaults to the
+   * platform CSPRNG. Seed only in tests. */
   rng?: Rng;
 }
 
 export interface Verdict {
   accepted: boolean;
-  /** Why a result was rejected: wrong length, a NaN/∞ in it, a residual over the rigorous
-   * bound (no float32 computation in any order gets there), or an element of a recomputed row
-   * outside the honest envelope. */
-  reason?: 'shape' | 'non-finite' | 'residual' | 'outlier';
+  /**
+   * Why a result was not accepted:
+   * - `shape`, `non-finite`: the wrong length, or a NaN/∞ in it (proof);
+   * - `residual`: a residual over the rigorous bound, which no float32 computation in any order
+   *   reaches (proof);
+   * - `outlier`: an element of a recomputed row outside the honest envelope (proof);
+   * - `unresolved`: more rows flagged than the owner recomputes for one result, and the ones it
+   *   sampled were honest: no proof either way, so nothing is held against the contributor and
+   *   the shard is computed again.
+   */
+  reason?: 'shape' | 'non-finite' | 'residual' | 'outlier' | 'unresolved';
   /** Row of the block (0-based, within the block) with the largest residual ÷ probabilistic
    * bound. */
   worstRow: number;
@@ -66,27 +97,25 @@ export class VerifyArgumentError extends Error {
   override readonly name = 'VerifyArgumentError';
 }
 
-const U_F32 = 2 ** -24;
-const U_F64 = 2 ** -53;
-
 /**
- * Freivalds' check of a claimed block Ĉ of A·B, in float64, in O((m·n/groupCols + n)·k) time
- * (the product itself is O(m·n·k)), with verdicts at the float32 noise floor and no rejection on
- * suspicion. For random r ∈ {±1}^cols and each group of ≤ `groupCols` columns it compares
- * A·(B_g·r_g) with Ĉ_g·r_g, row by row:
+ * Freivalds' check of a claimed block Ĉ of A·B with verdicts at the float32 noise floor, and no
+ * rejection on suspicion. For random weights r ∈ ±[1, 1.5)^cols (`drawWeights`) and each group of ≤ `groupCols` columns it
+ * compares A·(B_g·r_g) with Ĉ_g·r_g, row by row (O((m·n/groupCols + n)·k) work, the product's
+ * is O(m·n·k)):
  *
- * 1. **Rigorous bound** γ_K·(|A||B_g|·1)ᵢ: no float32 dot product in any order is off by more
- *    (|(Ĉ − C)r| ≤ Σⱼ|Ĉ − C|ᵢⱼ), so a residual beyond it is proof: rejected.
+ * 1. **Rigorous bound** γ_K·(|A||B_g|·1)ᵢ (plus the projector's own worst-case error): no float32
+ *    dot product in any order is off by more, so a residual beyond it is proof: rejected.
  * 2. **Expected honest noise** σ: roundings modelled as independent (Higham & Mary's √K model,
- *    made data-aware): an element's error has variance ≈ 0.18u²·K·(½Σₚaᵢₚ²bₚⱼ² + ⅓cᵢⱼ²)
- *    (E[δ²] for round-to-nearest; partial sums of a random walk plus a drift), and the ±1
- *    projection adds variances. Within λ·σ: accepted.
- * 3. Between the two, nothing is rejected on suspicion: the worst rows (up to
- *    `maxRecomputeRows`) are recomputed exactly, and each of their elements must lie within
- *    its rigorous bound and within max(elementLambda·σᵢⱼ, kappa × the owner's own float32
- *    error on that element, summed forwards and backwards), σᵢⱼ here the conservative
- *    √((2u²/3)·K·(Σₚaᵢₚ²bₚⱼ² + cᵢⱼ²/3)). Structured inputs, whose roundings correlate and
- *    beat the model, are judged by what float32 does on them; a cheat by the exact answer.
+ *    made data-aware): an element's error has variance ≈ 0.18u²·K·(½Σₚaᵢₚ²bₚⱼ² + ⅓cᵢⱼ²), and
+ *    the weighted projection adds variances (times E[r²]). A row whose every residual is within λ·σ passes.
+ * 3. **Every other row is flagged, and every flagged row is resolved**: recomputed exactly, each
+ *    element within its rigorous bound and within max(elementLambda·σᵢⱼ, kappa × the owner's own
+ *    float32 error on it). One failing row rejects the result. Up to `maxRecomputeRows` flagged
+ *    rows are recomputed; with more, that many are drawn at random among them (never "the
+ *    worst", which a cheat could steer with decoys): a failure rejects, and if all pass the
+ *    verdict is `unresolved` — not accepted, since unchecked flagged rows remain.
+ *
+ * So an accepted result has no flagged row outside the element envelope, whatever the result.
  */
 export function freivalds(
   problem: MatmulProblem,
@@ -94,10 +123,60 @@ export function freivalds(
   claimed: ArrayLike<number>,
   options: FreivaldsOptions = {},
 ): Verdict {
+  const pre = precheck(problem, block, claimed, options);
+  if ('verdict' in pre) return pre.verdict;
+  const proj = projectJs({
+    problem,
+    block,
+    claimed: pre.claimed,
+    r: pre.r,
+    vectors: pre.kv,
+    groupCols: pre.gw,
+  });
+  return judge(problem, block, pre.claimed, proj, pre, options);
+}
+
+/** `freivalds` with the projections computed by `projector` (an engine's kernel). */
+export async function verifyBlock(
+  problem: MatmulProblem,
+  block: Block,
+  claimed: ArrayLike<number>,
+  options: FreivaldsOptions & { projector?: Projector } = {},
+): Promise<Verdict> {
+  const pre = precheck(problem, block, claimed, options);
+  if ('verdict' in pre) return pre.verdict;
+  const project = options.projector ?? projectJs;
+  const proj = await project({
+    problem,
+    block,
+    claimed: pre.claimed,
+    r: pre.r,
+    vectors: pre.kv,
+    groupCols: pre.gw,
+  });
+  checkProjections(proj, block, pre.kv, pre.gw);
+  return judge(problem, block, pre.claimed, proj, pre, options);
+}
+
+interface Prepared {
+  claimed: Float32Array;
+  r: Float64Array;
+  kv: number;
+  gw: number;
+  rng: Rng;
+}
+
+/** Argument checks, the cheap refusals (shape, non-finite) and the random signs. */
+function precheck(
+  problem: MatmulProblem,
+  block: Block,
+  claimed: ArrayLike<number>,
+  options: FreivaldsOptions,
+): Prepared | { verdict: Verdict } {
   const { a, b, m, k, n } = problem;
   const { row0, rows, col0, cols } = block;
-  const kv = options.vectors ?? 2;
-  const gw = options.groupCols ?? 64;
+  const kv = options.vectors ?? DEFAULT_VECTORS;
+  const gw = options.groupCols ?? DEFAULT_GROUP_COLS;
   if (!Number.isInteger(kv) || kv < 2) throw new VerifyArgumentError('vectors must be ≥ 2');
   if (!Number.isInteger(gw) || gw < 1) throw new VerifyArgumentError('groupCols must be ≥ 1');
   if (a.length !== m * k || b.length !== k * n) {
@@ -114,86 +193,115 @@ export function freivalds(
   if (!inside) throw new VerifyArgumentError(`block ${JSON.stringify(block)} is not inside C`);
   const none = { worstRow: -1, rigorousRatio: 0, flaggedRows: 0, recomputedRows: 0, vectors: kv };
   if (claimed.length !== rows * cols) {
-    return { accepted: false, reason: 'shape', worstRatio: Infinity, ...none };
+    return { verdict: { accepted: false, reason: 'shape', worstRatio: Infinity, ...none } };
   }
-  for (let i = 0; i < claimed.length; i++) {
-    if (!Number.isFinite(claimed[i]!)) {
-      return { accepted: false, reason: 'non-finite', worstRatio: Infinity, ...none };
+  const c = claimed instanceof Float32Array ? claimed : Float32Array.from(claimed);
+  for (let i = 0; i < c.length; i++) {
+    if (!Number.isFinite(c[i]!)) {
+      return { verdict: { accepted: false, reason: 'non-finite', worstRatio: Infinity, ...none } };
     }
   }
-
-  const groups = Math.ceil(cols / gw);
   const rng = options.rng ?? cryptoRng();
-  const r = new Float64Array(kv * cols);
-  for (let i = 0; i < r.length; i += 32) {
+  return { claimed: c, r: drawWeights(rng, kv * cols), kv, gw, rng };
+}
+
+/**
+ * Values a weight's magnitude takes: 1 + q/512 for q in [0, 256), so [1, 1.5) in 256 steps. Not
+ * ±1 alone: with ±1 weights two errors of equal size in one group cancel for half the draws of
+ * their signs (both vectors: a quarter), whatever their size. With 512 equally likely
+ * weights, any fixed error pattern cancels in at most 1 draw in 512 per vector. Ten bits of
+ * mantissa: a weight times a float32 is exact in float64, and a weight is exact in float32.
+ */
+export const WEIGHT_STEPS = 256;
+const WEIGHT_MAX = 1.5;
+/** E[r²] of the weights above, for the noise model. */
+const WEIGHT_MEAN_SQ = (() => {
+  let s = 0;
+  for (let q = 0; q < WEIGHT_STEPS; q++) s += (1 + q / 512) ** 2;
+  return s / WEIGHT_STEPS;
+})();
+
+/** `len` random weights ±(1 + q/512), sign and q uniform and independent. */
+export function drawWeights(rng: Rng, len: number): Float64Array {
+  const r = new Float64Array(len);
+  for (let i = 0; i < len; i += 3) {
     const bits = rng.nextUint32();
-    for (let q = 0; q < 32 && i + q < r.length; q++) r[i + q] = (bits >>> q) & 1 ? 1 : -1;
-  }
-
-  // One pass over B: B_g·r_g for every vector and group (each laid out along K, for the row
-  // dot products), and per row of B the largest Σ|b| and Σb² over its groups.
-  const vg = kv * groups;
-  const br = new Float64Array(k * vg);
-  const bAbsMax = new Float64Array(k);
-  const bSqMax = new Float64Array(k);
-  for (let p = 0; p < k; p++) {
-    const base = p * n + col0;
-    let absMax = 0;
-    let sqMax = 0;
-    for (let g = 0; g < groups; g++) {
-      const j0 = g * gw;
-      const j1 = Math.min(cols, j0 + gw);
-      let s = 0;
-      let q = 0;
-      for (let j = j0; j < j1; j++) {
-        const x = b[base + j]!;
-        s += Math.abs(x);
-        q += x * x;
-      }
-      if (s > absMax) absMax = s;
-      if (q > sqMax) sqMax = q;
-      for (let v = 0; v < kv; v++) {
-        const ro = v * cols;
-        let t = 0;
-        for (let j = j0; j < j1; j++) t += b[base + j]! * r[ro + j]!;
-        br[(v * groups + g) * k + p] = t;
-      }
+    for (let q = 0; q < 3 && i + q < len; q++) {
+      const x = (bits >>> (9 * q)) & 511; // 9 bits: a sign and 8 of magnitude
+      r[i + q] = (x & 256 ? -1 : 1) * (1 + (x & 255) / 512);
     }
-    bAbsMax[p] = absMax;
-    bSqMax[p] = sqMax;
   }
+  return r;
+}
 
-  const rig = (options.c ?? 1) * gammaF32(k) + (k + gw + 2) * U_F64;
-  const lambda = options.lambda ?? 4;
+/** A projector's answer must have the right sizes and no NaN: anything else is the owner's bug. */
+function checkProjections(p: Projections, { rows, cols }: Block, kv: number, gw: number) {
+  const groups = Math.ceil(cols / gw);
+  const sizes: [Float64Array, number][] = [
+    [p.abr, rows * kv * groups],
+    [p.cr, rows * kv * groups],
+    [p.absAB, rows],
+    [p.sqAB, rows],
+    [p.cSq, rows * groups],
+  ];
+  if (
+    !sizes.every(([x, len]) => x.length === len) ||
+    !(p.unitRoundoff > 0 && p.unitRoundoff < 2 ** -10)
+  ) {
+    throw new VerifyArgumentError('the projector returned arrays of the wrong size');
+  }
+}
+
+const U_F32 = 2 ** -24;
+
+/** γ_len in unit roundoff u: the worst-case relative error of a len-term sum. */
+function gamma(len: number, u: number): number {
+  return (len * u) / (1 - len * u);
+}
+
+/** The verdict from a block's projections (see `freivalds`). */
+function judge(
+  problem: MatmulProblem,
+  block: Block,
+  claimed: Float32Array,
+  proj: Projections,
+  { kv, gw, rng }: Prepared,
+  options: FreivaldsOptions,
+): Verdict {
+  const { k } = problem;
+  const { rows, cols } = block;
+  const groups = Math.ceil(cols / gw);
+  const vg = kv * groups;
+  const up = proj.unitRoundoff;
+  // |Σⱼ rⱼeⱼ| ≤ max|r|·Σⱼ|eⱼ|: the bounds on Σ|e| scale by the largest weight.
+  const rig = WEIGHT_MAX * (options.c ?? 1) * gammaF32(k);
+  const projRig = WEIGHT_MAX * gamma(k + gw + 2, up);
+  const lambda = options.lambda ?? DEFAULT_LAMBDA;
   const floor = k * Math.min(gw, cols) * MIN_NORMAL_F32; // GPUs may flush subnormal products
   let worstRatio = 0;
   let worstRow = 0;
   let rigorousRatio = 0;
-  const flagged: { row: number; ratio: number }[] = [];
-  const abr = new Float64Array(vg);
+  const flagged: number[] = [];
   for (let i = 0; i < rows; i++) {
-    const aBase = (row0 + i) * k;
-    const absAB = dotAbs(a, aBase, bAbsMax, k);
-    const sq = dotSq(a, aBase, bSqMax, k);
-    for (let t = 0; t < vg; t++) abr[t] = dot(a, aBase, br, t * k, k);
-    const rigBound = rig * absAB + floor;
-    const cBase = i * cols;
+    const absAB = proj.absAB[i]!;
+    const sq = proj.sqAB[i]!;
     let rowRatio = 0;
     for (let g = 0; g < groups; g++) {
-      const j0 = g * gw;
-      const j1 = Math.min(cols, j0 + gw);
-      let cSq = 0;
-      for (let j = j0; j < j1; j++) cSq += claimed[cBase + j]! ** 2;
+      const w = Math.min(gw, cols - g * gw);
+      const cSq = proj.cSq[i * groups + g]!;
+      // The projector's own error: its sums of ≤ k + gw terms, over |A||B_g| and Σ|ĉ| ≤ √(w·Σĉ²).
+      const projErr = projRig * (absAB + Math.sqrt(w * cSq));
+      const rigBound = rig * absAB + projErr + floor;
       // Expected honest noise of the projection: a recursive float32 sum's roundings have
       // E[δ²] ≈ 0.18u² (round to nearest, log-uniform mantissas) and meet partial sums of mean
-      // square ≈ K/2·Σₚaₚ²bₚ² (random walk) + K/3·c² (drift). An estimate, not a bound: a row
-      // beyond λ of it is recomputed, never rejected on this alone.
-      const probBound = lambda * U_F32 * Math.sqrt(k * (0.09 * sq + 0.06 * cSq)) + floor;
+      // square ≈ K/2·Σₚaₚ²bₚ² (random walk) + K/3·c² (drift); the projector's own roundings add
+      // theirs. An estimate, not a bound: a row beyond λ of it is recomputed, never rejected.
+      const honestVar = WEIGHT_MEAN_SQ * U_F32 ** 2 * k * (0.09 * sq + 0.06 * cSq);
+      const projVar = WEIGHT_MEAN_SQ * up ** 2 * (0.09 * k * sq + 0.09 * w * cSq);
+      const probBound = lambda * Math.sqrt(honestVar + projVar) + floor;
       for (let v = 0; v < kv; v++) {
-        const ro = v * cols;
-        let cr = 0;
-        for (let j = j0; j < j1; j++) cr += claimed[cBase + j]! * r[ro + j]!;
-        const resid = Math.abs(abr[v * groups + g]! - cr);
+        const t = i * vg + v * groups + g;
+        const resid = Math.abs(proj.abr[t]! - proj.cr[t]!);
         rigorousRatio = Math.max(rigorousRatio, resid / rigBound);
         rowRatio = Math.max(rowRatio, resid / probBound);
       }
@@ -202,114 +310,38 @@ export function freivalds(
       worstRatio = rowRatio;
       worstRow = i;
     }
-    if (rowRatio > 1) flagged.push({ row: i, ratio: rowRatio });
+    if (rowRatio > 1) flagged.push(i);
   }
   const base = { worstRow, worstRatio, rigorousRatio, flaggedRows: flagged.length, vectors: kv };
   if (rigorousRatio > 1) return { accepted: false, reason: 'residual', recomputedRows: 0, ...base };
   if (flagged.length === 0) return { accepted: true, recomputedRows: 0, ...base };
 
-  // The grey zone: decide from the exact answer of the worst rows, not from suspicion.
-  flagged.sort((x, y) => y.ratio - x.ratio);
-  const recheck = flagged.slice(0, options.maxRecomputeRows ?? 4);
-  for (const { row } of recheck) {
+  // The grey zone: decide from the exact answer, never from suspicion, and never from a ranking
+  // the result itself controls. Past the cap, a random sample of the flagged rows.
+  const cap =
+    options.maxRecomputeRows ??
+    Math.max(DEFAULT_MAX_RECOMPUTE_ROWS, Math.ceil(rows * DEFAULT_RECOMPUTE_FRACTION));
+  const resolvable = flagged.length <= cap;
+  const recheck = resolvable ? flagged : sample(flagged, cap, rng);
+  let recomputed = 0;
+  for (const row of recheck) {
+    recomputed++;
     if (!rowWithinEnvelope(problem, block, claimed, row, options)) {
-      return { accepted: false, reason: 'outlier', recomputedRows: recheck.length, ...base };
+      return { accepted: false, reason: 'outlier', recomputedRows: recomputed, ...base };
     }
   }
-  return { accepted: true, recomputedRows: recheck.length, ...base };
+  if (!resolvable)
+    return { accepted: false, reason: 'unresolved', recomputedRows: recomputed, ...base };
+  return { accepted: true, recomputedRows: recomputed, ...base };
 }
 
-/**
- * Recomputes row `i` of the block exactly (float64) and, as float32 would, summed forwards and
- * backwards; true when every claimed element is within its rigorous bound and within the
- * honest envelope max(elementLambda·σ, kappa × the owner's float32 error).
- */
-function rowWithinEnvelope(
-  { a, b, k, n }: MatmulProblem,
-  { row0, col0, cols }: Block,
-  claimed: ArrayLike<number>,
-  i: number,
-  options: FreivaldsOptions,
-): boolean {
-  const exact = new Float64Array(cols);
-  const abs = new Float64Array(cols);
-  const sq = new Float64Array(cols);
-  const forward = new Float64Array(cols);
-  const backward = new Float64Array(cols);
-  const aBase = (row0 + i) * k;
-  for (let p = 0; p < k; p++) {
-    const x = a[aBase + p]!;
-    const bBase = p * n + col0;
-    for (let j = 0; j < cols; j++) {
-      const prod = x * b[bBase + j]!; // exact: a product of two float32s fits a float64
-      exact[j]! += prod;
-      abs[j]! += Math.abs(prod);
-      sq[j]! += prod * prod;
-      forward[j] = Math.fround(forward[j]! + prod); // a fused multiply-add in float32
-    }
+/** `count` distinct items of `xs` drawn uniformly (a partial Fisher–Yates shuffle). */
+function sample(xs: readonly number[], count: number, rng: Rng): number[] {
+  const pool = [...xs];
+  const n = Math.min(count, pool.length);
+  for (let i = 0; i < n; i++) {
+    const j = i + (rng.nextUint32() % (pool.length - i));
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
   }
-  for (let p = k - 1; p >= 0; p--) {
-    const x = a[aBase + p]!;
-    const bBase = p * n + col0;
-    for (let j = 0; j < cols; j++) backward[j] = Math.fround(backward[j]! + x * b[bBase + j]!);
-  }
-  const rig = (options.c ?? 1) * gammaF32(k) + (k + 2) * U_F64;
-  const lambda = options.elementLambda ?? 8;
-  const kappa = options.kappa ?? 4;
-  const sigmaScale = U_F32 * Math.sqrt((2 * k) / 3);
-  const floor = k * MIN_NORMAL_F32;
-  for (let j = 0; j < cols; j++) {
-    const c = exact[j]!;
-    const err = Math.abs(claimed[i * cols + j]! - c);
-    if (err > rig * abs[j]! + floor) return false;
-    const own = Math.max(Math.abs(forward[j]! - c), Math.abs(backward[j]! - c));
-    const sigma = sigmaScale * Math.sqrt(sq[j]! + (c * c) / 3);
-    if (err > Math.max(lambda * sigma, kappa * own) + floor) return false;
-  }
-  return true;
-}
-
-/** Σₚ x[xo+p]·y[yo+p] over p < len, with four partial sums (independent adds pipeline). */
-function dot(x: Float32Array, xo: number, y: Float64Array, yo: number, len: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let p = 0;
-  for (; p + 4 <= len; p += 4) {
-    s0 += x[xo + p]! * y[yo + p]!;
-    s1 += x[xo + p + 1]! * y[yo + p + 1]!;
-    s2 += x[xo + p + 2]! * y[yo + p + 2]!;
-    s3 += x[xo + p + 3]! * y[yo + p + 3]!;
-  }
-  for (; p < len; p++) s0 += x[xo + p]! * y[yo + p]!;
-  return s0 + s1 + s2 + s3;
-}
-
-/** Σₚ |x[xo+p]|·y[p] over p < len. */
-function dotAbs(x: Float32Array, xo: number, y: Float64Array, len: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let p = 0;
-  for (; p + 2 <= len; p += 2) {
-    s0 += Math.abs(x[xo + p]!) * y[p]!;
-    s1 += Math.abs(x[xo + p + 1]!) * y[p + 1]!;
-  }
-  if (p < len) s0 += Math.abs(x[xo + p]!) * y[p]!;
-  return s0 + s1;
-}
-
-/** Σₚ x[xo+p]²·y[p] over p < len. */
-function dotSq(x: Float32Array, xo: number, y: Float64Array, len: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let p = 0;
-  for (; p + 2 <= len; p += 2) {
-    const u = x[xo + p]!;
-    const w = x[xo + p + 1]!;
-    s0 += u * u * y[p]!;
-    s1 += w * w * y[p + 1]!;
-  }
-  if (p < len) s0 += x[xo + p]! ** 2 * y[p]!;
-  return s0 + s1;
+  return pool.slice(0, n);
 }

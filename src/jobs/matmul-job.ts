@@ -1,5 +1,11 @@
 import { type Rng, uniform } from '../model/rng';
-import { type Block, type FreivaldsOptions, freivalds, type MatmulProblem } from './freivalds';
+import {
+  type Block,
+  type FreivaldsOptions,
+  type MatmulProblem,
+  type Projector,
+  verifyBlock,
+} from './freivalds';
 import {
   type ContributorInfo,
   emptyReport,
@@ -14,6 +20,9 @@ import {
 } from './job';
 import { type Lease, Scheduler, type SchedulerOptions } from './scheduler';
 import type { MatmulOutput, Output } from './work-codec';
+
+/** Unresolved verdicts a shard may get before the owner recomputes all its flagged rows. */
+export const MAX_UNRESOLVED = 1;
 
 /** Splits an m×n result into blocks of at most blockRows × blockCols, row-major order. */
 export function planBlocks(m: number, n: number, blockRows: number, blockCols: number): Block[] {
@@ -71,12 +80,17 @@ export class MatmulOwnerJob implements OwnerJob {
   onSettled?: (s: Settlement) => void;
   readonly #book: Scheduler;
   readonly #report: VerificationReport;
+  /** Unresolved verdicts per shard: past `MAX_UNRESOLVED` the owner resolves every flagged row. */
+  readonly #unresolved = new Map<number, number>();
 
   constructor(
     readonly id: string,
     readonly problem: MatmulProblem,
     readonly blocks: Block[],
-    readonly options: SchedulerOptions & { verify?: FreivaldsOptions; now?: () => number } = {},
+    readonly options: SchedulerOptions & {
+      verify?: FreivaldsOptions & { projector?: Projector };
+      now?: () => number;
+    } = {},
   ) {
     this.#book = new Scheduler(blocks.length, {
       shardFlops: (s) => this.#flops(s),
@@ -184,9 +198,28 @@ export class MatmulOwnerJob implements OwnerJob {
     let reason = 'shape';
     if (output.kind === 'matmul' && output.rows === block.rows && output.cols === block.cols) {
       const t0 = performance.now();
-      const v = freivalds(this.problem, block, output.c, this.options.verify);
+      const seen = this.#unresolved.get(lease.shardId) ?? 0;
+      const v = await verifyBlock(this.problem, block, output.c, {
+        ...this.options.verify,
+        ...(seen >= MAX_UNRESOLVED ? { maxRecomputeRows: Infinity } : {}),
+      });
       this.#report.verifyMs += performance.now() - t0;
       this.#report.rowsRecomputed += v.recomputedRows;
+      if (v.reason === 'unresolved') {
+        // No proof either way: nothing is held against the contributor (a stale verdict: no
+        // receipt, no penalty), and the shard is computed again — the next result's flagged
+        // rows are all recomputed once the shard has been unresolved MAX_UNRESOLVED times.
+        this.#unresolved.set(lease.shardId, seen + 1);
+        this.#book.requeue(leaseId, contributor);
+        this.#settled(
+          leaseId,
+          contributor,
+          lease.shardId,
+          'stale',
+          `unresolved: ${v.flaggedRows} rows flagged, ${v.recomputedRows} sampled and honest`,
+        );
+        return;
+      }
       accepted = v.accepted;
       reason = v.accepted ? 'verified' : (v.reason ?? 'residual');
     }
