@@ -28,6 +28,8 @@ import {
   waitForWebRtcAddress,
   webRtcAddresses,
 } from './node';
+import { Paymaster } from './paymaster';
+import { largestShardFlops, Purse, Wallet } from './purse';
 import type { JobView, MeshEvents, MeshSnapshot, PeerView } from './read-model';
 import {
   type AbandonedShard,
@@ -37,7 +39,7 @@ import {
 } from './shard-contributor';
 import { type SettledEvent, ShardOwnerService } from './shard-owner';
 import type { OwnerStore, StoredJob } from './store';
-import { checkTerms, DEFAULT_TERMS, type JobTerms, Purse } from './terms';
+import { checkTerms, DEFAULT_TERMS, type JobTerms } from './terms';
 
 export interface MeshConfig {
   /** Relay multiaddrs (…/ws/p2p/<id>): the tab connects to all and reserves on two. */
@@ -65,7 +67,9 @@ export interface MeshOptions {
   acceptReceipt?: ContributorOptions['acceptReceipt'];
   /** µcredits this tab's receipts already paid for a job (its log; a resumed job's spending). */
   spentOn?: (jobId: string) => number;
-  /** Whether this tab can still pay `credit` µcredits (its balance, src/ledger). */
+  /** Whether this tab's books can still pay `credit` µcredits (grant + earned − spent, from
+   * src/ledger): asked with every reservation and payment its books do not show yet, plus the
+   * new one (see Wallet in purse.ts). */
   canSpend?: (credit: number) => boolean;
   /** Contributor pacing: GPU budget and when to pause (see ShardContributor). */
   budget?: number;
@@ -158,8 +162,9 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
   readonly #backoff = new Map<string, { failures: number; until: number }>();
   readonly #abort = new AbortController();
   readonly #cancels = new Map<string, (e: JobCancelledError) => void>();
-  /** What each of this tab's jobs pays and has paid. */
-  readonly #purses = new Map<string, Purse>();
+  /** What this tab's jobs pay, have paid and hold for their leases, against its balance. */
+  readonly #wallet: Wallet;
+  readonly #pay: Paymaster;
 
   private constructor(
     readonly node: MeshNode,
@@ -168,6 +173,12 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     readonly options: MeshOptions,
   ) {
     super();
+    this.#wallet = new Wallet(options.canSpend);
+    this.#pay = new Paymaster(this.#wallet, {
+      jobs: () => this.owner.jobs.values(),
+      spec: (jobId) => this.#asked.get(jobId)?.js,
+      ...(options.issueReceipt ? { issue: options.issueReceipt } : {}),
+    });
     this.#contributing = options.contribute;
     const store = options.ownerStore;
     this.reputation.onChange = (peer, record) => {
@@ -185,15 +196,9 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
             delivered: (leaseId) => store.deleteVerdict(leaseId),
           }
         : {}),
-      ...(options.issueReceipt ? { issueReceipt: (r) => this.#issue(r) } : {}),
-      // Charged when the verdict is decided, before the receipt is signed and stored.
-      payFor: (jobId, flops) => {
-        const purse = this.#purses.get(jobId);
-        const credit = purse?.cost(flops) ?? 0;
-        purse?.charge(credit);
-        return credit;
-      },
-      mayLease: (job) => this.#mayLease(job),
+      // A lease reserves its shard's credit; its verdict pays from that, before the receipt is
+      // signed and stored.
+      ...this.#pay.hooks(),
     });
     this.models = new ModelLibrary(
       options.engine,
@@ -375,6 +380,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     if (!asked || !run || asked.state !== 'running') return;
     asked.state = 'cancelled';
     this.owner.removeJob(jobId);
+    this.#wallet.close(jobId);
     this.board.withdraw(jobId);
     this.#cancels.get(jobId)?.(new JobCancelledError(jobId));
     await this.options.ownerStore?.finishJob(jobId);
@@ -418,36 +424,12 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
 
   /** Raises a job's budget by `micro` µcredits; a job whose budget was spent leases again. */
   async addBudget(jobId: string, micro: number): Promise<void> {
-    const purse = this.#purses.get(jobId);
+    const purse = this.#wallet.purse(jobId);
     const stored = await this.options.ownerStore?.job(jobId);
     if (!purse || !(micro > 0)) return;
     purse.terms.budget += micro;
     if (stored) await this.options.ownerStore?.putJob({ ...stored, terms: { ...purse.terms } });
     this.#emitJob(jobId);
-  }
-
-  /** Signs a receipt through the ledger (its credit was charged when the verdict was decided). */
-  async #issue(r: Receipt): Promise<Uint8Array> {
-    try {
-      return await (this.options.issueReceipt as (r: Receipt) => Promise<Uint8Array>)(r);
-    } catch (e) {
-      this.#purses.get(r.jobId)?.refund(r.credit);
-      throw e;
-    }
-  }
-
-  #mayLease(job: OwnerJob): boolean {
-    const purse = this.#purses.get(job.id);
-    if (!purse) return true;
-    const out = job.outstanding().length;
-    // The tab's own balance must cover every shard out coming back verified.
-    return purse.mayLease(out) && this.#affordable(job.id, out + 1);
-  }
-
-  /** Whether this tab's balance pays for `shards` more shards of a job. */
-  #affordable(jobId: string, shards = 1): boolean {
-    const cost = this.#purses.get(jobId)?.shardCost ?? 0;
-    return this.options.canSpend?.(shards * cost) ?? true;
   }
 
   /**
@@ -538,9 +520,9 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       },
     });
     restore?.(job);
-    const purse = new Purse(stored.terms ?? { ...DEFAULT_TERMS }, shardFlops(js, job.shardCount));
-    purse.spent = this.options.spentOn?.(job.id) ?? 0;
-    this.#purses.set(job.id, purse);
+    const purse = new Purse(stored.terms ?? { ...DEFAULT_TERMS }, largestShardFlops(js));
+    purse.charge(this.options.spentOn?.(job.id) ?? 0);
+    this.#wallet.open(job.id, purse);
     this.owner.addJob(job);
     const asked = { js, createdAt: stored.createdAt, state: 'running' as JobView['state'] };
     this.#asked.set(job.id, asked);
@@ -550,6 +532,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
         if ((e as CustomEvent<{ jobId: string }>).detail.jobId !== job.id) return;
         this.owner.removeEventListener('done', onDone);
         this.board.withdraw(job.id);
+        this.#wallet.close(job.id);
         asked.state = 'done';
         void this.options.ownerStore?.finishJob(job.id);
         resolve({ jobId: job.id, answer: job.answer(), report: job.report() });
@@ -578,7 +561,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
         price: purse.terms.price,
         shardGflop: shardFlops(js, job.shardCount) / 1e9,
         // A job whose budget (or its owner's balance) is spent offers nothing meanwhile.
-        ...(purse.exhausted || !this.#affordable(job.id) ? { shardsLeft: 0 } : {}),
+        ...(purse.exhausted || !this.#pay.affordable(job.id) ? { shardsLeft: 0 } : {}),
       }));
     }
     const run = { job, done, resumed };
@@ -673,11 +656,11 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       summary: describeJob(asked.js),
       progress: run.job.progress(),
       report: run.job.report(),
-      price: this.#purses.get(jobId)?.terms.price ?? DEFAULT_TERMS.price,
-      budget: this.#purses.get(jobId)?.terms.budget ?? DEFAULT_TERMS.budget,
-      spent: this.#purses.get(jobId)?.spent ?? 0,
-      budgetSpent: (this.#purses.get(jobId)?.exhausted ?? false) && !run.job.done,
-      balanceLow: !run.job.done && !this.#affordable(jobId),
+      price: this.#wallet.purse(jobId)?.terms.price ?? DEFAULT_TERMS.price,
+      budget: this.#wallet.purse(jobId)?.terms.budget ?? DEFAULT_TERMS.budget,
+      spent: this.#wallet.purse(jobId)?.spent ?? 0,
+      budgetSpent: (this.#wallet.purse(jobId)?.exhausted ?? false) && !run.job.done,
+      balanceLow: !run.job.done && !this.#pay.affordable(jobId),
     };
   }
 

@@ -3,7 +3,8 @@ import { logger } from '@libp2p/logger';
 import { lpStream } from '@libp2p/utils';
 import type { LeaseOffer, OwnerJob, Receipt, Settlement, Verdict } from '../jobs/job';
 import type { Reputation } from '../jobs/reputation';
-import type { Output } from '../jobs/work-codec';
+import type { Lease } from '../jobs/scheduler';
+import type { Output, Work } from '../jobs/work-codec';
 import {
   type ResultMsg,
   type ShardMsg,
@@ -28,11 +29,19 @@ export interface ShardOwnerOptions {
    * encoded ReceiptBundle the contributor is sent. Without it, verdicts carry no receipt.
    */
   issueReceipt?: (r: Receipt) => Promise<Uint8Array>;
-  /** Charges job `jobId` for a verified shard of `flops` (its price, against its budget);
-   * returns the µcredits the shard's receipt pays. Nothing is paid without it. */
-  payFor?: (jobId: string, flops: number) => number;
-  /** Whether the job may lease one more shard (its budget); always without it. */
+  /** Settles one verdict's money, synchronously as it is decided: an accepted one is paid from
+   * what its lease reserved (never more); any other gives that back. Returns the µcredits the
+   * receipt pays. Nothing is paid without it. */
+  payFor?: (v: Verdict) => number;
+  /** Whether the job may lease one more shard (its budget, its owner's balance); always
+   * without it. */
   mayLease?: (job: OwnerJob) => boolean;
+  /** Reserves what a lease just made pays if verified, in the same tick as the lease; false
+   * when nothing can pay it (the lease is then given back). Always true without it. */
+  reserve?: (job: OwnerJob, lease: Lease, work: Work) => boolean;
+  /** A result for lease `leaseId` of `contributor` reached job `jobId`: what the lease reserved
+   * stays until its verdict, even if the lease ends first (a copy waiting for its twin). */
+  submitted?: (jobId: string, leaseId: string, contributor: string) => void;
   /** Verdicts kept for a contributor that is not connected when they are decided. */
   maxUndelivered?: number; // default 256 per peer
   /**
@@ -216,7 +225,7 @@ export class ShardOwnerService extends EventTarget {
         }
         // A quarantined peer is told the job is finished: it gets nothing more from this owner.
         // A job whose budget is spent leases nothing until its owner adds to it: ask later.
-        const offer: LeaseOffer =
+        let offer: LeaseOffer =
           !job || this.#o.reputation?.isQuarantined(peer)
             ? { kind: 'none', finished: true, retryAfterMs: 0 }
             : !(this.#o.mayLease?.(job) ?? true)
@@ -230,6 +239,11 @@ export class ShardOwnerService extends EventTarget {
                   },
                   now,
                 );
+        // The lease and its reservation in one tick: no other lease can count on that credit.
+        if (offer.kind === 'lease' && !(this.#o.reserve?.(job!, offer.lease, offer.work) ?? true)) {
+          job!.fail(offer.lease.leaseId, peer);
+          offer = { kind: 'none', finished: false, retryAfterMs: 30_000 };
+        }
         if (offer.kind === 'none') {
           // Half the retry time is allowed for clocks and queues before a request counts early.
           pace.notBefore = now + offer.retryAfterMs / 2;
@@ -265,16 +279,20 @@ export class ShardOwnerService extends EventTarget {
         }
         mine.delete(msg.leaseId);
         return;
-      case 'result':
-        if (!mine.delete(msg.leaseId)) {
+      case 'result': {
+        const leased = mine.get(msg.leaseId);
+        mine.delete(msg.leaseId);
+        if (leased?.id !== msg.jobId) {
           // A result for a lease this stream was never given (another peer's, an old one, an
-          // invented one): nothing to verify, and no honest contributor sends one.
+          // invented one, another job's): nothing to verify, and no honest contributor sends one.
           this.#o.reputation?.record(peer, 'malformed');
           this.#refuse(peer, msg, 'no such lease on this stream');
           return;
         }
+        this.#o.submitted?.(msg.jobId, msg.leaseId, peer);
         await this.#result(msg, peer, conn);
         return;
+      }
       default:
         this.#o.reputation?.record(peer, 'malformed');
         throw new WireError('invalid-field', `a contributor may not send '${msg.type}'`);
@@ -332,10 +350,9 @@ export class ShardOwnerService extends EventTarget {
       if (v.settlement === 'accepted') this.#o.reputation?.record(v.contributor, 'accepted');
       else if (v.settlement === 'rejected') this.#o.reputation?.record(v.contributor, 'rejected');
     }
-    // What each accepted result pays, decided (and charged to the job) now, synchronously.
-    const credits = s.verdicts.map((v) =>
-      v.settlement === 'accepted' ? (this.#o.payFor?.(v.jobId, v.flops) ?? 0) : 0,
-    );
+    // What each accepted result pays, from its lease's reservation, now, synchronously; the
+    // others' reservations go back.
+    const credits = s.verdicts.map((v) => this.#o.payFor?.(v) ?? 0);
     const completed = s.shard !== undefined && job.done; // this shard was the last
     const inflight = this.#inflight.get(job.id) ?? new Set();
     this.#inflight.set(job.id, inflight);

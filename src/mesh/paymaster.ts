@@ -1,0 +1,105 @@
+import type { OwnerJob, Receipt, Verdict } from '../jobs/job';
+import type { JobSpec } from '../jobs/kinds';
+import type { Lease } from '../jobs/scheduler';
+import type { Work } from '../jobs/work-codec';
+import { leaseFlops, type Wallet } from './purse';
+import type { ShardOwnerOptions } from './shard-owner';
+
+/** The money hooks of the owner service (see ShardOwnerOptions). */
+export type PaymentHooks = Pick<
+  ShardOwnerOptions,
+  'mayLease' | 'reserve' | 'submitted' | 'payFor' | 'issueReceipt'
+>;
+
+/**
+ * Connects an owner's Wallet to its jobs' leases and verdicts: a lease reserves its shard's
+ * exact credit in the tick it is made, a result keeps its reservation until the verdict, an
+ * accepted verdict is paid from it (never more), any other verdict or a lease that ended gives
+ * it back, and a payment counts as owed until its receipt is in the owner's books.
+ */
+export class Paymaster {
+  constructor(
+    readonly wallet: Wallet,
+    readonly o: {
+      /** The owner's jobs now (whose ended leases give their reservations back). */
+      jobs: () => Iterable<OwnerJob>;
+      /** What a job was asked to do: its leases' FLOPs are counted from it. */
+      spec: (jobId: string) => JobSpec | undefined;
+      /** Signs and keeps a receipt (src/ledger); without it, payments need no receipt. */
+      issue?: (r: Receipt) => Promise<Uint8Array>;
+    },
+  ) {}
+
+  /** The hooks to start the owner service with. */
+  hooks(): PaymentHooks {
+    const issue = this.o.issue;
+    return {
+      mayLease: (job) => this.mayLease(job),
+      reserve: (job, lease, work) => this.reserve(job, lease, work),
+      submitted: (jobId, leaseId, peer) => this.wallet.purse(jobId)?.submitted(leaseId, peer),
+      payFor: (v) => this.payFor(v),
+      ...(issue ? { issueReceipt: (r: Receipt) => this.#issue(issue, r) } : {}),
+    };
+  }
+
+  /** Whether a job may lease one more shard: its costliest fits its budget and the balance,
+   * beside what every lease of every job of this owner holds. */
+  mayLease(job: OwnerJob): boolean {
+    const purse = this.wallet.purse(job.id);
+    return !purse || (purse.mayLease() && this.affordable(job.id));
+  }
+
+  /** Reserves what the shard just leased pays if verified, exactly (its FLOPs at the job's
+   * price); false when the budget or the balance cannot. */
+  reserve(job: OwnerJob, lease: Lease, work: Work): boolean {
+    const purse = this.wallet.purse(job.id);
+    const js = this.o.spec(job.id);
+    if (!purse || !js) return true;
+    const credit = purse.cost(leaseFlops(js, work));
+    return this.wallet.reserve(job.id, lease.leaseId, lease.contributor, credit);
+  }
+
+  /** Pays an accepted verdict from its lease's reservation (never more); any other verdict
+   * gives its reservation back. Returns the µcredits its receipt pays. */
+  payFor(v: Verdict): number {
+    const purse = this.wallet.purse(v.jobId);
+    if (!purse) return 0;
+    if (v.settlement !== 'accepted') {
+      purse.release(v.leaseId, v.contributor);
+      return 0;
+    }
+    const credit = purse.cost(v.flops);
+    const paid = this.wallet.pay(v.jobId, v.leaseId, v.contributor, credit);
+    if (paid < credit) {
+      console.warn(
+        `tessel: shard ${v.shardId} of ${v.jobId} pays ${paid} of ${credit} µcredits: its lease reserved no more`,
+      );
+    }
+    // Without a ledger there is no receipt to wait for.
+    if (!this.o.issue) this.wallet.recorded(paid);
+    return paid;
+  }
+
+  /** Whether the balance pays for one more shard of a job (its costliest), beside what every
+   * lease holds; leases that ended with no result give their reservations back first. */
+  affordable(jobId: string): boolean {
+    for (const job of this.o.jobs()) {
+      this.wallet.purse(job.id)?.sweep(new Set(job.outstanding().map((l) => l.leaseId)));
+    }
+    const purse = this.wallet.purse(jobId);
+    return !purse || this.wallet.affords(jobId, purse.shardCost);
+  }
+
+  /** Signs a receipt through the ledger: its payment is owed until the ledger counts it. */
+  async #issue(issue: (r: Receipt) => Promise<Uint8Array>, r: Receipt): Promise<Uint8Array> {
+    let bundle: Uint8Array;
+    try {
+      bundle = await issue(r);
+    } catch (e) {
+      this.wallet.unpaid(r.jobId, r.credit);
+      throw e;
+    }
+    this.wallet.recorded(r.credit);
+    return bundle;
+  }
+}

@@ -1,0 +1,247 @@
+import type { JobSpec } from '../jobs/kinds';
+import { creditFor } from '../jobs/price';
+import type { Work } from '../jobs/work-codec';
+import { forwardFlops, type GptConfig } from '../model/gpt';
+import type { JobTerms } from './terms';
+
+// Settlement that never overdraws. A lease reserves, in the same tick as it is made, the exact
+// µcredits its shard pays if verified (its FLOPs at the job's price), against the job's budget
+// and against the owner's balance across all its jobs. A verdict pays from that reservation and
+// never more; a lease that ends without a payment gives it back. No await separates a check
+// from the reservation it guards, so results settling concurrently cannot race it.
+
+/** One lease's reservation: µcredits, and whether its result reached the job (its verdict may
+ * then come after the lease itself ended, e.g. a copy waiting for its twin). */
+interface Hold {
+  credit: number;
+  contributor: string;
+  submitted: boolean;
+}
+
+/**
+ * One job's money: what its receipts paid (`spent`) and what its leases out hold (`held`), both
+ * in µcredits, within the job's budget. Pure: Wallet adds the owner's balance.
+ */
+export class Purse {
+  /** µcredits this job's receipts paid or are being issued for. */
+  spent = 0;
+  readonly #holds = new Map<string, Hold>();
+  #held = 0;
+  #largest: number;
+
+  constructor(
+    readonly terms: JobTerms,
+    /** FLOPs of the job's costliest shard (largestShardFlops): the most one lease holds. */
+    largestShardFlops: number,
+  ) {
+    this.#largest = creditFor(largestShardFlops, terms.price);
+  }
+
+  /** µcredits a verified shard of `flops` pays under these terms (the same rounding receipts
+   * carry, so a reservation and its payment are the same integer). */
+  cost(flops: number): number {
+    return creditFor(flops, this.terms.price);
+  }
+
+  /** µcredits the costliest shard pays: what one more lease may need. */
+  get shardCost(): number {
+    return this.#largest;
+  }
+
+  /** µcredits held by this job's leases and results awaiting verdicts. */
+  get held(): number {
+    return this.#held;
+  }
+
+  /** Whether `credit` more µcredits fit the budget beside what is spent and held. */
+  fits(credit: number): boolean {
+    return this.spent + this.#held + credit <= this.terms.budget;
+  }
+
+  /** Whether `more` + 1 shards at the costliest shard's price still fit the budget. */
+  mayLease(more = 0): boolean {
+    return this.fits((more + 1) * this.#largest) && this.spent < this.terms.budget;
+  }
+
+  /** No further lease fits the budget (until some is given back or the budget is raised). */
+  get exhausted(): boolean {
+    return !this.mayLease(0);
+  }
+
+  /** Spending outside leases: a resumed job's receipts, read from the owner's log. */
+  charge(credit: number): void {
+    this.spent += checkCredit(credit);
+  }
+
+  /** Gives back a payment whose receipt could not be issued. */
+  refund(credit: number): void {
+    this.spent = Math.max(0, this.spent - credit);
+  }
+
+  /** Holds `credit` for lease `leaseId` of `contributor` (the caller checked that it fits). */
+  hold(leaseId: string, contributor: string, credit: number): void {
+    this.#drop(leaseId);
+    this.#holds.set(leaseId, { credit: checkCredit(credit), contributor, submitted: false });
+    this.#held += credit;
+  }
+
+  /** The lease's result reached the job: its hold stays until the verdict, lease or not. */
+  submitted(leaseId: string, contributor: string): void {
+    const h = this.#holds.get(leaseId);
+    if (h?.contributor === contributor) h.submitted = true;
+  }
+
+  /** Gives back what lease `leaseId` of `contributor` holds; returns it (0 when it held
+   * nothing). Another peer naming the lease releases nothing. */
+  release(leaseId: string, contributor: string): number {
+    return this.#holds.get(leaseId)?.contributor === contributor ? this.#drop(leaseId) : 0;
+  }
+
+  /** Pays a verified shard of `credit` from the hold of lease `leaseId` of `contributor`: never
+   * more than it holds; the rest, if any, is given back. Returns the µcredits paid. */
+  pay(leaseId: string, contributor: string, credit: number): number {
+    const paid = Math.min(checkCredit(credit), this.release(leaseId, contributor));
+    this.spent += paid;
+    return paid;
+  }
+
+  /** Releases the holds of leases that ended (not in `live`) with no result at the job. */
+  sweep(live: ReadonlySet<string>): void {
+    for (const [leaseId, h] of this.#holds) {
+      if (!h.submitted && !live.has(leaseId)) this.#drop(leaseId);
+    }
+  }
+
+  #drop(leaseId: string): number {
+    const h = this.#holds.get(leaseId);
+    if (!h) return 0;
+    this.#holds.delete(leaseId);
+    this.#held -= h.credit;
+    return h.credit;
+  }
+}
+
+/**
+ * One owner's money across all its jobs: its balance as its ledger keeps it (through
+ * `canSpend`), less what its jobs' leases hold and what verdicts paid whose receipts its books
+ * do not show yet (`owed`: a receipt is counted there once it is durable). Every reservation is
+ * checked against that, synchronously, so two jobs, or two results settling at once, cannot
+ * both count on the same credit.
+ */
+export class Wallet {
+  readonly #purses = new Map<string, Purse>();
+  #owed = 0;
+
+  constructor(
+    /** Whether the owner's books (grant + earned − spent, µcredits) cover `credit` more. */
+    readonly canSpend: (credit: number) => boolean = () => true,
+  ) {}
+
+  /** Starts keeping `purse` for job `jobId`. */
+  open(jobId: string, purse: Purse): void {
+    this.#purses.set(jobId, purse);
+  }
+
+  purse(jobId: string): Purse | undefined {
+    return this.#purses.get(jobId);
+  }
+
+  /** µcredits promised beyond what the owner's books show: every hold, and payments owed. */
+  get committed(): number {
+    let held = this.#owed;
+    for (const p of this.#purses.values()) held += p.held;
+    return held;
+  }
+
+  /** µcredits paid at verdicts whose receipts are not in the owner's books yet. */
+  get owed(): number {
+    return this.#owed;
+  }
+
+  /** Whether job `jobId` could reserve `credit` µcredits now (budget and balance). */
+  affords(jobId: string, credit: number): boolean {
+    const purse = this.#purses.get(jobId);
+    if (!purse) return false;
+    return purse.fits(credit) && this.canSpend(this.committed + credit);
+  }
+
+  /** Reserves `credit` µcredits for lease `leaseId` of `contributor` in job `jobId` if both
+   * budget and balance allow it; false (nothing reserved) otherwise. */
+  reserve(jobId: string, leaseId: string, contributor: string, credit: number): boolean {
+    if (!this.affords(jobId, credit)) return false;
+    this.#purses.get(jobId)?.hold(leaseId, contributor, credit);
+    return true;
+  }
+
+  /** Pays a verified shard of `credit` µcredits from its lease's reservation (never more than
+   * was reserved); the payment is owed until `recorded`. Returns the µcredits paid. */
+  pay(jobId: string, leaseId: string, contributor: string, credit: number): number {
+    const paid = this.#purses.get(jobId)?.pay(leaseId, contributor, credit) ?? 0;
+    this.#owed += paid;
+    return paid;
+  }
+
+  /** A payment's receipt is in the owner's books now (they count it from here). */
+  recorded(credit: number): void {
+    this.#owed = Math.max(0, this.#owed - credit);
+  }
+
+  /** A payment's receipt could not be issued: nothing was paid after all. */
+  unpaid(jobId: string, credit: number): void {
+    this.recorded(credit);
+    this.#purses.get(jobId)?.refund(credit);
+  }
+
+  /** Job `jobId` ended: holds of leases with no result go back; those of results at the job
+   * stay until their verdicts (an owner check may still accept them). */
+  close(jobId: string): void {
+    this.#purses.get(jobId)?.sweep(new Set());
+  }
+}
+
+/** Throws RangeError unless `credit` is a whole, non-negative, safe number of µcredits. */
+function checkCredit(credit: number): number {
+  if (!(Number.isSafeInteger(credit) && credit >= 0)) {
+    throw new RangeError(`credit ${credit} is not a whole number of µcredits`);
+  }
+  return credit;
+}
+
+/** FLOPs of one sequence of `len` tokens: a forward pass, or one per generated token. */
+function sequenceFlops(c: GptConfig, len: number, mode: 'logits' | 'tokens', steps: number) {
+  if (mode === 'logits') return forwardFlops(c, len);
+  let total = 0;
+  for (let t = 0; t < steps; t++) total += forwardFlops(c, Math.min(len + t, c.maxSeq));
+  return total;
+}
+
+/**
+ * FLOPs of the shard a lease carries, as the job counts them in its verdict (matmul-job.ts,
+ * inference-job.ts): what the lease reserves. Throws RangeError for work of another kind.
+ */
+export function leaseFlops(js: JobSpec, work: Work): number {
+  if (js.kind === 'matmul' && work.kind === 'matmul') return 2 * work.m * work.k * work.n;
+  if (js.kind === 'inference' && work.kind === 'inference') {
+    let total = 0;
+    for (const len of work.lengths) {
+      total += sequenceFlops(js.spec.config, len, js.spec.mode, js.spec.steps);
+    }
+    return total;
+  }
+  throw new RangeError(`a ${work.kind} lease for a ${js.kind} job`);
+}
+
+/** FLOPs of a job's costliest shard, from its spec: matmul blocks are at most blockRows ×
+ * blockCols; an inference shard (canaries too) holds at most perShard of its sequences. */
+export function largestShardFlops(js: JobSpec): number {
+  if (js.kind === 'matmul') {
+    const { m, k, n, blockRows, blockCols } = js.spec;
+    return 2 * Math.min(m, blockRows) * Math.min(n, blockCols) * k;
+  }
+  const s = js.spec;
+  let most = 0;
+  for (const q of s.sequences) {
+    most = Math.max(most, sequenceFlops(s.config, q.length, s.mode, s.steps));
+  }
+  return Math.min(s.perShard, s.sequences.length) * most;
+}

@@ -1,0 +1,246 @@
+import { describe, expect, it } from 'vitest';
+import { matmulF64 } from '../../src/gpu/reference';
+import { InferenceOwnerJob } from '../../src/jobs/inference-job';
+import { defaultPolicy, type InferenceSpec } from '../../src/jobs/inference-spec';
+import type { Verdict } from '../../src/jobs/job';
+import type { JobSpec } from '../../src/jobs/kinds';
+import { MatmulOwnerJob, planBlocks, randomProblem } from '../../src/jobs/matmul-job';
+import { creditFor } from '../../src/jobs/price';
+import { largestShardFlops, leaseFlops, Purse, Wallet } from '../../src/mesh/purse';
+import { seededRng } from '../../src/model/rng';
+import { referenceEngine, tinyConfig } from './model-fixture';
+
+// The reservation arithmetic of settlement (src/mesh/purse.ts): a lease holds its shard's exact
+// credit against the job's budget and the owner's balance across all its jobs; a verdict pays
+// from the hold and never more; whatever ends without a payment gives it back.
+
+/** A wallet over a fixed balance, as the ledger's canSpend answers for it. */
+function walletOf(balance: number) {
+  return new Wallet((credit) => balance >= credit);
+}
+
+describe('a job’s purse', () => {
+  it('holds, pays from a hold (never more) and gives back', () => {
+    const purse = new Purse({ price: 1, budget: 1_000 }, 200_000); // costliest shard: 200 µ
+    expect(purse.shardCost).toBe(200);
+    purse.hold('l1', 'alice', 150);
+    purse.hold('l2', 'bob', 200);
+    expect(purse.held).toBe(350);
+    expect(purse.fits(650)).toBe(true);
+    expect(purse.fits(651)).toBe(false);
+    // Another peer naming the lease neither releases nor is paid from it.
+    expect(purse.release('l1', 'mallory')).toBe(0);
+    expect(purse.pay('l1', 'mallory', 150)).toBe(0);
+    expect(purse.held).toBe(350);
+    // A verdict asking more than the hold is paid the hold; one asking less gives the rest back.
+    expect(purse.pay('l1', 'alice', 999)).toBe(150);
+    expect(purse.pay('l2', 'bob', 120)).toBe(120);
+    expect(purse.held).toBe(0);
+    expect(purse.spent).toBe(270);
+    // Paid once: a second verdict on the same lease is paid nothing.
+    expect(purse.pay('l1', 'alice', 150)).toBe(0);
+    expect(purse.spent).toBe(270);
+  });
+
+  it('a sweep releases leases that ended, but not results awaiting their verdicts', () => {
+    const purse = new Purse({ price: 1, budget: Number.POSITIVE_INFINITY }, 100_000);
+    purse.hold('out', 'a', 100);
+    purse.hold('ended', 'b', 100);
+    purse.hold('awaiting', 'c', 100);
+    purse.submitted('awaiting', 'c');
+    purse.submitted('ended', 'mallory'); // not b's word: changes nothing
+    purse.sweep(new Set(['out']));
+    expect(purse.held).toBe(200);
+    expect(purse.pay('awaiting', 'c', 100)).toBe(100);
+    expect(purse.pay('ended', 'b', 100)).toBe(0);
+  });
+
+  it('keeps the budget: no more fits once spent and held reach it', () => {
+    const purse = new Purse({ price: 1, budget: 500 }, 131_072); // 131 µcredits a shard
+    expect(purse.mayLease(2)).toBe(true); // 3 × 131 ≤ 500
+    expect(purse.mayLease(3)).toBe(false);
+    purse.hold('a', 'x', 131);
+    purse.hold('b', 'x', 131);
+    purse.hold('c', 'x', 131);
+    expect(purse.exhausted).toBe(true); // 393 + 131 > 500
+    purse.terms.budget += 1_000;
+    expect(purse.exhausted).toBe(false);
+  });
+
+  it('refuses credit that is not a whole number of µcredits', () => {
+    const purse = new Purse({ price: 1, budget: 10 }, 1);
+    expect(() => purse.hold('l', 'a', 0.5)).toThrow(RangeError);
+    expect(() => purse.hold('l', 'a', -1)).toThrow(RangeError);
+    expect(() => purse.charge(Number.NaN)).toThrow(RangeError);
+    expect(() => purse.pay('l', 'a', 2 ** 60)).toThrow(RangeError);
+  });
+});
+
+describe('an owner’s wallet across its jobs', () => {
+  it('two jobs cannot both count on the same credit', () => {
+    const wallet = walletOf(1_000);
+    const a = new Purse({ price: 1, budget: Number.POSITIVE_INFINITY }, 600_000);
+    const b = new Purse({ price: 1, budget: Number.POSITIVE_INFINITY }, 600_000);
+    wallet.open('a', a);
+    wallet.open('b', b);
+    expect(wallet.affords('a', 600)).toBe(true);
+    expect(wallet.affords('b', 600)).toBe(true);
+    expect(wallet.reserve('a', 'l1', 'x', 600)).toBe(true);
+    expect(wallet.affords('b', 600)).toBe(false); // each alone would fit; together they do not
+    expect(wallet.reserve('b', 'l1', 'y', 600)).toBe(false);
+    expect(wallet.reserve('b', 'l1', 'y', 400)).toBe(true); // lease ids repeat across jobs
+    expect(wallet.committed).toBe(1_000);
+    expect(wallet.reserve('a', 'l2', 'x', 1)).toBe(false);
+    // The job the hold was taken in pays it, not the other.
+    expect(wallet.pay('b', 'l1', 'x', 600)).toBe(0);
+    expect(wallet.pay('a', 'l1', 'x', 600)).toBe(600);
+    expect(wallet.affords('a', 1)).toBe(false); // paid, not yet in the books: owed
+    expect(wallet.owed).toBe(600);
+  });
+
+  it('a payment is owed until the books show it; one whose receipt failed is given back', () => {
+    let spent = 0;
+    const wallet = new Wallet((credit) => 1_000 - spent >= credit);
+    const purse = new Purse({ price: 1, budget: Number.POSITIVE_INFINITY }, 1_000_000);
+    wallet.open('j', purse);
+    expect(wallet.reserve('j', 'l1', 'a', 700)).toBe(true);
+    wallet.pay('j', 'l1', 'a', 700);
+    expect(wallet.affords('j', 301)).toBe(false);
+    spent += 700; // the receipt is durable: the ledger counts it
+    wallet.recorded(700);
+    expect(wallet.committed).toBe(0);
+    expect(wallet.affords('j', 300)).toBe(true);
+    expect(wallet.affords('j', 301)).toBe(false);
+    expect(wallet.reserve('j', 'l2', 'a', 300)).toBe(true);
+    wallet.pay('j', 'l2', 'a', 300);
+    wallet.unpaid('j', 300); // not issued: nothing was paid after all
+    expect(purse.spent).toBe(700);
+    expect(wallet.affords('j', 300)).toBe(true);
+  });
+
+  it('closing a job gives back its leases’ holds and keeps those of results awaiting a verdict', () => {
+    const wallet = walletOf(500);
+    const purse = new Purse({ price: 1, budget: Number.POSITIVE_INFINITY }, 1);
+    wallet.open('j', purse);
+    wallet.reserve('j', 'out', 'a', 200);
+    wallet.reserve('j', 'checked', 'b', 200);
+    purse.submitted('checked', 'b');
+    wallet.close('j');
+    expect(wallet.committed).toBe(200);
+    expect(wallet.pay('j', 'checked', 'b', 200)).toBe(200); // an owner check that ended late
+  });
+
+  it('never reserves past the balance, whatever order holds, payments and releases come in', () => {
+    const rng = seededRng(9);
+    for (let trial = 0; trial < 200; trial++) {
+      const grant = 1 + (rng.nextUint32() % 5_000);
+      let books = 0; // µcredits the ledger counts as spent
+      const pending: number[] = [];
+      const wallet = new Wallet((credit) => grant - books >= credit);
+      const jobs = ['a', 'b', 'c'];
+      for (const j of jobs) wallet.open(j, new Purse({ price: 1, budget: grant }, 1));
+      const held: { job: string; lease: string }[] = [];
+      for (let step = 0; step < 60; step++) {
+        const r = rng.nextUint32() % 4;
+        if (r === 0 || held.length === 0) {
+          const job = jobs[rng.nextUint32() % 3]!;
+          const lease = `l${step}`;
+          if (wallet.reserve(job, lease, 'p', 1 + (rng.nextUint32() % 900)))
+            held.push({ job, lease });
+        } else if (r === 1) {
+          const h = held.splice(rng.nextUint32() % held.length, 1)[0]!;
+          pending.push(wallet.pay(h.job, h.lease, 'p', 1 + (rng.nextUint32() % 1_000)));
+        } else if (r === 2) {
+          const h = held.splice(rng.nextUint32() % held.length, 1)[0]!;
+          wallet.purse(h.job)?.release(h.lease, 'p');
+        } else if (pending.length) {
+          const c = pending.shift()!;
+          books += c;
+          wallet.recorded(c);
+        }
+        // Whatever comes back verified now, the books stay ≥ 0.
+        expect(grant - books - wallet.committed).toBeGreaterThanOrEqual(0);
+      }
+    }
+  });
+});
+
+describe('what a lease reserves is what its verdict pays', () => {
+  it('matmul: every block, edge blocks included', async () => {
+    const p = randomProblem(40, 24, 36, seededRng(1));
+    const js: JobSpec = { kind: 'matmul', spec: { ...p, blockRows: 16, blockCols: 16 } };
+    const job = new MatmulOwnerJob('m', p, planBlocks(40, 36, 16, 16));
+    const verdicts: Verdict[] = [];
+    job.onSettled = (s) => verdicts.push(...s.verdicts);
+    const reserved = new Map<string, number>();
+    for (let i = 0; i < job.shardCount; i++) {
+      const offer = job.offer({ id: `p${i}`, gflops: 1, maxBufferBytes: 2 ** 30, adapter: 'x' }, 0);
+      if (offer.kind !== 'lease') throw new Error('no lease');
+      reserved.set(offer.lease.leaseId, leaseFlops(js, offer.work));
+      const w = offer.work;
+      if (w.kind !== 'matmul') throw new Error('not a matmul');
+      await job.submit(
+        offer.lease.leaseId,
+        `p${i}`,
+        { kind: 'matmul', rows: w.m, cols: w.n, c: Float32Array.from(matmulF64(w.a, w.b, w)) },
+        1,
+        0,
+      );
+    }
+    expect(verdicts.map((v) => v.settlement)).toEqual(Array(job.shardCount).fill('accepted'));
+    for (const v of verdicts) expect(reserved.get(v.leaseId)).toBe(v.flops);
+    expect(largestShardFlops(js)).toBe(Math.max(...verdicts.map((v) => v.flops)));
+    expect(new Set(verdicts.map((v) => v.flops)).size).toBeGreaterThan(1); // sizes differ
+  });
+
+  for (const mode of ['logits', 'tokens'] as const) {
+    it(`inference (${mode}): every shard, canaries included, sequences of several lengths`, async () => {
+      const sequences = Array.from({ length: 11 }, (_, i) =>
+        Uint32Array.from({ length: 2 + ((i * 5) % 10) }, (_, j) => (i + j) % tinyConfig.vocab),
+      );
+      const spec: InferenceSpec = {
+        modelDigest: 'd'.repeat(64),
+        config: tinyConfig,
+        sequences,
+        mode,
+        steps: mode === 'tokens' ? 14 : 0, // runs into maxSeq for the longest
+        temperature: 0,
+        seed: 3,
+        perShard: 3,
+        policy: { ...defaultPolicy(mode), canaryRate: 0.5 },
+      };
+      const js: JobSpec = { kind: 'inference', spec };
+      const job = new InferenceOwnerJob('i', spec, {
+        engine: referenceEngine(),
+        rng: seededRng(2),
+        now: () => 0,
+      });
+      const verdicts: Verdict[] = [];
+      job.onSettled = (s) => verdicts.push(...s.verdicts);
+      const reserved = new Map<string, number>();
+      for (let i = 0; i < job.shardCount; i++) {
+        const offer = job.offer(
+          { id: `p${i}`, gflops: 1, maxBufferBytes: 2 ** 30, adapter: `a${i}` },
+          0,
+        );
+        if (offer.kind !== 'lease') throw new Error('no lease');
+        reserved.set(offer.lease.leaseId, leaseFlops(js, offer.work));
+        // A wrong shape is rejected at once, with the shard's FLOPs, and computes nothing.
+        const empty = {
+          kind: 'inference' as const,
+          logits: new Float32Array(0),
+          tokens: new Uint32Array(0),
+        };
+        await job.submit(offer.lease.leaseId, `p${i}`, empty, 1, 0);
+      }
+      expect(verdicts).toHaveLength(job.shardCount);
+      for (const v of verdicts) {
+        expect(v.flops).toBeGreaterThan(0);
+        expect(reserved.get(v.leaseId)).toBe(v.flops);
+        expect(v.flops).toBeLessThanOrEqual(largestShardFlops(js));
+        // Rounded once, the same way, on both sides.
+        expect(creditFor(reserved.get(v.leaseId)!, 0.37)).toBe(creditFor(v.flops, 0.37));
+      }
+    });
+  }
+});
