@@ -37,6 +37,8 @@ export interface Float32Tensor {
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 const MAX_HEADER = 65_535; // numpy's own limit for version 1.0 headers; ample for 2.0/3.0 too
 
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** Whether `bytes` starts like an .npy file. */
 export function isNpy(bytes: Uint8Array): boolean {
   return MAGIC.every((b, i) => bytes[i] === b);
@@ -47,8 +49,12 @@ export function readNpy(bytes: Uint8Array): Float32Tensor {
   if (!isNpy(bytes)) throw new TensorFileError('format', 'it does not start with \\x93NUMPY');
   if (bytes.length < 10) throw new TensorFileError('truncated', 'it ends inside its preamble');
   const major = bytes[6]!;
-  if (major < 1 || major > 3) {
-    throw new TensorFileError('header', `format version ${major}.${bytes[7]} is not 1, 2 or 3`);
+  // numpy reads versions 1.0, 2.0 and 3.0 only (`_header_size_info`): a minor version is refused.
+  if (major < 1 || major > 3 || bytes[7] !== 0) {
+    throw new TensorFileError(
+      'header',
+      `format version ${major}.${bytes[7]} is not 1.0, 2.0 or 3.0`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lenBytes = major === 1 ? 2 : 4;
@@ -74,34 +80,58 @@ export function readNpy(bytes: Uint8Array): Float32Tensor {
   }
   const { descr, fortran, shape } = parseHeader(text);
   const type = dtypeOf(descr);
-  const count = shape.reduce((a, b) => a * b, 1);
   const dataStart = start + headerLen;
   const have = bytes.length - dataStart;
-  const need = count * type.size;
-  if (have < need) {
+  // In BigInt, so a shape like (2**40, 2**40) cannot overflow into a plausible size.
+  const need = shape.reduce((a, d) => a * BigInt(d), BigInt(type.size));
+  if (BigInt(have) < need) {
     throw new TensorFileError(
       'truncated',
       `its header says shape (${shape.join(', ')}) of ${descr}, ${need} bytes, but only ${have} follow`,
     );
   }
-  if (have > need) {
+  if (BigInt(have) > need) {
     throw new TensorFileError(
       'shape',
       `its header says shape (${shape.join(', ')}), ${need} bytes of data, but ${have} follow: the header does not describe the data`,
     );
   }
-  const data = new Float32Array(count);
-  const little = type.order === '<';
-  for (let i = 0; i < count; i++) {
-    const at = dataStart + i * type.size;
-    const v =
-      type.size === 4 ? view.getFloat32(at, little) : checkRange(view.getFloat64(at, little), i);
-    if (!Number.isFinite(v)) {
-      throw new TensorFileError('not-finite', `element ${i} is ${v}: only finite numbers`);
-    }
-    data[i] = v;
-  }
+  const data = decode(bytes, dataStart, have / type.size, type);
   return { shape, data: fortran && shape.length > 1 ? toRowMajor(data, shape) : data };
+}
+
+/**
+ * `count` values from `dataStart` as float32, each finite and within float32's range. Little-
+ * endian float32 at a 4-byte aligned address is a view of the file's buffer (no copy);
+ * anything else is converted into one new array.
+ */
+function decode(
+  bytes: Uint8Array,
+  dataStart: number,
+  count: number,
+  type: { order: '<' | '>'; size: 4 | 8 },
+): Float32Array {
+  const at = bytes.byteOffset + dataStart;
+  const little = type.order === '<';
+  let data: Float32Array;
+  if (type.size === 4 && little && LITTLE_ENDIAN_HOST && at % 4 === 0) {
+    data = new Float32Array(bytes.buffer, at, count);
+  } else {
+    const view = new DataView(bytes.buffer, at, count * type.size);
+    data = new Float32Array(count);
+    for (let i = 0; i < count; i++) {
+      data[i] =
+        type.size === 4
+          ? view.getFloat32(i * 4, little)
+          : checkRange(view.getFloat64(i * 8, little), i);
+    }
+  }
+  for (let i = 0; i < count; i++) {
+    if (!Number.isFinite(data[i]!)) {
+      throw new TensorFileError('not-finite', `element ${i} is ${data[i]}: only finite numbers`);
+    }
+  }
+  return data;
 }
 
 function checkRange(v: number, i: number): number {
@@ -111,33 +141,133 @@ function checkRange(v: number, i: number): number {
   return v;
 }
 
-/** The three keys numpy writes, from a Python dict literal; anything else is refused. */
+/** The keys numpy's reader requires, each exactly once and no others (`EXPECTED_KEYS`). */
+const HEADER_KEYS = ['descr', 'fortran_order', 'shape'];
+/** Most dimensions numpy gives an array (`NPY_MAXDIMS` in numpy 2). */
+const MAX_RANK = 64;
+/** Python's whitespace between tokens (a form feed included; a no-break space is not). */
+const SPACE = new Set([' ', '\t', '\f', '\r', '\n']);
+/** A Python 3 decimal integer literal (underscores between digits), not followed by more of a number. */
+const DECIMAL = /(?:0(?:_?0)*|[1-9](?:_?[0-9])*)(?![0-9A-Za-z_.])/y;
+
+/**
+ * The header as numpy's reader reads it (`ast.literal_eval`, then exactly the keys 'descr',
+ * 'fortran_order' and 'shape'), for the literals numpy writes: a dict of str keys whose values
+ * are a str, True/False, or a tuple of non-negative decimal ints. It is parsed token by token, so
+ * a key is only ever a key: text inside another value's string is never read as one. A key
+ * given twice is refused (Python would keep the last; an older tessel kept the first), as are
+ * keys numpy does not expect and anything that is not such a literal.
+ */
 function parseHeader(text: string): { descr: string; fortran: boolean; shape: number[] } {
-  const body = text.trim();
-  if (!body.startsWith('{') || !body.endsWith('}')) {
-    throw new TensorFileError('header', `its header is not a dict: ${body.slice(0, 80)}`);
+  let i = 0;
+  const fail = (why: string): never => {
+    throw new TensorFileError('header', `its header ${why} (at character ${i} of ${text.length})`);
+  };
+  const skipSpace = () => {
+    while (i < text.length && SPACE.has(text[i]!)) i++;
+  };
+  const expect = (c: string) => {
+    skipSpace();
+    if (text[i] !== c) fail(`has ${JSON.stringify(text[i] ?? 'its end')} where ${c} belongs`);
+    i++;
+  };
+  /** A one-line Python str literal with ' or " quotes (escapes: only \\, \' and \"). */
+  const str = (): string => {
+    const quote = text[i];
+    if (quote !== "'" && quote !== '"') return fail('has a key or value that is not a str literal');
+    let out = '';
+    for (i++; ; ) {
+      const c = text[i++];
+      if (c === undefined || c === '\n' || c === '\r') return fail('has an unterminated string');
+      if (c === quote) return out;
+      if (c !== '\\') out += c;
+      else if (text[i] === '\\' || text[i] === "'" || text[i] === '"') out += text[i++];
+      else fail(`uses the escape \\${text[i]}, which numpy never writes`);
+    }
+  };
+  const int = (): number => {
+    DECIMAL.lastIndex = i;
+    const m = DECIMAL.exec(text);
+    const v = m ? Number(m[0].replaceAll('_', '')) : Number.NaN;
+    if (!m || !Number.isSafeInteger(v)) fail("has a 'shape' that is not a tuple of sizes");
+    i += m![0].length;
+    return v;
+  };
+  /** `()`, `(3,)`, `(3, 4)` or `(3, 4,)`: `(3)` is an int in Python, not a tuple. */
+  const tuple = (): number[] => {
+    const dims: number[] = [];
+    i++; // (
+    skipSpace();
+    if (text[i] === ')') {
+      i++;
+      return dims;
+    }
+    for (;;) {
+      if (dims.length === MAX_RANK) fail(`has a 'shape' of more than ${MAX_RANK} dimensions`);
+      dims.push(int());
+      skipSpace();
+      if (text[i] === ')' && dims.length > 1) break;
+      if (text[i] !== ',') fail("has a 'shape' that is not a tuple of sizes");
+      i++;
+      skipSpace();
+      if (text[i] === ')') break;
+    }
+    i++; // )
+    return dims;
+  };
+  const value = (key: string): string | boolean | number[] => {
+    skipSpace();
+    const c = text[i];
+    if (c === "'" || c === '"') return str();
+    if (c === '(') return tuple();
+    for (const [word, v] of [
+      ['True', true],
+      ['False', false],
+    ] as const) {
+      if (text.startsWith(word, i) && !/[0-9A-Za-z_]/.test(text[i + word.length] ?? '')) {
+        i += word.length;
+        return v;
+      }
+    }
+    if (c === '[' && key === 'descr') {
+      throw new TensorFileError(
+        'dtype',
+        'it holds a structured array (records with named fields): save one float32 or float64 matrix',
+      );
+    }
+    return fail(`has a value for '${key}' that numpy does not write there`);
+  };
+
+  const seen = new Map<string, string | boolean | number[]>();
+  expect('{');
+  skipSpace();
+  while (text[i] !== '}') {
+    const key = str();
+    if (!HEADER_KEYS.includes(key))
+      fail(`has the key ${JSON.stringify(key)}, which numpy does not write`);
+    if (seen.has(key)) fail(`gives '${key}' twice`);
+    expect(':');
+    seen.set(key, value(key));
+    skipSpace();
+    if (text[i] === ',') {
+      i++;
+      skipSpace();
+    } else if (text[i] !== '}') {
+      fail(`has ${JSON.stringify(text[i] ?? 'its end')} where , or } belongs`);
+    }
   }
-  const descrMatch = /'descr'\s*:\s*('([^']*)'|\[)/.exec(body);
-  const fortranMatch = /'fortran_order'\s*:\s*(True|False)/.exec(body);
-  const shapeMatch = /'shape'\s*:\s*\(([^)]*)\)/.exec(body);
-  if (descrMatch?.[1] === '[') {
-    throw new TensorFileError(
-      'dtype',
-      'it holds a structured array (records with named fields): save one float32 or float64 matrix',
-    );
-  }
-  if (!descrMatch || !fortranMatch || !shapeMatch) {
-    throw new TensorFileError('header', "its header lacks 'descr', 'fortran_order' or 'shape'");
-  }
-  const dims = shapeMatch[1]!
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  const shape = dims.map((d) => (/^\d{1,10}$/.test(d) ? Number(d) : Number.NaN));
-  if (shape.some((d) => !Number.isSafeInteger(d))) {
-    throw new TensorFileError('header', `its shape (${shapeMatch[1]}) is not a tuple of sizes`);
-  }
-  return { descr: descrMatch[2]!, fortran: fortranMatch[1] === 'True', shape };
+  i++; // }
+  skipSpace();
+  if (i < text.length) fail('goes on after its dict');
+  const missing = HEADER_KEYS.filter((k) => !seen.has(k));
+  if (missing.length) fail(`lacks ${missing.map((k) => `'${k}'`).join(' and ')}`);
+  const descr = seen.get('descr');
+  const fortran = seen.get('fortran_order');
+  const shape = seen.get('shape');
+  if (typeof descr !== 'string') return fail("has a 'descr' that is not a str");
+  if (typeof fortran !== 'boolean') return fail("has a 'fortran_order' that is not True or False");
+  if (!Array.isArray(shape)) return fail("has a 'shape' that is not a tuple of sizes");
+  return { descr, fortran, shape };
 }
 
 const NAMES: Record<string, string> = {

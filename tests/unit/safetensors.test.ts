@@ -114,6 +114,101 @@ describe('safetensors', () => {
     );
   });
 
+  test('the tensors must tile the data: no hole, no trailing bytes, first at 0', () => {
+    const a = { dtype: 'F32', shape: [2], data_offsets: [0, 8] };
+    expect(readSafetensors(fileWithHeader({ a }, 8)).tensors.get('a')?.shape).toEqual([2]);
+    expectCode(fileWithHeader({ a }, 9), 'gap'); // one trailing byte no tensor claims
+    expectCode(
+      fileWithHeader({ a, b: { dtype: 'F32', shape: [1], data_offsets: [12, 16] } }, 16),
+      'gap',
+      'b',
+    );
+    expectCode(
+      fileWithHeader({ b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, 8),
+      'gap',
+      'b',
+    );
+    expectCode(fileWithHeader({}, 4), 'gap');
+    // Empty tensors take no bytes, so several may sit at one offset.
+    const empty = { dtype: 'F32', shape: [0, 5], data_offsets: [8, 8] };
+    const ok = readSafetensors(fileWithHeader({ a, e1: empty, e2: empty }, 8));
+    expect(ok.tensors.get('e2')?.data.length).toBe(0);
+  });
+
+  test('every tensor naming the same bytes is refused before any is read', () => {
+    const header: Record<string, unknown> = {};
+    for (let i = 0; i < 50; i++) {
+      header[`t${i}`] = { dtype: 'F32', shape: [4, 4], data_offsets: [0, 64] };
+    }
+    expectCode(fileWithHeader(header, 64), 'overlap', 't1');
+    // The same tensor twice under one name: JSON.parse would keep one silently.
+    const twice = new TextEncoder().encode(
+      '{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"w":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}}',
+    );
+    const file = new Uint8Array(8 + twice.length + 8);
+    new DataView(file.buffer).setBigUint64(0, BigInt(twice.length), true);
+    file.set(twice, 8);
+    expectCode(file, 'header-json');
+    expect(() => readSafetensors(file)).toThrow(/"w" appears twice/);
+  });
+
+  test('repeated keys are refused at any depth, however they are spelled', () => {
+    const header = (json: string) => {
+      const bytes = new TextEncoder().encode(json);
+      const file = new Uint8Array(8 + bytes.length + 8);
+      new DataView(file.buffer).setBigUint64(0, BigInt(bytes.length), true);
+      file.set(bytes, 8);
+      return file;
+    };
+    const w = '"dtype":"F32","shape":[2],"data_offsets":[0,8]';
+    expect(
+      readSafetensors(header(`{"w":{${w}},"__metadata__":{"a":"x","b":"a"}}`)).metadata,
+    ).toEqual({
+      a: 'x',
+      b: 'a',
+    });
+    expectCode(header(`{"w":{${w},"dtype":"F32"}}`), 'header-json');
+    expectCode(header(`{"w":{${w}},"__metadata__":{"a":"x","\\u0061":"y"}}`), 'header-json');
+    expectCode(header(`{"\\"w":{${w}},"\\"w":{${w}}}`), 'header-json');
+    // Keys in different objects, or a key's text inside a string, are not repeats.
+    expect(
+      readSafetensors(header(`{"w":{${w}},"__metadata__":{"w":"{\\"w\\":1}"}}`)).metadata,
+    ).toEqual({
+      w: '{"w":1}',
+    });
+    expectCode(header(`{"w":{${w}},"__metadata__":["x"]}`), 'header-json');
+  });
+
+  test('shapes whose byte size overflows are refused, not wrapped', () => {
+    for (const shape of [
+      [2 ** 40, 2 ** 40],
+      [2 ** 26, 2 ** 26, 2 ** 26, 2 ** 26],
+      [Number.MAX_SAFE_INTEGER, 2],
+    ]) {
+      expectCode(
+        fileWithHeader({ w: { dtype: 'F32', shape, data_offsets: [0, 64] } }),
+        'offsets',
+        'w',
+      );
+    }
+    // A zero anywhere makes it empty, whatever the other sizes.
+    const empty = readSafetensors(
+      fileWithHeader({ w: { dtype: 'F32', shape: [2 ** 40, 0], data_offsets: [0, 0] } }, 0),
+    );
+    expect(empty.tensors.get('w')?.data.length).toBe(0);
+  });
+
+  test('aligned F32 data is a view of the file; unaligned data is copied once', () => {
+    const file = writeSafetensors(tensors);
+    const aligned = readSafetensors(file).tensors.get('wte.weight')!;
+    expect(aligned.data.buffer).toBe(file.buffer);
+    const shifted = new Uint8Array(file.length + 1);
+    shifted.set(file, 1);
+    const copy = readSafetensors(shifted.subarray(1)).tensors.get('wte.weight')!;
+    expect(copy.data.buffer).not.toBe(shifted.buffer);
+    expect(copy.data).toEqual(tensors['wte.weight'].data);
+  });
+
   test('1,000 random byte flips never crash: a SafetensorsError or a valid parse', () => {
     const file = writeSafetensors(tensors);
     let state = 12345;
