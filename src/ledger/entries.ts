@@ -1,12 +1,12 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { Receipt } from '../jobs/job';
-import { errorText, finite, text } from '../mesh/fields';
+import { errorText, finite, id, int, peerId, text } from '../mesh/fields';
 import { WireError } from '../mesh/wire-error';
 import { LedgerError } from './errors';
 import { leafHash, verifyInclusion } from './merkle';
 import { openCheckpoint, type SignedCheckpoint } from './note';
-import { LogEntry, Proposal, ReceiptBundle, type Signed, Vote } from './receipt';
+import { LogEntry, Proposal, ReceiptBundle, Revocation, type Signed, Vote } from './receipt';
 import { verifyReceipt } from './receipts';
 
 // The leaves of an owner's log and the bundles receipts travel in. A leaf is an encoded LogEntry;
@@ -32,11 +32,35 @@ export interface VoteBody {
   castAt: number; // ms since the epoch
 }
 
+/**
+ * An owner's statement that it caught `contributor` cheating on `jobId`: every receipt of that
+ * contributor for that job earlier in the owner's log pays nothing (audit.ts, docs/market.md).
+ */
+export interface RevocationBody {
+  jobId: string;
+  /** The peer id whose receipts for the job are void. */
+  contributor: string;
+  /** What the owner's check found (at most 280 characters). */
+  reason: string;
+  revokedAt: number; // ms since the epoch
+}
+
 /** A decoded, checked leaf of `peer`'s log. */
 export type Entry =
   | { type: 'receipt'; receipt: Receipt; signed: Uint8Array }
   | { type: 'proposal'; proposal: ProposalBody }
-  | { type: 'vote'; vote: VoteBody };
+  | { type: 'vote'; vote: VoteBody }
+  | { type: 'revocation'; revocation: RevocationBody };
+
+/** Checks a revocation's fields; throws WireError naming the field. */
+export function checkRevocation(r: RevocationBody): RevocationBody {
+  return {
+    jobId: id(r.jobId, 'jobId'),
+    contributor: peerId(r.contributor, 'contributor'),
+    reason: text(r.reason, 280, 'reason'),
+    revokedAt: int(r.revokedAt, 0, Number.MAX_SAFE_INTEGER, 'revokedAt'),
+  };
+}
 
 export function receiptLeaf(signedReceipt: Uint8Array): Uint8Array {
   return LogEntry.encode({ receipt: signedReceipt });
@@ -54,6 +78,11 @@ export async function voteLeaf(key: PrivateKey, v: VoteBody): Promise<Uint8Array
   return LogEntry.encode({ vote: await signed(key, Vote.encode(v)) });
 }
 
+/** A revocation leaf; its fields are checked first, so an audit never finds it malformed. */
+export async function revocationLeaf(key: PrivateKey, r: RevocationBody): Promise<Uint8Array> {
+  return LogEntry.encode({ revocation: await signed(key, Revocation.encode(checkRevocation(r))) });
+}
+
 async function checkSigned(peer: string, s: Signed): Promise<Uint8Array> {
   const key = peerIdFromString(peer).publicKey;
   if (!key || s.signature.byteLength !== 64 || !(await key.verify(s.body, s.signature))) {
@@ -64,13 +93,19 @@ async function checkSigned(peer: string, s: Signed): Promise<Uint8Array> {
 
 /**
  * Decodes a leaf of `peer`'s log and checks its signature: a receipt must be signed by `peer` and
- * name it as owner; a proposal or vote must be signed by `peer`. Throws LedgerError 'forged'.
+ * name it as owner; a proposal, vote or revocation must be signed by `peer`. Throws LedgerError
+ * 'forged'.
  */
 export async function openEntry(peer: string, leaf: Uint8Array): Promise<Entry> {
   if (leaf.byteLength > MAX_LEAF_BYTES) throw new LedgerError('forged', 'entry is too long');
   try {
     const e = LogEntry.decode(leaf);
-    const set = [e.receipt.byteLength > 0, e.proposal != null, e.vote != null].filter(Boolean);
+    const set = [
+      e.receipt.byteLength > 0,
+      e.proposal != null,
+      e.vote != null,
+      e.revocation != null,
+    ].filter(Boolean);
     if (set.length !== 1) throw new LedgerError('forged', 'an entry holds exactly one record');
     if (e.receipt.byteLength > 0) {
       const receipt = await verifyReceipt(e.receipt, { owner: peer });
@@ -82,6 +117,10 @@ export async function openEntry(peer: string, leaf: Uint8Array): Promise<Entry> 
       finite(p.value, -1e9, 1e9, 'value');
       text(p.reason, 280, 'reason');
       return { type: 'proposal', proposal: p };
+    }
+    if (e.revocation) {
+      const r = Revocation.decode(await checkSigned(peer, e.revocation));
+      return { type: 'revocation', revocation: checkRevocation(r) };
     }
     const v = Vote.decode(await checkSigned(peer, e.vote as Signed));
     text(v.proposal, 120, 'proposal');

@@ -79,6 +79,17 @@ export class LocalLedger extends TypedEventEmitter<LocalLedgerEvents> {
     this.dispatchEvent(new CustomEvent('books'));
     return held.receipt;
   }
+
+  /**
+   * Voids `contributor`'s receipts for `jobId` issued so far, by an entry in this tab's log that
+   * says why (the owner caught it cheating). Resolves once the entry is durable. Their credit is
+   * burned, not refunded: spent() is unchanged (docs/market.md).
+   */
+  async revoke(jobId: string, contributor: string, reason: string) {
+    const appended = await this.log.revoke({ jobId, contributor, reason, revokedAt: Date.now() });
+    this.dispatchEvent(new CustomEvent('books'));
+    return appended;
+  }
 }
 
 function keyOf(r: Receipt): string {

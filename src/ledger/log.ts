@@ -5,7 +5,9 @@ import {
   MAX_LEAF_BYTES,
   type ProposalBody,
   proposalLeaf,
+  type RevocationBody,
   receiptLeaf,
+  revocationLeaf,
   type VoteBody,
   voteLeaf,
 } from './entries';
@@ -53,9 +55,10 @@ export class OwnerLog {
   #latest: SignedCheckpoint;
   /** The largest checkpoint with the most cosignatures seen so far, by size. */
   readonly #cosigned = new Map<number, SignedCheckpoint>();
-  /** µcredits this log's receipts paid, in all and per job (for budgets and the balance). */
-  #spent = 0;
-  readonly #spentOn = new Map<string, number>();
+  /** µcredits this log's receipts paid, in all and per job (for budgets and the balance): exact
+   * integers, however many receipts are summed. */
+  #spent = 0n;
+  readonly #spentOn = new Map<string, bigint>();
   readonly #paid = new Set<string>();
   /** Called after each append with the new checkpoint (to gossip it). */
   onCheckpoint?: (note: string) => void;
@@ -131,9 +134,10 @@ export class OwnerLog {
     return encodeBundle(leaf, a.index, a.checkpoint, a.proof);
   }
 
-  /** µcredits paid by this log's receipts: in all, or for one job. */
+  /** µcredits paid by this log's receipts: in all, or for one job (exact below 2⁵³ µcredits,
+   * nine billion credits; revoked receipts stay paid: their credit is burned, not refunded). */
   spent(jobId?: string): number {
-    return jobId === undefined ? this.#spent : (this.#spentOn.get(jobId) ?? 0);
+    return Number(jobId === undefined ? this.#spent : (this.#spentOn.get(jobId) ?? 0n));
   }
 
   /** Counts a receipt as audits do (audit.ts): one to this log's owner, or repeating an earlier
@@ -142,8 +146,8 @@ export class OwnerLog {
     const key = `${r.jobId}/${r.shardId}/${r.contributor}`;
     if (r.contributor === this.peer || this.#paid.has(key)) return;
     this.#paid.add(key);
-    this.#spent += r.credit;
-    this.#spentOn.set(r.jobId, (this.#spentOn.get(r.jobId) ?? 0) + r.credit);
+    this.#spent += BigInt(r.credit);
+    this.#spentOn.set(r.jobId, (this.#spentOn.get(r.jobId) ?? 0n) + BigInt(r.credit));
   }
 
   async propose(p: ProposalBody): Promise<Appended> {
@@ -152,6 +156,16 @@ export class OwnerLog {
 
   async vote(v: VoteBody): Promise<Appended> {
     return this.append(await voteLeaf(this.key, v));
+  }
+
+  /**
+   * Voids `contributor`'s receipts for `jobId` that precede it in this log (the owner caught it
+   * cheating), stating why. Resolves once the entry is durable and covered by a signed
+   * checkpoint, like `issue`. Throws WireError for a malformed field, before anything is written.
+   * The credit of the voided receipts is burned, not refunded (docs/market.md).
+   */
+  async revoke(r: RevocationBody): Promise<Appended> {
+    return this.append(await revocationLeaf(this.key, r));
   }
 
   /** Appends a leaf; resolves once it is durable and covered by a signed checkpoint. */

@@ -37,7 +37,8 @@ export const DEFAULT_PARAMS: Params = Object.fromEntries(
   Object.entries(PARAMS).map(([k, v]) => [k, v.default]),
 ) as Params;
 
-/** Largest weight one voter carries, whatever its credit. */
-export const MAX_WEIGHT = 100;
-/** Total weight of "yes" votes a proposal needs, besides outweighing "no". */
-export const QUORUM = 3;
+/**
+ * Total weight of "yes" votes a proposal needs, besides outweighing "no": 100 // credits held
+ * beyond the grant (governance.ts `weight`), ten default grants.
+ */
+export const QUORUM = 100;

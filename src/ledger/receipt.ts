@@ -681,6 +681,164 @@ export namespace Vote {
   }
 }
 
+export interface Revocation {
+  jobId: string
+  contributor: string
+  reason: string
+  revokedAt: number
+}
+
+export namespace Revocation {
+  let _codec: Codec<Revocation>
+
+  export const codec = (): Codec<Revocation> => {
+    if (_codec == null) {
+      _codec = message<Revocation>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.jobId != null && obj.jobId !== '')) {
+          w.uint32(10)
+          w.string(obj.jobId)
+        }
+
+        if ((obj.contributor != null && obj.contributor !== '')) {
+          w.uint32(18)
+          w.string(obj.contributor)
+        }
+
+        if ((obj.reason != null && obj.reason !== '')) {
+          w.uint32(26)
+          w.string(obj.reason)
+        }
+
+        if ((obj.revokedAt != null && obj.revokedAt !== 0)) {
+          w.uint32(32)
+          w.uint64Number(obj.revokedAt)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          jobId: '',
+          contributor: '',
+          reason: '',
+          revokedAt: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.jobId = reader.string()
+              break
+            }
+            case 2: {
+              obj.contributor = reader.string()
+              break
+            }
+            case 3: {
+              obj.reason = reader.string()
+              break
+            }
+            case 4: {
+              obj.revokedAt = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.jobId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.contributor`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.reason`,
+                value: reader.string()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.revokedAt`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface RevocationJobIdFieldEvent {
+    field: '$.jobId'
+    value: string
+  }
+
+  export interface RevocationContributorFieldEvent {
+    field: '$.contributor'
+    value: string
+  }
+
+  export interface RevocationReasonFieldEvent {
+    field: '$.reason'
+    value: string
+  }
+
+  export interface RevocationRevokedAtFieldEvent {
+    field: '$.revokedAt'
+    value: number
+  }
+
+  export function encode (obj: Partial<Revocation>): Uint8Array {
+    return encodeMessage(obj, Revocation.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Revocation>): Revocation {
+    return decodeMessage(buf, Revocation.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Revocation>): Generator<RevocationJobIdFieldEvent | RevocationContributorFieldEvent | RevocationReasonFieldEvent | RevocationRevokedAtFieldEvent> {
+    return streamMessage(buf, Revocation.codec(), opts)
+  }
+}
+
 export interface Signed {
   body: Uint8Array
   signature: Uint8Array
@@ -797,6 +955,7 @@ export interface LogEntry {
   receipt: Uint8Array
   proposal?: Signed
   vote?: Signed
+  revocation?: Signed
 }
 
 export namespace LogEntry {
@@ -822,6 +981,11 @@ export namespace LogEntry {
         if (obj.vote != null) {
           w.uint32(26)
           Signed.codec().encode(obj.vote, w)
+        }
+
+        if (obj.revocation != null) {
+          w.uint32(34)
+          Signed.codec().encode(obj.revocation, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -851,6 +1015,12 @@ export namespace LogEntry {
             case 3: {
               obj.vote = Signed.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.vote
+              })
+              break
+            }
+            case 4: {
+              obj.revocation = Signed.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.revocation
               })
               break
             }
@@ -886,6 +1056,13 @@ export namespace LogEntry {
             case 3: {
               yield * Signed.codec().stream(reader, reader.uint32(), `${prefix}.vote`, {
                 limits: opts.limits?.vote
+              })
+
+              break
+            }
+            case 4: {
+              yield * Signed.codec().stream(reader, reader.uint32(), `${prefix}.revocation`, {
+                limits: opts.limits?.revocation
               })
 
               break
@@ -927,6 +1104,16 @@ export namespace LogEntry {
     value: Uint8Array
   }
 
+  export interface LogEntryRevocationBodyFieldEvent {
+    field: '$.revocation.body'
+    value: Uint8Array
+  }
+
+  export interface LogEntryRevocationSignatureFieldEvent {
+    field: '$.revocation.signature'
+    value: Uint8Array
+  }
+
   export function encode (obj: Partial<LogEntry>): Uint8Array {
     return encodeMessage(obj, LogEntry.codec())
   }
@@ -935,7 +1122,7 @@ export namespace LogEntry {
     return decodeMessage(buf, LogEntry.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogEntry>): Generator<LogEntryReceiptFieldEvent | LogEntryProposalBodyFieldEvent | LogEntryProposalSignatureFieldEvent | LogEntryVoteBodyFieldEvent | LogEntryVoteSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LogEntry>): Generator<LogEntryReceiptFieldEvent | LogEntryProposalBodyFieldEvent | LogEntryProposalSignatureFieldEvent | LogEntryVoteBodyFieldEvent | LogEntryVoteSignatureFieldEvent | LogEntryRevocationBodyFieldEvent | LogEntryRevocationSignatureFieldEvent> {
     return streamMessage(buf, LogEntry.codec(), opts)
   }
 }

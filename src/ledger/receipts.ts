@@ -12,9 +12,25 @@ export const MAX_RECEIPT_BYTES = 1024;
 
 const METHODS: readonly VerificationMethod[] = ['freivalds', 'redundancy', 'canary', 'spot-check'];
 
+/**
+ * Encodes a receipt, checked as a decoder would check it. Throws WireError naming the field,
+ * also for a value the encoding would change (a credit of 1.5 µcredits would be signed as 1).
+ */
 export function encodeReceipt(r: Receipt): Uint8Array {
-  const bytes = ReceiptFrame.encode({ version: RECEIPT_VERSION, ...r });
-  decodeReceipt(bytes);
+  let bytes: Uint8Array;
+  try {
+    bytes = ReceiptFrame.encode({ version: RECEIPT_VERSION, ...r });
+  } catch (cause) {
+    throw new WireError('invalid-field', `not encodable: ${errorText(cause)}`, undefined, {
+      cause,
+    });
+  }
+  const back = decodeReceipt(bytes);
+  for (const k of Object.keys(back) as (keyof Receipt)[]) {
+    if (!Object.is(back[k], r[k])) {
+      throw new WireError('invalid-field', `${k} ${r[k]} does not survive encoding`, k);
+    }
+  }
   return bytes;
 }
 

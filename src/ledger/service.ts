@@ -15,7 +15,7 @@ import {
 import type { JobBoard } from '../mesh/job-board';
 import type { MeshNode } from '../mesh/node';
 import { WireError } from '../mesh/wire-error';
-import { type Account, accounts, type CheckedLog, checkLog } from './audit';
+import { type Account, accounts, byCodeUnits, type CheckedLog, checkLog } from './audit';
 import { type HeldReceipt, openBundle } from './entries';
 import { LedgerError } from './errors';
 import { DEFAULT_PARAMS, type Params, paramsFrom, type Tally, tally } from './governance';
@@ -65,7 +65,7 @@ export interface AuditReport {
   account: Account;
   /** Receipts it holds whose owner's log could not be fetched: proven by their bundles
    * (signature and inclusion proof), not yet counted in `account`. */
-  proven: { count: number; credit: number };
+  proven: { count: number; credit: bigint };
   /** Each log consulted, and what was wrong with it, if anything. */
   logs: { peer: string; size: number; problem?: string }[];
   at: number;
@@ -225,7 +225,9 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
   async audit(peer: string, maxLogs = 16): Promise<AuditReport> {
     peerIdFromString(peer); // a RangeError for something that is not a peer id
     // Breadth first: the peer, the owners who paid it, the owners who paid them… An owner's
-    // means include what it earned in other logs, so its payers' logs are needed too.
+    // means include what it earned in other logs, so its payers' logs are needed too. Owners
+    // found together are taken in peer-id order, so every auditor that is served the same
+    // receipts consults the same logs when it stops at `maxLogs`.
     const held: HeldReceipt[] = [];
     const reports: AuditReport['logs'] = [];
     const checked: CheckedLog[] = [];
@@ -238,11 +240,10 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
         const earned = await this.#earnedOf(who);
         if (who === peer) mine = earned;
         held.push(...earned);
-        for (const h of earned) {
-          if (!seen.has(h.receipt.owner)) {
-            seen.add(h.receipt.owner);
-            queue.push(h.receipt.owner);
-          }
+        const found = new Set(earned.map((h) => h.receipt.owner).filter((o) => !seen.has(o)));
+        for (const o of [...found].sort(byCodeUnits)) {
+          seen.add(o);
+          queue.push(o);
         }
         const c = await this.#fetchLog(
           who,
@@ -255,15 +256,18 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
         if (e instanceof LedgerError && who !== peer) this.#misbehaved(who, e);
       }
     }
-    const books = accounts(checked, { grant: this.params.grant * 1e6 });
+    // Exact µcredits: the grant is a votable parameter and may be fractional in credits.
+    const grant = Math.round(this.params.grant * 1e6);
+    const books = accounts(checked, { grant });
     const audited = new Set(checked.map((c) => c.peer));
     const outside = mine.filter((h) => !audited.has(h.receipt.owner));
     const account = books.get(peer) ?? {
       peer,
-      earned: 0,
-      spent: 0,
-      grant: this.params.grant * 1e6,
-      balance: this.params.grant * 1e6,
+      earned: 0n,
+      spent: 0n,
+      burned: 0n,
+      grant: BigInt(grant),
+      balance: BigInt(grant),
       workGflop: 0,
       receiptsEarned: 0,
       receiptsIssued: 0,
@@ -272,7 +276,10 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
     return {
       peer,
       account,
-      proven: { count: outside.length, credit: outside.reduce((s, h) => s + h.receipt.credit, 0) },
+      proven: {
+        count: outside.length,
+        credit: outside.reduce((s, h) => s + BigInt(h.receipt.credit), 0n),
+      },
       logs: reports,
       at: Date.now(),
     };
@@ -288,7 +295,8 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
         log('governance: no log of %s: %s', p, e);
       }
     }
-    // Weights use the default grant: the grant itself is a votable parameter.
+    // Weights use the default grant: the grant itself is a votable parameter. The order of
+    // `logs` (this tab's own first) does not matter: tally() reads them in a canonical order.
     const t = tally(logs, { grant: DEFAULT_PARAMS.grant * 1e6 });
     this.params = paramsFrom(t);
     this.#o.onParams?.(this.params);

@@ -340,7 +340,7 @@ export class TesselLedger extends LitElement {
               </li>`,
             )}
           </ul>`
-          : html`<p class="muted">No proposals tallied yet. Votes weigh √(credits earned), at most 100 each.</p>`
+          : html`<p class="muted">No proposals tallied yet. A vote weighs the credit its voter holds beyond the grant.</p>`
       }`;
   }
 
@@ -455,8 +455,8 @@ export class TesselLedger extends LitElement {
   }
 }
 
-function fmt(micro: number): string {
-  return credits(micro).toLocaleString('en', { maximumFractionDigits: 3 });
+function fmt(micro: number | bigint): string {
+  return credits(Number(micro)).toLocaleString('en', { maximumFractionDigits: 3 });
 }
 
 customElements.get('tessel-ledger') ?? customElements.define('tessel-ledger', TesselLedger);

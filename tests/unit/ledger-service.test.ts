@@ -103,12 +103,12 @@ describe('the ledger service between three real peers', () => {
     const fromOwner = await owner.service.audit(alice.id);
     const fromAlice = await alice.service.audit(alice.id);
     for (const r of [fromBob, fromOwner, fromAlice]) {
-      expect(r.account.earned).toBe(6_000_000);
+      expect(r.account.earned).toBe(6_000_000n);
       expect(r.logs.every((l) => !l.problem)).toBe(true);
     }
     expect(fromBob.account).toEqual(fromOwner.account);
     const ownerBooks = await bob.service.audit(owner.id);
-    expect(ownerBooks.account.spent).toBe(6_000_000);
+    expect(ownerBooks.account.spent).toBe(6_000_000n);
   });
 
   it('a witness cosigns a later head only after a consistency proof from the last', async () => {
@@ -146,9 +146,9 @@ describe('the ledger service between three real peers', () => {
     const r = await alice.service.audit(alice.id);
     expect(r.logs.map((l) => l.peer)).toEqual([alice.id, owner.id, bob.id]);
     expect(r.logs.every((l) => !l.problem)).toBe(true);
-    expect(r.account.earned).toBe(6_000_000);
+    expect(r.account.earned).toBe(6_000_000n);
     const ownerBooks = await alice.service.audit(owner.id);
-    expect(ownerBooks.account).toMatchObject({ earned: 5_000_000, spent: 7_000_000 });
+    expect(ownerBooks.account).toMatchObject({ earned: 5_000_000n, spent: 7_000_000n });
   });
 
   it('a ledger file proves itself: checked on import, tampering named, lost receipts restored', async () => {

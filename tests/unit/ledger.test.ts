@@ -215,16 +215,16 @@ describe('credit issuance (docs/market.md)', () => {
       { grant },
     );
     expect(books.get(owner.id)?.voided.map((v) => v.why)).toEqual(['self', 'repeat']);
-    expect(books.get(alice.id)?.earned).toBe(1_000_000);
-    expect(books.get(owner.id)?.balance).toBe(grant - 1_000_000);
+    expect(books.get(alice.id)?.earned).toBe(1_000_000n);
+    expect(books.get(owner.id)?.balance).toBe(BigInt(grant - 1_000_000));
   });
 
   it('an owner cannot pay beyond its grant and earnings: the excess is void', async () => {
     const rs = Array.from({ length: 15 }, (_, i) => receipt(owner.id, alice.id, i));
     const books = accounts([await checked(owner, rs)], { grant });
-    expect(books.get(alice.id)?.earned).toBe(grant);
+    expect(books.get(alice.id)?.earned).toBe(BigInt(grant));
     expect(books.get(owner.id)?.voided.filter((v) => v.why === 'overdrawn')).toHaveLength(5);
-    expect(books.get(owner.id)?.balance).toBe(0);
+    expect(books.get(owner.id)?.balance).toBe(0n);
   });
 
   it('fresh ids dealing among themselves create nothing beyond their grants (conserved)', async () => {
@@ -238,9 +238,9 @@ describe('credit issuance (docs/market.md)', () => {
       logs.push(await checked(s, rs));
     }
     const books = accounts(logs, { grant });
-    const total = sybils.reduce((sum, s) => sum + (books.get(s.id)?.balance ?? grant), 0);
-    expect(total).toBe(sybils.length * grant);
-    for (const s of sybils) expect(books.get(s.id)?.balance).toBeGreaterThanOrEqual(0);
+    const total = sybils.reduce((sum, s) => sum + (books.get(s.id)?.balance ?? BigInt(grant)), 0n);
+    expect(total).toBe(BigInt(sybils.length * grant));
+    for (const s of sybils) expect(books.get(s.id)?.balance).toBeGreaterThanOrEqual(0n);
   });
 
   it('a voided receipt lowers its contributor’s means in turn (applied until stable)', async () => {
@@ -254,7 +254,7 @@ describe('credit issuance (docs/market.md)', () => {
       Array.from({ length: 25 }, (_, i) => receipt(alice.id, bob.id, i)),
     );
     const books = accounts([a, b], { grant });
-    expect(books.get(bob.id)?.earned).toBe(2 * grant);
-    expect(books.get(alice.id)?.balance).toBe(0);
+    expect(books.get(bob.id)?.earned).toBe(BigInt(2 * grant));
+    expect(books.get(alice.id)?.balance).toBe(0n);
   });
 });

@@ -74,8 +74,9 @@ describe('governance', () => {
     expect(() => checkProposal({ param: '__proto__', value: 1 })).toThrow(/not a votable/);
   });
 
-  it('votes weigh √credit; the tally is the same for any two peers with the same logs', async () => {
-    // payer pays a 400 credits, b 100, c 1 for verified work (weights 20, 10, 1).
+  it('votes weigh the credit held beyond the grant; the tally is the same for any two peers with the same logs', async () => {
+    // payer pays a 400 credits, b 100, c 1 for verified work (weights 400, 100, 1; the payer,
+    // which holds less than its grant now, weighs nothing).
     for (const [who, amount] of [
       [a, 400],
       [b, 100],
@@ -113,8 +114,8 @@ describe('governance', () => {
     expect(one[0]).toMatchObject({
       id,
       param: 'priceStep',
-      yes: 21,
-      no: 10,
+      yes: 401,
+      no: 100,
       voters: 4,
       passed: true,
     });

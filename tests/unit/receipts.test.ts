@@ -4,6 +4,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { describe, expect, test } from 'vitest';
 import type { Receipt } from '../../src/jobs/job';
 import {
+  decodeReceipt,
   decodeSignedReceipt,
   encodeReceipt,
   encodeSignedReceipt,
@@ -75,5 +76,23 @@ describe('signed receipts', () => {
       field: 'signature',
     });
     await expect(verifyReceipt(new Uint8Array(2000))).rejects.toMatchObject({ code: 'too-large' });
+  });
+
+  test('a credit that is not a safe whole number of µcredits is refused as it is decoded', () => {
+    // Field 9 (credit) as a raw varint after a valid receipt: the last value of a field wins.
+    const withCredit = (v: bigint) => {
+      const bytes = [0x48];
+      for (; v >= 0x80n; v >>= 7n) bytes.push(Number(v & 0x7fn) | 0x80);
+      bytes.push(Number(v));
+      return Uint8Array.from([...encodeReceipt({ ...receipt, credit: 0 }), ...bytes]);
+    };
+    expect(decodeReceipt(withCredit(2n ** 53n - 1n)).credit).toBe(2 ** 53 - 1);
+    for (const v of [2n ** 53n, 2n ** 53n + 1n, 2n ** 63n + 3n, 2n ** 64n - 1n]) {
+      // The varint reader itself refuses an unsafe number ('malformed'): never a rounded credit.
+      expect(() => decodeReceipt(withCredit(v)), String(v)).toThrow(WireError);
+    }
+    for (const credit of [1.5, -1, Number.NaN, 2 ** 60]) {
+      expect(() => encodeReceipt({ ...receipt, credit }), String(credit)).toThrow(WireError);
+    }
   });
 });
