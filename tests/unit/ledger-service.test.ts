@@ -210,8 +210,35 @@ describe('the ledger service between three real peers', () => {
     expect((await openCheckpoint(res.checkpoint, owner.id)).size).toBeGreaterThan(0);
   });
 
+  it('every tab tallies the same with its own log first; a revocation voids receipts in every audit', async () => {
+    const proposal = await alice.ledger.log.propose({
+      param: 'priceStep',
+      value: 0.2,
+      reason: 'calmer',
+      createdAt: Date.now(),
+    });
+    const id = `${alice.id}:${proposal.index}`;
+    await alice.ledger.log.vote({ proposal: id, yes: true, castAt: Date.now() });
+    await bob.ledger.log.vote({ proposal: id, yes: false, castAt: Date.now() });
+    const everyone = [owner, alice, bob];
+    const tallies = [];
+    for (const p of everyone) {
+      tallies.push(await p.service.governance(everyone.filter((q) => q !== p).map((q) => q.id)));
+    }
+    expect(tallies[1]).toEqual(tallies[0]);
+    expect(tallies[2]).toEqual(tallies[0]);
+    // Alice holds 6 credits she earned; Bob spent more than he earned: he weighs nothing.
+    expect(tallies[0]).toMatchObject([{ id, yes: 6, no: 0, voters: 2, passed: false }]);
+
+    await owner.ledger.revoke('job-a', alice.id, 'failed a canary');
+    for (const p of everyone) expect((await p.service.audit(alice.id)).account.earned).toBe(0n);
+    const ownerBooks = await bob.service.audit(owner.id);
+    expect(ownerBooks.account).toMatchObject({ spent: 7_000_000n, burned: 6_000_000n });
+    expect(ownerBooks.account.voided.map((v) => v.why)).toEqual(['revoked', 'revoked', 'revoked']);
+  });
+
   it('an owner that equivocates is caught by every peer within one gossip round, with the proof', async () => {
-    await new Promise((r) => setTimeout(r, 700)); // everyone has seen the true head at size 4
+    await new Promise((r) => setTimeout(r, 700)); // everyone has seen the true head at size 5
     await owner.service.equivocate();
     await until(
       'both witnesses hold the proof',
@@ -219,7 +246,7 @@ describe('the ledger service between three real peers', () => {
       5_000,
     );
     expect(alice.quarantined).toEqual([owner.id]);
-    expect(bob.equivocations[0]).toMatchObject({ log: owner.id, size: 4 });
+    expect(bob.equivocations[0]).toMatchObject({ log: owner.id, size: 5 });
     const { a, b } = bob.equivocations[0]!;
     const [x, y] = await Promise.all([openCheckpoint(a, owner.id), openCheckpoint(b, owner.id)]);
     expect(x.size).toBe(y.size);
