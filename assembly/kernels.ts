@@ -15,6 +15,9 @@ export const MC: i32 = 128;
 /** Floats of per-thread scratch `gemm` needs: the packed A block plus one edge tile. */
 export const SCRATCH_FLOATS: i32 = MC * KC + MR * NR;
 
+// The owner's verification kernels (Freivalds' projections in float64 SIMD).
+export * from './verify';
+
 const GELU: i32 = 1;
 const BIAS: i32 = 2;
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Compiles the CPU engine's kernels (assembly/kernels.ts, AssemblyScript) into four WebAssembly
+// Compiles the CPU engine's kernels (assembly/kernels.ts and what it imports, AssemblyScript) into four WebAssembly
 // variants — relaxed-SIMD FMA or plain SIMD, shared memory (threads) or not — and writes each
 // as a base64 string in src/cpu/generated/ (git-ignored), so the browser, its Workers, the embed
 // on another origin and Node all load them the same way: no fetch, no CORS, no file paths.
@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCE = join(root, 'assembly', 'kernels.ts');
+/** Every file the build reads: the entry and the modules it imports. */
+const SOURCES = ['kernels.ts', 'verify.ts'].map((f) => join(root, 'assembly', f));
 const OUT = join(root, 'src', 'cpu', 'generated');
 /** 2 GiB: a shared memory must declare its maximum (reserved, not committed). */
 export const MAX_PAGES = 32_768;
@@ -37,8 +39,9 @@ export function buildWasm({ force = false } = {}) {
   const ascVersion = JSON.parse(
     readFileSync(join(root, 'node_modules', 'assemblyscript', 'package.json'), 'utf8'),
   ).version;
-  const stamp = createHash('sha256')
-    .update(readFileSync(SOURCE))
+  const hash = createHash('sha256');
+  for (const f of SOURCES) hash.update(readFileSync(f));
+  const stamp = hash
     .update(readFileSync(fileURLToPath(import.meta.url)))
     .update(ascVersion)
     .digest('hex');

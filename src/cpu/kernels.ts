@@ -45,6 +45,25 @@ async function wasmBytes(v: WasmVariant): Promise<Uint8Array<ArrayBuffer>> {
   return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 }
 
+/**
+ * Compiles the best build of assembly/kernels.ts this JavaScript engine validates: relaxed SIMD
+ * (fused multiply-add) where it can, plain SIMD otherwise; `shared` for threads.
+ */
+export async function compileKernels(
+  shared: boolean,
+): Promise<{ module: WebAssembly.Module; relaxed: boolean }> {
+  let relaxed = true;
+  let bytes = await wasmBytes(shared ? 'relaxed-shared' : 'relaxed');
+  if (!WebAssembly.validate(bytes)) {
+    relaxed = false;
+    bytes = await wasmBytes(shared ? 'simd-shared' : 'simd');
+    if (!WebAssembly.validate(bytes)) {
+      throw new GpuError('webgpu-unavailable', 'this browser runs no WebAssembly SIMD');
+    }
+  }
+  return { module: await WebAssembly.compile(bytes), relaxed };
+}
+
 function sharedMemoryAvailable(): boolean {
   if (typeof SharedArrayBuffer === 'undefined') return false;
   // Browsers hand out SharedArrayBuffer only to cross-origin isolated pages; Node always.
@@ -91,16 +110,7 @@ export class CpuKernels {
       throw new GpuError('invalid-argument', `CPU threads must be an integer, got ${threads}`);
     }
     const wantShared = threads > 1;
-    let relaxed = true;
-    let bytes = await wasmBytes(wantShared ? 'relaxed-shared' : 'relaxed');
-    if (!WebAssembly.validate(bytes)) {
-      relaxed = false;
-      bytes = await wasmBytes(wantShared ? 'simd-shared' : 'simd');
-      if (!WebAssembly.validate(bytes)) {
-        throw new GpuError('webgpu-unavailable', 'this browser runs no WebAssembly SIMD');
-      }
-    }
-    const module = await WebAssembly.compile(bytes);
+    const { module, relaxed } = await compileKernels(wantShared);
     const memory = new WebAssembly.Memory(
       wantShared ? { initial: 16, maximum: MAX_PAGES, shared: true } : { initial: 16 },
     );

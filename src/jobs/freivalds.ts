@@ -1,26 +1,21 @@
+import {
+  type Block,
+  type MatmulProblem,
+  type Projections,
+  type Projector,
+  projectJs,
+} from '../gpu/projection';
 import { gammaF32, MIN_NORMAL_F32 } from '../gpu/reference';
 import { cryptoRng, type Rng } from '../model/rng';
-import { type Projections, type Projector, projectJs } from './projections';
 import { rowWithinEnvelope } from './row-check';
 
-export type { ProjectionRequest, Projections, Projector } from './projections';
-
-/** A matmul job as its owner holds it: C = A·B, A m×k and B k×n, row-major f32. */
-export interface MatmulProblem {
-  a: Float32Array;
-  b: Float32Array;
-  m: number;
-  k: number;
-  n: number;
-}
-
-/** The block of C a shard computes: rows [row0, row0+rows), columns [col0, col0+cols). */
-export interface Block {
-  row0: number;
-  rows: number;
-  col0: number;
-  cols: number;
-}
+export type {
+  Block,
+  MatmulProblem,
+  ProjectionRequest,
+  Projections,
+  Projector,
+} from '../gpu/projection';
 
 /** Random weight vectors per check: each misses a wrong group with probability ≤ 1/512. */
 export const DEFAULT_VECTORS = 2;
@@ -87,6 +82,8 @@ export interface Verdict {
   rigorousRatio: number;
   /** Rows whose residual exceeded the probabilistic bound. */
   flaggedRows: number;
+  /** Those rows (within the block), in order: every one was recomputed in an accepted result. */
+  flagged: readonly number[];
   /** Of those, rows the owner recomputed exactly and checked element by element. */
   recomputedRows: number;
   vectors: number;
@@ -191,7 +188,14 @@ function precheck(
     row0 + rows <= m &&
     col0 + cols <= n;
   if (!inside) throw new VerifyArgumentError(`block ${JSON.stringify(block)} is not inside C`);
-  const none = { worstRow: -1, rigorousRatio: 0, flaggedRows: 0, recomputedRows: 0, vectors: kv };
+  const none = {
+    worstRow: -1,
+    rigorousRatio: 0,
+    flaggedRows: 0,
+    flagged: [],
+    recomputedRows: 0,
+    vectors: kv,
+  };
   if (claimed.length !== rows * cols) {
     return { verdict: { accepted: false, reason: 'shape', worstRatio: Infinity, ...none } };
   }
@@ -312,7 +316,14 @@ function judge(
     }
     if (rowRatio > 1) flagged.push(i);
   }
-  const base = { worstRow, worstRatio, rigorousRatio, flaggedRows: flagged.length, vectors: kv };
+  const base = {
+    worstRow,
+    worstRatio,
+    rigorousRatio,
+    flaggedRows: flagged.length,
+    flagged,
+    vectors: kv,
+  };
   if (rigorousRatio > 1) return { accepted: false, reason: 'residual', recomputedRows: 0, ...base };
   if (flagged.length === 0) return { accepted: true, recomputedRows: 0, ...base };
 

@@ -1,3 +1,4 @@
+import { U_F64 } from '../gpu/projection';
 import { gammaF32, MIN_NORMAL_F32 } from '../gpu/reference';
 import {
   type Block,
@@ -6,7 +7,6 @@ import {
   type FreivaldsOptions,
   type MatmulProblem,
 } from './freivalds';
-import { U_F64 } from './projections';
 
 /**
  * The honest envelope of one recomputed row: recomputes row `i` of the block exactly (float64)

@@ -1,9 +1,25 @@
-import type { Block, MatmulProblem } from './freivalds';
-
 // The projections Freivalds' check needs, as a contract any engine can fulfil: the reference
 // here in float64 JavaScript, the CPU engine's WebAssembly SIMD kernel (src/cpu/projector.ts) and
 // the WebGPU kernel (src/gpu/projector.ts). The verdict (src/jobs/freivalds.ts) only reads these
-// numbers, so every engine is judged by the same rule.
+// numbers, so every engine is judged by the same rule. Here, below every engine, so each can
+// implement it (src/gpu comes first on the data path).
+
+/** A matmul job as its owner holds it: C = A·B, A m×k and B k×n, row-major f32. */
+export interface MatmulProblem {
+  a: Float32Array;
+  b: Float32Array;
+  m: number;
+  k: number;
+  n: number;
+}
+
+/** The block of C a shard computes: rows [row0, row0+rows), columns [col0, col0+cols). */
+export interface Block {
+  row0: number;
+  rows: number;
+  col0: number;
+  cols: number;
+}
 
 /** What to project: the block of C a shard claims, and the random weight vectors to project with. */
 export interface ProjectionRequest {
