@@ -353,9 +353,9 @@ describe('fuzzing the file parsers', () => {
       const matrix = i % 2 === 0; // readMatrix (an upload) or readSafetensors (a model)
       const { doc, c } = sCase(d, matrix);
       const label = `safetensors case ${i} (${c.kind}, ${c.verdict})`;
-      const m = matrix
-        ? measured(() => readMatrix(c.file))
-        : measured(() => readSafetensors(c.file, { acceptF64: true }));
+      const m = measured<Matrix | ReturnType<typeof readSafetensors>>(() =>
+        matrix ? readMatrix(c.file) : readSafetensors(c.file, { acceptF64: true }),
+      );
       bounded(label, c.file, m, matrix ? TensorFileError : SafetensorsError);
       tally(t, c.file, m);
       if (m.threw) {
