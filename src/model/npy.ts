@@ -44,7 +44,12 @@ export function isNpy(bytes: Uint8Array): boolean {
   return MAGIC.every((b, i) => bytes[i] === b);
 }
 
-/** Reads an .npy file of float32 or float64 values into row-major float32. */
+/**
+ * Reads an .npy file of float32 or float64 values into row-major float32. Little-endian float32
+ * in C order at a 4-byte aligned offset comes back as a view of `bytes` (no copy): do not modify
+ * or transfer `bytes` while the result is used. Anything else is one new array (two for Fortran
+ * order), so a parse never creates more than twice the file's size in arrays.
+ */
 export function readNpy(bytes: Uint8Array): Float32Tensor {
   if (!isNpy(bytes)) throw new TensorFileError('format', 'it does not start with \\x93NUMPY');
   if (bytes.length < 10) throw new TensorFileError('truncated', 'it ends inside its preamble');
