@@ -12,7 +12,8 @@ export interface Matrix {
  * Reads one matrix from an .npy file (float32 or float64, C or Fortran order, either byte
  * order) or a safetensors file holding exactly one 2-D F32 or F64 tensor. Anything else is a
  * TensorFileError that says what the file is and why it is refused. Non-finite values are
- * refused too: a NaN would make every result it touches unverifiable.
+ * refused too: a NaN would make every result it touches unverifiable. Aligned little-endian
+ * float32 data comes back as a view of `bytes`, not a copy: hand in bytes nothing else modifies.
  */
 export function readMatrix(bytes: Uint8Array): Matrix {
   const tensor = isNpy(bytes) ? readNpy(bytes) : readOneSafetensor(bytes);
