@@ -30,8 +30,9 @@ const line = (bytes: number) => Math.ceil(bytes / 64) * 64;
 export class CpuProjector {
   readonly #memory: WebAssembly.Memory;
   readonly #x: Kernels;
-  /** The problem whose A and B are in memory, and where. */
-  #resident: { problem: MatmulProblem; a: number; b: number; top: number } | undefined;
+  /** The problem whose A and B are in memory, and where (weakly: a finished job's matrices
+   * are not kept alive by their copy here). */
+  #resident: { problem: WeakRef<MatmulProblem>; a: number; b: number; top: number } | undefined;
   #top = BASE;
   /** Checks run so far, and the ones that fell back to JavaScript (too large). */
   readonly stats = { projected: 0, fallbacks: 0 };
@@ -119,16 +120,16 @@ export class CpuProjector {
 
   /** Forgets the resident problem (a finished job), so its memory is reused. */
   release(problem: MatmulProblem): void {
-    if (this.#resident?.problem === problem) this.#resident = undefined;
+    if (this.#resident?.problem.deref() === problem) this.#resident = undefined;
   }
 
   #residentFor(problem: MatmulProblem) {
-    if (this.#resident?.problem !== problem) {
+    if (this.#resident?.problem.deref() !== problem) {
       this.#resident = undefined;
       this.#top = BASE;
       const a = this.#put(problem.a);
       const b = this.#put(problem.b);
-      this.#resident = { problem, a, b, top: this.#top };
+      this.#resident = { problem: new WeakRef(problem), a, b, top: this.#top };
     }
     return this.#resident;
   }

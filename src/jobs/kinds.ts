@@ -1,5 +1,6 @@
 import { parseGptConfig } from '../model/gpt';
 import type { Rng } from '../model/rng';
+import type { Projector } from './freivalds';
 import { computeInference } from './inference-compute';
 import { InferenceOwnerJob } from './inference-job';
 import { checkInferenceSpec, type InferenceSpec } from './inference-spec';
@@ -35,6 +36,9 @@ export interface JobEnv {
   engine: Engine;
   /** Unpredictable choices (spot-checks); the platform CSPRNG in the app. */
   rng: Rng;
+  /** Computes Freivalds' projections for matmul checks (an engine's kernels); float64
+   * JavaScript when absent. */
+  projector?: Projector;
   scheduler?: SchedulerOptions;
 }
 
@@ -71,7 +75,7 @@ const matmul: KindDef<MatmulSpec> = {
       id,
       { a: s.a, b: s.b, m: s.m, k: s.k, n: s.n },
       planBlocks(s.m, s.n, s.blockRows, s.blockCols),
-      env.scheduler ?? {},
+      { ...env.scheduler, ...(env.projector ? { verify: { projector: env.projector } } : {}) },
     );
   },
   async compute(work, engine) {

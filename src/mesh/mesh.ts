@@ -40,6 +40,7 @@ import {
 import { type SettledEvent, ShardOwnerService } from './shard-owner';
 import type { OwnerStore, StoredJob } from './store';
 import { checkTerms, DEFAULT_TERMS, type JobTerms } from './terms';
+import { OwnerVerifier } from './verifier';
 
 export interface MeshConfig {
   /** Relay multiaddrs (…/ws/p2p/<id>): the tab connects to all and reserves on two. */
@@ -164,6 +165,8 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
   readonly #cancels = new Map<string, (e: JobCancelledError) => void>();
   /** What this tab's jobs pay, have paid and hold for their leases, against its balance. */
   readonly #wallet: Wallet;
+  /** The owner's matmul checks on the CPU engine's float64 kernels. */
+  readonly #verifier = new OwnerVerifier();
   readonly #pay: Paymaster;
 
   private constructor(
@@ -511,6 +514,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     const job = createJob(stored.id, js, {
       engine: this.options.engine,
       rng: cryptoRng(),
+      projector: this.#verifier.project,
       scheduler: {
         defaultWindowMs: 20_000,
         ...this.leasePolicy,

@@ -35,7 +35,7 @@ describe('CPU projector', () => {
     const int = (lo: number, hi: number) => lo + (rng.nextUint32() % (hi - lo + 1));
     for (let t = 0; t < 60; t++) {
       const [m, k, n] = [int(1, 70), int(1, 90), int(1, 150)];
-      const kind = (['uniform', 'positive', 'dynamic-range'] as const)[t % 3];
+      const kind = (['uniform', 'positive', 'dynamic-range'] as const)[t % 3]!;
       const p = inputs(kind, m, k, n, rng);
       const row0 = int(0, m - 1);
       const col0 = int(0, n - 1);

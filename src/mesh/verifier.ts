@@ -1,0 +1,27 @@
+import { logger } from '@libp2p/logger';
+import { CpuProjector } from '../cpu/projector';
+import { type Projector, projectJs } from '../gpu/projection';
+
+const log = logger('tessel:verifier');
+
+/**
+ * The owner's matmul checks on this tab: Freivalds' projections on the CPU engine's float64
+ * SIMD kernels (src/cpu/projector.ts), compiled on the first check; float64 JavaScript where
+ * this JavaScript engine runs no WebAssembly SIMD. On the thread that owns the jobs, whatever
+ * engine the tab lends: a check needs float64, which WGSL does not have (src/gpu/projector.ts
+ * projects in float32, with bounds widened to match), and is milliseconds. The last job's A and
+ * B stay in the kernels' memory until another job's check needs it.
+ */
+export class OwnerVerifier {
+  #cpu: Promise<CpuProjector | undefined> | undefined;
+
+  /** A `Projector` for the owner's jobs. */
+  readonly project: Projector = async (req) => {
+    this.#cpu ??= CpuProjector.create().catch((e) => {
+      log.error('the CPU engine cannot project (%s): checks run in JavaScript', e);
+      return undefined;
+    });
+    const cpu = await this.#cpu;
+    return cpu ? cpu.project(req) : projectJs(req);
+  };
+}
