@@ -29,7 +29,7 @@ import {
   webRtcAddresses,
 } from './node';
 import { Paymaster } from './paymaster';
-import { largestShardFlops, Purse, Wallet } from './purse';
+import { largestShardFlops, Purse, paidCopies, Wallet } from './purse';
 import type { JobView, MeshEvents, MeshSnapshot, PeerView } from './read-model';
 import {
   type AbandonedShard,
@@ -524,7 +524,8 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       },
     });
     restore?.(job);
-    const purse = new Purse(stored.terms ?? { ...DEFAULT_TERMS }, largestShardFlops(js));
+    const terms = stored.terms ?? { ...DEFAULT_TERMS };
+    const purse = new Purse(terms, largestShardFlops(js), paidCopies(js));
     purse.charge(this.options.spentOn?.(job.id) ?? 0);
     this.#wallet.open(job.id, purse);
     this.owner.addJob(job);

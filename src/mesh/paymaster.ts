@@ -42,11 +42,10 @@ export class Paymaster {
     };
   }
 
-  /** Whether a job may lease one more shard: its costliest fits its budget and the balance,
-   * beside what every lease of every job of this owner holds. */
+  /** Whether a job may lease one more shard: what its next lease may need fits its budget and
+   * the balance, beside what every lease of every job of this owner holds. */
   mayLease(job: OwnerJob): boolean {
-    const purse = this.wallet.purse(job.id);
-    return !purse || (purse.mayLease() && this.affordable(job.id));
+    return this.affordable(job.id);
   }
 
   /** Reserves what the shard just leased pays if verified, exactly (its FLOPs at the job's
@@ -56,7 +55,7 @@ export class Paymaster {
     const js = this.o.spec(job.id);
     if (!purse || !js) return true;
     const credit = purse.cost(leaseFlops(js, work));
-    return this.wallet.reserve(job.id, lease.leaseId, lease.contributor, credit);
+    return this.wallet.reserve(job.id, lease.leaseId, lease.contributor, lease.shardId, credit);
   }
 
   /** Pays an accepted verdict from its lease's reservation (never more); any other verdict
@@ -80,14 +79,14 @@ export class Paymaster {
     return paid;
   }
 
-  /** Whether the balance pays for one more shard of a job (its costliest), beside what every
-   * lease holds; leases that ended with no result give their reservations back first. */
+  /** Whether the balance and budget pay for a job's next lease (Purse.nextLease), beside what
+   * every lease holds; leases that ended with no result give their reservations back first. */
   affordable(jobId: string): boolean {
     for (const job of this.o.jobs()) {
       this.wallet.purse(job.id)?.sweep(new Set(job.outstanding().map((l) => l.leaseId)));
     }
     const purse = this.wallet.purse(jobId);
-    return !purse || this.wallet.affords(jobId, purse.shardCost);
+    return !purse || this.wallet.affords(jobId, purse.nextLease);
   }
 
   /** Signs a receipt through the ledger: its payment is owed until the ledger counts it. */

@@ -15,24 +15,40 @@ import type { JobTerms } from './terms';
 interface Hold {
   credit: number;
   contributor: string;
+  shard: number;
   submitted: boolean;
+}
+
+/** One shard's reservations: leases holding, copies paid, what one copy pays. */
+interface ShardBook {
+  holds: number;
+  paid: number;
+  unit: number;
 }
 
 /**
  * One job's money: what its receipts paid (`spent`) and what its leases out hold (`held`), both
  * in µcredits, within the job's budget. Pure: Wallet adds the owner's balance.
+ *
+ * A shard that is paid for several verified copies (redundancy) reserves them all with its
+ * first lease, so its twins never wait for credit that lone first copies of other shards hold
+ * (which would stall the job with its credit held). A twin's lease then takes its part of that
+ * reserve and needs nothing more.
  */
 export class Purse {
   /** µcredits this job's receipts paid or are being issued for. */
   spent = 0;
   readonly #holds = new Map<string, Hold>();
+  readonly #shards = new Map<number, ShardBook>();
   #held = 0;
   #largest: number;
 
   constructor(
     readonly terms: JobTerms,
-    /** FLOPs of the job's costliest shard (largestShardFlops): the most one lease holds. */
+    /** FLOPs of the job's costliest shard (largestShardFlops): the most one copy pays. */
     largestShardFlops: number,
+    /** Verified copies of a shard the job pays for (paidCopies). */
+    readonly copies = 1,
   ) {
     this.#largest = creditFor(largestShardFlops, terms.price);
   }
@@ -43,14 +59,33 @@ export class Purse {
     return creditFor(flops, this.terms.price);
   }
 
-  /** µcredits the costliest shard pays: what one more lease may need. */
+  /** µcredits the costliest shard pays for one copy. */
   get shardCost(): number {
     return this.#largest;
   }
 
-  /** µcredits held by this job's leases and results awaiting verdicts. */
+  /** µcredits held by this job's leases, results awaiting verdicts and the copies their shards
+   * still need. */
   get held(): number {
     return this.#held;
+  }
+
+  /**
+   * The most the next lease may need (µcredits): every copy of the costliest shard. Checked
+   * before the job picks the shard, so the exact reservation after it never fails (a lease
+   * given back goes to the front of the queue, and would be picked again and again). A twin
+   * may need nothing, but which shard comes next is the job's choice: near the last credit,
+   * twins wait for the owner's own check (inference-job.ts copyWaitMs) rather than risk that.
+   */
+  get nextLease(): number {
+    return this.copies * this.#largest;
+  }
+
+  /** µcredits more that a lease of `shard` paying `credit` needs beside what is held. */
+  need(shard: number, credit: number): number {
+    const b = this.#shards.get(shard) ?? { holds: 0, paid: 0, unit: credit };
+    const after = { ...b, holds: b.holds + 1, unit: Math.max(b.unit, credit) };
+    return credit + this.#reserve(after) - this.#reserve(b);
   }
 
   /** Whether `credit` more µcredits fit the budget beside what is spent and held. */
@@ -65,7 +100,7 @@ export class Purse {
 
   /** No further lease fits the budget (until some is given back or the budget is raised). */
   get exhausted(): boolean {
-    return !this.mayLease(0);
+    return !this.fits(this.nextLease) || this.spent >= this.terms.budget;
   }
 
   /** Spending outside leases: a resumed job's receipts, read from the owner's log. */
@@ -78,11 +113,16 @@ export class Purse {
     this.spent = Math.max(0, this.spent - credit);
   }
 
-  /** Holds `credit` for lease `leaseId` of `contributor` (the caller checked that it fits). */
-  hold(leaseId: string, contributor: string, credit: number): void {
+  /** Holds `credit` for lease `leaseId` of `contributor` on `shard`, with the copies the shard
+   * still needs (the caller checked `need` fits). */
+  hold(leaseId: string, contributor: string, shard: number, credit: number): void {
     this.#drop(leaseId);
-    this.#holds.set(leaseId, { credit: checkCredit(credit), contributor, submitted: false });
+    this.#holds.set(leaseId, { credit: checkCredit(credit), contributor, shard, submitted: false });
     this.#held += credit;
+    this.#change(shard, (b) => {
+      b.holds++;
+      b.unit = Math.max(b.unit, credit);
+    });
   }
 
   /** The lease's result reached the job: its hold stays until the verdict, lease or not. */
@@ -100,7 +140,11 @@ export class Purse {
   /** Pays a verified shard of `credit` from the hold of lease `leaseId` of `contributor`: never
    * more than it holds; the rest, if any, is given back. Returns the µcredits paid. */
   pay(leaseId: string, contributor: string, credit: number): number {
-    const paid = Math.min(checkCredit(credit), this.release(leaseId, contributor));
+    checkCredit(credit);
+    const h = this.#holds.get(leaseId);
+    if (h?.contributor !== contributor) return 0;
+    const paid = Math.min(credit, h.credit);
+    this.#drop(leaseId, paid > 0);
     this.spent += paid;
     return paid;
   }
@@ -112,12 +156,32 @@ export class Purse {
     }
   }
 
-  #drop(leaseId: string): number {
+  /** Ends a hold (a copy paid when `paid`); returns what it held. */
+  #drop(leaseId: string, paid = false): number {
     const h = this.#holds.get(leaseId);
     if (!h) return 0;
     this.#holds.delete(leaseId);
     this.#held -= h.credit;
+    this.#change(h.shard, (b) => {
+      b.holds--;
+      if (paid) b.paid++;
+    });
     return h.credit;
+  }
+
+  /** Applies `f` to a shard's book, keeping `held` = holds + the copies shards still need. */
+  #change(shard: number, f: (b: ShardBook) => void): void {
+    const b = this.#shards.get(shard) ?? { holds: 0, paid: 0, unit: 0 };
+    const before = this.#reserve(b);
+    f(b);
+    this.#held += this.#reserve(b) - before;
+    if (b.holds === 0 && b.paid === 0) this.#shards.delete(shard);
+    else this.#shards.set(shard, b);
+  }
+
+  /** µcredits a shard keeps for copies it still needs: only while some lease of it holds. */
+  #reserve(b: ShardBook): number {
+    return b.holds > 0 ? b.unit * Math.max(0, this.copies - b.holds - b.paid) : 0;
   }
 }
 
@@ -165,11 +229,19 @@ export class Wallet {
     return purse.fits(credit) && this.canSpend(this.committed + credit);
   }
 
-  /** Reserves `credit` µcredits for lease `leaseId` of `contributor` in job `jobId` if both
-   * budget and balance allow it; false (nothing reserved) otherwise. */
-  reserve(jobId: string, leaseId: string, contributor: string, credit: number): boolean {
-    if (!this.affords(jobId, credit)) return false;
-    this.#purses.get(jobId)?.hold(leaseId, contributor, credit);
+  /** Reserves `credit` µcredits for lease `leaseId` of `contributor` on `shard` of job `jobId`
+   * (with the copies the shard still needs) if both budget and balance allow it; false
+   * (nothing reserved) otherwise. */
+  reserve(
+    jobId: string,
+    leaseId: string,
+    contributor: string,
+    shard: number,
+    credit: number,
+  ): boolean {
+    const purse = this.#purses.get(jobId);
+    if (!purse || !this.affords(jobId, purse.need(shard, credit))) return false;
+    purse.hold(leaseId, contributor, shard, credit);
     return true;
   }
 
@@ -205,6 +277,12 @@ function checkCredit(credit: number): number {
     throw new RangeError(`credit ${credit} is not a whole number of µcredits`);
   }
   return credit;
+}
+
+/** Verified copies of one shard a job pays for: redundant inference pays each agreeing copy;
+ * a matmul pays one (Freivalds verifies it alone; speculative copies are stale). */
+export function paidCopies(js: JobSpec): number {
+  return js.kind === 'inference' ? Math.max(1, js.spec.policy.copies) : 1;
 }
 
 /** FLOPs of one sequence of `len` tokens: a forward pass, or one per generated token. */

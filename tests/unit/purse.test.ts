@@ -23,8 +23,8 @@ describe('a job’s purse', () => {
   it('holds, pays from a hold (never more) and gives back', () => {
     const purse = new Purse({ price: 1, budget: 1_000 }, 200_000); // costliest shard: 200 µ
     expect(purse.shardCost).toBe(200);
-    purse.hold('l1', 'alice', 150);
-    purse.hold('l2', 'bob', 200);
+    purse.hold('l1', 'alice', 1, 150);
+    purse.hold('l2', 'bob', 2, 200);
     expect(purse.held).toBe(350);
     expect(purse.fits(650)).toBe(true);
     expect(purse.fits(651)).toBe(false);
@@ -44,9 +44,9 @@ describe('a job’s purse', () => {
 
   it('a sweep releases leases that ended, but not results awaiting their verdicts', () => {
     const purse = new Purse({ price: 1, budget: Number.POSITIVE_INFINITY }, 100_000);
-    purse.hold('out', 'a', 100);
-    purse.hold('ended', 'b', 100);
-    purse.hold('awaiting', 'c', 100);
+    purse.hold('out', 'a', 3, 100);
+    purse.hold('ended', 'b', 4, 100);
+    purse.hold('awaiting', 'c', 5, 100);
     purse.submitted('awaiting', 'c');
     purse.submitted('ended', 'mallory'); // not b's word: changes nothing
     purse.sweep(new Set(['out']));
@@ -59,9 +59,9 @@ describe('a job’s purse', () => {
     const purse = new Purse({ price: 1, budget: 500 }, 131_072); // 131 µcredits a shard
     expect(purse.mayLease(2)).toBe(true); // 3 × 131 ≤ 500
     expect(purse.mayLease(3)).toBe(false);
-    purse.hold('a', 'x', 131);
-    purse.hold('b', 'x', 131);
-    purse.hold('c', 'x', 131);
+    purse.hold('a', 'x', 6, 131);
+    purse.hold('b', 'x', 7, 131);
+    purse.hold('c', 'x', 8, 131);
     expect(purse.exhausted).toBe(true); // 393 + 131 > 500
     purse.terms.budget += 1_000;
     expect(purse.exhausted).toBe(false);
@@ -69,8 +69,8 @@ describe('a job’s purse', () => {
 
   it('refuses credit that is not a whole number of µcredits', () => {
     const purse = new Purse({ price: 1, budget: 10 }, 1);
-    expect(() => purse.hold('l', 'a', 0.5)).toThrow(RangeError);
-    expect(() => purse.hold('l', 'a', -1)).toThrow(RangeError);
+    expect(() => purse.hold('l', 'a', 9, 0.5)).toThrow(RangeError);
+    expect(() => purse.hold('l', 'a', 10, -1)).toThrow(RangeError);
     expect(() => purse.charge(Number.NaN)).toThrow(RangeError);
     expect(() => purse.pay('l', 'a', 2 ** 60)).toThrow(RangeError);
   });
@@ -85,12 +85,12 @@ describe('an owner’s wallet across its jobs', () => {
     wallet.open('b', b);
     expect(wallet.affords('a', 600)).toBe(true);
     expect(wallet.affords('b', 600)).toBe(true);
-    expect(wallet.reserve('a', 'l1', 'x', 600)).toBe(true);
+    expect(wallet.reserve('a', 'l1', 'x', 11, 600)).toBe(true);
     expect(wallet.affords('b', 600)).toBe(false); // each alone would fit; together they do not
-    expect(wallet.reserve('b', 'l1', 'y', 600)).toBe(false);
-    expect(wallet.reserve('b', 'l1', 'y', 400)).toBe(true); // lease ids repeat across jobs
+    expect(wallet.reserve('b', 'l1', 'y', 12, 600)).toBe(false);
+    expect(wallet.reserve('b', 'l1', 'y', 13, 400)).toBe(true); // lease ids repeat across jobs
     expect(wallet.committed).toBe(1_000);
-    expect(wallet.reserve('a', 'l2', 'x', 1)).toBe(false);
+    expect(wallet.reserve('a', 'l2', 'x', 14, 1)).toBe(false);
     // The job the hold was taken in pays it, not the other.
     expect(wallet.pay('b', 'l1', 'x', 600)).toBe(0);
     expect(wallet.pay('a', 'l1', 'x', 600)).toBe(600);
@@ -103,7 +103,7 @@ describe('an owner’s wallet across its jobs', () => {
     const wallet = new Wallet((credit) => 1_000 - spent >= credit);
     const purse = new Purse({ price: 1, budget: Number.POSITIVE_INFINITY }, 1_000_000);
     wallet.open('j', purse);
-    expect(wallet.reserve('j', 'l1', 'a', 700)).toBe(true);
+    expect(wallet.reserve('j', 'l1', 'a', 15, 700)).toBe(true);
     wallet.pay('j', 'l1', 'a', 700);
     expect(wallet.affords('j', 301)).toBe(false);
     spent += 700; // the receipt is durable: the ledger counts it
@@ -111,7 +111,7 @@ describe('an owner’s wallet across its jobs', () => {
     expect(wallet.committed).toBe(0);
     expect(wallet.affords('j', 300)).toBe(true);
     expect(wallet.affords('j', 301)).toBe(false);
-    expect(wallet.reserve('j', 'l2', 'a', 300)).toBe(true);
+    expect(wallet.reserve('j', 'l2', 'a', 16, 300)).toBe(true);
     wallet.pay('j', 'l2', 'a', 300);
     wallet.unpaid('j', 300); // not issued: nothing was paid after all
     expect(purse.spent).toBe(700);
@@ -122,8 +122,8 @@ describe('an owner’s wallet across its jobs', () => {
     const wallet = walletOf(500);
     const purse = new Purse({ price: 1, budget: Number.POSITIVE_INFINITY }, 1);
     wallet.open('j', purse);
-    wallet.reserve('j', 'out', 'a', 200);
-    wallet.reserve('j', 'checked', 'b', 200);
+    wallet.reserve('j', 'out', 'a', 17, 200);
+    wallet.reserve('j', 'checked', 'b', 18, 200);
     purse.submitted('checked', 'b');
     wallet.close('j');
     expect(wallet.committed).toBe(200);
@@ -138,14 +138,16 @@ describe('an owner’s wallet across its jobs', () => {
       const pending: number[] = [];
       const wallet = new Wallet((credit) => grant - books >= credit);
       const jobs = ['a', 'b', 'c'];
-      for (const j of jobs) wallet.open(j, new Purse({ price: 1, budget: grant }, 1));
+      for (const j of jobs) {
+        wallet.open(j, new Purse({ price: 1, budget: grant }, 1, 1 + (rng.nextUint32() % 3)));
+      }
       const held: { job: string; lease: string }[] = [];
       for (let step = 0; step < 60; step++) {
         const r = rng.nextUint32() % 4;
         if (r === 0 || held.length === 0) {
           const job = jobs[rng.nextUint32() % 3]!;
           const lease = `l${step}`;
-          if (wallet.reserve(job, lease, 'p', 1 + (rng.nextUint32() % 900)))
+          if (wallet.reserve(job, lease, 'p', step % 7, 1 + (rng.nextUint32() % 900)))
             held.push({ job, lease });
         } else if (r === 1) {
           const h = held.splice(rng.nextUint32() % held.length, 1)[0]!;
@@ -162,6 +164,44 @@ describe('an owner’s wallet across its jobs', () => {
         expect(grant - books - wallet.committed).toBeGreaterThanOrEqual(0);
       }
     }
+  });
+});
+
+describe('a shard paid for several copies', () => {
+  it('reserves them all with its first lease; its twin needs nothing more', () => {
+    let books = 0;
+    const wallet = new Wallet((credit) => 350 - books >= credit);
+    const purse = new Purse({ price: 1, budget: Number.POSITIVE_INFINITY }, 100_000, 2);
+    wallet.open('j', purse);
+    expect(purse.nextLease).toBe(200); // a new shard: both its copies
+    expect(wallet.reserve('j', 'a1', 'p', 0, 100)).toBe(true);
+    expect(purse.held).toBe(200);
+    // Another shard's first copy would leave shard 0's twin waiting on credit: refused.
+    expect(wallet.reserve('j', 'b1', 'q', 1, 100)).toBe(false);
+    expect(wallet.reserve('j', 'a2', 'q', 0, 100)).toBe(true);
+    expect(purse.held).toBe(200);
+    expect(wallet.pay('j', 'a1', 'p', 100)).toBe(100);
+    expect(wallet.pay('j', 'a2', 'q', 100)).toBe(100);
+    expect(purse.held).toBe(0);
+    books += 200;
+    wallet.recorded(200);
+    expect(purse.nextLease).toBe(200);
+    expect(wallet.affords('j', purse.nextLease)).toBe(false); // 150 left
+  });
+
+  it('a rejected copy leaves the reserve for the copy that replaces it; the last gives it back', () => {
+    const purse = new Purse({ price: 1, budget: Number.POSITIVE_INFINITY }, 100_000, 2);
+    purse.hold('a1', 'p', 0, 100);
+    purse.hold('a2', 'q', 0, 100);
+    purse.submitted('a1', 'p');
+    purse.submitted('a2', 'q');
+    expect(purse.release('a1', 'p')).toBe(100); // rejected
+    expect(purse.held).toBe(200); // a2, and the copy that replaces a1
+    expect(purse.need(0, 100)).toBe(0);
+    expect(purse.pay('a2', 'q', 100)).toBe(100);
+    expect(purse.held).toBe(0); // no lease holds the shard: nothing kept for it
+    expect(purse.need(0, 100)).toBe(100); // one copy was paid: one more is needed
+    expect(purse.need(1, 100)).toBe(200);
   });
 });
 
