@@ -156,6 +156,11 @@ export class Purse {
     }
   }
 
+  /** Releases every hold. */
+  releaseAll(): void {
+    for (const leaseId of [...this.#holds.keys()]) this.#drop(leaseId);
+  }
+
   /** Ends a hold (a copy paid when `paid`); returns what it held. */
   #drop(leaseId: string, paid = false): number {
     const h = this.#holds.get(leaseId);
@@ -264,10 +269,11 @@ export class Wallet {
     this.#purses.get(jobId)?.refund(credit);
   }
 
-  /** Job `jobId` ended: holds of leases with no result go back; those of results at the job
-   * stay until their verdicts (an owner check may still accept them). */
+  /** Job `jobId` ended (done or cancelled): every hold goes back, results awaiting a twin
+   * included (no verdict comes for them, and their credit would be held for ever). A verdict
+   * still to come (an owner check running at a cancel) pays nothing: never past a reservation. */
   close(jobId: string): void {
-    this.#purses.get(jobId)?.sweep(new Set());
+    this.#purses.get(jobId)?.releaseAll();
   }
 }
 
