@@ -3,12 +3,22 @@
 // autotuner can pick, and TF.js's WebGPU kernel), and the cheats it must catch.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
+import { CpuKernels } from '../src/cpu/kernels';
+import { CpuProjector } from '../src/cpu/projector';
 import { isUsable, TILE_CANDIDATES } from '../src/gpu/autotune';
 import { GpuContext } from '../src/gpu/context';
 import type { AdapterSummary } from '../src/gpu/device';
 import { Matmul } from '../src/gpu/matmul';
+import { type Projector, projectJs } from '../src/gpu/projection';
+import { gpuProjector } from '../src/gpu/projector';
 import { matmulF64 } from '../src/gpu/reference';
-import { freivalds, type MatmulProblem } from '../src/jobs/freivalds';
+import {
+  type FreivaldsOptions,
+  type MatmulProblem,
+  freivalds as screen,
+  type Verdict,
+  verifyBlock,
+} from '../src/jobs/freivalds';
 import { type Rng, seededRng, uniform } from '../src/model/rng';
 import { type Inputs, inputs, oneElementOff, toHalf } from '../tests/fixtures/structured-inputs';
 
@@ -20,6 +30,9 @@ export interface VerifyBenchResult {
    * accepted at once; above, rows are recomputed). */
   honest_max_ratio: number;
   honest_p999_ratio: number;
+  /** Honest shards whose first verdict was `unresolved` (more flagged rows than the owner
+   * recomputes at once: computed again, then every flagged row recomputed). */
+  honest_unresolved_first: number;
   /** Honest shards whose verdict needed rows recomputed by the owner, and how many rows. */
   honest_recomputed_shards: number;
   honest_recomputed_rows: number;
@@ -30,8 +43,16 @@ export interface VerifyBenchResult {
   cheats_tried: number;
   cheats_caught: number;
   by_cheat: Record<string, { tried: number; caught: number }>;
-  /** The owner's verification time ÷ tessel's compute time for a whole n×n×n product. */
-  verify_over_compute: { n: number; compute_ms: number; verify_ms: number; ratio: number }[];
+  /** The owner's check of a whole n×n×n product ÷ the product's time, per engine computing it
+   * (`cpu`, `webgpu`) and per projector checking it (`cpu-f64`: the CPU engine's float64 SIMD
+   * kernels, what owners use; `webgpu-f32`; `js-f64`: the JavaScript reference). */
+  verify_over_compute: {
+    n: number;
+    engine: string;
+    compute_ms: number;
+    verify_ms: Record<string, number>;
+    ratio: Record<string, number>;
+  }[];
 }
 
 const KINDS: Inputs[] = ['uniform', 'positive', 'constant', 'ill-conditioned', 'dynamic-range'];
@@ -39,6 +60,21 @@ const KINDS: Inputs[] = ['uniform', 'positive', 'constant', 'ill-conditioned', '
 const log = (s: string) => {
   document.querySelector('#log')!.textContent += `${s}\n`;
 };
+
+let unresolvedFirst = 0;
+/** What an owner decides (src/jobs/matmul-job.ts): an `unresolved` result is computed again and
+ * the next one has every flagged row recomputed — here the same result again. */
+function freivalds(
+  p: MatmulProblem,
+  blk: { row0: number; rows: number; col0: number; cols: number },
+  c: ArrayLike<number>,
+  options: FreivaldsOptions,
+): Verdict {
+  const v = screen(p, blk, c, options);
+  if (v.reason !== 'unresolved') return v;
+  unresolvedFirst++;
+  return screen(p, blk, c, { ...options, maxRecomputeRows: Infinity });
+}
 
 function pick<T>(rng: Rng, xs: readonly T[]): T {
   return xs[rng.nextUint32() % xs.length]!;
@@ -113,6 +149,7 @@ async function runVerifyBench(honestShards: number): Promise<VerifyBenchResult> 
     if (s % 1_000 === 999) log(`${s + 1} honest shards, ${rejected} rejected`);
   }
   ratios.sort((x, y) => x - y);
+  const honestUnresolved = unresolvedFirst;
 
   // Cheats at n ≥ 256, each tried on fresh random data.
   const byCheat: VerifyBenchResult['by_cheat'] = {};
@@ -158,24 +195,66 @@ async function runVerifyBench(honestShards: number): Promise<VerifyBenchResult> 
     }
   }
 
-  // The owner's cost: verifying a whole product against computing it (tessel, default tile).
+  // The owner's cost: verifying a whole n×n×n product against computing it, per engine. Each
+  // engine's product (its own kernel, timed after a warm-up) beside each projector's check of
+  // it: the CPU engine's float64 kernels (what the mesh's owners use), the WebGPU kernel, and the
+  // float64 JavaScript reference (the verifier before issue 21). Median of 3.
   const cost: VerifyBenchResult['verify_over_compute'] = [];
+  const cpu = await CpuKernels.create();
+  const cpuProj = await CpuProjector.create();
+  const gpuProj = gpuProjector(ctx);
+  const median = async (f: () => Promise<unknown>) => {
+    const ts: number[] = [];
+    for (let t = 0; t < 3; t++) {
+      const t0 = performance.now();
+      await f();
+      ts.push(performance.now() - t0);
+    }
+    return ts.sort((x, y) => x - y)[1]!;
+  };
   for (const n of [1024, 2048]) {
     const p = inputs('uniform', n, n, n, rng);
+    const engines: [string, () => Promise<Float32Array>][] = [
+      ['cpu', () => cpu.matmul(p.a.slice(), p.b.slice(), { m: n, k: n, n })],
+    ];
     const prepared = await kernels[0]!.prepare(p.a, p.b, { m: n, k: n, n });
-    await prepared.run();
-    const t0 = performance.now();
-    const c = await prepared.run();
-    const computeMs = performance.now() - t0;
+    engines.push(['webgpu', () => prepared.run()]);
+    for (const [engine, product] of engines) {
+      const c = await product(); // warm-up, and the result checked below
+      const computeMs = await median(product);
+      const projectors: [string, Projector][] = [
+        ['cpu-f64', cpuProj.project],
+        ['webgpu-f32', gpuProj],
+        ['js-f64', projectJs],
+      ];
+      const row: VerifyBenchResult['verify_over_compute'][number] = {
+        n,
+        engine,
+        compute_ms: computeMs,
+        verify_ms: {},
+        ratio: {},
+      };
+      for (const [name, projector] of projectors) {
+        const check = async () => {
+          const v = await verifyBlock(p, whole(p), c, { rng, projector });
+          if (!v.accepted)
+            throw new Error(`honest ${n}³ (${engine}) refused: ${JSON.stringify(v)}`);
+        };
+        await check(); // warm-up: compiles, uploads A and B once (the owner keeps them)
+        const ms = await median(check);
+        row.verify_ms[name] = ms;
+        row.ratio[name] = ms / computeMs;
+        log(
+          `n=${n} ${engine}: product ${computeMs.toFixed(1)} ms; check with ${name} ${ms.toFixed(2)} ms`,
+        );
+      }
+      cost.push(row);
+    }
     prepared.dispose();
-    freivalds(p, whole(p), c, { rng }); // warm-up
-    const t1 = performance.now();
-    const v = freivalds(p, whole(p), c, { rng });
-    const verifyMs = performance.now() - t1;
-    if (!v.accepted) throw new Error(`honest ${n}³ rejected: ${JSON.stringify(v)}`);
-    cost.push({ n, compute_ms: computeMs, verify_ms: verifyMs, ratio: verifyMs / computeMs });
-    log(`n=${n}: compute ${computeMs.toFixed(0)} ms, verify ${verifyMs.toFixed(1)} ms`);
+    gpuProj.release(p);
   }
+  cpu.dispose();
+  gpuProj.dispose();
   ctx.destroy();
 
   const tried = Object.values(byCheat).reduce((s, c) => s + c.tried, 0);
@@ -186,6 +265,7 @@ async function runVerifyBench(honestShards: number): Promise<VerifyBenchResult> 
     honest_rejected: rejected,
     honest_max_ratio: ratios.at(-1) ?? 0,
     honest_p999_ratio: ratios[Math.floor(0.999 * (ratios.length - 1))] ?? 0,
+    honest_unresolved_first: honestUnresolved,
     honest_recomputed_shards: recomputedShards,
     honest_recomputed_rows: recomputedRows,
     honest_max_rigorous_ratio: worstRigorous,

@@ -472,9 +472,15 @@ async function verifyBench() {
   for (const [name, c] of Object.entries(r.by_cheat)) {
     console.log(`  cheat "${name}": caught ${c.caught} of ${c.tried}`);
   }
+  console.log(
+    '  check ÷ product, whole n×n×n: the product on each engine, checked by each projector',
+  );
   for (const c of r.verify_over_compute) {
+    const checks = Object.keys(c.verify_ms)
+      .map((p) => `${p} ${c.verify_ms[p].toFixed(1)} ms = ${(100 * c.ratio[p]).toFixed(2)}%`)
+      .join(' │ ');
     console.log(
-      `  n=${c.n}: verify ${c.verify_ms.toFixed(1)} ms ÷ compute ${c.compute_ms.toFixed(0)} ms = ${(100 * c.ratio).toFixed(2)}%`,
+      `  n=${c.n} ${c.engine.padEnd(6)} product ${c.compute_ms.toFixed(0).padStart(6)} ms │ ${checks}`,
     );
   }
   writeFileSync('bench/results/verify.json', `${JSON.stringify(result, null, 2)}\n`);
