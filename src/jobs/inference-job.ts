@@ -1,12 +1,15 @@
-import { forwardFlops, logitErrorBound } from '../model/gpt';
-import { type Rng, seededRng } from '../model/rng';
-import { computeInference, groupByLength, prefixSums } from './inference-compute';
+import type { Rng } from '../model/rng';
+import { InferenceChecker } from './inference-check';
 import {
   checkInferenceSpec,
   type InferenceSpec,
+  outputShapeError,
+  placeOutput,
   planShards,
   type ShardDef,
   sequenceSeeds,
+  shardFlops,
+  shardWork,
 } from './inference-spec';
 import {
   type ContributorInfo,
@@ -17,14 +20,15 @@ import {
   type LeaseOffer,
   type OwnerJob,
   progressOf,
+  type Revocation,
   type Settlement,
   type Verdict,
   type VerificationMethod,
   type VerificationReport,
 } from './job';
-import { type CheckReason, type Decision, RedundancyVerifier } from './redundancy';
+import { OwnerTrust } from './owner-trust';
+import { type Decision, RedundancyVerifier } from './redundancy';
 import { type Lease, Scheduler, type SchedulerOptions } from './scheduler';
-import { checkGenerated } from './token-check';
 import type { InferenceOutput, InferenceWork, Output } from './work-codec';
 
 /**
@@ -33,10 +37,16 @@ import type { InferenceOutput, InferenceWork, Output } from './work-codec';
  * result is each sequence's last-position logits, or `steps` generated tokens.
  *
  * No algebraic check exists for a forward pass, so results are verified by redundancy (copies
- * on different adapters, compared within the model's error bound), canaries (shards whose
- * answer the owner computes itself, hidden among the real ones) and owner checks: a recomputed
- * forward pass for logits, and for generated tokens one teacher-forced pass over the generated
- * sequence (src/jobs/token-check.ts), which costs about 1/steps of the generation.
+ * on different adapters, compared within the model's error bound; agreement counts only when a
+ * contributor proven by this owner's own checks is among them, src/jobs/owner-trust.ts),
+ * canaries (shards whose answer the owner computes itself, hidden among the real ones) and
+ * owner checks (src/jobs/inference-check.ts).
+ *
+ * A contributor an owner check catches (a wrong canary, a copy the owner's computation
+ * rejects) is barred from the job and has everything it returned redone: copies still waiting
+ * are dropped, shards settled on agreement it was part of are recomputed by the owner, and the
+ * job emits a `Revocation` so the mesh voids its receipts for the job. The same happens in
+ * every running job of the owner that shares the `OwnerTrust`.
  */
 
 export interface InferenceJobOptions extends SchedulerOptions {
@@ -46,6 +56,10 @@ export interface InferenceJobOptions extends SchedulerOptions {
   rng: Rng;
   /** Clock for verification timings (ms). */
   now?: () => number;
+  /** Who passed this owner's own checks, owner-wide and persisted by the mesh. A job without
+   * one keeps its own: every contributor starts unproven, and agreement costs a check until
+   * a contributor is proven. */
+  trust?: OwnerTrust;
 }
 
 /** A contributor that asked for work this recently is online (for adapters and stuck shards). */
@@ -67,8 +81,9 @@ export class InferenceOwnerJob implements OwnerJob {
   readonly #defs: ShardDef[];
   readonly #book: Scheduler;
   readonly #verifier: RedundancyVerifier<InferenceOutput>;
+  readonly #checker: InferenceChecker;
+  readonly #trust: OwnerTrust;
   readonly #seeds: Uint32Array;
-  readonly #o: InferenceJobOptions;
   readonly #report: VerificationReport;
   /** Results received per shard that wait for a decision, with the lease each came on. */
   readonly #received = new Map<number, CopyLease[]>();
@@ -76,8 +91,17 @@ export class InferenceOwnerJob implements OwnerJob {
   readonly #seen = new Map<string, { adapter: string; at: number }>();
   /** Since when each shard has waited for a copy (ms). */
   readonly #waitingSince = new Map<number, number>();
-  /** Owner-computed answers of canaries and of checked shards. */
-  readonly #known = new Map<number, Promise<InferenceOutput>>();
+  /** Shards each contributor was credited for (accepted verdicts), for a revocation. */
+  readonly #credited = new Map<string, Set<number>>();
+  /** Contributors caught (here or in another job of the owner): nothing of theirs counts. */
+  readonly #revoked = new Set<string>();
+  /** Verified shards being re-verified by the owner since a contributor to them was caught. */
+  readonly #reopened = new Set<number>();
+  /** Re-verifications whose owner check failed to run: tried again on the next expire(). */
+  readonly #recheckLater = new Set<number>();
+  readonly #stopListening: () => void;
+  /** Clock for verification timings (ms). */
+  readonly #now: () => number;
 
   constructor(
     readonly id: string,
@@ -85,22 +109,25 @@ export class InferenceOwnerJob implements OwnerJob {
     options: InferenceJobOptions,
   ) {
     checkInferenceSpec(spec);
-    this.#o = options;
+    this.#now = options.now ?? (() => performance.now());
     this.#defs = planShards(spec);
     this.#seeds =
       spec.mode === 'tokens' && spec.temperature > 0
         ? sequenceSeeds(spec.seed, spec.sequences.length)
         : new Uint32Array(0);
+    this.#checker = new InferenceChecker(spec, options.engine, (s) => this.work(s));
+    this.#trust = options.trust ?? new OwnerTrust();
     const canaries = new Set<number>();
     for (const [i, d] of this.#defs.entries()) if (d.canary) canaries.add(i);
     this.#verifier = new RedundancyVerifier(this.#defs.length, canaries, {
-      agree: (x, y) => this.#agree(x, y),
+      agree: (x, y) => this.#checker.agree(x, y),
+      proven: (c) => this.#trust.isProven(c),
       copies: spec.policy.copies,
       spotCheckRate: spec.policy.spotCheckRate,
       rng: options.rng,
     });
     this.#book = new Scheduler(this.#defs.length, {
-      shardFlops: (s) => this.#flops(s),
+      shardFlops: (s) => shardFlops(spec, this.#defs[s]),
       ...options,
     });
     const n = spec.sequences.length;
@@ -108,6 +135,7 @@ export class InferenceOwnerJob implements OwnerJob {
     this.tokens = new Uint32Array(spec.mode === 'tokens' ? n * spec.steps : 0);
     this.#report = emptyReport('inference', this.#defs.length);
     this.#report.canaries = canaries.size;
+    this.#stopListening = this.#trust.onCaught((c, why) => this.#revoke(c, why));
   }
 
   get shardCount(): number {
@@ -121,10 +149,11 @@ export class InferenceOwnerJob implements OwnerJob {
     return { kind: 'inference', logits: this.logits, tokens: this.tokens };
   }
   get doneCount(): number {
-    return this.#book.doneCount;
+    return this.#book.doneCount - this.#reopened.size;
   }
+  /** Every shard verified, none being re-verified. */
   get done(): boolean {
-    return this.#book.done;
+    return this.#book.done && this.#reopened.size === 0;
   }
 
   report(): VerificationReport {
@@ -140,30 +169,15 @@ export class InferenceOwnerJob implements OwnerJob {
 
   /** The sequences of a shard, as its lease carries them. */
   work(shardId: number): InferenceWork {
-    const d = this.#defs[shardId]!;
-    const seqs = d.sequences.map((i) => this.spec.sequences[i]!);
-    const tokens = new Uint32Array(seqs.reduce((s, q) => s + q.length, 0));
-    let at = 0;
-    for (const q of seqs) {
-      tokens.set(q, at);
-      at += q.length;
-    }
-    return {
-      kind: 'inference',
-      modelDigest: this.spec.modelDigest,
-      lengths: Uint32Array.from(seqs, (q) => q.length),
-      tokens,
-      mode: this.spec.mode,
-      steps: this.spec.mode === 'tokens' ? this.spec.steps : 0,
-      temperature: this.spec.mode === 'tokens' ? this.spec.temperature : 0,
-      seeds: this.#seeds.length
-        ? Uint32Array.from(d.sequences, (i) => this.#seeds[i]!)
-        : this.#seeds,
-    };
+    return shardWork(this.spec, this.#defs[shardId]!, this.#seeds);
   }
 
   offer(c: ContributorInfo, now: number): LeaseOffer {
     if (this.done) return { kind: 'none', finished: true, retryAfterMs: 0 };
+    // A caught contributor gets nothing more from this owner's jobs.
+    if (this.#revoked.has(c.id) || this.#trust.isCaught(c.id)) {
+      return { kind: 'none', finished: false, retryAfterMs: 60_000 };
+    }
     this.#seen.set(c.id, { adapter: c.adapter, at: now });
     // Only who asked lately counts as online; forgetting the rest keeps fresh ids from costing
     // memory or time.
@@ -210,23 +224,30 @@ export class InferenceOwnerJob implements OwnerJob {
   ): Promise<void> {
     const lease = this.#book.get(leaseId, contributor);
     if (!lease) {
-      this.#verdicts([{ leaseId, contributor }], -1, 'stale', 'no such lease for this peer');
+      this.#tell(leaseId, contributor, -1, 'stale', 'no such lease for this peer');
       return;
     }
     const s = lease.shardId;
+    if (this.#revoked.has(contributor) || this.#trust.isCaught(contributor)) {
+      this.#book.settle(leaseId, contributor, false);
+      this.#tell(leaseId, contributor, s, 'rejected', 'revoked: caught cheating');
+      return;
+    }
     const shape =
-      output.kind === 'inference' ? this.#shapeError(s, output) : 'not an inference output';
+      output.kind === 'inference'
+        ? outputShapeError(this.spec, this.#defs[s]!, output)
+        : 'not an inference output';
     if (shape) {
       this.#book.settle(leaseId, contributor, false);
       this.#report.rejected++;
-      this.#verdicts([{ leaseId, contributor }], s, 'rejected', shape);
+      this.#tell(leaseId, contributor, s, 'rejected', shape);
       return;
     }
     const adapter = this.#seen.get(contributor)?.adapter ?? '';
     const decision = this.#verifier.submit(s, contributor, adapter, output as InferenceOutput);
     if (decision.kind === 'stale') {
       this.#book.settle(leaseId, contributor, false); // ends the lease; the shard is in hand
-      this.#verdicts([{ leaseId, contributor }], s, 'stale', 'the shard was already decided');
+      this.#tell(leaseId, contributor, s, 'stale', 'the shard was already decided');
       return;
     }
     const copies = this.#received.get(s) ?? [];
@@ -241,46 +262,60 @@ export class InferenceOwnerJob implements OwnerJob {
   }
 
   async #decide(s: number, d: Decision): Promise<void> {
-    if (d.kind === 'check') {
-      const reason = d.reason;
-      let valid: ((r: InferenceOutput) => boolean) | undefined;
-      const t0 = this.#now();
-      try {
-        valid = await this.#ownerCheck(s, reason);
-      } catch (e) {
-        // The owner's GPU failed: nothing is decided; the copies wait for another chance.
-        console.warn(`tessel: owner check of shard ${s} of ${this.id} failed: ${e}`);
+    if (d.kind !== 'check') return this.#apply(s, d, 'redundancy', false);
+    const reason = d.reason;
+    let outcome: Awaited<ReturnType<InferenceChecker['check']>>;
+    const t0 = this.#now();
+    try {
+      outcome = await this.#checker.check(s, reason, this.#verifier.results(s));
+    } catch (e) {
+      // The owner's GPU failed: nothing is decided; the copies wait for another chance.
+      console.warn(`tessel: owner check of shard ${s} of ${this.id} failed: ${e}`);
+      if (reason === 'revoked') this.#recheckLater.add(s);
+      else {
         this.#verifier.abandonCheck(s);
         this.#waitingSince.set(s, this.#now());
-        return;
-      } finally {
-        this.#report.verifyMs += this.#now() - t0;
       }
-      const next = this.#verifier.resolveCheck(s, valid);
-      if (reason !== 'canary') this.#report.spotChecks++;
-      const failed = next.kind === 'retry' || (next.kind === 'settled' && next.rejected.length > 0);
-      if (failed) {
-        if (reason === 'canary') this.#report.canariesFailed++;
-        else this.#report.spotChecksFailed++;
-      }
-      return this.#apply(s, next, reason === 'canary' ? 'canary' : 'spot-check');
+      return;
+    } finally {
+      this.#report.verifyMs += this.#now() - t0;
     }
-    return this.#apply(s, d, 'redundancy');
+    // A canary that nobody got right goes out again (it keeps testing); a real shard takes
+    // the owner's own answer rather than another round of contributors' work.
+    const own = reason === 'canary' ? undefined : outcome.own;
+    const next = this.#verifier.resolveCheck(s, outcome.valid, own);
+    if (reason !== 'canary') this.#report.spotChecks++;
+    const failed = next.kind === 'retry' || (next.kind === 'settled' && next.rejected.length > 0);
+    if (failed) {
+      if (reason === 'canary') this.#report.canariesFailed++;
+      else this.#report.spotChecksFailed++;
+    }
+    const method = reason === 'canary' ? 'canary' : 'spot-check';
+    this.#apply(s, next, method, true, reason);
   }
 
-  #apply(s: number, d: Decision, method: VerificationMethod) {
+  /** Carries out a decision; `checked` when it came from the owner's own computation. */
+  #apply(s: number, d: Decision, method: VerificationMethod, checked: boolean, why = '') {
     const copies = this.#received.get(s) ?? [];
+    const units = this.#defs[s]!.sequences.length;
     if (d.kind === 'settled') {
       this.#received.delete(s);
       this.#waitingSince.delete(s);
+      const again = this.#reopened.delete(s);
+      this.#recheckLater.delete(s);
       const accepted = copies.filter((c) => d.accepted.includes(c.contributor));
       const rejected = copies.filter((c) => d.rejected.includes(c.contributor));
       this.#book.markDone(s);
       const result = this.#verifier.result(s)!;
-      this.#place(s, result);
-      this.#report.accepted++;
+      placeOutput(this.spec, this.#defs[s]!, result, this);
+      if (!again) this.#report.accepted++;
       this.#report.rejected += rejected.length;
-      for (const c of accepted) this.#report.computeMs += c.computeMs;
+      for (const c of accepted) {
+        this.#report.computeMs += c.computeMs;
+        const mine = this.#credited.get(c.contributor) ?? new Set();
+        this.#credited.set(c.contributor, mine.add(s));
+      }
+      if (checked) for (const c of d.accepted) this.#trust.passed(c, units);
       this.onSettled?.({
         verdicts: [
           ...this.#make(accepted, s, 'accepted', 'verified', method),
@@ -295,162 +330,79 @@ export class InferenceOwnerJob implements OwnerJob {
         verdicts: this.#make(copies, s, 'rejected', 'failed the owner’s check', method),
       });
     }
+    if (checked && (d.kind === 'settled' || d.kind === 'retry')) {
+      const where = `shard ${s} of job ${this.id}`;
+      for (const c of d.rejected) this.#catch(c, `${method} (${why}) on ${where}`);
+    }
+    if (this.done) this.#stopListening();
   }
 
-  /** Decides which copies of a shard are right from the owner's own computation. */
-  async #ownerCheck(s: number, reason: CheckReason): Promise<(r: InferenceOutput) => boolean> {
-    const work = this.work(s);
-    const copies = this.#verifier.results(s);
-    if (this.spec.mode === 'logits' || reason === 'canary') {
-      // The owner's own answer; for a canary computed once, however many contributors get it.
-      let known = this.#known.get(s);
-      if (!known) {
-        known = computeInference(work, this.#o.engine);
-        this.#known.set(s, known);
-        known.catch(() => this.#known.delete(s));
-      }
-      const answer = await known;
-      if (this.spec.mode === 'logits') return (r) => this.#agree(r, answer);
-      // Tokens: an exact match passes at once; anything else gets the teacher-forced check,
-      // since an honest run may break a near-tie the other way.
-      const valid = new Map<InferenceOutput, boolean>();
-      for (const r of copies) {
-        valid.set(r, sameTokens(r.tokens, answer.tokens) || (await this.#teacherForced(work, r)));
-      }
-      return (r) => valid.get(r) === true;
-    }
-    const valid = new Map<InferenceOutput, boolean>();
-    for (const r of copies) valid.set(r, await this.#teacherForced(work, r));
-    return (r) => valid.get(r) === true;
+  /** The owner's own computation found `contributor` wrong: barred here and everywhere. */
+  #catch(contributor: string, how: string) {
+    if (this.#revoked.has(contributor)) return;
+    const reason = `caught by the owner’s ${how}: a result beyond the honest tolerance`;
+    this.#revoke(contributor, reason, true);
+    this.#trust.caught(contributor, reason);
   }
 
   /**
-   * Whether generated tokens are what the model picks: one forward pass per distinct prompt
-   * length over prompt + generated tokens gives every step's logits (src/jobs/token-check.ts).
+   * Redoes everything `contributor` returned in this job and voids its credit here: copies still
+   * waiting are dropped (with a rejected verdict), shards settled on agreement it was part of
+   * are recomputed by the owner, and a Revocation goes out. Once per contributor.
    */
-  async #teacherForced(w: InferenceWork, r: InferenceOutput): Promise<boolean> {
-    const { vocab } = this.spec.config;
-    const steps = w.steps;
-    const offsets = prefixSums(w.lengths);
-    for (const [len, idx] of groupByLength(w.lengths)) {
-      const seq = len + steps - 1;
-      const batch = new Uint32Array(idx.length * seq);
-      idx.forEach((i, j) => {
-        batch.set(w.tokens.subarray(offsets[i]!, offsets[i]! + len), j * seq);
-        batch.set(r.tokens.subarray(i * steps, (i + 1) * steps - 1), j * seq + len);
-      });
-      const logits = await this.#o.engine.logitsFrom(
-        w.modelDigest,
-        batch,
-        idx.length,
-        seq,
-        len - 1,
-      );
-      for (const [j, i] of idx.entries()) {
-        const rows = logits.subarray(j * steps * vocab, (j + 1) * steps * vocab);
-        const check = checkGenerated(
-          rows,
-          r.tokens.subarray(i * steps, (i + 1) * steps),
-          vocab,
-          w.temperature,
-          (row) => 2 * logitErrorBound(this.spec.config, maxAbs(row)),
-          w.temperature > 0 ? seededRng(w.seeds[i]!) : undefined,
-        );
-        if (!check.ok) return false;
+  #revoke(contributor: string, reason: string, caughtHere = false) {
+    if (this.#revoked.has(contributor) || this.done) return;
+    this.#revoked.add(contributor);
+    this.#book.dropContributor(contributor);
+    const { dropped, agreed } = this.#verifier.bar(contributor);
+    const credited = [...(this.#credited.get(contributor) ?? [])].sort((a, b) => a - b);
+    const verdicts: Verdict[] = [];
+    for (const s of dropped) {
+      const copies = this.#received.get(s) ?? [];
+      const mine = copies.filter((c) => c.contributor === contributor);
+      const rest = copies.filter((c) => c.contributor !== contributor);
+      if (rest.length) this.#received.set(s, rest);
+      else {
+        this.#received.delete(s);
+        this.#waitingSince.delete(s);
       }
+      this.#report.rejected += mine.length;
+      verdicts.push(...this.#make(mine, s, 'rejected', `revoked: ${reason}`));
     }
-    return true;
-  }
-
-  #agree(x: InferenceOutput, y: InferenceOutput): boolean {
-    if (this.spec.mode === 'tokens') return sameTokens(x.tokens, y.tokens);
-    const { vocab } = this.spec.config;
-    if (x.logits.length !== y.logits.length) return false;
-    for (let row = 0; row < x.logits.length / vocab; row++) {
-      const a = x.logits.subarray(row * vocab, (row + 1) * vocab);
-      const b = y.logits.subarray(row * vocab, (row + 1) * vocab);
-      const tol = 2 * logitErrorBound(this.spec.config, Math.max(maxAbs(a), maxAbs(b)));
-      for (let i = 0; i < vocab; i++) if (!(Math.abs(a[i]! - b[i]!) <= tol)) return false;
+    for (const s of agreed) {
+      this.#verifier.reopen(s);
+      this.#reopened.add(s);
     }
-    return true;
-  }
-
-  /** Why an output cannot be this shard's (wrong size, token outside the vocabulary), or ''. */
-  #shapeError(s: number, o: InferenceOutput): string {
-    const n = this.#defs[s]!.sequences.length;
-    const { vocab } = this.spec.config;
-    if (this.spec.mode === 'logits') {
-      if (o.logits.length !== n * vocab) return `expected ${n}×${vocab} logits`;
-      return o.logits.every(Number.isFinite) ? '' : 'non-finite logits';
+    if (caughtHere || verdicts.length || credited.length || agreed.length) {
+      const revoke: Revocation = {
+        jobId: this.id,
+        contributor,
+        reason,
+        credited,
+        reopened: agreed,
+      };
+      this.onSettled?.({ verdicts, revoke: [revoke] });
     }
-    if (o.tokens.length !== n * this.spec.steps) return `expected ${n}×${this.spec.steps} tokens`;
-    return o.tokens.every((t) => t < vocab) ? '' : 'a token outside the vocabulary';
-  }
-
-  #place(s: number, r: InferenceOutput) {
-    const d = this.#defs[s]!;
-    if (d.canary) return;
-    const w = this.spec.mode === 'logits' ? this.spec.config.vocab : this.spec.steps;
-    const [src, dst] =
-      this.spec.mode === 'logits' ? [r.logits, this.logits] : [r.tokens, this.tokens];
-    d.sequences.forEach((seq, i) => {
-      (dst as Float32Array).set((src as Float32Array).subarray(i * w, (i + 1) * w), seq * w);
-    });
-  }
-
-  #flops(s: number): number {
-    const d = this.#defs[s];
-    if (!d) return 0;
-    const c = this.spec.config;
-    let total = 0;
-    for (const i of d.sequences) {
-      const len = this.spec.sequences[i]!.length;
-      if (this.spec.mode === 'logits') total += forwardFlops(c, len);
-      else
-        for (let t = 0; t < this.spec.steps; t++)
-          total += forwardFlops(c, Math.min(len + t, c.maxSeq));
-    }
-    return total;
+    for (const s of agreed) void this.#decide(s, { kind: 'check', reason: 'revoked' });
   }
 
   #make(
-    copies: CopyLease[],
+    copies: readonly { leaseId: string; contributor: string }[],
     shardId: number,
     settlement: Verdict['settlement'],
     reason: string,
-    method: VerificationMethod,
+    method: VerificationMethod = 'redundancy',
   ): Verdict[] {
-    return copies.map((c) => ({
-      jobId: this.id,
-      shardId,
-      leaseId: c.leaseId,
-      contributor: c.contributor,
-      settlement,
-      reason,
-      method,
-      flops: this.#flops(shardId),
+    const flops = shardFlops(this.spec, this.#defs[shardId]);
+    return copies.map(({ leaseId, contributor }) => ({
+      ...{ jobId: this.id, shardId, leaseId, contributor },
+      ...{ settlement, reason, method, flops },
     }));
   }
 
-  #verdicts(
-    copies: { leaseId: string; contributor: string }[],
-    shardId: number,
-    settlement: Verdict['settlement'],
-    reason: string,
-  ) {
-    this.onSettled?.({
-      verdicts: this.#make(
-        copies.map((c) => ({ ...c, computeMs: 0 })),
-        shardId,
-        settlement,
-        reason,
-        'redundancy',
-      ),
-    });
-  }
-
-  #now(): number {
-    return (this.#o.now ?? (() => performance.now()))();
+  /** One verdict on a lease, outside any shard's decision. */
+  #tell(leaseId: string, contributor: string, s: number, v: Verdict['settlement'], why: string) {
+    this.onSettled?.({ verdicts: this.#make([{ leaseId, contributor }], s, v, why) });
   }
 
   restore(shardId: number, output: Output): boolean {
@@ -458,16 +410,21 @@ export class InferenceOwnerJob implements OwnerJob {
       !this.#defs[shardId] ||
       output.kind !== 'inference' ||
       this.#book.isDone(shardId) ||
-      this.#shapeError(shardId, output)
+      outputShapeError(this.spec, this.#defs[shardId]!, output)
     ) {
       return false;
     }
     this.#book.markDone(shardId);
     this.#verifier.restore(shardId, output);
-    this.#place(shardId, output);
+    placeOutput(this.spec, this.#defs[shardId]!, output, this);
     this.#report.accepted++;
     this.#report.restored++;
     return true;
+  }
+
+  /** The owner dropped the job: it stops hearing of contributors caught elsewhere. */
+  close(): void {
+    this.#stopListening();
   }
 
   heartbeat(leaseId: string, contributor: string, now: number): boolean {
@@ -482,6 +439,10 @@ export class InferenceOwnerJob implements OwnerJob {
   expire(now: number): Lease[] {
     const lapsed = this.#book.expire(now);
     this.#checkStuck(now);
+    for (const s of [...this.#recheckLater]) {
+      this.#recheckLater.delete(s);
+      void this.#decide(s, { kind: 'check', reason: 'revoked' });
+    }
     return lapsed;
   }
   progress(): JobProgress {
@@ -496,14 +457,4 @@ export class InferenceOwnerJob implements OwnerJob {
   outstanding(): Lease[] {
     return this.#book.outstanding;
   }
-}
-
-function sameTokens(a: Uint32Array, b: Uint32Array): boolean {
-  return a.length === b.length && a.every((t, i) => t === b[i]);
-}
-
-function maxAbs(x: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]!));
-  return m;
 }

@@ -1,7 +1,7 @@
-import type { GptConfig } from '../model/gpt';
+import { forwardFlops, type GptConfig } from '../model/gpt';
 import { type Rng, seededRng } from '../model/rng';
 import { JobSpecError } from './job';
-import type { InferenceOutputMode } from './work-codec';
+import type { InferenceOutput, InferenceOutputMode, InferenceWork } from './work-codec';
 
 // What a researcher's batched inference job is, how it is checked before it runs, and how it is
 // cut into shards (canaries included). Pure; the owner's side is inference-job.ts.
@@ -46,6 +46,15 @@ export interface InferenceSpec {
 
 /** Most sequences in one job. */
 export const MAX_JOB_SEQUENCES = 100_000;
+
+/** Most sequences in one shard when the researcher names no size. */
+export const DEFAULT_MAX_PER_SHARD = 64;
+
+/** Sequences per shard when the researcher names no size: about 8 shards, at most
+ * DEFAULT_MAX_PER_SHARD sequences each. */
+export function defaultPerShard(sequences: number): number {
+  return Math.min(DEFAULT_MAX_PER_SHARD, Math.max(1, Math.ceil(sequences / 8)));
+}
 
 /** Checks a spec against its model; throws JobSpecError naming the field. */
 export function checkInferenceSpec(s: InferenceSpec): void {
@@ -156,4 +165,66 @@ export function planShards(spec: InferenceSpec): ShardDef[] {
 
 function below(rng: Rng, n: number): number {
   return rng.nextUint32() % n;
+}
+
+/** The sequences of a shard, as its lease carries them (`seeds`: the job's per-sequence ones). */
+export function shardWork(spec: InferenceSpec, d: ShardDef, seeds: Uint32Array): InferenceWork {
+  const seqs = d.sequences.map((i) => spec.sequences[i]!);
+  const tokens = new Uint32Array(seqs.reduce((s, q) => s + q.length, 0));
+  let at = 0;
+  for (const q of seqs) {
+    tokens.set(q, at);
+    at += q.length;
+  }
+  return {
+    kind: 'inference',
+    modelDigest: spec.modelDigest,
+    lengths: Uint32Array.from(seqs, (q) => q.length),
+    tokens,
+    mode: spec.mode,
+    steps: spec.mode === 'tokens' ? spec.steps : 0,
+    temperature: spec.mode === 'tokens' ? spec.temperature : 0,
+    seeds: seeds.length ? Uint32Array.from(d.sequences, (i) => seeds[i]!) : seeds,
+  };
+}
+
+/** Work in a shard (FLOPs), from the model and the sequences: the credit it earns. */
+export function shardFlops(spec: InferenceSpec, d: ShardDef | undefined): number {
+  if (!d) return 0;
+  const c = spec.config;
+  let total = 0;
+  for (const i of d.sequences) {
+    const len = spec.sequences[i]!.length;
+    if (spec.mode === 'logits') total += forwardFlops(c, len);
+    else for (let t = 0; t < spec.steps; t++) total += forwardFlops(c, Math.min(len + t, c.maxSeq));
+  }
+  return total;
+}
+
+/** Why an output cannot be this shard's (wrong size, token outside the vocabulary), or ''. */
+export function outputShapeError(spec: InferenceSpec, d: ShardDef, o: InferenceOutput): string {
+  const n = d.sequences.length;
+  const { vocab } = spec.config;
+  if (spec.mode === 'logits') {
+    if (o.logits.length !== n * vocab) return `expected ${n}×${vocab} logits`;
+    return o.logits.every(Number.isFinite) ? '' : 'non-finite logits';
+  }
+  if (o.tokens.length !== n * spec.steps) return `expected ${n}×${spec.steps} tokens`;
+  return o.tokens.every((t) => t < vocab) ? '' : 'a token outside the vocabulary';
+}
+
+/** Copies a real shard's output into the job's answer (a canary's goes nowhere). */
+export function placeOutput(
+  spec: InferenceSpec,
+  d: ShardDef,
+  r: InferenceOutput,
+  answer: { logits: Float32Array; tokens: Uint32Array },
+): void {
+  if (d.canary) return;
+  const logits = spec.mode === 'logits';
+  const w = logits ? spec.config.vocab : spec.steps;
+  d.sequences.forEach((seq, i) => {
+    if (logits) answer.logits.set(r.logits.subarray(i * w, (i + 1) * w), seq * w);
+    else answer.tokens.set(r.tokens.subarray(i * w, (i + 1) * w), seq * w);
+  });
 }

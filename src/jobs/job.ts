@@ -71,6 +71,29 @@ export interface Settlement {
   /** Set when a shard's verified output became final: the owner persists it before anyone
    * hears "accepted". */
   shard?: { shardId: number; output: Output };
+  /** Contributors caught in this job (or, while it runs, in another of this owner's jobs). */
+  revoke?: Revocation[];
+}
+
+/**
+ * A contributor the owner's own check caught returning a wrong result: its credit for this job
+ * is void. The mesh voids every receipt it issued the contributor for `jobId` (one log entry
+ * stating `reason`) and records it as rejected; the job has already redone what it returned.
+ * Emitted once per contributor and job; every later result of the contributor in the job is
+ * rejected.
+ */
+export interface Revocation {
+  jobId: string;
+  contributor: string;
+  /** Why, for the log entry: which check caught it, on which shard of which job. */
+  reason: string;
+  /** Shards of this job it was credited for (accepted verdicts) before it was caught: their
+   * receipts are void. */
+  credited: number[];
+  /** Shards whose verified output is being re-verified because the contributor was part of the
+   * agreement that settled it: a stored output of one of these must not be restored until a
+   * settlement carries the shard again. */
+  reopened: number[];
 }
 
 export interface VerificationReport {
@@ -208,6 +231,9 @@ export interface OwnerJob {
   report(): VerificationReport;
   /** The verified answer assembled so far (complete once `done`). */
   answer(): JobAnswer;
+  /** The owner dropped the job (cancelled, or forgotten unfinished): it lets go of what it
+   * listens to. A finished job needs no call. */
+  close?(): void;
 }
 
 /** A job's verified answer. */

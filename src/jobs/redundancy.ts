@@ -5,26 +5,41 @@ import { type Rng, uniform } from '../model/rng';
  * owner checks, as in ARCHITECTURE.md. Pure; the owner executes what it decides.
  *
  * - A real shard is computed by `copies` different contributors (on different adapters where
- *   the mesh has them) and counts only when their results agree within tolerance.
- * - On disagreement a third copy is leased; the pair that agrees wins, the odd one out is
- *   rejected; with no agreeing pair the owner checks the copies itself.
+ *   the mesh has them). Their agreement counts only when at least one agreeing contributor is
+ *   `proven` (it passed this owner's own checks, src/jobs/owner-trust.ts): ids are free, and
+ *   two ids of one attacker running one cheaper model agree with each other. Agreement among
+ *   unproven contributors only is checked by the owner ('unproven').
+ * - Copies that disagree are checked by the owner ('disagreement'), not put to a vote: a third
+ *   copy may be another id of the same attacker, and the owner's answer says who lied.
  * - Canaries are shards whose answer the owner knows (or computes once), shaped and leased like
  *   any other, so a contributor cannot tell them apart: every canary result is checked.
- * - Agreed shards are also checked by the owner at `spotCheckRate`, which catches contributors
- *   that collude on the same wrong answer. With `copies` 1 the owner's check is the verifier.
+ * - Agreed shards are also checked by the owner at `spotCheckRate`, which catches a proven
+ *   contributor agreeing on a wrong answer. With `copies` 1 the owner's check is the verifier.
  * - A check never rejects on suspicion: the owner decides from its own computation which copies
- *   are right; when none is, the shard goes out again.
+ *   are right; when none is, the owner's own answer settles the shard, or the shard goes out
+ *   again.
+ * - A contributor caught (`bar`) has every copy it returned redone: unsettled copies are dropped
+ *   (the shard needs another), and shards settled on agreement it was part of are reopened
+ *   for the owner to check ('revoked'); shards the owner checked itself stand.
  */
 export interface RedundancyOptions<T> {
   /** True when two results of one shard are the same answer (within float tolerance). */
   agree: (x: T, y: T) => boolean;
+  /** Whether a contributor passed this owner's own checks (its agreement counts). */
+  proven: (contributor: string) => boolean;
   copies?: number; // default 2
   spotCheckRate?: number; // default 0.02
   rng: Rng;
 }
 
 /** Why the owner must check a shard's copies itself. */
-export type CheckReason = 'canary' | 'spot-check' | 'disagreement' | 'no-second-copy';
+export type CheckReason =
+  | 'canary'
+  | 'spot-check'
+  | 'disagreement'
+  | 'no-second-copy'
+  | 'unproven' // the copies agree, but no agreeing contributor is proven
+  | 'revoked'; // a contributor to an agreed shard was caught: the owner re-verifies it
 
 export type Decision =
   | { kind: 'wait' } // more copies are needed before anything counts
@@ -32,6 +47,9 @@ export type Decision =
   | { kind: 'settled'; accepted: string[]; rejected: string[] } // contributors per verdict
   | { kind: 'retry'; rejected: string[] } // no copy was right: lease the shard again
   | { kind: 'stale' }; // the shard is decided or being checked, or this contributor sent it before
+
+/** How a settled shard was decided: by agreement alone, or by the owner's own computation. */
+export type SettledBy = 'agreement' | 'owner';
 
 interface Copy<T> {
   contributor: string;
@@ -42,10 +60,11 @@ interface Copy<T> {
 export class RedundancyVerifier<T> {
   readonly #o: Required<Omit<RedundancyOptions<T>, 'rng'>> & { rng: Rng };
   readonly #copies = new Map<number, Copy<T>[]>();
-  readonly #wanted = new Map<number, number>();
-  readonly #settled = new Set<number>();
+  readonly #settled = new Map<number, SettledBy>();
   readonly #checking = new Set<number>();
   readonly #results = new Map<number, T>();
+  /** Contributors caught: none of their copies counts any more. */
+  readonly #barred = new Set<string>();
   /** Copies computed beyond one per shard, for the verification report. */
   extraCopies = 0;
   /** Shards whose copies disagreed. */
@@ -80,6 +99,11 @@ export class RedundancyVerifier<T> {
     return this.#settled.has(shardId);
   }
 
+  /** How a settled shard was decided; undefined while it is not. */
+  settledBy(shardId: number): SettledBy | undefined {
+    return this.#settled.get(shardId);
+  }
+
   /** True while the owner is checking the shard (no new copies are wanted meanwhile). */
   isChecking(shardId: number): boolean {
     return this.#checking.has(shardId);
@@ -98,16 +122,17 @@ export class RedundancyVerifier<T> {
   /** How many results the shard still needs before it can be decided. */
   copiesWanted(shardId: number): number {
     if (this.#settled.has(shardId) || this.#checking.has(shardId)) return 0;
-    const want = this.isCanary(shardId) ? 1 : (this.#wanted.get(shardId) ?? this.#o.copies);
+    const want = this.isCanary(shardId) ? 1 : this.#o.copies;
     return Math.max(0, want - (this.#copies.get(shardId)?.length ?? 0));
   }
 
   /**
-   * Whether `contributor` (on `adapter`) may take a copy: never twice the same shard, and not
-   * on an adapter that already computed it when `otherAdaptersOnline` says the mesh has others.
+   * Whether `contributor` (on `adapter`) may take a copy: never twice the same shard, never
+   * once caught, and not on an adapter that already computed it when `otherAdaptersOnline` says
+   * the mesh has others.
    */
   canTake(shardId: number, contributor: string, adapter: string, otherAdaptersOnline = false) {
-    if (this.copiesWanted(shardId) === 0) return false;
+    if (this.copiesWanted(shardId) === 0 || this.#barred.has(contributor)) return false;
     const copies = this.#copies.get(shardId) ?? [];
     if (copies.some((c) => c.contributor === contributor)) return false;
     return !(otherAdaptersOnline && copies.some((c) => c.adapter === adapter));
@@ -118,6 +143,7 @@ export class RedundancyVerifier<T> {
     if (
       this.#settled.has(shardId) ||
       this.#checking.has(shardId) ||
+      this.#barred.has(contributor) ||
       copies.some((c) => c.contributor === contributor)
     ) {
       return { kind: 'stale' };
@@ -128,18 +154,14 @@ export class RedundancyVerifier<T> {
     if (this.isCanary(shardId)) return this.#check(shardId, 'canary');
     if (this.copiesWanted(shardId) > 0) return { kind: 'wait' };
 
-    const groups = this.#agreeingGroups(copies);
-    const majority = groups.find((g) => g.length >= this.#o.copies);
-    if (!majority) {
-      if (copies.length === this.#o.copies) this.disagreements++;
-      if (copies.length < this.#o.copies + 1) {
-        this.#wanted.set(shardId, this.#o.copies + 1); // disagreement: ask a third
-        return { kind: 'wait' };
-      }
+    const all = this.#agreeingGroups(copies)[0]!;
+    if (all.length < copies.length) {
+      this.disagreements++;
       return this.#check(shardId, 'disagreement');
     }
+    if (!all.some((c) => this.#o.proven(c.contributor))) return this.#check(shardId, 'unproven');
     if (uniform(this.#o.rng) < this.#o.spotCheckRate) return this.#check(shardId, 'spot-check');
-    return this.#settle(shardId, majority);
+    return this.#settle(shardId, all, 'agreement');
   }
 
   /**
@@ -151,15 +173,20 @@ export class RedundancyVerifier<T> {
     return this.#check(shardId, 'no-second-copy');
   }
 
-  /** The owner's check of a shard: `valid` says which copies are right. */
-  resolveCheck(shardId: number, valid: (result: T) => boolean): Decision {
+  /**
+   * The owner's check of a shard: `valid` says which copies are right (a barred contributor's
+   * copy never is). With `own` (the owner's own answer), a shard no copy got right is settled
+   * with it rather than leased again.
+   */
+  resolveCheck(shardId: number, valid: (result: T) => boolean, own?: T): Decision {
     this.#checking.delete(shardId);
     const copies = this.#copies.get(shardId) ?? [];
-    const winners = copies.filter((c) => valid(c.result));
-    if (winners.length > 0) return this.#settle(shardId, winners);
+    const winners = copies.filter((c) => !this.#barred.has(c.contributor) && valid(c.result));
+    if (winners.length > 0 || own !== undefined) {
+      return this.#settle(shardId, winners, 'owner', own);
+    }
     // Nobody was right: forget the copies and start the shard over.
     this.#copies.delete(shardId);
-    this.#wanted.delete(shardId);
     return { kind: 'retry', rejected: copies.map((c) => c.contributor) };
   }
 
@@ -168,14 +195,47 @@ export class RedundancyVerifier<T> {
     this.#checking.delete(shardId);
   }
 
-  /** The agreed result of a settled shard (the first agreeing copy). */
+  /**
+   * A contributor was caught: none of its copies counts from now on. Returns the shards whose
+   * unsettled copy of its was dropped (each needs another copy), and the settled shards it was
+   * part of that were decided by agreement alone: the caller reopens them (`reopen`).
+   */
+  bar(contributor: string): { dropped: number[]; agreed: number[] } {
+    this.#barred.add(contributor);
+    const dropped: number[] = [];
+    const agreed: number[] = [];
+    for (const [shardId, copies] of this.#copies) {
+      if (!copies.some((c) => c.contributor === contributor)) continue;
+      const by = this.#settled.get(shardId);
+      if (by === 'agreement') agreed.push(shardId);
+      else if (by === undefined && !this.#checking.has(shardId)) {
+        this.#copies.set(
+          shardId,
+          copies.filter((c) => c.contributor !== contributor),
+        );
+        dropped.push(shardId);
+      }
+      // Being checked: the check judges its copy (barred, so never right); checked by the
+      // owner: the answer is the owner's, and stands.
+    }
+    return { dropped, agreed };
+  }
+
+  /** Reopens a shard settled by agreement for the owner to check: call resolveCheck next. */
+  reopen(shardId: number): Decision {
+    if (this.#settled.get(shardId) !== 'agreement') return { kind: 'stale' };
+    this.#settled.delete(shardId);
+    return this.#check(shardId, 'revoked');
+  }
+
+  /** The agreed result of a settled shard (the first right copy, or the owner's own answer). */
   result(shardId: number): T | undefined {
     return this.#results.get(shardId);
   }
 
   /** Marks a shard verified in an earlier session. */
   restore(shardId: number, result: T): void {
-    this.#settled.add(shardId);
+    this.#settled.set(shardId, 'owner');
     this.#results.set(shardId, result);
   }
 
@@ -184,10 +244,10 @@ export class RedundancyVerifier<T> {
     return { kind: 'check', reason };
   }
 
-  #settle(shardId: number, winners: Copy<T>[]): Decision {
-    this.#settled.add(shardId);
+  #settle(shardId: number, winners: Copy<T>[], by: SettledBy, own?: T): Decision {
+    this.#settled.set(shardId, by);
     const copies = this.#copies.get(shardId) ?? [];
-    this.#results.set(shardId, winners[0]!.result);
+    this.#results.set(shardId, (winners[0]?.result ?? own)!);
     const accepted = winners.map((c) => c.contributor);
     const rejected = copies.filter((c) => !winners.includes(c)).map((c) => c.contributor);
     return { kind: 'settled', accepted, rejected };

@@ -6,8 +6,16 @@ import {
   type InferenceSpec,
   planSequenceBlocks,
 } from '../../src/jobs/inference-spec';
-import { type ContributorInfo, type Engine, JobSpecError, type Verdict } from '../../src/jobs/job';
+import {
+  type ContributorInfo,
+  type Engine,
+  JobSpecError,
+  type Revocation,
+  type Verdict,
+} from '../../src/jobs/job';
+import { OwnerTrust, PROVEN_AFTER } from '../../src/jobs/owner-trust';
 import type { InferenceWork, Output } from '../../src/jobs/work-codec';
+import { logitErrorBound } from '../../src/model/gpt';
 import { seededRng } from '../../src/model/rng';
 import { randomModelFile, referenceEngine, tinyConfig } from './model-fixture';
 
@@ -72,8 +80,26 @@ async function drive(job: InferenceOwnerJob, peers: Peer[], clock = { t: 0 }, ro
   return verdicts;
 }
 
-function newJob(s: InferenceSpec, rng = seededRng(5)) {
-  return new InferenceOwnerJob('inf', s, { engine: owner, rng, now: () => 0 });
+function newJob(s: InferenceSpec, rng = seededRng(5), trust?: OwnerTrust, id = 'inf') {
+  return new InferenceOwnerJob(id, s, { engine: owner, rng, now: () => 0, trust });
+}
+
+/** An owner's record in which these contributors already passed its own checks. */
+function provenTrust(...ids: string[]): OwnerTrust {
+  const t = new OwnerTrust();
+  for (const id of ids) t.passed(id, PROVEN_AFTER);
+  return t;
+}
+
+/** Every revocation a job emits. */
+function revocations(job: InferenceOwnerJob): Revocation[] {
+  const out: Revocation[] = [];
+  const before = job.onSettled;
+  job.onSettled = (s) => {
+    before?.(s);
+    out.push(...(s.revoke ?? []));
+  };
+  return out;
 }
 
 async function reference(s: InferenceSpec) {
@@ -142,9 +168,9 @@ describe('inference jobs: planning', () => {
 });
 
 describe('inference jobs: verification', () => {
-  test('two honest copies on different adapters agree; the answer is the model’s', async () => {
+  test('two proven copies on different adapters agree; the answer is the model’s', async () => {
     const s = spec({ policy: { ...defaultPolicy('logits'), canaryRate: 0, spotCheckRate: 0 } });
-    const job = newJob(s);
+    const job = newJob(s, seededRng(5), provenTrust('a', 'b'));
     const verdicts = await drive(job, [peer('a', honest), peer('b', honest)]);
     expect(job.done).toBe(true);
     expect(job.logits).toEqual((await reference(s)).logits);
@@ -204,13 +230,14 @@ describe('inference jobs: verification', () => {
     expect(leasedTo(c)).toBe(s);
   });
 
-  test('a cheater’s perturbed logits disagree; a third copy decides; the cheater is rejected', async () => {
+  test('a cheater’s perturbed logits disagree; the owner’s check catches and bars it', async () => {
     const cheat = referenceEngine({
       logits: (l) => l.map((v, i) => (i === 5 ? v + 0.5 : v)),
     });
     await cheat.loadModel(file, tinyConfig);
     const s = spec();
-    const job = newJob(s);
+    const job = newJob(s, seededRng(5), provenTrust('a', 'b', 'cheat'));
+    const revoked = revocations(job);
     const verdicts = await drive(job, [peer('cheat', cheat), peer('a', honest), peer('b', honest)]);
     expect(job.done).toBe(true);
     expect(job.logits).toEqual((await reference(s)).logits);
@@ -221,14 +248,20 @@ describe('inference jobs: verification', () => {
       verdicts.filter((v) => v.contributor !== 'cheat').every((v) => v.settlement === 'accepted'),
     ).toBe(true);
     expect(job.report().disagreements).toBeGreaterThan(0);
+    // Caught once: barred from the job, never proven again, its credit here void.
+    expect(revoked).toEqual([expect.objectContaining({ jobId: 'inf', contributor: 'cheat' })]);
+    expect(revoked[0]!.reason).toMatch(/disagreement/);
+    expect(job.offer(peer('cheat', cheat).info, 10_000)).toMatchObject({ kind: 'none' });
   });
 
-  test('a canary catches a lone cheater without a second copy', async () => {
+  test('a canary catches a lone proven cheater without a second copy; its shards are redone', async () => {
     const cheat = referenceEngine({ logits: (l) => l.map((v) => v * 1.01) });
     await cheat.loadModel(file, tinyConfig);
-    // One copy each: only canaries and checks stand between the cheater and credit.
+    // One copy each: only canaries and checks stand between a proven cheater and credit.
     const s = spec({ policy: { copies: 1, canaryRate: 1, spotCheckRate: 0, copyWaitMs: 5_000 } });
-    const job = newJob(s);
+    const trust = provenTrust('cheat');
+    const job = newJob(s, seededRng(5), trust);
+    const revoked = revocations(job);
     const verdicts = await drive(job, [peer('cheat', cheat)], { t: 0 }, 12);
     const canary = verdicts.filter((v) => v.method === 'canary');
     expect(canary.length).toBeGreaterThan(0);
@@ -236,18 +269,35 @@ describe('inference jobs: verification', () => {
       true,
     );
     expect(job.report().canariesFailed).toBe(canary.length);
+    expect(trust.isCaught('cheat')).toBe(true);
+    expect(trust.isProven('cheat')).toBe(false);
+    // What it was credited for before the canary is void, and recomputed by the owner: the
+    // answer holds none of its logits.
+    const credited = verdicts.filter((v) => v.settlement === 'accepted').map((v) => v.shardId);
+    expect(credited.length).toBeGreaterThan(0);
+    expect(revoked).toHaveLength(1);
+    expect(revoked[0]!.credited).toEqual([...new Set(credited)].sort((a, b) => a - b));
+    expect(revoked[0]!.reopened).toEqual(revoked[0]!.credited);
+    await drive(job, [peer('a', honest)], { t: 100_000 });
+    expect(job.done).toBe(true);
+    expect(job.logits).toEqual((await reference(s)).logits);
   });
 
-  test('colluders agreeing on a wrong answer are caught by the owner’s spot-check', async () => {
+  test('two fresh ids agreeing on a wrong answer: the owner checks, catches and bars both', async () => {
     const liar = referenceEngine({ logits: (l) => l.map((v) => -v) });
     await liar.loadModel(file, tinyConfig);
-    const s = spec({ policy: { ...defaultPolicy('logits'), canaryRate: 0, spotCheckRate: 1 } });
-    const job = newJob(s);
+    // No spot-checks at all: agreement between unproven ids is what sends it to the owner.
+    const s = spec({ policy: { ...defaultPolicy('logits'), canaryRate: 0, spotCheckRate: 0 } });
+    const trust = provenTrust('someone-else');
+    const job = newJob(s, seededRng(5), trust);
+    const revoked = revocations(job);
     // Two ids of one liar take the first copies; honest contributors arrive later.
     const verdicts = await drive(job, [peer('sybil-1', liar), peer('sybil-2', liar)], { t: 0 }, 2);
     expect(
       verdicts.filter((v) => v.method === 'spot-check' && v.settlement === 'rejected').length,
     ).toBeGreaterThan(0);
+    expect(revoked.map((r) => r.contributor).sort()).toEqual(['sybil-1', 'sybil-2']);
+    expect(trust.isCaught('sybil-1') && trust.isCaught('sybil-2')).toBe(true);
     expect(verdicts.some((v) => v.settlement === 'accepted')).toBe(false);
     const rest = await drive(job, [peer('a', honest), peer('b', honest)]);
     expect(job.done).toBe(true);
@@ -258,6 +308,116 @@ describe('inference jobs: verification', () => {
         .every((v) => !v.contributor.startsWith('sybil')),
     ).toBe(true);
     expect(job.report().spotChecksFailed).toBeGreaterThan(0);
+  });
+
+  test('fresh honest peers are proven by passing the owner’s checks; then agreement counts', async () => {
+    const s = spec({ policy: { ...defaultPolicy('logits'), canaryRate: 0, spotCheckRate: 0 } });
+    const trust = new OwnerTrust({ provenAfter: 3 }); // one shard of 3 sequences
+    const job = newJob(s, seededRng(5), trust);
+    const verdicts = await drive(job, [peer('a', honest), peer('b', honest)]);
+    expect(job.done).toBe(true);
+    expect(job.logits).toEqual((await reference(s)).logits);
+    expect(verdicts.every((v) => v.settlement === 'accepted')).toBe(true);
+    // The first shard was checked by the owner; once proven, their agreement alone counts.
+    expect(verdicts[0]!.method).toBe('spot-check');
+    expect(verdicts.at(-1)!.method).toBe('redundancy');
+    expect(trust.isProven('a') && trust.isProven('b')).toBe(true);
+    expect(job.report()).toMatchObject({ spotChecks: 1, spotChecksFailed: 0 });
+  });
+
+  test('honest float differences within the model’s bound are never caught', async () => {
+    // Another engine's rounding: every logit moved by up to 0.9× the error bound (two honest
+    // runs may differ by twice it), in opposite directions on two engines.
+    const nudged = (sign: number) =>
+      referenceEngine({
+        logits: (l) => {
+          const scale = l.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+          const e = 0.9 * logitErrorBound(tinyConfig, scale);
+          return l.map((v, i) => v + sign * e * (i % 3 === 0 ? 1 : -0.5));
+        },
+      });
+    const [up, down] = [nudged(1), nudged(-1)];
+    await up.loadModel(file, tinyConfig);
+    await down.loadModel(file, tinyConfig);
+    const s = spec({ policy: { ...defaultPolicy('logits'), canaryRate: 0.5, spotCheckRate: 0.5 } });
+    const trust = new OwnerTrust({ provenAfter: 3 });
+    const job = newJob(s, seededRng(5), trust);
+    const revoked = revocations(job);
+    const verdicts = await drive(job, [peer('webgpu', up), peer('cpu', down)]);
+    expect(job.done).toBe(true);
+    expect(verdicts.every((v) => v.settlement === 'accepted')).toBe(true);
+    expect(revoked).toEqual([]);
+    expect(trust.isProven('webgpu') && trust.isProven('cpu')).toBe(true);
+  });
+
+  test('slow is not dishonest: a lapsed lease catches nobody', async () => {
+    const s = spec({ policy: { ...defaultPolicy('logits'), canaryRate: 0, spotCheckRate: 0 } });
+    const trust = provenTrust('slow', 'a');
+    const job = newJob(s, seededRng(5), trust);
+    const revoked = revocations(job);
+    const offer = job.offer(peer('slow', honest).info, 0);
+    expect(offer.kind).toBe('lease');
+    expect(job.expire(10_000_000)).toHaveLength(1);
+    await drive(job, [peer('slow', honest), peer('a', honest)], { t: 10_000_000 });
+    expect(job.done).toBe(true);
+    expect(revoked).toEqual([]);
+    expect(trust.isProven('slow')).toBe(true);
+  });
+
+  test('a proven cheater and its fresh twin: one canary redoes every shard of both', async () => {
+    const cheat = referenceEngine({ logits: (l) => l.map((v, i) => (i % 7 === 0 ? v + 1 : v)) });
+    await cheat.loadModel(file, tinyConfig);
+    // The proven id's agreement lets its twin's wrong copies through, until a canary.
+    const s = spec({ policy: { copies: 2, canaryRate: 1, spotCheckRate: 0, copyWaitMs: 5_000 } });
+    const trust = provenTrust('farmed');
+    const job = newJob(s, seededRng(3), trust);
+    const revoked = revocations(job);
+    const verdicts = await drive(job, [peer('farmed', cheat), peer('twin', cheat)], { t: 0 }, 30);
+    expect(revoked.map((r) => r.contributor).sort()).toEqual(['farmed', 'twin']);
+    for (const r of revoked) {
+      const credited = verdicts
+        .filter((v) => v.contributor === r.contributor && v.settlement === 'accepted')
+        .map((v) => v.shardId);
+      expect(r.credited).toEqual([...new Set(credited)].sort((a, b) => a - b));
+    }
+    // Nothing either returned stays in the answer: the owner recomputed what they agreed on.
+    expect(revoked.some((r) => r.reopened.length > 0)).toBe(true);
+    await drive(job, [peer('a', honest), peer('b', honest)], { t: 100_000 });
+    expect(job.done).toBe(true);
+    expect(job.logits).toEqual((await reference(s)).logits);
+  });
+
+  test('caught in one job of the owner: its agreed shards in another running job are redone', async () => {
+    const cheat = referenceEngine({ logits: (l) => l.map((v) => v + 0.3) });
+    await cheat.loadModel(file, tinyConfig);
+    const trust = provenTrust('two-faced', 'a');
+    const plain = spec({ policy: { ...defaultPolicy('logits'), canaryRate: 0, spotCheckRate: 0 } });
+    // Job B: the peer computes honestly with a, and is credited.
+    const b = newJob(plain, seededRng(5), trust, 'job-b');
+    const revokedB = revocations(b);
+    const inB = await drive(b, [peer('two-faced', honest), peer('a', honest)], { t: 0 }, 1);
+    const credited = inB.filter(
+      (v) => v.contributor === 'two-faced' && v.settlement === 'accepted',
+    );
+    expect(credited.length).toBeGreaterThan(0);
+    // Job A: it cheats on a canary.
+    const a = newJob(
+      spec({ policy: { copies: 1, canaryRate: 1, spotCheckRate: 0, copyWaitMs: 5_000 } }),
+      seededRng(5),
+      trust,
+      'job-a',
+    );
+    await drive(a, [peer('two-faced', cheat)], { t: 0 }, 8);
+    expect(trust.isCaught('two-faced')).toBe(true);
+    await new Promise((r) => setTimeout(r, 0)); // job B's owner checks
+    expect(revokedB).toEqual([
+      expect.objectContaining({ jobId: 'job-b', contributor: 'two-faced' }),
+    ]);
+    expect(revokedB[0]!.credited.length).toBe(new Set(credited.map((v) => v.shardId)).size);
+    expect(b.offer(peer('two-faced', honest).info, 1)).toMatchObject({ kind: 'none' });
+    await drive(b, [peer('a', honest), peer('c', honest)], { t: 1 });
+    expect(b.done).toBe(true);
+    expect(b.logits).toEqual((await reference(plain)).logits);
   });
 
   test('a lone contributor: after copyWaitMs the owner checks the copy nobody else can make', async () => {

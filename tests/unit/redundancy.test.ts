@@ -7,8 +7,16 @@ const close = Float32Array.from([1 + 1e-6, 2, 3 - 1e-6, 4]); // another adapter'
 const wrong = Float32Array.from([1, 2, 3, 5]);
 const agree = withinTolerance(1e-4, 1e-6);
 
+/** Contributors that passed the owner's own checks in these tests. */
+const proven = new Set(['a', 'b', 'honest', 'third', 'good', 'c1', 'alone']);
+
 function verifier(spotCheckRate = 0, canaries = new Set<number>()) {
-  return new RedundancyVerifier(6, canaries, { agree, spotCheckRate, rng: seededRng(1) });
+  return new RedundancyVerifier(6, canaries, {
+    agree,
+    proven: (c) => proven.has(c),
+    spotCheckRate,
+    rng: seededRng(1),
+  });
 }
 /** The owner's check against its own answer. */
 const agreesWith = (answer: Float32Array) => (r: Float32Array) => agree(r, answer);
@@ -30,22 +38,83 @@ describe('RedundancyVerifier (inference shards)', () => {
     expect(v.extraCopies).toBe(1);
   });
 
-  test('a disagreement asks a third copy; the odd one out is rejected', () => {
+  test('a disagreement is checked by the owner, not put to a vote', () => {
     const v = verifier();
     v.submit(1, 'honest', 'x', honest);
-    expect(v.submit(1, 'cheat', 'y', wrong)).toEqual({ kind: 'wait' });
-    expect(v.copiesWanted(1)).toBe(1);
-    expect(v.submit(1, 'third', 'z', close)).toEqual({
+    expect(v.submit(1, 'cheat', 'y', wrong)).toEqual({ kind: 'check', reason: 'disagreement' });
+    expect(v.disagreements).toBe(1);
+    expect(v.copiesWanted(1)).toBe(0);
+    expect(v.resolveCheck(1, agreesWith(honest))).toEqual({
       kind: 'settled',
-      accepted: ['honest', 'third'],
+      accepted: ['honest'],
       rejected: ['cheat'],
     });
+    expect(v.settledBy(1)).toBe('owner');
   });
 
-  test('three different answers: the owner checks and decides', () => {
+  test('agreement counts only when an agreeing contributor is proven', () => {
     const v = verifier();
+    v.submit(0, 'fresh-1', 'x', wrong);
+    // Two unproven ids agreeing (one attacker, one cheaper model) are no evidence.
+    expect(v.submit(0, 'fresh-2', 'y', wrong)).toEqual({ kind: 'check', reason: 'unproven' });
+    expect(v.resolveCheck(0, agreesWith(honest), honest)).toEqual({
+      kind: 'settled',
+      accepted: [],
+      rejected: ['fresh-1', 'fresh-2'],
+    });
+    // The owner's own answer settles the shard; nobody is credited.
+    expect(v.result(0)).toEqual(honest);
+    // One proven contributor among the agreeing ones is enough.
+    v.submit(1, 'fresh-1', 'x', close);
+    expect(v.submit(1, 'a', 'y', honest)).toEqual({
+      kind: 'settled',
+      accepted: ['fresh-1', 'a'],
+      rejected: [],
+    });
+    expect(v.settledBy(1)).toBe('agreement');
+  });
+
+  test('a caught contributor: waiting copies dropped, agreed shards reopened, checked ones stand', () => {
+    const v = verifier();
+    v.submit(0, 'x', 'gpu-1', honest); // waiting for its twin
+    v.submit(1, 'x', 'gpu-1', honest);
+    v.submit(1, 'a', 'gpu-2', close); // agreed with a proven peer
+    v.submit(2, 'x', 'gpu-1', wrong);
+    v.submit(2, 'b', 'gpu-2', honest); // disagreement: the owner checked, x was wrong
+    v.resolveCheck(2, agreesWith(honest));
+    v.submit(3, 'x', 'gpu-1', honest);
+    expect(v.submit(3, 'c', 'gpu-3', honest).kind).toBe('check'); // being checked
+    expect(v.bar('x')).toEqual({ dropped: [0], agreed: [1] });
+    expect(v.copies(0)).toEqual([]);
+    expect(v.canTake(0, 'x', 'gpu-9')).toBe(false); // barred from the job
+    expect(v.submit(4, 'x', 'gpu-1', honest)).toEqual({ kind: 'stale' });
+    expect(v.reopen(1)).toEqual({ kind: 'check', reason: 'revoked' });
+    expect(v.reopen(2)).toEqual({ kind: 'stale' }); // decided by the owner: it stands
+    // The check of shard 3 never accepts the barred copy, right or not.
+    expect(v.resolveCheck(3, agreesWith(honest))).toEqual({
+      kind: 'settled',
+      accepted: ['c'],
+      rejected: ['x'],
+    });
+    // Re-verifying shard 1: a's copy is right; x's is not counted.
+    expect(v.resolveCheck(1, agreesWith(honest), honest)).toEqual({
+      kind: 'settled',
+      accepted: ['a'],
+      rejected: ['x'],
+    });
+    expect(v.result(1)).toEqual(close);
+  });
+
+  test('three copies: all must agree; any odd one out sends the shard to the owner', () => {
+    const v = new RedundancyVerifier(6, new Set(), {
+      agree,
+      proven: (c) => proven.has(c),
+      copies: 3,
+      spotCheckRate: 0,
+      rng: seededRng(1),
+    });
     v.submit(2, 'a', 'x', wrong);
-    v.submit(2, 'b', 'y', Float32Array.from([9, 9, 9, 9]));
+    expect(v.submit(2, 'b', 'y', Float32Array.from([9, 9, 9, 9]))).toEqual({ kind: 'wait' });
     expect(v.submit(2, 'c', 'z', honest)).toEqual({ kind: 'check', reason: 'disagreement' });
     expect(v.disagreements).toBe(1);
     expect(v.resolveCheck(2, agreesWith(honest))).toEqual({
@@ -54,6 +123,13 @@ describe('RedundancyVerifier (inference shards)', () => {
       rejected: ['a', 'b'],
     });
     expect(v.result(2)).toEqual(honest);
+    for (const [c, x] of [
+      ['a', honest],
+      ['b', close],
+      ['x', honest],
+    ] as const)
+      v.submit(3, c, c, x);
+    expect(v.result(3)).toEqual(honest);
   });
 
   test('canaries: every copy is checked against the known answer; a wrong one is caught', () => {
