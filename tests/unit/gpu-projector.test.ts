@@ -159,19 +159,24 @@ describe('GPU projections match the float64 reference within their declared erro
 });
 
 describe('values that could overflow float32 are projected in float64', () => {
-  test('a claimed element of 1e30 (Σĉ² would be infinite): the reference answer, and rejected', async () => {
-    const project = gpuProjector(gpu.ctx);
-    const p = random(32, 48, 40, 21);
-    const block = { row0: 0, rows: 32, col0: 0, cols: 40 };
-    const claimed = exactBlock(p, block);
-    claimed[5 * 40 + 7] = 1e30;
-    const req = request(p, block, claimed, seededRng(1));
-    expect(await project(req)).toEqual(projectJs(req));
-    expect(project.stats).toMatchObject({ projected: 0, fallbacks: 1 });
-    const v = await verifyBlock(p, block, claimed, { projector: project, rng: seededRng(2) });
-    expect(v).toMatchObject({ accepted: false, reason: 'residual' });
-    project.dispose();
-  });
+  // 1e30: Σĉ² is infinite in float32 (and every bound with it); 2⁶²: finite, but 64 of them
+  // would not be, so the kernel's max |ĉ| sends it to float64 before any sum is trusted.
+  test.each([1e30, 2 ** 62])(
+    'a claimed element of %d: the reference answer, and rejected',
+    async (x) => {
+      const project = gpuProjector(gpu.ctx);
+      const p = random(32, 48, 40, 21);
+      const block = { row0: 0, rows: 32, col0: 0, cols: 40 };
+      const claimed = exactBlock(p, block);
+      claimed[5 * 40 + 7] = x;
+      const req = request(p, block, claimed, seededRng(1));
+      expect(await project(req)).toEqual(projectJs(req));
+      expect(project.stats).toMatchObject({ projected: 0, fallbacks: 1 });
+      const v = await verifyBlock(p, block, claimed, { projector: project, rng: seededRng(2) });
+      expect(v).toMatchObject({ accepted: false, reason: 'residual' });
+      project.dispose();
+    },
+  );
 
   test('inputs whose squares overflow float32', async () => {
     const project = gpuProjector(gpu.ctx);
