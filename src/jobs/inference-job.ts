@@ -1,4 +1,5 @@
 import type { Rng } from '../model/rng';
+import { CopyPlacement } from './copy-placement';
 import { InferenceChecker } from './inference-check';
 import {
   checkInferenceSpec,
@@ -62,9 +63,6 @@ export interface InferenceJobOptions extends SchedulerOptions {
   trust?: OwnerTrust;
 }
 
-/** A contributor that asked for work this recently is online (for adapters and stuck shards). */
-const ONLINE_MS = 30_000;
-
 interface CopyLease {
   leaseId: string;
   contributor: string;
@@ -87,8 +85,8 @@ export class InferenceOwnerJob implements OwnerJob {
   readonly #report: VerificationReport;
   /** Results received per shard that wait for a decision, with the lease each came on. */
   readonly #received = new Map<number, CopyLease[]>();
-  /** Contributors seen asking for work, with their adapters: who is online. */
-  readonly #seen = new Map<string, { adapter: string; at: number }>();
+  /** Who is online, and who may take a shard's next copy. */
+  readonly #placement: CopyPlacement;
   /** Since when each shard has waited for a copy (ms). */
   readonly #waitingSince = new Map<number, number>();
   /** Shards each contributor was credited for (accepted verdicts), for a revocation. */
@@ -126,6 +124,7 @@ export class InferenceOwnerJob implements OwnerJob {
       spotCheckRate: spec.policy.spotCheckRate,
       rng: options.rng,
     });
+    this.#placement = new CopyPlacement(this.#verifier, (c) => this.#trust.isProven(c));
     this.#book = new Scheduler(this.#defs.length, {
       shardFlops: (s) => shardFlops(spec, this.#defs[s]),
       ...options,
@@ -178,25 +177,13 @@ export class InferenceOwnerJob implements OwnerJob {
     if (this.#revoked.has(c.id) || this.#trust.isCaught(c.id)) {
       return { kind: 'none', finished: false, retryAfterMs: 60_000 };
     }
-    this.#seen.set(c.id, { adapter: c.adapter, at: now });
-    // Only who asked lately counts as online; forgetting the rest keeps fresh ids from costing
-    // memory or time.
-    for (const [id, x] of this.#seen) if (now - x.at >= ONLINE_MS) this.#seen.delete(id);
+    this.#placement.saw(c.id, c.adapter, now);
     this.#checkStuck(now);
-    const lease = this.#book.lease(c.id, now, c.gflops, (s) => this.#canTake(s, c, now));
+    const canTake = (s: number) => this.#placement.canTake(s, c.id, c.adapter, now);
+    const lease = this.#book.lease(c.id, now, c.gflops, canTake);
     if (!lease) return { kind: 'none', finished: false, retryAfterMs: 1_000 };
     this.#waitingSince.delete(lease.shardId);
     return { kind: 'lease', lease, work: this.work(lease.shardId) };
-  }
-
-  #canTake(shardId: number, c: ContributorInfo, now: number): boolean {
-    const copies = this.#verifier.copies(shardId);
-    const adapters = new Set(copies.map((x) => x.adapter));
-    // Another adapter is online when someone seen lately runs one no copy was computed on.
-    const otherAdaptersOnline = [...this.#seen.values()].some(
-      (s) => now - s.at < ONLINE_MS && !adapters.has(s.adapter),
-    );
-    return this.#verifier.canTake(shardId, c.id, c.adapter, otherAdaptersOnline);
   }
 
   /** Shards waiting too long for a copy that no one seen lately may take: the owner checks. */
@@ -204,12 +191,7 @@ export class InferenceOwnerJob implements OwnerJob {
     for (const s of this.#book.pendingShards()) {
       const since = this.#waitingSince.get(s);
       if (since === undefined || now - since < this.spec.policy.copyWaitMs) continue;
-      const someoneCan = [...this.#seen.entries()].some(
-        ([id, x]) =>
-          now - x.at < ONLINE_MS &&
-          this.#canTake(s, { id, adapter: x.adapter, gflops: 0, maxBufferBytes: 0 }, now),
-      );
-      if (someoneCan) continue;
+      if (this.#placement.anyoneCan(s, now)) continue;
       this.#waitingSince.delete(s);
       void this.#decide(s, this.#verifier.ownerCheck(s));
     }
@@ -243,7 +225,7 @@ export class InferenceOwnerJob implements OwnerJob {
       this.#tell(leaseId, contributor, s, 'rejected', shape);
       return;
     }
-    const adapter = this.#seen.get(contributor)?.adapter ?? '';
+    const adapter = this.#placement.adapterOf(contributor);
     const decision = this.#verifier.submit(s, contributor, adapter, output as InferenceOutput);
     if (decision.kind === 'stale') {
       this.#book.settle(leaseId, contributor, false); // ends the lease; the shard is in hand
