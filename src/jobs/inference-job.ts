@@ -278,6 +278,12 @@ export class InferenceOwnerJob implements OwnerJob {
 
   /** Carries out a decision; `checked` when it came from the owner's own computation. */
   #apply(s: number, d: Decision, method: VerificationMethod, checked: boolean, why = '') {
+    // Whoever the owner's computation found wrong is caught first: what it returned is reopened
+    // before this shard settles, so the job cannot report done with its output still in.
+    if (checked && (d.kind === 'settled' || d.kind === 'retry')) {
+      const where = `shard ${s} of job ${this.id}`;
+      for (const c of d.rejected) this.#catch(c, `${method} (${why}) on ${where}`);
+    }
     const copies = this.#received.get(s) ?? [];
     const units = this.#defs[s]!.sequences.length;
     if (d.kind === 'settled') {
@@ -311,10 +317,6 @@ export class InferenceOwnerJob implements OwnerJob {
       this.onSettled?.({
         verdicts: this.#make(copies, s, 'rejected', 'failed the owner’s check', method),
       });
-    }
-    if (checked && (d.kind === 'settled' || d.kind === 'retry')) {
-      const where = `shard ${s} of job ${this.id}`;
-      for (const c of d.rejected) this.#catch(c, `${method} (${why}) on ${where}`);
     }
     if (this.done) this.#stopListening();
   }

@@ -387,6 +387,31 @@ describe('inference jobs: verification', () => {
     expect(job.logits).toEqual((await reference(s)).logits);
   });
 
+  test('caught on the last shard: the job is not done until what it agreed on is redone', async () => {
+    const cheat = referenceEngine({ logits: (l) => l.map((v) => v - 0.2) });
+    await cheat.loadModel(file, tinyConfig);
+    const s = spec({ policy: { ...defaultPolicy('logits'), canaryRate: 0, spotCheckRate: 0 } });
+    const job = newJob(s, seededRng(5), provenTrust('farmed', 'a'));
+    const revoked = revocations(job);
+    const doneWhenSettled: boolean[] = [];
+    job.onSettled = ((before) => (x: Parameters<NonNullable<typeof before>>[0]) => {
+      before?.(x);
+      if (x.shard) doneWhenSettled.push(job.done);
+    })(job.onSettled);
+    // Three shards settle on the farmed id's agreement with its twin: wrong, and accepted.
+    const first = await drive(job, [peer('farmed', cheat), peer('twin', cheat)], { t: 0 }, 3);
+    expect(first.filter((v) => v.settlement === 'accepted')).toHaveLength(6);
+    // The last shard: the farmed id meets an honest copy, and the owner's check catches it.
+    await drive(job, [peer('a', honest), peer('farmed', cheat)], { t: 1_000 });
+    expect(job.done).toBe(true);
+    expect(revoked.map((r) => r.contributor).sort()).toEqual(['farmed', 'twin']);
+    expect(revoked.find((r) => r.contributor === 'farmed')!.reopened).toHaveLength(3);
+    // Done only once, on the last re-verified shard, never while wrong output was in.
+    expect(doneWhenSettled.filter(Boolean)).toHaveLength(1);
+    expect(doneWhenSettled.at(-1)).toBe(true);
+    expect(job.logits).toEqual((await reference(s)).logits);
+  });
+
   test('caught in one job of the owner: its agreed shards in another running job are redone', async () => {
     const cheat = referenceEngine({ logits: (l) => l.map((v) => v + 0.3) });
     await cheat.loadModel(file, tinyConfig);
