@@ -158,6 +158,43 @@ describe('GPU projections match the float64 reference within their declared erro
   });
 });
 
+describe("the projector's rounding noise stays inside the verdict's model of it", () => {
+  // The verdict flags a row whose residual passes λ·σ, with the projector's own noise modelled
+  // as E[r²]·u²·(0.09·k·sqAB + 0.09·w·cSq) (src/jobs/freivalds.ts). One long float32 chain over
+  // K has heavy tails (rows whose partial sums run large err 8σ): flagged honest rows, each
+  // recomputed in JavaScript. The kernel sums K in blocks; this holds it to the model.
+  test('n = 512, groups of 64: rms within the model, no error past 4σ', async () => {
+    const n = 512;
+    const p = random(n, n, n, 41);
+    const block = { row0: 0, rows: n, col0: 0, cols: n };
+    const claimed = randomMatrix(n * n, 43).map((x) => 16 * x);
+    const req = request(p, block, claimed, seededRng(44));
+    const project = gpuProjector(gpu.ctx);
+    const [got, want] = [await project(req), projectJs(req)];
+    project.dispose();
+    let meanSq = 0;
+    for (let q = 0; q < 256; q++) meanSq += (1 + q / 512) ** 2 / 256;
+    const groups = n / 64;
+    const vg = 2 * groups;
+    const unit = meanSq * U_F32 ** 2 * 0.09;
+    let sum = 0;
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      for (let t = 0; t < vg; t++) {
+        const zAbr =
+          (got.abr[i * vg + t]! - want.abr[i * vg + t]!) ** 2 / (unit * n * want.sqAB[i]!);
+        const zCr =
+          (got.cr[i * vg + t]! - want.cr[i * vg + t]!) ** 2 /
+          (unit * 64 * want.cSq[i * groups + (t % groups)]!);
+        sum += zAbr + zCr;
+        worst = Math.max(worst, zAbr, zCr);
+      }
+    }
+    expect(sum / (2 * n * vg)).toBeLessThan(1);
+    expect(Math.sqrt(worst)).toBeLessThan(4);
+  });
+});
+
 describe('values that could overflow float32 are projected in float64', () => {
   // 1e30: Σĉ² is infinite in float32 (and every bound with it); 2⁶²: finite, but 64 of them
   // would not be, so the kernel's max |ĉ| sends it to float64 before any sum is trusted.
@@ -356,6 +393,12 @@ describe.runIf(process.env.TESSEL_PROJECTOR_BENCH)('cost at n = 1024', () => {
       }
     }
     const js = await time(async () => projectJs(request(p, block, c, rng)));
+    // Whole verdicts, for the rows each flags (recomputed in JavaScript, O(k·n) each).
+    const verdicts = [];
+    for (const projector of [project, projectJs]) {
+      const v = await time(() => verifyBlock(p, block, c, { projector, rng }));
+      verdicts.push({ ms: +v.ms.toFixed(1), flagged: v.out.flaggedRows, worst: v.out.worstRatio });
+    }
     const matmulMs = Math.min(...runs.map((r) => r.ms));
     const projMs = Math.min(...warm);
     console.log(
@@ -365,10 +408,11 @@ describe.runIf(process.env.TESSEL_PROJECTOR_BENCH)('cost at n = 1024', () => {
         projector_first_ms: +first.ms.toFixed(1),
         projector_warm_ms: warm.map((x) => +x.toFixed(1)),
         projectJs_ms: +js.ms.toFixed(1),
+        verdict_gpu_js: verdicts,
         verify_over_compute: +(projMs / matmulMs).toFixed(4),
       }),
     );
-    expect(project.stats).toMatchObject({ projected: 10, fallbacks: 0, uploads: 1 });
+    expect(project.stats).toMatchObject({ projected: 11, fallbacks: 0, uploads: 1 });
     project.dispose();
   });
 });
