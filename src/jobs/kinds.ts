@@ -6,6 +6,7 @@ import { InferenceOwnerJob } from './inference-job';
 import { checkInferenceSpec, type InferenceSpec } from './inference-spec';
 import { type Engine, JobSpecError, type OwnerJob } from './job';
 import { MatmulOwnerJob, planBlocks } from './matmul-job';
+import type { OwnerTrust } from './owner-trust';
 import type { SchedulerOptions } from './scheduler';
 import type { JobKind, Output, Work } from './work-codec';
 
@@ -39,6 +40,9 @@ export interface JobEnv {
   /** Computes Freivalds' projections for matmul checks (an engine's kernels); float64
    * JavaScript when absent. */
   projector?: Projector;
+  /** Who this owner's own checks proved or caught, shared by all its jobs; each job its own
+   * when absent. */
+  trust?: OwnerTrust;
   scheduler?: SchedulerOptions;
 }
 
@@ -75,7 +79,11 @@ const matmul: KindDef<MatmulSpec> = {
       id,
       { a: s.a, b: s.b, m: s.m, k: s.k, n: s.n },
       planBlocks(s.m, s.n, s.blockRows, s.blockCols),
-      { ...env.scheduler, ...(env.projector ? { verify: { projector: env.projector } } : {}) },
+      {
+        ...env.scheduler,
+        ...(env.projector ? { verify: { projector: env.projector } } : {}),
+        ...(env.trust ? { trust: env.trust } : {}),
+      },
     );
   },
   async compute(work, engine) {
@@ -104,7 +112,12 @@ const inference: KindDef<InferenceSpec> = {
     return spec;
   },
   create: (id, s, env) =>
-    new InferenceOwnerJob(id, s, { engine: env.engine, rng: env.rng, ...env.scheduler }),
+    new InferenceOwnerJob(id, s, {
+      engine: env.engine,
+      rng: env.rng,
+      ...env.scheduler,
+      ...(env.trust ? { trust: env.trust } : {}),
+    }),
   async compute(work, engine) {
     if (work.kind !== 'inference') throw new JobSpecError('work', 'not inference');
     return computeInference(work, engine);

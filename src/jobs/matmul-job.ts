@@ -14,10 +14,12 @@ import {
   type LeaseOffer,
   type OwnerJob,
   progressOf,
+  type Revocation,
   type Settlement,
   type Verdict,
   type VerificationReport,
 } from './job';
+import { OwnerTrust } from './owner-trust';
 import { type Lease, Scheduler, type SchedulerOptions } from './scheduler';
 import type { MatmulOutput, Output } from './work-codec';
 
@@ -90,6 +92,8 @@ export class MatmulOwnerJob implements OwnerJob {
     readonly options: SchedulerOptions & {
       verify?: FreivaldsOptions & { projector?: Projector };
       now?: () => number;
+      /** What this owner's checks caught, shared by its jobs (src/jobs/owner-trust.ts). */
+      trust?: OwnerTrust;
     } = {},
   ) {
     this.#book = new Scheduler(blocks.length, {
@@ -98,6 +102,22 @@ export class MatmulOwnerJob implements OwnerJob {
     });
     this.c = new Float32Array(problem.m * problem.n);
     this.#report = emptyReport('matmul', blocks.length);
+    this.#trust = options.trust ?? new OwnerTrust();
+    // A contributor caught in another of this owner's jobs: what it did here is checked again.
+    this.#stopListening = this.#trust.onCaught((c, why) => {
+      if (this.done || this.#revoked.has(c)) return;
+      void this.#revoke(c, why).then((r) => this.#emitRevocation(r));
+    });
+  }
+
+  readonly #trust: OwnerTrust;
+  readonly #stopListening: () => void;
+  /** Shards each contributor was credited for, and the contributors caught in this job. */
+  readonly #creditedTo = new Map<string, number[]>();
+  readonly #revoked = new Set<string>();
+
+  close(): void {
+    this.#stopListening();
   }
 
   get shardCount(): number {
@@ -169,6 +189,8 @@ export class MatmulOwnerJob implements OwnerJob {
     if (this.done) return { kind: 'none', finished: true, retryAfterMs: 0 };
     if (this.shardBytes() > c.maxBufferBytes)
       return { kind: 'none', finished: true, retryAfterMs: 0 };
+    if (this.#revoked.has(c.id) || this.#trust.isCaught(c.id))
+      return { kind: 'none', finished: true, retryAfterMs: 0 };
     const lease = this.#book.lease(c.id, now, c.gflops);
     if (!lease) return { kind: 'none', finished: false, retryAfterMs: 1_000 };
     const block = this.blocks[lease.shardId]!;
@@ -196,7 +218,14 @@ export class MatmulOwnerJob implements OwnerJob {
     const block = this.blocks[lease.shardId]!;
     let accepted = false;
     let reason = 'shape';
-    if (output.kind === 'matmul' && output.rows === block.rows && output.cols === block.cols) {
+    const barred = this.#revoked.has(contributor) || this.#trust.isCaught(contributor);
+    if (barred) {
+      reason = 'caught earlier in this owner’s jobs';
+    } else if (
+      output.kind === 'matmul' &&
+      output.rows === block.rows &&
+      output.cols === block.cols
+    ) {
       const t0 = performance.now();
       const seen = this.#unresolved.get(lease.shardId) ?? 0;
       const v = await verifyBlock(this.problem, block, output.c, {
@@ -223,8 +252,18 @@ export class MatmulOwnerJob implements OwnerJob {
       accepted = v.accepted;
       reason = v.accepted ? 'verified' : (v.reason ?? 'residual');
     }
+    // A rejection is proof (a wrong shape, a residual past the rigorous bound, an element outside
+    // the honest envelope): everything the contributor returned in this job is checked again.
+    const revocation =
+      !accepted && !barred
+        ? await this.#revoke(contributor, `shard ${lease.shardId}: ${reason}`)
+        : undefined;
     const settlement = this.#book.settle(leaseId, contributor, accepted);
     if (settlement === 'accepted') {
+      this.#creditedTo.set(contributor, [
+        ...(this.#creditedTo.get(contributor) ?? []),
+        lease.shardId,
+      ]);
       this.#report.accepted++;
       this.#report.computeMs += Math.max(0, now - lease.issuedAt);
       this.#report.reportedComputeMs += computeMs;
@@ -239,7 +278,44 @@ export class MatmulOwnerJob implements OwnerJob {
       settlement,
       reason,
       settlement === 'accepted' ? output : undefined,
+      revocation,
     );
+  }
+
+  /**
+   * Bars a caught contributor from this job and checks again every shard it was credited for,
+   * with fresh weights and every flagged row recomputed: a shard that fails goes back in the
+   * queue. Its receipts for the job are voided by the owner (the returned revocation).
+   */
+  async #revoke(contributor: string, reason: string): Promise<Revocation | undefined> {
+    if (this.#revoked.has(contributor)) return undefined;
+    this.#revoked.add(contributor);
+    this.#trust.caught(contributor, `${this.id}: ${reason}`);
+    const credited = this.#creditedTo.get(contributor) ?? [];
+    const reopened: number[] = [];
+    for (const shardId of credited) {
+      const block = this.blocks[shardId]!;
+      const c = new Float32Array(block.rows * block.cols);
+      for (let i = 0; i < block.rows; i++) {
+        const at = (block.row0 + i) * this.problem.n + block.col0;
+        c.set(this.c.subarray(at, at + block.cols), i * block.cols);
+      }
+      const v = await verifyBlock(this.problem, block, c, {
+        ...this.options.verify,
+        maxRecomputeRows: Infinity,
+      });
+      this.#report.rowsRecomputed += v.recomputedRows;
+      if (!v.accepted && this.#book.reopen(shardId)) {
+        reopened.push(shardId);
+        this.#report.accepted--;
+      }
+    }
+    return { jobId: this.id, contributor, reason, credited, reopened };
+  }
+
+  /** A revocation decided outside any verdict (the contributor was caught in another job). */
+  #emitRevocation(r: Revocation | undefined) {
+    if (r) this.onSettled?.({ verdicts: [], revoke: [r] });
   }
 
   #settled(
@@ -249,8 +325,10 @@ export class MatmulOwnerJob implements OwnerJob {
     settlement: Verdict['settlement'],
     reason: string,
     output?: Output,
+    revocation?: Revocation,
   ) {
     this.onSettled?.({
+      ...(revocation ? { revoke: [revocation] } : {}),
       verdicts: [
         {
           jobId: this.id,

@@ -117,6 +117,15 @@ export class Scheduler {
     return out;
   }
 
+  /** Puts a finished shard back at the front of the queue: its output turned out wrong. */
+  reopen(shardId: number): boolean {
+    if (!this.#done[shardId]) return false;
+    this.#done[shardId] = 0;
+    this.#doneCount--;
+    this.#enqueue(shardId, true);
+    return true;
+  }
+
   /**
    * Marks a shard finished outside a lease (verified in an earlier session, or settled by the
    * owner's own check); any copies still out become pointless and end.

@@ -13,6 +13,7 @@ import {
 } from '../jobs/job';
 import { checkJobSpec, computeShard, createJob, type JobSpec, requiredModel } from '../jobs/kinds';
 import { chooseBlockSize } from '../jobs/matmul-job';
+import { OwnerTrust } from '../jobs/owner-trust';
 import { Reputation } from '../jobs/reputation';
 import type { SchedulerOptions } from '../jobs/scheduler';
 import { cryptoRng } from '../model/rng';
@@ -64,6 +65,8 @@ export interface MeshOptions {
   modelCache?: ModelCache;
   /** Signs and keeps the receipt of an accepted result (src/ledger); returns its bytes. */
   issueReceipt?: (r: Receipt) => Promise<Uint8Array>;
+  /** Voids a caught contributor's receipts for a job (an entry in this tab's log, src/ledger). */
+  revokeReceipts?: (jobId: string, contributor: string, reason: string) => Promise<void>;
   /** Checks and keeps a receipt this tab earned (src/ledger). */
   acceptReceipt?: ContributorOptions['acceptReceipt'];
   /** µcredits this tab's receipts already paid for a job (its log; a resumed job's spending). */
@@ -165,6 +168,9 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
   readonly #cancels = new Map<string, (e: JobCancelledError) => void>();
   /** What this tab's jobs pay, have paid and hold for their leases, against its balance. */
   readonly #wallet: Wallet;
+  /** Who this tab's own checks proved or caught, shared by its jobs (for this session: a reload
+   * starts everyone unproven again, which costs owner checks, never trust). */
+  readonly trust = new OwnerTrust();
   /** The owner's matmul checks on the CPU engine's float64 kernels. */
   readonly #verifier = new OwnerVerifier();
   readonly #pay: Paymaster;
@@ -191,8 +197,10 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     this.board = new JobBoard(node.services.pubsub, {
       ignore: (peer) => this.reputation.isQuarantined(peer),
     });
+    const revoke = options.revokeReceipts;
     this.owner = new ShardOwnerService(node, {
       reputation: this.reputation,
+      ...(revoke ? { revoke: (r) => revoke(r.jobId, r.contributor, r.reason) } : {}),
       ...(store
         ? {
             persist: (job, settlement) => store.settle(job.id, settlement),
@@ -515,6 +523,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       engine: this.options.engine,
       rng: cryptoRng(),
       projector: this.#verifier.project,
+      trust: this.trust,
       scheduler: {
         defaultWindowMs: 20_000,
         ...this.leasePolicy,
@@ -538,6 +547,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
         this.owner.removeEventListener('done', onDone);
         this.board.withdraw(job.id);
         this.#wallet.close(job.id);
+        job.close?.();
         asked.state = 'done';
         void this.options.ownerStore?.finishJob(job.id);
         resolve({ jobId: job.id, answer: job.answer(), report: job.report() });

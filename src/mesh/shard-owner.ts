@@ -1,7 +1,7 @@
 import type { Connection, Stream } from '@libp2p/interface';
 import { logger } from '@libp2p/logger';
 import { lpStream } from '@libp2p/utils';
-import type { LeaseOffer, OwnerJob, Receipt, Settlement, Verdict } from '../jobs/job';
+import type { LeaseOffer, OwnerJob, Receipt, Revocation, Settlement, Verdict } from '../jobs/job';
 import type { Reputation } from '../jobs/reputation';
 import type { Lease } from '../jobs/scheduler';
 import type { Output, Work } from '../jobs/work-codec';
@@ -42,6 +42,9 @@ export interface ShardOwnerOptions {
   /** A result for lease `leaseId` of `contributor` reached job `jobId`: what the lease reserved
    * stays until its verdict, even if the lease ends first (a copy waiting for its twin). */
   submitted?: (jobId: string, leaseId: string, contributor: string) => void;
+  /** Voids a caught contributor's receipts for one job (an entry in this owner's log stating
+   * why; src/ledger). Without it, nothing is voided. */
+  revoke?: (r: Revocation) => Promise<void>;
   /** Verdicts kept for a contributor that is not connected when they are decided. */
   maxUndelivered?: number; // default 256 per peer
   /**
@@ -70,6 +73,8 @@ export interface ShardOwnerOptions {
 export interface DurableSettlement {
   shard?: { shardId: number; output: Output };
   verdicts: { peer: string; msg: VerdictMsg }[];
+  /** Shards whose kept output must go: a caught contributor had a part in it (it is redone). */
+  reopened?: number[];
 }
 
 /** What the owner saw of one settled result (for the UI, reports and tests). */
@@ -147,7 +152,9 @@ export class ShardOwnerService extends EventTarget {
 
   /** Stops a job: contributors asking for work hear it is finished, late results are refused. */
   removeJob(id: string): void {
+    const job = this.jobs.get(id);
     if (this.jobs.delete(id)) this.#cancelled.add(id);
+    job?.close?.(); // it stops listening to the owner's shared trust
   }
 
   /** Serves one contributor's stream until it closes. */
@@ -350,13 +357,25 @@ export class ShardOwnerService extends EventTarget {
       if (v.settlement === 'accepted') this.#o.reputation?.record(v.contributor, 'accepted');
       else if (v.settlement === 'rejected') this.#o.reputation?.record(v.contributor, 'rejected');
     }
+    for (const r of s.revoke ?? []) {
+      log(
+        '%s caught in job %s (%s): its receipts for the job are voided',
+        r.contributor,
+        r.jobId,
+        r.reason,
+      );
+      if (!s.verdicts.some((v) => v.contributor === r.contributor && v.settlement === 'rejected'))
+        this.#o.reputation?.record(r.contributor, 'rejected');
+    }
     // What each accepted result pays, from its lease's reservation, now, synchronously; the
     // others' reservations go back.
     const credits = s.verdicts.map((v) => this.#o.payFor?.(v) ?? 0);
     const completed = s.shard !== undefined && job.done; // this shard was the last
     const inflight = this.#inflight.get(job.id) ?? new Set();
     this.#inflight.set(job.id, inflight);
-    const p = this.#finish(job, s, credits, completed).finally(() => {
+    // A revocation voids only receipts before it in the log: it waits for those in flight.
+    const earlier = s.revoke?.length ? [...inflight] : [];
+    const p = this.#finish(job, s, credits, completed, earlier).finally(() => {
       inflight.delete(p);
       if (inflight.size === 0 && this.#inflight.get(job.id) === inflight) {
         this.#inflight.delete(job.id);
@@ -365,7 +384,13 @@ export class ShardOwnerService extends EventTarget {
     inflight.add(p);
   }
 
-  async #finish(job: OwnerJob, s: Settlement, credits: number[], completed: boolean) {
+  async #finish(
+    job: OwnerJob,
+    s: Settlement,
+    credits: number[],
+    completed: boolean,
+    earlier: Promise<void>[] = [],
+  ) {
     const verdicts: DurableSettlement['verdicts'] = [];
     for (const [i, v] of s.verdicts.entries()) {
       let receipt: Uint8Array = new Uint8Array(0);
@@ -397,11 +422,24 @@ export class ShardOwnerService extends EventTarget {
       };
       verdicts.push({ peer: v.contributor, msg });
     }
+    const reopened = (s.revoke ?? []).flatMap((r) => r.reopened);
     try {
-      await this.#o.persist?.(job, { ...(s.shard ? { shard: s.shard } : {}), verdicts });
+      await this.#o.persist?.(job, {
+        ...(s.shard ? { shard: s.shard } : {}),
+        verdicts,
+        ...(reopened.length ? { reopened } : {}),
+      });
     } catch (e) {
       // The output is in the job; only a reload before it ends would cost a recomputation.
       console.warn(`tessel: settlement of ${job.id} not kept durably: ${e}`);
+    }
+    if (earlier.length) await Promise.allSettled(earlier);
+    for (const r of s.revoke ?? []) {
+      try {
+        await this.#o.revoke?.(r);
+      } catch (e) {
+        console.warn(`tessel: receipts of ${r.contributor} for ${r.jobId} not voided: ${e}`);
+      }
     }
     // The settlement stands whether or not the contributor is still there to hear it.
     for (const { peer, msg } of verdicts) this.#deliver(peer, msg);

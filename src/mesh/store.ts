@@ -115,8 +115,9 @@ export class OwnerStore {
   }
 
   /**
-   * Keeps a settlement in one transaction: the shard's verified output (if it became final) and
-   * the verdicts owed to contributors, so a reload keeps both or neither.
+   * Keeps a settlement in one transaction: the shard's verified output (if it became final), the
+   * verdicts owed to contributors, and the removal of outputs reopened because a caught
+   * contributor had a part in them, so a reload keeps all or none.
    */
   async settle(jobId: string, s: DurableSettlement): Promise<void> {
     // Everything is encoded first: a failure then leaves nothing half written.
@@ -128,6 +129,7 @@ export class OwnerStore {
     // `strict`: on disk before any contributor hears its verdict, even if the tab is killed.
     const tx = this.db.transaction(['results', 'outbox'], 'readwrite', { durability: 'strict' });
     await Promise.all([
+      ...(s.reopened ?? []).map((shardId) => tx.objectStore('results').delete([jobId, shardId])),
       ...(s.shard && output
         ? [tx.objectStore('results').put({ jobId, shardId: s.shard.shardId, output })]
         : []),

@@ -299,6 +299,9 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
       modelCache,
       // Settlement is the verdict: the receipt's leaf is durable before "accepted" is sent.
       issueReceipt: (r) => ledger.issue(r),
+      revokeReceipts: async (jobId, contributor, reason) => {
+        await ledger.revoke(jobId, contributor, reason);
+      },
       acceptReceipt: (bundle, expect) => ledger.accept(bundle, expect),
       spentOn: (jobId) => ledger.spent(jobId),
       canSpend: (credit) => ledger.balance(grant()) >= credit,

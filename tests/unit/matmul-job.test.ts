@@ -81,6 +81,8 @@ describe('MatmulOwnerJob', () => {
     let rejected = 0;
     for (let t = 0; !job.done && t < 100; t++) {
       const offer = job.offer(who(t % 2 ? 'cheat' : 'honest'), t);
+      // Caught once, the cheat gets nothing more from the job.
+      if (offer.kind !== 'lease' && t % 2) continue;
       if (offer.kind !== 'lease') break;
       const block = job.blocks[offer.lease.shardId]!;
       const { row0, rows, col0, cols } = block;
@@ -106,7 +108,8 @@ describe('MatmulOwnerJob', () => {
     expect(job.done).toBe(true);
     expect(job.c).toEqual(exact);
     expect(job.answer()).toEqual({ kind: 'matmul', c: exact });
-    expect(job.report()).toMatchObject({ kind: 'matmul', shards: 6, accepted: 6, rejected });
+    expect(job.report()).toMatchObject({ kind: 'matmul', shards: 6, accepted: 6, rejected: 1 });
+    expect(rejected).toBe(1);
   });
 
   test('progress counts each shard once: leased, then verified', async () => {
@@ -144,12 +147,14 @@ describe('MatmulOwnerJob', () => {
     expect(verdicts.at(-1)).toMatchObject({ settlement: 'stale', contributor: 'b' });
     await job.submit(id, 'a', { kind: 'matmul', rows: 30, cols: 40, c: exact }, 1);
     expect(verdicts.at(-1)).toMatchObject({ settlement: 'rejected', reason: 'shape' });
-    const again = job.offer(who('a'), 1);
+    // A wrong shape is proof: 'a' gets nothing more from this job.
+    expect(job.offer(who('a'), 1)).toMatchObject({ kind: 'none', finished: true });
+    const again = job.offer(who('c'), 1);
     if (again.kind !== 'lease') throw new Error('expected a lease');
     const logits = { kind: 'inference' as const, logits: exact, tokens: new Uint32Array(0) };
-    await job.submit(again.lease.leaseId, 'a', logits, 1);
+    await job.submit(again.lease.leaseId, 'c', logits, 1);
     expect(verdicts.at(-1)).toMatchObject({ settlement: 'rejected', reason: 'shape' });
-    expect(job.offer(who('a'), 2)).toMatchObject({ kind: 'lease' });
+    expect(job.offer(who('d'), 2)).toMatchObject({ kind: 'lease' });
   });
 
   test('restore puts back verified blocks only when they fit', () => {
@@ -161,5 +166,94 @@ describe('MatmulOwnerJob', () => {
     expect(job.restore(0, { kind: 'matmul', rows: 40, cols: 30, c: exact })).toBe(true);
     expect(job.done).toBe(true);
     expect(job.report()).toMatchObject({ accepted: 1, restored: 1 });
+  });
+});
+
+describe('a contributor caught once', () => {
+  /** The block a lease asks for, computed exactly (then rounded to float32). */
+  const answer = (
+    p: ReturnType<typeof randomProblem>,
+    work: { m: number; k: number; n: number; a: Float32Array; b: Float32Array },
+  ) => Float32Array.from(matmulF64(work.a, work.b, { m: work.m, k: work.k, n: work.n }));
+
+  test('is barred from the job, every shard it was credited for is checked again, and a wrong one is redone', async () => {
+    const p = randomProblem(32, 24, 32, seededRng(5));
+    const blocks = planBlocks(32, 32, 16, 16);
+    // The owner's first check is fooled (it projects the true product, not the claim), as a
+    // check is with probability ≤ 1/512 per vector; later checks are not.
+    let fooled = 1;
+    const { projectJs } = await import('../../src/gpu/projection');
+    const job = new MatmulOwnerJob('job_caught', p, blocks, {
+      verify: {
+        projector: (req) => {
+          if (fooled-- <= 0) return projectJs(req);
+          const exact = Float32Array.from(
+            matmulF64(req.problem.a, req.problem.b, req.problem).filter((_, at) => {
+              const i = Math.floor(at / req.problem.n);
+              const j = at % req.problem.n;
+              return (
+                i >= req.block.row0 &&
+                i < req.block.row0 + req.block.rows &&
+                j >= req.block.col0 &&
+                j < req.block.col0 + req.block.cols
+              );
+            }),
+          );
+          return projectJs({ ...req, claimed: exact });
+        },
+      },
+    });
+    const settled: import('../../src/jobs/job').Settlement[] = [];
+    job.onSettled = (s) => settled.push(s);
+    const lease = () => {
+      const o = job.offer(who('cheat'), 0);
+      if (o.kind !== 'lease' || o.work.kind !== 'matmul') throw new Error('no lease');
+      return { lease: o.lease, work: o.work };
+    };
+    // A wrong shard accepted by the fooled check, an honest one, then a wrong one caught.
+    const first = lease();
+    const wrong = answer(p, first.work);
+    wrong[3]! += 1;
+    await job.submit(
+      first.lease.leaseId,
+      'cheat',
+      { kind: 'matmul', rows: first.work.m, cols: first.work.n, c: wrong },
+      1,
+    );
+    const second = lease();
+    await job.submit(
+      second.lease.leaseId,
+      'cheat',
+      { kind: 'matmul', rows: second.work.m, cols: second.work.n, c: answer(p, second.work) },
+      1,
+    );
+    expect(settled.map((s) => s.verdicts[0]!.settlement)).toEqual(['accepted', 'accepted']);
+    expect(job.doneCount).toBe(2);
+    const third = lease();
+    const bad = answer(p, third.work).map((x) => x * 2);
+    await job.submit(
+      third.lease.leaseId,
+      'cheat',
+      { kind: 'matmul', rows: third.work.m, cols: third.work.n, c: bad },
+      1,
+    );
+    const last = settled.at(-1)!;
+    expect(last.verdicts[0]!.settlement).toBe('rejected');
+    expect(last.revoke).toEqual([
+      {
+        jobId: 'job_caught',
+        contributor: 'cheat',
+        reason: expect.stringContaining(`shard ${third.lease.shardId}`),
+        credited: [first.lease.shardId, second.lease.shardId],
+        reopened: [first.lease.shardId],
+      },
+    ]);
+    // The wrong shard is leased again; the cheat gets nothing more from this job.
+    expect(job.doneCount).toBe(1);
+    expect(job.offer(who('cheat'), 0)).toMatchObject({ kind: 'none', finished: true });
+    const redo = [job.offer(who('honest'), 0), job.offer(who('honest'), 0)].map((o) =>
+      o.kind === 'lease' ? o.lease.shardId : -1,
+    );
+    expect(redo.sort()).toEqual([first.lease.shardId, third.lease.shardId].sort());
   });
 });

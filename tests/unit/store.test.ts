@@ -250,6 +250,13 @@ describe('the owner store (IndexedDB)', () => {
     await store.settle('job_1', { shard: { shardId: 0, output }, verdicts: [{ peer: 'p', msg }] });
     expect(await store.results('job_1')).toEqual([{ shardId: 0, output }]);
     expect(await store.verdicts()).toEqual([['p', msg]]);
+    // A caught contributor had a part in shard 0: its output goes in the same write as shard 1's.
+    await store.settle('job_1', {
+      shard: { shardId: 1, output },
+      verdicts: [],
+      reopened: [0],
+    });
+    expect(await store.results('job_1')).toEqual([{ shardId: 1, output }]);
     store.close();
   });
 
