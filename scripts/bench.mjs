@@ -18,8 +18,9 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { build, preview } from 'vite';
@@ -464,7 +465,28 @@ async function verifyBench() {
   await page.goto(base);
   await page.waitForFunction(() => 'runVerifyBench' in globalThis);
   const r = await page.evaluate(() => globalThis.runVerifyBench(10_000));
-  const result = { ...meta('TF.js 4.22 WebGPU kernel (another summation order)'), ...r };
+  // Collusion at the default logits policy: the owner's real inference job, trust and verifier
+  // in Node (pure, seeded), 1,000 jobs per scenario.
+  await build({
+    configFile: false,
+    publicDir: false,
+    logLevel: 'warn',
+    build: {
+      ssr: 'bench/collusion.ts',
+      outDir: 'dist-bench-node/collusion',
+      target: 'node20',
+      emptyOutDir: true,
+    },
+  });
+  const { collusionCatchRates } = await import(
+    pathToFileURL(resolve('dist-bench-node/collusion/collusion.js')).href
+  );
+  const collusion = await collusionCatchRates({ jobs: 1000 });
+  const result = {
+    ...meta('TF.js 4.22 WebGPU kernel (another summation order)'),
+    ...r,
+    collusion,
+  };
   console.log(`\nverification, ${r.adapter.description || r.adapter.architecture}`);
   console.log(
     `  honest shards: ${r.honest_shards}, rejected ${r.honest_rejected}; residual ÷ probabilistic bound: max ${r.honest_max_ratio.toFixed(3)}, 99.9th percentile ${r.honest_p999_ratio.toFixed(3)}; ${r.honest_recomputed_shards} shards needed ${r.honest_recomputed_rows} rows recomputed`,
@@ -481,6 +503,13 @@ async function verifyBench() {
       .join(' │ ');
     console.log(
       `  n=${c.n} ${c.engine.padEnd(6)} product ${c.compute_ms.toFixed(0).padStart(6)} ms │ ${checks}`,
+    );
+  }
+  console.log('  collusion at the default logits policy, 1,000 jobs each:');
+  for (const c of collusion.results) {
+    const rate = c.catchRate === null ? '—' : `${(100 * c.catchRate).toFixed(1)}%`;
+    console.log(
+      `  ${c.scenario.padEnd(44)} caught in ${rate.padStart(6)} of jobs; wrong sequences assembled ${c.wrongSequencesAssembled}; honest caught ${c.honestCaught}; owner checks/shard ${c.ownerChecksPerShard.toFixed(3)}`,
     );
   }
   writeFileSync('bench/results/verify.json', `${JSON.stringify(result, null, 2)}\n`);

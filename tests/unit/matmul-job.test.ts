@@ -171,10 +171,8 @@ describe('MatmulOwnerJob', () => {
 
 describe('a contributor caught once', () => {
   /** The block a lease asks for, computed exactly (then rounded to float32). */
-  const answer = (
-    p: ReturnType<typeof randomProblem>,
-    work: { m: number; k: number; n: number; a: Float32Array; b: Float32Array },
-  ) => Float32Array.from(matmulF64(work.a, work.b, { m: work.m, k: work.k, n: work.n }));
+  const answer = (work: { m: number; k: number; n: number; a: Float32Array; b: Float32Array }) =>
+    Float32Array.from(matmulF64(work.a, work.b, { m: work.m, k: work.k, n: work.n }));
 
   test('is barred from the job, every shard it was credited for is checked again, and a wrong one is redone', async () => {
     const p = randomProblem(32, 24, 32, seededRng(5));
@@ -212,7 +210,7 @@ describe('a contributor caught once', () => {
     };
     // A wrong shard accepted by the fooled check, an honest one, then a wrong one caught.
     const first = lease();
-    const wrong = answer(p, first.work);
+    const wrong = answer(first.work);
     wrong[3]! += 1;
     await job.submit(
       first.lease.leaseId,
@@ -224,13 +222,13 @@ describe('a contributor caught once', () => {
     await job.submit(
       second.lease.leaseId,
       'cheat',
-      { kind: 'matmul', rows: second.work.m, cols: second.work.n, c: answer(p, second.work) },
+      { kind: 'matmul', rows: second.work.m, cols: second.work.n, c: answer(second.work) },
       1,
     );
     expect(settled.map((s) => s.verdicts[0]!.settlement)).toEqual(['accepted', 'accepted']);
     expect(job.doneCount).toBe(2);
     const third = lease();
-    const bad = answer(p, third.work).map((x) => x * 2);
+    const bad = answer(third.work).map((x) => x * 2);
     await job.submit(
       third.lease.leaseId,
       'cheat',
