@@ -286,6 +286,7 @@ function judge(
   let worstRow = 0;
   let rigorousRatio = 0;
   const flagged: number[] = [];
+  const ratios = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
     const absAB = proj.absAB[i]!;
     const sq = proj.sqAB[i]!;
@@ -314,6 +315,7 @@ function judge(
       worstRatio = rowRatio;
       worstRow = i;
     }
+    ratios[i] = rowRatio;
     if (rowRatio > 1) flagged.push(i);
   }
   const base = {
@@ -333,7 +335,11 @@ function judge(
     options.maxRecomputeRows ??
     Math.max(DEFAULT_MAX_RECOMPUTE_ROWS, Math.ceil(rows * DEFAULT_RECOMPUTE_FRACTION));
   const resolvable = flagged.length <= cap;
-  const recheck = resolvable ? flagged : sample(flagged, cap, rng);
+  // All of them, worst first (a wrong row is then found soonest; the order decides only how much
+  // work a rejection costs, since an acceptance needs every one), or a random sample.
+  const recheck = resolvable
+    ? [...flagged].sort((x, y) => ratios[y]! - ratios[x]!)
+    : sample(flagged, cap, rng);
   let recomputed = 0;
   for (const row of recheck) {
     recomputed++;

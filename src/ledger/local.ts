@@ -16,7 +16,8 @@ export interface LocalLedgerEvents {
  * it joins the mesh, and what the mesh's owner and contributor sides write to.
  */
 export class LocalLedger extends TypedEventEmitter<LocalLedgerEvents> {
-  #earned = 0;
+  /** µcredits, exact (receipts' credits are safe integers; their sum need not be). */
+  #earned = 0n;
   /** Receipts earned with their proofs, checked once when read or received, by key. */
   readonly #held = new Map<string, HeldReceipt>();
   #unproven = 0;
@@ -34,7 +35,7 @@ export class LocalLedger extends TypedEventEmitter<LocalLedgerEvents> {
     const ledger = new LocalLedger(peer, await OwnerLog.open(key, peer, store), store);
     const { held, unproven } = await store.held();
     for (const h of held) ledger.#held.set(keyOf(h.receipt), h);
-    ledger.#earned = held.reduce((s, h) => s + h.receipt.credit, 0);
+    ledger.#earned = held.reduce((s, h) => s + BigInt(h.receipt.credit), 0n);
     ledger.#unproven = unproven.length;
     return ledger;
   }
@@ -46,7 +47,7 @@ export class LocalLedger extends TypedEventEmitter<LocalLedgerEvents> {
 
   /** µcredits earned: receipts held with proofs (their owners' solvency is the audit's job). */
   get earned(): number {
-    return this.#earned;
+    return Number(this.#earned);
   }
 
   /** µcredits this tab's receipts paid, in all or for one job. */
@@ -56,7 +57,7 @@ export class LocalLedger extends TypedEventEmitter<LocalLedgerEvents> {
 
   /** grant + earned − spent, in µcredits. */
   balance(grant: number): number {
-    return grant + this.#earned - this.log.spent();
+    return grant + Number(this.#earned) - this.log.spent();
   }
 
   /** Appends a receipt to this tab's log; resolves with the bundle, once it is durable. */
@@ -74,7 +75,7 @@ export class LocalLedger extends TypedEventEmitter<LocalLedgerEvents> {
     const held = await this.store.accept(bundle, expect);
     const key = keyOf(held.receipt);
     // A receipt received again (a redelivered verdict) replaces the one held, not adds to it.
-    this.#earned += held.receipt.credit - (this.#held.get(key)?.receipt.credit ?? 0);
+    this.#earned += BigInt(held.receipt.credit - (this.#held.get(key)?.receipt.credit ?? 0));
     this.#held.set(key, held);
     this.dispatchEvent(new CustomEvent('books'));
     return held.receipt;
