@@ -5,11 +5,12 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { CpuKernels, type CpuSummary } from '../src/cpu/kernels';
+import { CpuProjector } from '../src/cpu/projector';
 import { autotune, MemoryTuneStore } from '../src/gpu/autotune';
 import { GpuContext } from '../src/gpu/context';
 import type { AdapterSummary } from '../src/gpu/device';
 import { Matmul, type TileConfig } from '../src/gpu/matmul';
-import { freivalds } from '../src/jobs/freivalds';
+import { verifyBlock } from '../src/jobs/freivalds';
 import { randomProblem } from '../src/jobs/matmul-job';
 import { matmulToOnnx } from '../src/model/gpt-onnx';
 import { seededRng } from '../src/model/rng';
@@ -23,7 +24,7 @@ export interface MatmulBenchRow {
   tfjs_ms: number;
   tfjs_gflops: number;
   ratio: number; // tessel_gflops / tfjs_gflops
-  verify_ms: number; // Freivalds (2 vectors, float64, CPU) on the whole C
+  verify_ms: number; // the owner's Freivalds check of the whole C (CPU engine's float64 projector)
   verify_over_compute: number; // verify_ms / tessel_ms
   max_abs_diff: number; // |C_tessel − C_tfjs|∞, a sanity check that both computed the same thing
   cpu_ms: number; // tessel's CPU engine (WebAssembly SIMD), `cpu.threads` threads
@@ -59,6 +60,7 @@ async function runMatmulBench(sizes: number[], runs: number): Promise<MatmulBenc
   log(`adapter ${ctx.summary.description}; tile ${JSON.stringify(tile)}`);
   const threads = crossOriginIsolated ? navigator.hardwareConcurrency : 1;
   const cpu = await CpuKernels.create({ threads });
+  const projector = await CpuProjector.create();
   const ortModel = matmulToOnnx();
   const ortWasm = await ortSession(ortModel, 'wasm', threads);
   const ortGpu = await ortSession(ortModel, 'webgpu', threads);
@@ -100,13 +102,16 @@ async function runMatmulBench(sizes: number[], runs: number): Promise<MatmulBenc
     const ortWasmMs = await time(runs, ortFeed(ortWasm));
     const ortGpuMs = await time(runs, ortFeed(ortGpu));
 
+    // The owner's check, as the mesh runs it: the CPU engine's float64 projector.
     const block = { row0: 0, rows: n, col0: 0, cols: n };
-    let accepted = true;
+    const problem = { a, b, m: n, k: n, n };
+    const check = { projector: projector.project };
+    let accepted = (await verifyBlock(problem, block, ours, check)).accepted; // warm-up
     const verifyMs = await time(runs, async () => {
-      accepted &&= freivalds({ a, b, m: n, k: n, n }, block, ours).accepted;
+      accepted &&= (await verifyBlock(problem, block, ours, check)).accepted;
     });
     if (!accepted) throw new Error(`Freivalds rejected tessel's own result at n = ${n}`);
-    if (!freivalds({ a, b, m: n, k: n, n }, block, onCpu).accepted) {
+    if (!(await verifyBlock(problem, block, onCpu, check)).accepted) {
       throw new Error(`Freivalds rejected the CPU engine's result at n = ${n}`);
     }
     let cpuDiff = 0;

@@ -100,11 +100,12 @@ export class VerifyArgumentError extends Error {
  * compares A·(B_g·r_g) with Ĉ_g·r_g, row by row (O((m·n/groupCols + n)·k) work, the product's
  * is O(m·n·k)):
  *
- * 1. **Rigorous bound** γ_K·(|A||B_g|·1)ᵢ (plus the projector's own worst-case error): no float32
- *    dot product in any order is off by more, so a residual beyond it is proof: rejected.
+ * 1. **Rigorous bound** max|r|·γ_K·(|A||B_g|·1)ᵢ (plus the projector's own worst-case error): no
+ *    float32 dot product in any order is off by more, so a residual beyond it is proof: rejected.
  * 2. **Expected honest noise** σ: roundings modelled as independent (Higham & Mary's √K model,
  *    made data-aware): an element's error has variance ≈ 0.18u²·K·(½Σₚaᵢₚ²bₚⱼ² + ⅓cᵢⱼ²), and
- *    the weighted projection adds variances (times E[r²]). A row whose every residual is within λ·σ passes.
+ *    the weighted projection adds variances (times E[r²]). A row whose every residual is within
+ *    λ·σ passes.
  * 3. **Every other row is flagged, and every flagged row is resolved**: recomputed exactly, each
  *    element within its rigorous bound and within max(elementLambda·σᵢⱼ, kappa × the owner's own
  *    float32 error on it). One failing row rejects the result. Up to `maxRecomputeRows` flagged
@@ -163,7 +164,7 @@ interface Prepared {
   rng: Rng;
 }
 
-/** Argument checks, the cheap refusals (shape, non-finite) and the random signs. */
+/** Argument checks, the cheap refusals (shape, non-finite) and the random weights. */
 function precheck(
   problem: MatmulProblem,
   block: Block,
