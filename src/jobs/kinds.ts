@@ -55,6 +55,32 @@ interface KindDef<S> {
   requiredModel(work: Work): string | undefined;
 }
 
+/** Largest |Σₚ aᵢₚbₚⱼ| (and every partial sum) a matmul job may reach: below float32's 2¹²⁸,
+ * with room for rounding, so an honest float32 product never overflows. */
+export const MAX_PRODUCT_MAGNITUDE = 2 ** 126;
+
+/**
+ * Refuses A and B whose product could overflow float32 (max over rows of Σₚ|aᵢₚ| times the
+ * largest |b|, an upper bound on every partial sum): an honest contributor's C would hold ∞,
+ * which the verifier takes as proof of a wrong result. O(m·k + k·n).
+ */
+function checkNoOverflow(a: Float32Array, b: Float32Array, m: number, k: number, n: number) {
+  let bMax = 0;
+  for (let i = 0; i < k * n; i++) bMax = Math.max(bMax, Math.abs(b[i]!));
+  let rowMax = 0;
+  for (let i = 0; i < m; i++) {
+    let s = 0;
+    for (let p = 0; p < k; p++) s += Math.abs(a[i * k + p]!);
+    rowMax = Math.max(rowMax, s);
+  }
+  if (!(rowMax * bMax < MAX_PRODUCT_MAGNITUDE)) {
+    throw new JobSpecError(
+      'a',
+      `A·B may overflow float32 (a row of |A| sums to ${rowMax.toExponential(2)}, the largest |b| is ${bMax.toExponential(2)}): scale A or B down`,
+    );
+  }
+}
+
 const matmul: KindDef<MatmulSpec> = {
   check(raw) {
     const r = object(raw);
@@ -72,6 +98,7 @@ const matmul: KindDef<MatmulSpec> = {
     if (!(r.b instanceof Float32Array) || r.b.length !== k * n) {
       throw new JobSpecError('b', 'B must be k×n float32');
     }
+    checkNoOverflow(r.a, r.b, m, k, n);
     return r as unknown as MatmulSpec;
   },
   create(id, s, env) {

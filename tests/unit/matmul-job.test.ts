@@ -255,3 +255,19 @@ describe('a contributor caught once', () => {
     expect(redo.sort()).toEqual([first.lease.shardId, third.lease.shardId].sort());
   });
 });
+
+test('a matmul whose product could overflow float32 is refused before it runs', async () => {
+  const { checkJobSpec } = await import('../../src/jobs/kinds');
+  const spec = (scale: number) => ({
+    m: 2,
+    k: 3,
+    n: 2,
+    a: Float32Array.from([1, 2, 3, 4, 5, 6]).map((x) => x * scale),
+    b: Float32Array.from([1, 1, 1, 1, 1, 1]).map((x) => x * scale),
+    blockRows: 2,
+    blockCols: 2,
+  });
+  expect(checkJobSpec('matmul', spec(1)).kind).toBe('matmul');
+  // Every element is finite, but a row sums to 15·2⁶⁴ · 2⁶⁴ > 2¹²⁶: an honest C could hold ∞.
+  expect(() => checkJobSpec('matmul', spec(2 ** 64))).toThrow(/may overflow float32/);
+});
