@@ -105,7 +105,14 @@ export class OwnerTrust {
   /** Records kept from an earlier session; entries that are not well formed are skipped. */
   static from(state: unknown, options: OwnerTrustOptions = {}): OwnerTrust {
     const t = new OwnerTrust(options);
-    if (!Array.isArray(state)) return t;
+    t.load(state);
+    return t;
+  }
+
+  /** Adds records kept from an earlier session (oldest change first), skipping any that are not
+   * well formed; a record this session already changed is kept as it is now. */
+  load(state: unknown): void {
+    if (!Array.isArray(state)) return;
     for (const e of state) {
       if (!Array.isArray(e) || e.length !== 2) continue;
       const [peer, r] = e as [unknown, Partial<TrustRecord> | null];
@@ -115,9 +122,9 @@ export class OwnerTrust {
         Number.isSafeInteger(r?.passed) &&
         (r?.passed as number) >= 0 &&
         typeof r?.caught === 'string';
-      if (sound) t.#put(peer, { passed: r!.passed!, caught: r!.caught! });
+      if (sound && !this.#records.has(peer))
+        this.#put(peer, { passed: r!.passed!, caught: r!.caught! });
     }
-    return t;
   }
 
   #set(peer: string, r: TrustRecord) {

@@ -168,8 +168,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
   readonly #cancels = new Map<string, (e: JobCancelledError) => void>();
   /** What this tab's jobs pay, have paid and hold for their leases, against its balance. */
   readonly #wallet: Wallet;
-  /** Who this tab's own checks proved or caught, shared by its jobs (for this session: a reload
-   * starts everyone unproven again, which costs owner checks, never trust). */
+  /** Who this tab's own checks proved or caught, shared by its jobs (kept in the owner store). */
   readonly trust = new OwnerTrust();
   /** The owner's matmul checks on the CPU engine's float64 kernels. */
   readonly #verifier = new OwnerVerifier();
@@ -194,6 +193,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       void store?.putPeer(peer, record);
       this.#emitPeers();
     };
+    this.trust.onChange = (peer, record) => void store?.putTrust(peer, record);
     this.board = new JobBoard(node.services.pubsub, {
       ignore: (peer) => this.reputation.isQuarantined(peer),
     });
@@ -280,7 +280,10 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     });
     const addresses = await waitForWebRtcAddress(node, Math.min(2, options.config.relays.length));
     const mesh = new Mesh(node, addresses, options);
-    if (options.ownerStore) mesh.reputation.restore(await options.ownerStore.peers());
+    if (options.ownerStore) {
+      mesh.reputation.restore(await options.ownerStore.peers());
+      mesh.trust.load(await options.ownerStore.trust());
+    }
     mesh.board.start();
     await mesh.owner.start();
     await mesh.models.server.start();

@@ -7,6 +7,7 @@ import {
 } from 'idb';
 import { checkJobSpec, type JobSpec } from '../jobs/kinds';
 import { planBlocks } from '../jobs/matmul-job';
+import { MAX_TRUST_RECORDS, type TrustRecord } from '../jobs/owner-trust';
 import type { PeerRecord } from '../jobs/reputation';
 import { decodeOutput, encodeOutput, type Output, WorkError } from '../jobs/work-codec';
 import { decodeShardMsg, encodeShardMsg, type VerdictMsg } from './codec';
@@ -39,15 +40,23 @@ interface OwnerDB extends DBSchema {
   reputation: { key: string; value: PeerRecord; indexes: { seenAt: number } };
   /** Verdicts decided but not yet written to their contributor, keyed by lease id. */
   outbox: { key: string; value: { peer: string; frame: ArrayBuffer } };
+  /** Who this owner's own checks proved or caught (v4), oldest change first by `changedAt`. */
+  trust: { key: string; value: StoredTrust; indexes: { changedAt: number } };
+}
+
+/** A contributor's record in the owner's trust (src/jobs/owner-trust.ts), dated. */
+interface StoredTrust extends TrustRecord {
+  changedAt: number; // ms since the epoch
 }
 
 /**
  * Schema versions: 1 held matmul jobs only (A, B and blocks of C); 2 holds jobs of any kind and
  * an outbox of verdicts not yet delivered; 3 dates peer records (`seenAt`, indexed) so the store
  * keeps the MAX_PEERS_KEPT most recently seen: ids are free, and every one that misbehaves
- * would otherwise leave a record for ever.
+ * would otherwise leave a record for ever; 4 keeps the owner's trust (who its own checks proved
+ * or caught), so a reload neither forgets a caught cheat nor makes every peer prove itself again.
  */
-export const OWNER_DB_VERSION = 3;
+export const OWNER_DB_VERSION = 4;
 
 /** Peer records kept in the owner's store. */
 export const MAX_PEERS_KEPT = 10_000;
@@ -78,6 +87,7 @@ export class OwnerStore {
           }
           peers.createIndex('seenAt', 'seenAt');
         }
+        if (oldVersion < 4) d.createObjectStore('trust').createIndex('changedAt', 'changedAt');
       },
       // A newer tab wants to upgrade the schema: let it, rather than block it.
       blocking() {
@@ -184,6 +194,31 @@ export class OwnerStore {
       c = await c.continue();
     }
     await tx.done;
+  }
+
+  /** Keeps a contributor's trust record; beyond `maxKept` the longest unchanged go. */
+  async putTrust(peer: string, record: TrustRecord, maxKept = MAX_TRUST_RECORDS): Promise<void> {
+    const tx = this.db.transaction('trust', 'readwrite');
+    await tx.store.put(
+      { passed: record.passed, caught: record.caught, changedAt: Date.now() },
+      peer,
+    );
+    let extra = (await tx.store.count()) - maxKept;
+    for (let c = await tx.store.index('changedAt').openCursor(); c && extra > 0; extra--) {
+      await c.delete();
+      c = await c.continue();
+    }
+    await tx.done;
+  }
+
+  /** The owner's trust records, oldest change first (`OwnerTrust.load` checks each). */
+  async trust(): Promise<[string, TrustRecord][]> {
+    const out: [string, TrustRecord][] = [];
+    const tx = this.db.transaction('trust');
+    for await (const c of tx.store.index('changedAt').iterate()) {
+      out.push([c.primaryKey, { passed: c.value.passed, caught: c.value.caught }]);
+    }
+    return out;
   }
 
   async peers(): Promise<[string, PeerRecord][]> {

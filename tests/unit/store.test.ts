@@ -3,6 +3,7 @@ import { openDB } from 'idb';
 import { describe, expect, test } from 'vitest';
 import { idbTuneStore } from '../../src/gpu/tune-store-idb';
 import { defaultPolicy } from '../../src/jobs/inference-spec';
+import { OwnerTrust } from '../../src/jobs/owner-trust';
 import { encodeOutput } from '../../src/jobs/work-codec';
 import { encodeShardMsg } from '../../src/mesh/codec';
 import { IdbModelCache } from '../../src/mesh/model-store';
@@ -125,7 +126,7 @@ describe('the owner store (IndexedDB)', () => {
     store.close();
   });
 
-  test('a store written by schema version 2 upgrades to 3 with no job, block, receipt or peer lost', async () => {
+  test('a store written by schema version 2 upgrades to the current one with no job, block, receipt or peer lost', async () => {
     const name = 'upgrade-from-v2';
     // Exactly what version 2 wrote (the schema before this one): four stores, no indexes.
     const v2 = await openDB(name, 2, {
@@ -177,6 +178,7 @@ describe('the owner store (IndexedDB)', () => {
     expect(store.db.version).toBe(OWNER_DB_VERSION);
     const [job] = await store.unfinishedJobs();
     expect(job).toMatchObject({ id: 'job_1', kind: 'matmul', terms });
+    expect(await store.trust()).toEqual([]); // version 4's store, empty
     expect(await store.results('job_1')).toEqual([{ shardId: 0, output }]);
     expect(await store.verdicts()).toEqual([['peer-1', verdict]]);
     expect(new Map(await store.peers())).toEqual(
@@ -189,6 +191,28 @@ describe('the owner store (IndexedDB)', () => {
     await store.putPeer('new-1', { ...peer, seenAt: 10 }, 3);
     await store.putPeer('new-2', { ...peer, seenAt: 20 }, 3);
     expect((await store.peers()).map(([p]) => p).sort()).toEqual(['new-1', 'new-2', 'peer-1']);
+    store.close();
+  });
+
+  test('version 4 keeps the owner’s trust: a reload forgets neither a caught cheat nor a proven peer', async () => {
+    const store = await OwnerStore.open('trust');
+    const before = new OwnerTrust({ provenAfter: 4 });
+    before.onChange = (peer, r) => void store.putTrust(peer, r);
+    const settle = () => new Promise((r) => setTimeout(r, 20)); // the trust does not await writes
+    before.passed('honest', 5);
+    await settle();
+    before.caught('cheat', 'job_1: shard 3: residual');
+    await settle();
+    const after = new OwnerTrust({ provenAfter: 4 });
+    after.load(await store.trust());
+    expect(after.isProven('honest')).toBe(true);
+    expect(after.isCaught('cheat')).toBe(true);
+    expect(after.isProven('cheat')).toBe(false);
+    // Damaged records are skipped; beyond the cap the longest unchanged go.
+    after.load([['x', { passed: -1, caught: '' }], ['y', null], 'z']);
+    expect(after.size).toBe(2);
+    await store.putTrust('new-1', { passed: 1, caught: '' }, 2);
+    expect((await store.trust()).map(([p]) => p)).toEqual(['cheat', 'new-1']);
     store.close();
   });
 
