@@ -115,6 +115,7 @@ export class CpuProjector {
       sqAB,
       cSq: f64(csq, rows * groups).slice(),
       unitRoundoff: U_F64,
+      nonFiniteInCSq: true,
     };
   };
 

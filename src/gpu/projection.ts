@@ -56,6 +56,12 @@ export interface Projections {
    * unit times (absAB + Σ|ĉ|), so a coarser engine loosens the check, never wrongs a peer.
    */
   unitRoundoff: number;
+  /**
+   * True when cSq was summed in IEEE float64 from every claimed element, so a NaN or ±∞ among
+   * them is a non-finite cSq (the verdict then needs no pass of its own over Ĉ). GPUs may not
+   * keep NaN (WGSL leaves it to the implementation): the WebGPU projector leaves this unset.
+   */
+  nonFiniteInCSq?: boolean;
 }
 
 /** Computes a block's projections; may run on another thread or device, hence the promise. */
@@ -136,7 +142,7 @@ export function projectJs({
       }
     }
   }
-  return { abr, cr, absAB, sqAB, cSq, unitRoundoff: U_F64 };
+  return { abr, cr, absAB, sqAB, cSq, unitRoundoff: U_F64, nonFiniteInCSq: true };
 }
 
 /** Σₚ x[xo+p]·y[yo+p] over p < len, with four partial sums (independent adds pipeline). */

@@ -74,6 +74,12 @@ describe('CPU projector', () => {
     const opts = { rng, projector: projector.project };
     for (let t = 0; t < 5; t++)
       expect((await verifyBlock(p, whole, honest, opts)).accepted).toBe(true);
+    // A NaN or ∞ anywhere shows in the projector's float64 Σĉ²: refused without a scan of its own.
+    for (const x of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      const bad = honest.slice();
+      bad[n * n - 1 - (rng.nextUint32() % n)] = x;
+      expect((await verifyBlock(p, whole, bad, opts)).reason).toBe('non-finite');
+    }
     const scaled = honest.map((x) => x * (1 + 1e-4));
     expect((await verifyBlock(p, whole, scaled, opts)).accepted).toBe(false);
     const exact = matmulF64(p.a, p.b, p);
