@@ -64,7 +64,7 @@ export async function compileKernels(
   return { module: await WebAssembly.compile(bytes), relaxed };
 }
 
-function sharedMemoryAvailable(): boolean {
+export function sharedMemoryAvailable(): boolean {
   if (typeof SharedArrayBuffer === 'undefined') return false;
   // Browsers hand out SharedArrayBuffer only to cross-origin isolated pages; Node always.
   return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;

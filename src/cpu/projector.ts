@@ -5,17 +5,33 @@ import {
   projectJs,
   U_F64,
 } from '../gpu/projection';
-import { compileKernels } from './kernels';
+import { compileKernels, sharedMemoryAvailable } from './kernels';
+import { type SpawnHelper, spawnWebHelper, ThreadPool } from './pool';
 
 // Freivalds' projections for the owner of a matmul job, on the CPU engine's float64 SIMD kernels
-// (assembly/verify.ts). One thread, on the thread that owns the job (the page's main thread, or
-// Node): it cannot wait on helper threads there, and a check is a few milliseconds. The job's A
-// and B stay in the kernels' memory between shards (the owner checks many blocks of one
-// problem); only the claimed block is copied in for each check.
+// (assembly/verify.ts), on the thread that owns the job (the page's main thread, or Node) and,
+// where memory can be shared (a cross-origin isolated page, Node), helper threads: each pass is
+// split by rows, the caller computing its share while it waits (a page's main thread spins
+// rather than blocks; its share is most of the wait). The job's A and B stay in the kernels'
+// memory between shards (the owner checks many blocks of one problem); only the claimed block
+// is copied in for each check.
 
 const PAGE = 65_536; // bytes
+/** The kernels helper threads may run. */
+const KERNELS = ['fvProjectB', 'fvProjectA', 'fvProjectC'];
 /** Largest memory the projector grows to (bytes): problems beyond it are projected in JS. */
 export const PROJECTOR_MAX_BYTES = 1024 * 2 ** 20;
+/** Threads a projector uses at most (the caller's included). */
+export const PROJECTOR_MAX_THREADS = 4;
+
+export interface CpuProjectorOptions {
+  /** Threads (default: hardwareConcurrency, at most PROJECTOR_MAX_THREADS, where memory can
+   * be shared; else 1). */
+  threads?: number;
+  /** How helper threads start (default: Web Workers from a blob: URL; Node passes
+   * src/cpu/node-threads.ts). */
+  spawn?: SpawnHelper;
+}
 const BASE = 1024; // the first KiB stays unused: a null pointer never aliases data
 
 interface Kernels {
@@ -30,6 +46,7 @@ const line = (bytes: number) => Math.ceil(bytes / 64) * 64;
 export class CpuProjector {
   readonly #memory: WebAssembly.Memory;
   readonly #x: Kernels;
+  readonly #pool: ThreadPool | undefined;
   /** The problem whose A and B are in memory, and where (weakly: a finished job's matrices
    * are not kept alive by their copy here). */
   #resident: { problem: WeakRef<MatmulProblem>; a: number; b: number; top: number } | undefined;
@@ -40,21 +57,67 @@ export class CpuProjector {
   private constructor(
     memory: WebAssembly.Memory,
     x: Kernels,
+    pool: ThreadPool | undefined,
     readonly fma: boolean,
   ) {
     this.#memory = memory;
     this.#x = x;
+    this.#pool = pool;
   }
 
-  /** Compiles the kernels (relaxed SIMD where valid); throws GpuError without WebAssembly SIMD. */
-  static async create(): Promise<CpuProjector> {
-    const { module, relaxed } = await compileKernels(false);
-    const memory = new WebAssembly.Memory({ initial: 16 });
+  /** Threads that compute a projection, the caller's included. */
+  get threads(): number {
+    return this.#pool?.size ?? 1;
+  }
+
+  /** Compiles the kernels (relaxed SIMD where valid) and starts the helpers; throws GpuError
+   * without WebAssembly SIMD. Helpers that cannot start leave one thread projecting. */
+  static async create(options: CpuProjectorOptions = {}): Promise<CpuProjector> {
+    const cores = (globalThis.navigator?.hardwareConcurrency as number | undefined) ?? 1;
+    const want = Math.min(options.threads ?? cores, PROJECTOR_MAX_THREADS);
+    // Node has no Web Workers: its callers pass spawnNodeHelper, or project on one thread.
+    const spawn = options.spawn ?? (typeof Worker === 'function' ? spawnWebHelper : undefined);
+    const shared =
+      sharedMemoryAvailable() && spawn !== undefined && Number.isInteger(want) && want > 1;
+    const { module, relaxed } = await compileKernels(shared);
+    const memory = new WebAssembly.Memory(
+      shared
+        ? { initial: 16, maximum: PROJECTOR_MAX_BYTES / PAGE, shared: true }
+        : { initial: 16, maximum: PROJECTOR_MAX_BYTES / PAGE },
+    );
     const abort = () => {
       throw new Error('a verification kernel aborted');
     };
     const instance = await WebAssembly.instantiate(module, { env: { memory, abort } });
-    return new CpuProjector(memory, instance.exports as unknown as Kernels, relaxed);
+    let pool: ThreadPool | undefined;
+    if (shared) {
+      try {
+        pool = await ThreadPool.start(want - 1, spawn, module, memory, KERNELS);
+      } catch (e) {
+        console.warn(`tessel: verifier helper threads did not start (${e}); one thread checks`);
+      }
+    }
+    return new CpuProjector(memory, instance.exports as unknown as Kernels, pool, relaxed);
+  }
+
+  /** Stops the helper threads. */
+  dispose(): void {
+    this.#pool?.stop();
+  }
+
+  /** Runs a kernel over [0, count) split across the threads; `args` come before the range. */
+  #parallel(fn: keyof Kernels, count: number, args: number[]): void {
+    const kernel = this.#x[fn];
+    const threads = count >= 64 ? this.threads : 1;
+    const per = Math.ceil(count / threads);
+    const parts: number[][] = [];
+    for (let t = 0; t < threads; t++) {
+      const lo = Math.min(count, t * per);
+      const hi = Math.min(count, lo + per);
+      if (hi > lo) parts.push([...args, lo, hi]);
+    }
+    if (!this.#pool || parts.length <= 1) for (const p of parts) kernel(...p);
+    else this.#pool.run(fn, parts, (p) => kernel(...p));
   }
 
   /** The projections of `req` (a `Projector`); falls back to `projectJs` past the memory cap. */
@@ -89,9 +152,9 @@ export class CpuProjector {
     const csq = this.#alloc(rows * groups * 8);
     // Padding columns of br must be zeros: memory below the top is reused between calls.
     new Float64Array(this.#memory.buffer, br, k * st).fill(0);
-    this.#x.fvProjectB(res.b, n, col0, cols, pr, kv, gw, br, st, vp, 0, k);
-    this.#x.fvProjectA(res.a, k, row0, k, br, st, vp, abr, aux, 0, rows);
-    this.#x.fvProjectC(pc, cols, pr, kv, gw, cr, vp, csq, 0, rows);
+    this.#parallel('fvProjectB', k, [res.b, n, col0, cols, pr, kv, gw, br, st, vp]);
+    this.#parallel('fvProjectA', rows, [res.a, k, row0, k, br, st, vp, abr, aux]);
+    this.#parallel('fvProjectC', rows, [pc, cols, pr, kv, gw, cr, vp, csq]);
     const buf = this.#memory.buffer;
     const f64 = (ptr: number, len: number) => new Float64Array(buf, ptr, len);
     const abrOut = new Float64Array(rows * vg);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CpuKernels } from '../../src/cpu/kernels';
+import { spawnNodeHelper } from '../../src/cpu/node-threads';
 import { CpuProjector } from '../../src/cpu/projector';
 import { type Block, type MatmulProblem, projectJs } from '../../src/gpu/projection';
 import { matmulF64 } from '../../src/gpu/reference';
@@ -12,12 +13,17 @@ import { inputs, oneElementOff } from '../fixtures/structured-inputs';
 // verdicts on honest and cheating results.
 
 let projector: CpuProjector;
+let threaded: CpuProjector;
 let cpu: CpuKernels;
 beforeAll(async () => {
   projector = await CpuProjector.create();
+  threaded = await CpuProjector.create({ threads: 3, spawn: spawnNodeHelper });
   cpu = await CpuKernels.create({ threads: 1 });
 });
-afterAll(() => cpu.dispose());
+afterAll(() => {
+  cpu.dispose();
+  threaded.dispose();
+});
 
 function extract(c: Float32Array, n: number, blk: Block): Float32Array {
   const out = new Float32Array(blk.rows * blk.cols);
@@ -48,6 +54,8 @@ describe('CPU projector', () => {
       const req = { problem: p, block: blk, claimed, r, vectors, groupCols };
       const want = projectJs(req);
       const got = projector.project(req);
+      // Threads split rows, never a sum: the same bits on 1 or 3 threads.
+      expect(threaded.project(req)).toEqual(got);
       for (const key of ['abr', 'cr', 'absAB', 'sqAB', 'cSq'] as const) {
         expect(got[key].length, key).toBe(want[key].length);
         for (let i = 0; i < want[key].length; i++) {
@@ -63,6 +71,7 @@ describe('CPU projector', () => {
       }
     }
     expect(projector.stats.projected).toBe(60);
+    expect([projector.threads, threaded.threads]).toEqual([1, 3]);
   });
 
   test('verdicts: honest CPU-engine products accepted, cheats rejected (n = 256)', async () => {
@@ -71,7 +80,16 @@ describe('CPU projector', () => {
     const p: MatmulProblem = inputs('uniform', n, 512, n, rng);
     const whole = { row0: 0, rows: n, col0: 0, cols: n };
     const honest = await cpu.matmul(p.a.slice(), p.b.slice(), p);
-    const opts = { rng, projector: projector.project };
+    const req = {
+      problem: p,
+      block: whole,
+      claimed: honest,
+      r: drawWeights(rng, 2 * n),
+      vectors: 2,
+      groupCols: 64,
+    };
+    expect(threaded.project(req)).toEqual(projector.project(req));
+    const opts = { rng, projector: threaded.project }; // rows split across 3 threads
     for (let t = 0; t < 5; t++)
       expect((await verifyBlock(p, whole, honest, opts)).accepted).toBe(true);
     // A NaN or ∞ anywhere shows in the projector's float64 Σĉ²: refused without a scan of its own.
