@@ -46,6 +46,15 @@ export interface VerifyBenchResult {
   /** The owner's check of a whole n×n×n product ÷ the product's time, per engine computing it
    * (`cpu`, `webgpu`) and per projector checking it (`cpu-f64`: the CPU engine's float64 SIMD
    * kernels, what owners use; `webgpu-f32`; `js-f64`: the JavaScript reference). */
+  /** The same on the CPU engine for shapes far from square (skinny K, thin blocks). */
+  verify_over_compute_shapes: {
+    m: number;
+    k: number;
+    n: number;
+    compute_ms: number;
+    verify_ms: number;
+    ratio: number;
+  }[];
   verify_over_compute: {
     n: number;
     engine: string;
@@ -198,19 +207,19 @@ async function runVerifyBench(honestShards: number): Promise<VerifyBenchResult> 
   // The owner's cost: verifying a whole n×n×n product against computing it, per engine. Each
   // engine's product (its own kernel, timed after a warm-up) beside each projector's check of
   // it: the CPU engine's float64 kernels (what the mesh's owners use), the WebGPU kernel, and the
-  // float64 JavaScript reference (the verifier before issue 21). Median of 3.
+  // float64 JavaScript reference (the verifier before issue 21). Median of 5.
   const cost: VerifyBenchResult['verify_over_compute'] = [];
   const cpu = await CpuKernels.create();
   const cpuProj = await CpuProjector.create();
   const gpuProj = gpuProjector(ctx);
   const median = async (f: () => Promise<unknown>) => {
     const ts: number[] = [];
-    for (let t = 0; t < 3; t++) {
+    for (let t = 0; t < 5; t++) {
       const t0 = performance.now();
       await f();
       ts.push(performance.now() - t0);
     }
-    return ts.sort((x, y) => x - y)[1]!;
+    return ts.sort((x, y) => x - y)[2]!;
   };
   for (const n of [1024, 2048]) {
     const p = inputs('uniform', n, n, n, rng);
@@ -253,6 +262,40 @@ async function runVerifyBench(honestShards: number): Promise<VerifyBenchResult> 
     prepared.dispose();
     gpuProj.release(p);
   }
+  // Shapes far from square, where the check's own passes over B and Ĉ weigh most against the
+  // product: skinny K (the product is m·n·k, reading Ĉ alone is m·n) and thin blocks. The CPU
+  // engine's product (the fastest here) beside the owner's check of it.
+  const shapes: VerifyBenchResult['verify_over_compute_shapes'] = [];
+  for (const [m, k, n] of [
+    [1024, 1, 1024],
+    [1024, 4, 1024],
+    [1024, 16, 1024],
+    [1024, 64, 1024],
+    [64, 4096, 64],
+    [4096, 256, 64],
+    [64, 256, 4096],
+    [16, 16, 16],
+  ] as const) {
+    const p = inputs('uniform', m, k, n, rng);
+    const product = () => cpu.matmul(p.a.slice(), p.b.slice(), { m, k, n });
+    const c = await product();
+    const computeMs = await median(product);
+    const check = async () => {
+      const v = await verifyBlock(p, whole(p), c, { rng, projector: cpuProj.project });
+      if (!v.accepted) throw new Error(`honest ${m}×${k}×${n} refused: ${JSON.stringify(v)}`);
+    };
+    await check();
+    const verifyMs = await median(check);
+    shapes.push({
+      m,
+      k,
+      n,
+      compute_ms: computeMs,
+      verify_ms: verifyMs,
+      ratio: verifyMs / computeMs,
+    });
+    log(`${m}×${k}×${n} cpu: product ${computeMs.toFixed(2)} ms; check ${verifyMs.toFixed(2)} ms`);
+  }
   cpu.dispose();
   gpuProj.dispose();
   ctx.destroy();
@@ -275,6 +318,7 @@ async function runVerifyBench(honestShards: number): Promise<VerifyBenchResult> 
     cheats_caught: caught,
     by_cheat: byCheat,
     verify_over_compute: cost,
+    verify_over_compute_shapes: shapes,
   };
 }
 

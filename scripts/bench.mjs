@@ -505,6 +505,12 @@ async function verifyBench() {
       `  n=${c.n} ${c.engine.padEnd(6)} product ${c.compute_ms.toFixed(0).padStart(6)} ms │ ${checks}`,
     );
   }
+  console.log('  check ÷ product on the CPU engine, shapes far from square:');
+  for (const c of r.verify_over_compute_shapes) {
+    console.log(
+      `  ${`${c.m}×${c.k}×${c.n}`.padEnd(15)} product ${c.compute_ms.toFixed(2).padStart(7)} ms │ check ${c.verify_ms.toFixed(2).padStart(7)} ms = ${(100 * c.ratio).toFixed(1)}%`,
+    );
+  }
   console.log('  collusion at the default logits policy, 1,000 jobs each:');
   for (const c of collusion.results) {
     const rate = c.catchRate === null ? '—' : `${(100 * c.catchRate).toFixed(1)}%`;
