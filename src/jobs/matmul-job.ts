@@ -106,7 +106,10 @@ export class MatmulOwnerJob implements OwnerJob {
     // A contributor caught in another of this owner's jobs: what it did here is checked again.
     this.#stopListening = this.#trust.onCaught((c, why) => {
       if (this.done || this.#revoked.has(c)) return;
-      void this.#revoke(c, why).then((r) => this.#emitRevocation(r));
+      this.#revoke(c, why).then(
+        (r) => this.#emitRevocation(r),
+        (e) => console.warn(`tessel: job ${this.id} could not re-check ${c}'s shards: ${e}`),
+      );
     });
   }
 

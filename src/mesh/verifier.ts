@@ -22,6 +22,14 @@ export class OwnerVerifier {
       return undefined;
     });
     const cpu = await this.#cpu;
-    return cpu ? cpu.project(req) : projectJs(req);
+    if (cpu) {
+      try {
+        return cpu.project(req);
+      } catch (e) {
+        // Out of memory in the kernels, a helper thread gone: the check still happens.
+        log.error('the CPU projector failed (%s): this check runs in JavaScript', e);
+      }
+    }
+    return projectJs(req);
   };
 }
