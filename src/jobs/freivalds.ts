@@ -103,8 +103,8 @@ export class VerifyArgumentError extends Error {
  * 1. **Rigorous bound** max|r|·γ_K·(|A||B_g|·1)ᵢ (plus the projector's own worst-case error): no
  *    float32 dot product in any order is off by more, so a residual beyond it is proof: rejected.
  * 2. **Expected honest noise** σ: roundings modelled as independent (Higham & Mary's √K model,
- *    made data-aware): an element's error has variance ≈ 0.18u²·K·(½Σₚaᵢₚ²bₚⱼ² + ⅓cᵢⱼ²), and
- *    the weighted projection adds variances (times E[r²]). A row whose every residual is within
+ *    made data-aware): an element's error has variance ≈ 0.18u²·K·(½Σₚaᵢₚ²bₚⱼ² + ⅓cᵢⱼ²) + ⅓u²cᵢⱼ²
+ *    (the last rounding), and the weighted projection adds variances (times E[r²]). A row whose every residual is within
  *    λ·σ passes.
  * 3. **Every other row is flagged, and every flagged row is resolved**: recomputed exactly, each
  *    element within its rigorous bound and within max(elementLambda·σᵢⱼ, kappa × the owner's own
@@ -300,9 +300,10 @@ function judge(
       const rigBound = rig * absAB + projErr + floor;
       // Expected honest noise of the projection: a recursive float32 sum's roundings have
       // E[δ²] ≈ 0.18u² (round to nearest, log-uniform mantissas) and meet partial sums of mean
-      // square ≈ K/2·Σₚaₚ²bₚ² (random walk) + K/3·c² (drift); the projector's own roundings add
+      // square ≈ K/2·Σₚaₚ²bₚ² (random walk) + K/3·c² (drift); the last rounding, to c itself,
+      // adds ≈ u²c²/3 whatever K (all there is at K = 1); the projector's own roundings add
       // theirs. An estimate, not a bound: a row beyond λ of it is recomputed, never rejected.
-      const honestVar = WEIGHT_MEAN_SQ * U_F32 ** 2 * k * (0.09 * sq + 0.06 * cSq);
+      const honestVar = WEIGHT_MEAN_SQ * U_F32 ** 2 * (k * (0.09 * sq + 0.06 * cSq) + cSq / 3);
       const projVar = WEIGHT_MEAN_SQ * up ** 2 * (0.09 * k * sq + 0.09 * w * cSq);
       const probBound = lambda * Math.sqrt(honestVar + projVar) + floor;
       for (let v = 0; v < kv; v++) {
