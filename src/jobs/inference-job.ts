@@ -167,11 +167,15 @@ export class InferenceOwnerJob implements OwnerJob {
   }
 
   /** The sequences of a shard, as its lease carries them. */
+  shardFlops(shardId: number): number {
+    return shardFlops(this.spec, this.#defs[shardId]);
+  }
+
   work(shardId: number): InferenceWork {
     return shardWork(this.spec, this.#defs[shardId]!, this.#seeds);
   }
 
-  offer(c: ContributorInfo, now: number): LeaseOffer {
+  offer(c: ContributorInfo, now: number, mayTake?: (shardId: number) => boolean): LeaseOffer {
     if (this.done) return { kind: 'none', finished: true, retryAfterMs: 0 };
     // A caught contributor gets nothing more from this owner's jobs.
     if (this.#revoked.has(c.id) || this.#trust.isCaught(c.id)) {
@@ -179,7 +183,8 @@ export class InferenceOwnerJob implements OwnerJob {
     }
     this.#placement.saw(c.id, c.adapter, now);
     this.#checkStuck(now);
-    const canTake = (s: number) => this.#placement.canTake(s, c.id, c.adapter, now);
+    const canTake = (s: number) =>
+      this.#placement.canTake(s, c.id, c.adapter, now) && (mayTake?.(s) ?? true);
     const lease = this.#book.lease(c.id, now, c.gflops, canTake);
     if (!lease) return { kind: 'none', finished: false, retryAfterMs: 1_000 };
     this.#waitingSince.delete(lease.shardId);

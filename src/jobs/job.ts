@@ -206,7 +206,14 @@ export interface OwnerJob {
    */
   onSettled?: (s: Settlement) => void;
   /** A lease for `c`, or why there is none. */
-  offer(c: ContributorInfo, now: number): LeaseOffer;
+  /**
+   * A lease for `c`, or why there is none. `mayTake` narrows the shards it may lease (the
+   * owner's money: a shard whose credit nobody can pay now is left for later, not leased and
+   * given back).
+   */
+  offer(c: ContributorInfo, now: number, mayTake?: (shardId: number) => boolean): LeaseOffer;
+  /** FLOPs a verified result of `shardId` is credited with: what its verdicts carry. */
+  shardFlops(shardId: number): number;
   /** Verifies a result; verdicts arrive through onSettled. Resolves when this result's checks
    * are done (an owner recomputation may take a while). `computeMs` is the contributor's claim
    * (kept as a hint); `now` (ms) is when the result arrived, on the clock leases were issued. */

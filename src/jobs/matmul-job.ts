@@ -174,6 +174,10 @@ export class MatmulOwnerJob implements OwnerJob {
     }
   }
 
+  shardFlops(shardId: number): number {
+    return this.#flops(shardId);
+  }
+
   #flops(shardId: number): number {
     const b = this.blocks[shardId]!;
     return 2 * b.rows * b.cols * this.problem.k;
@@ -188,13 +192,13 @@ export class MatmulOwnerJob implements OwnerJob {
   }
 
   /** A lease for `c`, or why there is none. A GPU too small for this job's shards gets none. */
-  offer(c: ContributorInfo, now: number): LeaseOffer {
+  offer(c: ContributorInfo, now: number, mayTake?: (shardId: number) => boolean): LeaseOffer {
     if (this.done) return { kind: 'none', finished: true, retryAfterMs: 0 };
     if (this.shardBytes() > c.maxBufferBytes)
       return { kind: 'none', finished: true, retryAfterMs: 0 };
     if (this.#revoked.has(c.id) || this.#trust.isCaught(c.id))
       return { kind: 'none', finished: true, retryAfterMs: 0 };
-    const lease = this.#book.lease(c.id, now, c.gflops);
+    const lease = this.#book.lease(c.id, now, c.gflops, mayTake);
     if (!lease) return { kind: 'none', finished: false, retryAfterMs: 1_000 };
     const block = this.blocks[lease.shardId]!;
     const { a, b } = shardInputs(this.problem, block);

@@ -184,7 +184,6 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     this.#wallet = new Wallet(options.canSpend);
     this.#pay = new Paymaster(this.#wallet, {
       jobs: () => this.owner.jobs.values(),
-      spec: (jobId) => this.#asked.get(jobId)?.js,
       ...(options.issueReceipt ? { issue: options.issueReceipt } : {}),
     });
     this.#contributing = options.contribute;

@@ -1,14 +1,13 @@
 import type { OwnerJob, Receipt, Verdict } from '../jobs/job';
-import type { JobSpec } from '../jobs/kinds';
 import type { Lease } from '../jobs/scheduler';
 import type { Work } from '../jobs/work-codec';
-import { leaseFlops, type Wallet } from './purse';
+import type { Wallet } from './purse';
 import type { ShardOwnerOptions } from './shard-owner';
 
 /** The money hooks of the owner service (see ShardOwnerOptions). */
 export type PaymentHooks = Pick<
   ShardOwnerOptions,
-  'mayLease' | 'reserve' | 'submitted' | 'payFor' | 'issueReceipt'
+  'mayLease' | 'mayTake' | 'reserve' | 'submitted' | 'payFor' | 'issueReceipt'
 >;
 
 /**
@@ -23,8 +22,6 @@ export class Paymaster {
     readonly o: {
       /** The owner's jobs now (whose ended leases give their reservations back). */
       jobs: () => Iterable<OwnerJob>;
-      /** What a job was asked to do: its leases' FLOPs are counted from it. */
-      spec: (jobId: string) => JobSpec | undefined;
       /** Signs and keeps a receipt (src/ledger); without it, payments need no receipt. */
       issue?: (r: Receipt) => Promise<Uint8Array>;
     },
@@ -35,6 +32,7 @@ export class Paymaster {
     const issue = this.o.issue;
     return {
       mayLease: (job) => this.mayLease(job),
+      mayTake: (job, shardId) => this.mayTake(job, shardId),
       reserve: (job, lease, work) => this.reserve(job, lease, work),
       submitted: (jobId, leaseId, peer) => this.wallet.purse(jobId)?.submitted(leaseId, peer),
       payFor: (v) => this.payFor(v),
@@ -42,19 +40,31 @@ export class Paymaster {
     };
   }
 
-  /** Whether a job may lease one more shard: what its next lease may need fits its budget and
-   * the balance, beside what every lease of every job of this owner holds. */
+  /** Whether a job may lease at all: its budget is not spent. Which shard it may lease is
+   * `mayTake`'s to say (ended leases give their reservations back first). */
   mayLease(job: OwnerJob): boolean {
-    return this.affordable(job.id);
+    this.#sweep();
+    const purse = this.wallet.purse(job.id);
+    return !purse || purse.spent < purse.terms.budget;
+  }
+
+  /** Whether the budget and the balance pay for a lease of `shardId` now, exactly: its FLOPs at
+   * the job's price, with every copy the shard still needs, beside what every lease of every
+   * job of this owner holds. A twin whose copies are held already needs nothing more. */
+  mayTake(job: OwnerJob, shardId: number): boolean {
+    const purse = this.wallet.purse(job.id);
+    if (!purse) return true;
+    const credit = purse.cost(job.shardFlops(shardId));
+    return this.wallet.affords(job.id, purse.need(shardId, credit));
   }
 
   /** Reserves what the shard just leased pays if verified, exactly (its FLOPs at the job's
-   * price); false when the budget or the balance cannot. */
-  reserve(job: OwnerJob, lease: Lease, work: Work): boolean {
+   * price); false when the budget or the balance cannot (never after `mayTake` said yes in
+   * the same tick). */
+  reserve(job: OwnerJob, lease: Lease, _work: Work): boolean {
     const purse = this.wallet.purse(job.id);
-    const js = this.o.spec(job.id);
-    if (!purse || !js) return true;
-    const credit = purse.cost(leaseFlops(js, work));
+    if (!purse) return true;
+    const credit = purse.cost(job.shardFlops(lease.shardId));
     return this.wallet.reserve(job.id, lease.leaseId, lease.contributor, lease.shardId, credit);
   }
 
@@ -79,14 +89,20 @@ export class Paymaster {
     return paid;
   }
 
-  /** Whether the balance and budget pay for a job's next lease (Purse.nextLease), beside what
-   * every lease holds; leases that ended with no result give their reservations back first. */
+  /** Whether the balance and budget pay one copy of a job's costliest shard beside what every
+   * lease holds (what the job's view and announcements say; `mayTake` decides each lease);
+   * leases that ended with no result give their reservations back first. */
   affordable(jobId: string): boolean {
+    this.#sweep();
+    const purse = this.wallet.purse(jobId);
+    return !purse || this.wallet.affords(jobId, purse.shardCost);
+  }
+
+  /** Leases that ended with no result give their reservations back. */
+  #sweep(): void {
     for (const job of this.o.jobs()) {
       this.wallet.purse(job.id)?.sweep(new Set(job.outstanding().map((l) => l.leaseId)));
     }
-    const purse = this.wallet.purse(jobId);
-    return !purse || this.wallet.affords(jobId, purse.nextLease);
   }
 
   /** Signs a receipt through the ledger: its payment is owed until the ledger counts it. */

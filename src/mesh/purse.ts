@@ -70,17 +70,6 @@ export class Purse {
     return this.#held;
   }
 
-  /**
-   * The most the next lease may need (µcredits): every copy of the costliest shard. Checked
-   * before the job picks the shard, so the exact reservation after it never fails (a lease
-   * given back goes to the front of the queue, and would be picked again and again). A twin
-   * may need nothing, but which shard comes next is the job's choice: near the last credit,
-   * twins wait for the owner's own check (inference-job.ts copyWaitMs) rather than risk that.
-   */
-  get nextLease(): number {
-    return this.copies * this.#largest;
-  }
-
   /** µcredits more that a lease of `shard` paying `credit` needs beside what is held. */
   need(shard: number, credit: number): number {
     const b = this.#shards.get(shard) ?? { holds: 0, paid: 0, unit: credit };
@@ -98,9 +87,10 @@ export class Purse {
     return this.fits((more + 1) * this.#largest) && this.spent < this.terms.budget;
   }
 
-  /** No further lease fits the budget (until some is given back or the budget is raised). */
+  /** Not even one copy of the costliest shard fits the budget (until some is given back or
+   * the budget is raised): what the job's announcements say. */
   get exhausted(): boolean {
-    return !this.fits(this.nextLease) || this.spent >= this.terms.budget;
+    return !this.fits(this.#largest) || this.spent >= this.terms.budget;
   }
 
   /** Spending outside leases: a resumed job's receipts, read from the owner's log. */

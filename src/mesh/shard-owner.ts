@@ -36,6 +36,9 @@ export interface ShardOwnerOptions {
   /** Whether the job may lease one more shard (its budget, its owner's balance); always
    * without it. */
   mayLease?: (job: OwnerJob) => boolean;
+  /** Whether the job's budget and its owner's balance pay for a lease of `shardId` now (every
+   * copy its shard still needs); the job then leases only such shards. All without it. */
+  mayTake?: (job: OwnerJob, shardId: number) => boolean;
   /** Reserves what a lease just made pays if verified, in the same tick as the lease; false
    * when nothing can pay it (the lease is then given back). Always true without it. */
   reserve?: (job: OwnerJob, lease: Lease, work: Work) => boolean;
@@ -232,6 +235,17 @@ export class ShardOwnerService extends EventTarget {
         }
         // A quarantined peer is told the job is finished: it gets nothing more from this owner.
         // A job whose budget is spent leases nothing until its owner adds to it: ask later.
+        // Shards nobody can pay for now are skipped, not leased and given back.
+        let unpaid = false;
+        const mayTake = this.#o.mayTake;
+        const take =
+          mayTake && job
+            ? (s: number) => {
+                const ok = mayTake(job, s);
+                unpaid ||= !ok;
+                return ok;
+              }
+            : undefined;
         let offer: LeaseOffer =
           !job || this.#o.reputation?.isQuarantined(peer)
             ? { kind: 'none', finished: true, retryAfterMs: 0 }
@@ -245,7 +259,9 @@ export class ShardOwnerService extends EventTarget {
                     adapter: msg.adapter,
                   },
                   now,
+                  take,
                 );
+        if (offer.kind === 'none' && !offer.finished && unpaid) offer.retryAfterMs = 30_000;
         // The lease and its reservation in one tick: no other lease can count on that credit.
         if (offer.kind === 'lease' && !(this.#o.reserve?.(job!, offer.lease, offer.work) ?? true)) {
           job!.fail(offer.lease.leaseId, peer);

@@ -6,6 +6,7 @@ import type { Verdict } from '../../src/jobs/job';
 import type { JobSpec } from '../../src/jobs/kinds';
 import { MatmulOwnerJob, planBlocks, randomProblem } from '../../src/jobs/matmul-job';
 import { creditFor } from '../../src/jobs/price';
+import { Paymaster } from '../../src/mesh/paymaster';
 import { largestShardFlops, leaseFlops, Purse, Wallet } from '../../src/mesh/purse';
 import { seededRng } from '../../src/model/rng';
 import { referenceEngine, tinyConfig } from './model-fixture';
@@ -173,7 +174,7 @@ describe('a shard paid for several copies', () => {
     const wallet = new Wallet((credit) => 350 - books >= credit);
     const purse = new Purse({ price: 1, budget: Number.POSITIVE_INFINITY }, 100_000, 2);
     wallet.open('j', purse);
-    expect(purse.nextLease).toBe(200); // a new shard: both its copies
+    expect(purse.need(0, 100)).toBe(200); // a new shard: both its copies
     expect(wallet.reserve('j', 'a1', 'p', 0, 100)).toBe(true);
     expect(purse.held).toBe(200);
     // Another shard's first copy would leave shard 0's twin waiting on credit: refused.
@@ -185,8 +186,8 @@ describe('a shard paid for several copies', () => {
     expect(purse.held).toBe(0);
     books += 200;
     wallet.recorded(200);
-    expect(purse.nextLease).toBe(200);
-    expect(wallet.affords('j', purse.nextLease)).toBe(false); // 150 left
+    expect(purse.need(1, 100)).toBe(200);
+    expect(wallet.affords('j', purse.need(1, 100))).toBe(false); // 150 left
   });
 
   it('a rejected copy leaves the reserve for the copy that replaces it; the last gives it back', () => {
@@ -283,4 +284,30 @@ describe('what a lease reserves is what its verdict pays', () => {
       }
     });
   }
+});
+
+describe('the paymaster near the last credit', () => {
+  it('leases twins of shards already paid for, and no new shard it cannot pay in full', () => {
+    // Blocks of 16×16×8: 4,096 FLOPs, 4,096 µcredits at 1,000 credits a GFLOP; two copies each.
+    const p = randomProblem(32, 8, 16, seededRng(3));
+    const job = new MatmulOwnerJob('j', p, planBlocks(32, 16, 16, 16));
+    const wallet = walletOf(12_000);
+    const purse = new Purse({ price: 1_000, budget: Number.POSITIVE_INFINITY }, 4_096, 2);
+    wallet.open('j', purse);
+    const pay = new Paymaster(wallet, { jobs: () => [job] });
+    const lease = (peer: string) => {
+      const o = job.offer(
+        { id: peer, gflops: 1, maxBufferBytes: Infinity, adapter: peer },
+        0,
+        (s) => pay.mayTake(job, s),
+      );
+      if (o.kind === 'lease') expect(pay.reserve(job, o.lease, o.work)).toBe(true);
+      return o.kind === 'lease' ? o.lease.shardId : undefined;
+    };
+    expect(lease('a')).toBe(0); // holds both copies of shard 0: 8,192 of 12,000
+    expect(pay.mayTake(job, 1)).toBe(false); // shard 1 would need 8,192 more
+    expect(pay.mayTake(job, 0)).toBe(true); // a twin of shard 0 needs nothing more
+    expect(lease('b')).not.toBe(1); // never the shard nobody can pay for
+    expect(purse.held).toBe(8_192);
+  });
 });

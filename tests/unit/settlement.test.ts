@@ -69,7 +69,6 @@ async function toTheLastCredit(
   let owner: ShardOwnerService | undefined;
   const paymaster = new Paymaster(wallet, {
     jobs: () => owner?.jobs.values() ?? [],
-    spec: (id) => specs.get(id),
     // IndexedDB taking its time: payments stay owed while other results settle.
     issue: async (r: Receipt) => {
       await sleep(5 + Math.random() * 25);
@@ -77,7 +76,7 @@ async function toTheLastCredit(
     },
   });
   const hooks = paymaster.hooks();
-  const seen = { leasesWhileOwed: 0, lowest: grant };
+  const seen = { leases: 0, leasesWhileOwed: 0, lowest: grant };
   // Everything paid (its receipt durable or not) and everything held: were every hold paid
   // now, the books would still be ≥ 0. The log alone lags the payments; this never does.
   const watch = () => {
@@ -89,6 +88,7 @@ async function toTheLastCredit(
   owner = new ShardOwnerService(ownerNode, {
     ...hooks,
     reserve: (job, lease, work) => {
+      seen.leases++;
       if (wallet.owed > 0) seen.leasesWhileOwed++;
       const ok = hooks.reserve?.(job, lease, work) ?? true;
       watch();
@@ -135,15 +135,22 @@ async function toTheLastCredit(
       working.push(c.work(announcement, stop.signal).catch(() => {}));
     }
   }
-  // Until no lease is out, no payment owed, and no job can afford its costliest shard.
+  // Until no lease is out, nothing is owed, and nothing was leased or settled for 2 s: every
+  // contributor asked again and no shard it could take was affordable (what is still held
+  // waits for the owner's own check of copies; the books count it below).
   const end = Date.now() + 20_000;
-  while (
-    jobs.some(({ job }) => job.outstanding().length > 0) ||
-    wallet.owed > 0 ||
-    jobs.some(({ job }) => paymaster.mayLease(job))
-  ) {
+  let activity = -1;
+  for (let quietSince = Date.now(); Date.now() - quietSince < 2_000; await sleep(50)) {
+    const now = seen.leases + settled.length;
+    if (
+      now !== activity ||
+      jobs.some(({ job }) => job.outstanding().length > 0) ||
+      wallet.owed > 0
+    ) {
+      activity = now;
+      quietSince = Date.now();
+    }
     if (Date.now() > end) throw new Error('the jobs did not settle');
-    await sleep(50);
   }
   stop.abort();
   await Promise.all(working);
