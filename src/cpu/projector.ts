@@ -17,9 +17,11 @@ import { type SpawnHelper, spawnWebHelper, ThreadPool } from './pool';
 // is copied in for each check.
 
 const PAGE = 65_536; // bytes
+const BASE = 1024; // the first KiB stays unused: a null pointer never aliases data
 /** The kernels helper threads may run. */
 const KERNELS = ['fvProjectB', 'fvProjectA', 'fvProjectC'];
-/** Largest memory the projector grows to (bytes): problems beyond it are projected in JS. */
+/** Largest memory the projector grows to (bytes; it keeps what it grew to): problems beyond it
+ * are projected in JavaScript. */
 export const PROJECTOR_MAX_BYTES = 1024 * 2 ** 20;
 /** Threads a projector uses at most (the caller's included). */
 export const PROJECTOR_MAX_THREADS = 4;
@@ -32,7 +34,6 @@ export interface CpuProjectorOptions {
    * src/cpu/node-threads.ts). */
   spawn?: SpawnHelper;
 }
-const BASE = 1024; // the first KiB stays unused: a null pointer never aliases data
 
 interface Kernels {
   fvProjectB(...args: number[]): void;

@@ -25,7 +25,8 @@ export interface Block {
 export interface ProjectionRequest {
   problem: MatmulProblem;
   block: Block;
-  /** The claimed block, rows × cols row-major (already checked finite and of the right size). */
+  /** The claimed block, rows × cols row-major, of the right size; it may hold NaN or ∞ (a
+   * projector that keeps them in cSq says so: `nonFiniteInCSq`). */
   claimed: Float32Array;
   /** `vectors` random vectors of weights ±(1 + q/512), q < 256 (exact in float32), each
    * `block.cols` long, one after another. */
