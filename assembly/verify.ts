@@ -21,6 +21,17 @@ function hsum(v: v128): f64 {
   return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
 }
 
+/** Σ_{j0 ≤ j < j1} x[j]·r[j], x float32 at `row`, r float64 at `rv`. */
+@inline
+function weighted(row: usize, rv: usize, j0: i32, j1: i32): f64 {
+  let t = f64x2.splat(0);
+  let j = j0;
+  for (; j + 2 <= j1; j += 2) t = madd2(load2(row + <usize>j * 4), v128.load(rv + <usize>j * 8), t);
+  let s = hsum(t);
+  if (j < j1) s += <f64>load<f32>(row + <usize>j * 4) * load<f64>(rv + <usize>j * 8);
+  return s;
+}
+
 /**
  * Rows [p0, p1) of B's block (columns col0…col0+cols of a K × N matrix, row stride ldb floats):
  * row p of `br` (stride `st` f64) gets Σ_{j∈g} bₚⱼ·r_v[j] at v·groups + g for each of `kv`
@@ -69,13 +80,7 @@ export function fvProjectB(
       sqMax = max(sqMax, qq);
       for (let v = 0; v < kv; v++) {
         const rv = r + <usize>(v * cols) * 8;
-        let t = f64x2.splat(0);
-        let jj = j0;
-        for (; jj + 2 <= j1; jj += 2)
-          t = madd2(load2(row + <usize>jj * 4), v128.load(rv + <usize>jj * 8), t);
-        let tt = hsum(t);
-        if (jj < j1) tt += <f64>load<f32>(row + <usize>jj * 4) * load<f64>(rv + <usize>jj * 8);
-        store<f64>(out + <usize>(v * groups + g) * 8, tt);
+        store<f64>(out + <usize>(v * groups + g) * 8, weighted(row, rv, j0, j1));
       }
     }
     store<f64>(out + <usize>vp * 8, absMax);
@@ -171,13 +176,7 @@ export function fvProjectC(
       store<f64>(csq + (<usize>i * groups + g) * 8, qq);
       for (let v = 0; v < kv; v++) {
         const rv = r + <usize>(v * cols) * 8;
-        let t = f64x2.splat(0);
-        let jj = j0;
-        for (; jj + 2 <= j1; jj += 2)
-          t = madd2(load2(row + <usize>jj * 4), v128.load(rv + <usize>jj * 8), t);
-        let tt = hsum(t);
-        if (jj < j1) tt += <f64>load<f32>(row + <usize>jj * 4) * load<f64>(rv + <usize>jj * 8);
-        store<f64>(cr + (<usize>i * vp + v * groups + g) * 8, tt);
+        store<f64>(cr + (<usize>i * vp + v * groups + g) * 8, weighted(row, rv, j0, j1));
       }
     }
   }

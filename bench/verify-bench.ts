@@ -12,14 +12,9 @@ import { Matmul } from '../src/gpu/matmul';
 import { type Projector, projectJs } from '../src/gpu/projection';
 import { gpuProjector } from '../src/gpu/projector';
 import { matmulF64 } from '../src/gpu/reference';
-import {
-  type FreivaldsOptions,
-  type MatmulProblem,
-  freivalds as screen,
-  type Verdict,
-  verifyBlock,
-} from '../src/jobs/freivalds';
+import { type FreivaldsOptions, type MatmulProblem, verifyBlock } from '../src/jobs/freivalds';
 import { type Rng, seededRng, uniform } from '../src/model/rng';
+import { ownerVerdict } from '../tests/fixtures/owner-verdict';
 import { type Inputs, inputs, oneElementOff, toHalf } from '../tests/fixtures/structured-inputs';
 
 export interface VerifyBenchResult {
@@ -70,20 +65,14 @@ const log = (s: string) => {
   document.querySelector('#log')!.textContent += `${s}\n`;
 };
 
-let unresolvedFirst = 0;
-/** What an owner decides (src/jobs/matmul-job.ts): an `unresolved` result is computed again and
- * the next one has every flagged row recomputed — here the same result again. */
-function freivalds(
+const counts = { unresolved: 0 };
+/** What an owner decides on a result (tests/fixtures/owner-verdict.ts). */
+const freivalds = (
   p: MatmulProblem,
   blk: { row0: number; rows: number; col0: number; cols: number },
   c: ArrayLike<number>,
   options: FreivaldsOptions,
-): Verdict {
-  const v = screen(p, blk, c, options);
-  if (v.reason !== 'unresolved') return v;
-  unresolvedFirst++;
-  return screen(p, blk, c, { ...options, maxRecomputeRows: Infinity });
-}
+) => ownerVerdict(p, blk, c, options, counts);
 
 function pick<T>(rng: Rng, xs: readonly T[]): T {
   return xs[rng.nextUint32() % xs.length]!;
@@ -158,7 +147,7 @@ async function runVerifyBench(honestShards: number): Promise<VerifyBenchResult> 
     if (s % 1_000 === 999) log(`${s + 1} honest shards, ${rejected} rejected`);
   }
   ratios.sort((x, y) => x - y);
-  const honestUnresolved = unresolvedFirst;
+  const honestUnresolved = counts.unresolved;
 
   // Cheats at n ≥ 256, each tried on fresh random data.
   const byCheat: VerifyBenchResult['by_cheat'] = {};

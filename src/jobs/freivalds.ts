@@ -1,6 +1,7 @@
 import {
   type Block,
   type MatmulProblem,
+  type ProjectionRequest,
   type Projections,
   type Projector,
   projectJs,
@@ -123,15 +124,7 @@ export function freivalds(
 ): Verdict {
   const pre = precheck(problem, block, claimed, options);
   if ('verdict' in pre) return pre.verdict;
-  const proj = projectJs({
-    problem,
-    block,
-    claimed: pre.claimed,
-    r: pre.r,
-    vectors: pre.kv,
-    groupCols: pre.gw,
-  });
-  return judge(problem, block, pre.claimed, proj, pre, options);
+  return judge(problem, block, pre.claimed, projectJs(pre.req), pre, options);
 }
 
 /** `freivalds` with the projections computed by `projector` (an engine's kernel). */
@@ -144,15 +137,7 @@ export async function verifyBlock(
   // A NaN or ∞ in Ĉ is looked for after projecting when the projector's float64 sums show it.
   const pre = precheck(problem, block, claimed, options, false);
   if ('verdict' in pre) return pre.verdict;
-  const project = options.projector ?? projectJs;
-  const proj = await project({
-    problem,
-    block,
-    claimed: pre.claimed,
-    r: pre.r,
-    vectors: pre.kv,
-    groupCols: pre.gw,
-  });
+  const proj = await (options.projector ?? projectJs)(pre.req);
   checkProjections(proj, block, pre.kv, pre.gw);
   const finite = proj.nonFiniteInCSq ? proj.cSq.every(Number.isFinite) : allFinite(pre.claimed);
   if (!finite) return nonFinite(pre.kv);
@@ -161,10 +146,11 @@ export async function verifyBlock(
 
 interface Prepared {
   claimed: Float32Array;
-  r: Float64Array;
   kv: number;
   gw: number;
   rng: Rng;
+  /** What the projector is asked (the claimed block and freshly drawn weights). */
+  req: ProjectionRequest;
 }
 
 /** Argument checks, the cheap refusals (shape, non-finite) and the random weights. */
@@ -207,7 +193,15 @@ function precheck(
   const c = claimed instanceof Float32Array ? claimed : Float32Array.from(claimed);
   if (scanFinite && !allFinite(c)) return { verdict: nonFinite(kv) };
   const rng = options.rng ?? cryptoRng();
-  return { claimed: c, r: drawWeights(rng, kv * cols), kv, gw, rng };
+  const req = {
+    problem,
+    block,
+    claimed: c,
+    r: drawWeights(rng, kv * cols),
+    vectors: kv,
+    groupCols: gw,
+  };
+  return { claimed: c, kv, gw, rng, req };
 }
 
 /**

@@ -3,13 +3,9 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { isUsable, TILE_CANDIDATES } from '../../src/gpu/autotune';
 import { Matmul } from '../../src/gpu/matmul';
 import { matmulF64 } from '../../src/gpu/reference';
-import {
-  type FreivaldsOptions,
-  type MatmulProblem,
-  freivalds as screen,
-  type Verdict,
-} from '../../src/jobs/freivalds';
+import type { FreivaldsOptions, MatmulProblem } from '../../src/jobs/freivalds';
 import { seededRng } from '../../src/model/rng';
+import { ownerVerdict } from '../fixtures/owner-verdict';
 import { type Inputs, inputs, oneElementOff, toHalf } from '../fixtures/structured-inputs';
 import { useGpu } from './gpu-fixture';
 
@@ -22,24 +18,13 @@ const gpu = useGpu();
 
 const whole = (p: MatmulProblem) => ({ row0: 0, rows: p.m, col0: 0, cols: p.n });
 
-let unresolved = 0;
-/**
- * What an owner decides (src/jobs/matmul-job.ts): a result with more flagged rows than it
- * recomputes is `unresolved` (neither accepted nor rejected) and the shard's next result has
- * every flagged row recomputed — here the same result again.
- */
-function freivalds(
+const counts = { unresolved: 0 };
+const freivalds = (
   p: MatmulProblem,
   blk: ReturnType<typeof whole>,
   c: ArrayLike<number>,
   options: FreivaldsOptions,
-): Verdict {
-  const v = screen(p, blk, c, options);
-  if (v.reason !== 'unresolved') return v;
-  unresolved++;
-  expect(v.accepted).toBe(false);
-  return screen(p, blk, c, { ...options, maxRecomputeRows: Infinity });
-}
+) => ownerVerdict(p, blk, c, options, counts);
 
 describe('honest float32 results are never rejected', () => {
   const kinds: Inputs[] = ['uniform', 'positive', 'constant', 'ill-conditioned', 'dynamic-range'];
@@ -69,7 +54,7 @@ describe('honest float32 results are never rejected', () => {
     // Constant inputs beat the independent-rounding model: decided by recomputed rows.
     expect(recomputed).toBeGreaterThan(0);
     console.log(
-      `worst residual ÷ rigorous bound ${worst.toExponential(2)}; rows recomputed ${recomputed}; unresolved first verdicts ${unresolved}`,
+      `worst residual ÷ rigorous bound ${worst.toExponential(2)}; rows recomputed ${recomputed}; unresolved first verdicts ${counts.unresolved}`,
     );
   });
 
