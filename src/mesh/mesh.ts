@@ -536,7 +536,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     });
     restore?.(job);
     const terms = stored.terms ?? { ...DEFAULT_TERMS };
-    const purse = new Purse(terms, largestShardFlops(js), paidCopies(js));
+    const purse = new Purse(terms, largestShardFlops(job), paidCopies(js));
     purse.charge(this.options.spentOn?.(job.id) ?? 0);
     this.#wallet.open(job.id, purse);
     this.owner.addJob(job);

@@ -1,7 +1,6 @@
+import type { OwnerJob } from '../jobs/job';
 import type { JobSpec } from '../jobs/kinds';
 import { creditFor } from '../jobs/price';
-import type { Work } from '../jobs/work-codec';
-import { forwardFlops, type GptConfig } from '../model/gpt';
 import type { JobTerms } from './terms';
 
 // Settlement that never overdraws. A lease reserves, in the same tick as it is made, the exact
@@ -281,41 +280,9 @@ export function paidCopies(js: JobSpec): number {
   return js.kind === 'inference' ? Math.max(1, js.spec.policy.copies) : 1;
 }
 
-/** FLOPs of one sequence of `len` tokens: a forward pass, or one per generated token. */
-function sequenceFlops(c: GptConfig, len: number, mode: 'logits' | 'tokens', steps: number) {
-  if (mode === 'logits') return forwardFlops(c, len);
-  let total = 0;
-  for (let t = 0; t < steps; t++) total += forwardFlops(c, Math.min(len + t, c.maxSeq));
-  return total;
-}
-
-/**
- * FLOPs of the shard a lease carries, as the job counts them in its verdict (matmul-job.ts,
- * inference-job.ts): what the lease reserves. Throws RangeError for work of another kind.
- */
-export function leaseFlops(js: JobSpec, work: Work): number {
-  if (js.kind === 'matmul' && work.kind === 'matmul') return 2 * work.m * work.k * work.n;
-  if (js.kind === 'inference' && work.kind === 'inference') {
-    let total = 0;
-    for (const len of work.lengths) {
-      total += sequenceFlops(js.spec.config, len, js.spec.mode, js.spec.steps);
-    }
-    return total;
-  }
-  throw new RangeError(`a ${work.kind} lease for a ${js.kind} job`);
-}
-
-/** FLOPs of a job's costliest shard, from its spec: matmul blocks are at most blockRows ×
- * blockCols; an inference shard (canaries too) holds at most perShard of its sequences. */
-export function largestShardFlops(js: JobSpec): number {
-  if (js.kind === 'matmul') {
-    const { m, k, n, blockRows, blockCols } = js.spec;
-    return 2 * Math.min(m, blockRows) * Math.min(n, blockCols) * k;
-  }
-  const s = js.spec;
+/** FLOPs of a job's costliest shard (canaries included), as the job counts them in verdicts. */
+export function largestShardFlops(job: Pick<OwnerJob, 'shardCount' | 'shardFlops'>): number {
   let most = 0;
-  for (const q of s.sequences) {
-    most = Math.max(most, sequenceFlops(s.config, q.length, s.mode, s.steps));
-  }
-  return Math.min(s.perShard, s.sequences.length) * most;
+  for (let s = 0; s < job.shardCount; s++) most = Math.max(most, job.shardFlops(s));
+  return most;
 }

@@ -3,11 +3,10 @@ import { matmulF64 } from '../../src/gpu/reference';
 import { InferenceOwnerJob } from '../../src/jobs/inference-job';
 import { defaultPolicy, type InferenceSpec } from '../../src/jobs/inference-spec';
 import type { Verdict } from '../../src/jobs/job';
-import type { JobSpec } from '../../src/jobs/kinds';
 import { MatmulOwnerJob, planBlocks, randomProblem } from '../../src/jobs/matmul-job';
 import { creditFor } from '../../src/jobs/price';
 import { Paymaster } from '../../src/mesh/paymaster';
-import { largestShardFlops, leaseFlops, Purse, Wallet } from '../../src/mesh/purse';
+import { largestShardFlops, Purse, Wallet } from '../../src/mesh/purse';
 import { seededRng } from '../../src/model/rng';
 import { referenceEngine, tinyConfig } from './model-fixture';
 
@@ -206,10 +205,9 @@ describe('a shard paid for several copies', () => {
   });
 });
 
-describe('what a lease reserves is what its verdict pays', () => {
+describe('what a lease reserves (the job’s shardFlops) is what its verdict pays', () => {
   it('matmul: every block, edge blocks included', async () => {
     const p = randomProblem(40, 24, 36, seededRng(1));
-    const js: JobSpec = { kind: 'matmul', spec: { ...p, blockRows: 16, blockCols: 16 } };
     const job = new MatmulOwnerJob('m', p, planBlocks(40, 36, 16, 16));
     const verdicts: Verdict[] = [];
     job.onSettled = (s) => verdicts.push(...s.verdicts);
@@ -217,7 +215,7 @@ describe('what a lease reserves is what its verdict pays', () => {
     for (let i = 0; i < job.shardCount; i++) {
       const offer = job.offer({ id: `p${i}`, gflops: 1, maxBufferBytes: 2 ** 30, adapter: 'x' }, 0);
       if (offer.kind !== 'lease') throw new Error('no lease');
-      reserved.set(offer.lease.leaseId, leaseFlops(js, offer.work));
+      reserved.set(offer.lease.leaseId, job.shardFlops(offer.lease.shardId));
       const w = offer.work;
       if (w.kind !== 'matmul') throw new Error('not a matmul');
       await job.submit(
@@ -230,7 +228,7 @@ describe('what a lease reserves is what its verdict pays', () => {
     }
     expect(verdicts.map((v) => v.settlement)).toEqual(Array(job.shardCount).fill('accepted'));
     for (const v of verdicts) expect(reserved.get(v.leaseId)).toBe(v.flops);
-    expect(largestShardFlops(js)).toBe(Math.max(...verdicts.map((v) => v.flops)));
+    expect(largestShardFlops(job)).toBe(Math.max(...verdicts.map((v) => v.flops)));
     expect(new Set(verdicts.map((v) => v.flops)).size).toBeGreaterThan(1); // sizes differ
   });
 
@@ -250,7 +248,6 @@ describe('what a lease reserves is what its verdict pays', () => {
         perShard: 3,
         policy: { ...defaultPolicy(mode), canaryRate: 0.5 },
       };
-      const js: JobSpec = { kind: 'inference', spec };
       const job = new InferenceOwnerJob('i', spec, {
         engine: referenceEngine(),
         rng: seededRng(2),
@@ -265,7 +262,7 @@ describe('what a lease reserves is what its verdict pays', () => {
           0,
         );
         if (offer.kind !== 'lease') throw new Error('no lease');
-        reserved.set(offer.lease.leaseId, leaseFlops(js, offer.work));
+        reserved.set(offer.lease.leaseId, job.shardFlops(offer.lease.shardId));
         // A wrong shape is rejected at once, with the shard's FLOPs, and computes nothing.
         const empty = {
           kind: 'inference' as const,
@@ -278,7 +275,7 @@ describe('what a lease reserves is what its verdict pays', () => {
       for (const v of verdicts) {
         expect(v.flops).toBeGreaterThan(0);
         expect(reserved.get(v.leaseId)).toBe(v.flops);
-        expect(v.flops).toBeLessThanOrEqual(largestShardFlops(js));
+        expect(v.flops).toBeLessThanOrEqual(largestShardFlops(job));
         // Rounded once, the same way, on both sides.
         expect(creditFor(reserved.get(v.leaseId)!, 0.37)).toBe(creditFor(v.flops, 0.37));
       }

@@ -61,10 +61,9 @@ async function toTheLastCredit(
   const me = peerIdFromPrivateKey(key).toString();
   const ledger = await LocalLedger.open(key, me, `settlement-${me}`);
   const wallet = new Wallet((credit) => ledger.balance(grant) >= credit);
-  const specs = new Map(jobs.map(({ job, js }) => [job.id, js]));
-  for (const [id, js] of specs) {
+  for (const { job, js } of jobs) {
     const terms = { price: PRICE, budget: Number.POSITIVE_INFINITY };
-    wallet.open(id, new Purse(terms, largestShardFlops(js), paidCopies(js)));
+    wallet.open(job.id, new Purse(terms, largestShardFlops(job), paidCopies(js)));
   }
   let owner: ShardOwnerService | undefined;
   const paymaster = new Paymaster(wallet, {
@@ -81,7 +80,8 @@ async function toTheLastCredit(
   // now, the books would still be ≥ 0. The log alone lags the payments; this never does.
   const watch = () => {
     let committed = 0;
-    for (const id of specs.keys()) committed += wallet.purse(id)!.spent + wallet.purse(id)!.held;
+    for (const { job } of jobs)
+      committed += wallet.purse(job.id)!.spent + wallet.purse(job.id)!.held;
     seen.lowest = Math.min(seen.lowest, ledger.balance(grant), grant - committed);
   };
   ledger.addEventListener('books', watch);
@@ -172,7 +172,10 @@ async function toTheLastCredit(
 }
 
 /** What every run must show: never below 0, to the last credit, nothing void, paid in full. */
-function expectSolvent(r: Awaited<ReturnType<typeof toTheLastCredit>>, jobs: { js: JobSpec }[]) {
+function expectSolvent(
+  r: Awaited<ReturnType<typeof toTheLastCredit>>,
+  jobs: { job: OwnerJob; js: JobSpec }[],
+) {
   console.log(
     `${r.accepted.length} results paid, ${r.balance} µcredits left (${r.held} held), lowest ${r.lowest}; ${r.leasesWhileOwed} leases made while payments were owed`,
   );
@@ -180,7 +183,9 @@ function expectSolvent(r: Awaited<ReturnType<typeof toTheLastCredit>>, jobs: { j
   expect(r.balance - r.held).toBeGreaterThanOrEqual(0);
   // To the last credit: what is free pays for less than any job's costliest shard (all the
   // copies it pays for).
-  const costliest = jobs.map(({ js }) => paidCopies(js) * creditFor(largestShardFlops(js), PRICE));
+  const costliest = jobs.map(
+    ({ job, js }) => paidCopies(js) * creditFor(largestShardFlops(job), PRICE),
+  );
   expect(r.balance - r.held).toBeLessThan(Math.min(...costliest));
   // The audit's issuance rule voids nothing and agrees with the tab's own books.
   expect(r.books.voided).toEqual([]);
@@ -244,7 +249,7 @@ test('inference with two copies a shard, sequences of many lengths: each copy pa
     if (l.work.kind !== 'inference') throw new Error('not inference');
     return computeInference(l.work, owner);
   });
-  expectSolvent(r, [{ js }]);
+  expectSolvent(r, [{ job, js }]);
   expect(job.done).toBe(false);
   // Copies that agreed were both paid: a result waits for its twin after its lease ended.
   const copies = new Map<number, number>();
