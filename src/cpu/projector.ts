@@ -55,12 +55,7 @@ export class CpuProjector {
   /** Checks run so far, and the ones that fell back to JavaScript (too large). */
   readonly stats = { projected: 0, fallbacks: 0 };
 
-  private constructor(
-    memory: WebAssembly.Memory,
-    x: Kernels,
-    pool: ThreadPool | undefined,
-    readonly fma: boolean,
-  ) {
+  private constructor(memory: WebAssembly.Memory, x: Kernels, pool: ThreadPool | undefined) {
     this.#memory = memory;
     this.#x = x;
     this.#pool = pool;
@@ -80,7 +75,7 @@ export class CpuProjector {
     const spawn = options.spawn ?? (typeof Worker === 'function' ? spawnWebHelper : undefined);
     const shared =
       sharedMemoryAvailable() && spawn !== undefined && Number.isInteger(want) && want > 1;
-    const { module, relaxed } = await compileKernels(shared);
+    const { module } = await compileKernels(shared);
     const memory = new WebAssembly.Memory(
       shared
         ? { initial: 16, maximum: PROJECTOR_MAX_BYTES / PAGE, shared: true }
@@ -98,7 +93,7 @@ export class CpuProjector {
         console.warn(`tessel: verifier helper threads did not start (${e}); one thread checks`);
       }
     }
-    return new CpuProjector(memory, instance.exports as unknown as Kernels, pool, relaxed);
+    return new CpuProjector(memory, instance.exports as unknown as Kernels, pool);
   }
 
   /** Stops the helper threads. */
@@ -182,11 +177,6 @@ export class CpuProjector {
       nonFiniteInCSq: true,
     };
   };
-
-  /** Forgets the resident problem (a finished job), so its memory is reused. */
-  release(problem: MatmulProblem): void {
-    if (this.#resident?.problem.deref() === problem) this.#resident = undefined;
-  }
 
   #residentFor(problem: MatmulProblem) {
     if (this.#resident?.problem.deref() !== problem) {
