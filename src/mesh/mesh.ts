@@ -16,9 +16,12 @@ import { chooseBlockSize } from '../jobs/matmul-job';
 import { OwnerTrust } from '../jobs/owner-trust';
 import { Reputation } from '../jobs/reputation';
 import type { SchedulerOptions } from '../jobs/scheduler';
+import { PRICE_CEILING, PRICE_FLOOR } from '../jobs/price';
 import { cryptoRng } from '../model/rng';
 import type { AnnouncementMsg } from './codec';
 import { JobBoard } from './job-board';
+import { type StallFacts, stallOf } from './stall';
+import { describeJob, type JobHistory, type PartialAnswer, partialAnswer } from './job-history';
 import { MemoryModelCache, type ModelCache } from './model-store';
 import { ModelFetcher, ModelServer } from './model-transfer';
 import { type ModelHost, ModelLibrary } from './models';
@@ -31,7 +34,7 @@ import {
 } from './node';
 import { Paymaster } from './paymaster';
 import { largestShardFlops, Purse, paidCopies, Wallet } from './purse';
-import type { JobView, MeshEvents, MeshSnapshot, PeerView } from './read-model';
+import type { JobView, MeshEvents, MeshSnapshot, PeerView, StoppedBy } from './read-model';
 import {
   type AbandonedShard,
   type ContributorOptions,
@@ -39,7 +42,7 @@ import {
   type ShardOutcome,
 } from './shard-contributor';
 import { type SettledEvent, ShardOwnerService } from './shard-owner';
-import type { OwnerStore, StoredJob } from './store';
+import type { JobEnding, OwnerStore, StoredJob } from './store';
 import { checkTerms, DEFAULT_TERMS, type JobTerms } from './terms';
 import { OwnerVerifier } from './verifier';
 
@@ -82,6 +85,20 @@ export interface MeshOptions {
   gate?: ContributorOptions['gate'];
   /** Largest model this tab fetches to contribute. */
   maxModelBytes?: number; // default 256 MiB
+  /** The researcher's finished and cancelled jobs (kept in `ownerStore`): listed with the
+   * running ones, answers rebuilt on demand. */
+  history?: JobHistory;
+}
+
+/** Owners' reasons for turning this tab away, kept for the volunteer's view. */
+const MAX_STOPPED_BY = 20;
+
+/** What one of this tab's jobs was asked to do, and how it ended. */
+interface Asked {
+  js: JobSpec;
+  createdAt: number; // ms since the epoch
+  state: JobView['state'];
+  finishedAt?: number; // ms since the epoch
 }
 
 export interface FinishedJob {
@@ -156,7 +173,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
   /** The contributor loop's current work, settled when it has closed its shard stream. */
   #working: Promise<void> = Promise.resolve();
   /** What each of this tab's jobs was asked to do, and how it ended. */
-  readonly #asked = new Map<string, { js: JobSpec; createdAt: number; state: JobView['state'] }>();
+  readonly #asked = new Map<string, Asked>();
   /** Stops the shard being worked on when contributing is switched off. */
   #work = new AbortController();
   readonly #skip = new Map<string, number>(); // jobId -> retry after (ms since epoch)
@@ -173,6 +190,10 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
   /** The owner's matmul checks on the CPU engine's float64 kernels. */
   readonly #verifier = new OwnerVerifier();
   readonly #pay: Paymaster;
+  /** Finished and cancelled jobs kept from earlier sessions (see JobHistory). */
+  #history: JobView[] = [];
+  /** Owners that stopped giving this tab work, and why; newest first, at most MAX_STOPPED_BY. */
+  readonly #stoppedBy: StoppedBy[] = [];
 
   private constructor(
     readonly node: MeshNode,
@@ -258,6 +279,13 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       );
       this.safeDispatchEvent('abandoned', { detail: abandoned });
     });
+    this.contributor.addEventListener('stopped', (e) => {
+      const { owner, jobId, reason } = (e as CustomEvent<Omit<StoppedBy, 'at'>>).detail;
+      const stopped = { owner, jobId, reason, at: Date.now() };
+      this.#stoppedBy.unshift(stopped);
+      this.#stoppedBy.splice(MAX_STOPPED_BY);
+      this.safeDispatchEvent('stopped', { detail: stopped });
+    });
     this.contributor.addEventListener('outcome', (e) => {
       const outcome = (e as CustomEvent<ShardOutcome>).detail;
       this.outcomes.push(outcome);
@@ -283,6 +311,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       mesh.reputation.restore(await options.ownerStore.peers());
       mesh.trust.load(await options.ownerStore.trust());
     }
+    mesh.#history = (await options.history?.list()) ?? [];
     mesh.board.start();
     await mesh.owner.start();
     await mesh.models.server.start();
@@ -330,11 +359,15 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       }),
       peers: this.#peers(),
       announced: this.board.jobs(),
-      jobs: [...this.running.keys()].flatMap((id) => this.#jobView(id) ?? []),
+      jobs: [
+        ...[...this.running.keys()].flatMap((id) => this.#jobView(id) ?? []),
+        ...this.#history.filter((v) => !this.running.has(v.jobId)),
+      ],
       contribution: {
         contributing: this.#contributing,
         verified: this.outcomes.filter((o) => o.accepted).length,
         rejected: this.outcomes.filter((o) => !o.accepted).length,
+        stoppedBy: [...this.#stoppedBy],
       },
     };
   }
@@ -392,12 +425,86 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     const run = this.running.get(jobId);
     if (!asked || !run || asked.state !== 'running') return;
     asked.state = 'cancelled';
+    asked.finishedAt = Date.now();
+    const ending = this.#ending(jobId);
     this.owner.removeJob(jobId);
     this.#wallet.close(jobId);
     this.board.withdraw(jobId);
     this.#cancels.get(jobId)?.(new JobCancelledError(jobId));
-    await this.options.ownerStore?.finishJob(jobId);
+    await this.options.ownerStore?.finishJob(jobId, ending);
     this.#emitJob(jobId);
+  }
+
+  /** How a job ended, as its history keeps it. */
+  #ending(jobId: string): JobEnding | undefined {
+    const view = this.#jobView(jobId);
+    if (!view || view.state === 'running') return undefined;
+    return {
+      state: view.state,
+      at: view.finishedAt ?? Date.now(),
+      report: view.report,
+      progress: { ...view.progress, leased: 0, awaiting: 0 },
+      spent: view.spent,
+    };
+  }
+
+  /**
+   * What one of this tab's jobs has verified so far (running, finished, cancelled, or kept from
+   * an earlier session): its answer with unverified parts zero, and a mask of the verified
+   * parts. Undefined for a job this tab does not know.
+   */
+  async answer(jobId: string): Promise<PartialAnswer | undefined> {
+    const run = this.running.get(jobId);
+    const asked = this.#asked.get(jobId);
+    if (run && asked) return partialAnswer(run.job, asked.js, run.job.doneShards());
+    return this.options.history?.answer(jobId);
+  }
+
+  /** Forgets a finished or cancelled job and its outputs (the researcher's Delete). A running
+   * job must be cancelled first. */
+  async deleteJob(jobId: string): Promise<void> {
+    const asked = this.#asked.get(jobId);
+    if (asked?.state === 'running') throw new Error(`job ${jobId} is running: cancel it first`);
+    this.running.delete(jobId);
+    this.#asked.delete(jobId);
+    this.#history = this.#history.filter((v) => v.jobId !== jobId);
+    if (this.options.history) await this.options.history.delete(jobId);
+    else await this.options.ownerStore?.deleteJob(jobId);
+    this.safeDispatchEvent('deleted', { detail: jobId });
+  }
+
+  /**
+   * Changes a running job's price (credits per GFLOP) from its next lease on: leases already
+   * made pay the price they were made at. Throws RangeError outside [PRICE_FLOOR, PRICE_CEILING].
+   */
+  async setPrice(jobId: string, price: number): Promise<void> {
+    if (!(Number.isFinite(price) && price >= PRICE_FLOOR && price <= PRICE_CEILING)) {
+      throw new RangeError(`price ${price} is not in [${PRICE_FLOOR}, ${PRICE_CEILING}] credits per GFLOP`);
+    }
+    const purse = this.#wallet.purse(jobId);
+    if (!purse || this.#asked.get(jobId)?.state !== 'running') return;
+    purse.setPrice(price);
+    const stored = await this.options.ownerStore?.job(jobId);
+    if (stored) await this.options.ownerStore?.putJob({ ...stored, terms: { ...purse.terms } });
+    this.#emitJob(jobId);
+  }
+
+  /** Splits a running job's waiting shards into smaller ones (the action offered when no
+   * contributor can hold its shards, or they keep lapsing). Returns how many were split. */
+  splitShards(jobId: string): number {
+    const job = this.running.get(jobId)?.job;
+    if (!job?.splitPending || this.#asked.get(jobId)?.state !== 'running') return 0;
+    const n = job.splitPending();
+    this.#emitJob(jobId);
+    return n;
+  }
+
+  /** Lifts a quarantine this tab's owner side put on `peer` (the owner's call, from the mesh
+   * view): it may ask for work again, and what this tab's checks caught is forgiven. */
+  lift(peer: string): void {
+    this.reputation.lift(peer);
+    this.trust.forgive?.(peer);
+    this.#emitPeers();
   }
 
   /**
@@ -526,10 +633,20 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       rng: cryptoRng(),
       projector: this.#verifier.project,
       trust: this.trust,
+      // A split shard keeps its id; its parts get new ones: the layout is kept so a reload's
+      // kept outputs land on the same blocks.
+      ...(stored.splits?.length ? { splits: stored.splits } : {}),
+      onSplit: (splits: number[]) => void this.options.ownerStore?.putSplits(stored.id, splits),
       scheduler: {
         defaultWindowMs: 20_000,
         ...this.leasePolicy,
-        onExpire: (l) => this.reputation.record(l.contributor, 'missed-deadline'),
+        // Slow is not dishonest: a lapse costs standing, never a quarantine on its own.
+        onExpire: (l) =>
+          this.reputation.record(
+            l.contributor,
+            'missed-deadline',
+            `lease ${l.leaseId} of job ${stored.id} lapsed`,
+          ),
         // Stalling ids cannot keep a shard from a contributor with verified work behind it.
         proven: (peer) => this.reputation.get(peer).accepted > 0,
       },
@@ -540,7 +657,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     purse.charge(this.options.spentOn?.(job.id) ?? 0);
     this.#wallet.open(job.id, purse);
     this.owner.addJob(job);
-    const asked = { js, createdAt: stored.createdAt, state: 'running' as JobView['state'] };
+    const asked: Asked = { js, createdAt: stored.createdAt, state: 'running' };
     this.#asked.set(job.id, asked);
     const expiresAt = stored.createdAt + 24 * 3_600_000;
     const done = new Promise<FinishedJob>((resolve, reject) => {
@@ -551,7 +668,10 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
         this.#wallet.close(job.id);
         job.close?.();
         asked.state = 'done';
-        void this.options.ownerStore?.finishJob(job.id);
+        asked.finishedAt = Date.now();
+        void this.options.ownerStore
+          ?.finishJob(job.id, this.#ending(job.id))
+          .then(() => this.options.history?.add(job.id));
         resolve({ jobId: job.id, answer: job.answer(), report: job.report() });
         this.#emitJob(job.id);
       };
@@ -669,7 +789,9 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       kind: run.job.kind,
       state: asked.state,
       resumed: run.resumed,
+      history: false,
       createdAt: asked.createdAt,
+      ...(asked.finishedAt ? { finishedAt: asked.finishedAt } : {}),
       summary: describeJob(asked.js),
       progress: run.job.progress(),
       report: run.job.report(),
@@ -678,6 +800,23 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       spent: this.#wallet.purse(jobId)?.spent ?? 0,
       budgetSpent: (this.#wallet.purse(jobId)?.exhausted ?? false) && !run.job.done,
       balanceLow: !run.job.done && !this.#pay.affordable(jobId),
+      ...(asked.state === 'running' && !run.job.done ? stallOf(this.#stallFacts(run.job, asked)) : {}),
+    };
+  }
+
+  /** What decides whether a running job is stalled, and why (see stall.ts). */
+  #stallFacts(job: OwnerJob, asked: Asked): StallFacts {
+    const purse = this.#wallet.purse(job.id);
+    return {
+      now: Date.now(),
+      createdAt: asked.createdAt,
+      leased: job.outstanding().length,
+      budgetSpent: purse?.exhausted ?? false,
+      spent: purse?.spent ?? 0,
+      budget: purse?.terms.budget ?? Number.POSITIVE_INFINITY,
+      balanceLow: !this.#pay.affordable(job.id),
+      asks: this.owner.asks(job.id),
+      shardBytes: job.shardBytes?.() ?? 0,
     };
   }
 
@@ -702,7 +841,9 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
         score: r.score,
         accepted: r.accepted,
         rejected: r.rejected,
+        missedDeadlines: r.missedDeadlines,
         quarantined: r.quarantined,
+        ...(r.reason ? { reason: r.reason } : {}),
       });
     }
     return [...byPeer.values()];
@@ -714,17 +855,6 @@ function shardFlops(js: JobSpec, shards: number): number {
   if (js.kind !== 'matmul') return 0;
   const { m, k, n } = js.spec;
   return (2 * m * k * n) / Math.max(1, shards);
-}
-
-/** A job's request in words, for lists. */
-function describeJob(js: JobSpec): string {
-  if (js.kind === 'matmul') {
-    const { m, k, n } = js.spec;
-    return `C = A·B, ${m}×${k} by ${k}×${n}`;
-  }
-  const s = js.spec;
-  const what = s.mode === 'logits' ? 'next-token logits' : `${s.steps} generated tokens each`;
-  return `${s.sequences.length} sequence(s), ${what}`;
 }
 
 function randomId(): string {

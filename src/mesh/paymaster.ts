@@ -77,7 +77,8 @@ export class Paymaster {
       purse.release(v.leaseId, v.contributor);
       return 0;
     }
-    const credit = purse.cost(v.flops);
+    // The price the lease was made at (a job's price may have changed since).
+    const credit = purse.leased(v.leaseId, v.contributor) ?? purse.cost(v.flops);
     const paid = this.wallet.pay(v.jobId, v.leaseId, v.contributor, credit);
     if (paid < credit) {
       console.warn(

@@ -45,11 +45,25 @@ export class Purse {
   constructor(
     readonly terms: JobTerms,
     /** FLOPs of the job's costliest shard (largestShardFlops): the most one copy pays. */
-    largestShardFlops: number,
+    readonly largestShardFlops: number,
     /** Verified copies of a shard the job pays for (paidCopies). */
     readonly copies = 1,
   ) {
     this.#largest = creditFor(largestShardFlops, terms.price);
+  }
+
+  /** Changes the price (credits per GFLOP) for leases made from now on; those made before keep
+   * what they reserved, and are paid that (`leased`). */
+  setPrice(price: number): void {
+    this.terms.price = price;
+    this.#largest = creditFor(this.largestShardFlops, price);
+  }
+
+  /** µcredits lease `leaseId` of `contributor` reserved for itself: what its verified result
+   * pays (the price when it was leased). Undefined when it holds nothing. */
+  leased(leaseId: string, contributor: string): number | undefined {
+    const h = this.#holds.get(leaseId);
+    return h?.contributor === contributor ? h.credit : undefined;
   }
 
   /** µcredits a verified shard of `flops` pays under these terms (the same rounding receipts

@@ -23,7 +23,11 @@ export interface PeerView {
   score: number;
   accepted: number;
   rejected: number;
+  /** Leases it let lapse: they cost standing, never quarantine on their own. */
+  missedDeadlines: number;
   quarantined: boolean;
+  /** Why this tab quarantined it (the evidence), when it did. */
+  reason?: string;
 }
 
 /** One of this tab's jobs as their owner. */
@@ -47,6 +51,29 @@ export interface JobView {
   budgetSpent: boolean;
   /** The owner's balance cannot pay for another shard: it leases nothing until the owner earns. */
   balanceLow: boolean;
+  /** When it finished or was cancelled (ms since the epoch). */
+  finishedAt?: number;
+  /** Why a running job cannot progress now, and what its owner can do about it. */
+  stall?: JobStall;
+  /** A finished or cancelled job kept from an earlier session (not running in this one). */
+  history: boolean;
+}
+
+/** Why a running job leases nothing now. */
+export interface JobStall {
+  reason: 'no-contributors' | 'too-big' | 'quarantined' | 'budget' | 'balance';
+  /** What is wrong, in words, for the researcher. */
+  message: string;
+  /** What helps: smaller shards, lift a quarantine, add credits, or wait for contributors. */
+  action?: 'split' | 'lift' | 'add-credits' | 'wait';
+}
+
+/** An owner that stopped giving this tab work, and why (as the owner said). */
+export interface StoppedBy {
+  owner: string;
+  jobId: string;
+  reason: string;
+  at: number; // ms since the epoch
 }
 
 export interface RelayView {
@@ -61,6 +88,8 @@ export interface ContributionView {
   /** Verdicts this session: results accepted and rejected by their owners. */
   verified: number;
   rejected: number;
+  /** Owners that stopped giving this tab work, and why; newest first. */
+  stoppedBy: StoppedBy[];
 }
 
 export interface MeshSnapshot {
@@ -83,6 +112,10 @@ export interface MeshEvents {
   announced: CustomEvent<AnnouncementMsg[]>;
   /** One of this tab's jobs moved (a shard settled, it finished, it was cancelled). */
   job: CustomEvent<JobView>;
+  /** A finished or cancelled job was deleted by its owner (its id). */
+  deleted: CustomEvent<string>;
+  /** An owner stopped giving this tab work, and said why. */
+  stopped: CustomEvent<StoppedBy>;
   /** An owner answered one of this tab's results. */
   outcome: CustomEvent<ShardOutcome>;
   /** This tab gave a shard back: its compute outlived the lease (the Worker was recycled). */

@@ -13,7 +13,9 @@ import {
   v1WorkRequestJob,
   WireError,
 } from './codec';
+import { describeStreamError } from './errors';
 import { FramedStream } from './framed';
+import { LinkMeter, workBytes } from './link-meter';
 import type { MeshNode } from './node';
 import { SHARD_PROTOCOL, SHARD_PROTOCOL_V1 } from './topics';
 
@@ -96,6 +98,17 @@ export interface ShardOwnerEvents {
 }
 
 const MAX_KNOWN = 512;
+
+/** What a contributor asking for work on a job was answered, and when. */
+export interface Ask {
+  at: number; // ms since the epoch
+  /** 'lease': it got one; otherwise why it got none (see LeaseOffer's reason). */
+  answer: 'lease' | 'quarantined' | 'barred' | 'too-big' | 'unpaid' | 'all-leased' | 'finished';
+}
+
+/** How long an answer counts as a contributor's current state (contributors ask again every few
+ * seconds while they wait). */
+export const ASK_FRESH_MS = 30_000;
 /** The largest frame an owner reads: a result of the largest shard allowed (16 MiB), plus room
  * for its header. Leases (owner to contributor) may be larger: see MAX_FRAME_BYTES. */
 export const MAX_RESULT_FRAME_BYTES = 16 * 2 ** 20 + 4096;
@@ -124,6 +137,10 @@ export class ShardOwnerService extends EventTarget {
   /** Settlements still being made durable, per job: "finished" waits for them. */
   readonly #inflight = new Map<string, Set<Promise<void>>>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** The owner's measure of each contributor's link (lease bytes ÷ time to its first word). */
+  readonly links = new LinkMeter();
+  /** Per job, what each contributor that asked lately was answered (for a stalled job's why). */
+  readonly #asks = new Map<string, Map<string, Ask>>();
 
   constructor(node: MeshNode, options: ShardOwnerOptions = {}) {
     super();
@@ -157,20 +174,20 @@ export class ShardOwnerService extends EventTarget {
   removeJob(id: string): void {
     const job = this.jobs.get(id);
     if (this.jobs.delete(id)) this.#cancelled.add(id);
+    this.#asks.delete(id);
     job?.close?.(); // it stops listening to the owner's shared trust
   }
 
   /** Serves one contributor's stream until it closes. */
   async handle(stream: Stream, conn: Connection): Promise<void> {
     const peer = conn.remotePeer.toString();
-    if (this.#o.reputation?.isQuarantined(peer)) {
-      // Nothing more from this owner: not even reading what it sends.
-      stream.abort(new Error('quarantined'));
-      return;
-    }
     const framed = new FramedStream(stream, {
       maxFrameBytes: this.#o.maxFrameBytes ?? MAX_RESULT_FRAME_BYTES,
     });
+    if (this.#o.reputation?.isQuarantined(peer)) {
+      await this.#turnAway(peer, framed);
+      return;
+    }
     const mine = new Map<string, OwnerJob>(); // leases issued on this stream
     const pace = { notBefore: 0, early: 0 };
     const idleMs = this.#o.idleTimeoutMs ?? 300_000;
@@ -195,8 +212,8 @@ export class ShardOwnerService extends EventTarget {
         await this.#dispatch(msg, peer, conn, framed, mine, pace);
       }
     } catch (e) {
-      const error = e instanceof Error ? e : new Error(String(e));
-      console.warn(`tessel: shard stream from ${peer} ended: ${error.message}`);
+      const error = e instanceof Error ? e : new Error(describeStreamError(e));
+      console.warn(`tessel: shard stream from ${peer} ended: ${describeStreamError(e)}`);
       this.dispatchEvent(new CustomEvent('misbehaved', { detail: { peer, error } }));
       framed.abort(error);
     } finally {
@@ -205,6 +222,48 @@ export class ShardOwnerService extends EventTarget {
       for (const [leaseId, job] of mine) job.fail(leaseId, peer);
       await framed.close().catch(() => {});
     }
+  }
+
+  /**
+   * A quarantined peer hears why, once per stream, and nothing more: its first frame is read
+   * (small: a work request) and answered "finished" with the reason, then the stream closes.
+   */
+  async #turnAway(peer: string, framed: FramedStream) {
+    try {
+      const msg = await framed.read(AbortSignal.timeout(10_000));
+      if (msg.type === 'work-request') {
+        this.#noteAsk(msg.jobId, peer, 'quarantined');
+        await framed.write({
+          type: 'no-work',
+          jobId: msg.jobId,
+          retryAfterMs: 0,
+          finished: true,
+          reason: this.#quarantineReason(peer),
+        });
+      }
+      await framed.close();
+    } catch (e) {
+      log('turning away %s: %s', peer, describeStreamError(e));
+      framed.abort(e instanceof Error ? e : new Error(describeStreamError(e)));
+    }
+  }
+
+  #quarantineReason(peer: string): string {
+    const why = this.#o.reputation?.get(peer).reason;
+    return `quarantined by this owner${why ? `: ${why}` : ''}`.slice(0, 400);
+  }
+
+  #noteAsk(jobId: string, peer: string, answer: Ask['answer']) {
+    const asks = this.#asks.get(jobId) ?? new Map<string, Ask>();
+    asks.delete(peer);
+    asks.set(peer, { at: Date.now(), answer });
+    if (asks.size > MAX_KNOWN) asks.delete(asks.keys().next().value as string);
+    this.#asks.set(jobId, asks);
+  }
+
+  /** What contributors asking for work on `jobId` in the last ASK_FRESH_MS were answered. */
+  asks(jobId: string, now = Date.now()): Ask[] {
+    return [...(this.#asks.get(jobId)?.values() ?? [])].filter((a) => now - a.at <= ASK_FRESH_MS);
   }
 
   /** Counts a work request that came sooner than the retry time this peer was given. */
@@ -246,10 +305,12 @@ export class ShardOwnerService extends EventTarget {
                 return ok;
               }
             : undefined;
+        const quarantined = this.#o.reputation?.isQuarantined(peer) ?? false;
+        const budgetSpent = job !== undefined && !(this.#o.mayLease?.(job) ?? true);
         let offer: LeaseOffer =
-          !job || this.#o.reputation?.isQuarantined(peer)
+          !job || quarantined
             ? { kind: 'none', finished: true, retryAfterMs: 0 }
-            : !(this.#o.mayLease?.(job) ?? true)
+            : budgetSpent
               ? { kind: 'none', finished: false, retryAfterMs: 30_000 }
               : job.offer(
                   {
@@ -257,11 +318,31 @@ export class ShardOwnerService extends EventTarget {
                     gflops: msg.gflops,
                     maxBufferBytes: msg.maxBufferBytes,
                     adapter: msg.adapter,
+                    bytesPerSec: this.links.bytesPerSec(peer),
                   },
                   now,
                   take,
                 );
         if (offer.kind === 'none' && !offer.finished && unpaid) offer.retryAfterMs = 30_000;
+        if (job) {
+          this.#noteAsk(
+            job.id,
+            peer,
+            offer.kind === 'lease'
+              ? 'lease'
+              : quarantined
+                ? 'quarantined'
+                : budgetSpent || unpaid
+                  ? 'unpaid'
+                  : offer.finished
+                    ? job.done
+                      ? 'finished'
+                      : 'barred'
+                    : offer.reason === 'too-big'
+                      ? 'too-big'
+                      : 'all-leased',
+          );
+        }
         // The lease and its reservation in one tick: no other lease can count on that credit.
         if (offer.kind === 'lease' && !(this.#o.reserve?.(job!, offer.lease, offer.work) ?? true)) {
           job!.fail(offer.lease.leaseId, peer);
@@ -277,32 +358,41 @@ export class ShardOwnerService extends EventTarget {
             jobId: msg.jobId,
             retryAfterMs: offer.retryAfterMs,
             finished: offer.finished,
+            ...(quarantined ? { reason: this.#quarantineReason(peer) } : {}),
+            ...(!quarantined && job && offer.finished && !job.done
+              ? { reason: 'this owner caught a wrong result of yours and stopped using you' }
+              : {}),
           });
           return;
         }
         mine.set(offer.lease.leaseId, job!);
+        const heartbeatMs = Math.min(this.#o.heartbeatMs ?? 2_000, offer.lease.windowMs);
+        this.links.sent(offer.lease.leaseId, peer, workBytes(offer.work), Date.now(), heartbeatMs);
         await framed.write({
           type: 'lease',
           jobId: msg.jobId,
           shardId: offer.lease.shardId,
           leaseId: offer.lease.leaseId,
           deadlineMs: offer.lease.windowMs,
-          heartbeatMs: Math.min(this.#o.heartbeatMs ?? 2_000, offer.lease.windowMs),
+          heartbeatMs,
           lifetimeMs: offer.lease.expiresBy - offer.lease.issuedAt,
           work: offer.work,
         });
         return;
       }
       case 'heartbeat':
+        this.links.heard(msg.leaseId, peer, now);
         mine.get(msg.leaseId)?.heartbeat(msg.leaseId, peer, now);
         return;
       case 'failure':
+        this.links.forget(msg.leaseId);
         if (mine.get(msg.leaseId)?.fail(msg.leaseId, peer)) {
           this.#o.reputation?.record(peer, 'failure');
         }
         mine.delete(msg.leaseId);
         return;
       case 'result': {
+        this.links.heard(msg.leaseId, peer, now);
         const leased = mine.get(msg.leaseId);
         mine.delete(msg.leaseId);
         if (leased?.id !== msg.jobId) {

@@ -8,9 +8,11 @@ import {
 import { checkJobSpec, type JobSpec } from '../jobs/kinds';
 import { planBlocks } from '../jobs/matmul-job';
 import { MAX_TRUST_RECORDS, type TrustRecord } from '../jobs/owner-trust';
+import type { JobProgress, VerificationReport } from '../jobs/job';
 import type { PeerRecord } from '../jobs/reputation';
 import { decodeOutput, encodeOutput, type Output, WorkError } from '../jobs/work-codec';
 import { decodeShardMsg, encodeShardMsg, type VerdictMsg } from './codec';
+import { describeJob, type HistoryRecord } from './job-history';
 import type { DurableSettlement } from './shard-owner';
 import type { JobTerms } from './terms';
 
@@ -23,6 +25,22 @@ export interface StoredJob {
   finished: boolean;
   /** What the job pays (absent on jobs stored before the market: the default terms). */
   terms?: JobTerms;
+  /** Shards split into smaller ones, in order (src/jobs/shard-size.ts): replayed on resume so
+   * the shard ids of kept results mean the same blocks. */
+  splits?: number[];
+  /** How a finished job ended, when, and what it showed then (its history entry). Absent on
+   * jobs finished before history was kept: they read as done when every shard is kept. */
+  ended?: JobEnding;
+}
+
+/** A finished or cancelled job's last state, kept for its history entry. */
+export interface JobEnding {
+  state: 'done' | 'cancelled';
+  at: number; // ms since the epoch
+  report: VerificationReport;
+  progress: JobProgress;
+  /** µcredits its receipts paid. */
+  spent: number;
 }
 
 /** A verified shard's output, encoded as it travels (so it is read back through the codec). */
@@ -105,9 +123,46 @@ export class OwnerStore {
     return this.db.put('jobs', job);
   }
 
-  async finishJob(id: string): Promise<void> {
+  /** Marks a job finished (it is not resumed again) and keeps how it ended for its history. */
+  async finishJob(id: string, ended?: JobEnding): Promise<void> {
     const job = await this.db.get('jobs', id);
-    if (job) await this.db.put('jobs', { ...job, finished: true });
+    if (job) await this.db.put('jobs', { ...job, finished: true, ...(ended ? { ended } : {}) });
+  }
+
+  /** Records a job's shard splits (see StoredJob.splits). */
+  async putSplits(id: string, splits: number[]): Promise<void> {
+    const job = await this.db.get('jobs', id);
+    if (job) await this.db.put('jobs', { ...job, splits: [...splits] });
+  }
+
+  /** Deletes a job and every output kept for it, in one transaction (the researcher's Delete). */
+  async deleteJob(id: string): Promise<void> {
+    const tx = this.db.transaction(['jobs', 'results'], 'readwrite');
+    await Promise.all([
+      tx.objectStore('jobs').delete(id),
+      tx
+        .objectStore('results')
+        .delete(IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER])),
+      tx.done,
+    ]);
+  }
+
+  /** Finished and cancelled jobs, newest first, without their inputs (what the history lists);
+   * a record that fails validation is skipped with a warning. */
+  async finishedJobs(): Promise<HistoryRecord[]> {
+    const out: HistoryRecord[] = [];
+    for (let c = await this.db.transaction('jobs').store.openCursor(); c; c = await c.continue()) {
+      const raw = c.value;
+      if (!raw?.finished) continue;
+      const checked = checkStoredJob(raw);
+      if (typeof checked === 'string') {
+        console.warn(`tessel: stored job ${String(raw?.id)} is unusable (${checked}); skipped`);
+        continue;
+      }
+      const { spec: _, a: _a, b: _b, ...meta } = checked as typeof checked & { a?: unknown; b?: unknown };
+      out.push({ ...meta, summary: describeJob(checked) });
+    }
+    return out.sort((x, y) => (y.ended?.at ?? y.createdAt) - (x.ended?.at ?? x.createdAt));
   }
 
   /** Unfinished jobs; a record that fails validation is skipped with a warning, not resumed. */
@@ -242,11 +297,36 @@ export function checkStoredJob(j: unknown): (StoredJob & JobSpec) | string {
   const r = j as Record<string, unknown>;
   if (typeof r.id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(r.id)) return 'bad id';
   if (typeof r.finished !== 'boolean' || !Number.isFinite(r.createdAt)) return 'bad flags';
+  if (r.splits !== undefined && !isIdList(r.splits)) return 'bad splits';
+  if (r.ended !== undefined && !isEnding(r.ended)) return 'bad ending';
   try {
     return { ...(r as unknown as StoredJob), ...checkJobSpec(r.kind, r.spec) };
   } catch (e) {
     return (e as Error).message;
   }
+}
+
+function isIdList(v: unknown): v is number[] {
+  return Array.isArray(v) && v.length <= 1e6 && v.every((x) => Number.isSafeInteger(x) && x >= 0);
+}
+
+/** A kept ending is shown as it is: its numbers must at least be numbers. */
+function isEnding(v: unknown): v is JobEnding {
+  if (typeof v !== 'object' || v === null) return false;
+  const e = v as Record<string, unknown>;
+  const numbers = (o: unknown) =>
+    typeof o === 'object' &&
+    o !== null &&
+    Object.values(o).every((x) => typeof x !== 'number' || !Number.isNaN(x));
+  return (
+    (e.state === 'done' || e.state === 'cancelled') &&
+    Number.isFinite(e.at) &&
+    Number.isFinite(e.spent) &&
+    numbers(e.report) &&
+    numbers(e.progress) &&
+    Number.isSafeInteger((e.progress as JobProgress).verified) &&
+    Number.isSafeInteger((e.progress as JobProgress).shards)
+  );
 }
 
 /**

@@ -4,6 +4,8 @@ import { isSoftwareAdapter } from '../gpu/device';
 import type { LocalLedger } from '../ledger/local';
 import type { LedgerService } from '../ledger/service';
 import type { MeshConfig, Mesh as MeshType } from '../mesh/mesh';
+import type { JobHistory } from '../mesh/job-history';
+import type { OwnerStore } from '../mesh/store';
 import type { ComputeInfo, EngineKind } from '../worker/api';
 import { ComputeClient } from '../worker/client';
 import { chooseEngine, deviceKey, hardwareGpu } from '../worker/engine-choice';
@@ -91,6 +93,8 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
   /** The tab's libp2p key, loaded once: the ledger and the mesh must sign as the same peer. */
   #identity: Promise<import('@libp2p/interface').PrivateKey> | undefined;
   #market: LedgerService | undefined;
+  #store: Promise<OwnerStore> | undefined;
+  #history: Promise<JobHistory> | undefined;
 
   constructor(options: SessionOptions) {
     super();
@@ -205,6 +209,23 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
     return this.#ledger;
   }
 
+  /**
+   * The researcher's finished and cancelled jobs (IndexedDB): no network, no GPU, so the jobs
+   * view lists them and offers their downloads before the tab joins the mesh.
+   */
+  history(): Promise<JobHistory> {
+    this.#history ??= (async () => {
+      const { JobHistory } = await import('../mesh/job-history');
+      return new JobHistory(await this.#ownerStore());
+    })();
+    return this.#history;
+  }
+
+  #ownerStore(): Promise<OwnerStore> {
+    this.#store ??= import('../mesh/store').then(({ OwnerStore }) => OwnerStore.open());
+    return this.#store;
+  }
+
   /** The market's service (audits, witnessing, prices), while the tab is in the mesh. */
   get market(): LedgerService | undefined {
     return this.#market;
@@ -265,25 +286,25 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
       );
     }
     // libp2p is most of the page's weight: it loads only when the tab joins.
-    const [{ Mesh }, { loadIdentity }, { OwnerStore }, { IdbModelCache }, { startMarket }] =
-      await Promise.all([
-        import('../mesh/mesh'),
-        import('../mesh/identity'),
-        import('../mesh/store'),
-        import('../mesh/model-store'),
-        import('../ledger/market'),
-      ]);
+    const [{ Mesh }, { loadIdentity }, { IdbModelCache }, { startMarket }] = await Promise.all([
+      import('../mesh/mesh'),
+      import('../mesh/identity'),
+      import('../mesh/model-store'),
+      import('../ledger/market'),
+    ]);
     const { matmulKernelDigest } = await import('../gpu/matmul');
     const { DEFAULT_PARAMS } = await import('../ledger/governance');
     this.#identity ??= loadIdentity();
-    const [privateKey, info, kernelDigest, ownerStore, ledger, modelCache] = await Promise.all([
-      this.#identity,
-      this.compute.info().then((i) => this.#initialEngine(i)),
-      matmulKernelDigest(),
-      OwnerStore.open(),
-      this.ledger(),
-      IdbModelCache.open(),
-    ]);
+    const [privateKey, info, kernelDigest, ownerStore, history, ledger, modelCache] =
+      await Promise.all([
+        this.#identity,
+        this.compute.info().then((i) => this.#initialEngine(i)),
+        matmulKernelDigest(),
+        this.#ownerStore(),
+        this.history(),
+        this.ledger(),
+        IdbModelCache.open(),
+      ]);
     const adapter = info.identity;
     const gflops = this.#prefs.speeds[adapter];
     const grant = () => (this.#market?.params.grant ?? DEFAULT_PARAMS.grant) * 1e6;
@@ -296,6 +317,7 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
       contribute: false, // setContributing turns it on once joined
       maxBufferBytes: info.maxBindingBytes,
       ownerStore,
+      history,
       modelCache,
       // Settlement is the verdict: the receipt's leaf is durable before "accepted" is sent.
       issueReceipt: (r) => ledger.issue(r),
