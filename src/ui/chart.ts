@@ -1,11 +1,12 @@
-import { css, html, LitElement, type PropertyValues, unsafeCSS } from 'lit';
+import { css, html, LitElement, nothing, type PropertyValues, unsafeCSS } from 'lit';
 import uPlot from 'uplot';
 import uPlotCss from 'uplot/dist/uPlot.min.css?inline';
 
 /**
  * A small live time-series chart (uPlot) of one series: `points` are [seconds since the epoch,
  * value]. The chart follows its container's width and is redrawn when `points` changes; the
- * uPlot instance is destroyed when the element leaves the page.
+ * uPlot instance is destroyed when the element leaves the page. Without points it shows a short
+ * "No data yet" (`.empty`) instead of empty axes.
  */
 export class TesselChart extends LitElement {
   static override properties = {
@@ -18,7 +19,16 @@ export class TesselChart extends LitElement {
     css`
       :host {
         display: block;
-        min-height: 150px;
+        max-width: 100%;
+        overflow: hidden;
+      }
+      .empty {
+        margin: 0;
+        padding: 0.5rem 0.75rem;
+        color: #4a5563;
+        border: 1px dashed #dde3ea;
+        border-radius: 6px;
+        font-size: 0.9rem;
       }
     `,
   ];
@@ -41,7 +51,10 @@ export class TesselChart extends LitElement {
     return html`<div
       role="img"
       aria-label="${this.label}: ${last ? `latest ${last[1].toFixed(2)} ${this.unit}` : 'no data yet'}"
-    ></div>`;
+    >
+      <div class="plot" ?hidden=${!last}></div>
+      ${last ? nothing : html`<p class="empty">No data yet</p>`}
+    </div>`;
   }
 
   override firstUpdated() {
@@ -54,10 +67,10 @@ export class TesselChart extends LitElement {
   }
 
   #mount() {
-    const host = this.renderRoot.querySelector('div') as HTMLDivElement;
+    const host = this.renderRoot.querySelector('.plot') as HTMLDivElement;
     this.#plot = new uPlot(
       {
-        width: Math.max(200, this.clientWidth || 300),
+        width: plotWidth(this.clientWidth || 300),
         height: 140,
         legend: { show: false },
         scales: { x: { time: true } },
@@ -68,7 +81,8 @@ export class TesselChart extends LitElement {
       host,
     );
     this.#resize = new ResizeObserver(() => {
-      this.#plot?.setSize({ width: Math.max(200, this.clientWidth), height: 140 });
+      if (this.clientWidth)
+        this.#plot?.setSize({ width: plotWidth(this.clientWidth), height: 140 });
     });
     this.#resize.observe(this);
   }
@@ -88,6 +102,11 @@ export class TesselChart extends LitElement {
   #data(): uPlot.AlignedData {
     return [this.points.map((p) => p[0]), this.points.map((p) => p[1])];
   }
+}
+
+/** The plot's width in its container: all of it, but never under 160 px (axes need room). */
+function plotWidth(container: number): number {
+  return Math.max(160, container);
 }
 
 customElements.get('tessel-chart') ?? customElements.define('tessel-chart', TesselChart);

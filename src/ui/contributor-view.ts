@@ -1,7 +1,9 @@
 import { css, html, LitElement, nothing } from 'lit';
+import type { StoppedBy } from '../mesh/read-model';
 import type { ShardOutcome } from '../mesh/shard-contributor';
 import './chart';
 import { loadMeshConfig, parseEngine, parseMeshConfig } from './config';
+import { short } from './format';
 import { type AdapterView, type SessionStatus, TabSession } from './session';
 import { SessionWatcher } from './session-watcher';
 import { base } from './styles';
@@ -13,7 +15,8 @@ const WINDOW_S = 15 * 60;
  * `<tessel-contributor>`: the volunteer's view and controls. The Contribute switch (off until the
  * volunteer turns it on; remembered for the origin), a badge while contributing, the live GPU
  * budget, pause-when-hidden, the adapter lent and its measured speed, shards verified and
- * rejected, receipts earned, and charts of GFLOP/s and shards per minute.
+ * rejected, receipts earned, the owners that stopped giving this tab work and why
+ * (`#stopped-by li[data-owner][data-job-id]`), and charts of GFLOP/s and shards per minute.
  *
  * The page hands it its TabSession (`.session`); embedded on another site it makes its own from
  * its `relay` attribute, one relay multiaddr or several separated by spaces:
@@ -30,6 +33,7 @@ export class TesselContributor extends LitElement {
     _counts: { state: true },
     _gflops: { state: true },
     _perMinute: { state: true },
+    _stoppedBy: { state: true },
   };
   static override styles = [
     base,
@@ -65,6 +69,11 @@ export class TesselContributor extends LitElement {
         grid-template-columns: repeat(auto-fit, minmax(240px, 1fr));
         gap: 0.5rem 1rem;
       }
+      #stopped-by ul {
+        margin: 0.25rem 0;
+        padding-left: 1.25rem;
+        overflow-wrap: anywhere;
+      }
       h4 {
         margin: 0.75rem 0 0.25rem;
         font-size: 0.9rem;
@@ -90,6 +99,8 @@ export class TesselContributor extends LitElement {
   };
   declare _gflops: [number, number][];
   declare _perMinute: [number, number][];
+  /** Owners that stopped giving this tab work, and why; newest first. */
+  declare _stoppedBy: StoppedBy[];
   /** Whether this element made its session (embedded) and so must dispose of it. */
   #ownsSession = false;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -103,6 +114,7 @@ export class TesselContributor extends LitElement {
     this._counts = { verified: 0, rejected: 0, abandoned: 0, receipts: 0, submits: 0, cpuCalls: 0 };
     this._gflops = [];
     this._perMinute = [];
+    this._stoppedBy = [];
     new SessionWatcher(this, {
       session: (session, signal) => this.#follow(session, signal),
       mesh: (mesh, signal) => {
@@ -177,6 +189,8 @@ export class TesselContributor extends LitElement {
   async #poll() {
     const session = this.session;
     if (!session) return;
+    const stopped = session.mesh?.snapshot().contribution.stoppedBy ?? [];
+    if (!sameStops(stopped, this._stoppedBy)) this._stoppedBy = stopped;
     const now = Date.now();
     this.#verdicts = this.#verdicts.filter((v) => v.at > now - WINDOW_S * 1000);
     if (this._status?.phase === 'contributing' || this._perMinute.length) {
@@ -279,6 +293,7 @@ export class TesselContributor extends LitElement {
         <dt>Receipts earned</dt>
         <dd id="receipts-earned">${this._counts.receipts}</dd>
       </dl>
+      ${this.#stoppedBy()}
       <div class="charts">
         <div>
         <h4>GFLOP/s of verified shards</h4>
@@ -298,6 +313,27 @@ export class TesselContributor extends LitElement {
         </div>
       </div>
     </section>`;
+  }
+
+  /** Owners that stopped using this tab, with their reason: a volunteer is told, not dropped. */
+  #stoppedBy() {
+    const stops = this._stoppedBy;
+    return html`<div id="stopped-by" role="status" data-count=${stops.length}>
+      ${
+        stops.length
+          ? html`<h4>Owners that stopped giving you work</h4>
+            <ul>
+              ${stops.map(
+                (s) => html`<li data-owner=${s.owner} data-job-id=${s.jobId}>
+                  <code title=${s.owner}>${short(s.owner)}</code> stopped job
+                  <code title=${s.jobId}>${short(s.jobId)}</code> at
+                  ${new Date(s.at).toLocaleTimeString()}: ${s.reason}
+                </li>`,
+              )}
+            </ul>`
+          : nothing
+      }
+    </div>`;
   }
 
   #adapterCard() {
@@ -354,6 +390,14 @@ export class TesselContributor extends LitElement {
       </dd>
     </dl>`;
   }
+}
+
+/** Whether two lists of stops say the same (so a poll redraws only on a change). */
+function sameStops(a: readonly StoppedBy[], b: readonly StoppedBy[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((s, i) => s.owner === b[i]!.owner && s.jobId === b[i]!.jobId && s.at === b[i]!.at)
+  );
 }
 
 function statusText(s: SessionStatus | undefined): string {

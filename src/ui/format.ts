@@ -61,3 +61,113 @@ export function estimateRemaining(
 export function short(id: string): string {
   return id.length > 16 ? `${id.slice(0, 8)}…${id.slice(-6)}` : id;
 }
+
+/** How long a job may lease nothing before its time left reads "waiting" (a gap between two
+ * leases is no wait). */
+export const WAITING_AFTER_MS = 3_000; // ms
+
+/**
+ * A job's pace: shards verified at `since` (ms since the epoch), and since when nothing has
+ * been out or awaiting verification (`idleSince`), so a wait does not count as working time.
+ */
+export interface Pace {
+  since: number;
+  verified: number;
+  idleSince?: number;
+}
+
+/** What a job's time-left line says. */
+export type Eta = { kind: 'left'; ms: number } | { kind: 'waiting' } | { kind: 'unknown' };
+
+/**
+ * The pace moved on to `now`: a job with nothing leased and nothing awaiting verification is
+ * idle; when work resumes the idle stretch is taken out of the measured time, so the estimate
+ * is the pace of the work, not of the waits.
+ */
+export function nextPace(
+  pace: Pace | undefined,
+  p: { shards: number; leased: number; awaiting: number; verified: number },
+  now: number,
+): Pace {
+  if (!pace) return { since: now, verified: p.verified };
+  const idle = p.leased === 0 && p.awaiting === 0 && p.verified < p.shards;
+  if (idle) return pace.idleSince === undefined ? { ...pace, idleSince: now } : pace;
+  if (pace.idleSince === undefined) return pace;
+  return { since: pace.since + (now - pace.idleSince), verified: pace.verified };
+}
+
+/**
+ * Time left for a running job: "waiting" while it cannot progress (`stalled`) or has leased
+ * nothing for WAITING_AFTER_MS, else its pace projected over the shards that remain (unknown
+ * until one is verified). An idle stretch shorter than that freezes the estimate instead of
+ * letting it grow.
+ */
+export function jobEta(
+  p: { shards: number; verified: number },
+  pace: Pace,
+  now: number,
+  stalled: boolean,
+): Eta {
+  const remaining = p.shards - p.verified;
+  if (remaining <= 0) return { kind: 'left', ms: 0 };
+  const idleFor = pace.idleSince === undefined ? 0 : now - pace.idleSince;
+  if (stalled || idleFor >= WAITING_AFTER_MS) return { kind: 'waiting' };
+  const ms = estimateRemaining(remaining, p.verified - pace.verified, pace.since, now - idleFor);
+  return ms === undefined ? { kind: 'unknown' } : { kind: 'left', ms };
+}
+
+/** One generated sequence, as the JSONL download writes it. */
+export interface GeneratedText {
+  /** Its index among the job's sequences. */
+  sequence: number;
+  prompt: string;
+  continuation: string;
+}
+
+/** Generated texts as JSON Lines: one object per sequence, `\n` after each (jsonlines.org). */
+export function textsJsonl(texts: readonly GeneratedText[]): string {
+  return texts
+    .map((t) =>
+      JSON.stringify({ sequence: t.sequence, prompt: t.prompt, continuation: t.continuation }),
+    )
+    .join('\n')
+    .concat(texts.length ? '\n' : '');
+}
+
+/**
+ * What was verified of a flat answer, unverified elements set to 0: `rowLength` consecutive
+ * values per mask entry (1 for C and its m×n mask; vocab for logits and a per-sequence mask).
+ * Throws RangeError when the mask does not cover the values.
+ */
+export function verifiedPart(values: Float32Array, mask: Uint8Array, rowLength = 1): Float32Array {
+  if (mask.length * rowLength !== values.length) {
+    throw new RangeError(
+      `a mask of ${mask.length}×${rowLength} does not cover ${values.length} values`,
+    );
+  }
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < mask.length; i++) {
+    if (mask[i] === 1) out.set(values.subarray(i * rowLength, (i + 1) * rowLength), i * rowLength);
+  }
+  return out;
+}
+
+/**
+ * What a job's spending bought, in words: verified shards (and GFLOP, where known) for the
+ * credits its receipts paid. `spent` in µcredits; `gflop` of verified work.
+ */
+export function boughtText(o: {
+  spent: number;
+  verified: number;
+  shards: number;
+  gflop?: number;
+}): string {
+  const paid = `${(o.spent / 1e6).toFixed(3)} credits`;
+  const work = `${o.verified} of ${o.shards} shards verified${
+    o.gflop === undefined ? '' : ` (${o.gflop.toFixed(o.gflop < 10 ? 3 : 1)} GFLOP)`
+  }`;
+  if (o.spent <= 0) return `Nothing paid yet; ${work}.`;
+  const rate =
+    o.gflop && o.gflop > 0 ? `, ${(o.spent / 1e6 / o.gflop).toFixed(3)} credits per GFLOP` : '';
+  return `${paid} bought ${work}${rate}.`;
+}

@@ -2,9 +2,11 @@ import { html, LitElement, nothing } from 'lit';
 import { freivalds } from '../jobs/freivalds';
 import { cryptoRng } from '../model/rng';
 import { sampleToken } from '../model/sample';
-import type { BenchmarkRow } from '../worker/api';
+import type { BenchmarkRow, EngineKind } from '../worker/api';
 import type { ComputeClient } from '../worker/client';
+import { hardwareGpu } from '../worker/engine-choice';
 import { describeError, readInt } from './format';
+import type { TabSession } from './session';
 import { encodeText, type ShippedModel } from './shipped-model';
 import { base } from './styles';
 
@@ -14,11 +16,14 @@ type Message = { text: string; kind: 'ok' | 'error' | ''; verdict?: string };
 /**
  * `<tessel-local>`: try the kernels in this tab, on your own click: a verified matrix multiply,
  * text from the shipped model, and a GFLOP/s measurement. Each runs in the compute Worker only
- * when its button is pressed; nothing here touches the mesh.
+ * when its button is pressed, on the engine this tab would lend (its session's choice: the CPU
+ * engine where the WebGPU adapter is software), so what it measures is what volunteers lend;
+ * nothing here touches the mesh.
  */
 export class TesselLocal extends LitElement {
   static override properties = {
     compute: { attribute: false },
+    session: { attribute: false },
     shipped: { attribute: false },
     _run: { state: true },
     _generated: { state: true },
@@ -27,6 +32,8 @@ export class TesselLocal extends LitElement {
   };
   static override styles = [base];
   declare compute: ComputeClient | undefined;
+  /** The tab's session: which engine it lends. Without one, the engine it would predict. */
+  declare session: TabSession | undefined;
   declare shipped: (() => Promise<ShippedModel>) | undefined;
   declare _run: Message | undefined;
   declare _generated: Message | undefined;
@@ -37,6 +44,7 @@ export class TesselLocal extends LitElement {
   constructor() {
     super();
     this.compute = undefined;
+    this.session = undefined;
     this.shipped = undefined;
     this._busy = '';
   }
@@ -72,7 +80,11 @@ export class TesselLocal extends LitElement {
       </button>
       ${
         this._bench
-          ? html`<table id="bench-table">
+          ? html`<table id="bench-table" data-engine=${this._bench[0]?.engine ?? ''}>
+            <caption class="muted">
+              On ${this._bench[0]?.engine === 'cpu' ? 'the CPU engine (WebAssembly)' : 'the GPU (WebGPU)'}, the
+              engine this tab lends
+            </caption>
             <thead><tr><th scope="col">n</th><th scope="col">ms</th><th scope="col">GFLOP/s</th></tr></thead>
             <tbody>
               ${this._bench.map(
@@ -100,6 +112,7 @@ export class TesselLocal extends LitElement {
     this._busy = 'run';
     this._run = { text: `Multiplying ${m}×${k} by ${k}×${n} in the worker…`, kind: '' };
     try {
+      const engine = await this.#useLentEngine();
       const a = Float32Array.from({ length: m * k }, () => Math.random() * 2 - 1);
       const b = Float32Array.from({ length: k * n }, () => Math.random() * 2 - 1);
       const t0 = performance.now();
@@ -112,7 +125,7 @@ export class TesselLocal extends LitElement {
       const gflops = (2 * m * k * n) / (ms * 1e6);
       this._run = v.accepted
         ? {
-            text: `Verified ✓ ${ms.toFixed(1)} ms (${gflops.toFixed(2)} GFLOP/s incl. transfer); Freivalds check ${vms.toFixed(1)} ms, worst residual ${(v.worstRatio * 100).toFixed(2)}% of the bound.`,
+            text: `Verified ✓ ${ms.toFixed(1)} ms on the ${engine === 'cpu' ? 'CPU engine' : 'GPU'} (${gflops.toFixed(2)} GFLOP/s incl. transfer); Freivalds check ${vms.toFixed(1)} ms, worst residual ${(v.worstRatio * 100).toFixed(2)}% of the bound.`,
             kind: 'ok',
             verdict: 'accepted',
           }
@@ -131,6 +144,7 @@ export class TesselLocal extends LitElement {
   async #loadModel() {
     if (!this.shipped || !this.compute) throw new Error('no model on this page');
     const { file, config, vocab, maxSeq } = await this.shipped();
+    await this.#useLentEngine();
     // The Worker takes the bytes it is sent; the shared copy stays whole.
     const digest = await this.compute.loadModel(file.slice(), config);
     return { digest, vocab, maxSeq };
@@ -182,17 +196,45 @@ export class TesselLocal extends LitElement {
     }
   }
 
+  #lentEngine(): Promise<EngineKind> {
+    return lentEngine(this.session, this.compute!);
+  }
+
+  /** Switches the Worker to the engine this tab lends (the one a join would switch it to);
+   * where that engine cannot start, the current one runs. Returns the engine that runs. */
+  async #useLentEngine(): Promise<EngineKind> {
+    const compute = this.compute!;
+    const engine = await this.#lentEngine();
+    const now = (await compute.info()).engine;
+    if (now === engine) return engine;
+    return compute.setEngine(engine).then(
+      (info) => info.engine,
+      () => now,
+    );
+  }
+
   async #benchmark() {
     if (!this.compute) return;
     this._busy = 'bench';
     try {
-      this._bench = await this.compute.benchmark([256, 512]);
+      this._bench = await this.compute.benchmark([256, 512], undefined, await this.#lentEngine());
     } catch (e) {
       this._run = { text: describeError(e), kind: 'error' };
     } finally {
       this._busy = '';
     }
   }
+}
+
+/** The engine this tab lends: its session's (chosen, or predicted before measuring), else a
+ * hardware GPU if there is one, else the CPU engine (a software adapter's GPU never wins). */
+async function lentEngine(
+  session: TabSession | undefined,
+  compute: ComputeClient,
+): Promise<EngineKind> {
+  const view = await session?.adapter();
+  if (view?.available) return view.engine;
+  return hardwareGpu(await compute.info()) ? 'webgpu' : 'cpu';
 }
 
 customElements.get('tessel-local') ?? customElements.define('tessel-local', TesselLocal);

@@ -1,6 +1,7 @@
-import { html, LitElement, nothing } from 'lit';
+import { css, html, LitElement, nothing } from 'lit';
+import type { AnnouncementMsg } from '../mesh/codec';
 import type { Mesh } from '../mesh/mesh';
-import type { MeshSnapshot } from '../mesh/read-model';
+import type { MeshSnapshot, PeerView } from '../mesh/read-model';
 import { short } from './format';
 import type { SessionStatus, TabSession } from './session';
 import { SessionWatcher } from './session-watcher';
@@ -8,8 +9,10 @@ import { base } from './styles';
 
 /**
  * `<tessel-mesh>`: where this tab stands in the mesh: its peer id, the relay, connected peers
- * (short id, adapter and speed as they reported them, reputation as this tab judged them), and
- * the jobs announced. Fed by the mesh's `peers`, `announced` and `job` events.
+ * (short id, adapter and speed as they reported them, reputation as this tab judged them; a
+ * quarantined one with its reason and a Lift button, `#peers tr[data-peer] button.lift`), and
+ * the jobs announced with their owner's progress (`#job-list li[data-job-id]`). Fed by the
+ * mesh's `peers`, `announced` and `job` events.
  */
 export class TesselMesh extends LitElement {
   static override properties = {
@@ -17,7 +20,19 @@ export class TesselMesh extends LitElement {
     _snap: { state: true },
     _status: { state: true },
   };
-  static override styles = [base];
+  static override styles = [
+    base,
+    css`
+      #peers td,
+      #job-list li {
+        overflow-wrap: anywhere;
+      }
+      #peers .lift {
+        margin-left: 0.4rem;
+        padding: 0.1rem 0.6rem;
+      }
+    `,
+  ];
   declare session: TabSession | undefined;
   declare _snap: MeshSnapshot | undefined;
   declare _status: SessionStatus | undefined;
@@ -103,13 +118,7 @@ export class TesselMesh extends LitElement {
                     <td>${p.direct ? 'direct' : 'relayed'}</td>
                     <td>${p.adapter ?? '—'}</td>
                     <td>${p.gflops ? p.gflops.toFixed(1) : '—'}</td>
-                    <td>
-                      ${
-                        p.quarantined
-                          ? html`<span class="error">quarantined</span>`
-                          : `${p.score.toFixed(1)} (${p.accepted} verified, ${p.rejected} rejected)`
-                      }
-                    </td>
+                    <td data-quarantined=${p.quarantined}>${this.#standing(p)}</td>
                   </tr>`,
                 )}
               </tbody>
@@ -121,16 +130,43 @@ export class TesselMesh extends LitElement {
       ${
         s.announced.length
           ? html`<ul id="job-list">
-            ${s.announced.map(
-              (j) => html`<li>
-                ${j.kind} job <code>${j.jobId}</code>${j.owner === s.peerId ? ' (yours)' : ''}:
-                ${j.shardCount - j.shardsLeft}/${j.shardCount} shards done
-              </li>`,
-            )}
+            ${s.announced.map((j) => announcedItem(j, s))}
           </ul>`
           : html`<p class="muted">None right now.</p>`
       }`;
   }
+
+  /** How this tab judged a peer: its score and record, or why it quarantined it, and Lift. */
+  #standing(p: PeerView) {
+    const missed = p.missedDeadlines ? `, ${p.missedDeadlines} missed deadline(s)` : '';
+    const record = `${p.accepted} verified, ${p.rejected} rejected${missed}`;
+    if (!p.quarantined) return `${p.score.toFixed(1)} (${record})`;
+    return html`<span class="error">quarantined</span>${p.reason ? html`: <span class="reason">${p.reason}</span>` : nothing}
+      <span class="muted">(${record})</span>
+      <button type="button" class="lift" aria-label="Lift the quarantine of peer ${short(p.id)}" @click=${() => this.#lift(p.id)}>
+        Lift
+      </button>`;
+  }
+
+  #lift(peer: string) {
+    const mesh = this.session?.mesh;
+    if (!mesh) return;
+    mesh.lift(peer);
+    this._snap = mesh.snapshot();
+  }
+}
+
+/** An announced job and its owner's progress (this tab's own: as its own view counts it). */
+function announcedItem(j: AnnouncementMsg, s: MeshSnapshot) {
+  const mine = j.owner === s.peerId;
+  const own = mine ? s.jobs.find((v) => v.jobId === j.jobId) : undefined;
+  const progress = own
+    ? `${own.progress.verified}/${own.progress.shards} shards verified`
+    : `${j.shardCount - j.shardsLeft}/${j.shardCount} shards done, as its owner announced`;
+  return html`<li data-job-id=${j.jobId} data-owner=${j.owner}>
+    ${j.kind} job <code>${j.jobId}</code>${mine ? ' (yours)' : html` of <code title=${j.owner}>${short(j.owner)}</code>`}:
+    ${progress}
+  </li>`;
 }
 
 customElements.get('tessel-mesh') ?? customElements.define('tessel-mesh', TesselMesh);
