@@ -10,7 +10,8 @@ import { base } from './styles';
 /**
  * `<tessel-mesh>`: where this tab stands in the mesh: its peer id, the relay, connected peers
  * (short id, adapter and speed as they reported them, reputation as this tab judged them; a
- * quarantined one with its reason and a Lift button, `#peers tr[data-peer] button.lift`), and
+ * quarantined one with its reason and a Lift button,
+ * `#peers tr[data-peer][data-quarantined] .reason, button.lift`), and
  * the jobs announced with their owner's progress (`#job-list li[data-job-id]`). Fed by the
  * mesh's `peers`, `announced` and `job` events.
  */
@@ -113,12 +114,12 @@ export class TesselMesh extends LitElement {
               </thead>
               <tbody>
                 ${peers.map(
-                  (p) => html`<tr data-peer=${p.id}>
+                  (p) => html`<tr data-peer=${p.id} data-quarantined=${p.quarantined}>
                     <td><code title=${p.id}>${short(p.id)}</code></td>
                     <td>${p.direct ? 'direct' : 'relayed'}</td>
                     <td>${p.adapter ?? '—'}</td>
                     <td>${p.gflops ? p.gflops.toFixed(1) : '—'}</td>
-                    <td data-quarantined=${p.quarantined}>${this.#standing(p)}</td>
+                    <td>${this.#standing(p)}</td>
                   </tr>`,
                 )}
               </tbody>
