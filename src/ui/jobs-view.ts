@@ -40,7 +40,7 @@ import { base, jobsCss } from './styles';
  * Selectors: `#my-jobs > li[data-job-id][data-state][data-history][data-stall]`; in it `.stall`
  * (role=status, `data-reason`), buttons `.split`, `.lift`, `.add-budget`, `.cancel`, `.delete`,
  * `.download` (every download; `.partial` and `.mask` for what was verified so far), the form
- * `.set-price` (input `name=price`), `.eta[data-eta]`, `.bought`, `.job-note` (role=status).
+ * `form.set-price` (input `name=price`, button "Set price"), `.eta[data-eta]`, `.bought`, `.job-note` (role=status).
  *
  * Over 450 lines: one list whose every action (cancel, delete, price, split, lift, add credits,
  * five downloads) is a few lines of template and handler; the pure parts are in format.ts
@@ -291,7 +291,7 @@ export class TesselJobs extends LitElement {
           .value=${String(j.price)}
           aria-label="New price of job ${j.jobId}, credits per GFLOP"
       /></label>
-      <button type="submit" class="set-price">Set price</button>
+      <button type="submit" aria-label="Set the price of job ${j.jobId}">Set price</button>
     </form>`;
   }
 

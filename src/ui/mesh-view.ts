@@ -163,8 +163,10 @@ function announcedItem(j: AnnouncementMsg, s: MeshSnapshot) {
   const own = mine ? s.jobs.find((v) => v.jobId === j.jobId) : undefined;
   const progress = own
     ? `${own.progress.verified}/${own.progress.shards} shards verified`
-    : `${j.shardCount - j.shardsLeft}/${j.shardCount} shards done, as its owner announced`;
-  return html`<li data-job-id=${j.jobId} data-owner=${j.owner}>
+    : `${j.shardCount - j.shardsLeft}/${j.shardCount} shards verified, as its owner announced${
+        j.paused ? ' (paused: it leases nothing for now)' : ''
+      }`;
+  return html`<li data-job-id=${j.jobId} data-owner=${j.owner} data-paused=${j.paused === true}>
     ${j.kind} job <code>${j.jobId}</code>${mine ? ' (yours)' : html` of <code title=${j.owner}>${short(j.owner)}</code>`}:
     ${progress}
   </li>`;
