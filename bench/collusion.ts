@@ -225,7 +225,10 @@ async function driveJob(
       [order[i], order[k]] = [order[k]!, order[i]!];
     }
     for (const p of order) {
-      const offer = job.offer({ id: p.id, gflops: 1, maxBufferBytes: 2 ** 30, adapter: p.id }, t);
+      const offer = job.offer(
+        { id: p.id, gflops: 1, bytesPerSec: 0, maxBufferBytes: 2 ** 30, adapter: p.id },
+        t,
+      );
       if (offer.kind !== 'lease') continue;
       const before = p.engine.wrongReturned;
       const output = await computeInference(offer.work as InferenceWork, p.engine);

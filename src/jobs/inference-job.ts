@@ -127,6 +127,7 @@ export class InferenceOwnerJob implements OwnerJob {
     this.#placement = new CopyPlacement(this.#verifier, (c) => this.#trust.isProven(c));
     this.#book = new Scheduler(this.#defs.length, {
       shardFlops: (s) => shardFlops(spec, this.#defs[s]),
+      shardBytes: (s) => this.#shardBytes(s),
       ...options,
     });
     const n = spec.sequences.length;
@@ -171,6 +172,18 @@ export class InferenceOwnerJob implements OwnerJob {
     return shardFlops(this.spec, this.#defs[shardId]);
   }
 
+  /** Bytes a lease of the shard and its result carry (token ids, lengths and seeds in; logits
+   * or tokens out), for deadlines that cover the transfer. The model travels apart. */
+  #shardBytes(shardId: number): number {
+    const d = this.#defs[shardId];
+    if (!d) return 0;
+    const n = d.sequences.length;
+    let tokens = 0;
+    for (const i of d.sequences) tokens += this.spec.sequences[i]!.length;
+    const out = this.spec.mode === 'logits' ? n * this.spec.config.vocab : n * this.spec.steps;
+    return 4 * (tokens + 2 * n + out);
+  }
+
   work(shardId: number): InferenceWork {
     return shardWork(this.spec, this.#defs[shardId]!, this.#seeds);
   }
@@ -179,14 +192,27 @@ export class InferenceOwnerJob implements OwnerJob {
     if (this.done) return { kind: 'none', finished: true, retryAfterMs: 0 };
     // A caught contributor gets nothing more from this owner's jobs.
     if (this.#revoked.has(c.id) || this.#trust.isCaught(c.id)) {
-      return { kind: 'none', finished: false, retryAfterMs: 60_000 };
+      return { kind: 'none', finished: false, retryAfterMs: 60_000, reason: 'barred' };
     }
     this.#placement.saw(c.id, c.adapter, now);
     this.#checkStuck(now);
-    const canTake = (s: number) =>
-      this.#placement.canTake(s, c.id, c.adapter, now) && (mayTake?.(s) ?? true);
-    const lease = this.#book.lease(c.id, now, c.gflops, canTake);
-    if (!lease) return { kind: 'none', finished: false, retryAfterMs: 1_000 };
+    let unpaid = false;
+    const canTake = (s: number) => {
+      if (!this.#placement.canTake(s, c.id, c.adapter, now)) return false;
+      const ok = mayTake?.(s) ?? true;
+      unpaid ||= !ok;
+      return ok;
+    };
+    // Deadlines cover the lease's transfer over this contributor's link and its compute.
+    const lease = this.#book.lease(c.id, now, {
+      gflops: c.gflops,
+      bytesPerSec: c.bytesPerSec,
+      canTake,
+    });
+    if (!lease) {
+      const reason = unpaid ? 'budget' : 'all-leased';
+      return { kind: 'none', finished: false, retryAfterMs: 1_000, reason };
+    }
     this.#waitingSince.delete(lease.shardId);
     return { kind: 'lease', lease, work: this.work(lease.shardId) };
   }
@@ -433,6 +459,10 @@ export class InferenceOwnerJob implements OwnerJob {
       void this.#decide(s, { kind: 'check', reason: 'revoked' });
     }
     return lapsed;
+  }
+  /** Verified shards, canaries included, less those being re-verified. */
+  doneShards(): number[] {
+    return this.#book.doneShards().filter((s) => !this.#reopened.has(s));
   }
   progress(): JobProgress {
     return progressOf(

@@ -36,21 +36,39 @@ export interface Receipt {
   credit: number;
 }
 
-/** The contributor asking for work, as it described itself in its work request. */
+/** The contributor asking for work, as it described itself in its work request, and its link
+ * as the owner measured it. */
 export interface ContributorInfo {
   id: string; // peer id
-  /** Measured matmul speed, 0 when unknown: deadlines are sized to it. */
+  /** Measured matmul speed (GFLOP/s), 0 when unknown: deadlines are sized to it. */
   gflops: number;
-  /** Its adapter's largest binding: shards that do not fit are not leased to it. */
+  /** Throughput of the link to this contributor as the owner measured it (bytes/s), 0 when
+   * unknown (DEFAULT_LINK_BYTES_PER_SEC, src/jobs/lease-timing.ts, is assumed): deadlines
+   * cover the shard's transfer at this rate. */
+  bytesPerSec: number;
+  /** Its adapter's largest binding (bytes): shards that do not fit are not leased to it (a
+   * matmul splits one to fit). */
   maxBufferBytes: number;
+  /** The largest lease frame it accepts (bytes), when it said. */
+  maxFrameBytes?: number;
   /** Its engine and adapter (e.g. "webgpu:google/swiftshader"): redundant copies of a shard go
    * to different adapters when the mesh has them. */
   adapter: string;
 }
 
+/**
+ * Why a job leases nothing to a contributor now, so the owner can say why a job is stalled:
+ * - 'too-big': no shard fits the contributor's buffer or frame limit, even split as far as
+ *   shards go (smaller shards do not help: a smaller engine does);
+ * - 'barred': the owner's checks caught this contributor;
+ * - 'all-leased': every shard left is out with someone (or waits for a copy elsewhere);
+ * - 'budget': shards are left, but the owner's money cannot pay for one now.
+ */
+export type NoLeaseReason = 'too-big' | 'barred' | 'all-leased' | 'budget';
+
 export type LeaseOffer =
   | { kind: 'lease'; lease: Lease; work: Work }
-  | { kind: 'none'; finished: boolean; retryAfterMs: number };
+  | { kind: 'none'; finished: boolean; retryAfterMs: number; reason?: NoLeaseReason };
 
 /** The owner's decision on one contributor's result. */
 export interface Verdict {
@@ -192,7 +210,8 @@ export function progressOf(
 export interface OwnerJob {
   readonly id: string;
   readonly kind: JobKind;
-  /** Shards leased, canaries included (what announcements show). */
+  /** Shards that count, canaries included (what announcements show): a shard split into
+   * smaller ones no longer counts, its pieces do. */
   readonly shardCount: number;
   readonly doneCount: number;
   readonly done: boolean;
@@ -200,6 +219,11 @@ export interface OwnerJob {
   readonly modelDigest?: string;
   /** Where the shards are now (leased, awaiting verification, verified). */
   progress(): JobProgress;
+  /** Ids of the shards verified so far (restored ones included), ascending. */
+  doneShards(): number[];
+  /** Bytes a contributor binds for shard `shardId` (what its lease and result carry); without
+   * an id, the largest shard still to do. Kinds that do not know leave it out. */
+  shardBytes?(shardId?: number): number;
   /**
    * Told every settlement as it happens, synchronously: on a submit, or later (a copy that
    * waited for a second one, an owner check that finished).
@@ -241,6 +265,17 @@ export interface OwnerJob {
   /** The owner dropped the job (cancelled, or forgotten unfinished): it lets go of what it
    * listens to. A finished job needs no call. */
   close?(): void;
+  /**
+   * Splits every shard still pending or that lapsed into smaller ones (the owner's "smaller
+   * shards" action); returns how many shards were split. Kinds whose shards do not split
+   * leave it out.
+   */
+  splitPending?(): number;
+  /** The shards split so far, parents in order: stored with the job and passed back (the
+   * kind's `splits` option) so a reloaded job has the same shard ids. */
+  splits?(): number[];
+  /** Told the whole list of splits after each one, to persist it. */
+  onSplit?: (splits: number[]) => void;
 }
 
 /** A job's verified answer. */

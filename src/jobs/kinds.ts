@@ -44,6 +44,12 @@ export interface JobEnv {
    * when absent. */
   trust?: OwnerTrust;
   scheduler?: SchedulerOptions;
+  /** Shards this job split in an earlier session (its `splits()`, stored with it): replayed
+   * before anything is restored, so shard ids match the stored outputs. Kinds that do not
+   * split ignore it. */
+  splits?: readonly number[];
+  /** Told the job's whole list of splits after each split, to store with it. */
+  onSplit?: (splits: number[]) => void;
 }
 
 interface KindDef<S> {
@@ -102,7 +108,7 @@ const matmul: KindDef<MatmulSpec> = {
     return r as unknown as MatmulSpec;
   },
   create(id, s, env) {
-    return new MatmulOwnerJob(
+    const job = new MatmulOwnerJob(
       id,
       { a: s.a, b: s.b, m: s.m, k: s.k, n: s.n },
       planBlocks(s.m, s.n, s.blockRows, s.blockCols),
@@ -110,8 +116,11 @@ const matmul: KindDef<MatmulSpec> = {
         ...env.scheduler,
         ...(env.projector ? { verify: { projector: env.projector } } : {}),
         ...(env.trust ? { trust: env.trust } : {}),
+        ...(env.splits ? { splits: env.splits } : {}),
       },
     );
+    if (env.onSplit) job.onSplit = env.onSplit;
+    return job;
   },
   async compute(work, engine) {
     if (work.kind !== 'matmul') throw new JobSpecError('work', 'not a matmul');

@@ -11,6 +11,7 @@ import {
   emptyReport,
   type JobAnswer,
   type JobProgress,
+  JobSpecError,
   type LeaseOffer,
   type OwnerJob,
   progressOf,
@@ -21,45 +22,35 @@ import {
 } from './job';
 import { OwnerTrust } from './owner-trust';
 import { type Lease, Scheduler, type SchedulerOptions } from './scheduler';
+import { blockBytes, blockFits, smallestPiece, splitBlock } from './shard-size';
 import type { MatmulOutput, Output } from './work-codec';
+
+// Planning moved to shard-size.ts; re-exported so older imports keep working.
+export { chooseBlockSize, planBlocks } from './shard-size';
 
 /** Unresolved verdicts a shard may get before the owner recomputes all its flagged rows. */
 export const MAX_UNRESOLVED = 1;
 
-/** Splits an m×n result into blocks of at most blockRows × blockCols, row-major order. */
-export function planBlocks(m: number, n: number, blockRows: number, blockCols: number): Block[] {
-  const blocks: Block[] = [];
-  for (let row0 = 0; row0 < m; row0 += blockRows) {
-    for (let col0 = 0; col0 < n; col0 += blockCols) {
-      blocks.push({
-        row0,
-        rows: Math.min(blockRows, m - row0),
-        col0,
-        cols: Math.min(blockCols, n - col0),
-      });
-    }
-  }
-  return blocks;
-}
+/** Leases of one shard that may lapse before it is split into smaller shards: one lapse can
+ * be bad luck (a tab closed), a second says the shard is too big for the mesh. */
+export const SPLIT_AFTER_LAPSES = 2;
 
-/**
- * A square-ish block size such that one shard's inputs and output fit in `maxShardBytes` and the
- * job has at least `minShards` shards when it can.
- */
-export function chooseBlockSize(
-  m: number,
-  k: number,
-  n: number,
-  { maxShardBytes = 16 * 2 ** 20, minShards = 4 } = {},
-): { blockRows: number; blockCols: number } {
-  // Sides are multiples of 64 (the kernel's tile) unless the matrix is smaller than that.
-  let side = 64 * Math.max(1, Math.ceil(Math.sqrt((m * n) / minShards) / 64));
-  const bytes = (s: number) => (2 * s * k + s * s) * 4;
-  while (side > 64 && bytes(side) > maxShardBytes) side -= 64;
-  if (bytes(Math.min(side, m, n)) > maxShardBytes) {
-    throw new RangeError(`K = ${k} is too deep for ${maxShardBytes}-byte shards`);
-  }
-  return { blockRows: Math.min(side, m), blockCols: Math.min(side, n) };
+/** How long a contributor no shard fits is told to wait before asking again (ms): the owner may
+ * split shards meanwhile. */
+export const TOO_BIG_RETRY_MS = 30_000; // ms
+
+/** Ended leases remembered to tell a late result why it is stale (ids are free to make, so
+ * the memory is bounded). */
+const MAX_ENDED_KEPT = 4_096;
+
+export interface MatmulJobOptions extends SchedulerOptions {
+  verify?: FreivaldsOptions & { projector?: Projector };
+  now?: () => number;
+  /** What this owner's checks caught, shared by its jobs (src/jobs/owner-trust.ts). */
+  trust?: OwnerTrust;
+  /** Shards split in an earlier session, parents in order (the job's `splits()`): replayed
+   * first, so restore() finds the same shard ids. */
+  splits?: readonly number[];
 }
 
 /** The inputs a contributor needs for a block: A's rows (rows×k) and B's columns (k×cols). */
@@ -85,23 +76,47 @@ export class MatmulOwnerJob implements OwnerJob {
   /** Unresolved verdicts per shard: past `MAX_UNRESOLVED` the owner resolves every flagged row. */
   readonly #unresolved = new Map<number, number>();
 
+  /** Every block by shard id; a split appends its pieces (ids are never reused). */
+  readonly blocks: Block[];
+  /** Parents split so far, in order (what `splits()` returns). */
+  readonly #splits: number[] = [];
+  /** Leases that lapsed or ended because their shard was split, oldest first (at most
+   * MAX_ENDED_KEPT): a late result is told why it is stale. */
+  readonly #ended = new Map<string, { shardId: number; contributor: string }>();
+  /** Shards with a lease that lapsed, to check against SPLIT_AFTER_LAPSES. */
+  readonly #lapsed: number[] = [];
+  /** Told the list of splits after each split, to persist it with the job. */
+  onSplit?: (splits: number[]) => void;
+
+  /**
+   * @param blocks the plan (planBlocks); copied, since splits add to it
+   * @throws JobSpecError ('splits') when `options.splits` names a shard that cannot be split
+   *   as listed (a damaged record: the ids after it would not match the stored outputs)
+   */
   constructor(
     readonly id: string,
     readonly problem: MatmulProblem,
-    readonly blocks: Block[],
-    readonly options: SchedulerOptions & {
-      verify?: FreivaldsOptions & { projector?: Projector };
-      now?: () => number;
-      /** What this owner's checks caught, shared by its jobs (src/jobs/owner-trust.ts). */
-      trust?: OwnerTrust;
-    } = {},
+    blocks: readonly Block[],
+    readonly options: MatmulJobOptions = {},
   ) {
+    this.blocks = [...blocks];
     this.#book = new Scheduler(blocks.length, {
       shardFlops: (s) => this.#flops(s),
+      shardBytes: (s) => this.shardBytes(s),
       ...options,
+      onExpire: (l) => {
+        this.#lapsed.push(l.shardId);
+        this.#endedLease(l);
+        options.onExpire?.(l);
+      },
     });
+    for (const parent of options.splits ?? []) {
+      if (!this.#split(parent)) {
+        throw new JobSpecError('splits', `shard ${parent} cannot be split here`);
+      }
+    }
     this.c = new Float32Array(problem.m * problem.n);
-    this.#report = emptyReport('matmul', blocks.length);
+    this.#report = emptyReport('matmul', this.shardCount);
     this.#trust = options.trust ?? new OwnerTrust();
     // A contributor caught in another of this owner's jobs: what it did here is checked again.
     this.#stopListening = this.#trust.onCaught((c, why) => {
@@ -123,14 +138,77 @@ export class MatmulOwnerJob implements OwnerJob {
     this.#stopListening();
   }
 
+  /** Shards that count: a shard split into smaller ones no longer does, its pieces do. So
+   * progress and the report count live shards (the pieces of a split add to both). */
   get shardCount(): number {
-    return this.blocks.length;
+    return this.#book.liveCount;
   }
   get doneCount(): number {
     return this.#book.doneCount;
   }
   get done(): boolean {
     return this.#book.done;
+  }
+
+  /** The shards split so far, parents in order: stored with the job, passed back as the
+   * `splits` option. */
+  splits(): number[] {
+    return [...this.#splits];
+  }
+
+  /**
+   * Splits a shard that is neither done nor split already into smaller blocks (splitBlock:
+   * quarters, or halves of the longer side), appended as new shard ids ahead of the queue. Its
+   * current leases end: a late result is 'stale'. Returns the new ids, none when it cannot be
+   * split (done, split, unknown, or under two tiles on both sides).
+   */
+  split(shardId: number): number[] {
+    const ids = this.#split(shardId);
+    if (ids) this.onSplit?.(this.splits());
+    return ids ?? [];
+  }
+
+  /**
+   * The owner's "smaller shards" action: splits every shard waiting in the queue or whose lease
+   * lapsed before; returns how many were split. A shard out with a contributor that has not
+   * lapsed keeps going.
+   */
+  splitPending(): number {
+    const stuck = new Set(this.#book.pendingShards());
+    for (let s = 0; s < this.blocks.length; s++) {
+      if (this.#book.lapses(s) > 0 && !this.#book.isDone(s) && !this.#book.isRetired(s))
+        stuck.add(s);
+    }
+    let n = 0;
+    for (const s of stuck) if (this.#split(s)) n++;
+    if (n > 0) this.onSplit?.(this.splits());
+    return n;
+  }
+
+  #split(shardId: number): number[] | undefined {
+    const block = this.blocks[shardId];
+    if (!block || this.#book.isDone(shardId) || this.#book.isRetired(shardId)) return undefined;
+    const pieces = splitBlock(block);
+    if (pieces.length === 0) return undefined;
+    for (const l of this.#book.retire(shardId) ?? []) this.#endedLease(l);
+    this.blocks.push(...pieces);
+    this.#splits.push(shardId);
+    this.#unresolved.delete(shardId);
+    return this.#book.addShards(pieces.length);
+  }
+
+  #endedLease(l: Lease) {
+    this.#ended.set(l.leaseId, { shardId: l.shardId, contributor: l.contributor });
+    if (this.#ended.size > MAX_ENDED_KEPT) this.#ended.delete(this.#ended.keys().next().value!);
+  }
+
+  /** Splits the shards whose leases lapsed SPLIT_AFTER_LAPSES times. */
+  #splitLapsed() {
+    let n = 0;
+    for (const s of this.#lapsed.splice(0)) {
+      if (this.#book.lapses(s) >= SPLIT_AFTER_LAPSES && this.#split(s)) n++;
+    }
+    if (n > 0) this.onSplit?.(this.splits());
   }
 
   answer(): JobAnswer {
@@ -140,8 +218,9 @@ export class MatmulOwnerJob implements OwnerJob {
   report(): VerificationReport {
     const r = {
       ...this.#report,
+      shards: this.shardCount,
       reassignments: this.#book.reassignments,
-      redundancyOverhead: this.#book.speculativeLeases / this.blocks.length,
+      redundancyOverhead: this.#book.speculativeLeases / this.shardCount,
     };
     r.verifyOverCompute = r.computeMs > 0 ? r.verifyMs / r.computeMs : 0;
     return r;
@@ -154,7 +233,8 @@ export class MatmulOwnerJob implements OwnerJob {
       !block ||
       output.kind !== 'matmul' ||
       output.c.length !== block.rows * block.cols ||
-      this.#book.isDone(shardId)
+      this.#book.isDone(shardId) ||
+      this.#book.isRetired(shardId)
     ) {
       return false;
     }
@@ -183,23 +263,75 @@ export class MatmulOwnerJob implements OwnerJob {
     return 2 * b.rows * b.cols * this.problem.k;
   }
 
-  /** Bytes a contributor's GPU must bind for one shard: its A rows, B columns and C block. */
-  shardBytes(): number {
+  /**
+   * Bytes a contributor's GPU binds for a shard (its A rows, B columns and C block), which is
+   * also what its lease and result carry over the link; without an id, the largest shard
+   * still to do.
+   */
+  shardBytes(shardId?: number): number {
+    const { k } = this.problem;
+    if (shardId !== undefined) {
+      const b = this.blocks[shardId];
+      return b ? blockBytes(b.rows, b.cols, k) : 0;
+    }
     let max = 0;
-    for (const b of this.blocks)
-      max = Math.max(max, (b.rows + b.cols) * this.problem.k + b.rows * b.cols);
-    return 4 * max;
+    for (const [s, b] of this.blocks.entries()) {
+      if (!this.#book.isRetired(s) && !this.#book.isDone(s))
+        max = Math.max(max, blockBytes(b.rows, b.cols, k));
+    }
+    return max;
   }
 
-  /** A lease for `c`, or why there is none. A GPU too small for this job's shards gets none. */
+  /**
+   * A lease for `c`, or why there is none. A shard too big for its buffer or frame limit is
+   * split to fit it (down to TILE-sided pieces) rather than leaving it idle; when even those do
+   * not fit, it is told 'too-big' (not finished: the job goes on for others).
+   */
   offer(c: ContributorInfo, now: number, mayTake?: (shardId: number) => boolean): LeaseOffer {
     if (this.done) return { kind: 'none', finished: true, retryAfterMs: 0 };
-    if (this.shardBytes() > c.maxBufferBytes)
-      return { kind: 'none', finished: true, retryAfterMs: 0 };
     if (this.#revoked.has(c.id) || this.#trust.isCaught(c.id))
-      return { kind: 'none', finished: true, retryAfterMs: 0 };
-    const lease = this.#book.lease(c.id, now, c.gflops, mayTake);
-    if (!lease) return { kind: 'none', finished: false, retryAfterMs: 1_000 };
+      return { kind: 'none', finished: true, retryAfterMs: 0, reason: 'barred' };
+    this.expire(now);
+    const { k } = this.problem;
+    const fits = (s: number) => blockFits(this.blocks[s]!, k, c);
+    let unpaid = false;
+    const canTake = (s: number) => {
+      if (!fits(s)) return false;
+      const ok = mayTake?.(s) ?? true;
+      unpaid ||= !ok;
+      return ok;
+    };
+    const request = { gflops: c.gflops, bytesPerSec: c.bytesPerSec, canTake };
+    let lease = this.#book.lease(c.id, now, request);
+    if (!lease && !unpaid && this.#book.heldBy(c.id) === 0) {
+      // Nothing it can hold: split the next shard too big for it until a piece fits.
+      const big = this.#book.pendingShards().find((s) => !fits(s) && (mayTake?.(s) ?? true));
+      if (big === undefined) {
+        // Leased out or done: nothing to split. Too big when no shard left would fit it.
+        if (this.#everyLeftTooBig(fits))
+          return {
+            kind: 'none',
+            finished: false,
+            retryAfterMs: TOO_BIG_RETRY_MS,
+            reason: 'too-big',
+          };
+      } else if (!blockFits(smallestPiece(this.blocks[big]!), k, c)) {
+        return { kind: 'none', finished: false, retryAfterMs: TOO_BIG_RETRY_MS, reason: 'too-big' };
+      } else {
+        let piece: number | undefined = big;
+        while (piece !== undefined && !fits(piece)) piece = this.#split(piece)?.[0];
+        this.onSplit?.(this.splits());
+        lease = this.#book.lease(c.id, now, request);
+      }
+    }
+    if (!lease) {
+      return {
+        kind: 'none',
+        finished: false,
+        retryAfterMs: 1_000,
+        reason: unpaid ? 'budget' : 'all-leased',
+      };
+    }
     const block = this.blocks[lease.shardId]!;
     const { a, b } = shardInputs(this.problem, block);
     return {
@@ -207,6 +339,14 @@ export class MatmulOwnerJob implements OwnerJob {
       lease,
       work: { kind: 'matmul', m: block.rows, k: this.problem.k, n: block.cols, a, b },
     };
+  }
+
+  /** Whether no shard still to do fits (`fits`): the contributor can hold none of them. */
+  #everyLeftTooBig(fits: (s: number) => boolean): boolean {
+    for (let s = 0; s < this.blocks.length; s++) {
+      if (!this.#book.isRetired(s) && !this.#book.isDone(s) && fits(s)) return false;
+    }
+    return true;
   }
 
   /** Verifies a contributor's block; only an accepted one is written into C. */
@@ -219,7 +359,14 @@ export class MatmulOwnerJob implements OwnerJob {
   ): Promise<void> {
     const lease = this.#book.get(leaseId, contributor);
     if (!lease) {
-      this.#settled(leaseId, contributor, -1, 'stale', 'no such lease for this peer');
+      const ended = this.#ended.get(leaseId);
+      if (ended?.contributor === contributor) {
+        this.#ended.delete(leaseId);
+        const why = this.#book.isRetired(ended.shardId)
+          ? 'split into smaller shards'
+          : 'the lease lapsed before the result came';
+        this.#settled(leaseId, contributor, ended.shardId, 'stale', why);
+      } else this.#settled(leaseId, contributor, -1, 'stale', 'no such lease for this peer');
       return;
     }
     const block = this.blocks[lease.shardId]!;
@@ -361,8 +508,14 @@ export class MatmulOwnerJob implements OwnerJob {
   dropContributor(contributor: string): number {
     return this.#book.dropContributor(contributor);
   }
+  /** Releases lapsed leases; a shard whose leases lapsed SPLIT_AFTER_LAPSES times is split. */
   expire(now: number): Lease[] {
-    return this.#book.expire(now);
+    const lapsed = this.#book.expire(now);
+    this.#splitLapsed();
+    return lapsed;
+  }
+  doneShards(): number[] {
+    return this.#book.doneShards();
   }
   progress(): JobProgress {
     // Freivalds decides as a result arrives, so nothing waits.

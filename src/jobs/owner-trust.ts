@@ -88,6 +88,16 @@ export class OwnerTrust {
     for (const f of [...this.#listeners]) f(peer, reason);
   }
 
+  /**
+   * The owner lifts what its checks held against `peer` (by hand, from the mesh view): it is no
+   * longer caught, and starts unproven. Jobs that already barred it keep it barred (their
+   * revocations stand); new jobs lease to it again.
+   */
+  forgive(peer: string): void {
+    if (!this.isCaught(peer)) return;
+    this.#set(peer, { passed: 0, caught: '' });
+  }
+
   /** Hears every contributor caught from now on; returns the way to stop listening. */
   onCaught(f: CaughtListener): () => void {
     this.#listeners.add(f);

@@ -1,4 +1,16 @@
+// Over 450 lines for a reason: the queue, the leases and their deadlines share one state and
+// its invariants (a shard is queued, leased, done or retired); split up, each part would reach
+// into the others' fields.
+import { Deque } from './deque';
 import { MinHeap } from './heap';
+import { LEASE_DEFAULTS, TRANSFER_SLACK, transferTimeMs } from './lease-timing';
+
+export {
+  DEFAULT_LINK_BYTES_PER_SEC,
+  LEASE_DEFAULTS,
+  TRANSFER_SLACK,
+  transferTimeMs,
+} from './lease-timing';
 
 /** A shard handed to a contributor until `deadline` (ms, on the owner's clock). */
 export interface Lease {
@@ -7,8 +19,13 @@ export interface Lease {
   contributor: string; // peer id
   issuedAt: number; // ms
   deadline: number; // ms
-  /** How long this contributor is given from each heartbeat or the start. */
+  /** How long this contributor is given from each heartbeat (ms): its compute window plus
+   * `transferMs`, so a result still on its way after the last heartbeat is not late. */
   windowMs: number;
+  /** The time allowed for the lease's bytes to cross the link one way (ms, TRANSFER_SLACK ×
+   * the shard's bytes ÷ the link's throughput): the first deadline adds it, since heartbeats
+   * only start once the lease has arrived. */
+  transferMs: number;
   /** The lease ends at this time (ms) whatever the heartbeats: a peer that heartbeats and never
    * answers cannot hold a shard for ever. */
   expiresBy: number;
@@ -19,29 +36,47 @@ export interface Lease {
 export interface SchedulerOptions {
   /** Work in one shard, to size deadlines from a contributor's measured GFLOP/s. */
   shardFlops?: (shardId: number) => number;
-  /** Deadline = slack × the expected compute time, clamped to [minWindowMs, maxWindowMs]. */
-  slack?: number; // default 4
-  minWindowMs?: number; // default 10_000
-  maxWindowMs?: number; // default 600_000
-  /** Window for a contributor whose speed is unknown. */
-  defaultWindowMs?: number; // default 60_000
+  /** Bytes a lease of the shard and its result carry over the link, together: deadlines
+   * cover their transfer at the link's throughput (default: 0, no transfer). */
+  shardBytes?: (shardId: number) => number;
+  /** Compute window = slack × the expected compute time, clamped to [minWindowMs, maxWindowMs]
+   * (defaults: LEASE_DEFAULTS). */
+  slack?: number;
+  minWindowMs?: number; // ms
+  maxWindowMs?: number; // ms
+  /** Compute window for a contributor whose speed is unknown (ms). */
+  defaultWindowMs?: number;
   /** A lease's whole life, heartbeats or not: lifetimeSlack × the expected compute time,
-   * clamped to [minLifetimeMs, maxLifetimeMs]; defaultLifetimeMs when the speed is unknown. */
-  lifetimeSlack?: number; // default 16
-  minLifetimeMs?: number; // default 60_000
-  maxLifetimeMs?: number; // default 1_800_000
-  defaultLifetimeMs?: number; // default 300_000
+   * clamped to [minLifetimeMs, maxLifetimeMs]; defaultLifetimeMs when the speed is unknown;
+   * plus the transfer both ways. */
+  lifetimeSlack?: number;
+  minLifetimeMs?: number; // ms
+  maxLifetimeMs?: number; // ms
+  defaultLifetimeMs?: number; // ms
   /** Leases one contributor may hold at once in this job (ids are free: this bounds what one
    * id can stall, not what many can). */
-  maxLeasesPerPeer?: number; // default 2
+  maxLeasesPerPeer?: number;
   /** Whether a contributor has a record of verified work. Copies held by unproven peers do not
    * count towards maxCopies, so ids made to stall a shard cannot keep it from a speculative
    * copy. Default: everyone counts. */
   proven?: (contributor: string) => boolean;
-  /** When nothing is pending, lease the oldest outstanding shards again, up to this many copies. */
-  maxCopies?: number; // default 2 (1 turns speculation off)
+  /** When nothing is pending, lease the oldest outstanding shards again, up to this many copies
+   * (1 turns speculation off). */
+  maxCopies?: number;
   /** Told about every lease that lapsed (its contributor missed the deadline). */
   onExpire?: (lease: Lease) => void;
+}
+
+/** Who asks for a lease, as the owner knows it. */
+export interface LeaseRequest {
+  /** The contributor's measured speed (GFLOP/s); 0 or absent when unknown. */
+  gflops?: number;
+  /** The owner-measured throughput of the link to it (bytes/s); 0 or absent when unknown
+   * (DEFAULT_LINK_BYTES_PER_SEC is assumed). */
+  bytesPerSec?: number;
+  /** Narrows the shards it may take (e.g. redundant copies go to other contributors, shards
+   * too big for its GPU). */
+  canTake?: (shardId: number) => boolean;
 }
 
 export type Settlement = 'accepted' | 'rejected' | 'stale';
@@ -50,25 +85,32 @@ export type Settlement = 'accepted' | 'rejected' | 'stale';
  * Which shards are pending, leased (to whom, until when) or done, on an injected clock. Pure and
  * O(log n) per operation, so one owner can drive thousands of contributors.
  *
- * - Deadlines scale with the contributor's measured speed; heartbeats push them out again, up
- *   to the lease's lifetime cap. One contributor holds at most `maxLeasesPerPeer` at once.
- * - Expired, failed and rejected leases put their shard back at the front of the queue.
+ * - Deadlines cover the lease's transfer at the link's throughput and its compute at the
+ *   contributor's measured speed; heartbeats push them out again, up to the lease's lifetime
+ *   cap. One contributor holds at most `maxLeasesPerPeer` at once.
+ * - Expired, failed and rejected leases put their shard back at the front of the queue; each
+ *   lapse is counted per shard (`lapses`), so a job can split a shard nobody finishes in time.
+ * - Shards can be added (`addShards`) and retired (`retire`: never leased again, its leases end)
+ *   while the job runs: a job splits a shard into smaller ones this way. Ids are never reused.
  * - Results are idempotent by shard: the first accepted one wins, anything later is 'stale'.
  * - When the queue runs dry, the longest-running shards are leased again to idle contributors
  *   (speculatively), so one slow tab cannot hold the whole job up. A proven contributor's second
  *   lease waits behind its first (double-buffering): only the one it is computing is copied.
  */
 export class Scheduler {
-  readonly shardCount: number;
   readonly #o: Required<SchedulerOptions>;
   readonly #pending: Deque = new Deque();
-  readonly #queued: Uint8Array; // 1 while a shard sits in #pending
-  readonly #done: Uint8Array;
-  readonly #copies: Uint16Array; // current leases per shard
+  // Per shard id (they only grow): 1 while queued, done, retired; current leases; lapses.
+  readonly #queued: number[] = [];
+  readonly #done: number[] = [];
+  readonly #retired: number[] = [];
+  readonly #copies: number[] = [];
+  readonly #lapses: number[] = [];
   readonly #leases = new Map<string, Lease>(); // insertion order = issue order
   readonly #held = new Map<string, number>(); // current leases per contributor
   readonly #expiry = new MinHeap<string>();
   #doneCount = 0;
+  #retiredCount = 0;
   #counter = 0;
   /** Leases that ended without a result (expired or failed) and were offered again. */
   reassignments = 0;
@@ -76,31 +118,27 @@ export class Scheduler {
   speculativeLeases = 0;
 
   constructor(shardCount: number, options: SchedulerOptions = {}) {
-    this.shardCount = shardCount;
     this.#o = {
       shardFlops: () => 0,
-      slack: 4,
-      minWindowMs: 10_000,
-      maxWindowMs: 600_000,
-      defaultWindowMs: 60_000,
-      lifetimeSlack: 16,
-      minLifetimeMs: 60_000,
-      maxLifetimeMs: 1_800_000,
-      defaultLifetimeMs: 300_000,
-      maxLeasesPerPeer: 2,
+      shardBytes: () => 0,
+      ...LEASE_DEFAULTS,
       proven: () => true,
-      maxCopies: 2,
       onExpire: () => {},
       ...options,
     };
-    this.#queued = new Uint8Array(shardCount);
-    this.#done = new Uint8Array(shardCount);
-    this.#copies = new Uint16Array(shardCount);
-    for (let i = 0; i < shardCount; i++) this.#enqueue(i, false);
+    this.addShards(shardCount, false);
   }
 
+  /** Shard ids issued so far, retired ones included (ids run from 0 to this − 1). */
+  get shardCount(): number {
+    return this.#done.length;
+  }
+  /** Shards that still count: every id but the retired ones. */
+  get liveCount(): number {
+    return this.shardCount - this.#retiredCount;
+  }
   get done(): boolean {
-    return this.#doneCount === this.shardCount;
+    return this.#doneCount === this.liveCount;
   }
   get doneCount(): number {
     return this.#doneCount;
@@ -111,10 +149,55 @@ export class Scheduler {
   isDone(shardId: number): boolean {
     return this.#done[shardId] === 1;
   }
+  isRetired(shardId: number): boolean {
+    return this.#retired[shardId] === 1;
+  }
+  /** Leases of the shard that lapsed (expired without a result), over its life. */
+  lapses(shardId: number): number {
+    return this.#lapses[shardId] ?? 0;
+  }
   doneShards(): number[] {
     const out: number[] = [];
     for (let i = 0; i < this.shardCount; i++) if (this.#done[i]) out.push(i);
     return out;
+  }
+
+  /**
+   * Adds `count` pending shards with the next ids and returns the ids. With `front` they go
+   * ahead of the queue, in order (they replace a shard that was holding the job up).
+   */
+  addShards(count: number, front = true): number[] {
+    const first = this.shardCount;
+    const ids = Array.from({ length: Math.max(0, count) }, (_, i) => first + i);
+    for (let i = 0; i < ids.length; i++) {
+      this.#queued.push(0);
+      this.#done.push(0);
+      this.#retired.push(0);
+      this.#copies.push(0);
+      this.#lapses.push(0);
+    }
+    const order = front ? [...ids].reverse() : ids;
+    for (const id of order) this.#enqueue(id, front);
+    return ids;
+  }
+
+  /**
+   * Takes a shard out of the job for good (it was split into others): it is never leased
+   * again and its current leases end (their results are 'stale'). Returns the leases ended, or
+   * undefined for a shard that is done, retired already or unknown.
+   */
+  retire(shardId: number): Lease[] | undefined {
+    if (
+      !(shardId >= 0 && shardId < this.shardCount) ||
+      this.#done[shardId] ||
+      this.#retired[shardId]
+    )
+      return undefined;
+    this.#retired[shardId] = 1;
+    this.#retiredCount++;
+    const ended = [...this.#leases.values()].filter((l) => l.shardId === shardId);
+    for (const l of ended) this.#end(l);
+    return ended;
   }
 
   /** Puts a finished shard back at the front of the queue: its output turned out wrong. */
@@ -131,7 +214,7 @@ export class Scheduler {
    * owner's own check); any copies still out become pointless and end.
    */
   markDone(shardId: number): void {
-    if (this.#done[shardId]) return;
+    if (this.#done[shardId] !== 0 || this.#retired[shardId]) return;
     this.#done[shardId] = 1;
     this.#doneCount++;
     for (const l of [...this.#leases.values()]) if (l.shardId === shardId) this.#end(l);
@@ -151,7 +234,7 @@ export class Scheduler {
 
   /** Shards waiting in the queue, oldest first (for owners that look for stuck ones). */
   pendingShards(): number[] {
-    return this.#pending.items().filter((s) => !this.#done[s]);
+    return this.#pending.items().filter((s) => this.#live(s));
   }
 
   /** Leases `contributor` holds now. */
@@ -159,35 +242,49 @@ export class Scheduler {
     return this.#held.get(contributor) ?? 0;
   }
 
-  /** A lease's whole life for a contributor at `gflops` (ms), heartbeats or not. */
-  lifetimeFor(shardId: number, gflops: number): number {
-    const { lifetimeSlack, minLifetimeMs, maxLifetimeMs, defaultLifetimeMs, shardFlops } = this.#o;
-    if (!(gflops > 0)) return defaultLifetimeMs;
-    const expectedMs = shardFlops(shardId) / (gflops * 1e6);
-    return Math.min(maxLifetimeMs, Math.max(minLifetimeMs, lifetimeSlack * expectedMs));
+  /** Expected compute time of the shard at `gflops` (ms); undefined when the speed is unknown. */
+  #computeMs(shardId: number, gflops: number): number | undefined {
+    return gflops > 0 ? this.#o.shardFlops(shardId) / (gflops * 1e6) : undefined;
   }
 
-  /** How long a contributor at `gflops` is given for `shardId` (ms). */
-  windowFor(shardId: number, gflops: number): number {
-    const { slack, minWindowMs, maxWindowMs, defaultWindowMs, shardFlops } = this.#o;
-    if (!(gflops > 0)) return defaultWindowMs;
-    const expectedMs = shardFlops(shardId) / (gflops * 1e6);
-    return Math.min(maxWindowMs, Math.max(minWindowMs, slack * expectedMs));
+  /** Time allowed for the shard's bytes to cross a link of `bytesPerSec` one way or the other
+   * (ms, TRANSFER_SLACK included; 0 or less: unknown, DEFAULT_LINK_BYTES_PER_SEC). */
+  transferMsFor(shardId: number, bytesPerSec = 0): number {
+    return TRANSFER_SLACK * transferTimeMs(this.#o.shardBytes(shardId), bytesPerSec);
+  }
+
+  /** A lease's whole life for a contributor at `gflops` on a link of `bytesPerSec` (ms),
+   * heartbeats or not: its compute lifetime plus the transfer both ways. */
+  lifetimeFor(shardId: number, gflops: number, bytesPerSec = 0): number {
+    const { lifetimeSlack, minLifetimeMs, maxLifetimeMs, defaultLifetimeMs } = this.#o;
+    const compute = this.#computeMs(shardId, gflops);
+    const life =
+      compute === undefined
+        ? defaultLifetimeMs
+        : Math.min(maxLifetimeMs, Math.max(minLifetimeMs, lifetimeSlack * compute));
+    return life + 2 * this.transferMsFor(shardId, bytesPerSec);
+  }
+
+  /** How long a contributor at `gflops` on a link of `bytesPerSec` is given from each
+   * heartbeat (ms): its compute window plus one transfer (the result's trip back). */
+  windowFor(shardId: number, gflops: number, bytesPerSec = 0): number {
+    const { slack, minWindowMs, maxWindowMs, defaultWindowMs } = this.#o;
+    const compute = this.#computeMs(shardId, gflops);
+    const window =
+      compute === undefined
+        ? defaultWindowMs
+        : Math.min(maxWindowMs, Math.max(minWindowMs, slack * compute));
+    return window + this.transferMsFor(shardId, bytesPerSec);
   }
 
   /**
-   * Leases the next pending shard to `contributor` (measured at `gflops`, 0 if unknown), or a
-   * speculative copy of the longest-running one when nothing is pending and it holds no lease,
-   * or undefined.
-   * `canTake` narrows the choice (e.g. redundant copies go to other contributors). None for a
-   * contributor that already holds `maxLeasesPerPeer`.
+   * Leases the next pending shard to `contributor`, or a speculative copy of the
+   * longest-running one when nothing is pending and it holds no lease, or undefined. None for
+   * a contributor that already holds `maxLeasesPerPeer`. The first deadline is the transfer
+   * in plus the window (which covers the compute and the result's trip back).
    */
-  lease(
-    contributor: string,
-    now: number,
-    gflops = 0,
-    canTake?: (shardId: number) => boolean,
-  ): Lease | undefined {
+  lease(contributor: string, now: number, request: LeaseRequest = {}): Lease | undefined {
+    const { gflops = 0, bytesPerSec = 0, canTake } = request;
     this.expire(now);
     if (this.heldBy(contributor) >= this.#o.maxLeasesPerPeer) return undefined;
     let shardId = this.#nextPending(canTake);
@@ -201,15 +298,18 @@ export class Scheduler {
       speculative = true;
       this.speculativeLeases++;
     }
-    const windowMs = this.windowFor(shardId, gflops);
-    const expiresBy = now + Math.max(windowMs, this.lifetimeFor(shardId, gflops));
+    const transferMs = this.transferMsFor(shardId, bytesPerSec);
+    const windowMs = this.windowFor(shardId, gflops, bytesPerSec);
+    const deadline = now + transferMs + windowMs;
+    const expiresBy = Math.max(deadline, now + this.lifetimeFor(shardId, gflops, bytesPerSec));
     const lease: Lease = {
       leaseId: `s${shardId}-l${++this.#counter}`,
       shardId,
       contributor,
       issuedAt: now,
-      deadline: now + windowMs,
+      deadline,
       windowMs,
+      transferMs,
       expiresBy,
       speculative,
     };
@@ -226,12 +326,12 @@ export class Scheduler {
     return l && l.contributor === contributor ? l : undefined;
   }
 
-  /** Pushes a current lease's deadline a full window out, never past its lifetime. False when
-   * it is not current. */
+  /** Pushes a current lease's deadline a full window out, never past its lifetime (nor pulls
+   * in a first deadline still waiting for the transfer). False when it is not current. */
   heartbeat(leaseId: string, contributor: string, now: number): boolean {
     const l = this.get(leaseId, contributor);
     if (!l || l.deadline < now) return false;
-    l.deadline = Math.min(now + l.windowMs, l.expiresBy);
+    l.deadline = Math.max(l.deadline, Math.min(now + l.windowMs, l.expiresBy));
     this.#expiry.push(l.deadline, l.leaseId);
     return true;
   }
@@ -259,6 +359,7 @@ export class Scheduler {
       const l = this.#leases.get(leaseId);
       // The heap keeps stale entries for extended or settled leases; skip those.
       if (!l || l.deadline >= now) continue;
+      this.#lapses[l.shardId]!++;
       this.#release(l);
       expired.push(l);
       this.#o.onExpire(l);
@@ -284,12 +385,17 @@ export class Scheduler {
     return 'accepted';
   }
 
+  /** Neither done nor retired: the shard still needs a result. */
+  #live(shardId: number): boolean {
+    return this.#done[shardId] === 0 && this.#retired[shardId] === 0;
+  }
+
   #nextPending(canTake?: (shardId: number) => boolean): number | undefined {
     if (!canTake) {
       while (this.#pending.size > 0) {
         const s = this.#pending.shift()!;
         this.#queued[s] = 0;
-        if (!this.#done[s]) return s;
+        if (this.#live(s)) return s;
       }
       return undefined;
     }
@@ -298,7 +404,7 @@ export class Scheduler {
     let found: number | undefined;
     while (this.#pending.size > 0) {
       const s = this.#pending.shift()!;
-      if (this.#done[s]) {
+      if (!this.#live(s)) {
         this.#queued[s] = 0;
         continue;
       }
@@ -370,49 +476,10 @@ export class Scheduler {
   }
 
   #enqueue(shardId: number, front: boolean) {
-    if (this.#done[shardId] || this.#queued[shardId]) return;
+    if (!this.#live(shardId) || this.#queued[shardId]) return;
     this.#queued[shardId] = 1;
     // Re-queued shards go first: they are the ones holding the job up.
     if (front) this.#pending.unshift(shardId);
     else this.#pending.push(shardId);
-  }
-}
-
-/** A ring-buffer deque of shard ids. */
-class Deque {
-  #buf = new Int32Array(16);
-  #head = 0;
-  size = 0;
-  push(v: number) {
-    this.#grow();
-    this.#buf[(this.#head + this.size) & (this.#buf.length - 1)] = v;
-    this.size++;
-  }
-  unshift(v: number) {
-    this.#grow();
-    this.#head = (this.#head - 1) & (this.#buf.length - 1);
-    this.#buf[this.#head] = v;
-    this.size++;
-  }
-  items(): number[] {
-    return Array.from(
-      { length: this.size },
-      (_, i) => this.#buf[(this.#head + i) & (this.#buf.length - 1)]!,
-    );
-  }
-  shift(): number | undefined {
-    if (this.size === 0) return undefined;
-    const v = this.#buf[this.#head]!;
-    this.#head = (this.#head + 1) & (this.#buf.length - 1);
-    this.size--;
-    return v;
-  }
-  #grow() {
-    if (this.size < this.#buf.length) return;
-    const next = new Int32Array(this.#buf.length * 2);
-    for (let i = 0; i < this.size; i++)
-      next[i] = this.#buf[(this.#head + i) & (this.#buf.length - 1)]!;
-    this.#buf = next;
-    this.#head = 0;
   }
 }

@@ -92,7 +92,7 @@ export function simulate(o: SimulationOptions): SimulationResult {
   let now = 0;
   const ask = (p: Peer) => {
     if (now >= p.dropsAt || reputation.isQuarantined(p.id)) return;
-    const lease = scheduler.lease(p.id, now, p.gflops);
+    const lease = scheduler.lease(p.id, now, { gflops: p.gflops });
     if (!lease) {
       idle.push(p);
       return;

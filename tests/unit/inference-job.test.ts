@@ -14,6 +14,7 @@ import {
   type Verdict,
 } from '../../src/jobs/job';
 import { OwnerTrust, PROVEN_AFTER } from '../../src/jobs/owner-trust';
+import { TRANSFER_SLACK } from '../../src/jobs/scheduler';
 import type { InferenceWork, Output } from '../../src/jobs/work-codec';
 import { logitErrorBound } from '../../src/model/gpt';
 import { seededRng } from '../../src/model/rng';
@@ -54,7 +55,7 @@ interface Peer {
   engine: Engine;
 }
 const peer = (id: string, engine: Engine, adapter = `gpu-${id}`): Peer => ({
-  info: { id, gflops: 1, maxBufferBytes: 2 ** 30, adapter },
+  info: { id, gflops: 1, bytesPerSec: 0, maxBufferBytes: 2 ** 30, adapter },
   engine,
 });
 
@@ -567,4 +568,24 @@ describe('inference jobs: leases and resume', () => {
     expect(resumed.done).toBe(true);
     expect(resumed.logits).toEqual((await reference(s)).logits);
   });
+});
+
+test('leases are transfer-aware: the deadline covers the shard’s bytes over the measured link', () => {
+  const job = newJob(spec());
+  const slow = job.offer({ ...peer('slow', honest).info, bytesPerSec: 100 }, 0);
+  if (slow.kind !== 'lease' || slow.work.kind !== 'inference') throw new Error('no lease');
+  // In: token ids, lengths and seeds (none when greedy); out: the logits.
+  const n = slow.work.lengths.length;
+  const bytes = 4 * (slow.work.tokens.length + 2 * n + n * tinyConfig.vocab);
+  expect(slow.lease.transferMs).toBeCloseTo(TRANSFER_SLACK * (bytes / 100) * 1_000, 6);
+  expect(slow.lease.deadline).toBeCloseTo(slow.lease.transferMs + slow.lease.windowMs, 6);
+  expect(slow.lease.windowMs).toBeGreaterThan(slow.lease.transferMs); // the result's trip back
+  // A fast link gets next to no allowance; an unmeasured one the conservative default.
+  const fast = job.offer({ ...peer('fast', honest).info, bytesPerSec: 1e9 }, 0);
+  if (fast.kind !== 'lease') throw new Error('no lease');
+  expect(fast.lease.transferMs).toBeLessThan(1);
+  expect(job.offer(peer('x', honest).info, 0)).toMatchObject({ kind: 'lease' });
+  // Nothing left to lease to a fourth: it is told why.
+  const none = job.offer(peer('y', honest).info, 0, () => false);
+  expect(none).toMatchObject({ kind: 'none', finished: false, reason: 'budget' });
 });

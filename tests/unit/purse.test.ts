@@ -213,7 +213,10 @@ describe('what a lease reserves (the job’s shardFlops) is what its verdict pay
     job.onSettled = (s) => verdicts.push(...s.verdicts);
     const reserved = new Map<string, number>();
     for (let i = 0; i < job.shardCount; i++) {
-      const offer = job.offer({ id: `p${i}`, gflops: 1, maxBufferBytes: 2 ** 30, adapter: 'x' }, 0);
+      const offer = job.offer(
+        { id: `p${i}`, gflops: 1, bytesPerSec: 0, maxBufferBytes: 2 ** 30, adapter: 'x' },
+        0,
+      );
       if (offer.kind !== 'lease') throw new Error('no lease');
       reserved.set(offer.lease.leaseId, job.shardFlops(offer.lease.shardId));
       const w = offer.work;
@@ -258,7 +261,7 @@ describe('what a lease reserves (the job’s shardFlops) is what its verdict pay
       const reserved = new Map<string, number>();
       for (let i = 0; i < job.shardCount; i++) {
         const offer = job.offer(
-          { id: `p${i}`, gflops: 1, maxBufferBytes: 2 ** 30, adapter: `a${i}` },
+          { id: `p${i}`, gflops: 1, bytesPerSec: 0, maxBufferBytes: 2 ** 30, adapter: `a${i}` },
           0,
         );
         if (offer.kind !== 'lease') throw new Error('no lease');
@@ -294,7 +297,7 @@ describe('the paymaster near the last credit', () => {
     const pay = new Paymaster(wallet, { jobs: () => [job] });
     const lease = (peer: string) => {
       const o = job.offer(
-        { id: peer, gflops: 1, maxBufferBytes: Infinity, adapter: peer },
+        { id: peer, gflops: 1, bytesPerSec: 0, maxBufferBytes: Infinity, adapter: peer },
         0,
         (s) => pay.mayTake(job, s),
       );

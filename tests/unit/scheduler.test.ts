@@ -1,5 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { Scheduler } from '../../src/jobs/scheduler';
+import {
+  DEFAULT_LINK_BYTES_PER_SEC,
+  LEASE_DEFAULTS,
+  Scheduler,
+  TRANSFER_SLACK,
+  transferTimeMs,
+} from '../../src/jobs/scheduler';
 
 // Every test runs on a fake clock: `now` is passed in, nothing sleeps.
 
@@ -30,9 +36,9 @@ describe('Scheduler', () => {
       maxWindowMs: 60_000,
       defaultWindowMs: 30_000,
     });
-    expect(s.lease('fast', 0, 1_000)!.windowMs).toBe(2_000); // 4 ms expected, clamped up
-    expect(s.lease('mid', 0, 1)!.windowMs).toBe(4_000); // 1 s expected × 4
-    expect(s.lease('slow', 0, 0.01)!.windowMs).toBe(60_000); // 100 s expected, clamped down
+    expect(s.lease('fast', 0, { gflops: 1_000 })!.windowMs).toBe(2_000); // 4 ms expected, clamped up
+    expect(s.lease('mid', 0, { gflops: 1 })!.windowMs).toBe(4_000); // 1 s expected × 4
+    expect(s.lease('slow', 0, { gflops: 0.01 })!.windowMs).toBe(60_000); // 100 s expected, clamped down
     expect(s.lease('unknown', 0)!.windowMs).toBe(30_000);
   });
 
@@ -54,7 +60,7 @@ describe('Scheduler', () => {
     expect(s.expire(30_001)).toHaveLength(1);
     expect(expired).toEqual(['stalls']);
     // The cap follows the measured speed: 1 GFLOP at 1 GFLOP/s × 10, at least 5 s.
-    expect(s.lease('fast', 40_000, 1)!.expiresBy).toBe(50_000);
+    expect(s.lease('fast', 40_000, { gflops: 1 })!.expiresBy).toBe(50_000);
     expect(s.lifetimeFor(0, 1_000)).toBe(5_000);
   });
 
@@ -163,12 +169,12 @@ describe('Scheduler', () => {
     const first = f.lease('fresh', 0)!;
     const queued = f.lease('fresh', 0)!;
     const notFirst = (shard: number) => shard !== first.shardId;
-    expect(f.lease('x', 0, 0, notFirst)!.shardId).toBe(queued.shardId);
+    expect(f.lease('x', 0, { canTake: notFirst })!.shardId).toBe(queued.shardId);
     // …while the same lease of a proven peer is not.
     const g = new Scheduler(2, { maxCopies: 2 });
     const gFirst = g.lease('a', 0)!;
     g.lease('a', 0);
-    expect(g.lease('x', 0, 0, (shard) => shard !== gFirst.shardId)).toBeUndefined();
+    expect(g.lease('x', 0, { canTake: (shard) => shard !== gFirst.shardId })).toBeUndefined();
   });
 
   test('a copy failing does not re-queue a shard another copy is still computing', () => {
@@ -218,10 +224,10 @@ describe('Scheduler', () => {
 test('canTake: a shard one contributor may not take stays queued, in order, for the next', () => {
   const s = new Scheduler(3);
   const notZero = (id: number) => id !== 0;
-  expect(s.lease('a', 0, 0, notZero)?.shardId).toBe(1);
+  expect(s.lease('a', 0, { canTake: notZero })?.shardId).toBe(1);
   expect(s.pendingShards()).toEqual([0, 2]);
   expect(s.lease('b', 0)?.shardId).toBe(0);
-  expect(s.lease('a', 0, 0, () => false)).toBeUndefined();
+  expect(s.lease('a', 0, { canTake: () => false })).toBeUndefined();
   expect(s.pendingShards()).toEqual([2]);
 });
 
@@ -236,4 +242,109 @@ test('requeue: a result that needs another copy puts its shard back first, nobod
   s.markDone(first.shardId);
   expect(s.outstanding).toEqual([]); // markDone ends copies still out
   expect(s.isDone(first.shardId)).toBe(true);
+});
+
+describe('transfer-aware leases', () => {
+  // The issue's shard: C block 1024×1024 with K = 2048, A rows and B columns in, C out.
+  const flops = 2 * 1024 * 1024 * 2048;
+  const bytes = 4 * ((1024 + 1024) * 2048 + 1024 * 1024); // ≈ 21 MB
+
+  test('the first deadline covers the transfer in, the window the compute and the result back', () => {
+    const s = new Scheduler(2, { shardFlops: () => flops, shardBytes: () => bytes });
+    // A fast CPU-engine tab (27 GFLOP/s) behind a 1 MB/s WebRTC link.
+    const l = s.lease('tab', 0, { gflops: 27, bytesPerSec: 1e6 })!;
+    const transfer = TRANSFER_SLACK * (bytes / 1e6) * 1_000;
+    expect(l.transferMs).toBeCloseTo(transfer, 6);
+    // Compute (0.16 s × slack) is under the minimum window: the window is that plus one transfer.
+    expect(l.windowMs).toBeCloseTo(LEASE_DEFAULTS.minWindowMs + transfer, 6);
+    expect(l.deadline).toBeCloseTo(transfer + l.windowMs, 6);
+    expect(l.expiresBy).toBeCloseTo(LEASE_DEFAULTS.minLifetimeMs + 2 * transfer, 6);
+    // The old deadline (10 s) would have lapsed long before the 21 MB frame even arrived.
+    expect(l.deadline).toBeGreaterThan(2 * (bytes / 1e6) * 1_000 + 10_000);
+    // A link the owner has not measured is assumed slow.
+    const unknown = s.lease('new', 0, { gflops: 27 })!;
+    expect(unknown.transferMs).toBeCloseTo(
+      TRANSFER_SLACK * (bytes / DEFAULT_LINK_BYTES_PER_SEC) * 1_000,
+      6,
+    );
+    expect(transferTimeMs(bytes, 0)).toBe(transferTimeMs(bytes, DEFAULT_LINK_BYTES_PER_SEC));
+  });
+
+  test('a contributor as slow as its link allows finishes without a lapse', () => {
+    const expired: string[] = [];
+    const s = new Scheduler(1, {
+      shardFlops: () => flops,
+      shardBytes: () => bytes,
+      onExpire: (l) => expired.push(l.leaseId),
+    });
+    const rate = 1.2e6; // measured: 1.2 MB/s
+    const l = s.lease('tab', 0, { gflops: 1, bytesPerSec: rate })!;
+    // The lease arrives (inputs ≈ 16.8 MB) and only then heartbeats start, every 2 s, while
+    // 4.3 s of compute run; the 4 MB result then crosses the link with no heartbeat.
+    const arrives = ((4 * 2 * 1024 * 2048) / rate) * 1_000;
+    const computed = arrives + (flops / 1e9) * 1_000;
+    expect(s.expire(arrives)).toEqual([]);
+    for (let t = arrives; t <= computed; t += 2_000)
+      expect(s.heartbeat(l.leaseId, 'tab', t)).toBe(true);
+    const back = computed + ((4 * 1024 * 1024) / rate) * 1_000;
+    expect(s.expire(back)).toEqual([]);
+    expect(s.settle(l.leaseId, 'tab', true)).toBe('accepted');
+    expect(expired).toEqual([]);
+  });
+
+  test('a heartbeat does not pull in a first deadline still waiting for the transfer', () => {
+    const s = new Scheduler(1, { shardBytes: () => 10e6, defaultWindowMs: 1_000 });
+    const l = s.lease('a', 0, { bytesPerSec: 1e6 })!; // 20 s transfer allowance
+    const first = l.deadline;
+    expect(s.heartbeat(l.leaseId, 'a', 100)).toBe(true);
+    expect(l.deadline).toBe(first);
+  });
+
+  test('a peer that never answers still lapses, transfer allowance and all', () => {
+    const s = new Scheduler(1, { shardBytes: () => 1e6, defaultWindowMs: 1_000 });
+    const l = s.lease('ghost', 0, { bytesPerSec: 1e6 })!;
+    expect(s.expire(l.deadline - 1)).toEqual([]);
+    expect(s.expire(l.deadline + 1)).toHaveLength(1);
+    expect(s.lapses(l.shardId)).toBe(1);
+  });
+});
+
+describe('adding and retiring shards', () => {
+  test('new shards go first; a retired one is never leased, its leases end, done counts live ones', () => {
+    const s = new Scheduler(3, { maxCopies: 1 });
+    const a = s.lease('a', 0)!; // shard 0
+    expect(s.retire(a.shardId)).toEqual([a]);
+    expect(s.retire(a.shardId)).toBeUndefined(); // once
+    expect(s.retire(99)).toBeUndefined();
+    expect(s.outstanding).toEqual([]);
+    expect(s.settle(a.leaseId, 'a', true)).toBe('stale');
+    expect(s.heldBy('a')).toBe(0);
+    expect(s.addShards(2)).toEqual([3, 4]);
+    expect(s.shardCount).toBe(5);
+    expect(s.liveCount).toBe(4);
+    expect(s.pendingShards()).toEqual([3, 4, 1, 2]);
+    const ids: number[] = [];
+    for (let t = 0; t < 4; t++) {
+      const l = s.lease(`p${t}`, 1)!;
+      ids.push(l.shardId);
+      expect(s.settle(l.leaseId, `p${t}`, true)).toBe('accepted');
+    }
+    expect(ids).toEqual([3, 4, 1, 2]);
+    expect(s.done).toBe(true);
+    expect(s.lease('late', 2)).toBeUndefined();
+    expect(s.doneShards()).toEqual([1, 2, 3, 4]);
+    // A done shard cannot be retired, and a retired one cannot be marked done or reopened.
+    expect(s.retire(1)).toBeUndefined();
+    s.markDone(0);
+    expect(s.isDone(0)).toBe(false);
+    expect(s.reopen(0)).toBe(false);
+  });
+
+  test('a retired shard left in the queue is skipped, canTake or not', () => {
+    const s = new Scheduler(3, { maxCopies: 1 });
+    s.retire(0);
+    expect(s.pendingShards()).toEqual([1, 2]);
+    expect(s.lease('a', 0, { canTake: () => true })!.shardId).toBe(1);
+    expect(s.lease('b', 0)!.shardId).toBe(2);
+  });
 });
