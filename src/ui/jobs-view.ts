@@ -39,8 +39,9 @@ import { base, jobsCss } from './styles';
  *
  * Selectors: `#my-jobs > li[data-job-id][data-state][data-history][data-stall]`; in it `.stall`
  * (role=status, `data-reason`), buttons `.split`, `.lift`, `.add-budget`, `.cancel`, `.delete`,
- * `.download` (every download; `.partial` and `.mask` for what was verified so far), the form
- * `form.set-price` (input `name=price`, button "Set price"), `.eta[data-eta]`, `.bought`, `.job-note` (role=status).
+ * `.download` (every download; `.partial` and `.mask` for what was verified so far),
+ * `form.set-price` (input `name=price`, button "Set price"), `.eta[data-eta]`, `.bought`,
+ * `.job-note` (role=status).
  *
  * Over 450 lines: one list whose every action (cancel, delete, price, split, lift, add credits,
  * five downloads) is a few lines of template and handler; the pure parts are in format.ts
