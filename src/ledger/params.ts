@@ -7,9 +7,15 @@ export const PARAMS = {
     default: 0.5,
     min: 0.1,
     max: 0.9,
-    about: 'share of idle supply the price rule aims to use',
+    about:
+      'utilisation (queued work ÷ what contributors do in an epoch) at which the price is START_PRICE',
   },
-  priceStep: { default: 0.125, min: 0.01, max: 0.25, about: 'largest price move per epoch' },
+  priceStep: {
+    default: 0.125,
+    min: 0.01,
+    max: 0.25,
+    about: 'how strongly the price follows utilisation: its exponent is priceStep ÷ 0.125',
+  },
   canaryRate: {
     default: 1 / 16,
     min: 0,

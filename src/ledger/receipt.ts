@@ -1724,6 +1724,8 @@ export interface CheckpointGossip {
   addr: string
   gflops: number
   idle: boolean
+  at: number
+  queuedGflop: number
 }
 
 export namespace CheckpointGossip {
@@ -1766,6 +1768,16 @@ export namespace CheckpointGossip {
           w.bool(obj.idle)
         }
 
+        if ((obj.at != null && obj.at !== 0)) {
+          w.uint32(56)
+          w.uint64Number(obj.at)
+        }
+
+        if ((obj.queuedGflop != null && obj.queuedGflop !== 0)) {
+          w.uint32(65)
+          w.double(obj.queuedGflop)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1776,7 +1788,9 @@ export namespace CheckpointGossip {
           conflicting: '',
           addr: '',
           gflops: 0,
-          idle: false
+          idle: false,
+          at: 0,
+          queuedGflop: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1807,6 +1821,14 @@ export namespace CheckpointGossip {
             }
             case 6: {
               obj.idle = reader.bool()
+              break
+            }
+            case 7: {
+              obj.at = reader.uint64Number()
+              break
+            }
+            case 8: {
+              obj.queuedGflop = reader.double()
               break
             }
             default: {
@@ -1866,6 +1888,20 @@ export namespace CheckpointGossip {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.at`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.queuedGflop`,
+                value: reader.double()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1908,6 +1944,16 @@ export namespace CheckpointGossip {
     value: boolean
   }
 
+  export interface CheckpointGossipAtFieldEvent {
+    field: '$.at'
+    value: number
+  }
+
+  export interface CheckpointGossipQueuedGflopFieldEvent {
+    field: '$.queuedGflop'
+    value: number
+  }
+
   export function encode (obj: Partial<CheckpointGossip>): Uint8Array {
     return encodeMessage(obj, CheckpointGossip.codec())
   }
@@ -1916,7 +1962,7 @@ export namespace CheckpointGossip {
     return decodeMessage(buf, CheckpointGossip.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CheckpointGossip>): Generator<CheckpointGossipVersionFieldEvent | CheckpointGossipNoteFieldEvent | CheckpointGossipConflictingFieldEvent | CheckpointGossipAddrFieldEvent | CheckpointGossipGflopsFieldEvent | CheckpointGossipIdleFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CheckpointGossip>): Generator<CheckpointGossipVersionFieldEvent | CheckpointGossipNoteFieldEvent | CheckpointGossipConflictingFieldEvent | CheckpointGossipAddrFieldEvent | CheckpointGossipGflopsFieldEvent | CheckpointGossipIdleFieldEvent | CheckpointGossipAtFieldEvent | CheckpointGossipQueuedGflopFieldEvent> {
     return streamMessage(buf, CheckpointGossip.codec(), opts)
   }
 }

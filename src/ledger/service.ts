@@ -5,13 +5,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { lpStream } from '@libp2p/utils';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { TypedEventEmitter } from 'main-event';
-import {
-  DEFAULT_PRICE_PARAMS,
-  type MarketSample,
-  nextPrice,
-  START_PRICE,
-  utilisation,
-} from '../jobs/price';
+import { DEFAULT_PRICE_PARAMS, epochOf, type MarketSample, type PriceParams } from '../jobs/price';
 import type { JobBoard } from '../mesh/job-board';
 import type { MeshNode } from '../mesh/node';
 import { WireError } from '../mesh/wire-error';
@@ -23,6 +17,7 @@ import type { LocalLedger } from './local';
 import type { OwnerLog } from './log';
 import { sameHash, verifyConsistency } from './merkle';
 import { cosign, noteOf, openCheckpoint, type SignedCheckpoint, signCheckpoint } from './note';
+import { type MarketReport, PriceBook, type PriceQuote } from './price-book';
 import type { LedgerStore } from './store';
 import {
   CHECKPOINTS_TOPIC,
@@ -52,9 +47,12 @@ export interface Equivocation {
   at: number;
 }
 
+/** The price of one epoch, as every tab that saw its window computes it. */
 export interface PricePoint {
-  at: number; // ms since the epoch
+  /** When the epoch began (ms since the Unix epoch): every tab's points share these times. */
+  at: number;
   price: number; // credits per GFLOP
+  /** Mean utilisation of the window it was computed from. */
   utilisation: number;
 }
 
@@ -76,7 +74,10 @@ export interface LedgerEvents {
   checkpoint: CustomEvent<{ log: string; size: number; cosignatures: number }>;
   /** A log equivocated: its owner is quarantined and the proof kept. */
   equivocation: CustomEvent<Equivocation>;
+  /** The price of a new epoch (one each PRICE_EPOCH_MS once the window has been seen). */
   price: CustomEvent<PricePoint>;
+  /** The quote changed: a new epoch's price, or one more epoch of the window seen. */
+  quote: CustomEvent<PriceQuote>;
   /** This tab's own books changed (a receipt earned or issued). */
   books: CustomEvent<void>;
 }
@@ -90,16 +91,21 @@ export interface LedgerServiceOptions {
   address: string | (() => string);
   /** Quarantines a peer mesh-wide in this tab (an equivocating log's owner). */
   quarantine: (peer: string, why: string) => void;
-  /** Whether this tab contributes and is waiting for work, and its speed (the price's supply). */
-  supply: () => { gflops: number; idle: boolean };
+  /** This tab's market report: its speed while it contributes (else 0), whether it waits for
+   * work, and the work left in its own announced jobs (GFLOP): the price's supply and demand. */
+  supply: () => { gflops: number; idle: boolean; queuedGflop?: number };
   /** Told the parameters in force after each tally (to apply those the mesh uses). */
   onParams?: (p: Params) => void;
   /** Cosignatures a checkpoint needs before a receipt under it is marked verified. */
   quorum?: number; // default 1
   gossipMs?: number; // default 2_000
+  /** Clock (ms since the Unix epoch), for tests. */
+  now?: () => number;
 }
 
 const MAX_LOGS = 1024;
+/** Price points kept for the chart: an hour of epochs. */
+const PRICES_KEPT = 360;
 const SIZES_KEPT = 32;
 /** Ledger requests one peer may make at once, and per second after that (audits of a busy
  * contributor page through its entries: 16/s is 16,384 entries a second). */
@@ -125,12 +131,14 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
   readonly #cosignedAt = new Map<string, number>();
   readonly #addrs = new Map<string, string>();
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
-  readonly #supply = new Map<string, { gflops: number; idle: boolean; at: number }>();
+  #book: PriceBook;
   readonly equivocations = new Map<string, Equivocation>();
+  /** The price of each epoch since this tab's window was complete (the last PRICES_KEPT). */
   readonly prices: PricePoint[] = [];
   params: Params = { ...DEFAULT_PARAMS };
-  #price = START_PRICE;
+  #quote: PriceQuote;
   #timers: ReturnType<typeof setInterval>[] = [];
+  #epochTimer: ReturnType<typeof setTimeout> | undefined;
   #soon: ReturnType<typeof setTimeout> | undefined;
   readonly #onMessage = (evt: CustomEvent<Message>) => void this.#gossip(evt.detail);
 
@@ -146,6 +154,8 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
     }
     this.#log = o.ledger.log;
     this.#store = o.ledger.store;
+    this.#book = new PriceBook({ startedAt: this.#now(), params: this.#priceParams() });
+    this.#quote = this.#book.quote(this.#now());
     // A new head is gossiped soon, not once per receipt: a busy owner appends many a second.
     this.#log.onCheckpoint = () => {
       this.#soon ??= setTimeout(() => {
@@ -159,9 +169,15 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
     return this.#o.quorum ?? 1;
   }
 
-  /** Credits per GFLOP this tab's price rule stands at (what the page suggests). */
-  get price(): number {
-    return this.#price;
+  /** Credits per GFLOP of the current epoch, or undefined while this tab is still measuring
+   * (it has not yet seen the PRICE_WINDOW epochs the price is computed from). */
+  get price(): number | undefined {
+    return this.#quote.state === 'price' ? this.#quote.price : undefined;
+  }
+
+  /** The price with what it was computed from, or how much of the window has been seen. */
+  get quote(): PriceQuote {
+    return this.#quote;
   }
 
   async start(): Promise<void> {
@@ -181,8 +197,10 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
     pubsub.addEventListener('message', this.#onMessage);
     const gossipMs = this.#o.gossipMs ?? 2_000;
     this.#timers.push(setInterval(() => void this.#publish(), gossipMs));
-    this.#timers.push(setInterval(() => this.#epoch(), DEFAULT_PRICE_PARAMS.epochMs));
-    this.prices.push({ at: Date.now(), price: this.#price, utilisation: 0 });
+    // Epochs count from now, when this tab starts hearing reports.
+    this.#book = new PriceBook({ startedAt: this.#now(), params: this.#priceParams() });
+    this.#quote = this.#book.quote(this.#now());
+    this.#scheduleEpoch();
     void this.#publish();
   }
 
@@ -190,6 +208,7 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
     clearTimeout(this.#soon);
+    clearTimeout(this.#epochTimer);
     const pubsub = this.#o.node.services.pubsub;
     pubsub.removeEventListener('message', this.#onMessage);
     pubsub.unsubscribe(CHECKPOINTS_TOPIC);
@@ -461,6 +480,14 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
 
   async #publish(extra: { note?: string; conflicting?: string } = {}) {
     const s = this.#o.supply();
+    const at = this.#now();
+    const report = {
+      gflops: Math.min(1e6, Math.max(0, s.gflops || 0)),
+      idle: s.idle,
+      queuedGflop: Math.min(1e9, Math.max(0, s.queuedGflop || 0)),
+    };
+    // Pubsub does not deliver a tab's own messages: its report is counted here, as sent.
+    this.#book.add({ peer: this.#me, at, ...report }, at);
     try {
       await this.#o.node.services.pubsub.publish(
         CHECKPOINTS_TOPIC,
@@ -468,8 +495,8 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
           note: extra.note ?? this.#log.checkpoint(),
           conflicting: extra.conflicting ?? '',
           addr: typeof this.#o.address === 'string' ? this.#o.address : this.#o.address(),
-          gflops: s.gflops,
-          idle: s.idle,
+          at,
+          ...report,
         }),
       );
     } catch (e) {
@@ -483,7 +510,13 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
     try {
       const g = decodeGossip(msg.data);
       if (g.addr) this.#remember(this.#addrs, from, g.addr);
-      this.#remember(this.#supply, from, { gflops: g.gflops, idle: g.idle, at: Date.now() });
+      this.report({
+        peer: from,
+        at: g.at,
+        gflops: g.gflops,
+        idle: g.idle,
+        queuedGflop: g.queuedGflop,
+      });
       if (g.conflicting) {
         await this.#checkEquivocation(g.note, g.conflicting, true);
         return;
@@ -615,34 +648,68 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
 
   // ---- prices -----------------------------------------------------------------------------------
 
-  /** What this tab sees of the market now. */
-  sample(): MarketSample {
-    const now = Date.now();
-    const fresh = 3 * (this.#o.gossipMs ?? 2_000);
-    let idleGflops = 0;
-    const mine = this.#o.supply();
-    if (mine.idle) idleGflops += mine.gflops;
-    for (const [peer, s] of this.#supply) {
-      if (peer !== this.#me && s.idle && now - s.at <= fresh) idleGflops += s.gflops;
-    }
-    const queuedGflop = this.#o.board
-      .jobs()
-      .reduce((sum, j) => sum + j.shardsLeft * j.shardGflop, 0);
-    return { queuedGflop, idleGflops };
+  /**
+   * Counts a peer's signed market report (its gossip), bucketed by its signer's time; false
+   * when refused (a time too far from now, an epoch already closed, a full epoch). Public so
+   * that tests can feed a service the reports another tab saw.
+   */
+  report(r: MarketReport): boolean {
+    if (r.peer === this.#me) return false; // only what this tab itself sent counts as its own
+    const why = this.#book.add(r, this.#now());
+    if (why) log('market report of %s at %d refused: %s', r.peer, r.at, why);
+    return why === undefined;
   }
 
-  #epoch() {
-    const s = this.sample();
-    const p = {
+  /** What the mesh reported in the current epoch so far (for estimates; the price uses whole
+   * epochs only). */
+  sample(): MarketSample {
+    return this.#book.sample(epochOf(this.#now(), this.#book.epochMs));
+  }
+
+  /** Recomputes the price now: a new epoch's, or the same one with new parameters. */
+  reprice(): PriceQuote {
+    this.#book.params = this.#priceParams();
+    const before = this.#quote;
+    const q = this.#book.quote(this.#now());
+    this.#quote = q;
+    if (q.state === 'price' && (before.state !== 'price' || before.epoch !== q.epoch)) {
+      const point = {
+        at: q.epoch * this.#book.epochMs,
+        price: q.price,
+        utilisation: q.utilisation,
+      };
+      this.prices.push(point);
+      if (this.prices.length > PRICES_KEPT) this.prices.shift();
+      this.dispatchEvent(new CustomEvent('price', { detail: point }));
+    }
+    if (JSON.stringify(q) !== JSON.stringify(before)) {
+      this.dispatchEvent(new CustomEvent('quote', { detail: q }));
+    }
+    return q;
+  }
+
+  /** Reprices when each epoch closes: at the same wall-clock moment in every tab. */
+  #scheduleEpoch() {
+    const now = this.#now();
+    this.#epochTimer = setTimeout(
+      () => {
+        this.reprice();
+        this.#scheduleEpoch();
+      },
+      Math.max(10, this.#book.nextChange(now) - now),
+    );
+  }
+
+  #priceParams(): PriceParams {
+    return {
       ...DEFAULT_PRICE_PARAMS,
       target: this.params.priceTarget,
       step: this.params.priceStep,
     };
-    this.#price = nextPrice(this.#price, s, p);
-    const point = { at: Date.now(), price: this.#price, utilisation: utilisation(s, p.epochMs) };
-    this.prices.push(point);
-    if (this.prices.length > 360) this.prices.shift();
-    this.dispatchEvent(new CustomEvent('price', { detail: point }));
+  }
+
+  #now(): number {
+    return (this.#o.now ?? Date.now)();
   }
 
   /** Bounded maps: peer ids are free to make. */

@@ -100,6 +100,10 @@ export interface GossipMsg {
   addr: string;
   gflops: number;
   idle: boolean;
+  /** When the publisher sent it (ms since the Unix epoch, its clock; 0: not stated). */
+  at: number;
+  /** Work left in the publisher's own announced jobs (GFLOP): the price rule's demand. */
+  queuedGflop: number;
 }
 
 export function encodeGossip(g: GossipMsg): Uint8Array {
@@ -123,5 +127,19 @@ export function decodeGossip(data: Uint8Array): GossipMsg {
   if (!(Number.isFinite(g.gflops) && g.gflops >= 0 && g.gflops <= 1e6)) {
     throw new WireError('invalid-field', 'gflops out of range', 'gflops');
   }
-  return { note: g.note, conflicting: g.conflicting, addr: g.addr, gflops: g.gflops, idle: g.idle };
+  if (!(Number.isSafeInteger(g.at) && g.at >= 0)) {
+    throw new WireError('invalid-field', 'time out of range', 'at');
+  }
+  if (!(Number.isFinite(g.queuedGflop) && g.queuedGflop >= 0 && g.queuedGflop <= 1e9)) {
+    throw new WireError('invalid-field', 'queued work out of range', 'queuedGflop');
+  }
+  return {
+    note: g.note,
+    conflicting: g.conflicting,
+    addr: g.addr,
+    gflops: g.gflops,
+    idle: g.idle,
+    at: g.at,
+    queuedGflop: g.queuedGflop,
+  };
 }

@@ -1,10 +1,11 @@
 import { css, html, LitElement, nothing } from 'lit';
 import './chart';
-import { credits, DEFAULT_PRICE_PARAMS } from '../jobs/price';
+import { credits, PRICE_EPOCH_MS, PRICE_STEP_UNIT, PRICE_WINDOW } from '../jobs/price';
 import type { HeldReceipt } from '../ledger/entries';
 import type { Tally } from '../ledger/governance';
 import type { LocalLedger } from '../ledger/local';
 import { DEFAULT_PARAMS, PARAMS, type Param } from '../ledger/params';
+import type { PriceQuote } from '../ledger/price-book';
 import type { AuditReport, Equivocation, LedgerService, PricePoint } from '../ledger/service';
 import { describeError, short } from './format';
 import type { TabSession } from './session';
@@ -34,6 +35,7 @@ export class TesselLedger extends LitElement {
     _books: { state: true },
     _market: { state: true },
     _prices: { state: true },
+    _quote: { state: true },
     _audit: { state: true },
     _tallies: { state: true },
     _equivocations: { state: true },
@@ -68,6 +70,7 @@ export class TesselLedger extends LitElement {
   declare _books: Books | undefined;
   declare _market: LedgerService | undefined;
   declare _prices: [number, number][];
+  declare _quote: PriceQuote | undefined;
   declare _audit: AuditReport | { peer: string; error: string } | undefined;
   declare _tallies: Tally[];
   declare _equivocations: Equivocation[];
@@ -110,8 +113,10 @@ export class TesselLedger extends LitElement {
         (p: PricePoint) => [p.at / 1000, p.price] as [number, number],
       ));
     prices();
+    this._quote = market.quote;
     this._equivocations = [...market.equivocations.values()];
     market.addEventListener('price', prices, { signal: forMarket });
+    market.addEventListener('quote', (e) => (this._quote = e.detail), { signal: forMarket });
     market.addEventListener('checkpoint', () => void this.#refresh(), { signal: forMarket });
     market.addEventListener(
       'equivocation',
@@ -296,14 +301,18 @@ export class TesselLedger extends LitElement {
 
   #pricePart() {
     const m = this._market;
+    const q = this._quote;
     return html`<h3>Price</h3>
-      <p id="price" data-price=${m?.price ?? ''}>
+      <p id="price" data-price=${q?.state === 'price' ? q.price : ''} data-state=${q?.state ?? ''}>
         ${
-          m
-            ? `${m.price.toFixed(3)} credits per GFLOP of verified work (moves at most ${(m.params.priceStep * 100).toFixed(1)}% per ${DEFAULT_PRICE_PARAMS.epochMs / 1000} s toward ${(m.params.priceTarget * 100).toFixed(0)}% use of idle contributors)`
-            : 'Prices follow the mesh: join it to see them.'
+          !m || !q
+            ? 'Prices follow the mesh: join it to see them.'
+            : q.state === 'measuring'
+              ? `Measuring: the price is computed from the last ${q.of} whole epochs of ${PRICE_EPOCH_MS / 1000} s this tab has heard (${q.seen} of ${q.of} so far).`
+              : `${q.price.toFixed(3)} credits per GFLOP of verified work`
         }
       </p>
+      ${m ? html`<p class="muted">${priceRule(m.params)}</p>` : nothing}
       <tessel-chart label="Price" unit="credits/GFLOP" .points=${this._prices}></tessel-chart>`;
   }
 
@@ -460,3 +469,10 @@ function fmt(micro: number | bigint): string {
 }
 
 customElements.get('tessel-ledger') ?? customElements.define('tessel-ledger', TesselLedger);
+
+/** The price rule in words, with the parameters in force. */
+function priceRule(p: { priceTarget: number; priceStep: number }): string {
+  const k = p.priceStep / PRICE_STEP_UNIT;
+  const follows = k === 1 ? 'in proportion to' : `as the ${+k.toFixed(2)} power of`;
+  return `Every tab computes the same price from the market reports peers signed in the last ${PRICE_WINDOW} epochs of ${PRICE_EPOCH_MS / 1000} s (clock-aligned): it follows utilisation (queued work ÷ what contributors can do in an epoch) ${follows} its ratio to the target of ${(p.priceTarget * 100).toFixed(0)}%.`;
+}

@@ -1,16 +1,34 @@
 import { html, LitElement, nothing } from 'lit';
-import { defaultPolicy, type InferencePolicy } from '../jobs/inference-spec';
+import { defaultPolicy, type InferencePolicy, shardFlops } from '../jobs/inference-spec';
 import { randomProblem } from '../jobs/matmul-job';
-import { START_PRICE } from '../jobs/price';
+import {
+  credits,
+  estimateJob,
+  type MarketSample,
+  matmulFlops,
+  PRICE_CEILING,
+  PRICE_EPOCH_MS,
+  PRICE_FLOOR,
+  START_PRICE,
+} from '../jobs/price';
+import { DEFAULT_PARAMS } from '../ledger/params';
+import type { PriceQuote } from '../ledger/price-book';
+import type { LedgerService } from '../ledger/service';
 import type { InferenceRequest } from '../mesh/mesh';
 import type { JobTerms } from '../mesh/terms';
+import { parseGptConfig } from '../model/gpt';
 import { type Matrix, readMatrix } from '../model/matrix-file';
 import { TensorFileError } from '../model/npy';
 import { cryptoRng } from '../model/rng';
-import { describeError, formatBytes } from './format';
+import { describeError, formatBytes, formatDuration } from './format';
 import type { TabSession } from './session';
+import { SessionWatcher } from './session-watcher';
 import { encodeText, type ShippedModel } from './shipped-model';
 import { base } from './styles';
+
+// Over 450 lines: both forms share their payment part (the mesh's price, live, and what the job
+// would cost and take), which reads each form's own work fields; apart, those would have to be
+// passed back and forth.
 
 /** Largest dimension the form takes (the job spec allows up to 65,536). */
 const MAX_DIM = 16_384;
@@ -40,6 +58,9 @@ export class TesselResearcher extends LitElement {
     _matmulMessage: { state: true },
     _inferMessage: { state: true },
     _busy: { state: true },
+    _quote: { state: true },
+    _balance: { state: true },
+    _inputs: { state: true },
   };
   static override styles = [base];
   declare session: TabSession | undefined;
@@ -49,8 +70,23 @@ export class TesselResearcher extends LitElement {
   declare _matmulMessage: { text: string; kind: 'ok' | 'error' } | undefined;
   declare _inferMessage: { text: string; kind: 'ok' | 'error' } | undefined;
   declare _busy: boolean;
+  /** The mesh's price as this tab's market computes it; undefined off the mesh. */
+  declare _quote: PriceQuote | undefined;
+  /** This tab's balance (µcredits), once its ledger is open. */
+  declare _balance: number | undefined;
+  /** Each form's work and payment fields, as last read (for the estimate). */
+  declare _inputs: Partial<Record<Form, EstimateInputs>>;
   /** The shipped model's digest once this tab holds it, so it is not hashed again. */
   #digest: string | undefined;
+  #market: LedgerService | undefined;
+  #forMarket: AbortController | undefined;
+  /** A price the researcher typed, per form: the mesh's price no longer replaces it. */
+  readonly #typed: Partial<Record<Form, string>> = {};
+  /** The uploads being read (each once, when chosen), by field, and those read. */
+  readonly #uploads = new Map<string, { file: File; matrix: Promise<Matrix> }>();
+  readonly #shapes = new Map<string, Matrix>();
+  /** The shipped model, once the inference form was used (its FLOPs depend on it). */
+  #model: ShippedModel | undefined;
 
   constructor() {
     super();
@@ -59,6 +95,44 @@ export class TesselResearcher extends LitElement {
     this._source = 'upload';
     this._mode = 'tokens';
     this._busy = false;
+    this._inputs = {};
+    new SessionWatcher(this, {
+      session: (session, signal) => {
+        const balance = (ledger: { balance(grant: number): number }) => {
+          const grant = (this.#market?.params.grant ?? DEFAULT_PARAMS.grant) * 1e6;
+          this._balance = ledger.balance(grant);
+        };
+        void session.ledger().then((ledger) => {
+          if (signal.aborted) return;
+          balance(ledger);
+          ledger.addEventListener('books', () => balance(ledger), { signal });
+        });
+        this.#watchMarket(session.market, signal);
+        session.addEventListener('ledger', (e) => this.#watchMarket(e.detail, signal), { signal });
+      },
+      mesh: () => {},
+    });
+  }
+
+  /** Follows the market's price: the field shows it until the researcher types their own. */
+  #watchMarket(market: LedgerService | undefined, signal: AbortSignal) {
+    this.#forMarket?.abort();
+    this.#market = market;
+    this._quote = market?.quote;
+    if (!market) return;
+    const ctl = new AbortController();
+    this.#forMarket = ctl;
+    const forMarket = AbortSignal.any([signal, ctl.signal]);
+    const follow = () => {
+      this._quote = market.quote;
+      void this.updateComplete.then(() => this.#readForms());
+    };
+    market.addEventListener('price', follow, { signal: forMarket });
+    market.addEventListener('quote', follow, { signal: forMarket });
+  }
+
+  override firstUpdated() {
+    this.#readForms();
   }
 
   override render() {
@@ -75,7 +149,14 @@ export class TesselResearcher extends LitElement {
         before it counts. Jobs are saved in this browser and resume if you reload.
       </p>
       <h3 id="matmul-title">Matrix multiply C = A·B</h3>
-      <form id="matmul-form" aria-labelledby="matmul-title" novalidate @submit=${this.#submitMatmul}>
+      <form
+        id="matmul-form"
+        aria-labelledby="matmul-title"
+        novalidate
+        @submit=${this.#submitMatmul}
+        @input=${() => this.#readForms()}
+        @change=${(e: Event) => this.#chose(e)}
+      >
         <fieldset>
           <legend>Matrices</legend>
           <label class="inline"
@@ -84,7 +165,7 @@ export class TesselResearcher extends LitElement {
               name="source"
               value="upload"
               .checked=${this._source === 'upload'}
-              @change=${() => (this._source = 'upload')}
+              @change=${() => this.#setSource('upload')}
             />
             Upload A and B</label
           >
@@ -94,7 +175,7 @@ export class TesselResearcher extends LitElement {
               name="source"
               value="random"
               .checked=${this._source === 'random'}
-              @change=${() => (this._source = 'random')}
+              @change=${() => this.#setSource('random')}
             />
             Random, of given sizes</label
           >
@@ -127,7 +208,14 @@ export class TesselResearcher extends LitElement {
       ${message('job-result', this._matmulMessage)}
 
       <h3 id="infer-title">Batched inference on the shipped model</h3>
-      <form id="infer-form" aria-labelledby="infer-title" novalidate @submit=${this.#submitInference}>
+      <form
+        id="infer-form"
+        aria-labelledby="infer-title"
+        novalidate
+        @submit=${this.#submitInference}
+        @input=${() => this.#useModel()}
+        @change=${() => this.#useModel()}
+      >
         <label
           >Prompts, one a line
           <textarea name="prompts" id="prompts" rows="4" cols="40">
@@ -141,9 +229,10 @@ And Moses spake</textarea
           <select
             name="mode"
             id="infer-mode"
-            @change=${(e: Event) =>
-              (this._mode =
-                (e.target as HTMLSelectElement).value === 'logits' ? 'logits' : 'tokens')}
+            @change=${(e: Event) => {
+              this._mode = (e.target as HTMLSelectElement).value === 'logits' ? 'logits' : 'tokens';
+              void this.updateComplete.then(() => this.#readForms());
+            }}
           >
             <option value="tokens" ?selected=${this._mode === 'tokens'}>generated text</option>
             <option value="logits" ?selected=${this._mode === 'logits'}>next-character logits</option>
@@ -207,7 +296,10 @@ And Moses spake</textarea
         ];
         problem = randomProblem(m, k, n, cryptoRng());
       } else {
-        const [a, b] = await Promise.all([readUpload(form, 'a', 'A'), readUpload(form, 'b', 'B')]);
+        const [a, b] = await Promise.all([
+          this.#upload(form, 'a', 'A'),
+          this.#upload(form, 'b', 'B'),
+        ]);
         if (a.cols !== b.rows) {
           throw new InputError(
             `A is ${a.rows}×${a.cols} and B is ${b.rows}×${b.cols}: A's columns must equal B's rows.`,
@@ -306,9 +398,11 @@ And Moses spake</textarea
     }
   }
 
-  /** Price and budget fields; the price suggested is the mesh's price rule's, as this tab sees it. */
-  #payment(prefix: 'mm' | 'infer') {
-    const suggested = this.session?.market?.price ?? START_PRICE;
+  /** Price and budget fields, the mesh's price, and what the job would cost and take. */
+  #payment(prefix: Form) {
+    const q = this._quote;
+    const mesh = q?.state === 'price' ? q.price : undefined;
+    const typed = this.#typed[prefix];
     return html`<fieldset>
       <legend>Payment (credits are paid only for verified shards)</legend>
       <label
@@ -317,17 +411,228 @@ And Moses spake</textarea
           id="${prefix}-price"
           name="price"
           type="number"
-          min="0.01"
-          max="1000"
+          min=${PRICE_FLOOR}
+          max=${PRICE_CEILING}
           step="any"
-          .value=${String(+suggested.toFixed(3))}
+          .value=${typed ?? String(+(mesh ?? START_PRICE).toFixed(3))}
+          @input=${(e: Event) => (this.#typed[prefix] = (e.target as HTMLInputElement).value)}
       /></label>
       <label
         >Budget, credits (empty: no ceiling)
         <input id="${prefix}-budget" name="budget" type="number" min="0.000001" step="any" />
       </label>
-      <p class="muted">Suggested price: ${suggested.toFixed(3)} (the mesh's current price).</p>
+      <p id="${prefix}-mesh-price" class="muted" data-price=${mesh ?? ''}>
+        ${this.#priceLine(mesh, typed !== undefined)}
+        ${
+          typed !== undefined && mesh !== undefined
+            ? html`<button type="button" @click=${() => this.#useMeshPrice(prefix)}>
+                Use the mesh's price
+              </button>`
+            : nothing
+        }
+        ${
+          this.session && !this.#market
+            ? html`<button type="button" @click=${() => void this.session?.join().catch(() => {})}>
+                Join the mesh to see its price
+              </button>`
+            : nothing
+        }
+      </p>
+      <p id="${prefix}-estimate" role="status" aria-live="polite">${this.#estimate(prefix)}</p>
     </fieldset>`;
+  }
+
+  #priceLine(mesh: number | undefined, typed: boolean): string {
+    const q = this._quote;
+    const fallback = `until then the field holds the default, ${START_PRICE.toFixed(3)}`;
+    if (!q) return `The mesh's price is shown once this tab is in the mesh; ${fallback}.`;
+    if (q.state === 'measuring') {
+      return `The mesh's price: measuring (${q.seen} of ${q.of} epochs of ${PRICE_EPOCH_MS / 1000} s heard); ${fallback}${typed ? '' : ', then follows the price'}.`;
+    }
+    return `The mesh's price now: ${mesh?.toFixed(3)} credits per GFLOP, the same in every tab this epoch${typed ? ' (you typed your own)' : ''}.`;
+  }
+
+  #useMeshPrice(prefix: Form) {
+    delete this.#typed[prefix];
+    this.requestUpdate();
+    void this.updateComplete.then(() => this.#readForms());
+  }
+
+  /** The estimated total, checked against the budget and balance, and the estimated time. */
+  #estimate(prefix: Form) {
+    const i = this._inputs[prefix];
+    if (!i) return '';
+    if (i.flops === undefined) return i.note ?? '';
+    if (!(i.price >= PRICE_FLOOR && i.price <= PRICE_CEILING)) {
+      return `Type a price from ${PRICE_FLOOR} to ${PRICE_CEILING} to see the total.`;
+    }
+    const q = this._quote;
+    const sample: MarketSample | undefined = q?.state === 'price' ? q.last : this.#market?.sample();
+    const e = estimateJob({
+      flops: i.flops,
+      price: i.price,
+      budget: i.budget,
+      balance: this._balance,
+      sample,
+    });
+    const total = `Estimated total: ${fmtCredits(e.total)} credits (${fmtGflop(i.flops / 1e9)} GFLOP × ${i.price} credits per GFLOP${i.note ? `; ${i.note}` : ''}).`;
+    const budget = !Number.isFinite(i.budget)
+      ? ''
+      : e.budgetCovers
+        ? ` Within your budget of ${fmtCredits(i.budget)} credits.`
+        : ` Your budget of ${fmtCredits(i.budget)} credits would not cover it: the job stops leasing once it is spent (after about ${Math.floor((i.budget / e.total) * 100)}% of the work), until you add credits.`;
+    const held = fmtCredits(this._balance ?? 0);
+    const balance =
+      e.balanceCovers === undefined
+        ? ''
+        : e.balanceCovers
+          ? ` Your balance: ${held} credits.`
+          : ` Your balance of ${held} credits would not cover it: the job stops leasing once it is spent, until you earn or add credits.`;
+    const time = !sample
+      ? ' Estimated time: shown once this tab is in the mesh.'
+      : e.seconds === undefined
+        ? ' Estimated time: waiting for contributors (none in the mesh now).'
+        : ` Estimated time: about ${formatDuration(Math.max(1_000, e.seconds * 1_000))} ${
+            e.queuedAhead
+              ? `after the work queued ahead (${fmtGflop(sample.supplyGflops)} GFLOP/s of contributors, none idle)`
+              : `on the ${fmtGflop(sample.idleGflops)} GFLOP/s of idle contributors`
+          }.`;
+    const short = !e.budgetCovers || e.balanceCovers === false;
+    return html`<span class=${short ? 'error' : ''}>${total}${budget}${balance}</span>${time}`;
+  }
+
+  /** Reads both forms' work and payment fields for the estimate. */
+  #readForms() {
+    const inputs: Partial<Record<Form, EstimateInputs>> = {};
+    for (const [prefix, id] of [
+      ['mm', 'matmul-form'],
+      ['infer', 'infer-form'],
+    ] as const) {
+      const form = this.renderRoot.querySelector<HTMLFormElement>(`#${id}`);
+      if (!form) continue;
+      const field = (name: string) =>
+        (form.elements.namedItem(name) as HTMLInputElement | null)?.value.trim() ?? '';
+      const raw = field('budget');
+      const budget = raw === '' ? Number.NaN : Number(raw);
+      inputs[prefix] = {
+        price: field('price') === '' ? Number.NaN : Number(field('price')),
+        budget: budget > 0 ? Math.round(budget * 1e6) : Number.POSITIVE_INFINITY,
+        ...(prefix === 'mm' ? this.#matmulWork(field) : this.#inferenceWork(field)),
+      };
+    }
+    this._inputs = inputs;
+  }
+
+  #matmulWork(field: (name: string) => string): Pick<EstimateInputs, 'flops' | 'note'> {
+    if (this._source === 'random') {
+      const [m, k, n] = ['m', 'k', 'n'].map((f) => Number(field(f))) as [number, number, number];
+      const ok = [m, k, n].every((d) => Number.isInteger(d) && d >= 1 && d <= MAX_DIM);
+      return ok
+        ? { flops: matmulFlops(m, k, n) }
+        : { note: `Sizes from 1 to ${MAX_DIM} give the total.` };
+    }
+    const a = this.#shapes.get('a');
+    const b = this.#shapes.get('b');
+    if (!a || !b) return { note: 'The total is shown once A and B are chosen and read.' };
+    if (a.cols !== b.rows) return { note: "The total is shown once A's columns equal B's rows." };
+    return { flops: matmulFlops(a.rows, a.cols, b.cols) };
+  }
+
+  /** Inference work from the shipped model's shape (src/jobs' shardFlops over every
+   * sequence), times the copies paid for and the canary shards. */
+  #inferenceWork(field: (name: string) => string): Pick<EstimateInputs, 'flops' | 'note'> {
+    const model = this.#model;
+    if (!model)
+      return { note: 'The total depends on the model: it is shown once this form is used.' };
+    const sequences: Uint32Array[] = [];
+    for (const t of field('prompts')
+      .split('\n')
+      .filter((line) => line.length > 0)) {
+      const ids = encodeText(model.vocab, t);
+      if ('unknown' in ids || t.length > model.maxSeq)
+        return { note: 'Fix the prompts to see the total.' };
+      sequences.push(ids);
+    }
+    if (sequences.length === 0) return { note: 'Type prompts to see the total.' };
+    const mode = this._mode;
+    const steps = mode === 'tokens' ? Number(field('steps')) : 0;
+    const copies = Number(field('copies'));
+    const canaryRate = Number(field('canary')) / 100;
+    if (
+      !(
+        Number.isInteger(steps) &&
+        Number.isInteger(copies) &&
+        copies >= 1 &&
+        canaryRate >= 0 &&
+        canaryRate <= 1
+      )
+    ) {
+      return { note: 'Fix the settings to see the total.' };
+    }
+    try {
+      const spec = {
+        modelDigest: '',
+        config: parseGptConfig(model.config),
+        sequences,
+        mode,
+        steps,
+        temperature: 0,
+        seed: 0,
+        perShard: sequences.length,
+        policy: { ...defaultPolicy(mode), copies, canaryRate },
+      };
+      const work = shardFlops(spec, { sequences: sequences.map((_, i) => i), canary: false });
+      return {
+        flops: work * copies * (1 + canaryRate),
+        note: `${copies} cop${copies === 1 ? 'y' : 'ies'} paid${canaryRate > 0 ? ', canary shards about included' : ''}`,
+      };
+    } catch (e) {
+      return { note: `The total depends on the model: ${describeError(e)}` };
+    }
+  }
+
+  /** The shipped model is loaded once the inference form is used: its FLOPs depend on it. */
+  #useModel() {
+    if (this.#model || !this.shipped) return this.#readForms();
+    this.#readForms();
+    this.shipped()
+      .then((m) => {
+        this.#model = m;
+        this.#readForms();
+      })
+      .catch(() => {}); // a failed fetch is tried again on the next use; submitting says why
+  }
+
+  #setSource(source: 'upload' | 'random') {
+    this._source = source;
+    void this.updateComplete.then(() => this.#readForms());
+  }
+
+  /** A chosen matrix file is read at once: a refusal shows before submitting, and the total
+   * is known. */
+  #chose(e: Event) {
+    const input = e.target as HTMLInputElement;
+    if (input.type !== 'file' || !input.form) return;
+    const name = input.name;
+    this.#shapes.delete(name);
+    this.#readForms();
+    this.#upload(input.form, name, name.toUpperCase())
+      .then((m) => {
+        this.#shapes.set(name, m);
+        this.#readForms();
+      })
+      .catch((err) => (this._matmulMessage = { text: describeError(err), kind: 'error' }));
+  }
+
+  /** An upload, read once per chosen file. */
+  #upload(form: HTMLFormElement, name: string, label: string): Promise<Matrix> {
+    const file = (form.elements.namedItem(name) as HTMLInputElement | null)?.files?.[0];
+    const held = this.#uploads.get(name);
+    if (file && held?.file === file) return held.matrix;
+    const matrix = readUpload(form, name, label);
+    if (file) this.#uploads.set(name, { file, matrix });
+    matrix.catch(() => this.#uploads.delete(name));
+    return matrix;
   }
 
   async #mesh() {
@@ -336,13 +641,30 @@ And Moses spake</textarea
   }
 }
 
+type Form = 'mm' | 'infer';
+
+/** What a form's estimate is computed from. */
+interface EstimateInputs {
+  /** FLOPs the job would be paid for; undefined while they cannot be known (see `note`). */
+  flops?: number;
+  note?: string;
+  price: number; // credits per GFLOP
+  budget: number; // µcredits, Infinity: none
+}
+
+const fmtCredits = (micro: number) =>
+  credits(micro).toLocaleString('en', { maximumFractionDigits: micro < 1e6 ? 6 : 3 });
+const fmtGflop = (g: number) => g.toLocaleString('en', { maximumSignificantDigits: 4 });
+
 /** The job's price and budget from a form's payment fields. */
 function readTerms(form: HTMLFormElement): JobTerms {
   const value = (name: string) =>
     (form.elements.namedItem(name) as HTMLInputElement | null)?.value.trim() ?? '';
   const price = Number(value('price'));
-  if (!(Number.isFinite(price) && price >= 0.01 && price <= 1_000)) {
-    throw new InputError('Price must be a number from 0.01 to 1,000 credits per GFLOP.');
+  if (!(Number.isFinite(price) && price >= PRICE_FLOOR && price <= PRICE_CEILING)) {
+    throw new InputError(
+      `Price must be a number from ${PRICE_FLOOR} to ${PRICE_CEILING.toLocaleString('en')} credits per GFLOP.`,
+    );
   }
   const raw = value('budget');
   const budget = raw === '' ? Number.POSITIVE_INFINITY : Number(raw);
