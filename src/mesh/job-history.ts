@@ -1,4 +1,5 @@
 import { type Engine, emptyReport, type JobAnswer, type OwnerJob } from '../jobs/job';
+import { planShards } from '../jobs/inference-spec';
 import { createJob, type JobSpec } from '../jobs/kinds';
 import { MatmulOwnerJob } from '../jobs/matmul-job';
 import { cryptoRng } from '../model/rng';
@@ -61,6 +62,8 @@ export interface PartialAnswer {
   mask: Uint8Array;
   /** Every shard is verified: the answer is whole. */
   complete: boolean;
+  /** What the job was asked (its inputs, prompts and model). */
+  js: JobSpec;
 }
 
 /** The verified part of a job's answer (`verified`: its verified shard ids). */
@@ -77,13 +80,18 @@ export function partialAnswer(job: OwnerJob, js: JobSpec, verified: number[]): P
         mask.fill(1, r * n + b.col0, r * n + b.col0 + b.cols);
     }
   } else if (js.kind === 'inference') {
-    const per = js.spec.perShard;
+    // Shard ids are shuffled, and canaries hold sequences of their own choosing: the plan says
+    // which sequences each real shard holds.
+    const defs = planShards(js.spec);
     mask = new Uint8Array(js.spec.sequences.length);
-    for (const s of verified) mask.fill(1, s * per, Math.min(mask.length, (s + 1) * per));
+    for (const s of verified) {
+      const d = defs[s];
+      if (d && !d.canary) for (const q of d.sequences) mask[q] = 1;
+    }
   } else {
     mask = new Uint8Array(0);
   }
-  return { answer, verified, mask, complete: job.done };
+  return { answer, verified, mask, complete: job.done, js };
 }
 
 /** The engine a history job is rebuilt with: it only assembles kept outputs, never computes. */

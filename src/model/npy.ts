@@ -332,16 +332,18 @@ function toRowMajor(data: Float32Array, shape: number[]): Float32Array {
 }
 
 /**
- * Writes row-major float32 values as .npy version 1.0 (`<f4`, C order), byte for byte what
- * `numpy.save` writes for the same array, so `numpy.load` reads it back.
+ * Writes row-major float32 values (`<f4`), or bytes (`|u1`: a mask of what is verified), as .npy
+ * version 1.0 in C order, byte for byte what `numpy.save` writes for the same array, so
+ * `numpy.load` reads it back.
  */
-export function writeNpy(data: Float32Array, shape: readonly number[]): Uint8Array {
+export function writeNpy(data: Float32Array | Uint8Array, shape: readonly number[]): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
   if (count !== data.length) {
     throw new TensorFileError('shape', `${data.length} values do not fill shape (${shape})`);
   }
   const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${dims}), }`;
+  const descr = data instanceof Uint8Array ? '|u1' : '<f4';
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`;
   // numpy pads so that the data starts on a 64-byte boundary, ending the header with \n.
   const total = 10 + header.length + 1;
   header += `${' '.repeat((64 - (total % 64)) % 64)}\n`;
@@ -351,6 +353,10 @@ export function writeNpy(data: Float32Array, shape: readonly number[]): Uint8Arr
   out[7] = 0;
   new DataView(out.buffer).setUint16(8, header.length, true);
   for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
+  if (data instanceof Uint8Array) {
+    out.set(data, 10 + header.length);
+    return out;
+  }
   const body = new DataView(out.buffer, 10 + header.length);
   for (let i = 0; i < data.length; i++) body.setFloat32(i * 4, data[i]!, true);
   return out;

@@ -83,7 +83,7 @@ export class TesselApp extends LitElement {
       <div>
         <tessel-researcher .session=${s} .shipped=${this.#shipped}></tessel-researcher>
         <tessel-jobs .session=${s} .shipped=${this.#shipped}></tessel-jobs>
-        <tessel-local .compute=${s?.compute} .shipped=${this.#shipped}></tessel-local>
+        <tessel-local .compute=${s?.compute} .session=${s} .shipped=${this.#shipped}></tessel-local>
       </div>
     </div>`;
   }
