@@ -12,7 +12,7 @@ import {
   type VerificationReport,
 } from '../jobs/job';
 import { checkJobSpec, computeShard, createJob, type JobSpec, requiredModel } from '../jobs/kinds';
-import { chooseBlockSize } from '../jobs/matmul-job';
+import { type ShardSize, sizeShards } from '../jobs/shard-size';
 import { OwnerTrust } from '../jobs/owner-trust';
 import { Reputation } from '../jobs/reputation';
 import type { SchedulerOptions } from '../jobs/scheduler';
@@ -535,11 +535,26 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     terms?: JobTerms,
   ): Promise<RunningJob & { jobId: string }> {
     const { m, k, n } = problem;
-    const size = block ?? chooseBlockSize(m, k, n, { maxShardBytes: this.options.maxBufferBytes });
+    const size = block ?? this.sizeMatmul(m, k, n);
     return this.submit(
       { kind: 'matmul', spec: { m, k, n, a: problem.a.slice(), b: problem.b.slice(), ...size } },
       terms,
     );
+  }
+
+  /**
+   * Block sizes for an m×k×n matmul, cut to TARGET_SHARD_MS for the median of the contributors
+   * that asked this tab for work lately (their stated speed and limits, the links this tab
+   * measured), or for conservative defaults when it has seen none (shards that turn out too big
+   * lapse and are split). Throws RangeError when K is too deep for any contributor.
+   */
+  sizeMatmul(m: number, k: number, n: number): ShardSize {
+    const seen = [...this.owner.contributors].map(([peer, c]) => ({
+      gflops: c.gflops,
+      bytesPerSec: this.owner.links.bytesPerSec(peer),
+      maxBufferBytes: c.maxBufferBytes,
+    }));
+    return sizeShards(m, k, n, seen);
   }
 
   /** Raises a job's budget by `micro` µcredits; a job whose budget was spent leases again. */

@@ -124,7 +124,10 @@ export class ShardOwnerService extends EventTarget {
   readonly jobs = new Map<string, OwnerJob>();
   /** What contributors said of themselves in their latest work request (shown, never trusted),
    * newest last, at most MAX_KNOWN: peer ids are free to make. */
-  readonly contributors = new Map<string, { adapter: string; gflops: number }>();
+  readonly contributors = new Map<
+    string,
+    { adapter: string; gflops: number; maxBufferBytes: number }
+  >();
   /** Jobs cancelled by their owner: late results hear so instead of "unknown job". */
   readonly #cancelled = new Set<string>();
   readonly #node: MeshNode;
@@ -288,7 +291,11 @@ export class ShardOwnerService extends EventTarget {
       case 'work-request': {
         const job = this.jobs.get(msg.jobId);
         this.contributors.delete(peer);
-        this.contributors.set(peer, { adapter: msg.adapter, gflops: msg.gflops });
+        this.contributors.set(peer, {
+          adapter: msg.adapter,
+          gflops: msg.gflops,
+          maxBufferBytes: msg.maxBufferBytes,
+        });
         if (this.contributors.size > MAX_KNOWN) {
           this.contributors.delete(this.contributors.keys().next().value as string);
         }
