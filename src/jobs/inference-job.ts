@@ -9,6 +9,7 @@ import {
   planShards,
   type ShardDef,
   sequenceSeeds,
+  shardBytes,
   shardFlops,
   shardWork,
 } from './inference-spec';
@@ -26,6 +27,7 @@ import {
   type Verdict,
   type VerificationMethod,
   type VerificationReport,
+  watchRefusals,
 } from './job';
 import { OwnerTrust } from './owner-trust';
 import { type Decision, RedundancyVerifier } from './redundancy';
@@ -127,7 +129,7 @@ export class InferenceOwnerJob implements OwnerJob {
     this.#placement = new CopyPlacement(this.#verifier, (c) => this.#trust.isProven(c));
     this.#book = new Scheduler(this.#defs.length, {
       shardFlops: (s) => shardFlops(spec, this.#defs[s]),
-      shardBytes: (s) => this.#shardBytes(s),
+      shardBytes: (s) => shardBytes(spec, this.#defs[s]),
       ...options,
     });
     const n = spec.sequences.length;
@@ -172,18 +174,6 @@ export class InferenceOwnerJob implements OwnerJob {
     return shardFlops(this.spec, this.#defs[shardId]);
   }
 
-  /** Bytes a lease of the shard and its result carry (token ids, lengths and seeds in; logits
-   * or tokens out), for deadlines that cover the transfer. The model travels apart. */
-  #shardBytes(shardId: number): number {
-    const d = this.#defs[shardId];
-    if (!d) return 0;
-    const n = d.sequences.length;
-    let tokens = 0;
-    for (const i of d.sequences) tokens += this.spec.sequences[i]!.length;
-    const out = this.spec.mode === 'logits' ? n * this.spec.config.vocab : n * this.spec.steps;
-    return 4 * (tokens + 2 * n + out);
-  }
-
   work(shardId: number): InferenceWork {
     return shardWork(this.spec, this.#defs[shardId]!, this.#seeds);
   }
@@ -196,21 +186,14 @@ export class InferenceOwnerJob implements OwnerJob {
     }
     this.#placement.saw(c.id, c.adapter, now);
     this.#checkStuck(now);
-    let unpaid = false;
-    const canTake = (s: number) => {
-      if (!this.#placement.canTake(s, c.id, c.adapter, now)) return false;
-      const ok = mayTake?.(s) ?? true;
-      unpaid ||= !ok;
-      return ok;
-    };
+    const money = watchRefusals(mayTake);
+    const canTake = (s: number) =>
+      this.#placement.canTake(s, c.id, c.adapter, now) && money.mayTake(s);
     // Deadlines cover the lease's transfer over this contributor's link and its compute.
-    const lease = this.#book.lease(c.id, now, {
-      gflops: c.gflops,
-      bytesPerSec: c.bytesPerSec,
-      canTake,
-    });
+    const { gflops, bytesPerSec } = c;
+    const lease = this.#book.lease(c.id, now, { gflops, bytesPerSec, canTake });
     if (!lease) {
-      const reason = unpaid ? 'budget' : 'all-leased';
+      const reason = money.refused() ? 'budget' : 'all-leased';
       return { kind: 'none', finished: false, retryAfterMs: 1_000, reason };
     }
     this.#waitingSince.delete(lease.shardId);

@@ -201,6 +201,16 @@ export function shardFlops(spec: InferenceSpec, d: ShardDef | undefined): number
   return total;
 }
 
+/** Bytes a lease of the shard and its result carry (token ids, lengths and seeds in; logits
+ * or tokens out), for deadlines that cover the transfer. The model travels apart. */
+export function shardBytes(spec: InferenceSpec, d: ShardDef | undefined): number {
+  if (!d) return 0;
+  const n = d.sequences.length;
+  let tokens = 0;
+  for (const i of d.sequences) tokens += spec.sequences[i]!.length;
+  return 4 * (tokens + 2 * n + (spec.mode === 'logits' ? n * spec.config.vocab : n * spec.steps));
+}
+
 /** Why an output cannot be this shard's (wrong size, token outside the vocabulary), or ''. */
 export function outputShapeError(spec: InferenceSpec, d: ShardDef, o: InferenceOutput): string {
   const n = d.sequences.length;

@@ -66,6 +66,23 @@ export interface ContributorInfo {
  */
 export type NoLeaseReason = 'too-big' | 'barred' | 'all-leased' | 'budget';
 
+/** The owner's `mayTake` (its money), noting whether it refused a shard: a job that leases
+ * nothing then says 'budget' rather than 'all-leased'. */
+export function watchRefusals(mayTake?: (shardId: number) => boolean): {
+  mayTake: (shardId: number) => boolean;
+  refused: () => boolean;
+} {
+  let refused = false;
+  return {
+    mayTake: (s) => {
+      const ok = mayTake?.(s) ?? true;
+      if (!ok) refused = true;
+      return ok;
+    },
+    refused: () => refused,
+  };
+}
+
 export type LeaseOffer =
   | { kind: 'lease'; lease: Lease; work: Work }
   | { kind: 'none'; finished: boolean; retryAfterMs: number; reason?: NoLeaseReason };

@@ -11,7 +11,6 @@ import {
   emptyReport,
   type JobAnswer,
   type JobProgress,
-  JobSpecError,
   type LeaseOffer,
   type OwnerJob,
   progressOf,
@@ -19,29 +18,24 @@ import {
   type Settlement,
   type Verdict,
   type VerificationReport,
+  watchRefusals,
 } from './job';
+import { MatmulShards } from './matmul-shards';
 import { OwnerTrust } from './owner-trust';
-import { type Lease, Scheduler, type SchedulerOptions } from './scheduler';
-import { blockBytes, blockFits, smallestPiece, splitBlock } from './shard-size';
+import type { Lease, Scheduler, SchedulerOptions } from './scheduler';
+import { blockFits } from './shard-size';
 import type { MatmulOutput, Output } from './work-codec';
 
 // Planning moved to shard-size.ts; re-exported so older imports keep working.
+export { SPLIT_AFTER_LAPSES } from './matmul-shards';
 export { chooseBlockSize, planBlocks } from './shard-size';
 
 /** Unresolved verdicts a shard may get before the owner recomputes all its flagged rows. */
 export const MAX_UNRESOLVED = 1;
 
-/** Leases of one shard that may lapse before it is split into smaller shards: one lapse can
- * be bad luck (a tab closed), a second says the shard is too big for the mesh. */
-export const SPLIT_AFTER_LAPSES = 2;
-
 /** How long a contributor no shard fits is told to wait before asking again (ms): the owner may
  * split shards meanwhile. */
 export const TOO_BIG_RETRY_MS = 30_000; // ms
-
-/** Ended leases remembered to tell a late result why it is stale (ids are free to make, so
- * the memory is bounded). */
-const MAX_ENDED_KEPT = 4_096;
 
 export interface MatmulJobOptions extends SchedulerOptions {
   verify?: FreivaldsOptions & { projector?: Projector };
@@ -71,20 +65,11 @@ export class MatmulOwnerJob implements OwnerJob {
   readonly kind = 'matmul';
   readonly c: Float32Array;
   onSettled?: (s: Settlement) => void;
+  readonly #shards: MatmulShards;
   readonly #book: Scheduler;
   readonly #report: VerificationReport;
   /** Unresolved verdicts per shard: past `MAX_UNRESOLVED` the owner resolves every flagged row. */
   readonly #unresolved = new Map<number, number>();
-
-  /** Every block by shard id; a split appends its pieces (ids are never reused). */
-  readonly blocks: Block[];
-  /** Parents split so far, in order (what `splits()` returns). */
-  readonly #splits: number[] = [];
-  /** Leases that lapsed or ended because their shard was split, oldest first (at most
-   * MAX_ENDED_KEPT): a late result is told why it is stale. */
-  readonly #ended = new Map<string, { shardId: number; contributor: string }>();
-  /** Shards with a lease that lapsed, to check against SPLIT_AFTER_LAPSES. */
-  readonly #lapsed: number[] = [];
   /** Told the list of splits after each split, to persist it with the job. */
   onSplit?: (splits: number[]) => void;
 
@@ -99,22 +84,8 @@ export class MatmulOwnerJob implements OwnerJob {
     blocks: readonly Block[],
     readonly options: MatmulJobOptions = {},
   ) {
-    this.blocks = [...blocks];
-    this.#book = new Scheduler(blocks.length, {
-      shardFlops: (s) => this.#flops(s),
-      shardBytes: (s) => this.shardBytes(s),
-      ...options,
-      onExpire: (l) => {
-        this.#lapsed.push(l.shardId);
-        this.#endedLease(l);
-        options.onExpire?.(l);
-      },
-    });
-    for (const parent of options.splits ?? []) {
-      if (!this.#split(parent)) {
-        throw new JobSpecError('splits', `shard ${parent} cannot be split here`);
-      }
-    }
+    this.#shards = new MatmulShards(blocks, problem.k, options, (s) => this.onSplit?.(s));
+    this.#book = this.#shards.book;
     this.c = new Float32Array(problem.m * problem.n);
     this.#report = emptyReport('matmul', this.shardCount);
     this.#trust = options.trust ?? new OwnerTrust();
@@ -126,6 +97,11 @@ export class MatmulOwnerJob implements OwnerJob {
         (e) => console.warn(`tessel: job ${this.id} could not re-check ${c}'s shards: ${e}`),
       );
     });
+  }
+
+  /** Every block by shard id; a split appends its pieces (ids are never reused). */
+  get blocks(): readonly Block[] {
+    return this.#shards.blocks;
   }
 
   readonly #trust: OwnerTrust;
@@ -153,7 +129,7 @@ export class MatmulOwnerJob implements OwnerJob {
   /** The shards split so far, parents in order: stored with the job, passed back as the
    * `splits` option. */
   splits(): number[] {
-    return [...this.#splits];
+    return this.#shards.splits();
   }
 
   /**
@@ -163,9 +139,7 @@ export class MatmulOwnerJob implements OwnerJob {
    * split (done, split, unknown, or under two tiles on both sides).
    */
   split(shardId: number): number[] {
-    const ids = this.#split(shardId);
-    if (ids) this.onSplit?.(this.splits());
-    return ids ?? [];
+    return this.#shards.split(shardId);
   }
 
   /**
@@ -174,41 +148,7 @@ export class MatmulOwnerJob implements OwnerJob {
    * lapsed keeps going.
    */
   splitPending(): number {
-    const stuck = new Set(this.#book.pendingShards());
-    for (let s = 0; s < this.blocks.length; s++) {
-      if (this.#book.lapses(s) > 0 && !this.#book.isDone(s) && !this.#book.isRetired(s))
-        stuck.add(s);
-    }
-    let n = 0;
-    for (const s of stuck) if (this.#split(s)) n++;
-    if (n > 0) this.onSplit?.(this.splits());
-    return n;
-  }
-
-  #split(shardId: number): number[] | undefined {
-    const block = this.blocks[shardId];
-    if (!block || this.#book.isDone(shardId) || this.#book.isRetired(shardId)) return undefined;
-    const pieces = splitBlock(block);
-    if (pieces.length === 0) return undefined;
-    for (const l of this.#book.retire(shardId) ?? []) this.#endedLease(l);
-    this.blocks.push(...pieces);
-    this.#splits.push(shardId);
-    this.#unresolved.delete(shardId);
-    return this.#book.addShards(pieces.length);
-  }
-
-  #endedLease(l: Lease) {
-    this.#ended.set(l.leaseId, { shardId: l.shardId, contributor: l.contributor });
-    if (this.#ended.size > MAX_ENDED_KEPT) this.#ended.delete(this.#ended.keys().next().value!);
-  }
-
-  /** Splits the shards whose leases lapsed SPLIT_AFTER_LAPSES times. */
-  #splitLapsed() {
-    let n = 0;
-    for (const s of this.#lapsed.splice(0)) {
-      if (this.#book.lapses(s) >= SPLIT_AFTER_LAPSES && this.#split(s)) n++;
-    }
-    if (n > 0) this.onSplit?.(this.splits());
+    return this.#shards.splitPending();
   }
 
   answer(): JobAnswer {
@@ -255,12 +195,7 @@ export class MatmulOwnerJob implements OwnerJob {
   }
 
   shardFlops(shardId: number): number {
-    return this.#flops(shardId);
-  }
-
-  #flops(shardId: number): number {
-    const b = this.blocks[shardId]!;
-    return 2 * b.rows * b.cols * this.problem.k;
+    return this.#shards.flops(shardId);
   }
 
   /**
@@ -269,17 +204,7 @@ export class MatmulOwnerJob implements OwnerJob {
    * still to do.
    */
   shardBytes(shardId?: number): number {
-    const { k } = this.problem;
-    if (shardId !== undefined) {
-      const b = this.blocks[shardId];
-      return b ? blockBytes(b.rows, b.cols, k) : 0;
-    }
-    let max = 0;
-    for (const [s, b] of this.blocks.entries()) {
-      if (!this.#book.isRetired(s) && !this.#book.isDone(s))
-        max = Math.max(max, blockBytes(b.rows, b.cols, k));
-    }
-    return max;
+    return this.#shards.bytes(shardId);
   }
 
   /**
@@ -292,45 +217,22 @@ export class MatmulOwnerJob implements OwnerJob {
     if (this.#revoked.has(c.id) || this.#trust.isCaught(c.id))
       return { kind: 'none', finished: true, retryAfterMs: 0, reason: 'barred' };
     this.expire(now);
-    const { k } = this.problem;
-    const fits = (s: number) => blockFits(this.blocks[s]!, k, c);
-    let unpaid = false;
-    const canTake = (s: number) => {
-      if (!fits(s)) return false;
-      const ok = mayTake?.(s) ?? true;
-      unpaid ||= !ok;
-      return ok;
-    };
+    const fits = (b: Pick<Block, 'rows' | 'cols'>) => blockFits(b, this.problem.k, c);
+    const money = watchRefusals(mayTake);
+    const canTake = (s: number) => fits(this.blocks[s]!) && money.mayTake(s);
     const request = { gflops: c.gflops, bytesPerSec: c.bytesPerSec, canTake };
     let lease = this.#book.lease(c.id, now, request);
-    if (!lease && !unpaid && this.#book.heldBy(c.id) === 0) {
-      // Nothing it can hold: split the next shard too big for it until a piece fits.
-      const big = this.#book.pendingShards().find((s) => !fits(s) && (mayTake?.(s) ?? true));
-      if (big === undefined) {
-        // Leased out or done: nothing to split. Too big when no shard left would fit it.
-        if (this.#everyLeftTooBig(fits))
-          return {
-            kind: 'none',
-            finished: false,
-            retryAfterMs: TOO_BIG_RETRY_MS,
-            reason: 'too-big',
-          };
-      } else if (!blockFits(smallestPiece(this.blocks[big]!), k, c)) {
+    // Nothing it can hold, and it holds nothing: split a shard to fit it.
+    if (!lease && !money.refused() && this.#book.heldBy(c.id) === 0) {
+      const fit = this.#shards.splitToFit(fits, (s) => mayTake?.(s) ?? true);
+      if (fit === 'too-big') {
         return { kind: 'none', finished: false, retryAfterMs: TOO_BIG_RETRY_MS, reason: 'too-big' };
-      } else {
-        let piece: number | undefined = big;
-        while (piece !== undefined && !fits(piece)) piece = this.#split(piece)?.[0];
-        this.onSplit?.(this.splits());
-        lease = this.#book.lease(c.id, now, request);
       }
+      if (fit === 'split') lease = this.#book.lease(c.id, now, request);
     }
     if (!lease) {
-      return {
-        kind: 'none',
-        finished: false,
-        retryAfterMs: 1_000,
-        reason: unpaid ? 'budget' : 'all-leased',
-      };
+      const reason = money.refused() ? 'budget' : 'all-leased';
+      return { kind: 'none', finished: false, retryAfterMs: 1_000, reason };
     }
     const block = this.blocks[lease.shardId]!;
     const { a, b } = shardInputs(this.problem, block);
@@ -339,14 +241,6 @@ export class MatmulOwnerJob implements OwnerJob {
       lease,
       work: { kind: 'matmul', m: block.rows, k: this.problem.k, n: block.cols, a, b },
     };
-  }
-
-  /** Whether no shard still to do fits (`fits`): the contributor can hold none of them. */
-  #everyLeftTooBig(fits: (s: number) => boolean): boolean {
-    for (let s = 0; s < this.blocks.length; s++) {
-      if (!this.#book.isRetired(s) && !this.#book.isDone(s) && fits(s)) return false;
-    }
-    return true;
   }
 
   /** Verifies a contributor's block; only an accepted one is written into C. */
@@ -359,14 +253,9 @@ export class MatmulOwnerJob implements OwnerJob {
   ): Promise<void> {
     const lease = this.#book.get(leaseId, contributor);
     if (!lease) {
-      const ended = this.#ended.get(leaseId);
-      if (ended?.contributor === contributor) {
-        this.#ended.delete(leaseId);
-        const why = this.#book.isRetired(ended.shardId)
-          ? 'split into smaller shards'
-          : 'the lease lapsed before the result came';
-        this.#settled(leaseId, contributor, ended.shardId, 'stale', why);
-      } else this.#settled(leaseId, contributor, -1, 'stale', 'no such lease for this peer');
+      const ended = this.#shards.whyStale(leaseId, contributor);
+      if (ended) this.#settled(leaseId, contributor, ended.shardId, 'stale', ended.reason);
+      else this.#settled(leaseId, contributor, -1, 'stale', 'no such lease for this peer');
       return;
     }
     const block = this.blocks[lease.shardId]!;
@@ -492,7 +381,7 @@ export class MatmulOwnerJob implements OwnerJob {
           settlement,
           reason,
           method: 'freivalds',
-          flops: shardId >= 0 ? this.#flops(shardId) : 0,
+          flops: shardId >= 0 ? this.#shards.flops(shardId) : 0,
         },
       ],
       ...(output ? { shard: { shardId, output } } : {}),
@@ -511,7 +400,7 @@ export class MatmulOwnerJob implements OwnerJob {
   /** Releases lapsed leases; a shard whose leases lapsed SPLIT_AFTER_LAPSES times is split. */
   expire(now: number): Lease[] {
     const lapsed = this.#book.expire(now);
-    this.#splitLapsed();
+    this.#shards.splitLapsed();
     return lapsed;
   }
   doneShards(): number[] {
