@@ -133,7 +133,8 @@ export interface Revocation {
 
 export interface VerificationReport {
   kind: JobKind;
-  /** Every shard the job leases, canaries included. */
+  /** Every shard the job leases, canaries included: a shard split into smaller ones no longer
+   * counts, its pieces do (the job's shardCount). */
   shards: number;
   /** Shards verified (an agreed copy counts once). */
   accepted: number;

@@ -20,6 +20,10 @@ export const TILE = 64;
  * second contributor. */
 export const MIN_SHARDS = 4;
 
+/** Room a frame leaves for its header (ids, shapes) beside the tensors: the wire's frame
+ * limits allow this much beyond them. */
+export const FRAME_HEADER_BYTES = 4_096;
+
 /** What the owner knows of one contributor, to size shards for it. */
 export interface ContributorCapacity {
   /** Measured matmul speed (GFLOP/s); 0 when unknown. */
@@ -34,14 +38,14 @@ export interface ContributorCapacity {
 
 /**
  * Assumed for a mesh the owner knows nothing of: SwiftShader-class speed (a browser without a
- * GPU), a slow WebRTC link, WebGPU's default storage binding limit (128 MiB) and the largest
- * result frame an owner reads (16 MiB).
+ * GPU), a slow WebRTC link, WebGPU's default storage binding limit (128 MiB) and frames no
+ * larger than the largest result frame an owner reads (16 MiB and a header).
  */
 export const UNKNOWN_CONTRIBUTOR: Required<ContributorCapacity> = {
   gflops: 1, // GFLOP/s
   bytesPerSec: DEFAULT_LINK_BYTES_PER_SEC, // bytes/s
   maxBufferBytes: 128 * 2 ** 20, // bytes
-  maxFrameBytes: 16 * 2 ** 20, // bytes
+  maxFrameBytes: 16 * 2 ** 20 + FRAME_HEADER_BYTES, // bytes
 };
 
 /** Bytes a contributor binds for a block: its A rows, B columns and C block (float32). */
@@ -49,9 +53,10 @@ export function blockBytes(rows: number, cols: number, k: number): number {
   return 4 * ((rows + cols) * k + rows * cols);
 }
 
-/** Bytes a lease's frame carries for a block: its A rows and B columns (float32). */
+/** Bytes a lease's frame carries for a block: its A rows and B columns (float32) and a
+ * header. */
 export function leaseFrameBytes(rows: number, cols: number, k: number): number {
-  return 4 * (rows + cols) * k;
+  return 4 * (rows + cols) * k + FRAME_HEADER_BYTES;
 }
 
 /** Whether a block fits a contributor's buffer and frame limits (absent: no frame limit). */
