@@ -247,7 +247,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
         ...(options.maxModelBytes ? { maxModelBytes: options.maxModelBytes } : {}),
         onBadPeer: (peer, error) => {
           console.warn(`tessel: ${error.message}`);
-          this.reputation.record(peer, 'malformed');
+          this.reputation.record(peer, 'malformed', `served a bad model: ${error.message}`);
         },
       }),
     );

@@ -203,7 +203,8 @@ export class ShardOwnerService extends EventTarget {
         } catch (e) {
           if (e instanceof WireError) {
             // An old or new version is a mismatch, not an offence.
-            if (e.code !== 'bad-version') this.#o.reputation?.record(peer, 'malformed');
+            if (e.code !== 'bad-version')
+              this.#o.reputation?.record(peer, 'malformed', `a malformed frame: ${e.message}`);
             throw e;
           }
           if ((e as Error)?.name === 'TimeoutError') {
@@ -273,7 +274,7 @@ export class ShardOwnerService extends EventTarget {
   #pace(peer: string, pace: { notBefore: number; early: number }) {
     if (Date.now() >= pace.notBefore) return;
     if (++pace.early > (this.#o.maxEarlyRequests ?? 10)) {
-      this.#o.reputation?.record(peer, 'malformed');
+      this.#o.reputation?.record(peer, 'malformed', 'flooded this owner with work requests');
       throw new WireError('flood', `${pace.early} work requests sooner than told to ask again`);
     }
   }
@@ -405,7 +406,7 @@ export class ShardOwnerService extends EventTarget {
         if (leased?.id !== msg.jobId) {
           // A result for a lease this stream was never given (another peer's, an old one, an
           // invented one, another job's): nothing to verify, and no honest contributor sends one.
-          this.#o.reputation?.record(peer, 'malformed');
+          this.#o.reputation?.record(peer, 'malformed', 'sent a result for a lease it was not given');
           this.#refuse(peer, msg, 'no such lease on this stream');
           return;
         }
@@ -414,7 +415,7 @@ export class ShardOwnerService extends EventTarget {
         return;
       }
       default:
-        this.#o.reputation?.record(peer, 'malformed');
+        this.#o.reputation?.record(peer, 'malformed', `sent a '${msg.type}' frame to an owner`);
         throw new WireError('invalid-field', `a contributor may not send '${msg.type}'`);
     }
   }
@@ -468,7 +469,12 @@ export class ShardOwnerService extends EventTarget {
         new CustomEvent<SettledEvent>('settled', { detail: { ...verdict, ...origin } }),
       );
       if (v.settlement === 'accepted') this.#o.reputation?.record(v.contributor, 'accepted');
-      else if (v.settlement === 'rejected') this.#o.reputation?.record(v.contributor, 'rejected');
+      else if (v.settlement === 'rejected')
+        this.#o.reputation?.record(
+          v.contributor,
+          'rejected',
+          `result for shard ${v.shardId} of job ${v.jobId} rejected: ${v.reason}`,
+        );
     }
     for (const r of s.revoke ?? []) {
       log(
@@ -477,8 +483,8 @@ export class ShardOwnerService extends EventTarget {
         r.jobId,
         r.reason,
       );
-      if (!s.verdicts.some((v) => v.contributor === r.contributor && v.settlement === 'rejected'))
-        this.#o.reputation?.record(r.contributor, 'rejected');
+      // A rejection is a proof: the contributor is quarantined with it as the reason.
+      this.#o.reputation?.quarantine(r.contributor, `caught in job ${r.jobId}: ${r.reason}`);
     }
     // What each accepted result pays, from its lease's reservation, now, synchronously; the
     // others' reservations go back.
