@@ -106,6 +106,10 @@ export interface Ask {
   answer: 'lease' | 'quarantined' | 'barred' | 'too-big' | 'unpaid' | 'all-leased' | 'finished';
 }
 
+/** How long a quarantined peer's stream waits for the work request it is answered on (ms): a
+ * contributor asks as soon as its stream opens. */
+export const TURN_AWAY_MS = 2_000;
+
 /** How long an answer counts as a contributor's current state (contributors ask again every few
  * seconds while they wait). */
 export const ASK_FRESH_MS = 30_000;
@@ -234,7 +238,7 @@ export class ShardOwnerService extends EventTarget {
    */
   async #turnAway(peer: string, framed: FramedStream) {
     try {
-      const msg = await framed.read(AbortSignal.timeout(10_000));
+      const msg = await framed.read(AbortSignal.timeout(TURN_AWAY_MS));
       if (msg.type === 'work-request') {
         this.#noteAsk(msg.jobId, peer, 'quarantined');
         await framed.write({

@@ -177,8 +177,10 @@ describe('hostile peers against a real owner and contributor', () => {
     s2.send(Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x04, 1, 2, 3])); // varint 2^30
     expect(await closedByPeer(s2, 3_000)).toBe(true);
     expect(misbehaved.at(-1)!.error).toMatchObject({ code: 'too-large' });
-    // Two offences quarantine a newcomer: its next stream is reset unread.
+    // Two offences quarantine a newcomer: its next stream is closed (a work request on it would
+    // be answered with why).
     expect(reputation.isQuarantined(hostileId)).toBe(true);
+    expect(reputation.get(hostileId).reason).toMatch(/malformed frame/);
     expect(await closedByPeer(await shard(), 3_000)).toBe(true);
     expect(reputation.get(hostileId).malformed).toBe(before + 2);
     console.log(`heap after garbage: ${(heapMb() - heap0).toFixed(1)} MB more`);
@@ -258,7 +260,10 @@ describe('hostile peers against a real owner and contributor', () => {
       adapter: 'x',
     });
     const lease = await s.read();
-    expect(lease).toMatchObject({ type: 'lease', lifetimeMs: 2_500 });
+    // The lifetime: the compute's, plus the time its bytes may take to cross (twice each way).
+    expect(lease).toMatchObject({ type: 'lease' });
+    expect((lease as LeaseMsg).lifetimeMs).toBeGreaterThanOrEqual(2_500);
+    expect((lease as LeaseMsg).lifetimeMs).toBeLessThan(2_600);
     const leaseId = (lease as LeaseMsg).leaseId;
     const missed = reputation.get(hostileId).missedDeadlines;
     const beat = setInterval(
@@ -313,7 +318,9 @@ describe('hostile peers against a real owner and contributor', () => {
     c.addEventListener('abandoned', (e) => abandoned.push((e as CustomEvent).detail));
     const failures = reputation.get(honestNode.peerId.toString()).failures;
     await c.work(announce(j));
-    expect(abandoned).toMatchObject([{ jobId: j.id, lifetimeMs: 2_500 }]);
+    expect(abandoned).toMatchObject([{ jobId: j.id }]);
+    expect(abandoned[0]!.lifetimeMs).toBeGreaterThanOrEqual(2_500);
+    expect(abandoned[0]!.lifetimeMs).toBeLessThan(2_600);
     expect(aborted).toMatchObject([{ name: 'LeaseOverrunError' }]);
     expect(reputation.get(honestNode.peerId.toString()).failures).toBe(failures + 1);
     expect(j.done).toBe(true);
