@@ -1,9 +1,10 @@
 // `npx tessel contribute --relay <multiaddr> [--relay …] [--budget 0.5] [--data ~/.tessel]
-//   [--ice stun:…]`: a GPU server contributes without a browser. Ctrl+C stops it cleanly.
+//   [--ice stun:…]`: a GPU server contributes without a browser. Ctrl+C (SIGINT), SIGTERM or
+//   SIGHUP stops it cleanly: it leaves the mesh, giving its leases back, then exits 0.
 import '../relay/polyfills';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../mesh/config';
-import { contribute } from './contribute';
+import { contribute, formatCredits } from './contribute';
 
 const USAGE = `usage: tessel contribute --relay <multiaddr> [--relay <multiaddr>]… [--budget 0.5]
                          [--data ~/.tessel] [--ice stun:host:port]… [--engine auto]
@@ -55,6 +56,10 @@ if (use !== 'auto' && use !== 'webgpu' && use !== 'cpu') {
   fail(`--engine must be auto, webgpu or cpu, got ${JSON.stringify(use)}`);
 }
 
+/** Exit codes after a stop signal: 0 when the contributor left the mesh cleanly; a shell's
+ * 128 + n when a second signal cut the wait short; 1 when leaving failed. */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+
 try {
   const running = await contribute({
     relays: values.relay,
@@ -66,20 +71,31 @@ try {
   });
   console.log(`contributing at budget ${budget}; Ctrl+C stops (leases held are given back)`);
   let stopping = false;
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(sig, () => {
-      if (stopping) process.exit(130); // a second Ctrl+C does not wait
-      stopping = true;
-      console.log('stopping: giving leases back…');
-      void running.stop().then(() => {
+  const stop = (why: string, sig?: string) => {
+    if (stopping) {
+      if (sig) process.exit(SIGNAL_EXIT[sig] ?? 1); // a second Ctrl+C does not wait
+      return;
+    }
+    stopping = true;
+    console.log(`stopping (${why}): giving leases back…`);
+    running.stop().then(
+      () => {
         const s = running.stats();
         console.log(
-          `stopped: ${s.verified} shard(s) verified, ${s.rejected} rejected, ${s.superseded} superseded, ${s.abandoned} given back this run; ${s.credit} µcredits earned in all`,
+          `stopped: ${s.verified} shard(s) verified, ${s.rejected} rejected, ${s.superseded} superseded, ${s.abandoned} given back this run; ${formatCredits(s.credit)} earned in all`,
         );
         process.exit(0);
-      });
-    });
-  }
+      },
+      (e: unknown) => {
+        console.error(`tessel: could not leave the mesh cleanly: ${(e as Error)?.message ?? e}`);
+        process.exit(1);
+      },
+    );
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => stop(sig, sig));
+  // Started by bin/tessel.mjs, which passes signals on: if it dies without a word (SIGKILL),
+  // its IPC channel closes, and we leave as on a SIGTERM rather than contribute unwatched.
+  if (process.send) process.once('disconnect', () => stop('the tessel command is gone'));
 } catch (e) {
   if (e instanceof ConfigError) fail(e.message);
   console.error(`tessel: ${(e as Error).message}`);

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { matmulKernelDigest } from '../gpu/matmul';
+import { credits } from '../jobs/price';
 import { exportLedger, leavesOf, openLedgerFile, restoreLedger } from '../ledger/file';
 import { LocalLedger } from '../ledger/local';
 import { startMarket } from '../ledger/market';
@@ -50,7 +51,8 @@ export interface HeadlessContributor {
   readonly mesh: Mesh;
   readonly ledger: LocalLedger;
   /** Shards verified and rejected this run, copies that lost a race to another copy
-   * (superseded: no fault, no pay), and credit earned (µcredits) in all runs. */
+   * (superseded: no fault, no pay), and credit earned (µcredits; formatCredits shows it in
+   * credits, as the page does) in all runs. */
   stats(): {
     verified: number;
     rejected: number;
@@ -128,7 +130,7 @@ export async function contribute(o: HeadlessOptions): Promise<HeadlessContributo
     mesh.addEventListener('outcome', (e) => {
       const r = (e as CustomEvent<ShardOutcome>).detail;
       counts[r.accepted ? 'verified' : r.stale ? 'superseded' : 'rejected']++;
-      const credit = r.receipt ? `, +${r.receipt.credit} µcredits` : '';
+      const credit = r.receipt ? `, +${formatCredits(r.receipt.credit)}` : '';
       const verdict = r.accepted
         ? 'verified'
         : r.stale
@@ -167,6 +169,14 @@ export async function contribute(o: HeadlessOptions): Promise<HeadlessContributo
   }
 }
 
+/**
+ * µcredits in the unit the page shows, credits (src/jobs/price.ts credits()), to the µcredit:
+ * "0.000420 credits".
+ */
+export function formatCredits(micro: number): string {
+  return `${credits(micro).toFixed(6)} credits`;
+}
+
 async function dawnEngine() {
   const [{ createComputeApi }, { spawnNodeHelper }] = await Promise.all([
     import('../worker/api'),
@@ -198,7 +208,9 @@ async function openLedger(
   });
   if (text !== undefined) {
     const restored = await restoreLedger(ledger, await openLedgerFile(text), leavesOf(text));
-    log(`ledger ${file}: ${ledger.earned} µcredits earned (${restored.receipts} receipts read)`);
+    log(
+      `ledger ${file}: ${formatCredits(ledger.earned)} earned (${restored.receipts} receipts read)`,
+    );
   }
   // Saved after every receipt, so a crash loses none it was told of.
   let saving = Promise.resolve();

@@ -10,7 +10,7 @@ import {
   WorkError,
   workBytes,
 } from '../jobs/work-codec';
-import { digest, errorText, finite, id, int, peerId, text } from './fields';
+import { digest, errorText, finite, id, int, line, peerId, text } from './fields';
 import {
   type Failure,
   JobAnnouncement,
@@ -30,7 +30,8 @@ export { WireError, type WireErrorCode } from './wire-error';
 /**
  * The one decoder for everything that arrives from the network. Every field, length and shape
  * is checked here (kind-specific bodies by src/jobs/work-codec.ts, called from here); the rest
- * of the code only ever sees the validated types below.
+ * of the code only ever sees the validated types below. Longer than most modules on purpose:
+ * one file holds every check on network input, so none is missed or done twice.
  */
 
 export const WIRE_VERSION = 2;
@@ -46,6 +47,26 @@ export const MIN_CHUNK_BYTES = 4096;
 export const MAX_CHUNK_BYTES = 2 ** 20;
 /** Largest frame on the model protocol: a chunk, or a manifest with all its hashes. */
 export const MAX_MODEL_FRAME_BYTES = 9 * 2 ** 20;
+/** Longest reason a NoWork frame may give (characters, one line). */
+export const MAX_REASON_CHARS = 200;
+/**
+ * Any text as a valid NoWork reason: control and bidirectional-override characters become
+ * spaces, whitespace runs one space, and it is cut to MAX_REASON_CHARS (never inside a
+ * surrogate pair), so an owner can pass on a verdict's words without the frame being refused.
+ */
+export function clipReason(s: string): string {
+  const clean = s
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it replaces
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, ' ')
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (clean.length <= MAX_REASON_CHARS) return clean;
+  const cut = MAX_REASON_CHARS - 1;
+  const end = /[\ud800-\udbff]/.test(clean[cut - 1]!) ? cut - 1 : cut;
+  return `${clean.slice(0, end)}…`;
+}
+
 /** Largest model config (JSON). */
 export const MAX_CONFIG_CHARS = 65_536;
 
@@ -74,7 +95,11 @@ export interface NoWorkMsg {
   type: 'no-work';
   jobId: string;
   retryAfterMs: number;
+  /** Stop asking: the job is complete, or over for this contributor (see `reason`). */
   finished: boolean;
+  /** Why, when there is more to say (e.g. "quarantined by this owner: …"): one line of at
+   * most MAX_REASON_CHARS characters; absent when the owner gave none. */
+  reason?: string;
 }
 export interface HeartbeatMsg {
   type: 'heartbeat';
@@ -155,6 +180,11 @@ export interface AnnouncementMsg {
   /** Credits per GFLOP of verified work the job pays, and the work in one shard (GFLOP). */
   price: number;
   shardGflop: number;
+  /** The job is over (finished or cancelled): boards drop it at once and forget it. */
+  ended?: boolean;
+  /** Nothing is leased for now (budget or balance spent); `shardsLeft` still counts what
+   * remains, so the progress shown stays the owner's. */
+  paused?: boolean;
 }
 
 // ---- shard frames -----------------------------------------------------------------------------
@@ -180,7 +210,7 @@ function toFrame(msg: ShardMsg): ShardFrame {
       f.lease = { ...msg, work: workBytes(msg.work) };
       break;
     case 'no-work':
-      f.noWork = msg;
+      f.noWork = { ...msg, reason: msg.reason ?? '' };
       break;
     case 'heartbeat':
       f.heartbeat = msg;
@@ -240,7 +270,10 @@ export function v1WorkRequestJob(data: Uint8Array | Uint8ArrayList): string | un
 /** A version-1 "no work, the job is finished" frame: what an old contributor stops on. */
 export function v1Finished(jobId: string): Uint8Array {
   // Version 1 kept NoWork in the same field with the same layout.
-  return ShardFrame.encode({ version: 1, noWork: { jobId, retryAfterMs: 0, finished: true } });
+  return ShardFrame.encode({
+    version: 1,
+    noWork: { jobId, retryAfterMs: 0, finished: true, reason: '' },
+  });
 }
 
 function version(v: number) {
@@ -307,6 +340,7 @@ function noWork(w: NoWork): NoWorkMsg {
     jobId: id(w.jobId, 'noWork.jobId'),
     retryAfterMs: int(w.retryAfterMs, 0, 600_000, 'noWork.retryAfterMs'),
     finished: w.finished,
+    ...(w.reason !== '' ? { reason: line(w.reason, MAX_REASON_CHARS, 'noWork.reason') } : {}),
   };
 }
 
@@ -430,7 +464,12 @@ function manifest(m: ModelManifest): ModelManifestMsg {
 // ---- announcements ----------------------------------------------------------------------------
 
 export function encodeAnnouncement(a: AnnouncementMsg): Uint8Array {
-  const bytes = JobAnnouncement.encode({ version: WIRE_VERSION, ...a });
+  const bytes = JobAnnouncement.encode({
+    version: WIRE_VERSION,
+    ...a,
+    ended: a.ended === true,
+    paused: a.paused === true,
+  });
   decodeAnnouncement(bytes);
   return bytes;
 }
@@ -482,5 +521,7 @@ export function decodeAnnouncement(data: Uint8Array, now?: number): Announcement
     modelBytes,
     price: finite(a.price, 0, 1_000, 'price'),
     shardGflop: finite(a.shardGflop, 0, 1e9, 'shardGflop'),
+    ...(a.ended ? { ended: true } : {}),
+    ...(a.paused ? { paused: true } : {}),
   };
 }

@@ -32,6 +32,22 @@ export function text(v: string, max: number, field: string): string {
   return v;
 }
 
+/** Text shown to a person or written to a log (a reason): at most `max` characters, one line,
+ * no control or bidirectional-override characters, so a peer cannot forge log lines or make
+ * text read other than it is. */
+export function line(v: string, max: number, field: string): string {
+  text(v, max, field);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  if (/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/.test(v)) {
+    throw new WireError('invalid-field', 'control characters are not allowed', field);
+  }
+  // A lone surrogate (from bytes that were not UTF-8) would not survive a re-encoding.
+  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(v)) {
+    throw new WireError('invalid-field', 'not well-formed Unicode', field);
+  }
+  return v;
+}
+
 export function int(v: number, min: number, max: number, field: string): number {
   if (!Number.isInteger(v) || v < min || v > max) {
     throw new WireError('invalid-field', `must be an integer in [${min}, ${max}], got ${v}`, field);

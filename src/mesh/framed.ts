@@ -2,11 +2,13 @@ import type { Stream } from '@libp2p/interface';
 import { type LengthPrefixedStream, lpStream } from '@libp2p/utils';
 import type { Uint8ArrayList } from 'uint8arraylist';
 import { decodeShardMsg, encodeShardMsg, MAX_FRAME_BYTES, type ShardMsg, WireError } from './codec';
+import { asStreamError } from './errors';
 
 /**
  * Length-prefixed, validated shard-protocol frames on a libp2p stream. Reads give only messages
  * that passed the codec; writes are queued so a heartbeat timer and the main flow never
- * interleave bytes.
+ * interleave bytes. Reads and writes reject with Errors only: a stream ended by a DOM Event
+ * (libp2p rejects with a stream's 'close' event) becomes a StreamError saying what happened.
  */
 export class FramedStream {
   readonly #lp: LengthPrefixedStream<Stream>;
@@ -41,7 +43,7 @@ export class FramedStream {
           cause: e,
         });
       }
-      throw e;
+      throw asStreamError(e);
     }
     return decodeShardMsg(bytes);
   }
@@ -49,7 +51,12 @@ export class FramedStream {
   /** Sends one message after any earlier ones. */
   write(msg: ShardMsg, signal?: AbortSignal): Promise<void> {
     const bytes = encodeShardMsg(msg);
-    const next = this.#writes.then(() => this.#lp.write(bytes, { signal }));
+    // #writes only ever resolves: an earlier failed write does not fail this one by itself.
+    const next = this.#writes.then(() =>
+      this.#lp.write(bytes, { signal }).catch((e: unknown) => {
+        throw asStreamError(e);
+      }),
+    );
     this.#writes = next.catch(() => {});
     return next;
   }
@@ -59,8 +66,11 @@ export class FramedStream {
     this.stream.abort(err);
   }
 
+  /** Closes our end after the queued writes; never rejects. A peer that went away without a
+   * word fails the close (WebRTC waits for its FIN_ACK, then times out): the stream is aborted,
+   * which is all there is left to do. */
   async close(): Promise<void> {
     await this.#writes;
-    await this.stream.close().catch(() => this.stream.abort(new Error('close failed')));
+    await this.stream.close().catch((e: unknown) => this.stream.abort(asStreamError(e)));
   }
 }

@@ -65,9 +65,19 @@ export interface AbandonedShard {
   lifetimeMs: number;
 }
 
+/** An owner told us it has nothing more for us on a job, and why (e.g. it quarantined us). */
+export interface StoppedByOwner {
+  owner: string;
+  jobId: string;
+  /** The owner's words (one line, at most MAX_REASON_CHARS characters; a peer's claim). */
+  reason: string;
+}
+
 export interface ContributorEvents {
   outcome: CustomEvent<ShardOutcome>;
   abandoned: CustomEvent<AbandonedShard>;
+  /** An owner answered "finished" with a reason: it will give this contributor no more work. */
+  stopped: CustomEvent<StoppedByOwner>;
 }
 
 /** Why a lease's compute was stopped: it outlived the lifetime its owner gave it. */
@@ -150,7 +160,10 @@ export class ShardContributor extends EventTarget {
         const got = await (next ?? this.#ask(framed, replies, job, held));
         next = undefined;
         if (got.type === 'no-work') {
-          if (got.finished) return;
+          if (got.finished) {
+            if (got.reason) this.#stopped(job, got.reason);
+            return;
+          }
           await sleep(got.retryAfterMs, signal);
           continue;
         }
@@ -182,6 +195,9 @@ export class ShardContributor extends EventTarget {
     held: Set<HeldLease>,
   ): Promise<HeldLease | NoWorkMsg> {
     const reply = replies.next(); // before the request: a fast answer must find its taker
+    // A failed write throws its own error below; the reader then fails this reply too, and
+    // nobody would await it: an unhandled rejection (the peer's going away, seen twice).
+    reply.catch(() => {});
     await framed.write({
       type: 'work-request',
       jobId: job.jobId,
@@ -228,6 +244,16 @@ export class ShardContributor extends EventTarget {
     };
     held.add(h);
     return h;
+  }
+
+  /** The owner says it is done with us on `job`, and why: say so, once per answer. */
+  #stopped(job: AnnouncementMsg, reason: string) {
+    console.warn(`tessel: owner ${job.owner} gives no more work on job ${job.jobId}: ${reason}`);
+    this.dispatchEvent(
+      new CustomEvent<StoppedByOwner>('stopped', {
+        detail: { owner: job.owner, jobId: job.jobId, reason },
+      }),
+    );
   }
 
   async #dial(job: AnnouncementMsg, signal: AbortSignal): Promise<Stream> {

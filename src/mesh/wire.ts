@@ -282,6 +282,11 @@ export namespace ShardFrame {
     value: boolean
   }
 
+  export interface ShardFrameNoWorkReasonFieldEvent {
+    field: '$.noWork.reason'
+    value: string
+  }
+
   export interface ShardFrameHeartbeatLeaseIdFieldEvent {
     field: '$.heartbeat.leaseId'
     value: string
@@ -365,7 +370,7 @@ export namespace ShardFrame {
     return decodeMessage(buf, ShardFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ShardFrame>): Generator<ShardFrameVersionFieldEvent | ShardFrameWorkRequestJobIdFieldEvent | ShardFrameWorkRequestMaxBufferBytesFieldEvent | ShardFrameWorkRequestGflopsFieldEvent | ShardFrameWorkRequestAdapterFieldEvent | ShardFrameLeaseJobIdFieldEvent | ShardFrameLeaseShardIdFieldEvent | ShardFrameLeaseLeaseIdFieldEvent | ShardFrameLeaseDeadlineMsFieldEvent | ShardFrameLeaseHeartbeatMsFieldEvent | ShardFrameLeaseWorkFieldEvent | ShardFrameLeaseLifetimeMsFieldEvent | ShardFrameNoWorkJobIdFieldEvent | ShardFrameNoWorkRetryAfterMsFieldEvent | ShardFrameNoWorkFinishedFieldEvent | ShardFrameHeartbeatLeaseIdFieldEvent | ShardFrameResultLeaseIdFieldEvent | ShardFrameResultOutputFieldEvent | ShardFrameResultComputeMsFieldEvent | ShardFrameResultJobIdFieldEvent | ShardFrameVerdictLeaseIdFieldEvent | ShardFrameVerdictAcceptedFieldEvent | ShardFrameVerdictReasonFieldEvent | ShardFrameVerdictReceiptFieldEvent | ShardFrameVerdictJobIdFieldEvent | ShardFrameVerdictShardIdFieldEvent | ShardFrameVerdictStaleFieldEvent | ShardFrameFailureLeaseIdFieldEvent | ShardFrameFailureCodeFieldEvent | ShardFrameFailureMessageFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ShardFrame>): Generator<ShardFrameVersionFieldEvent | ShardFrameWorkRequestJobIdFieldEvent | ShardFrameWorkRequestMaxBufferBytesFieldEvent | ShardFrameWorkRequestGflopsFieldEvent | ShardFrameWorkRequestAdapterFieldEvent | ShardFrameLeaseJobIdFieldEvent | ShardFrameLeaseShardIdFieldEvent | ShardFrameLeaseLeaseIdFieldEvent | ShardFrameLeaseDeadlineMsFieldEvent | ShardFrameLeaseHeartbeatMsFieldEvent | ShardFrameLeaseWorkFieldEvent | ShardFrameLeaseLifetimeMsFieldEvent | ShardFrameNoWorkJobIdFieldEvent | ShardFrameNoWorkRetryAfterMsFieldEvent | ShardFrameNoWorkFinishedFieldEvent | ShardFrameNoWorkReasonFieldEvent | ShardFrameHeartbeatLeaseIdFieldEvent | ShardFrameResultLeaseIdFieldEvent | ShardFrameResultOutputFieldEvent | ShardFrameResultComputeMsFieldEvent | ShardFrameResultJobIdFieldEvent | ShardFrameVerdictLeaseIdFieldEvent | ShardFrameVerdictAcceptedFieldEvent | ShardFrameVerdictReasonFieldEvent | ShardFrameVerdictReceiptFieldEvent | ShardFrameVerdictJobIdFieldEvent | ShardFrameVerdictShardIdFieldEvent | ShardFrameVerdictStaleFieldEvent | ShardFrameFailureLeaseIdFieldEvent | ShardFrameFailureCodeFieldEvent | ShardFrameFailureMessageFieldEvent> {
     return streamMessage(buf, ShardFrame.codec(), opts)
   }
 }
@@ -759,6 +764,7 @@ export interface NoWork {
   jobId: string
   retryAfterMs: number
   finished: boolean
+  reason: string
 }
 
 export namespace NoWork {
@@ -786,6 +792,11 @@ export namespace NoWork {
           w.bool(obj.finished)
         }
 
+        if ((obj.reason != null && obj.reason !== '')) {
+          w.uint32(34)
+          w.string(obj.reason)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -793,7 +804,8 @@ export namespace NoWork {
         const obj: any = {
           jobId: '',
           retryAfterMs: 0,
-          finished: false
+          finished: false,
+          reason: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -812,6 +824,10 @@ export namespace NoWork {
             }
             case 3: {
               obj.finished = reader.bool()
+              break
+            }
+            case 4: {
+              obj.reason = reader.string()
               break
             }
             default: {
@@ -850,6 +866,13 @@ export namespace NoWork {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.reason`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -877,6 +900,11 @@ export namespace NoWork {
     value: boolean
   }
 
+  export interface NoWorkReasonFieldEvent {
+    field: '$.reason'
+    value: string
+  }
+
   export function encode (obj: Partial<NoWork>): Uint8Array {
     return encodeMessage(obj, NoWork.codec())
   }
@@ -885,7 +913,7 @@ export namespace NoWork {
     return decodeMessage(buf, NoWork.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NoWork>): Generator<NoWorkJobIdFieldEvent | NoWorkRetryAfterMsFieldEvent | NoWorkFinishedFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NoWork>): Generator<NoWorkJobIdFieldEvent | NoWorkRetryAfterMsFieldEvent | NoWorkFinishedFieldEvent | NoWorkReasonFieldEvent> {
     return streamMessage(buf, NoWork.codec(), opts)
   }
 }
@@ -2298,6 +2326,8 @@ export interface JobAnnouncement {
   modelBytes: number
   price: number
   shardGflop: number
+  ended: boolean
+  paused: boolean
 }
 
 export namespace JobAnnouncement {
@@ -2377,6 +2407,16 @@ export namespace JobAnnouncement {
           w.double(obj.shardGflop)
         }
 
+        if ((obj.ended != null && obj.ended !== false)) {
+          w.uint32(112)
+          w.bool(obj.ended)
+        }
+
+        if ((obj.paused != null && obj.paused !== false)) {
+          w.uint32(120)
+          w.bool(obj.paused)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -2394,7 +2434,9 @@ export namespace JobAnnouncement {
           modelDigest: '',
           modelBytes: 0,
           price: 0,
-          shardGflop: 0
+          shardGflop: 0,
+          ended: false,
+          paused: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2457,6 +2499,14 @@ export namespace JobAnnouncement {
             }
             case 13: {
               obj.shardGflop = reader.double()
+              break
+            }
+            case 14: {
+              obj.ended = reader.bool()
+              break
+            }
+            case 15: {
+              obj.paused = reader.bool()
               break
             }
             default: {
@@ -2577,6 +2627,20 @@ export namespace JobAnnouncement {
               }
               break
             }
+            case 14: {
+              yield {
+                field: `${prefix}.ended`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 15: {
+              yield {
+                field: `${prefix}.paused`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2655,6 +2719,16 @@ export namespace JobAnnouncement {
     value: number
   }
 
+  export interface JobAnnouncementEndedFieldEvent {
+    field: '$.ended'
+    value: boolean
+  }
+
+  export interface JobAnnouncementPausedFieldEvent {
+    field: '$.paused'
+    value: boolean
+  }
+
   export function encode (obj: Partial<JobAnnouncement>): Uint8Array {
     return encodeMessage(obj, JobAnnouncement.codec())
   }
@@ -2663,7 +2737,7 @@ export namespace JobAnnouncement {
     return decodeMessage(buf, JobAnnouncement.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobAnnouncement>): Generator<JobAnnouncementVersionFieldEvent | JobAnnouncementJobIdFieldEvent | JobAnnouncementOwnerFieldEvent | JobAnnouncementKindFieldEvent | JobAnnouncementShardCountFieldEvent | JobAnnouncementShardsLeftFieldEvent | JobAnnouncementKernelDigestFieldEvent | JobAnnouncementExpiresAtFieldEvent | JobAnnouncementAddrsFieldEvent | JobAnnouncementModelDigestFieldEvent | JobAnnouncementModelBytesFieldEvent | JobAnnouncementPriceFieldEvent | JobAnnouncementShardGflopFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobAnnouncement>): Generator<JobAnnouncementVersionFieldEvent | JobAnnouncementJobIdFieldEvent | JobAnnouncementOwnerFieldEvent | JobAnnouncementKindFieldEvent | JobAnnouncementShardCountFieldEvent | JobAnnouncementShardsLeftFieldEvent | JobAnnouncementKernelDigestFieldEvent | JobAnnouncementExpiresAtFieldEvent | JobAnnouncementAddrsFieldEvent | JobAnnouncementModelDigestFieldEvent | JobAnnouncementModelBytesFieldEvent | JobAnnouncementPriceFieldEvent | JobAnnouncementShardGflopFieldEvent | JobAnnouncementEndedFieldEvent | JobAnnouncementPausedFieldEvent> {
     return streamMessage(buf, JobAnnouncement.codec(), opts)
   }
 }

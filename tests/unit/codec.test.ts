@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import type { MatmulWork } from '../../src/jobs/work-codec';
 import {
   type AnnouncementMsg,
+  clipReason,
   decodeAnnouncement,
   decodeModelMsg,
   decodeShardMsg,
@@ -10,6 +11,7 @@ import {
   encodeShardMsg,
   type LeaseMsg,
   MAX_FRAME_BYTES,
+  MAX_REASON_CHARS,
   type ModelMsg,
   type ShardMsg,
   v1Finished,
@@ -112,6 +114,13 @@ const samples: ShardMsg[] = [
     stale: true,
   },
   { type: 'failure', leaseId: 'L7_a', code: 'device-lost', message: 'GPU reset' },
+  {
+    type: 'no-work',
+    jobId: 'job-1',
+    retryAfterMs: 0,
+    finished: true,
+    reason: 'quarantined by this owner: result for shard 3 rejected (residual)',
+  },
 ];
 const name = (m: ShardMsg) =>
   m.type === 'lease'
@@ -261,6 +270,29 @@ describe('shard protocol codec', () => {
         'workRequest.maxBufferBytes',
       ],
       [
+        { type: 'no-work', jobId: 'j', retryAfterMs: 0, finished: true, reason: 'x'.repeat(201) },
+        'noWork.reason',
+      ],
+      // A reason is one line: a peer cannot forge a log line or hide text behind a return.
+      [
+        {
+          type: 'no-work',
+          jobId: 'j',
+          retryAfterMs: 0,
+          finished: true,
+          reason: 'quarantined\ntessel: owner X paid you 1000 credits',
+        },
+        'noWork.reason',
+      ],
+      [
+        { type: 'no-work', jobId: 'j', retryAfterMs: 0, finished: true, reason: 'ok\u0007' },
+        'noWork.reason',
+      ],
+      [
+        { type: 'no-work', jobId: 'j', retryAfterMs: 0, finished: true, reason: 'ko\u202eok' },
+        'noWork.reason',
+      ],
+      [
         {
           type: 'work-request',
           jobId: 'j',
@@ -285,6 +317,30 @@ describe('shard protocol codec', () => {
         ...wr,
         maxBufferBytes,
       });
+    }
+  });
+
+  test('clipReason makes any text a reason the codec takes: one line, bounded, well-formed', () => {
+    const rng = seededRng(5);
+    const noWork = (reason: string): ShardMsg => ({
+      type: 'no-work',
+      jobId: 'j',
+      retryAfterMs: 0,
+      finished: true,
+      reason,
+    });
+    expect(clipReason('result for shard 3\nrejected\t(residual)\u202e')).toBe(
+      'result for shard 3 rejected (residual)',
+    );
+    // Cut before a surrogate pair that would straddle the limit, never inside it.
+    const emoji = `${'x'.repeat(MAX_REASON_CHARS - 2)}😀😀`;
+    expect(clipReason(emoji)).toBe(`${'x'.repeat(MAX_REASON_CHARS - 2)}…`);
+    for (let i = 0; i < 2_000; i++) {
+      const units = Array.from({ length: rng.nextUint32() % 400 }, () => rng.nextUint32() >>> 16);
+      const reason = clipReason(String.fromCharCode(...units));
+      expect(reason.length).toBeLessThanOrEqual(MAX_REASON_CHARS);
+      const back = decodeShardMsg(encodeShardMsg(noWork(reason)));
+      expect(back).toEqual(reason === '' ? { ...noWork(''), reason: undefined } : noWork(reason));
     }
   });
 
@@ -374,6 +430,17 @@ describe('job announcement codec', () => {
     expect(() => decodeAnnouncement(bytes, announcement.expiresAt)).toThrowError(
       expect.objectContaining({ field: 'expiresAt' }),
     );
+  });
+
+  test("an end and a pause travel; a pause keeps the shards left (the owner's progress)", () => {
+    const ended = { ...announcement, shardsLeft: 10, ended: true };
+    expect(decodeAnnouncement(encodeAnnouncement(ended), 0)).toEqual(ended);
+    const paused = { ...announcement, shardsLeft: 9, paused: true };
+    expect(decodeAnnouncement(encodeAnnouncement(paused), 0)).toEqual(paused);
+    // Off is absent, not `false`: an old announcement and a new one read the same.
+    const plain = decodeAnnouncement(encodeAnnouncement({ ...announcement, paused: false }), 0);
+    expect(plain).toEqual(announcement);
+    expect('paused' in plain || 'ended' in plain).toBe(false);
   });
 
   test('10,000 random and mutated announcements never crash, only WireError', () => {

@@ -120,23 +120,26 @@ describe('headless contributor (programmatic)', () => {
 });
 
 describe('`tessel contribute` (the command)', () => {
-  test('prints adapter, speed, shards and credit; Ctrl+C stops it cleanly', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        'bin/tessel.mjs',
-        'contribute',
-        ...relays.flatMap((r) => ['--relay', r.multiaddrs[0]!]),
-        '--budget',
-        '1',
-        '--data',
-        mkdtempSync(join(tmpdir(), 'tessel-cli-')),
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+  test('prints adapter, speed, shards and credit; a SIGTERM to `npx` stops it cleanly', async () => {
+    // As `npx tessel contribute` runs it: npm starts `/bin/sh -c "tessel …"` and passes a
+    // SIGTERM on to that shell, which dies of it; the command, orphaned, must still leave the
+    // mesh cleanly (before, it contributed on, unwatched).
+    const args = [
+      'bin/tessel.mjs',
+      'contribute',
+      ...relays.flatMap((r) => ['--relay', r.multiaddrs[0]!]),
+      '--budget',
+      '1',
+      '--data',
+      mkdtempSync(join(tmpdir(), 'tessel-cli-')),
+    ];
+    const shell = spawn('/bin/sh', ['-c', [process.execPath, ...args].join(' ')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const out: string[] = [];
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    createInterface({ input: child.stdout! }).on('line', (l) => out.push(l));
+    // The output closes when the last process holding it (the contributor) has exited.
+    const closed = new Promise<void>((r) => shell.stdout!.once('close', () => r()));
+    createInterface({ input: shell.stdout! }).on('line', (l) => out.push(l));
     const seen = (what: string) => out.some((l) => l.includes(what));
     await expect.poll(() => seen('contributing at budget 1'), { timeout: 90_000 }).toBe(true);
     // SwiftShader is the CPU behind WebGPU: the CPU engine is lent, measured, not the adapter.
@@ -150,11 +153,39 @@ describe('`tessel contribute` (the command)', () => {
     });
     await run.done;
     await expect.poll(() => out.filter((l) => l.includes('verified after')).length).toBe(4);
-    child.kill('SIGINT');
-    expect(await exited).toBe(0);
+    // Credit in the page's unit: credits, to the µcredit.
+    expect(out.some((l) => /verified after \d+ ms, \+\d+\.\d{6} credits$/.test(l))).toBe(true);
+    shell.kill('SIGTERM');
+    await closed;
     expect(out.at(-1)).toMatch(
-      /^stopped: 4 shard\(s\) verified, 0 rejected, \d+ superseded, 0 given back this run; \d+ µcredits earned in all$/,
+      /^stopped: 4 shard\(s\) verified, 0 rejected, \d+ superseded, 0 given back this run; \d+\.\d{6} credits earned in all$/,
     );
+  });
+
+  test('Ctrl+C (SIGINT to the whole process group) stops it once, cleanly: exit 0', async () => {
+    // A terminal signals its foreground group: the command and the contributor it starts.
+    // The contributor must hear it once (a second SIGINT means "do not wait"), and leave.
+    const cli = spawn(
+      process.execPath,
+      [
+        'bin/tessel.mjs',
+        'contribute',
+        ...relays.flatMap((r) => ['--relay', r.multiaddrs[0]!]),
+        '--data',
+        mkdtempSync(join(tmpdir(), 'tessel-cli-')),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
+    );
+    const out: string[] = [];
+    const exited = new Promise<number | null>((r) => cli.once('exit', (code) => r(code)));
+    createInterface({ input: cli.stdout! }).on('line', (l) => out.push(l));
+    await expect
+      .poll(() => out.some((l) => l.includes('contributing at budget')), { timeout: 90_000 })
+      .toBe(true);
+    process.kill(-cli.pid!, 'SIGINT');
+    expect(await exited).toBe(0);
+    expect(out.filter((l) => l.startsWith('stopping'))).toHaveLength(1);
+    expect(out.at(-1)).toMatch(/^stopped: 0 shard\(s\) verified/);
   });
 
   test('bad flags: a clear message and exit code 2, before anything starts', async () => {

@@ -387,7 +387,13 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
       const job = inferenceJob('corrupt', 'logits');
       owner.addJob(job);
       const lease = job.offer(
-        { id: fetchingNode.peerId.toString(), gflops: 1, maxBufferBytes: 2 ** 28, adapter: 'x' },
+        {
+          id: fetchingNode.peerId.toString(),
+          gflops: 1,
+          bytesPerSec: 0,
+          maxBufferBytes: 2 ** 28,
+          adapter: 'x',
+        },
         Date.now(),
       );
       expect(lease.kind).toBe('lease');
