@@ -132,7 +132,8 @@ export class TesselResearcher extends LitElement {
   }
 
   override firstUpdated() {
-    this.#readForms();
+    // After this update, not during it: the estimate reads the fields it rendered.
+    void this.updateComplete.then(() => this.#readForms());
   }
 
   override render() {
