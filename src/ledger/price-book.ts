@@ -118,7 +118,9 @@ export class PriceBook {
     if (before) {
       if (!later(u, before)) return undefined;
     } else if (peers.size >= MAX_MARKET_PEERS) {
-      const largest = [...peers.keys()].sort(byCodeUnits).at(-1) as string;
+      // One pass, no sort: a flood costs each report at most one scan of the epoch's peers.
+      let largest = '';
+      for (const k of peers.keys()) if (byCodeUnits(k, largest) > 0) largest = k;
       if (byCodeUnits(r.peer, largest) > 0) return 'crowded';
       peers.delete(largest);
     }
