@@ -3,6 +3,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import type { Receipt } from '../jobs/job';
 import type { Output } from '../jobs/work-codec';
 import type { AnnouncementMsg, LeaseMsg, NoWorkMsg, ShardMsg, VerdictMsg } from './codec';
+import { describeStreamError } from './errors';
 import { FramedStream } from './framed';
 import type { MeshNode } from './node';
 import { SHARD_PROTOCOL } from './topics';
@@ -298,7 +299,8 @@ export class ShardContributor extends EventTarget {
     } catch (e) {
       if (signal.aborted) throw e;
       const code = String((e as { code?: unknown }).code ?? 'error').slice(0, 64);
-      const message = String((e as Error).message ?? e).slice(0, 500);
+      // An Event (a model stream that broke) says nothing as String(e): describe it.
+      const message = (e instanceof Error ? e.message : describeStreamError(e)).slice(0, 500);
       await framed.write({ type: 'failure', leaseId: lease.leaseId, code, message }, signal);
       if (overrun.aborted) {
         const { jobId, shardId, leaseId, lifetimeMs } = lease;

@@ -144,6 +144,15 @@ describe('a peer that goes away mid-lease', () => {
       'the connection drops while the contributor rests',
       (_: Stream, c: Connection) => c.abort(new Error('x')),
     ],
+    [
+      // What a browser tab saw: libp2p's connection monitor, its ping to the vanished peer
+      // timed out, aborts the connection with that TimeoutError, on the contributor's side.
+      'the contributor’s ping to the owner times out',
+      () => {
+        const timeout = new DOMException('signal timed out', 'TimeoutError');
+        for (const c of workerNode.getConnections(ownerNode.peerId)) c.abort(timeout);
+      },
+    ],
   ] as const)('%s: work() rejects, readable; nothing is unhandled', async (_, vanish) => {
     await serve(vanish);
     // Budget 0.5: a 150 ms shard is followed by a 150 ms rest, when the owner goes; the next
@@ -164,6 +173,33 @@ describe('a peer that goes away mid-lease', () => {
     // Unhandled rejections are reported after a turn of the event loop, or two.
     await new Promise((r) => setTimeout(r, 300));
     expect(unhandled.map(describeStreamError)).toEqual([]);
+  });
+
+  test('a compute that fails with an Event is reported to the owner in words', async () => {
+    let reported: unknown;
+    await ownerNode.unhandle(SHARD_PROTOCOL);
+    await ownerNode.handle(SHARD_PROTOCOL, async (stream) => {
+      const framed = new FramedStream(stream);
+      await framed.read();
+      await framed.write(lease(1));
+      for (;;) {
+        const msg = await framed.read();
+        if (msg.type === 'failure') {
+          reported = msg;
+          break;
+        }
+      }
+      await framed.write({ type: 'no-work', jobId: 'job-gone', retryAfterMs: 0, finished: true });
+      await framed.close();
+    });
+    const c = new ShardContributor(workerNode, {
+      // e.g. the model's transfer stream closed under it: p-event rejects with the event.
+      compute: () => Promise.reject(new Event('close')),
+      maxBufferBytes: 2 ** 20,
+      adapter: 't',
+    });
+    await c.work(job());
+    expect(reported).toMatchObject({ leaseId: 'L1', code: 'error', message: 'the stream closed' });
   });
 
   test('an owner that is done with us says why: a "stopped" event names owner, job and reason', async () => {
