@@ -15,7 +15,7 @@ export async function startMarket(mesh: Mesh, ledger: LocalLedger): Promise<Ledg
     ledger,
     board: mesh.board,
     address: () => mesh.address,
-    quarantine: (peer) => mesh.reputation.quarantine(peer),
+    quarantine: (peer, why) => mesh.reputation.quarantine(peer, why),
     supply: () => ({
       gflops: mesh.contributor.gflops,
       idle: mesh.idle,
