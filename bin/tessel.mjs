@@ -46,7 +46,8 @@ const child = spawn(process.execPath, [entry, ...process.argv.slice(2)], {
   // stdin stays ours: a background process group reading the terminal would be stopped.
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   env: { ...process.env, ...nodeGpuEnv(process.env) },
-  detached: true,
+  // Its own process group (on Windows, where there are none, this would open a console).
+  detached: process.platform !== 'win32',
 });
 
 /** Passes a stop signal on to the contributor (it says what it does with it). */

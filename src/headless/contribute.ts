@@ -8,6 +8,7 @@ import { exportLedger, leavesOf, openLedgerFile, restoreLedger } from '../ledger
 import { LocalLedger } from '../ledger/local';
 import { startMarket } from '../ledger/market';
 import { parseMeshConfig } from '../mesh/config';
+import type { GoneJobs } from '../mesh/job-board';
 import { Mesh } from '../mesh/mesh';
 import type { AbandonedShard, ShardOutcome } from '../mesh/shard-contributor';
 import { loadOrCreateKey } from '../relay/relay';
@@ -125,6 +126,17 @@ export async function contribute(o: HeadlessOptions): Promise<HeadlessContributo
         if (heard.has(a.jobId) || a.owner === peerId) continue;
         heard.add(a.jobId);
         log(`job ${a.jobId} (${a.kind}) announced by ${a.owner}`);
+      }
+    });
+    mesh.board.addEventListener('gone', (e) => {
+      const { jobs, why } = (e as CustomEvent<GoneJobs>).detail;
+      for (const a of jobs) {
+        if (!heard.delete(a.jobId)) continue;
+        log(
+          why === 'ended'
+            ? `job ${a.jobId} ended: its owner announced it finished or cancelled`
+            : `job ${a.jobId} went silent: its owner stopped announcing it (gone, or reloading)`,
+        );
       }
     });
     mesh.addEventListener('outcome', (e) => {
