@@ -15,6 +15,7 @@ import { defaultPolicy, sequenceSeeds } from '../../src/jobs/inference-spec';
 import type { OwnerJob } from '../../src/jobs/job';
 import { computeShard, requiredModel } from '../../src/jobs/kinds';
 import { MatmulOwnerJob, planBlocks, randomProblem } from '../../src/jobs/matmul-job';
+import { Reputation } from '../../src/jobs/reputation';
 import type { InferenceWork, Output } from '../../src/jobs/work-codec';
 import {
   type AnnouncementMsg,
@@ -28,7 +29,11 @@ import { MemoryModelCache } from '../../src/mesh/model-store';
 import { ModelFetcher, ModelServer } from '../../src/mesh/model-transfer';
 import { ModelLibrary } from '../../src/mesh/models';
 import type { MeshNode } from '../../src/mesh/node';
-import { ShardContributor, type ShardOutcome } from '../../src/mesh/shard-contributor';
+import {
+  ShardContributor,
+  type ShardOutcome,
+  type StoppedByOwner,
+} from '../../src/mesh/shard-contributor';
 import { type SettledEvent, ShardOwnerService } from '../../src/mesh/shard-owner';
 import { MODEL_PROTOCOL, SHARD_PROTOCOL, SHARD_PROTOCOL_V1 } from '../../src/mesh/topics';
 import { ShardFrame } from '../../src/mesh/wire';
@@ -162,9 +167,18 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
       const out = (await honestMatmul(l)) as Extract<Output, { kind: 'matmul' }>;
       return { ...out, c: out.c.map(() => 1) }; // no work done
     });
-    // Caught on its first result, it is told the job is finished for it (what it held when
-    // caught comes back rejected too): its loop ends by itself.
+    const stopped: StoppedByOwner[] = [];
+    c.addEventListener('stopped', (e) => stopped.push((e as CustomEvent<StoppedByOwner>).detail));
+    // Caught on its first result, it is told the job is finished for it, and why (what it held
+    // when caught comes back rejected too): its loop ends by itself.
     await c.work(announce(job), ctl.signal);
+    expect(stopped).toEqual([
+      {
+        owner: ownerNode.peerId.toString(),
+        jobId: 'cheat-job',
+        reason: expect.stringMatching(/caught a wrong result/),
+      },
+    ]);
     expect(ctl.signal.aborted).toBe(false);
     expect(outcomes.length).toBeGreaterThanOrEqual(1);
     expect(outcomes.length).toBeLessThanOrEqual(2);
@@ -172,6 +186,38 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
     expect(outcomes[0]!.reason).toBe('residual');
     expect(job.report()).toMatchObject({ accepted: 0 });
     expect(job.c.every((v) => v === 0)).toBe(true);
+  });
+
+  test('a quarantined contributor is told why, and by whom, and stops asking', async () => {
+    const strictNode = await peer(true);
+    const reputation = new Reputation();
+    const strict = new ShardOwnerService(strictNode, { reputation });
+    await strict.start();
+    try {
+      const p = randomProblem(8, 8, 8, seededRng(6));
+      const job = new MatmulOwnerJob('strict-job', p, planBlocks(8, 8, 8, 8));
+      strict.addJob(job);
+      const why = 'result for shard 3 of job strict-job rejected: residual';
+      reputation.quarantine(workerNode.peerId.toString(), why);
+      const { c, outcomes } = contributor(honestMatmul);
+      const stopped: StoppedByOwner[] = [];
+      c.addEventListener('stopped', (e) => stopped.push((e as CustomEvent<StoppedByOwner>).detail));
+      await c.work({
+        ...announce(job),
+        owner: strictNode.peerId.toString(),
+        addrs: strictNode.getMultiaddrs().map(String),
+      });
+      expect(outcomes).toEqual([]);
+      expect(stopped).toHaveLength(1);
+      expect(stopped[0]).toMatchObject({
+        owner: strictNode.peerId.toString(),
+        jobId: 'strict-job',
+      });
+      expect(stopped[0]!.reason).toBe(`quarantined by this owner: ${why}`);
+    } finally {
+      await strict.stop();
+      await strictNode.stop();
+    }
   });
 
   test('garbage frames: the owner names the peer, resets the stream, and keeps serving', async () => {
