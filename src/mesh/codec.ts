@@ -474,7 +474,8 @@ export function encodeAnnouncement(a: AnnouncementMsg): Uint8Array {
   return bytes;
 }
 
-/** Decodes and validates a job announcement. `now` (ms) rejects ones already expired. */
+/** Decodes and validates a job announcement. `now` (ms) rejects ones already expired (but
+ * for an end). */
 export function decodeAnnouncement(data: Uint8Array, now?: number): AnnouncementMsg {
   if (data.byteLength > MAX_ANNOUNCEMENT_BYTES) {
     throw new WireError('too-large', `announcement of ${data.byteLength} bytes`);
@@ -493,7 +494,8 @@ export function decodeAnnouncement(data: Uint8Array, now?: number): Announcement
   const expiresAt = a.expiresAt;
   if (!Number.isSafeInteger(expiresAt))
     throw new WireError('invalid-field', 'bad expiry', 'expiresAt');
-  if (now !== undefined && expiresAt <= now) {
+  // An end is taken however late: it only ever takes a job off a board.
+  if (now !== undefined && expiresAt <= now && !a.ended) {
     throw new WireError('invalid-field', 'announcement has expired', 'expiresAt');
   }
   digest(a.kernelDigest, 'kernelDigest');

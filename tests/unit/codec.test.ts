@@ -435,6 +435,8 @@ describe('job announcement codec', () => {
   test("an end and a pause travel; a pause keeps the shards left (the owner's progress)", () => {
     const ended = { ...announcement, shardsLeft: 10, ended: true };
     expect(decodeAnnouncement(encodeAnnouncement(ended), 0)).toEqual(ended);
+    // An end past the job's expiry still counts: it only takes the job off a board.
+    expect(decodeAnnouncement(encodeAnnouncement(ended), ended.expiresAt + 1)).toEqual(ended);
     const paused = { ...announcement, shardsLeft: 9, paused: true };
     expect(decodeAnnouncement(encodeAnnouncement(paused), 0)).toEqual(paused);
     // Off is absent, not `false`: an old announcement and a new one read the same.
