@@ -6,6 +6,7 @@ import { lpStream } from '@libp2p/utils';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { TypedEventEmitter } from 'main-event';
 import { DEFAULT_PRICE_PARAMS, epochOf, type MarketSample, type PriceParams } from '../jobs/price';
+import { asStreamError, describeStreamError } from '../mesh/errors';
 import type { JobBoard } from '../mesh/job-board';
 import type { MeshNode } from '../mesh/node';
 import { WireError } from '../mesh/wire-error';
@@ -449,8 +450,8 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
     } catch (e) {
       if (e instanceof WireError)
         console.warn(`tessel: bad ledger request from ${peer}: ${e.message}`);
-      log('ledger stream from %s ended: %s', peer, e);
-      stream.abort(e instanceof Error ? e : new Error(String(e)));
+      log('ledger stream from %s ended: %s', peer, describeStreamError(e));
+      stream.abort(asStreamError(e));
     }
   }
 

@@ -12,15 +12,15 @@ import {
   type VerificationReport,
 } from '../jobs/job';
 import { checkJobSpec, computeShard, createJob, type JobSpec, requiredModel } from '../jobs/kinds';
-import { type ShardSize, sizeShards } from '../jobs/shard-size';
 import { OwnerTrust } from '../jobs/owner-trust';
+import { PRICE_CEILING, PRICE_FLOOR } from '../jobs/price';
 import { Reputation } from '../jobs/reputation';
 import type { SchedulerOptions } from '../jobs/scheduler';
-import { PRICE_CEILING, PRICE_FLOOR } from '../jobs/price';
+import { type ShardSize, sizeShards } from '../jobs/shard-size';
 import { cryptoRng } from '../model/rng';
 import type { AnnouncementMsg } from './codec';
+import { describeStreamError } from './errors';
 import { JobBoard } from './job-board';
-import { type StallFacts, stallOf } from './stall';
 import { describeJob, type JobHistory, type PartialAnswer, partialAnswer } from './job-history';
 import { MemoryModelCache, type ModelCache } from './model-store';
 import { ModelFetcher, ModelServer } from './model-transfer';
@@ -42,6 +42,7 @@ import {
   type ShardOutcome,
 } from './shard-contributor';
 import { type SettledEvent, ShardOwnerService } from './shard-owner';
+import { type StallFacts, stallOf } from './stall';
 import type { JobEnding, OwnerStore, StoredJob } from './store';
 import { checkTerms, DEFAULT_TERMS, type JobTerms } from './terms';
 import { OwnerVerifier } from './verifier';
@@ -295,6 +296,10 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       this.safeDispatchEvent('announced', { detail: this.board.jobs() });
       void this.#pickWork();
     });
+    // Ended by their owners or gone silent: off the volunteers' list at once.
+    this.board.addEventListener('gone', () => {
+      this.safeDispatchEvent('announced', { detail: this.board.jobs() });
+    });
     node.addEventListener('connection:open', () => this.#emitPeers());
     node.addEventListener('connection:close', () => this.#emitPeers());
   }
@@ -427,9 +432,10 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     asked.state = 'cancelled';
     asked.finishedAt = Date.now();
     const ending = this.#ending(jobId);
+    // Its end is announced first, with its last state: boards drop it at once.
+    this.board.withdraw(jobId, { ended: true });
     this.owner.removeJob(jobId);
     this.#wallet.close(jobId);
-    this.board.withdraw(jobId);
     this.#cancels.get(jobId)?.(new JobCancelledError(jobId));
     await this.options.ownerStore?.finishJob(jobId, ending);
     this.#emitJob(jobId);
@@ -479,7 +485,9 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
    */
   async setPrice(jobId: string, price: number): Promise<void> {
     if (!(Number.isFinite(price) && price >= PRICE_FLOOR && price <= PRICE_CEILING)) {
-      throw new RangeError(`price ${price} is not in [${PRICE_FLOOR}, ${PRICE_CEILING}] credits per GFLOP`);
+      throw new RangeError(
+        `price ${price} is not in [${PRICE_FLOOR}, ${PRICE_CEILING}] credits per GFLOP`,
+      );
     }
     const purse = this.#wallet.purse(jobId);
     if (!purse || this.#asked.get(jobId)?.state !== 'running') return;
@@ -679,7 +687,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       const onDone = (e: Event) => {
         if ((e as CustomEvent<{ jobId: string }>).detail.jobId !== job.id) return;
         this.owner.removeEventListener('done', onDone);
-        this.board.withdraw(job.id);
+        this.board.withdraw(job.id, { ended: true });
         this.#wallet.close(job.id);
         job.close?.();
         asked.state = 'done';
@@ -713,7 +721,9 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
         price: purse.terms.price,
         shardGflop: shardFlops(js, job.shardCount) / 1e9,
         // A job whose budget (or its owner's balance) is spent offers nothing meanwhile.
-        ...(purse.exhausted || !this.#pay.affordable(job.id) ? { shardsLeft: 0 } : {}),
+        // shardsLeft stays the truth (progress shown is the owner's): paused says it leases
+        // nothing for now.
+        ...(purse.exhausted || !this.#pay.affordable(job.id) ? { paused: true } : {}),
       }));
     }
     const run = { job, done, resumed };
@@ -736,6 +746,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
           j.owner !== this.peerId &&
           !this.reputation.isQuarantined(j.owner) &&
           j.shardsLeft > 0 &&
+          !j.paused &&
           j.kernelDigest === this.options.kernelDigest &&
           j.modelBytes <= maxModel &&
           (this.#skip.get(j.jobId) ?? 0) <= now &&
@@ -764,7 +775,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
 
   /** Work on `job` broke (dial failed, stream broke): skip it a while, back off its owner. */
   async #failed(job: AnnouncementMsg, e: unknown) {
-    const why = e instanceof Error ? e.message : `a ${(e as Event)?.type ?? String(e)} event`;
+    const why = describeStreamError(e);
     console.warn(`tessel: work on job ${job.jobId} of ${job.owner} stopped: ${why}`);
     this.#skip.set(job.jobId, Date.now() + 1_000);
     const failures = (this.#backoff.get(job.owner)?.failures ?? 0) + 1;
@@ -815,7 +826,9 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       spent: this.#wallet.purse(jobId)?.spent ?? 0,
       budgetSpent: (this.#wallet.purse(jobId)?.exhausted ?? false) && !run.job.done,
       balanceLow: !run.job.done && !this.#pay.affordable(jobId),
-      ...(asked.state === 'running' && !run.job.done ? stallOf(this.#stallFacts(run.job, asked)) : {}),
+      ...(asked.state === 'running' && !run.job.done
+        ? stallOf(this.#stallFacts(run.job, asked))
+        : {}),
     };
   }
 

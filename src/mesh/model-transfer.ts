@@ -12,6 +12,7 @@ import {
   type ModelMsg,
   WireError,
 } from './codec';
+import { asStreamError, describeStreamError } from './errors';
 import type { MeshNode } from './node';
 import { MODEL_PROTOCOL } from './topics';
 
@@ -144,8 +145,8 @@ export class ModelServer {
       }
       await stream.close();
     } catch (e) {
-      log('model stream from %s ended: %s', peer, e);
-      stream.abort(e instanceof Error ? e : new Error(String(e)));
+      log('model stream from %s ended: %s', peer, describeStreamError(e));
+      stream.abort(asStreamError(e));
     }
   }
 }
@@ -214,7 +215,13 @@ export class ModelFetcher {
           // A refusal or a lie about the whole is final; a bad chunk or frame is fetched again.
           if (!RETRYABLE.includes(e.code)) throw e;
         }
-        log('model %s from %s: attempt %d failed: %s', digest, src.owner, i + 1, e);
+        log(
+          'model %s from %s: attempt %d failed: %s',
+          digest,
+          src.owner,
+          i + 1,
+          describeStreamError(e),
+        );
       }
     }
     if (signal.aborted) throw signal.reason;

@@ -6,6 +6,7 @@ import type { Reputation } from '../jobs/reputation';
 import type { Lease } from '../jobs/scheduler';
 import type { Output, Work } from '../jobs/work-codec';
 import {
+  clipReason,
   type ResultMsg,
   type ShardMsg,
   type VerdictMsg,
@@ -13,7 +14,7 @@ import {
   v1WorkRequestJob,
   WireError,
 } from './codec';
-import { describeStreamError } from './errors';
+import { asStreamError, describeStreamError } from './errors';
 import { FramedStream } from './framed';
 import { LinkMeter, workBytes } from './link-meter';
 import type { MeshNode } from './node';
@@ -220,7 +221,7 @@ export class ShardOwnerService extends EventTarget {
         await this.#dispatch(msg, peer, conn, framed, mine, pace);
       }
     } catch (e) {
-      const error = e instanceof Error ? e : new Error(describeStreamError(e));
+      const error = asStreamError(e);
       console.warn(`tessel: shard stream from ${peer} ended: ${describeStreamError(e)}`);
       this.dispatchEvent(new CustomEvent('misbehaved', { detail: { peer, error } }));
       framed.abort(error);
@@ -252,13 +253,15 @@ export class ShardOwnerService extends EventTarget {
       await framed.close();
     } catch (e) {
       log('turning away %s: %s', peer, describeStreamError(e));
-      framed.abort(e instanceof Error ? e : new Error(describeStreamError(e)));
+      framed.abort(asStreamError(e));
     }
   }
 
   #quarantineReason(peer: string): string {
     const why = this.#o.reputation?.get(peer).reason;
-    return `quarantined by this owner${why ? `: ${why}` : ''}`.slice(0, 400);
+    // One line of at most MAX_REASON_CHARS: anything else fails the frame, and the peer would
+    // hear nothing.
+    return clipReason(`quarantined by this owner${why ? `: ${why}` : ''}`);
   }
 
   #noteAsk(jobId: string, peer: string, answer: Ask['answer']) {
@@ -410,7 +413,11 @@ export class ShardOwnerService extends EventTarget {
         if (leased?.id !== msg.jobId) {
           // A result for a lease this stream was never given (another peer's, an old one, an
           // invented one, another job's): nothing to verify, and no honest contributor sends one.
-          this.#o.reputation?.record(peer, 'malformed', 'sent a result for a lease it was not given');
+          this.#o.reputation?.record(
+            peer,
+            'malformed',
+            'sent a result for a lease it was not given',
+          );
           this.#refuse(peer, msg, 'no such lease on this stream');
           return;
         }
@@ -628,8 +635,8 @@ export class ShardOwnerService extends EventTarget {
       );
       await stream.close();
     } catch (e) {
-      log('v1 stream from %s ended: %s', peer, e);
-      stream.abort(e instanceof Error ? e : new Error(String(e)));
+      log('v1 stream from %s ended: %s', peer, describeStreamError(e));
+      stream.abort(asStreamError(e));
     }
   }
 }

@@ -24,7 +24,11 @@ import {
 import { FramedStream } from '../../src/mesh/framed';
 import { JobBoard, MAX_JOBS_PER_OWNER } from '../../src/mesh/job-board';
 import type { MeshNode } from '../../src/mesh/node';
-import { ShardContributor, type ShardOutcome } from '../../src/mesh/shard-contributor';
+import {
+  type AbandonedShard,
+  ShardContributor,
+  type ShardOutcome,
+} from '../../src/mesh/shard-contributor';
 import { type SettledEvent, ShardOwnerService } from '../../src/mesh/shard-owner';
 import { JOBS_TOPIC, SHARD_PROTOCOL } from '../../src/mesh/topics';
 import { seededRng } from '../../src/model/rng';
@@ -314,7 +318,7 @@ describe('hostile peers against a real owner and contributor', () => {
         return honestMatmul(l);
       },
     });
-    const abandoned: unknown[] = [];
+    const abandoned: AbandonedShard[] = [];
     c.addEventListener('abandoned', (e) => abandoned.push((e as CustomEvent).detail));
     const failures = reputation.get(honestNode.peerId.toString()).failures;
     await c.work(announce(j));
