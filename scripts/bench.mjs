@@ -13,8 +13,10 @@
 //   scale: two contributor tabs' compute ÷ wall time, lease by lease and double-buffered; one
 //     researcher, three relays and 50 headless contributors, a fifth of them and a relay killed
 //     mid-job (scripts/scale-bench.mjs)
-// Prints tables and writes bench/results/{matmul,mesh,scheduler,inference,mesh-inference,ledger,verify,scale}.json.
-//   npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference|ledger|verify|scale|coldstart|gpu-node] [--sizes …] [--runs 3]
+//   big-job: issue 22's 2048³ matmul sized by the owner, on the headless contributor alone and on
+//     three browser volunteer tabs (scripts/big-job-bench.mjs)
+// Prints tables and writes bench/results/{matmul,mesh,scheduler,inference,mesh-inference,ledger,verify,scale,big-job}.json.
+//   npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference|ledger|verify|scale|coldstart|gpu-node|big-job] [--sizes …] [--runs 3]
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +27,7 @@ import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { build, preview } from 'vite';
 import { CHROMIUM, CHROMIUM_ARGS, ensureChromium } from './chromium.mjs';
+import { bigJobBench } from './big-job-bench.mjs';
 import { coldStartBench } from './coldstart-bench.mjs';
 import { nodeGpuEnv } from './gpu-env.mjs';
 import { scaleBench } from './scale-bench.mjs';
@@ -54,10 +57,11 @@ const valid =
     'scale',
     'coldstart',
     'gpu-node',
+    'big-job',
   ].includes(values.only);
 if (!valid) {
   console.error(
-    'usage: npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference|ledger|verify|scale|coldstart|gpu-node] [--sizes 256,512,1024] [--runs 3]',
+    'usage: npm run bench -- [--only matmul|mesh|scheduler|inference|mesh-inference|ledger|verify|scale|coldstart|gpu-node|big-job] [--sizes 256,512,1024] [--runs 3]',
   );
   process.exit(2);
 }
@@ -87,6 +91,7 @@ try {
   if (want('ledger')) await ledgerBench();
   if (want('verify')) await verifyBench();
   if (want('coldstart')) await runColdStartBench();
+  if (want('big-job')) await runBigJobBench();
   if (want('gpu-node')) await gpuNodeBench();
   if (want('scale')) await runScaleBench();
 } finally {
@@ -551,6 +556,14 @@ async function gpuNodeBench() {
     `${JSON.stringify({ ...meta('the adapter’s fp32 peak'), ...r }, null, 2)}\n`,
   );
   console.log('wrote bench/results/gpu-node.json');
+}
+
+async function runBigJobBench() {
+  console.log('\nbig job: a 2048³ matmul, shards sized by the owner');
+  const r = await bigJobBench({ browser, startRelayProcess });
+  const result = { ...meta('the headless contributor (Dawn in Node) alone'), ...r };
+  writeFileSync('bench/results/big-job.json', `${JSON.stringify(result, null, 2)}\n`);
+  console.log('wrote bench/results/big-job.json');
 }
 
 async function runColdStartBench() {

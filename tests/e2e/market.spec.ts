@@ -94,10 +94,31 @@ test('credits move as shards verify, every tab audits the same books, a spent bu
   await o2.waitForTimeout(4_000); // no shard is leased while the budget is spent
   await expect(job2).toHaveAttribute('data-accepted', String(stalled));
   expect(await micro(o2, '#spent')).toBeLessThanOrEqual(500);
+  // The job says why it stopped and what helps, and its time left says "waiting".
+  await expect(
+    job2.locator('.stall[data-reason="budget"][data-action="add-credits"]'),
+  ).toContainText('budget is spent');
+  await expect(job2.locator('.eta')).toHaveAttribute('data-eta', 'waiting');
 
   // Adding budget lets it finish.
   await job2.getByRole('button', { name: /^Add .* credits to job/ }).click();
   await expect(job2).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+  await expect(job2.locator('.stall')).toHaveCount(0);
+
+  // One price: every tab computes it from the same signed reports of the last epochs, so all
+  // five show the same figure at the same moment (read within one epoch; retried across a
+  // boundary).
+  await expect
+    .poll(
+      async () => {
+        const seen = [];
+        for (const page of everyone)
+          seen.push(await page.locator('#price').getAttribute('data-price'));
+        return new Set(seen).size === 1 && seen[0] !== '' ? seen[0] : seen.join(' ');
+      },
+      { timeout: 60_000, intervals: [1_000] },
+    )
+    .toMatch(/^\d+(\.\d+)?(e-?\d+)?$/);
 
   // Credits moved from the owners to the volunteers, all of them and no more.
   const spent = [await micro(o1, '#spent'), await micro(o2, '#spent')];
