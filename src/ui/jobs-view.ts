@@ -1,20 +1,9 @@
 import { html, LitElement, nothing } from 'lit';
-import type { VerificationReport } from '../jobs/job';
 import type { JobSpec } from '../jobs/kinds';
-import { credits, PRICE_CEILING, PRICE_FLOOR } from '../jobs/price';
+import { PRICE_CEILING, PRICE_FLOOR } from '../jobs/price';
 import type { Mesh } from '../mesh/mesh';
 import type { JobView } from '../mesh/read-model';
-import {
-  boughtText,
-  describeError,
-  type Eta,
-  formatDuration,
-  type GeneratedText,
-  jobEta,
-  nextPace,
-  type Pace,
-  short,
-} from './format';
+import { describeError, type GeneratedText, type Pace } from './format';
 import {
   type AnswerSoFar,
   generatedTexts,
@@ -23,6 +12,7 @@ import {
   valuesFile,
   verifiedFiles,
 } from './job-files';
+import { type JobActions, type JobList, jobItem, topUp } from './job-item';
 import type { TabSession } from './session';
 import { SessionWatcher } from './session-watcher';
 import type { ShippedModel } from './shipped-model';
@@ -43,9 +33,9 @@ import { base, jobsCss } from './styles';
  * `form.set-price` (input `name=price`, button "Set price"), `.eta[data-eta]`, `.bought`,
  * `.job-note` (role=status).
  *
- * Over 450 lines: one list whose every action (cancel, delete, price, split, lift, add credits,
- * five downloads) is a few lines of template and handler; the pure parts are in format.ts
- * (time left, what credits bought) and job-files.ts (the files), each unit-tested.
+ * Each job's `<li>` is drawn by job-item.ts; this element keeps the jobs and runs their
+ * actions. The pure parts are in format.ts (time left, what credits bought) and job-files.ts
+ * (the files), each unit-tested.
  */
 export class TesselJobs extends LitElement {
   static override properties = {
@@ -129,208 +119,39 @@ export class TesselJobs extends LitElement {
   override render() {
     if (!this._jobs.length) return nothing;
     const now = Date.now();
+    const list: JobList = {
+      mesh: this.session?.mesh,
+      texts: this._texts,
+      notes: this._notes,
+      paces: this.#pace,
+      actions: this.#actions,
+    };
     return html`<section aria-labelledby="jobs-title">
       <h2 id="jobs-title">Your jobs</h2>
       ${this._error ? html`<p class="error" role="alert">${this._error}</p>` : nothing}
       <ul id="my-jobs">
-        ${this._jobs.map((j) => this.#job(j, now))}
+        ${this._jobs.map((j) => jobItem(j, now, list))}
       </ul>
     </section>`;
   }
 
-  #job(j: JobView, now: number) {
-    const p = j.progress;
-    const pct = (n: number) => `${(100 * n) / Math.max(1, p.shards)}%`;
-    const texts = this._texts.get(j.jobId);
-    const note = this._notes.get(j.jobId);
-    const r = j.report;
-    const name = jobName(j);
-    const budget = Number.isFinite(j.budget)
-      ? `${credits(j.budget).toFixed(3)} credits`
-      : 'no ceiling';
-    const running = j.state === 'running';
-    const partial = (j.state === 'cancelled' || (running && j.stall)) && p.verified > 0;
-    return html`<li
-      data-job-id=${j.jobId}
-      data-state=${j.state}
-      data-accepted=${r.accepted}
-      data-budget-spent=${j.budgetSpent}
-      data-history=${j.history}
-      data-stall=${j.stall?.reason ?? ''}
-    >
-      <div>
-        <strong>${j.kind}</strong> job <code>${j.jobId}</code>: ${j.summary}
-        ${j.resumed ? html`<span class="muted">(resumed after a reload)</span>` : nothing}
-        ${j.history ? html`<span class="muted">(kept from an earlier visit)</span>` : nothing}
-        — <span class=${j.state === 'done' ? 'ok' : ''}>${stateText(j)}</span>
-      </div>
-      <div
-        class="bar"
-        role="progressbar"
-        aria-label="Shards verified of job ${j.jobId}"
-        aria-valuemin="0"
-        aria-valuemax=${p.shards}
-        aria-valuenow=${p.verified}
-        aria-valuetext="${p.verified} of ${p.shards} shards verified"
-      >
-        <span class="verified" style="width:${pct(p.verified)}"></span>
-        <span class="awaiting" style="width:${pct(p.awaiting)}"></span>
-        <span class="leased" style="width:${pct(p.leased)}"></span>
-      </div>
-      <p class="counts">
-        ${p.verified}/${p.shards} shards verified, ${p.awaiting} awaiting verification, ${p.leased}
-        leased${r.restored ? ` (${r.restored} from before the reload)` : ''}; ${r.rejected}
-        rejected, ${r.reassignments} reassigned${running ? '; ' : ''}${running ? this.#eta(j, now) : nothing}.
-      </p>
-      ${running ? this.#stall(j) : nothing}
-      <p class="spend">
-        Paid ${credits(j.spent).toFixed(3)} credits of a budget of ${budget}, at ${j.price} credits
-        per GFLOP.
-      </p>
-      ${running ? this.#priceForm(j) : nothing}
-      <p class="bought">${this.#bought(j)}</p>
-      <div class="actions">
-        ${
-          running
-            ? html`<button type="button" class="cancel" @click=${() => this.#cancel(j.jobId)}>
-              Cancel job ${j.jobId}
-            </button>`
-            : html`<button type="button" class="delete" aria-label="Delete ${name}" @click=${() => this.#delete(j.jobId)}>
-              Delete
-            </button>`
-        }
-        ${
-          running && (j.budgetSpent || j.stall?.reason === 'budget')
-            ? html`<button type="button" class="add-budget" @click=${() => this.#addBudget(j)}>
-              Add ${credits(topUp(j)).toFixed(3)} credits to job ${j.jobId}
-            </button>`
-            : nothing
-        }
-        ${j.state === 'done' ? this.#downloads(j, name) : partial ? this.#partial(j, name) : nothing}
-      </div>
-      ${note ? html`<p class="job-note ${note.error ? 'error' : ''}" role="status">${note.text}</p>` : nothing}
-      ${
-        texts
-          ? html`<ol class="generated">
-            ${texts.map((t) => html`<li value=${t.sequence + 1}>${t.prompt}${t.continuation}</li>`)}
-          </ol>`
-          : nothing
-      }
-      ${reportDetails(r)}
-    </li>`;
-  }
-
-  /** What the job's credits bought: shards verified, and GFLOP where known exactly. */
-  #bought(j: JobView) {
-    const js = this.session?.mesh?.request(j.jobId);
-    const gflop =
-      js?.kind === 'matmul' && j.state === 'done'
-        ? (2 * js.spec.m * js.spec.k * js.spec.n) / 1e9
-        : undefined;
-    const { verified, shards } = j.progress;
-    return boughtText({ spent: j.spent, verified, shards, ...(gflop ? { gflop } : {}) });
-  }
-
-  #eta(j: JobView, now: number) {
-    const pace = nextPace(this.#pace.get(j.jobId), j.progress, now);
-    this.#pace.set(j.jobId, pace);
-    const eta = jobEta(j.progress, pace, now, j.stall !== undefined);
-    return html`<span class="eta" data-eta=${eta.kind}>${etaText(eta)}</span>`;
-  }
-
-  /** Why a running job cannot progress, and the action that helps, as a button. */
-  #stall(j: JobView) {
-    const s = j.stall;
-    if (!s) {
-      // Without a stall reported, the older flags still say why nothing is leased.
-      if (j.budgetSpent) {
-        return html`<p class="stall error" role="status" data-reason="budget">Budget spent: no more shards are leased.</p>`;
-      }
-      if (j.balanceLow) {
-        return html`<p class="stall error" role="status" data-reason="balance">
-          Your balance cannot pay for more shards: contribute your GPU to earn credit, and the job
-          goes on.
-        </p>`;
-      }
-      return nothing;
-    }
-    const quarantined = this.session?.mesh?.snapshot().peers.filter((p) => p.quarantined) ?? [];
-    return html`<p class="stall" role="status" data-reason=${s.reason} data-action=${s.action ?? ''}>
-      <strong>Waiting:</strong> ${s.message}
-      ${
-        s.action === 'split'
-          ? html`<button type="button" class="split" @click=${() => this.#split(j.jobId)}>
-              Use smaller shards for job ${j.jobId}
-            </button>`
-          : s.action === 'lift'
-            ? html`<button
-                  type="button"
-                  class="lift"
-                  ?disabled=${quarantined.length === 0}
-                  @click=${() => this.#liftAll(j.jobId)}
-                >
-                  Lift the quarantine of ${quarantined.length} peer(s)
-                </button>
-                <span class="muted">(or one by one, with their reasons, under Mesh › Peers)</span>`
-            : s.action === 'add-credits' && s.reason === 'balance'
-              ? html`<span class="muted">Contribute your GPU to earn credit.</span>`
-              : nothing
-      }
-    </p>`;
-  }
-
-  #priceForm(j: JobView) {
-    return html`<form class="set-price" novalidate @submit=${(e: SubmitEvent) => this.#setPrice(e, j.jobId)}>
-      <label
-        >Price, credits per GFLOP
-        <input
-          name="price"
-          type="number"
-          min=${PRICE_FLOOR}
-          max=${PRICE_CEILING}
-          step="any"
-          .value=${String(j.price)}
-          aria-label="New price of job ${j.jobId}, credits per GFLOP"
-      /></label>
-      <button type="submit" aria-label="Set the price of job ${j.jobId}">Set price</button>
-    </form>`;
-  }
-
-  #downloads(j: JobView, name: string) {
-    const button = (label: string, what: () => Promise<void>) =>
-      html`<button type="button" class="download" aria-label="${label} of ${name}" @click=${() => this.#act(j.jobId, what)}>
-        ${label}
-      </button>`;
-    if (j.kind === 'matmul') return button('Download C (.npy)', () => this.#downloadAll(j.jobId));
-    // A kept job's request is read back with its answer: until then its mode may be unknown.
-    const js = this.session?.mesh?.request(j.jobId);
-    const mode = js?.kind === 'inference' ? js.spec.mode : this._texts.has(j.jobId) ? 'tokens' : '';
-    return button(
-      mode === 'logits'
-        ? 'Download logits (.npy)'
-        : mode === 'tokens'
-          ? 'Download texts (.jsonl)'
-          : 'Download the results',
-      () => this.#downloadAll(j.jobId),
-    );
-  }
-
-  /** What a cancelled or stalled job verified so far: the values with a mask, or the texts. */
-  #partial(j: JobView, name: string) {
-    const button = (cls: string, label: string, what: () => Promise<void>) =>
-      html`<button type="button" class="download partial ${cls}" aria-label="${label} of ${name}" @click=${() => this.#act(j.jobId, what)}>
-        ${label}
-      </button>`;
-    const js = this.session?.mesh?.request(j.jobId);
-    if (j.kind === 'inference' && (js?.kind !== 'inference' || js.spec.mode === 'tokens')) {
-      return button('', 'Download the texts verified so far (.jsonl)', () =>
-        this.#downloadTexts(j.jobId),
-      );
-    }
-    const what = j.kind === 'matmul' ? 'C' : 'logits';
-    return html`${button('', `Download the verified part of ${what} (.npy)`, () => this.#downloadPartial(j.jobId, 0))}
-      ${button('mask', `Download the mask of verified ${what} (.npy)`, () => this.#downloadPartial(j.jobId, 1))}`;
-  }
+  /** What each job's buttons and price form run. */
+  readonly #actions: JobActions = {
+    cancel: (jobId) => void this.#cancel(jobId),
+    delete: (jobId) => this.#delete(jobId),
+    addBudget: (j) => this.#addBudget(j),
+    split: (jobId) => this.#split(jobId),
+    liftAll: (jobId) => this.#liftAll(jobId),
+    setPrice: (e, jobId) => this.#setPrice(e, jobId),
+    download: (jobId, what) =>
+      void this.#act(jobId, () =>
+        what === 'all'
+          ? this.#downloadAll(jobId)
+          : what === 'texts'
+            ? this.#downloadTexts(jobId)
+            : this.#downloadPartial(jobId, what === 'values' ? 0 : 1),
+      ),
+  };
 
   /** Runs an action on a job; its outcome or error is shown under the job. */
   async #act(jobId: string, what: () => Promise<unknown>) {
@@ -461,61 +282,6 @@ export class TesselJobs extends LitElement {
     }
     return texts;
   }
-}
-
-/** A job as buttons name it: its short id and what it asked. */
-function jobName(j: JobView): string {
-  return `job ${short(j.jobId)} (${j.summary})`;
-}
-
-function stateText(j: JobView): string {
-  const when = j.finishedAt ? ` ${new Date(j.finishedAt).toLocaleString()}` : '';
-  return j.state === 'done'
-    ? `done, every shard verified${when ? `,${when}` : ''}`
-    : j.state === 'cancelled'
-      ? `cancelled${when}`
-      : 'running';
-}
-
-function etaText(eta: Eta): string {
-  switch (eta.kind) {
-    case 'waiting':
-      return 'time left: waiting';
-    case 'unknown':
-      return 'time left: after the next verified shard';
-    case 'left':
-      return `about ${formatDuration(eta.ms)} left`;
-  }
-}
-
-/** What "Add budget" adds: what the job has spent so far (doubling it), at least 1 credit. */
-function topUp(j: JobView): number {
-  return Math.max(1e6, j.spent);
-}
-
-function reportDetails(r: VerificationReport) {
-  const rows: [string, string][] = [
-    ['Shards (canaries included)', String(r.shards)],
-    ['Verified', String(r.accepted)],
-    ['Rejected', String(r.rejected)],
-    ['Reassigned', String(r.reassignments)],
-    ['Redundant copies', `${(100 * r.redundancyOverhead).toFixed(0)}%`],
-  ];
-  if (r.kind === 'inference') {
-    rows.push(
-      ['Canaries (failed)', `${r.canaries} (${r.canariesFailed})`],
-      ['Owner checks (failed)', `${r.spotChecks} (${r.spotChecksFailed})`],
-      ['Copies that disagreed', String(r.disagreements)],
-    );
-  }
-  rows.push(
-    ['Verification time', `${r.verifyMs.toFixed(0)} ms`],
-    ['Verification ÷ compute', `${(100 * r.verifyOverCompute).toFixed(2)}%`],
-  );
-  return html`<details>
-    <summary>Verification report</summary>
-    <dl class="report">${rows.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>
-  </details>`;
 }
 
 /** Offers a file as a download from inside the element's shadow root. */

@@ -1,46 +1,45 @@
 import { html, LitElement, nothing } from 'lit';
-import { defaultPolicy, type InferencePolicy, shardFlops } from '../jobs/inference-spec';
+import { defaultPolicy } from '../jobs/inference-spec';
 import { randomProblem } from '../jobs/matmul-job';
-import {
-  credits,
-  estimateJob,
-  type MarketSample,
-  matmulFlops,
-  PRICE_CEILING,
-  PRICE_EPOCH_MS,
-  PRICE_FLOOR,
-  START_PRICE,
-} from '../jobs/price';
 import { DEFAULT_PARAMS } from '../ledger/params';
 import type { PriceQuote } from '../ledger/price-book';
 import type { LedgerService } from '../ledger/service';
 import type { InferenceRequest } from '../mesh/mesh';
-import type { JobTerms } from '../mesh/terms';
-import { parseGptConfig } from '../model/gpt';
-import { type Matrix, readMatrix } from '../model/matrix-file';
-import { TensorFileError } from '../model/npy';
+import type { Matrix } from '../model/matrix-file';
 import { cryptoRng } from '../model/rng';
-import { describeError, formatBytes, formatDuration } from './format';
+import {
+  type FormMessage,
+  fieldValue,
+  formMessage,
+  InputError,
+  optionalInt,
+  requiredInt,
+} from './form-input';
+import { describeError } from './format';
+import {
+  type EstimateInputs,
+  type Form,
+  paymentFields,
+  readPayment,
+  readTerms,
+} from './payment-fields';
 import type { TabSession } from './session';
 import { SessionWatcher } from './session-watcher';
-import { encodeText, type ShippedModel } from './shipped-model';
+import type { ShippedModel } from './shipped-model';
 import { base } from './styles';
+import {
+  inferenceWork,
+  MAX_DIM,
+  matmulWork,
+  readInference,
+  readPrompts,
+  readUpload,
+  uploadedProblem,
+} from './work-fields';
 
-// Over 450 lines: both forms share their payment part (the mesh's price, live, and what the job
-// would cost and take), which reads each form's own work fields; apart, those would have to be
-// passed back and forth.
-
-/** Largest dimension the form takes (the job spec allows up to 65,536). */
-const MAX_DIM = 16_384;
-
-/**
- * Largest matrix file this browser is asked to hold: A, B and C stay in the researcher's tab
- * (and its IndexedDB, so a reload resumes the job) until the job ends.
- */
-export function maxMatrixBytes(): number {
-  const gib = (navigator as Navigator & { deviceMemory?: number }).deviceMemory ?? 4;
-  return Math.min(2 ** 30, (gib * 2 ** 30) / 8);
-}
+// The forms' parts live beside this element: the payment fields (the mesh's price, live, and
+// what the job would cost and take) in payment-fields.ts, the work fields' reading, checking
+// and FLOPs in work-fields.ts, and the typed refusals in form-input.ts.
 
 /**
  * `<tessel-researcher>`: submit work to the mesh. A matmul C = A·B from uploaded .npy or
@@ -67,8 +66,8 @@ export class TesselResearcher extends LitElement {
   declare shipped: (() => Promise<ShippedModel>) | undefined;
   declare _source: 'upload' | 'random';
   declare _mode: 'tokens' | 'logits';
-  declare _matmulMessage: { text: string; kind: 'ok' | 'error' } | undefined;
-  declare _inferMessage: { text: string; kind: 'ok' | 'error' } | undefined;
+  declare _matmulMessage: FormMessage | undefined;
+  declare _inferMessage: FormMessage | undefined;
   declare _busy: boolean;
   /** The mesh's price as this tab's market computes it; undefined off the mesh. */
   declare _quote: PriceQuote | undefined;
@@ -206,7 +205,7 @@ export class TesselResearcher extends LitElement {
         ${this.#payment('mm')}
         <button type="submit" id="submit-button" ?disabled=${this._busy}>Shard, send and verify</button>
       </form>
-      ${message('job-result', this._matmulMessage)}
+      ${formMessage('job-result', this._matmulMessage)}
 
       <h3 id="infer-title">Batched inference on the shipped model</h3>
       <form
@@ -277,7 +276,7 @@ And Moses spake</textarea
         ${this.#payment('infer')}
         <button type="submit" id="infer-button" ?disabled=${this._busy}>Run on the mesh</button>
       </form>
-      ${message('infer-result', this._inferMessage)}
+      ${formMessage('infer-result', this._inferMessage)}
     </section>`;
   }
 
@@ -301,17 +300,7 @@ And Moses spake</textarea
           this.#upload(form, 'a', 'A'),
           this.#upload(form, 'b', 'B'),
         ]);
-        if (a.cols !== b.rows) {
-          throw new InputError(
-            `A is ${a.rows}×${a.cols} and B is ${b.rows}×${b.cols}: A's columns must equal B's rows.`,
-          );
-        }
-        for (const [name, mat] of [['A', a] as const, ['B', b] as const]) {
-          if (mat.rows > MAX_DIM || mat.cols > MAX_DIM) {
-            throw new InputError(`${name} is ${mat.rows}×${mat.cols}: at most ${MAX_DIM} a side.`);
-          }
-        }
-        problem = { a: a.data, b: b.data, m: a.rows, k: a.cols, n: b.cols };
+        problem = uploadedProblem(a, b);
       }
       const terms = readTerms(form);
       const mesh = await this.#mesh();
@@ -337,54 +326,16 @@ And Moses spake</textarea
     this._busy = true;
     this._inferMessage = undefined;
     try {
-      const field = (name: string) =>
-        (form.elements.namedItem(name) as HTMLInputElement | HTMLTextAreaElement | null)?.value ??
-        '';
-      const texts = field('prompts')
-        .split('\n')
-        .filter((line) => line.length > 0);
+      const texts = readPrompts(form);
       const mode = this._mode;
       if (!this.shipped) throw new InputError('The shipped model is not available on this page.');
       const model = await this.shipped();
-      if (texts.length === 0 || texts.length > 1_024) {
-        throw new InputError('Type 1 to 1,024 prompts, one a line.');
-      }
-      const longest = Math.max(...texts.map((t) => t.length));
-      if (longest > model.maxSeq) {
-        throw new InputError(
-          `A prompt is longer than the model's context of ${model.maxSeq} characters.`,
-        );
-      }
-      const steps =
-        mode === 'tokens'
-          ? requiredInt(form, 'steps', 1, model.maxSeq - longest + 1, 'Characters to generate')
-          : 0;
-      const temperature = mode === 'tokens' ? Number(field('temperature')) : 0;
-      if (!(temperature >= 0 && temperature <= 2)) {
-        throw new InputError('Temperature must be a number from 0 to 2.');
-      }
-      const policy: Partial<InferencePolicy> = {
-        copies: requiredInt(form, 'copies', 1, 3, 'Copies that must agree'),
-        canaryRate: percent(form, 'canary', 'Canary shards'),
-        spotCheckRate: percent(form, 'spot', 'Shards the owner re-checks'),
-      };
-      const sequences: Uint32Array[] = [];
-      for (const t of texts) {
-        const ids = encodeText(model.vocab, t);
-        if ('unknown' in ids) {
-          throw new InputError(
-            `The model has never seen ${ids.unknown.map((c) => JSON.stringify(c)).join(', ')}: use plain letters and punctuation.`,
-          );
-        }
-        sequences.push(ids);
-      }
+      const work = readInference(form, texts, mode, model);
       const terms = readTerms(form);
       const mesh = await this.#mesh();
       const request: InferenceRequest = {
         model: this.#digest ? { digest: this.#digest } : { file: model.file, config: model.config },
-        sequences,
-        output: mode === 'logits' ? { mode } : { mode, steps, temperature },
-        policy,
+        ...work,
       };
       const run = await mesh.submitInference(request, terms);
       this.#digest = run.job.modelDigest;
@@ -401,105 +352,22 @@ And Moses spake</textarea
 
   /** Price and budget fields, the mesh's price, and what the job would cost and take. */
   #payment(prefix: Form) {
-    const q = this._quote;
-    const mesh = q?.state === 'price' ? q.price : undefined;
-    const typed = this.#typed[prefix];
-    return html`<fieldset>
-      <legend>Payment (credits are paid only for verified shards)</legend>
-      <label
-        >Price, credits per GFLOP
-        <input
-          id="${prefix}-price"
-          name="price"
-          type="number"
-          min=${PRICE_FLOOR}
-          max=${PRICE_CEILING}
-          step="any"
-          .value=${typed ?? String(+(mesh ?? START_PRICE).toFixed(3))}
-          @input=${(e: Event) => (this.#typed[prefix] = (e.target as HTMLInputElement).value)}
-      /></label>
-      <label
-        >Budget, credits (empty: no ceiling)
-        <input id="${prefix}-budget" name="budget" type="number" min="0.000001" step="any" />
-      </label>
-      <p id="${prefix}-mesh-price" class="muted" data-price=${mesh ?? ''}>
-        ${this.#priceLine(mesh, typed !== undefined)}
-        ${
-          typed !== undefined && mesh !== undefined
-            ? html`<button type="button" @click=${() => this.#useMeshPrice(prefix)}>
-                Use the mesh's price
-              </button>`
-            : nothing
-        }
-        ${
-          this.session && !this.#market
-            ? html`<button type="button" @click=${() => void this.session?.join().catch(() => {})}>
-                Join the mesh to see its price
-              </button>`
-            : nothing
-        }
-      </p>
-      <p id="${prefix}-estimate" role="status" aria-live="polite">${this.#estimate(prefix)}</p>
-    </fieldset>`;
-  }
-
-  #priceLine(mesh: number | undefined, typed: boolean): string {
-    const q = this._quote;
-    const fallback = `until then the field holds the default, ${START_PRICE.toFixed(3)}`;
-    if (!q) return `The mesh's price is shown once this tab is in the mesh; ${fallback}.`;
-    if (q.state === 'measuring') {
-      return `The mesh's price: measuring (${q.seen} of ${q.of} epochs of ${PRICE_EPOCH_MS / 1000} s heard); ${fallback}${typed ? '' : ', then follows the price'}.`;
-    }
-    return `The mesh's price now: ${mesh?.toFixed(3)} credits per GFLOP, the same in every tab this epoch${typed ? ' (you typed your own)' : ''}.`;
+    return paymentFields(prefix, {
+      quote: this._quote,
+      market: this.#market,
+      balance: this._balance,
+      inputs: this._inputs[prefix],
+      typed: this.#typed[prefix],
+      type: (value) => (this.#typed[prefix] = value),
+      useMeshPrice: () => this.#useMeshPrice(prefix),
+      join: this.session ? () => void this.session?.join().catch(() => {}) : undefined,
+    });
   }
 
   #useMeshPrice(prefix: Form) {
     delete this.#typed[prefix];
     this.requestUpdate();
     void this.updateComplete.then(() => this.#readForms());
-  }
-
-  /** The estimated total, checked against the budget and balance, and the estimated time. */
-  #estimate(prefix: Form) {
-    const i = this._inputs[prefix];
-    if (!i) return '';
-    if (i.flops === undefined) return i.note ?? '';
-    if (!(i.price >= PRICE_FLOOR && i.price <= PRICE_CEILING)) {
-      return `Type a price from ${PRICE_FLOOR} to ${PRICE_CEILING} to see the total.`;
-    }
-    const q = this._quote;
-    const sample: MarketSample | undefined = q?.state === 'price' ? q.last : this.#market?.sample();
-    const e = estimateJob({
-      flops: i.flops,
-      price: i.price,
-      budget: i.budget,
-      balance: this._balance,
-      sample,
-    });
-    const total = `Estimated total: ${fmtCredits(e.total)} credits (${fmtGflop(i.flops / 1e9)} GFLOP × ${i.price} credits per GFLOP${i.note ? `; ${i.note}` : ''}).`;
-    const budget = !Number.isFinite(i.budget)
-      ? ''
-      : e.budgetCovers
-        ? ` Within your budget of ${fmtCredits(i.budget)} credits.`
-        : ` Your budget of ${fmtCredits(i.budget)} credits would not cover it: the job stops leasing once it is spent (after about ${Math.floor((i.budget / e.total) * 100)}% of the work), until you add credits.`;
-    const held = fmtCredits(this._balance ?? 0);
-    const balance =
-      e.balanceCovers === undefined
-        ? ''
-        : e.balanceCovers
-          ? ` Your balance: ${held} credits.`
-          : ` Your balance of ${held} credits would not cover it: the job stops leasing once it is spent, until you earn or add credits.`;
-    const time = !sample
-      ? ' Estimated time: shown once this tab is in the mesh.'
-      : e.seconds === undefined
-        ? ' Estimated time: waiting for contributors (none in the mesh now).'
-        : ` Estimated time: about ${formatDuration(Math.max(1_000, e.seconds * 1_000))} ${
-            e.queuedAhead
-              ? `after the work queued ahead (${fmtGflop(sample.supplyGflops)} GFLOP/s of contributors, none idle)`
-              : `on the ${fmtGflop(sample.idleGflops)} GFLOP/s of idle contributors`
-          }.`;
-    const short = !e.budgetCovers || e.balanceCovers === false;
-    return html`<span class=${short ? 'error' : ''}>${total}${budget}${balance}</span>${time}`;
   }
 
   /** Reads both forms' work and payment fields for the estimate. */
@@ -511,85 +379,15 @@ And Moses spake</textarea
     ] as const) {
       const form = this.renderRoot.querySelector<HTMLFormElement>(`#${id}`);
       if (!form) continue;
-      const field = (name: string) =>
-        (form.elements.namedItem(name) as HTMLInputElement | null)?.value.trim() ?? '';
-      const raw = field('budget');
-      const budget = raw === '' ? Number.NaN : Number(raw);
+      const field = (name: string) => fieldValue(form, name);
       inputs[prefix] = {
-        price: field('price') === '' ? Number.NaN : Number(field('price')),
-        budget: budget > 0 ? Math.round(budget * 1e6) : Number.POSITIVE_INFINITY,
-        ...(prefix === 'mm' ? this.#matmulWork(field) : this.#inferenceWork(field)),
+        ...readPayment(field),
+        ...(prefix === 'mm'
+          ? matmulWork(this._source, field, this.#shapes)
+          : inferenceWork(this.#model, this._mode, field)),
       };
     }
     this._inputs = inputs;
-  }
-
-  #matmulWork(field: (name: string) => string): Pick<EstimateInputs, 'flops' | 'note'> {
-    if (this._source === 'random') {
-      const [m, k, n] = ['m', 'k', 'n'].map((f) => Number(field(f))) as [number, number, number];
-      const ok = [m, k, n].every((d) => Number.isInteger(d) && d >= 1 && d <= MAX_DIM);
-      return ok
-        ? { flops: matmulFlops(m, k, n) }
-        : { note: `Sizes from 1 to ${MAX_DIM} give the total.` };
-    }
-    const a = this.#shapes.get('a');
-    const b = this.#shapes.get('b');
-    if (!a || !b) return { note: 'The total is shown once A and B are chosen and read.' };
-    if (a.cols !== b.rows) return { note: "The total is shown once A's columns equal B's rows." };
-    return { flops: matmulFlops(a.rows, a.cols, b.cols) };
-  }
-
-  /** Inference work from the shipped model's shape (src/jobs' shardFlops over every
-   * sequence), times the copies paid for and the canary shards. */
-  #inferenceWork(field: (name: string) => string): Pick<EstimateInputs, 'flops' | 'note'> {
-    const model = this.#model;
-    if (!model)
-      return { note: 'The total depends on the model: it is shown once this form is used.' };
-    const sequences: Uint32Array[] = [];
-    for (const t of field('prompts')
-      .split('\n')
-      .filter((line) => line.length > 0)) {
-      const ids = encodeText(model.vocab, t);
-      if ('unknown' in ids || t.length > model.maxSeq)
-        return { note: 'Fix the prompts to see the total.' };
-      sequences.push(ids);
-    }
-    if (sequences.length === 0) return { note: 'Type prompts to see the total.' };
-    const mode = this._mode;
-    const steps = mode === 'tokens' ? Number(field('steps')) : 0;
-    const copies = Number(field('copies'));
-    const canaryRate = Number(field('canary')) / 100;
-    if (
-      !(
-        Number.isInteger(steps) &&
-        Number.isInteger(copies) &&
-        copies >= 1 &&
-        canaryRate >= 0 &&
-        canaryRate <= 1
-      )
-    ) {
-      return { note: 'Fix the settings to see the total.' };
-    }
-    try {
-      const spec = {
-        modelDigest: '',
-        config: parseGptConfig(model.config),
-        sequences,
-        mode,
-        steps,
-        temperature: 0,
-        seed: 0,
-        perShard: sequences.length,
-        policy: { ...defaultPolicy(mode), copies, canaryRate },
-      };
-      const work = shardFlops(spec, { sequences: sequences.map((_, i) => i), canary: false });
-      return {
-        flops: work * copies * (1 + canaryRate),
-        note: `${copies} cop${copies === 1 ? 'y' : 'ies'} paid${canaryRate > 0 ? ', canary shards about included' : ''}`,
-      };
-    } catch (e) {
-      return { note: `The total depends on the model: ${describeError(e)}` };
-    }
   }
 
   /** The shipped model is loaded once the inference form is used: its FLOPs depend on it. */
@@ -639,103 +437,6 @@ And Moses spake</textarea
   async #mesh() {
     if (!this.session) throw new InputError('This page has no session to submit from.');
     return this.session.join();
-  }
-}
-
-type Form = 'mm' | 'infer';
-
-/** What a form's estimate is computed from. */
-interface EstimateInputs {
-  /** FLOPs the job would be paid for; undefined while they cannot be known (see `note`). */
-  flops?: number;
-  note?: string;
-  price: number; // credits per GFLOP
-  budget: number; // µcredits, Infinity: none
-}
-
-const fmtCredits = (micro: number) =>
-  credits(micro).toLocaleString('en', { maximumFractionDigits: micro < 1e6 ? 6 : 3 });
-const fmtGflop = (g: number) => g.toLocaleString('en', { maximumSignificantDigits: 4 });
-
-/** The job's price and budget from a form's payment fields. */
-function readTerms(form: HTMLFormElement): JobTerms {
-  const value = (name: string) =>
-    (form.elements.namedItem(name) as HTMLInputElement | null)?.value.trim() ?? '';
-  const price = Number(value('price'));
-  if (!(Number.isFinite(price) && price >= PRICE_FLOOR && price <= PRICE_CEILING)) {
-    throw new InputError(
-      `Price must be a number from ${PRICE_FLOOR} to ${PRICE_CEILING.toLocaleString('en')} credits per GFLOP.`,
-    );
-  }
-  const raw = value('budget');
-  const budget = raw === '' ? Number.POSITIVE_INFINITY : Number(raw);
-  if (!(budget > 0) || Number.isNaN(budget)) {
-    throw new InputError('Budget must be a positive number of credits, or empty for no ceiling.');
-  }
-  return { price, budget: Number.isFinite(budget) ? Math.round(budget * 1e6) : budget };
-}
-
-/** A form value the researcher must fix; shown as it is. */
-class InputError extends Error {
-  override readonly name = 'InputError';
-}
-
-function message(id: string, m: { text: string; kind: 'ok' | 'error' } | undefined) {
-  // role=alert for refusals so a screen reader says them at once; status for progress.
-  return html`<p id=${id} class=${m?.kind ?? ''} role=${m?.kind === 'error' ? 'alert' : 'status'} aria-live="polite">
-    ${m?.text ?? ''}
-  </p>`;
-}
-
-function requiredInt(
-  form: HTMLFormElement,
-  name: string,
-  min: number,
-  max: number,
-  label = name.toUpperCase(),
-): number {
-  const raw = (form.elements.namedItem(name) as HTMLInputElement | null)?.value.trim() ?? '';
-  const v = Number(raw);
-  if (raw === '' || !Number.isInteger(v) || v < min || v > max) {
-    throw new InputError(`${label} must be a whole number from ${min} to ${max}.`);
-  }
-  return v;
-}
-
-function optionalInt(
-  form: HTMLFormElement,
-  name: string,
-  min: number,
-  max: number,
-): number | undefined {
-  const raw = (form.elements.namedItem(name) as HTMLInputElement | null)?.value.trim() ?? '';
-  return raw === '' ? undefined : requiredInt(form, name, min, max, 'Shard block');
-}
-
-function percent(form: HTMLFormElement, name: string, label: string): number {
-  const raw = (form.elements.namedItem(name) as HTMLInputElement | null)?.value.trim() ?? '';
-  const v = Number(raw);
-  if (raw === '' || !(v >= 0 && v <= 100)) throw new InputError(`${label} must be 0 to 100 %.`);
-  return v / 100;
-}
-
-/** Reads and checks one uploaded matrix; a refusal names the file and says why. */
-async function readUpload(form: HTMLFormElement, name: string, label: string): Promise<Matrix> {
-  const file = (form.elements.namedItem(name) as HTMLInputElement | null)?.files?.[0];
-  if (!file) throw new InputError(`Choose a file for ${label}.`);
-  const limit = maxMatrixBytes();
-  if (file.size > limit) {
-    throw new InputError(
-      `${label} (${file.name}) is ${formatBytes(file.size)}; this browser can hold at most ${formatBytes(limit)} per matrix.`,
-    );
-  }
-  try {
-    return readMatrix(new Uint8Array(await file.arrayBuffer()));
-  } catch (e) {
-    if (e instanceof TensorFileError) {
-      throw new InputError(`${label} (${file.name}) is refused: ${e.message}.`);
-    }
-    throw e;
   }
 }
 
