@@ -16,18 +16,17 @@ export function workBytes(work: Work): number {
 
 /**
  * The owner's measure of each contributor's link: a lease's bytes over the time from its send to
- * the contributor's first heartbeat (which it sends `heartbeatMs` after the lease arrived), as a
- * moving average. Deadlines and shard sizes use it; it is the owner's own measurement, never
+ * the contributor's first heartbeat (which it sends as the lease arrives), as a moving average. Deadlines and shard sizes use it; it is the owner's own measurement, never
  * what a peer says of itself.
  */
 export class LinkMeter {
-  readonly #sent = new Map<string, { peer: string; at: number; bytes: number; beatMs: number }>();
+  readonly #sent = new Map<string, { peer: string; at: number; bytes: number }>();
   readonly #links = new Map<string, number>(); // peer → bytes/s
 
-  /** A lease of `bytes` was written to `peer` at `at` (ms); its heartbeats come every `beatMs`. */
-  sent(leaseId: string, peer: string, bytes: number, at: number, beatMs: number): void {
+  /** A lease of `bytes` was written to `peer` at `at` (ms). */
+  sent(leaseId: string, peer: string, bytes: number, at: number): void {
     if (bytes < MIN_SAMPLE_BYTES) return;
-    this.#sent.set(leaseId, { peer, at, bytes, beatMs });
+    this.#sent.set(leaseId, { peer, at, bytes });
     if (this.#sent.size > MAX_LINKS) this.#sent.delete(this.#sent.keys().next().value as string);
   }
 
@@ -36,9 +35,8 @@ export class LinkMeter {
     const s = this.#sent.get(leaseId);
     if (!s || s.peer !== peer) return;
     this.#sent.delete(leaseId);
-    // The heartbeat interval is the contributor's wait, not the link's; a floor of 50 ms keeps
-    // one lucky sample from claiming an infinite link.
-    const ms = Math.max(50, at - s.at - s.beatMs);
+    // A floor of 50 ms keeps one lucky sample from claiming an all but infinite link.
+    const ms = Math.max(50, at - s.at);
     const sample = (s.bytes * 1000) / ms;
     const old = this.#links.get(peer);
     this.#links.delete(peer);

@@ -259,6 +259,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       ...(options.gflops !== undefined ? { gflops: options.gflops } : {}),
       ...(options.gate ? { gate: options.gate } : {}),
       ...(options.acceptReceipt ? { acceptReceipt: options.acceptReceipt } : {}),
+      elsewhere: (jobId) => this.#workable().some((j) => j.jobId !== jobId),
       compute: async (lease, job, signal) => {
         const digest = requiredModel(lease.work);
         if (digest) {
@@ -735,23 +736,8 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
   /** Works on announced jobs one at a time while contributing. */
   async #pickWork(): Promise<void> {
     if (this.#busy || !this.#contributing) return;
-    const now = Date.now();
-    const maxModel = this.options.maxModelBytes ?? 256 * 2 ** 20;
     // The best-paying work this tab can run first.
-    const job = this.board
-      .jobs()
-      .sort((a, b) => b.price - a.price)
-      .find(
-        (j) =>
-          j.owner !== this.peerId &&
-          !this.reputation.isQuarantined(j.owner) &&
-          j.shardsLeft > 0 &&
-          !j.paused &&
-          j.kernelDigest === this.options.kernelDigest &&
-          j.modelBytes <= maxModel &&
-          (this.#skip.get(j.jobId) ?? 0) <= now &&
-          (this.#backoff.get(j.owner)?.until ?? 0) <= now,
-      );
+    const job = this.#workable()[0];
     if (!job) return;
     this.#busy = true;
     const signal = AbortSignal.any([this.#abort.signal, this.#work.signal]);
@@ -761,9 +747,15 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
         () => {},
         () => {},
       );
-      await work;
-      this.#skip.set(job.jobId, Number.POSITIVE_INFINITY); // finished: never again
+      const end = await work;
       this.#backoff.delete(job.owner);
+      if (end.finished) {
+        this.#skip.set(job.jobId, Number.POSITIVE_INFINITY); // finished: never again
+      } else if (end.retryAfterMs > 0) {
+        // Nothing to lease there now, and other work is waiting: that first, this one later.
+        this.#skip.set(job.jobId, Date.now() + end.retryAfterMs);
+        setTimeout(() => void this.#pickWork(), end.retryAfterMs);
+      }
     } catch (e) {
       // Switched off or stopped: the stream was closed on purpose, nobody failed.
       if (!signal.aborted) await this.#failed(job, e);
@@ -771,6 +763,26 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       this.#busy = false;
     }
     void this.#pickWork();
+  }
+
+  /** Announced jobs this tab could work on now, the best-paying first. */
+  #workable(): AnnouncementMsg[] {
+    const now = Date.now();
+    const maxModel = this.options.maxModelBytes ?? 256 * 2 ** 20;
+    return this.board
+      .jobs()
+      .filter(
+        (j) =>
+          j.owner !== this.peerId &&
+          !this.reputation.isQuarantined(j.owner) &&
+          j.shardsLeft > 0 &&
+          !j.paused &&
+          j.kernelDigest === this.options.kernelDigest &&
+          j.modelBytes <= maxModel &&
+          (this.#skip.get(j.jobId) ?? 0) <= now &&
+          (this.#backoff.get(j.owner)?.until ?? 0) <= now,
+      )
+      .sort((a, b) => b.price - a.price);
   }
 
   /** Work on `job` broke (dial failed, stream broke): skip it a while, back off its owner. */

@@ -39,7 +39,14 @@ export interface ContributorOptions {
    * owner, contributor, job and shard); throws when it does not check out.
    */
   acceptReceipt?: (signed: Uint8Array, expect: ReceiptExpectation) => Promise<Receipt>;
+  /** Whether another job could be worked on now (besides `jobId`): a job with nothing to lease
+   * (paused, all leased) is then left for it, once its verdicts are in, instead of waited on. */
+  elsewhere?: (jobId: string) => boolean;
 }
+
+/** How `work` ended: the job is finished (for this contributor), or it had nothing to lease now
+ * and other work was waiting (ask it again after `retryAfterMs`). */
+export type WorkEnd = { finished: true } | { finished: false; retryAfterMs: number };
 
 export type ReceiptExpectation = Pick<Receipt, 'owner' | 'contributor' | 'jobId' | 'shardId'>;
 
@@ -144,7 +151,10 @@ export class ShardContributor extends EventTarget {
    * wait a round trip between shards (double-buffering). Stopping closes the stream: the owner
    * takes back every lease held on it at once.
    */
-  async work(job: AnnouncementMsg, signal: AbortSignal = new AbortController().signal) {
+  async work(
+    job: AnnouncementMsg,
+    signal: AbortSignal = new AbortController().signal,
+  ): Promise<WorkEnd> {
     const framed = new FramedStream(await this.#dial(job, signal));
     // One reader for the stream's whole life: verdicts are taken in as they come, also while
     // this side computes or rests, and replies go to the requests in the order they were made.
@@ -163,7 +173,12 @@ export class ShardContributor extends EventTarget {
         if (got.type === 'no-work') {
           if (got.finished) {
             if (got.reason) this.#stopped(job, got.reason);
-            return;
+            return { finished: true };
+          }
+          // Another job can use this tab now: leave this one, but not before its verdicts (and
+          // receipts) are in, so that nothing earned is left behind on a closed stream.
+          if (this.#o.elsewhere?.(job.jobId) && !this.#awaiting(job.jobId)) {
+            return { finished: false, retryAfterMs: got.retryAfterMs };
           }
           await sleep(got.retryAfterMs, signal);
           continue;
@@ -177,6 +192,7 @@ export class ShardContributor extends EventTarget {
         if (this.prefetch && !next) askAhead();
         if (b < 1) await sleep((busyMs * (1 - b)) / b, signal);
       }
+      return { finished: false, retryAfterMs: 0 }; // stopped: the job is not over
     } catch (e) {
       // The owner may have gone (a reload) while verdicts were already on their way here: it
       // counts them delivered. Let the reader take in what arrived (a second at most).
@@ -186,6 +202,12 @@ export class ShardContributor extends EventTarget {
       for (const h of held) h.release();
       await framed.close().catch(() => {});
     }
+  }
+
+  /** Whether a result of ours for `jobId` still awaits its verdict. */
+  #awaiting(jobId: string): boolean {
+    for (const p of this.#pending.values()) if (p.jobId === jobId) return true;
+    return false;
   }
 
   /** Asks for a lease; resolves with it in hand (heartbeating from its arrival) or a no-work. */
@@ -215,9 +237,11 @@ export class ShardContributor extends EventTarget {
    * and so does its lifetime, which heartbeats cannot extend.
    */
   #hold(lease: LeaseMsg, framed: FramedStream, held: Set<HeldLease>): HeldLease {
-    const beat = setInterval(() => {
-      framed.write({ type: 'heartbeat', leaseId: lease.leaseId }).catch(() => {});
-    }, lease.heartbeatMs);
+    const heartbeat = () =>
+      void framed.write({ type: 'heartbeat', leaseId: lease.leaseId }).catch(() => {});
+    // The first at once: it tells the owner the lease has arrived (how it measures our link).
+    heartbeat();
+    const beat = setInterval(heartbeat, lease.heartbeatMs);
     // Past its lifetime the lease is the owner's again: stop computing (the engine recycles a
     // hung GPU), say so, and take new work.
     const overrun = new AbortController();

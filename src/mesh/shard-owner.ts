@@ -382,7 +382,7 @@ export class ShardOwnerService extends EventTarget {
         }
         mine.set(offer.lease.leaseId, job!);
         const heartbeatMs = Math.min(this.#o.heartbeatMs ?? 2_000, offer.lease.windowMs);
-        this.links.sent(offer.lease.leaseId, peer, workBytes(offer.work), Date.now(), heartbeatMs);
+        this.links.sent(offer.lease.leaseId, peer, workBytes(offer.work), Date.now());
         await framed.write({
           type: 'lease',
           jobId: msg.jobId,
