@@ -117,6 +117,27 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
     return { c, outcomes };
   }
 
+  test('a job with nothing to lease is left for other work, once its verdicts are in; alone it is waited on', async () => {
+    const p = randomProblem(16, 8, 16, seededRng(5));
+    const job = new MatmulOwnerJob('all-leased', p, planBlocks(16, 16, 16, 16), { maxCopies: 1 });
+    owner.addJob(job);
+    // Someone else holds the only shard: this contributor hears "nothing now, ask again".
+    const held = job.offer(
+      { id: 'someone-else', gflops: 0, maxBufferBytes: 2 ** 28, adapter: 'x', bytesPerSec: 0 },
+      Date.now(),
+    );
+    expect(held.kind).toBe('lease');
+    const { c } = contributor(honestMatmul, { elsewhere: () => true });
+    expect(await c.work(announce(job))).toEqual({ finished: false, retryAfterMs: 1_000 });
+    // With nothing else to do it waits on the job, and finishes it once the shard is free.
+    const { c: alone } = contributor(honestMatmul, { elsewhere: () => false });
+    const done = alone.work(announce(job));
+    await new Promise((r) => setTimeout(r, 1_500));
+    if (held.kind === 'lease') job.fail(held.lease.leaseId, 'someone-else');
+    expect(await done).toEqual({ finished: true });
+    expect(job.done).toBe(true);
+  });
+
   test('an honest contributor computes every shard; the owner verifies and assembles C', async () => {
     const p = randomProblem(48, 20, 40, seededRng(3));
     const job = new MatmulOwnerJob('honest-job', p, planBlocks(48, 40, 16, 16));
