@@ -41,9 +41,13 @@ export async function bigJobBench({ browser, startRelayProcess }) {
       page.on('console', (m) => m.type() === 'error' && console.log(`  [v${i}] ${m.text()}`));
       await page.goto(url);
       await page.check('#contribute');
-      await page.waitForFunction(() => globalThis.tessel.mesh?.snapshot().contribution.contributing, null, {
-        timeout: 120_000,
-      });
+      await page.waitForFunction(
+        () => globalThis.tessel.mesh?.snapshot().contribution.contributing,
+        null,
+        {
+          timeout: 120_000,
+        },
+      );
       await page.evaluate(() => globalThis.tessel.mesh.setBudget(1));
       tabs.push(page);
     }
@@ -60,18 +64,21 @@ export async function bigJobBench({ browser, startRelayProcess }) {
  * first run measured. */
 async function twoJobs(browser, url, who) {
   const researcher = await (await browser.newContext()).newPage();
-  researcher.on('console', (m) => m.type() === 'error' && console.log(`  [researcher] ${m.text()}`));
+  researcher.on(
+    'console',
+    (m) => m.type() === 'error' && console.log(`  [researcher] ${m.text()}`),
+  );
   await researcher.goto(url);
   await researcher.evaluate(() => globalThis.tessel.join().then(() => {}));
   const first = await oneJob(researcher);
-  console.log(`  ${who}, sized from defaults: ${describe(first)}`);
+  console.log(`  ${who}, sized from defaults: ${summary(first)}`);
   const second = await oneJob(researcher);
-  console.log(`  ${who}, sized from the mesh seen: ${describe(second)}`);
+  console.log(`  ${who}, sized from the mesh seen: ${summary(second)}`);
   await researcher.context().close();
   return { first, second };
 }
 
-function describe(r) {
+function summary(r) {
   return `${(r.wall_ms / 1000).toFixed(1)} s, ${r.shards} shards of ${r.block_rows}×${r.block_cols} (expected ${(r.expected_ms / 1000).toFixed(1)} s each), ${r.reassignments} reassigned`;
 }
 
@@ -103,7 +110,10 @@ async function oneJob(researcher) {
 
 function waitForLine(child, pattern, ms) {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} in ${ms} ms`)), ms);
+    const timer = setTimeout(
+      () => reject(new Error(`no line matching ${pattern} in ${ms} ms`)),
+      ms,
+    );
     createInterface({ input: child.stdout }).on('line', (line) => {
       console.log(`  [headless] ${line}`);
       if (pattern.test(line)) {

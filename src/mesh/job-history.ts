@@ -1,5 +1,5 @@
-import { type Engine, emptyReport, type JobAnswer, type OwnerJob } from '../jobs/job';
 import { planShards } from '../jobs/inference-spec';
+import { type Engine, emptyReport, type JobAnswer, type OwnerJob } from '../jobs/job';
 import { createJob, type JobSpec } from '../jobs/kinds';
 import { MatmulOwnerJob } from '../jobs/matmul-job';
 import { cryptoRng } from '../model/rng';

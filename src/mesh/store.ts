@@ -5,10 +5,10 @@ import {
   openDB,
   type StoreNames,
 } from 'idb';
+import type { JobProgress, VerificationReport } from '../jobs/job';
 import { checkJobSpec, type JobSpec } from '../jobs/kinds';
 import { planBlocks } from '../jobs/matmul-job';
 import { MAX_TRUST_RECORDS, type TrustRecord } from '../jobs/owner-trust';
-import type { JobProgress, VerificationReport } from '../jobs/job';
 import type { PeerRecord } from '../jobs/reputation';
 import { decodeOutput, encodeOutput, type Output, WorkError } from '../jobs/work-codec';
 import { decodeShardMsg, encodeShardMsg, type VerdictMsg } from './codec';
@@ -140,9 +140,7 @@ export class OwnerStore {
     const tx = this.db.transaction(['jobs', 'results'], 'readwrite');
     await Promise.all([
       tx.objectStore('jobs').delete(id),
-      tx
-        .objectStore('results')
-        .delete(IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER])),
+      tx.objectStore('results').delete(IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER])),
       tx.done,
     ]);
   }
@@ -159,7 +157,12 @@ export class OwnerStore {
         console.warn(`tessel: stored job ${String(raw?.id)} is unusable (${checked}); skipped`);
         continue;
       }
-      const { spec: _, a: _a, b: _b, ...meta } = checked as typeof checked & { a?: unknown; b?: unknown };
+      const {
+        spec: _,
+        a: _a,
+        b: _b,
+        ...meta
+      } = checked as typeof checked & { a?: unknown; b?: unknown };
       out.push({ ...meta, summary: describeJob(checked) });
     }
     return out.sort((x, y) => (y.ended?.at ?? y.createdAt) - (x.ended?.at ?? x.createdAt));
