@@ -512,7 +512,7 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
    * view): it may ask for work again, and what this tab's checks caught is forgiven. */
   lift(peer: string): void {
     this.reputation.lift(peer);
-    this.trust.forgive?.(peer);
+    this.trust.forgive(peer);
     this.#emitPeers();
   }
 
