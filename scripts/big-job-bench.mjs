@@ -8,6 +8,9 @@
 // run starts from a fresh researcher (its sizing then uses the defaults, UNKNOWN_CONTRIBUTOR)
 // and then submits the job again, sized from the contributors and links it has measured.
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { build, preview } from 'vite';
 
@@ -22,10 +25,12 @@ export async function bigJobBench({ browser, startRelayProcess }) {
   const url = `${app.resolvedUrls.local[0]}?relay=${encodeURIComponent(relay.addr)}`;
   const runs = {};
   try {
-    // 1. The headless contributor alone.
+    // 1. The headless contributor alone (its identity and ledger in a scratch folder, not the
+    // user's ~/.tessel).
+    const data = mkdtempSync(join(tmpdir(), 'tessel-big-job-'));
     const headless = spawn(
       process.execPath,
-      ['bin/tessel.mjs', 'contribute', '--relay', relay.addr, '--budget', '1'],
+      ['bin/tessel.mjs', 'contribute', '--relay', relay.addr, '--budget', '1', '--data', data],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     try {
