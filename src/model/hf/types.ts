@@ -25,8 +25,11 @@ export interface DecoderConfig {
   tieWordEmbeddings: boolean;
   /** q/k/v projections carry biases (Qwen2; Llama's `attention_bias`). */
   attentionBias: boolean;
-  /** o_proj and the MLP carry biases (Llama's `mlp_bias` covers the MLP only). */
+  /** gate/up/down projections carry biases (Llama's `mlp_bias`; never for the others). */
   mlpBias: boolean;
+  /** o_proj carries a bias: Llama's and Qwen3's `attention_bias` (it covers q/k/v/o there);
+   * never for Qwen2 (q/k/v only) or Mistral. */
+  outputBias: boolean;
   /** Per-head RMSNorm of q and k before rotary (Qwen3's q_norm/k_norm). */
   qkNorm: boolean;
   /** Mistral/Qwen sliding-window attention, in tokens; undefined: full attention. */
@@ -96,4 +99,20 @@ export interface HfWeights {
   get(name: string): HfTensor;
   /** The tensor widened to float64 (the reference's input). */
   f64(name: string): Float64Array;
+}
+
+/** generation_config.json over config.json, as transformers' `generate` reads them. */
+export interface HfGenerationConfig {
+  /** Stop tokens: generation_config's `eos_token_id` when present, else config.json's. */
+  eosTokenIds: number[];
+  bosTokenId?: number;
+  padTokenId?: number;
+  /** false: greedy (GenerationConfig's default). */
+  doSample: boolean;
+  temperature: number;
+  /** 0: no top-k cut. */
+  topK: number;
+  /** In (0, 1]; 1: no nucleus cut. */
+  topP: number;
+  maxNewTokens?: number;
 }
