@@ -1,3 +1,5 @@
+// The float64 reference of Hugging Face's architectures (src/model/hf/reference*.ts). Over the
+// ~450-line guide because each family needs its own tiny-weight builder beside its tests.
 import { describe, expect, test } from 'vitest';
 import { type GptWeights, gptForwardF64 } from '../../src/model/gpt';
 import {
@@ -10,6 +12,7 @@ import {
   gpt2Forward,
   HfReferenceError,
   KvCache,
+  llama3InvFreq,
   poolEmbeddings,
   rotaryInvFreq,
 } from '../../src/model/hf/reference';
@@ -280,6 +283,33 @@ test('position ids of a left-padded batch are cumsum(mask) − 1, padding at 1 (
   const cache = new KvCache(1, 1);
   cache.mask[0]!.push(0, 1, 1);
   expect(prepareStep([[5]], 10, undefined, cache, 1).positions).toEqual([[2]]);
+});
+
+test('Llama 3 rope scaling: long wavelengths slowed, short kept, the middle interpolated', () => {
+  const r = { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 };
+  const f = (wavelen: number) => (2 * Math.PI) / wavelen;
+  const got = llama3InvFreq(Float64Array.from([f(1000), f(10_000), f(4096)]), r);
+  expect(got[0]).toBeCloseTo(f(1000), 15);
+  expect(got[1]).toBeCloseTo(f(10_000) / 8, 15);
+  const s = (8192 / 4096 - 1) / 3;
+  expect(got[2]).toBeCloseTo(((1 - s) * f(4096)) / 8 + s * f(4096), 15);
+});
+
+test('explicit position ids replace generate’s (GPT-2 learns absolute positions)', () => {
+  const b = [6, 1, 12];
+  const padded = gpt2Forward(GPT2, gpt2Weights, [[0, 0, 0, ...b]], {
+    attentionMask: [[0, 0, 0, 1, 1, 1]],
+    positionIds: [[0, 1, 2, 3, 4, 5]], // a plain forward call numbers slots, padding or not
+  })[0]!;
+  const shifted = gpt2Forward(GPT2, gpt2Weights, [b], { positionIds: [[3, 4, 5]] })[0]!;
+  const plain = gpt2Forward(GPT2, gpt2Weights, [b])[0]!;
+  b.forEach((_, t) => {
+    expect(diff(padded[t + 3]!, shifted[t]!)).toBeLessThan(1e-12);
+    expect(diff(padded[t + 3]!, plain[t]!)).toBeGreaterThan(1e-6);
+  });
+  expect(() => gpt2Forward(GPT2, gpt2Weights, [b], { positionIds: [[0, 1]] })).toThrow(
+    HfReferenceError,
+  );
 });
 
 test('rotary embedding: inverse frequencies and the rotate-half pairing, by hand', () => {

@@ -52,6 +52,8 @@ export interface Step {
  * mask: `cumsum(mask) − 1`, with padded slots given position 1, over the whole sequence
  * (cached slots too), keeping this call's part. With no padding that is past, past+1, ….
  *
+ * `positionIds`, when given, replaces them (this call's tokens only).
+ *
  * `attentionMask` covers either this call's tokens (same shape as `tokens`) or, as Hugging Face
  * passes it, the cached slots and this call's (its cached part must match the cache's).
  */
@@ -61,6 +63,7 @@ export function prepareStep(
   attentionMask: readonly (readonly number[])[] | undefined,
   cache: KvCache | undefined,
   numLayers: number,
+  positionIds?: readonly (readonly number[])[],
 ): Step {
   const batch = tokens.length;
   if (batch === 0) throw new HfReferenceError('a batch needs at least one sequence');
@@ -107,14 +110,24 @@ export function prepareStep(
     }
     fullMask.push(full);
   }
-  const positions = fullMask.map((row) => {
-    let seen = 0;
-    const ids = row.map((m) => {
-      seen += m;
-      return m === 1 ? seen - 1 : 1;
+  if (positionIds) {
+    if (positionIds.length !== batch || positionIds.some((r) => r.length !== steps)) {
+      throw new HfReferenceError(`position ids must be ${batch} rows of ${steps}`);
+    }
+    if (positionIds.some((r) => r.some((p) => !Number.isInteger(p) || p < 0))) {
+      throw new HfReferenceError('a position id is not a non-negative integer');
+    }
+  }
+  const positions =
+    positionIds?.map((r) => [...r]) ??
+    fullMask.map((row) => {
+      let seen = 0;
+      const ids = row.map((m) => {
+        seen += m;
+        return m === 1 ? seen - 1 : 1;
+      });
+      return ids.slice(past);
     });
-    return ids.slice(past);
-  });
   return { batch, steps, past, fullMask, positions };
 }
 

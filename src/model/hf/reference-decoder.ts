@@ -20,6 +20,40 @@ export interface ForwardOptions {
   attentionMask?: number[][];
   /** Extend this cache with the call's keys and values and attend over all of it. */
   cache?: KvCache;
+  /** Position id of each of this call's tokens, overriding generate's cumsum(mask) − 1. A plain
+   * Hugging Face forward call without position_ids numbers slots past, past+1, … padding or
+   * not; pass those to compare with one. */
+  positionIds?: number[][];
+}
+
+/** Llama 3.1/3.2's `rope_scaling` (rope_type "llama3"), in camelCase. */
+export interface Llama3RopeScaling {
+  factor: number;
+  lowFreqFactor: number;
+  highFreqFactor: number;
+  originalMaxPositions: number;
+}
+
+/** A decoder config, optionally with Llama 3's rope scaling (not yet a field of types.ts). */
+export type DecoderConfigWithRope = DecoderConfig & { ropeScaling?: Llama3RopeScaling };
+
+/**
+ * Llama 3's rescaled inverse frequencies (modeling_rope_utils.py, _compute_llama3_parameters):
+ * wavelengths 2π/f above original/lowFreqFactor are slowed by `factor`, those below
+ * original/highFreqFactor kept, those between interpolated with
+ * s = (original/wavelength − low)/(high − low): (1 − s)·f/factor + s·f.
+ */
+export function llama3InvFreq(invFreq: Float64Array, r: Llama3RopeScaling): Float64Array {
+  const lowWavelen = r.originalMaxPositions / r.lowFreqFactor;
+  const highWavelen = r.originalMaxPositions / r.highFreqFactor;
+  return invFreq.map((f) => {
+    const wavelen = (2 * Math.PI) / f;
+    if (wavelen < highWavelen) return f;
+    if (wavelen > lowWavelen) return f / r.factor;
+    const s =
+      (r.originalMaxPositions / wavelen - r.lowFreqFactor) / (r.highFreqFactor - r.lowFreqFactor);
+    return ((1 - s) * f) / r.factor + s * f;
+  });
 }
 
 /** The inverse frequencies of rotary embedding over a head of `headDim`:
@@ -109,7 +143,7 @@ function normHeads(
  * decode step of one token per sequence gives what a full recompute gives at that position.
  */
 export function decoderForward(
-  config: DecoderConfig,
+  config: DecoderConfigWithRope,
   weights: HfWeights,
   tokens: number[][],
   options: ForwardOptions = {},
@@ -122,7 +156,14 @@ export function decoderForward(
         'multiple of kv heads and the head size even (rotary pairs its halves)',
     );
   }
-  const step = prepareStep(tokens, c.vocabSize, options.attentionMask, options.cache, c.numLayers);
+  const step = prepareStep(
+    tokens,
+    c.vocabSize,
+    options.attentionMask,
+    options.cache,
+    c.numLayers,
+    options.positionIds,
+  );
   const embed = tensor(weights, 'model.embed_tokens.weight', [c.vocabSize, H]);
   // LlamaForCausalLM ties lm_head to embed_tokens when tie_word_embeddings (_tied_weights_keys).
   const head = c.tieWordEmbeddings ? embed : tensor(weights, 'lm_head.weight', [c.vocabSize, H]);
@@ -130,7 +171,8 @@ export function decoderForward(
   const layers = Array.from({ length: c.numLayers }, (_, i) => layerWeights(c, weights, i));
   // Everything is checked: from here on nothing throws, so the cache is never left half-written.
   const cache = options.cache ?? new KvCache(step.batch, c.numLayers);
-  const invFreq = rotaryInvFreq(c.headDim, c.ropeTheta);
+  const plain = rotaryInvFreq(c.headDim, c.ropeTheta);
+  const invFreq = c.ropeScaling ? llama3InvFreq(plain, c.ropeScaling) : plain;
   const group = c.numHeads / c.numKvHeads; // q heads per kv head (repeat_kv)
   const scale = 1 / Math.sqrt(c.headDim); // self.scaling = head_dim ** -0.5
 

@@ -56,7 +56,14 @@ export function gpt2Forward(
     throw new HfReferenceError(`n_embd ${E} is not a multiple of n_head ${c.nHead}`);
   }
   const headDim = E / c.nHead;
-  const step = prepareStep(tokens, c.vocabSize, options.attentionMask, options.cache, c.nLayer);
+  const step = prepareStep(
+    tokens,
+    c.vocabSize,
+    options.attentionMask,
+    options.cache,
+    c.nLayer,
+    options.positionIds,
+  );
   const last = Math.max(...step.positions.flat());
   if (last >= c.nPositions) {
     throw new HfReferenceError(`position ${last} is beyond n_positions ${c.nPositions}`);

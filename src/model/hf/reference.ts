@@ -8,8 +8,11 @@ export { type BertOptions, bertForward, poolEmbeddings } from './reference-bert'
 export { KvCache } from './reference-cache';
 export {
   applyRotary,
+  type DecoderConfigWithRope,
   decoderForward,
   type ForwardOptions,
+  type Llama3RopeScaling,
+  llama3InvFreq,
   rotaryInvFreq,
 } from './reference-decoder';
 export { gpt2Forward } from './reference-gpt2';
