@@ -187,6 +187,7 @@ function checkAddedTokens(list: unknown, vocab: Map<string, number>): Added[] {
   const byId = new Map<number, string>();
   for (const [t, id] of vocab) byId.set(id, t);
   const seen = new Set<number>();
+  const contents = new Set<string>();
   return list.map((a: unknown, i) => {
     const f = `added_tokens[${i}]`;
     if (!isObject(a)) return fail('vocab', f, 'is not an object');
@@ -211,7 +212,10 @@ function checkAddedTokens(list: unknown, vocab: Map<string, number>): Added[] {
     for (const flag of ['special', 'normalized', 'lstrip', 'rstrip', 'single_word'])
       if (a[flag] != null && typeof a[flag] !== 'boolean')
         fail('vocab', `${f}.${flag}`, 'is not a boolean');
+    if (contents.has(a.content))
+      fail('vocab', `${f}.content`, `${JSON.stringify(a.content)} is added twice`);
     seen.add(a.id);
+    contents.add(a.content);
     return { id: a.id, content: a.content, special: a.special === true };
   });
 }
