@@ -1,3 +1,5 @@
+// One file for the loader's tests, as the issue's brief asks: every family × dtype loading, the
+// config semantics, and one test per refusal rule; it runs in about two seconds.
 import { describe, expect, test } from 'vitest';
 import {
   type Checkpoint,
@@ -160,6 +162,7 @@ test('generation_config.json overrides config.json eos and reads sampling defaul
     temperature: 0.6,
     topK: 50,
     topP: 0.9,
+    repetitionPenalty: 1,
   });
   files.delete('generation_config.json');
   expect((await load(files)).generation).toMatchObject({ eosTokenIds: [2], doSample: false });
@@ -530,3 +533,100 @@ function shapeOf(name: string, c: Record<string, unknown>): number[] {
   if (/down_proj/.test(name)) return [d, f];
   throw new Error(name);
 }
+
+test('BERT as BertForMaskedLM saves it: bert. prefix, TF-era gamma/beta, MLM head, no pooler', async () => {
+  const plain = hfCheckpoint({ kind: 'bert', dtype: 'F16' });
+  const { files, values } = hfCheckpoint({
+    kind: 'bert',
+    dtype: 'F16',
+    config: { architectures: ['BertForMaskedLM'] },
+    edit: (ts) => [
+      ...ts
+        .filter((t) => !t.name.startsWith('pooler.'))
+        .map((t) => ({
+          ...t,
+          name: `bert.${t.name.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta')}`,
+        })),
+      { name: 'cls.predictions.bias', dtype: 'F32', shape: [64], values: new Float64Array(64) },
+      {
+        name: 'bert.embeddings.position_ids',
+        dtype: 'I64',
+        shape: [1, 40],
+        values: new Float64Array(40),
+      },
+    ],
+  });
+  const ck = await load(files);
+  expect(ck.weights.has('pooler.dense.weight')).toBe(false);
+  expect(ck.weights.f64('embeddings.LayerNorm.weight')).toEqual(
+    plain.values.get('embeddings.LayerNorm.weight'),
+  );
+  expect(ck.weights.f64('encoder.layer.1.output.dense.weight')).toEqual(
+    values.get('bert.encoder.layer.1.output.dense.weight'),
+  );
+  // A pooler half present is refused, as is an unknown tensor under the prefix.
+  const half = hfCheckpointFiles({
+    kind: 'bert',
+    edit: (ts) => ts.filter((t) => t.name !== 'pooler.dense.bias'),
+  });
+  await expectRefused(half, 'missing-tensor', 'model.safetensors', 'pooler.dense.bias');
+});
+
+test('other accepted forms: CLS pooling, temperature 0, a model-level inv_freq buffer', async () => {
+  const files = hfCheckpointFiles({ kind: 'bert' });
+  files.set(
+    'modules.json',
+    enc([
+      { path: '', type: 'sentence_transformers.models.Transformer' },
+      { path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
+    ]),
+  );
+  files.set(
+    '1_Pooling/config.json',
+    enc({
+      word_embedding_dimension: 32,
+      pooling_mode_cls_token: true,
+      pooling_mode_mean_tokens: false,
+    }),
+  );
+  expect((await load(files)).pooling).toEqual({ mode: 'cls', normalize: false });
+  files.set(
+    '1_Pooling/config.json',
+    enc({
+      word_embedding_dimension: 32,
+      pooling_mode_cls_token: true,
+      pooling_mode_mean_tokens: true,
+    }),
+  );
+  await expectRefused(
+    files,
+    'unsupported',
+    '1_Pooling/config.json',
+    'pooling_mode_cls_token, pooling_mode_mean_tokens',
+  );
+  const llama = hfCheckpointFiles({
+    kind: 'llama',
+    edit: (ts) => [
+      ...ts,
+      { name: 'model.rotary_emb.inv_freq', dtype: 'F32', shape: [4], values: new Float64Array(4) },
+    ],
+  });
+  llama.set('generation_config.json', enc({ temperature: 0, do_sample: false }));
+  expect((await load(llama)).generation).toMatchObject({ temperature: 0, doSample: false });
+});
+
+test('a safetensors header with a repeated key is refused', async () => {
+  const files = hfCheckpointFiles({ kind: 'llama' });
+  const bytes = files.get('model.safetensors')!;
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  const header = new TextDecoder().decode(bytes.subarray(8, 8 + n));
+  // Rename the second tensor's key to the first's (same length: same header size).
+  const keys = [...header.matchAll(/"(model\.[^"]+)":/g)].map((m) => m[1]!);
+  const a = keys.find((k) => k.endsWith('q_proj.weight'))!;
+  const b = keys.find((k) => k.endsWith('k_proj.weight') && k.length === a.length)!;
+  const forged = bytes.slice();
+  forged.set(new TextEncoder().encode(header.replace(`"${b}"`, `"${a}"`)), 8);
+  const e = await refusal(files.set('model.safetensors', forged));
+  expect(e).toMatchObject({ code: 'safetensors', file: 'model.safetensors' });
+  expect(e.message).toContain(`key "${a}" appears twice`);
+});

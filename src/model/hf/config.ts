@@ -71,12 +71,12 @@ class Fields {
     return v;
   }
 
-  /** A finite number in (0, max] (epsilons, rope theta, temperature). */
-  positive(key: string, fallback: number, max = Number.MAX_VALUE): number {
+  /** A finite number in (0, max] (epsilons, rope theta), or [0, max] with `zero`. */
+  positive(key: string, fallback: number, max = Number.MAX_VALUE, zero = false): number {
     if (!this.has(key)) return fallback;
     const v = this.obj[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > max) {
-      this.fail(key, `${JSON.stringify(v)} is not a number in (0, ${max}]`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (v === 0 && !zero) || v > max) {
+      this.fail(key, `${JSON.stringify(v)} is not a number in ${zero ? '[' : '('}0, ${max}]`);
     }
     return v;
   }
@@ -97,7 +97,8 @@ class Fields {
 
   /** A token id, or a list of them (`eos_token_id` may be either); absent: `fallback`. */
   ids(key: string, fallback: number[], vocab: number): number[] {
-    if (!this.has(key)) return fallback;
+    // A class default outside a small vocabulary (GPT-2's 50256) names no token: dropped.
+    if (!this.has(key)) return fallback.filter((id) => id < vocab);
     const v = this.obj[key];
     const list = Array.isArray(v) ? v : [v];
     for (const id of list) {
@@ -284,7 +285,7 @@ function gpt2Config(f: Fields): Gpt2Config {
     nInner: f.int('n_inner', 4 * nEmbd, 1, L.width * 8),
     layerNormEpsilon: f.positive('layer_norm_epsilon', 1e-5, 1),
     activation: activation as Gpt2Config['activation'],
-    bosTokenId: bos[0]!,
+    ...(bos.length ? { bosTokenId: bos[0] } : {}),
     eosTokenIds: f.ids('eos_token_id', [50256], vocabSize),
   };
 }
@@ -321,7 +322,8 @@ function bertConfig(f: Fields): BertConfig {
 /**
  * generation_config.json (absent: `{}`) over the model's config. As in transformers'
  * `generate`, the generation config's `eos_token_id` replaces config.json's when present.
- * Sampling defaults are GenerationConfig's: greedy, temperature 1, top_k 50, top_p 1.
+ * Sampling defaults are GenerationConfig's: greedy, temperature 1, top_k 50, top_p 1,
+ * repetition_penalty 1.
  */
 export function parseGenerationConfig(
   json: Record<string, unknown>,
@@ -342,7 +344,9 @@ export function parseGenerationConfig(
     ...(bos.length ? { bosTokenId: bos[0] } : {}),
     ...(pad.length ? { padTokenId: pad[0] } : {}),
     doSample: f.bool('do_sample', false),
-    temperature: f.positive('temperature', 1, 1e6),
+    // Some files say temperature 0 beside do_sample false; transformers accepts it (greedy).
+    temperature: f.positive('temperature', 1, 1e6, true),
+    repetitionPenalty: f.positive('repetition_penalty', 1, 1e6),
     topK: f.int('top_k', 50, 0, CONFIG_LIMITS.vocab),
     topP: f.positive('top_p', 1, 1),
     ...(maxNew === undefined ? {} : { maxNewTokens: maxNew }),

@@ -114,5 +114,7 @@ export interface HfGenerationConfig {
   topK: number;
   /** In (0, 1]; 1: no nucleus cut. */
   topP: number;
+  /** transformers' RepetitionPenaltyLogitsProcessor factor; 1: none (Qwen's files say 1.05). */
+  repetitionPenalty: number;
   maxNewTokens?: number;
 }
