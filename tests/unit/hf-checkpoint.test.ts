@@ -630,3 +630,28 @@ test('a safetensors header with a repeated key is refused', async () => {
   expect(e).toMatchObject({ code: 'safetensors', file: 'model.safetensors' });
   expect(e.message).toContain(`key "${a}" appears twice`);
 });
+
+test('each file is read from the source once, and only the files the checkpoint is made of', async () => {
+  const files = hfCheckpointFiles({ kind: 'bert', shards: 2 });
+  files.set('README.md', enc('not read')).set('pytorch_model.bin', new Uint8Array(16));
+  const inner = filesFromMap(files);
+  const reads: string[] = [];
+  await loadCheckpoint({
+    list: () => inner.list(),
+    read: (name) => {
+      reads.push(name);
+      return inner.read(name);
+    },
+  });
+  expect(reads.sort()).toEqual(
+    [
+      '1_Pooling/config.json',
+      'config.json',
+      'model-00001-of-00002.safetensors',
+      'model-00002-of-00002.safetensors',
+      'model.safetensors.index.json',
+      'modules.json',
+      'sentence_bert_config.json',
+    ].sort(),
+  );
+});

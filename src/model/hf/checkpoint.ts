@@ -42,6 +42,7 @@ export const DIGEST_FILES = [
   'special_tokens_map.json',
   'chat_template.jinja',
   'modules.json',
+  'sentence_bert_config.json', // its max_seq_length truncates what is embedded
 ] as const;
 
 /** The canonical name and shape of every tensor a family's model needs (types.ts: HfWeights). */
@@ -158,8 +159,21 @@ export function canonicalName(config: ModelConfig, name: string): string | null 
 }
 
 /** Loads and checks a checkpoint; see the module comment. */
-export async function loadCheckpoint(files: CheckpointFiles): Promise<Checkpoint> {
-  const present = new Set(files.list());
+export async function loadCheckpoint(source: CheckpointFiles): Promise<Checkpoint> {
+  const present = new Set(source.list());
+  // Each file is fetched once (a URL source downloads it) and digested from that copy.
+  const fetched = new Map<string, Promise<Uint8Array>>();
+  const files: CheckpointFiles = {
+    list: () => source.list(),
+    read: (name) => {
+      let p = fetched.get(name);
+      if (!p) {
+        p = source.read(name);
+        fetched.set(name, p);
+      }
+      return p;
+    },
+  };
   const readJson = async (name: string) => parseJsonObject(name, await files.read(name));
   if (!present.has('config.json')) {
     throw new CheckpointError('missing-file', 'config.json', '', 'the folder has no config.json');
@@ -189,7 +203,7 @@ export async function loadCheckpoint(files: CheckpointFiles): Promise<Checkpoint
     ...(pooling ? { pooling: pooling.config } : {}),
     weights: makeWeights(raw),
     digest: await digestFiles(files, digested),
-    files,
+    files: source,
   };
 }
 
