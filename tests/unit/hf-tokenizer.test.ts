@@ -33,6 +33,9 @@ const reference = JSON.parse(
   lines: string[];
   llama3: number[][];
   qwen3: number[][];
+  /** Python's decode(ids, skip_special_tokens=True) of each line's ids. */
+  llama3_skip_special: string[];
+  qwen3_skip_special: string[];
 };
 
 function thrown(f: () => unknown): TokenizerError {
@@ -47,9 +50,21 @@ function thrown(f: () => unknown): TokenizerError {
 
 describe.each([
   // Qwen's normalizer is NFC, so its round trip gives the NFC form of the text (e + U+0301 → é).
-  { name: 'Llama 3', t: llama3, ref: reference.llama3, norm: (s: string) => s },
-  { name: 'Qwen 3', t: qwen3, ref: reference.qwen3, norm: (s: string) => s.normalize('NFC') },
-])('$name tokenizer.json', ({ t, ref, norm }) => {
+  {
+    name: 'Llama 3',
+    t: llama3,
+    ref: reference.llama3,
+    skip: reference.llama3_skip_special,
+    norm: (s: string) => s,
+  },
+  {
+    name: 'Qwen 3',
+    t: qwen3,
+    ref: reference.qwen3,
+    skip: reference.qwen3_skip_special,
+    norm: (s: string) => s.normalize('NFC'),
+  },
+])('$name tokenizer.json', ({ t, ref, skip, norm }) => {
   const tk = t.tokenizer;
 
   test(`ids equal Python tokenizers ${reference.tokenizers_version}'s on 3,000 lines of mixed text`, () => {
@@ -72,6 +87,14 @@ describe.each([
     expect(wrong).toEqual([]);
     // The lines exercise what they claim to: NFC changes some of them.
     expect(lines.filter((l) => l !== l.normalize('NFC')).length).toBeGreaterThan(100);
+  });
+
+  test("decode with skipSpecialTokens equals Python's on the same ids", () => {
+    // tokenizers (Rust) never cleans up spaces; transformers does where the config says (Llama 3).
+    const opts = { skipSpecialTokens: true, cleanUpTokenizationSpaces: false };
+    const wrong = ref.flatMap((ids, i) => (tk.decode(ids, opts) === skip[i] ? [] : [i]));
+    expect(wrong).toEqual([]);
+    expect(skip.filter((s, i) => s !== norm(reference.lines[i]!)).length).toBeGreaterThan(300);
   });
 
   test('known ids come from the vocab itself', () => {
@@ -127,6 +150,16 @@ describe('special and added tokens', () => {
     expect(withThink).toEqual([...tk.encode('a'), think, ...tk.encode('b')]);
     expect(tk.decode(withThink, { skipSpecialTokens: true })).toBe('a<think>b');
     expect(tk.specialTokenIds.has(think)).toBe(false);
+  });
+});
+
+describe('clean_up_tokenization_spaces, as transformers applies it from tokenizer_config.json', () => {
+  test('Llama 3 says true: " ," and " n\'t" lose their space on decode; Qwen 3 says false', () => {
+    const text = "Hello , world ! I do n't know .";
+    const l = llama3.tokenizer;
+    expect(l.decode(l.encode(text))).toBe("Hello, world! I don't know.");
+    expect(l.decode(l.encode(text), { cleanUpTokenizationSpaces: false })).toBe(text);
+    expect(qwen3.tokenizer.decode(qwen3.tokenizer.encode(text))).toBe(text);
   });
 });
 
