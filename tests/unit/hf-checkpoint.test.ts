@@ -72,6 +72,8 @@ describe('loading every family and dtype', () => {
           const t = ck.weights.get(n);
           expect(t.dtype).toBe(dtype);
           expect(t.data).toBeInstanceOf(dtype === 'F32' ? Float32Array : Uint16Array);
+          // A view of the file, not a copy: resident memory stays the file's size.
+          expect(t.data.buffer).toBe(files.get('model.safetensors')!.buffer);
         }
         expectValues(ck, values);
         expect(ck.digest).toMatch(/^[0-9a-f]{64}$/);
@@ -654,4 +656,17 @@ test('each file is read from the source once, and only the files the checkpoint 
       'sentence_bert_config.json',
     ].sort(),
   );
+});
+
+test('a shard at an unaligned offset is copied, not viewed, with the same values', async () => {
+  for (const dtype of ['F32', 'F16'] as const) {
+    const { files, values } = hfCheckpoint({ kind: 'qwen3', dtype });
+    const good = files.get('model.safetensors')!;
+    const shifted = new Uint8Array(good.length + 1).subarray(1);
+    shifted.set(good);
+    files.set('model.safetensors', shifted);
+    const ck = await load(files);
+    expectValues(ck, values);
+    expect(ck.weights.get('model.norm.weight').data.buffer).not.toBe(shifted.buffer);
+  }
 });
