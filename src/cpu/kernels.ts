@@ -2,7 +2,7 @@ import { GpuError } from '../gpu/errors';
 import { checkShape } from '../gpu/matmul';
 import type { MatmulShape } from '../gpu/reference';
 import { CPU_MAX_BINDING_BYTES, type CpuSummary } from './identity';
-import { type SpawnHelper, spawnWebHelper, ThreadPool } from './pool';
+import { CHUNKS_PER_THREAD, type SpawnHelper, spawnWebHelper, ThreadPool } from './pool';
 
 export { CPU_MAX_BINDING_BYTES, type CpuSummary, cpuIdentity } from './identity';
 
@@ -183,8 +183,10 @@ export class CpuKernels {
   }
 
   /**
-   * Runs kernel `fn` over rows [0, rows) split across the threads (blocks of `align` rows);
-   * `args(scratch)` gives its arguments before the row range for a thread's scratch pointer.
+   * Runs kernel `fn` over rows [0, rows) in chunks of `align`-row blocks that the threads claim
+   * as they come free (CHUNKS_PER_THREAD a thread, so a thread the OS has descheduled leaves
+   * its share to the others); `args(scratch)` gives its arguments before the row range for a
+   * thread's scratch pointer. A call of fewer than 2 chunks runs on this thread.
    */
   async parallel(
     fn: string,
@@ -193,19 +195,19 @@ export class CpuKernels {
     align = MR,
   ): Promise<void> {
     const threads = this.summary.threads;
-    const per = Math.ceil(rows / threads / align) * align;
-    const parts: number[][] = [];
-    for (let t = 0; t < threads; t++) {
-      const r0 = Math.min(rows, t * per);
-      const r1 = Math.min(rows, r0 + per);
-      if (r1 > r0) parts.push([...args(this.#scratch[t]!), r0, r1]);
-    }
+    const chunk = Math.max(align, Math.ceil(rows / (threads * CHUNKS_PER_THREAD) / align) * align);
     const kernel = this.#x[fn] as (...a: number[]) => void;
-    if (!this.#pool || parts.length <= 1) {
-      for (const p of parts) kernel(...p);
+    if (!this.#pool || rows <= chunk) {
+      if (rows > 0) kernel(...args(this.#scratch[0]!), 0, rows);
       return;
     }
-    this.#pool.run(fn, parts, (p) => kernel(...p));
+    this.#pool.run(
+      fn,
+      rows,
+      chunk,
+      (t) => args(this.#scratch[t]!),
+      (p) => kernel(...p),
+    );
   }
 
   /** Packs a K × N matrix at `b` (row stride `ldb`) for `gemm`; returns the packed copy. */

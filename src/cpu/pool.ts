@@ -1,8 +1,8 @@
 /**
  * Helper threads for the CPU engine. Each helper instantiates the same compiled module on the
  * same shared `WebAssembly.Memory`, then sleeps on a control block (Atomics.wait) until the
- * owning thread posts a kernel call into its slot; the owner runs its own share meanwhile and
- * waits for a counter. Waking a helper this way takes microseconds, where a postMessage round
+ * owning thread posts a kernel call into its slot; then every thread claims chunks of the call
+ * from a shared counter until none is left, and the owner waits only for chunks begun. Waking a helper this way takes microseconds, where a postMessage round
  * trip takes ~0.1 ms: a forward pass makes dozens of kernel calls, each a millisecond or less.
  */
 
@@ -16,12 +16,19 @@ export interface HelperThread {
 /** Starts a helper running `source` (a classic script: see HELPER_SOURCE). */
 export type SpawnHelper = (source: string) => HelperThread;
 
-// Control block (Int32 words): [0] calls finished, [1] calls failed; then one slot a helper of
-// SLOT_WORDS words: [0] generation (−1: stop), [1] kernel index, [2] argument count, then the
-// arguments as float64 from word 4 (pointers, sizes and the layernorm epsilon alike).
+// Control block. Two 64-bit words, each the call's id (high 32 bits) beside a count (low 32):
+// [0] the next chunk to claim, [1] chunks finished; then Int32 word [FAIL] holds the id of a
+// call a chunk of which failed. Then one slot a helper of SLOT_WORDS Int32 words: [0]
+// generation (−1: stop), [1] the generation it has read (its ack), [2] kernel index, [3]
+// argument count, [4] call id, [5] count, [6] chunk, then the arguments as float64 from word 8
+// (pointers, sizes and the layernorm epsilon alike). A claim or a finish is a compare-exchange
+// that holds only while the word's call id is the claimer's: a helper that wakes late, with a
+// call long over, claims nothing of the next one.
 const SLOT_WORDS = 64;
-const MAX_ARGS = (SLOT_WORDS - 4) / 2;
+const ARGS_AT = 8;
+const MAX_ARGS = (SLOT_WORDS - ARGS_AT) / 2;
 const HEAD_WORDS = 16;
+const FAIL = 4;
 
 /**
  * The helper's whole program, as text so that it starts from a `blob:` URL in a browser (same
@@ -42,6 +49,7 @@ listen((m) => {
   }
   port.postMessage({ ok: true });
   const i32 = new Int32Array(m.control);
+  const big = new BigInt64Array(m.control);
   const f64 = new Float64Array(m.control);
   const base = ${HEAD_WORDS} + m.index * ${SLOT_WORDS};
   let seen = 0;
@@ -49,15 +57,30 @@ listen((m) => {
     Atomics.wait(i32, base, seen);
     seen = Atomics.load(i32, base);
     if (seen < 0) return;
-    try {
-      const n = i32[base + 2];
-      const args = Array.from(f64.subarray(base / 2 + 2, base / 2 + 2 + n));
-      kernels[m.names[i32[base + 1]]](...args);
-    } catch (e) {
-      Atomics.add(i32, 1, 1);
+    const kernel = kernels[m.names[i32[base + 2]]];
+    const n = i32[base + 3];
+    const call = BigInt(i32[base + 4]);
+    const count = i32[base + 5];
+    const chunk = i32[base + 6];
+    const args = Array.from(f64.subarray((base + ${ARGS_AT}) / 2, (base + ${ARGS_AT}) / 2 + n));
+    Atomics.store(i32, base + 1, seen); // the slot is read: the owner may write the next call
+    for (;;) {
+      const v = Atomics.load(big, 0);
+      if (v >> 32n !== call) break;
+      const at = Number(v & 0xffffffffn) * chunk;
+      if (at >= count) break;
+      if (Atomics.compareExchange(big, 0, v, v + 1n) !== v) continue;
+      try {
+        kernel(...args, at, Math.min(count, at + chunk));
+      } catch (e) {
+        Atomics.store(i32, ${FAIL}, Number(call));
+      }
+      for (;;) {
+        const d = Atomics.load(big, 1);
+        if (d >> 32n !== call || Atomics.compareExchange(big, 1, d, d + 1n) === d) break;
+      }
+      Atomics.notify(big, 1);
     }
-    Atomics.add(i32, 0, 1);
-    Atomics.notify(i32, 0);
   }
 });
 `;
@@ -76,23 +99,36 @@ export const spawnWebHelper: SpawnHelper = (source) => {
   };
 };
 
+/** Chunks a call is cut into per thread: more balance the load of threads the OS runs
+ * unevenly; each costs a claim (a compare-exchange) and, for the GEMM, a partial register
+ * tile. */
+export const CHUNKS_PER_THREAD = 4;
+
 /** How long the owner waits for helpers before calling the pool broken. */
 const HELPER_TIMEOUT = 60_000; // ms
 
-/** `threads − 1` helpers sharing `memory` with the caller's instance of `module`. */
+/**
+ * `threads − 1` helpers sharing `memory` with the caller's instance of `module`. A call is cut
+ * into chunks that every thread, this one included, claims one at a time: a helper the OS has
+ * not scheduled (a volunteer's machine is busy with its own work) claims nothing and holds
+ * nothing up, since this thread does its share; only a chunk a helper has begun is waited for.
+ */
 export class ThreadPool {
   readonly #threads: HelperThread[];
   readonly #i32: Int32Array;
+  readonly #big: BigInt64Array;
   readonly #f64: Float64Array;
   readonly #names: string[];
   readonly #generation: number[];
   /** Whether this thread may block in Atomics.wait (Workers and Node may, a page may not). */
   #canBlock = true;
   #broken: Error | undefined;
+  #call = 0;
 
   private constructor(threads: HelperThread[], control: SharedArrayBuffer, names: string[]) {
     this.#threads = threads;
     this.#i32 = new Int32Array(control);
+    this.#big = new BigInt64Array(control);
     this.#f64 = new Float64Array(control);
     this.#names = names;
     this.#generation = threads.map(() => 0);
@@ -136,47 +172,82 @@ export class ThreadPool {
   }
 
   /**
-   * Runs kernel `fn` on each part: parts[0] on this thread (through `local`), the others on
-   * the helpers; returns when all are done.
+   * Runs kernel `fn` over [0, count) in chunks of `chunk`, each as `fn(...args(t), lo, hi)` on
+   * whichever thread t claims it (t = 0: this one, through `local`); returns when every chunk
+   * is done. Helpers still busy with, or not yet woken for, an earlier call sit this one out.
    */
-  run(fn: string, parts: number[][], local: (args: number[]) => void): void {
+  run(
+    fn: string,
+    count: number,
+    chunk: number,
+    args: (thread: number) => number[],
+    local: (args: number[]) => void,
+  ): void {
     if (this.#broken) throw this.#broken;
     const index = this.#names.indexOf(fn);
     if (index < 0) throw new Error(`no kernel ${fn}`);
+    if (!(Number.isInteger(chunk) && chunk > 0)) throw new Error(`chunk ${chunk} is not a size`);
     const i32 = this.#i32;
-    Atomics.store(i32, 0, 0);
-    Atomics.store(i32, 1, 0);
-    const remote = parts.slice(1);
-    for (const [h, args] of remote.entries()) {
-      if (args.length > MAX_ARGS) throw new Error(`kernel ${fn}: too many arguments`);
+    const big = this.#big;
+    const total = Math.ceil(count / chunk);
+    this.#call = (this.#call % 0x3fff_ffff) + 1;
+    const call = BigInt(this.#call);
+    Atomics.store(big, 0, call << 32n);
+    Atomics.store(big, 1, call << 32n);
+    for (let h = 0; h < this.#threads.length && total > 1; h++) {
       const base = HEAD_WORDS + h * SLOT_WORDS;
-      i32[base + 1] = index;
-      i32[base + 2] = args.length;
-      this.#f64.set(args, base / 2 + 2);
+      // Its last slot not read yet (asleep, or descheduled): it sits this call out.
+      if (Atomics.load(i32, base + 1) !== this.#generation[h]) continue;
+      const a = args(h + 1);
+      if (a.length > MAX_ARGS) throw new Error(`kernel ${fn}: too many arguments`);
+      i32[base + 2] = index;
+      i32[base + 3] = a.length;
+      i32[base + 4] = this.#call;
+      i32[base + 5] = count;
+      i32[base + 6] = chunk;
+      this.#f64.set(a, (base + ARGS_AT) / 2);
       this.#generation[h] = (this.#generation[h]! % 0x3fff_ffff) + 1;
       Atomics.store(i32, base, this.#generation[h]!);
       Atomics.notify(i32, base);
     }
-    try {
-      if (parts[0]) local(parts[0]);
-    } finally {
-      this.#wait(remote.length);
+    const mine = args(0);
+    let error: unknown;
+    for (;;) {
+      const v = Atomics.load(big, 0);
+      const at = Number(v & 0xffff_ffffn) * chunk;
+      if (at >= count) break;
+      if (Atomics.compareExchange(big, 0, v, v + 1n) !== v) continue;
+      // After a failure the rest is claimed and skipped: the call ends, its error with it.
+      if (error === undefined) {
+        try {
+          local([...mine, at, Math.min(count, at + chunk)]);
+        } catch (e) {
+          error = e;
+        }
+      }
+      Atomics.add(big, 1, 1n); // this call's id is in the high bits until it returns
     }
-    if (Atomics.load(i32, 1) > 0) throw new Error(`CPU helper thread failed in ${fn}`);
+    // Chunks a helper began write into memory the caller frees once this returns.
+    this.#wait(call, BigInt(total));
+    if (error !== undefined) throw error;
+    if (Atomics.load(i32, FAIL) === this.#call) {
+      throw new Error(`CPU helper thread failed in ${fn}`);
+    }
   }
 
-  /** Waits until `count` helper calls have finished. */
-  #wait(count: number): void {
-    const i32 = this.#i32;
+  /** Waits until `total` chunks of `call` have finished (those helpers began). */
+  #wait(call: bigint, total: bigint): void {
+    const big = this.#big;
     const deadline = performance.now() + HELPER_TIMEOUT;
-    for (let done = Atomics.load(i32, 0); done < count; done = Atomics.load(i32, 0)) {
+    const goal = (call << 32n) | total;
+    for (let done = Atomics.load(big, 1); done !== goal; done = Atomics.load(big, 1)) {
       if (performance.now() > deadline) {
         this.#broken = new Error('CPU helper threads stopped answering');
         throw this.#broken;
       }
       if (this.#canBlock) {
         try {
-          Atomics.wait(i32, 0, done, 100);
+          Atomics.wait(big, 1, done, 100);
         } catch {
           this.#canBlock = false; // a page's main thread: spin instead
         }

@@ -6,7 +6,7 @@ import {
   U_F64,
 } from '../gpu/projection';
 import { compileKernels, sharedMemoryAvailable } from './kernels';
-import { type SpawnHelper, spawnWebHelper, ThreadPool } from './pool';
+import { CHUNKS_PER_THREAD, type SpawnHelper, spawnWebHelper, ThreadPool } from './pool';
 
 // Freivalds' projections for the owner of a matmul job, on the CPU engine's float64 SIMD kernels
 // (assembly/verify.ts), on the thread that owns the job (the page's main thread, or Node) and,
@@ -101,19 +101,22 @@ export class CpuProjector {
     this.#pool?.stop();
   }
 
-  /** Runs a kernel over [0, count) split across the threads; `args` come before the range. */
+  /** Runs a kernel over [0, count), in chunks the threads claim as they come free (see
+   * ThreadPool.run); `args` come before the range. Under 64 it runs on this thread. */
   #parallel(fn: keyof Kernels, count: number, args: number[]): void {
     const kernel = this.#x[fn];
-    const threads = count >= 64 ? this.threads : 1;
-    const per = Math.ceil(count / threads);
-    const parts: number[][] = [];
-    for (let t = 0; t < threads; t++) {
-      const lo = Math.min(count, t * per);
-      const hi = Math.min(count, lo + per);
-      if (hi > lo) parts.push([...args, lo, hi]);
+    const chunk = Math.max(16, Math.ceil(count / (this.threads * CHUNKS_PER_THREAD)));
+    if (!this.#pool || count < 64 || count <= chunk) {
+      if (count > 0) kernel(...args, 0, count);
+      return;
     }
-    if (!this.#pool || parts.length <= 1) for (const p of parts) kernel(...p);
-    else this.#pool.run(fn, parts, (p) => kernel(...p));
+    this.#pool.run(
+      fn,
+      count,
+      chunk,
+      () => args,
+      (p) => kernel(...p),
+    );
   }
 
   /** The projections of `req` (a `Projector`); falls back to `projectJs` past the memory cap. */

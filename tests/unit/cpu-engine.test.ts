@@ -119,6 +119,42 @@ test('helper threads that cannot start (a CSP forbidding blob: Workers) leave on
   }
 });
 
+test('a helper the OS never runs holds nothing up: the other threads claim its share, products exact to the bound', async () => {
+  // The first helper starts, says it is ready, then never wakes for work again (as a thread
+  // descheduled by a busy machine would look, for ever). Before, every call waited for it.
+  let spawned = 0;
+  const cpu = await CpuKernels.create({
+    threads: 3,
+    spawn: (source) =>
+      spawnNodeHelper(
+        spawned++ === 0
+          ? source.replace(
+              'Atomics.wait(i32, base, seen);',
+              'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);',
+            )
+          : source,
+      ),
+  });
+  try {
+    expect(cpu.summary.threads).toBe(3);
+    for (const [m, k, n, seed] of [
+      [97, 64, 40, 1],
+      [256, 128, 96, 2],
+      [33, 300, 130, 3],
+    ]) {
+      const a = randomMatrix(m! * k!, seed!);
+      const b = randomMatrix(k! * n!, seed! + 10);
+      const c = await cpu.matmul(a, b, { m: m!, k: k!, n: n! });
+      expect(worstRatio(c, a, b, m!, k!, n!)).toBeLessThanOrEqual(1);
+      // Bit-identical to one thread: chunks split rows, never a sum.
+      const one = await engine(1);
+      expect(c).toEqual(await one.matmul(a, b, { m: m!, k: k!, n: n! }));
+    }
+  } finally {
+    cpu.dispose();
+  }
+});
+
 describe('the model on the CPU engine', () => {
   const config = tinyConfig;
   const weights = gptWeightsFrom(readSafetensors(randomModelFile(config, 100)).tensors, config);
