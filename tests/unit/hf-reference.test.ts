@@ -1,5 +1,7 @@
-// The float64 reference of Hugging Face's architectures (src/model/hf/reference*.ts). Over the
-// ~450-line guide because each family needs its own tiny-weight builder beside its tests.
+// The float64 reference of Hugging Face's architectures (src/model/hf/reference*.ts): its
+// properties (cache, padding, GQA, windows, norms) and its values against Hugging Face's own
+// modeling code (HF_GOLDEN). Over the ~450-line guide because each family needs its own
+// tiny-weight builder, and the golden values must sit beside the weights they were computed on.
 import { describe, expect, test } from 'vitest';
 import { type GptWeights, gptForwardF64 } from '../../src/model/gpt';
 import {
@@ -178,6 +180,146 @@ function gpt2Shapes(c: Gpt2Config): Record<string, number[]> {
   }
   return s;
 }
+
+const BERT: BertConfig = {
+  family: 'bert',
+  vocabSize: 30,
+  hiddenSize: 16,
+  numLayers: 2,
+  numHeads: 4,
+  intermediateSize: 32,
+  maxPositions: 16,
+  typeVocabSize: 2,
+  layerNormEps: 1e-12,
+  hiddenAct: 'gelu',
+};
+function bertShapes(c: BertConfig): Record<string, number[]> {
+  const shapes: Record<string, number[]> = {
+    'embeddings.word_embeddings.weight': [c.vocabSize, 16],
+    'embeddings.position_embeddings.weight': [c.maxPositions, 16],
+    'embeddings.token_type_embeddings.weight': [c.typeVocabSize, 16],
+    'embeddings.LayerNorm.weight': [16],
+    'embeddings.LayerNorm.bias': [16],
+  };
+  for (let i = 0; i < c.numLayers; i++) {
+    const p = `encoder.layer.${i}.`;
+    for (const n of [
+      'attention.self.query',
+      'attention.self.key',
+      'attention.self.value',
+      'attention.output.dense',
+    ]) {
+      shapes[`${p}${n}.weight`] = [16, 16];
+      shapes[`${p}${n}.bias`] = [16];
+    }
+    shapes[`${p}intermediate.dense.weight`] = [32, 16];
+    shapes[`${p}intermediate.dense.bias`] = [32];
+    shapes[`${p}output.dense.weight`] = [16, 32];
+    shapes[`${p}output.dense.bias`] = [16];
+    for (const n of ['attention.output.LayerNorm', 'output.LayerNorm']) {
+      shapes[`${p}${n}.weight`] = [16];
+      shapes[`${p}${n}.bias`] = [16];
+    }
+  }
+  return shapes;
+}
+
+/**
+ * What Hugging Face's own modeling code (transformers 4.57.6, torch 2.13 CPU, float64, sdpa
+ * attention) outputs on this file's tiny weights: for each causal model the left-padded batch
+ * [[3, 9, 4, 17, 2, 11, 5, 8], [pad ×3, 6, 1, 12, 7, 20]] with generate's position ids, logits
+ * 0–5 at sequence 0's last token, sequence 1's last token and sequence 1's first real token; for
+ * BERT hidden values 0–5 of [[2, 7, 19, 4, 11], [2, 25, 3, pad, pad]] (token types
+ * [[0, 0, 1, 1, 1], [0, 1, 1, 0, 0]]) at tokens (0, 0), (1, 0), (1, 2). Hugging Face computes
+ * RMSNorm and rotary angles in float32 even in a float64 model; those two were run in float64
+ * for these values (they move logits by ~1e-6), so what is left to differ is semantics.
+ */
+const HF_GOLDEN: Record<string, number[][]> = {
+  llama: [
+    [
+      -1.2794705351060065, -1.2094342579179498, -0.34893579720186263, 0.4364198898096018,
+      0.499742458212916, -0.36406816651436574,
+    ],
+    [
+      -1.4182222661508308, -0.8761078471396476, -0.27243415025841816, 0.39952936112673026,
+      -0.6209203302348268, 1.2435524541396605,
+    ],
+    [
+      -1.4411581910505467, -1.42952023145485, -1.3089764264886452, -0.29683438007317553,
+      0.4871073764509778, 1.6423546562501332,
+    ],
+  ],
+  qwen2: [
+    [
+      -0.9594402475662459, 0.3485736501768586, 0.18494363143139503, -0.6257659903189944,
+      0.4348330387095873, -2.0992934325467236,
+    ],
+    [
+      0.23150393611477874, -1.123321144862104, -2.382252266587373, 0.0876793888324073,
+      0.1976262470957491, 0.43226166427777085,
+    ],
+    [
+      0.9307582511026121, -1.1171281024412463, -0.9787217895443839, 0.2065478429708654,
+      0.08172248924111229, 0.5324429754204333,
+    ],
+  ],
+  qwen3: [
+    [
+      0.16646440729996317, 0.6415685449463918, -0.2639375887128617, -0.4005959871248954,
+      -1.6901794891906419, 0.17205491785522972,
+    ],
+    [
+      -0.7207526970340938, -0.5825960876264277, -0.41063960075988176, -0.49487966608354267,
+      0.6028363728676613, -0.3355741049253678,
+    ],
+    [
+      -0.22946667652759192, -0.6255552669704271, -1.3302427537979773, -0.17872807116255596,
+      1.110694438977443, -0.4483875642924817,
+    ],
+  ],
+  mistral: [
+    [
+      1.6404712015935585, -1.2789709471990969, 0.08622378460301523, -0.18884942364756793,
+      0.21588308317970348, -1.7371745371287097,
+    ],
+    [
+      -0.9098612058067143, 0.19359721084628106, -0.6269474340688727, -0.7007437458108788,
+      -0.7138750740624351, 0.47850281795196853,
+    ],
+    [
+      -0.2218991016039189, 1.3314963274320555, -0.8420402145498905, 0.4011228566318186,
+      0.9219276771247192, -0.04902005416780547,
+    ],
+  ],
+  gpt2: [
+    [
+      1.0116552676100752, -0.5494240095524158, 2.2359343126691598, 0.27332712525430447,
+      2.099813419032452, 1.755593644515663,
+    ],
+    [
+      -0.15036517004211122, -2.5595653359640314, -0.5352841802677617, 1.0543885312593944,
+      -2.3797349444622804, -1.2040329936748677,
+    ],
+    [
+      -0.42680226385373227, -0.9549458243596867, -1.3717842400813223, 2.3031126153126924,
+      -1.857323581524241, 0.9102936960421124,
+    ],
+  ],
+  bert: [
+    [
+      0.35407169781641934, 1.6955409594025297, -1.8322893840318049, -0.04903478719548562,
+      1.4417792669782608, -0.6269980532903269,
+    ],
+    [
+      1.0704345349572033, 1.0838028657455236, -1.5834823849811779, 0.23915033905760866,
+      1.724864547187438, -0.8520757404416717,
+    ],
+    [
+      0.30774346589789275, 0.5967987845626953, -0.6115077547514396, -0.12253961471103184,
+      0.9440202233787149, -1.3369114479338733,
+    ],
+  ],
+};
 
 /** Largest absolute difference between two vectors. */
 function diff(a: Float64Array, b: Float64Array): number {
@@ -487,46 +629,8 @@ test('GPT-2 equals the project’s own float64 GPT-2 (Conv1D weights, gelu_new, 
 });
 
 describe('BERT', () => {
-  const c: BertConfig = {
-    family: 'bert',
-    vocabSize: 30,
-    hiddenSize: 16,
-    numLayers: 2,
-    numHeads: 4,
-    intermediateSize: 32,
-    maxPositions: 16,
-    typeVocabSize: 2,
-    layerNormEps: 1e-12,
-    hiddenAct: 'gelu',
-  };
-  const shapes: Record<string, number[]> = {
-    'embeddings.word_embeddings.weight': [c.vocabSize, 16],
-    'embeddings.position_embeddings.weight': [c.maxPositions, 16],
-    'embeddings.token_type_embeddings.weight': [c.typeVocabSize, 16],
-    'embeddings.LayerNorm.weight': [16],
-    'embeddings.LayerNorm.bias': [16],
-  };
-  for (let i = 0; i < c.numLayers; i++) {
-    const p = `encoder.layer.${i}.`;
-    for (const n of [
-      'attention.self.query',
-      'attention.self.key',
-      'attention.self.value',
-      'attention.output.dense',
-    ]) {
-      shapes[`${p}${n}.weight`] = [16, 16];
-      shapes[`${p}${n}.bias`] = [16];
-    }
-    shapes[`${p}intermediate.dense.weight`] = [32, 16];
-    shapes[`${p}intermediate.dense.bias`] = [32];
-    shapes[`${p}output.dense.weight`] = [16, 32];
-    shapes[`${p}output.dense.bias`] = [16];
-    for (const n of ['attention.output.LayerNorm', 'output.LayerNorm']) {
-      shapes[`${p}${n}.weight`] = [16];
-      shapes[`${p}${n}.bias`] = [16];
-    }
-  }
-  const w = randomWeights(shapes, 51);
+  const c = BERT;
+  const w = randomWeights(bertShapes(c), 51);
 
   test('padding does not change the real tokens’ hidden states; token types do', () => {
     const a = [2, 7, 19, 4, 11];
@@ -592,4 +696,45 @@ test('pooling as sentence-transformers does it, on a hand-made example', () => {
   expect(() => poolEmbeddings([h], [[1, 2, 0]], { mode: 'mean', normalize: false })).toThrow(
     HfReferenceError,
   );
+});
+
+describe('against Hugging Face’s modeling code (HF_GOLDEN)', () => {
+  const ids = [
+    [3, 9, 4, 17, 2, 11, 5, 8],
+    [0, 0, 0, 6, 1, 12, 7, 20],
+  ];
+  const attentionMask = [
+    [1, 1, 1, 1, 1, 1, 1, 1],
+    [0, 0, 0, 1, 1, 1, 1, 1],
+  ];
+  const check = (name: string, got: Float64Array[]) => {
+    got.forEach((v, i) => {
+      expect(diff(v.subarray(0, 6), Float64Array.from(HF_GOLDEN[name]![i]!))).toBeLessThan(1e-12);
+    });
+  };
+  test.each(models)('%s', (name, fwd) => {
+    const out = fwd(ids, { attentionMask });
+    check(name, [out[0]![7]!, out[1]![7]!, out[1]![3]!]);
+  });
+  test('bert', () => {
+    const out = bertForward(
+      BERT,
+      randomWeights(bertShapes(BERT), 51),
+      [
+        [2, 7, 19, 4, 11],
+        [2, 25, 3, 0, 0],
+      ],
+      {
+        attentionMask: [
+          [1, 1, 1, 1, 1],
+          [1, 1, 1, 0, 0],
+        ],
+        tokenTypeIds: [
+          [0, 0, 1, 1, 1],
+          [0, 1, 1, 0, 0],
+        ],
+      },
+    );
+    check('bert', [out[0]![0]!, out[1]![0]!, out[1]![2]!]);
+  });
 });
