@@ -585,6 +585,16 @@ describe('decoders', () => {
     expect(diff(full[5]!, b[5]!)).toBeGreaterThan(1e-6);
   });
 
+  test('a cache filled by a model of another key width is refused', () => {
+    const c = FAMILIES.llama!;
+    const w = randomWeights(decoderShapes(c), 10);
+    const cache = new KvCache(1, c.numLayers);
+    decoderForward(FAMILIES.qwen3!, randomWeights(decoderShapes(FAMILIES.qwen3!), 12), [[1]], {
+      cache,
+    });
+    expect(() => decoderForward(c, w, [[2]], { cache })).toThrow(/keys of 16 values/);
+  });
+
   test('a tensor of the wrong shape is an HfReferenceError', () => {
     const c = FAMILIES.llama!;
     const w = randomWeights({ ...decoderShapes(c), 'model.norm.weight': [c.hiddenSize + 1] }, 5);

@@ -33,6 +33,16 @@ export class KvCache {
   }
 }
 
+/** Refuses a cache filled by a model of another key width (kv heads × head size). */
+export function checkCacheWidth(cache: KvCache | undefined, width: number): void {
+  const first = cache?.keys[0]?.[0]?.[0];
+  if (first && first.length !== width) {
+    throw new HfReferenceError(
+      `the cache holds keys of ${first.length} values; this model's are ${width}`,
+    );
+  }
+}
+
 /** One forward call's batch, checked: its masks and position ids. */
 export interface Step {
   batch: number;

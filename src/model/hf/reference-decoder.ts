@@ -9,7 +9,7 @@
 // `attention_bias` in LlamaAttention and Qwen3Attention but never in Qwen2Attention or
 // MistralAttention (outputBias); gate/up/down carry `mlp_bias` in LlamaMLP only (mlpBias).
 
-import { KvCache, prepareStep, visibleSlots } from './reference-cache';
+import { checkCacheWidth, KvCache, prepareStep, visibleSlots } from './reference-cache';
 import { add, attend, HfReferenceError, linear, rmsNorm, silu, tensor } from './reference-ops';
 import type { DecoderConfig, HfWeights } from './types';
 
@@ -164,6 +164,7 @@ export function decoderForward(
     c.numLayers,
     options.positionIds,
   );
+  checkCacheWidth(options.cache, c.numKvHeads * c.headDim);
   const embed = tensor(weights, 'model.embed_tokens.weight', [c.vocabSize, H]);
   // LlamaForCausalLM ties lm_head to embed_tokens when tie_word_embeddings (_tied_weights_keys).
   const head = c.tieWordEmbeddings ? embed : tensor(weights, 'lm_head.weight', [c.vocabSize, H]);

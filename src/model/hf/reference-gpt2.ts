@@ -6,7 +6,7 @@
 // is not supported); causal mask plus the padding mask. GPT2MLP: c_proj(act(c_fc(x))) with
 // `activation_function` (gelu_new by default). The head is tied to wte (no bias).
 
-import { KvCache, prepareStep, visibleSlots } from './reference-cache';
+import { checkCacheWidth, KvCache, prepareStep, visibleSlots } from './reference-cache';
 import type { ForwardOptions } from './reference-decoder';
 import {
   activation,
@@ -68,6 +68,7 @@ export function gpt2Forward(
   if (last >= c.nPositions) {
     throw new HfReferenceError(`position ${last} is beyond n_positions ${c.nPositions}`);
   }
+  checkCacheWidth(options.cache, E);
   const wte = tensor(weights, 'wte.weight', [c.vocabSize, E]);
   const wpe = tensor(weights, 'wpe.weight', [c.nPositions, E]);
   const lnF = tensor(weights, 'ln_f.weight', [E]);
