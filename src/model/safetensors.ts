@@ -47,6 +47,7 @@ export interface Tensor {
 const MAX_HEADER_BYTES = 16 * 1024 * 1024;
 /** Most dimensions a shape may have (the shipped model uses 2). */
 const MAX_RANK = 8;
+/** Element sizes of the dtypes the format defines (a file may hold any; readers pick theirs). */
 const DTYPE_BYTES: Record<string, number> = {
   F64: 8,
   F32: 4,
@@ -56,19 +57,71 @@ const DTYPE_BYTES: Record<string, number> = {
   I32: 4,
   I16: 2,
   I8: 1,
+  U64: 8,
+  U32: 4,
+  U16: 2,
   U8: 1,
   BOOL: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
 };
 const FLOAT32_MAX = 3.4028234663852886e38;
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** One tensor's entry once its dtype, shape and extent have been checked against the file. */
-interface Extent {
+export interface Extent {
   name: string;
-  dtype: 'F32' | 'F64';
+  /** One of the format's dtypes (DTYPE_BYTES); which ones a reader decodes is its own call. */
+  dtype: string;
   shape: number[];
   begin: number; // bytes into the data buffer
   end: number; // exclusive
+}
+
+/** A file's layout, every rule of the format checked, no data byte read. */
+export interface SafetensorsLayout {
+  /** Where the data buffer starts in the file (bytes). */
+  dataStart: number;
+  /** Every tensor entry, in header order. */
+  extents: Extent[];
+  metadata: Record<string, string>;
+}
+
+/**
+ * Reads and checks a file's header against the format (`Metadata::validate`): the header length,
+ * a JSON object with no repeated key, every entry's dtype (any the format defines), shape and
+ * offsets consistent, and the entries tiling the data buffer exactly. Reads no data byte.
+ * `maxHeaderBytes`: a header larger than this is refused (real files have a few hundred KB).
+ */
+export function readSafetensorsLayout(
+  file: Uint8Array,
+  {
+    maxHeaderBytes = MAX_HEADER_BYTES,
+    dtypes,
+  }: {
+    maxHeaderBytes?: number;
+    /** The dtypes the caller reads: any other is refused by name, before the tiling check. */
+    dtypes?: readonly string[];
+  } = {},
+): SafetensorsLayout {
+  const { header, dataStart } = readHeader(file, maxHeaderBytes);
+  const dataLen = file.byteLength - dataStart;
+  let metadata: Record<string, string> = {};
+  const extents: Extent[] = [];
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      metadata = readMetadata(entry);
+      continue;
+    }
+    const x = checkEntry(name, entry, dataLen);
+    if (dtypes && !dtypes.includes(x.dtype)) {
+      const allowed = dtypes.length === 1 ? `${dtypes[0]} only` : dtypes.join(' and ');
+      throw new SafetensorsError('dtype', `${x.dtype} is not supported (${allowed})`, name);
+    }
+    extents.push(x);
+  }
+  checkTiling(extents, dataLen);
+  return { dataStart, extents, metadata };
 }
 
 /**
@@ -83,15 +136,8 @@ export function readSafetensors(
   tensors: Map<string, Tensor>;
   metadata: Record<string, string>;
 } {
-  const { header, dataStart } = readHeader(file);
-  const dataLen = file.byteLength - dataStart;
-  let metadata: Record<string, string> = {};
-  const extents: Extent[] = [];
-  for (const [name, entry] of Object.entries(header)) {
-    if (name === '__metadata__') metadata = readMetadata(entry);
-    else extents.push(checkEntry(name, entry, dataLen, acceptF64));
-  }
-  checkTiling(extents, dataLen);
+  const dtypes = acceptF64 ? ['F32', 'F64'] : ['F32'];
+  const { dataStart, extents, metadata } = readSafetensorsLayout(file, { dtypes });
   const tensors = new Map<string, Tensor>();
   for (const x of extents) {
     tensors.set(x.name, { dtype: 'F32', shape: x.shape, data: decode(file, dataStart, x) });
@@ -99,7 +145,10 @@ export function readSafetensors(
   return { tensors, metadata };
 }
 
-function readHeader(file: Uint8Array): { header: object; dataStart: number } {
+function readHeader(
+  file: Uint8Array,
+  maxHeaderBytes: number,
+): { header: object; dataStart: number } {
   if (file.byteLength < 8) {
     throw new SafetensorsError(
       'truncated',
@@ -108,10 +157,10 @@ function readHeader(file: Uint8Array): { header: object; dataStart: number } {
   }
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const n = view.getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_BYTES) || n > BigInt(file.byteLength - 8)) {
+  if (n > BigInt(maxHeaderBytes) || n > BigInt(file.byteLength - 8)) {
     throw new SafetensorsError(
       'header-length',
-      `header length ${n} exceeds the ${file.byteLength - 8} bytes after it (or ${MAX_HEADER_BYTES})`,
+      `header length ${n} exceeds the ${file.byteLength - 8} bytes after it (or ${maxHeaderBytes})`,
     );
   }
   const headerLen = Number(n);
@@ -148,7 +197,7 @@ function readMetadata(entry: unknown): Record<string, string> {
 }
 
 /** Checks one entry's dtype, shape and offsets, and that its size is what its shape says. */
-function checkEntry(name: string, entry: unknown, dataLen: number, acceptF64: boolean): Extent {
+function checkEntry(name: string, entry: unknown, dataLen: number): Extent {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
     throw new SafetensorsError('header-json', 'entry must be an object', name);
   }
@@ -192,10 +241,6 @@ function checkEntry(name: string, entry: unknown, dataLen: number, acceptF64: bo
       `${end - begin} bytes for shape [${shape}] of ${e.dtype} (${expected} expected)`,
       name,
     );
-  }
-  if (e.dtype !== 'F32' && !(acceptF64 && e.dtype === 'F64')) {
-    const allowed = acceptF64 ? 'F32 and F64' : 'F32 only';
-    throw new SafetensorsError('dtype', `${e.dtype} is not supported (${allowed})`, name);
   }
   return { name, dtype: e.dtype, shape: shape as number[], begin, end };
 }

@@ -1,39 +1,18 @@
 /**
- * safetensors shards whose tensors are F32, F16 or BF16, kept in their stored width. The
- * project's reader (../safetensors.ts) decodes F32 only; this one applies the same rules, from
- * the format's reference reader (`Metadata::validate` in safetensors/src/tensor.rs): an 8-byte
- * little-endian header length, a JSON object header with no repeated key, every entry's dtype,
- * shape and offsets consistent, and the entries tiling the data buffer exactly. It validates
- * every extent before handing out a byte, and hands out views of the file, not copies, so a
- * model's resident memory stays its file size. Any dtype the format defines passes the layout
- * check (an old BERT file's I64 `position_ids` buffer is legal safetensors); the checkpoint
- * loader refuses the non-float ones it would have to use.
+ * safetensors shards whose tensors are F32, F16 or BF16, kept in their stored width. The layout
+ * is checked by the project's reader (`readSafetensorsLayout` in ../safetensors.ts: the format's
+ * rules, every extent before any byte is handed out); this hands out views of the file, not
+ * copies, so a model's resident memory stays its file size. Any dtype the format defines passes
+ * the layout check (an old BERT file's I64 `position_ids` buffer is legal safetensors); the
+ * checkpoint loader refuses the non-float ones it would have to use.
  */
 
-import { SafetensorsError, type SafetensorsErrorCode } from '../safetensors';
+import { readSafetensorsLayout, SafetensorsError } from '../safetensors';
 import { CheckpointError } from './errors';
 import type { HfDtype, HfTensor, HfWeights } from './types';
 
-/** Largest header accepted: real files have a few hundred KB at most. */
+/** Largest shard header accepted (real files have a few hundred KB at most). */
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
-const MAX_RANK = 8;
-const DTYPE_BYTES: Record<string, number> = {
-  F64: 8,
-  F32: 4,
-  F16: 2,
-  BF16: 2,
-  I64: 8,
-  I32: 4,
-  I16: 2,
-  I8: 1,
-  U8: 1,
-  BOOL: 1,
-  U16: 2,
-  U32: 4,
-  U64: 8,
-  F8_E4M3: 1,
-  F8_E5M2: 1,
-};
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** One tensor entry of a shard, checked against the file: its bytes are a view of the shard. */
@@ -46,132 +25,23 @@ export interface RawTensor {
 
 /** Reads and validates a shard's header; `file` names the shard in errors. */
 export function readShard(file: string, data: Uint8Array): RawTensor[] {
-  const bad = (code: SafetensorsErrorCode, message: string, tensor?: string): never => {
-    const cause = new SafetensorsError(code, message, tensor);
-    throw new CheckpointError('safetensors', file, tensor ?? '', `${code}: ${message}`, { cause });
-  };
-  if (data.byteLength < 8) bad('truncated', `${data.byteLength} bytes: no header length`);
-  const n = new DataView(data.buffer, data.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(Math.min(MAX_HEADER_BYTES, data.byteLength - 8))) {
-    bad('header-length', `header length ${n} exceeds the ${data.byteLength - 8} bytes after it`);
-  }
-  const start = 8 + Number(n);
-  let text = '';
-  let header: unknown;
+  let layout: ReturnType<typeof readSafetensorsLayout>;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(data.subarray(8, start));
-    header = JSON.parse(text);
+    layout = readSafetensorsLayout(data, { maxHeaderBytes: MAX_HEADER_BYTES });
   } catch (e) {
-    bad('header-json', `header is not UTF-8 JSON: ${(e as Error).message}`);
-  }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
-    bad('header-json', 'header must be a JSON object');
-  }
-  const dup = duplicateTopLevelKey(text);
-  if (dup !== undefined) bad('header-json', `key ${JSON.stringify(dup)} appears twice`);
-  const dataLen = data.byteLength - start;
-  const out: (RawTensor & { begin: number; end: number })[] = [];
-  for (const [name, entry] of Object.entries(header as object)) {
-    if (name === '__metadata__') {
-      const ok =
-        typeof entry === 'object' &&
-        entry !== null &&
-        !Array.isArray(entry) &&
-        Object.values(entry).every((v) => typeof v === 'string');
-      if (!ok) bad('header-json', '__metadata__ must map names to strings');
-      continue;
-    }
-    const e = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
-    const { dtype, shape, data_offsets: offsets } = e;
-    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) {
-      bad('dtype', `unknown dtype ${JSON.stringify(dtype)}`, name);
-    }
-    if (
-      !Array.isArray(shape) ||
-      shape.length > MAX_RANK ||
-      !shape.every((d) => Number.isSafeInteger(d) && d >= 0)
-    ) {
-      bad('shape', `shape ${JSON.stringify(shape)} is not a list of sizes`, name);
-    }
-    if (
-      !Array.isArray(offsets) ||
-      offsets.length !== 2 ||
-      !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)
-    ) {
-      bad('offsets', 'data_offsets must be [begin, end]', name);
-    }
-    const [begin, end] = offsets as [number, number];
-    if (begin > end || end > dataLen) {
-      bad(
-        end > dataLen ? 'truncated' : 'offsets',
-        `bytes [${begin}, ${end}) are not inside the ${dataLen} data bytes`,
-        name,
-      );
-    }
-    // The product is never formed past the file's size, so huge shapes cannot wrap around.
-    let bytes = (shape as number[]).includes(0) ? 0 : DTYPE_BYTES[dtype as string]!;
-    for (const d of shape as number[]) if (bytes <= dataLen) bytes *= d;
-    if (bytes !== end - begin) {
-      bad('offsets', `${end - begin} bytes for shape [${shape}] of ${dtype}`, name);
-    }
-    const at = start + begin;
-    out.push({
-      name,
-      dtype: dtype as string,
-      shape: shape as number[],
-      bytes: data.subarray(at, start + end),
-      begin,
-      end,
+    if (!(e instanceof SafetensorsError)) throw e;
+    const message = e.tensor ? e.message.slice(e.tensor.length + 2) : e.message;
+    throw new CheckpointError('safetensors', file, e.tensor ?? '', `${e.code}: ${message}`, {
+      cause: e,
     });
   }
-  out.sort((a, b) => a.begin - b.begin || a.end - b.end);
-  let at = 0;
-  for (const x of out) {
-    if (x.begin < at) bad('overlap', 'shares bytes with another tensor', x.name);
-    if (x.begin > at) bad('gap', `data bytes [${at}, ${x.begin}) belong to no tensor`, x.name);
-    at = x.end;
-  }
-  if (at !== dataLen) bad('gap', `data bytes [${at}, ${dataLen}) belong to no tensor`);
-  return out.map(({ name, dtype, shape, bytes }) => ({ name, dtype, shape, bytes }));
-}
-
-/**
- * The first key repeated in the header's top-level object (JSON.parse keeps the last of two,
- * another reader may keep the first: refused so every reader sees the same tensors). Keys
- * compare decoded, so "a" and "\u0061" are one key. `text` is already known to be valid JSON.
- */
-function duplicateTopLevelKey(text: string): string | undefined {
-  const seen = new Set<string>();
-  let depth = 0;
-  let expectKey = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') {
-      let j = i + 1;
-      let escaped = false;
-      for (; text[j] !== '"'; j++) {
-        if (text[j] === '\\') {
-          escaped = true;
-          j++;
-        }
-      }
-      if (expectKey && depth === 1) {
-        const key = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
-        if (seen.has(key)) return key;
-        seen.add(key);
-      }
-      expectKey = false;
-      i = j;
-    } else if (c === '{' || c === '[') {
-      depth++;
-      expectKey = c === '{';
-    } else if (c === '}' || c === ']') {
-      depth--;
-    } else if (c === ',') {
-      expectKey = depth === 1;
-    }
-  }
-  return undefined;
+  const { dataStart, extents } = layout;
+  return extents.map((x) => ({
+    name: x.name,
+    dtype: x.dtype,
+    shape: x.shape,
+    bytes: data.subarray(dataStart + x.begin, dataStart + x.end),
+  }));
 }
 
 /** A half-precision bit pattern's exact value (subnormals, ±0, ±inf and NaN included). */
