@@ -5,6 +5,7 @@
 
 export type CheckpointErrorCode =
   | 'missing-file' // a file the checkpoint needs is not in the folder
+  | 'fetch' // a file could not be fetched from its URL (network, server error, a bad name)
   | 'json' // a file is not the JSON object it must be
   | 'unsupported' // a model_type, architecture, activation or rope scaling tessel does not run
   | 'config-value' // a config value missing, of the wrong type or out of range
