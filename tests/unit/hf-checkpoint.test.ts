@@ -7,11 +7,13 @@ import {
   expectedTensors,
   loadCheckpoint,
 } from '../../src/model/hf/checkpoint';
+import { parseConfig } from '../../src/model/hf/config';
 import { CheckpointError } from '../../src/model/hf/errors';
 import { filesFromMap } from '../../src/model/hf/files';
 import type { DecoderConfig, Gpt2Config } from '../../src/model/hf/types';
 import { bf16ToF64, f16ToF64 } from '../../src/model/hf/weights';
 import {
+  fixtureConfig,
   HF_FIXTURE_KINDS,
   type HfFixtureOptions,
   hfCheckpoint,
@@ -267,7 +269,7 @@ describe('bad checkpoints get a typed error naming the file and field', () => {
       'hidden_act',
     );
     await expectRefused(
-      make({ config: { rope_scaling: { rope_type: 'llama3', factor: 8 } } }),
+      make({ config: { rope_scaling: { rope_type: 'yarn', factor: 8 } } }),
       'unsupported',
       'config.json',
       'rope_scaling',
@@ -669,4 +671,39 @@ test('a shard at an unaligned offset is copied, not viewed, with the same values
     expectValues(ck, values);
     expect(ck.weights.get('model.norm.weight').data.buffer).not.toBe(shifted.buffer);
   }
+});
+
+describe("Llama 3's rope scaling", () => {
+  const llama3 = {
+    rope_type: 'llama3',
+    factor: 32,
+    low_freq_factor: 1,
+    high_freq_factor: 4,
+    original_max_position_embeddings: 8192,
+  };
+  test('rope_type llama3 is read into ropeScaling; other kinds and bad values are refused by name', () => {
+    const base = fixtureConfig('llama');
+    const c = parseConfig({ ...base, rope_scaling: llama3, rope_theta: 500000 });
+    expect(c).toMatchObject({
+      ropeTheta: 500000,
+      ropeScaling: { factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 },
+    });
+    expect(parseConfig(base)).not.toHaveProperty('ropeScaling');
+    expect(() => parseConfig({ ...base, rope_scaling: { rope_type: 'yarn', factor: 4 } })).toThrow(
+      expect.objectContaining({ code: 'unsupported', field: 'rope_scaling' }),
+    );
+    for (const bad of [
+      { ...llama3, high_freq_factor: 1 },
+      { ...llama3, factor: 0.5 },
+      { ...llama3, original_max_position_embeddings: 0 },
+    ]) {
+      expect(() => parseConfig({ ...base, rope_scaling: bad })).toThrow(
+        expect.objectContaining({
+          code: 'config-value',
+          file: 'config.json',
+          field: expect.stringMatching(/^rope_scaling\./),
+        }),
+      );
+    }
+  });
 });

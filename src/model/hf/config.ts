@@ -18,6 +18,7 @@ import type {
   Gpt2Config,
   HfFamily,
   HfGenerationConfig,
+  Llama3RopeScaling,
   ModelConfig,
 } from './types';
 
@@ -183,7 +184,7 @@ function decoderConfig(f: Fields, family: DecoderConfig['family']): DecoderConfi
   }
   const act = f.str('hidden_act', 'silu');
   if (act !== 'silu') f.unsupported('hidden_act', `${JSON.stringify(act)} (only silu)`);
-  const ropeTheta = readRope(f);
+  const rope = readRope(f);
   if (f.has('layer_types')) {
     const lt = f.obj.layer_types;
     if (!Array.isArray(lt) || lt.some((t) => t !== 'full_attention')) {
@@ -216,7 +217,8 @@ function decoderConfig(f: Fields, family: DecoderConfig['family']): DecoderConfi
     numKvHeads,
     headDim,
     rmsNormEps: f.positive('rms_norm_eps', 1e-6, 1),
-    ropeTheta,
+    ropeTheta: rope.theta,
+    ...(rope.scaling ? { ropeScaling: rope.scaling } : {}),
     maxPositions: f.int(
       'max_position_embeddings',
       { llama: 2048, mistral: 4096 * 32, qwen2: 32768, qwen3: 32768 }[family],
@@ -235,21 +237,48 @@ function decoderConfig(f: Fields, family: DecoderConfig['family']): DecoderConfi
 }
 
 /**
- * rope_theta from transformers v5's `rope_parameters` or v4's top-level `rope_theta`; any
- * scaling other than the default (linear, dynamic, yarn, llama3, ...) is refused.
+ * rope_theta from transformers v5's `rope_parameters` or v4's top-level `rope_theta`, and Llama
+ * 3's scaling (rope_type "llama3": _compute_llama3_parameters and _validate_llama3_parameters in
+ * modeling_rope_utils.py); any other scaling (linear, dynamic, yarn, longrope, ...) is refused.
  */
-function readRope(f: Fields): number {
+function readRope(f: Fields): { theta: number; scaling?: Llama3RopeScaling } {
   let theta = f.positive('rope_theta', 10000, 1e12);
+  let scaling: Llama3RopeScaling | undefined;
   for (const key of ['rope_scaling', 'rope_parameters']) {
-    if (!f.has(key)) continue;
+    if (!f.has(key) || f.obj[key] === null) continue;
     const p = f.obj[key];
-    if (typeof p !== 'object' || p === null || Array.isArray(p)) f.fail(key, 'must be an object');
+    if (typeof p !== 'object' || Array.isArray(p)) f.fail(key, 'must be an object');
     const sub = new Fields(f.file, p as Record<string, unknown>);
     const kind = sub.str('rope_type', sub.str('type', 'default'));
-    if (kind !== 'default') f.unsupported(key, `rope type ${JSON.stringify(kind)} (only default)`);
+    if (kind === 'llama3') scaling = readLlama3(sub, key);
+    else if (kind !== 'default') {
+      f.unsupported(key, `rope type ${JSON.stringify(kind)} (only default and llama3)`);
+    }
     if (sub.has('rope_theta')) theta = sub.positive('rope_theta', theta, 1e12);
   }
-  return theta;
+  return { theta, ...(scaling ? { scaling } : {}) };
+}
+
+/** Llama 3's scaling fields; a bad one is blamed as `rope_scaling.<field>`. */
+function readLlama3(sub: Fields, key: string): Llama3RopeScaling {
+  try {
+    const factor = sub.positive('factor', 0, 1e4);
+    const lowFreqFactor = sub.positive('low_freq_factor', 0, 1e4);
+    const highFreqFactor = sub.positive('high_freq_factor', 0, 1e4);
+    const originalMaxPositions = sub.int('original_max_position_embeddings', undefined, 1, 1e8);
+    if (!(factor >= 1)) sub.fail('factor', `${factor} is not a number ≥ 1`);
+    if (!(lowFreqFactor > 0 && highFreqFactor > lowFreqFactor)) {
+      sub.fail(
+        'high_freq_factor',
+        `${highFreqFactor} is not above low_freq_factor ${lowFreqFactor}`,
+      );
+    }
+    return { factor, lowFreqFactor, highFreqFactor, originalMaxPositions };
+  } catch (e) {
+    if (!(e instanceof CheckpointError)) throw e;
+    const message = e.message.slice(e.message.indexOf(': ') + 2);
+    throw new CheckpointError(e.code, e.file, `${key}.${e.field}`, message);
+  }
 }
 
 function gpt2Config(f: Fields): Gpt2Config {

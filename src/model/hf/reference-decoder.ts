@@ -11,7 +11,7 @@
 
 import { checkCacheWidth, KvCache, prepareStep, visibleSlots } from './reference-cache';
 import { add, attend, HfReferenceError, linear, rmsNorm, silu, tensor } from './reference-ops';
-import type { DecoderConfig, HfWeights } from './types';
+import type { DecoderConfig, HfWeights, Llama3RopeScaling } from './types';
 
 /** Options of one forward call. */
 export interface ForwardOptions {
@@ -26,16 +26,10 @@ export interface ForwardOptions {
   positionIds?: number[][];
 }
 
-/** Llama 3.1/3.2's `rope_scaling` (rope_type "llama3"), in camelCase. */
-export interface Llama3RopeScaling {
-  factor: number;
-  lowFreqFactor: number;
-  highFreqFactor: number;
-  originalMaxPositions: number;
-}
+export type { Llama3RopeScaling };
 
-/** A decoder config, optionally with Llama 3's rope scaling (not yet a field of types.ts). */
-export type DecoderConfigWithRope = DecoderConfig & { ropeScaling?: Llama3RopeScaling };
+/** A decoder config (rope scaling is a field of DecoderConfig now; the name stays for callers). */
+export type DecoderConfigWithRope = DecoderConfig;
 
 /**
  * Llama 3's rescaled inverse frequencies (modeling_rope_utils.py, _compute_llama3_parameters):

@@ -32,10 +32,20 @@ export interface DecoderConfig {
   outputBias: boolean;
   /** Per-head RMSNorm of q and k before rotary (Qwen3's q_norm/k_norm). */
   qkNorm: boolean;
+  /** Llama 3.1/3.2's rescaled rotary frequencies (rope_type "llama3"); undefined: none. */
+  ropeScaling?: Llama3RopeScaling;
   /** Mistral/Qwen sliding-window attention, in tokens; undefined: full attention. */
   slidingWindow?: number;
   bosTokenId?: number;
   eosTokenIds: number[];
+}
+
+/** Llama 3's `rope_scaling` (rope_type "llama3", modeling_rope_utils.py), in camelCase. */
+export interface Llama3RopeScaling {
+  factor: number;
+  lowFreqFactor: number;
+  highFreqFactor: number;
+  originalMaxPositions: number;
 }
 
 /** GPT2LMHeadModel: learned positions, pre-LN, Conv1D weights (in × out), gelu_new. */
