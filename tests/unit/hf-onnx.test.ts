@@ -10,8 +10,10 @@ import { filesFromMap } from '../../src/model/hf/files';
 import { exportOnnx, OnnxExportError } from '../../src/model/hf/onnx-export';
 import { bertForward, decoderForward, gpt2Forward } from '../../src/model/hf/reference';
 import {
+  type FixtureTensor,
   HF_FIXTURE_KINDS,
   type HfFixtureKind,
+  type HfFixtureOptions,
   hfCheckpointFiles,
 } from '../fixtures/hf-checkpoints';
 
@@ -27,19 +29,48 @@ const LLAMA3_SCALING = {
   original_max_position_embeddings: 1024,
 };
 
-type Case = HfFixtureKind | 'llama3-scaled';
+/** Bias vectors (values k/512, as the fixture's) for the projections named by `pattern`, which
+ * the fixture leaves out: a config's attention_bias / mlp_bias asks for them. */
+const withBiases = (pattern: RegExp) => (tensors: FixtureTensor[]) => {
+  const extra = tensors
+    .filter((t) => pattern.test(t.name) && t.name.endsWith('.weight'))
+    .map((t, n) => ({
+      name: t.name.replace(/weight$/, 'bias'),
+      dtype: t.dtype,
+      shape: [t.shape[0]!],
+      values: Float64Array.from(
+        { length: t.shape[0]! },
+        (_, i) => ((i * 37 + n * 11) % 201) / 512 - 0.2,
+      ),
+    }));
+  return [...tensors, ...extra];
+};
 
-async function load(kind: Case, dtype: 'F32' | 'F16' | 'BF16'): Promise<Checkpoint> {
-  const files =
-    kind === 'llama3-scaled'
-      ? hfCheckpointFiles({
-          kind: 'llama',
-          dtype,
-          seed: 5,
-          config: { rope_scaling: LLAMA3_SCALING },
-        })
-      : hfCheckpointFiles({ kind, dtype, seed: 5 });
-  return loadCheckpoint(filesFromMap(files));
+/** Configurations beyond the fixture kinds' own: every flag the exporter branches on. */
+const VARIANTS = {
+  'llama3-scaled': { kind: 'llama', config: { rope_scaling: LLAMA3_SCALING } },
+  // LlamaAttention's attention_bias covers q/k/v/o; LlamaMLP's mlp_bias gate/up/down.
+  'llama-biased': {
+    kind: 'llama',
+    config: { attention_bias: true, mlp_bias: true },
+    edit: withBiases(/(self_attn\.[qkvo]_proj|mlp\.\w+_proj)\.weight$/),
+  },
+  // Qwen3Attention's attention_bias covers o_proj too (Qwen2's q/k/v only).
+  'qwen3-biased': {
+    kind: 'qwen3',
+    config: { attention_bias: true },
+    edit: withBiases(/self_attn\.[qkvo]_proj\.weight$/),
+  },
+  'gpt2-erf-gelu': { kind: 'gpt2', config: { activation_function: 'gelu' } },
+  'bert-gelu-new': { kind: 'bert', config: { hidden_act: 'gelu_new' } },
+} satisfies Record<string, Pick<HfFixtureOptions, 'kind' | 'config' | 'edit'>>;
+
+type Case = HfFixtureKind | keyof typeof VARIANTS;
+
+async function load(name: Case, dtype: 'F32' | 'F16' | 'BF16'): Promise<Checkpoint> {
+  const variant: Pick<HfFixtureOptions, 'kind' | 'config' | 'edit'> =
+    name in VARIANTS ? VARIANTS[name as keyof typeof VARIANTS] : { kind: name as HfFixtureKind };
+  return loadCheckpoint(filesFromMap(hfCheckpointFiles({ ...variant, dtype, seed: 5 })));
 }
 
 /** A batch of `rows` token rows of `seq`, with `pad[b]` padding slots on the `side` of row b. */
@@ -67,11 +98,15 @@ function depth(ck: Checkpoint): { layers: number; k: number } {
   return { layers: c.numLayers, k: Math.max(c.intermediateSize, c.numHeads * c.headDim) };
 }
 
-/** Each fixture with F32 and one 16-bit dtype (both 16-bit dtypes appear across the families). */
-const CASES = [...HF_FIXTURE_KINDS, 'llama3-scaled' as const].flatMap((kind) => [
-  [kind, 'F32'] as const,
-  [kind, /^(gpt2|bert)/.test(kind) ? ('F16' as const) : ('BF16' as const)] as const,
-]);
+/** Each fixture kind with F32 and one 16-bit dtype (both 16-bit dtypes appear across them);
+ * the variants in F32. */
+const CASES: [Case, 'F32' | 'F16' | 'BF16'][] = [
+  ...HF_FIXTURE_KINDS.flatMap((kind): [Case, 'F32' | 'F16' | 'BF16'][] => [
+    [kind, 'F32'],
+    [kind, /^(gpt2|bert)/.test(kind) ? 'F16' : 'BF16'],
+  ]),
+  ...Object.keys(VARIANTS).map((v): [Case, 'F32'] => [v as Case, 'F32']),
+];
 
 describe('Hugging Face checkpoints exported to ONNX', () => {
   test.each(CASES)('%s (%s): ONNX Runtime gives the reference values', async (kind, dtype) => {
@@ -102,6 +137,9 @@ describe('Hugging Face checkpoints exported to ONNX', () => {
       const width = want[0]![0]!.length;
       expect(got.dims).toEqual([2, 9, width]);
       const data = got.data as Float32Array;
+      // Padded slots too: a query with every key masked must not turn NaN (it would reach the
+      // real tokens through its value in the next layer).
+      expect(data.every(Number.isFinite)).toBe(true);
       let worst = 0;
       let scale = 1;
       for (let b = 0; b < 2; b++) {
