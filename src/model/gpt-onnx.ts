@@ -2,81 +2,18 @@
 // as src/model/gpt-gpu.ts, so ONNX Runtime Web (what transformers.js runs) can be measured
 // against tessel on the same model (`npm run bench`). `npm run export-onnx` writes the file.
 import type { GptConfig, GptWeights } from './gpt';
-import {
-  type AttributeProto,
-  type GraphProto,
-  ModelProto,
-  type NodeProto,
-  type TensorProto,
-} from './onnx';
-
-const FLOAT = 1; // TensorProto.DataType
-const INT64 = 7;
-const ATTR_FLOAT = 1; // AttributeProto.AttributeType
-const ATTR_INT = 2;
-const ATTR_INTS = 7;
+import { encodeModel, FLOAT, float, INT64, int, ints, OnnxGraph, valueInfo } from './onnx-graph';
 
 /** Graph input and output names. */
 export const ONNX_INPUT = 'tokens'; // int64 [batch, seq]
 export const ONNX_OUTPUT = 'logits'; // float32 [batch, vocab], the last position's
-
-/** A small graph builder: named values, one node per op. */
-class Graph {
-  readonly nodes: NodeProto[] = [];
-  readonly initializers: TensorProto[] = [];
-  #n = 0;
-
-  /** A float32 initializer. */
-  weight(name: string, data: Float32Array, dims: number[]): string {
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
-    this.initializers.push({ name, dims, dataType: FLOAT, rawData: bytes });
-    return name;
-  }
-
-  /** An int64 initializer (shapes, indices). */
-  ints(values: number[], dims = [values.length]): string {
-    const name = `const_${this.#n++}`;
-    const raw = new BigInt64Array(values.map(BigInt));
-    this.initializers.push({ name, dims, dataType: INT64, rawData: new Uint8Array(raw.buffer) });
-    return name;
-  }
-
-  scalar(value: number): string {
-    return this.weight(`const_${this.#n++}`, Float32Array.of(value), []);
-  }
-
-  op(type: string, inputs: string[], attrs: Partial<AttributeProto>[] = [], outputs = 1): string[] {
-    const out = Array.from({ length: outputs }, () => `${type.toLowerCase()}_${this.#n++}`);
-    this.nodes.push({
-      name: out[0]!,
-      opType: type,
-      input: inputs,
-      output: out,
-      domain: '',
-      attribute: attrs.map((a) => ({ name: '', floats: [], ints: [], type: 0, ...a })),
-    });
-    return out;
-  }
-
-  one(type: string, inputs: string[], attrs: Partial<AttributeProto>[] = []): string {
-    return this.op(type, inputs, attrs)[0]!;
-  }
-}
-
-const int = (name: string, i: number): Partial<AttributeProto> => ({ name, i, type: ATTR_INT });
-const ints = (name: string, v: number[]): Partial<AttributeProto> => ({
-  name,
-  ints: v,
-  type: ATTR_INTS,
-});
-const float = (name: string, f: number): Partial<AttributeProto> => ({ name, f, type: ATTR_FLOAT });
 
 /**
  * The ONNX model (opset 17, IR 8) of a GPT with these weights: tokens (int64, batch × seq) in,
  * the last position's logits (float32, batch × vocab) out, like `GpuGpt.forward`.
  */
 export function gptToOnnx(c: GptConfig, w: GptWeights): Uint8Array {
-  const g = new Graph();
+  const g = new OnnxGraph();
   const D = c.dModel;
   const H = c.nHead;
   const hd = D / H;
@@ -84,15 +21,15 @@ export function gptToOnnx(c: GptConfig, w: GptWeights): Uint8Array {
   const shape = g.one('Shape', [ONNX_INPUT]);
   const S = g.one('Slice', [shape, g.ints([1]), g.ints([2]), g.ints([0])]);
   const zero = g.ints([0]);
-  const pos = g.one('Slice', [g.weight('wpe', w.wpe, [c.maxSeq, D]), zero, S, zero]);
-  let h = g.one('Add', [g.one('Gather', [g.weight('wte', w.wte, [c.vocab, D]), ONNX_INPUT]), pos]);
+  const pos = g.one('Slice', [g.floats('wpe', w.wpe, [c.maxSeq, D]), zero, S, zero]);
+  let h = g.one('Add', [g.one('Gather', [g.floats('wte', w.wte, [c.vocab, D]), ONNX_INPUT]), pos]);
   // Causal mask: 0 on and below the diagonal, −1e9 above (exp underflows to exactly 0).
   const mask = new Float32Array(c.maxSeq * c.maxSeq);
   for (let i = 0; i < c.maxSeq; i++)
     for (let j = i + 1; j < c.maxSeq; j++) mask[i * c.maxSeq + j] = -1e9;
   const SS = g.one('Concat', [S, S], [int('axis', 0)]);
   const causal = g.one('Slice', [
-    g.weight('causal_mask', mask, [c.maxSeq, c.maxSeq]),
+    g.floats('causal_mask', mask, [c.maxSeq, c.maxSeq]),
     g.ints([0, 0]),
     SS,
     g.ints([0, 1]),
@@ -116,12 +53,12 @@ export function gptToOnnx(c: GptConfig, w: GptWeights): Uint8Array {
     n: number,
     b?: [string, Float32Array],
   ) => {
-    const y = g.one('MatMul', [x, g.weight(wName, wData, [k, n])]);
-    return b ? g.one('Add', [y, g.weight(b[0], b[1], [n])]) : y;
+    const y = g.one('MatMul', [x, g.floats(wName, wData, [k, n])]);
+    return b ? g.one('Add', [y, g.floats(b[0], b[1], [n])]) : y;
   };
   for (const [i, b] of w.blocks.entries()) {
     const p = `h.${i}.`;
-    let x = ln(h, g.weight(`${p}ln_1.weight`, b.ln1g, [D]), g.weight(`${p}ln_1.bias`, b.ln1b, [D]));
+    let x = ln(h, g.floats(`${p}ln_1.weight`, b.ln1g, [D]), g.floats(`${p}ln_1.bias`, b.ln1b, [D]));
     const qkv = linear(x, `${p}attn.c_attn.weight`, b.attnW, D, 3 * D, [
       `${p}attn.c_attn.bias`,
       b.attnB,
@@ -147,7 +84,7 @@ export function gptToOnnx(c: GptConfig, w: GptWeights): Uint8Array {
       h,
       linear(merged, `${p}attn.c_proj.weight`, b.projW, D, D, [`${p}attn.c_proj.bias`, b.projB]),
     ]);
-    x = ln(h, g.weight(`${p}ln_2.weight`, b.ln2g, [D]), g.weight(`${p}ln_2.bias`, b.ln2b, [D]));
+    x = ln(h, g.floats(`${p}ln_2.weight`, b.ln2g, [D]), g.floats(`${p}ln_2.bias`, b.ln2b, [D]));
     const f = linear(x, `${p}mlp.c_fc.weight`, b.fcW, D, c.dFF, [`${p}mlp.c_fc.bias`, b.fcB]);
     // GELU, GPT-2's tanh form, from primitives every runtime has: 0.5·f·(1 + tanh(√(2/π)(f + 0.044715 f³))).
     const f3 = g.one('Mul', [g.one('Mul', [f, f]), f]);
@@ -165,52 +102,24 @@ export function gptToOnnx(c: GptConfig, w: GptWeights): Uint8Array {
   const last = g.one('Gather', [h, g.ints([-1], [])], [int('axis', 1)]);
   const lastN = ln(
     last,
-    g.weight('ln_f.weight', w.lnfg, [D]),
-    g.weight('ln_f.bias', w.lnfb, [D]),
+    g.floats('ln_f.weight', w.lnfg, [D]),
+    g.floats('ln_f.bias', w.lnfb, [D]),
     2,
   );
   const head = new Float32Array(D * c.vocab);
   for (let v = 0; v < c.vocab; v++)
     for (let d = 0; d < D; d++) head[d * c.vocab + v] = w.wte[v * D + d]!;
-  const logits = g.one('MatMul', [lastN, g.weight('lm_head', head, [D, c.vocab])]);
-  g.nodes.push({
-    name: 'output',
-    opType: 'Identity',
-    input: [logits],
-    output: [ONNX_OUTPUT],
-    domain: '',
-    attribute: [],
-  });
-  const dims = (...d: (number | string)[]) => ({
-    dim: d.map((x) => (typeof x === 'number' ? { dimValue: x } : { dimParam: x })),
-  });
-  return encodeModel({
-    name: 'tessel-gpt',
-    node: g.nodes,
-    initializer: g.initializers,
-    input: [
-      {
-        name: ONNX_INPUT,
-        type: { tensorType: { elemType: INT64, shape: dims('batch', 'seq') } },
-      },
-    ],
-    output: [
-      {
-        name: ONNX_OUTPUT,
-        type: { tensorType: { elemType: FLOAT, shape: dims('batch', c.vocab) } },
-      },
-    ],
-  });
+  const logits = g.one('MatMul', [lastN, g.floats('lm_head', head, [D, c.vocab])]);
+  g.output(logits, ONNX_OUTPUT);
+  return g.encode(
+    'tessel-gpt',
+    [valueInfo(ONNX_INPUT, INT64, ['batch', 'seq'])],
+    [valueInfo(ONNX_OUTPUT, FLOAT, ['batch', c.vocab])],
+  );
 }
 
 /** C = A·B as an ONNX graph (float32; A: M × K, B: K × N, any sizes): the matmul peer's model. */
 export function matmulToOnnx(): Uint8Array {
-  const matrix = (name: string, rows: string, cols: string) => ({
-    name,
-    type: {
-      tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: rows }, { dimParam: cols }] } },
-    },
-  });
   return encodeModel({
     name: 'matmul',
     node: [
@@ -224,18 +133,7 @@ export function matmulToOnnx(): Uint8Array {
       },
     ],
     initializer: [],
-    input: [matrix('a', 'M', 'K'), matrix('b', 'K', 'N')],
-    output: [matrix('c', 'M', 'N')],
-  });
-}
-
-/** A model of one graph, as tessel writes every ONNX file: IR 8, the default opset 17. */
-function encodeModel(graph: GraphProto): Uint8Array {
-  return ModelProto.encode({
-    irVersion: 8,
-    producerName: 'tessel',
-    producerVersion: '0.1.0',
-    opsetImport: [{ domain: '', version: 17 }],
-    graph,
+    input: [valueInfo('a', FLOAT, ['M', 'K']), valueInfo('b', FLOAT, ['K', 'N'])],
+    output: [valueInfo('c', FLOAT, ['M', 'N'])],
   });
 }

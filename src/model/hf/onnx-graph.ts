@@ -1,30 +1,22 @@
-// The ONNX graph builder the Hugging Face exporters (onnx-export*.ts) share, and the pieces every
-// family uses: float32 initializers (16-bit weights widened), nn.Linear and Conv1D, the norms,
-// the activations, and softmax attention over a boolean mask. Standard ONNX ops only (default
-// domain, opset ONNX_OPSET), so any runtime that reads ONNX runs the export.
-//
-// The shipped model's exporter (../gpt-onnx.ts) keeps its own smaller builder: it does not
-// export one, and that file is not this module's to change.
+// The graph the Hugging Face exporters (onnx-export*.ts) build: the shared builder
+// (../onnx-graph.ts) over a checkpoint's weights (16-bit ones widened to float32 initializers),
+// with the pieces every family uses: nn.Linear and Conv1D, the norms, the activations, and
+// softmax attention over a boolean mask.
 
 import {
-  type AttributeProto,
-  type GraphProto,
-  ModelProto,
-  type NodeProto,
-  type TensorProto,
-  type ValueInfoProto,
-} from '../onnx';
+  type Attr,
+  FLOAT,
+  float,
+  INT64,
+  int,
+  ints,
+  ONNX_OPSET,
+  OnnxGraph,
+  valueInfo,
+} from '../onnx-graph';
 import type { HfWeights } from './types';
 
-/** The opset the exports import: 17 has LayerNormalization, attribute axes on ReduceMean. */
-export const ONNX_OPSET = 17;
-const IR_VERSION = 8; // the IR of opset 17
-
-export const FLOAT = 1; // TensorProto.DataType
-export const INT64 = 7;
-const ATTR_FLOAT = 1; // AttributeProto.AttributeType
-const ATTR_INT = 2;
-const ATTR_INTS = 7;
+export { type Attr, FLOAT, float, INT64, int, ints, ONNX_OPSET, valueInfo };
 
 /** float32's lowest finite value (torch.finfo(float32).min): what a masked score becomes, as
  * Hugging Face's eager attention gives it, so a row with every key masked stays finite. */
@@ -35,28 +27,10 @@ export class OnnxExportError extends Error {
   override readonly name = 'OnnxExportError';
 }
 
-export type Attr = Partial<AttributeProto>;
-export const int = (name: string, i: number): Attr => ({ name, i, type: ATTR_INT });
-export const ints = (name: string, v: number[]): Attr => ({ name, ints: v, type: ATTR_INTS });
-export const float = (name: string, f: number): Attr => ({ name, f, type: ATTR_FLOAT });
-
-/**
- * A graph under construction: named values, one node per op. Integer attributes are written
- * non-negative only (axes counted from the front): protons encodes a negative int64 attribute as
- * a truncated varint, which ONNX parsers refuse. Negative int64 *initializers* (raw bytes) are fine.
- */
-export class Graph {
-  readonly nodes: NodeProto[] = [];
-  readonly initializers: TensorProto[] = [];
-  #n = 0;
-
-  constructor(readonly weights: HfWeights) {}
-
-  /** A float32 initializer of these values. */
-  floats(name: string, data: Float32Array, dims: number[]): string {
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
-    this.initializers.push({ name, dims, dataType: FLOAT, rawData: bytes });
-    return name;
+/** A graph over a checkpoint's weights (see OnnxGraph for the builder's rules). */
+export class Graph extends OnnxGraph {
+  constructor(readonly weights: HfWeights) {
+    super();
   }
 
   /** The checkpoint's tensor `name`, checked against `shape`, as float32 (F16 and BF16 values
@@ -88,48 +62,6 @@ export class Graph {
     const t = new Float32Array(w.length);
     for (let o = 0; o < out; o++) for (let i = 0; i < inp; i++) t[i * out + o] = w[o * inp + i]!;
     return this.floats(`${name}.T`, t, [inp, out]);
-  }
-
-  /** An int64 initializer (shapes, indices, axes). */
-  ints(values: number[], dims = [values.length]): string {
-    const name = `const_${this.#n++}`;
-    const raw = new BigInt64Array(values.map(BigInt));
-    this.initializers.push({ name, dims, dataType: INT64, rawData: new Uint8Array(raw.buffer) });
-    return name;
-  }
-
-  /** A float32 scalar initializer. */
-  scalar(value: number): string {
-    return this.floats(`const_${this.#n++}`, Float32Array.of(value), []);
-  }
-
-  op(type: string, inputs: string[], attrs: Attr[] = [], outputs = 1): string[] {
-    const out = Array.from({ length: outputs }, () => `${type.toLowerCase()}_${this.#n++}`);
-    this.nodes.push({
-      name: out[0]!,
-      opType: type,
-      input: inputs,
-      output: out,
-      domain: '',
-      attribute: attrs.map((a) => ({ name: '', floats: [], ints: [], type: 0, ...a })),
-    });
-    return out;
-  }
-
-  one(type: string, inputs: string[], attrs: Attr[] = []): string {
-    return this.op(type, inputs, attrs)[0]!;
-  }
-
-  /** Renames `value` to the graph output `name`. */
-  output(value: string, name: string): void {
-    this.nodes.push({
-      name,
-      opType: 'Identity',
-      input: [value],
-      output: [name],
-      domain: '',
-      attribute: [],
-    });
   }
 
   // ---- shared layers --------------------------------------------------------------------
@@ -221,41 +153,4 @@ export class Graph {
     const shape = this.one('Shape', [input]);
     return this.one('Slice', [shape, this.ints([1]), this.ints([2]), this.ints([0])]);
   }
-
-  /** The model of this graph: IR 8, opset ONNX_OPSET. */
-  encode(name: string, inputs: ValueInfoProto[], outputs: ValueInfoProto[]): Uint8Array {
-    const graph: GraphProto = {
-      name,
-      node: this.nodes,
-      initializer: this.initializers,
-      input: inputs,
-      output: outputs,
-    };
-    return ModelProto.encode({
-      irVersion: IR_VERSION,
-      producerName: 'tessel',
-      producerVersion: '0.1.0',
-      opsetImport: [{ domain: '', version: ONNX_OPSET }],
-      graph,
-    });
-  }
-}
-
-/** A graph input or output of this element type and shape (a string: a named free dimension). */
-export function valueInfo(
-  name: string,
-  elemType: number,
-  dims: (number | string)[],
-): ValueInfoProto {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType,
-        shape: {
-          dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
-        },
-      },
-    },
-  };
 }
