@@ -17,6 +17,8 @@ export const SCRATCH_FLOATS: i32 = MC * KC + MR * NR;
 
 // The owner's verification kernels (Freivalds' projections in float64 SIMD).
 export * from './verify';
+// Hugging Face decoders' and encoders' kernels (RMSNorm, RoPE, SwiGLU, GELU, 16-bit linear, GQA).
+export * from './hf';
 
 const GELU: i32 = 1;
 const BIAS: i32 = 2;

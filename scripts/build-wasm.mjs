@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCE = join(root, 'assembly', 'kernels.ts');
 /** Every file the build reads: the entry and the modules it imports. */
-const SOURCES = ['kernels.ts', 'verify.ts'].map((f) => join(root, 'assembly', f));
+const SOURCES = ['kernels.ts', 'verify.ts', 'hf.ts'].map((f) => join(root, 'assembly', f));
 const OUT = join(root, 'src', 'cpu', 'generated');
 /** 2 GiB: a shared memory must declare its maximum (reserved, not committed). */
 export const MAX_PAGES = 32_768;

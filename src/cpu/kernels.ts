@@ -28,8 +28,62 @@ const PAGE = 65_536; // bytes
 const MAX_PAGES = 32_768; // 2 GiB, as scripts/build-wasm.mjs declares for shared memory
 const NR = 8; // columns per packed panel of B (assembly/kernels.ts)
 /** The kernels `parallel` may split across threads. */
-const KERNELS = ['gemm', 'packB', 'layernorm', 'embedding', 'residual', 'attention'];
+const KERNELS = [
+  'gemm',
+  'packB',
+  'layernorm',
+  'embedding',
+  'residual',
+  'attention',
+  // Hugging Face models (assembly/hf.ts)
+  'rmsnorm',
+  'rope',
+  'swiglu',
+  'gelu_erf',
+  'linear16',
+  'attention_gqa',
+];
 const MR = 4; // rows per register block
+
+/** Weight dtypes `linear16` reads, by safetensors' names. */
+export type CpuWeightDtype = 'F32' | 'F16' | 'BF16';
+/** Their codes in assembly/hf.ts (DTYPE_F32, DTYPE_F16, DTYPE_BF16). */
+const WEIGHT_DTYPE_CODES: Record<CpuWeightDtype, number> = { F32: 0, F16: 1, BF16: 2 };
+/** Output features `linear16` widens together (assembly/hf.ts LINEAR_OUTS): a thread's share. */
+const LINEAR_OUTS = 4;
+
+/** Arguments of `CpuKernels.attentionGqa`: byte offsets into the engine's memory, and sizes. */
+export interface GqaArgs {
+  /** Queries, float32 [tokens, heads, headDim]. */
+  q: number;
+  /** Keys and values, float32 [cacheRows, kvHeads, headDim] each. */
+  k: number;
+  v: number;
+  /** Int32 [tokens, 2]: token t attends to cache rows [ranges[2t], ranges[2t+1]). */
+  ranges: number;
+  /** Output, float32 [tokens, heads, headDim]. */
+  out: number;
+  tokens: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  /** Rows k and v hold: every range must lie inside. */
+  cacheRows: number;
+  /** Score scale (default 1/√headDim, Hugging Face's `scaling`). */
+  scale?: number;
+}
+
+/** Throws GpuError('invalid-argument') unless every size is a positive integer. */
+function checkSizes(kernel: string, sizes: Record<string, number>): void {
+  for (const [name, v] of Object.entries(sizes)) {
+    if (!(Number.isInteger(v) && v > 0)) {
+      throw new GpuError(
+        'invalid-argument',
+        `${kernel}: ${name} must be a positive integer, got ${v}`,
+      );
+    }
+  }
+}
 
 /** Bytes rounded up to a cache line. */
 const line = (bytes: number) => Math.ceil(bytes / 64) * 64;
@@ -257,6 +311,132 @@ export class CpuKernels {
   ): Promise<void> {
     const flags = (gelu ? 1 : 0) | (bias ? 2 : 0);
     await this.parallel('gemm', rows, (s) => [x, k, wPacked, y, n, k, n, bias, flags, s]);
+  }
+
+  /** Copies 16-bit weight bits (F16 or BF16, as src/model/hf/weights.ts keeps them) to a fresh
+   * allocation, still 16-bit; returns its byte offset. */
+  putBits(bits: Uint16Array): number {
+    const ptr = this.alloc(Math.ceil(bits.length / 2));
+    new Uint16Array(this.#memory.buffer, ptr, bits.length).set(bits);
+    return ptr;
+  }
+
+  /** Copies int32 data (positions, key ranges) to a fresh allocation; returns its byte offset. */
+  putInt32(data: Int32Array): number {
+    const ptr = this.alloc(data.length);
+    new Int32Array(this.#memory.buffer, ptr, data.length).set(data);
+    return ptr;
+  }
+
+  /** Floats of per-thread scratch each kernel call may use. */
+  get #scratchFloats(): number {
+    return this.#x.SCRATCH_FLOATS.value as number;
+  }
+
+  /** y (rows × dim) = x · 1/√(mean(x²) + eps) · w, Hugging Face's RMSNorm; y may be x. */
+  async rmsnorm(x: number, w: number, y: number, rows: number, dim: number, eps: number) {
+    checkSizes('rmsnorm', { rows, dim });
+    if (!(Number.isFinite(eps) && eps >= 0)) {
+      throw new GpuError(
+        'invalid-argument',
+        `rmsnorm: eps must be a finite number ≥ 0, got ${eps}`,
+      );
+    }
+    await this.parallel('rmsnorm', rows, () => [x, w, y, dim, eps], 1);
+  }
+
+  /**
+   * Rotary embedding in place on x (float32 [tokens, heads, headDim]), Hugging Face's
+   * rotate-half layout: token t turns by positions[t] (int32 at `positions`) times invFreq
+   * (headDim/2 float32 at `invFreq`, rounded from the float64 rotaryInvFreq).
+   */
+  async rope(
+    x: number,
+    positions: number,
+    invFreq: number,
+    tokens: number,
+    heads: number,
+    headDim: number,
+  ) {
+    checkSizes('rope', { tokens, heads, headDim });
+    if (headDim % 2 !== 0 || headDim > this.#scratchFloats) {
+      throw new GpuError('invalid-argument', `rope: head dimension ${headDim} is odd or too large`);
+    }
+    await this.parallel('rope', tokens, (s) => [x, positions, invFreq, heads, headDim, s], 1);
+  }
+
+  /** out (rows × n) = silu(gate) · up, LlamaMLP's activation; out may be gate or up. */
+  async swiglu(gate: number, up: number, out: number, rows: number, n: number) {
+    checkSizes('swiglu', { rows, n });
+    await this.parallel('swiglu', rows, () => [gate, up, out, n], 1);
+  }
+
+  /** y (rows × n) = x/2 · (1 + erf(x/√2)), torch's exact GELU (BERT); y may be x. */
+  async geluErf(x: number, y: number, rows: number, n: number) {
+    checkSizes('geluErf', { rows, n });
+    await this.parallel('gelu_erf', rows, () => [x, y, n], 1);
+  }
+
+  /**
+   * y (rows × outF) = x (rows × inF) · Wᵀ [+ bias (outF float32)], W [outF, inF] as
+   * torch.nn.Linear stores it, in `dtype` where it lies (16-bit stays 16-bit: see putBits).
+   * Threads split the output features.
+   */
+  async linear16(
+    x: number,
+    w: number,
+    dtype: CpuWeightDtype,
+    y: number,
+    rows: number,
+    inF: number,
+    outF: number,
+    bias = 0,
+  ) {
+    checkSizes('linear16', { rows, outF });
+    const code = WEIGHT_DTYPE_CODES[dtype];
+    if (code === undefined || !(Number.isInteger(inF) && inF >= 0)) {
+      throw new GpuError('invalid-argument', `linear16: dtype ${dtype} or inF ${inF} is invalid`);
+    }
+    await this.parallel(
+      'linear16',
+      outF,
+      (s) => [x, w, code, bias, y, rows, inF, outF, s],
+      LINEAR_OUTS,
+    );
+  }
+
+  /**
+   * Causal grouped-query attention over a KV cache: head h of token t reads kv head
+   * h / (heads / kvHeads) over the cache rows its range gives (mask and causality in one),
+   * softmax(q·k · scale)·v in float32; an empty range gives zeros. Ranges are checked here.
+   */
+  async attentionGqa(a: GqaArgs) {
+    const { tokens, heads, kvHeads, headDim, cacheRows } = a;
+    checkSizes('attentionGqa', { tokens, heads, kvHeads, headDim, cacheRows });
+    if (heads % kvHeads !== 0) {
+      throw new GpuError('invalid-argument', `attentionGqa: ${heads} heads in ${kvHeads} groups`);
+    }
+    const scale = a.scale ?? 1 / Math.sqrt(headDim);
+    if (!Number.isFinite(scale)) {
+      throw new GpuError('invalid-argument', `attentionGqa: scale ${scale} is not finite`);
+    }
+    const ranges = new Int32Array(this.#memory.buffer, a.ranges, 2 * tokens);
+    for (let t = 0; t < tokens; t++) {
+      const lo = ranges[2 * t]!;
+      const hi = ranges[2 * t + 1]!;
+      if (lo < 0 || hi > cacheRows || hi - lo > this.#scratchFloats) {
+        throw new GpuError(
+          'invalid-argument',
+          `attentionGqa: token ${t}'s keys [${lo}, ${hi}) are outside the cache's ${cacheRows} rows or too many`,
+        );
+      }
+    }
+    await this.parallel(
+      'attention_gqa',
+      tokens * heads,
+      (s) => [a.q, a.k, a.v, a.ranges, a.out, heads, kvHeads, headDim, scale, s],
+      1,
+    );
   }
 
   /** Stops the helper threads; the instance is unusable after. */
