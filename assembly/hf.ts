@@ -302,6 +302,79 @@ function widenRow(src: usize, dst: usize, count: i32, dtype: i32): void {
     store<f32>(dst + <usize>i * 4, lane0(widen4(i32x4.splat(load<u16>(src + <usize>i * 2)), dtype)));
 }
 
+/** Eight 16-bit weights at `p` times x's eight floats at `xv0`, `xv1`, added to `acc`. */
+@inline
+function dot8(p: usize, dtype: i32, xv0: v128, xv1: v128, acc: v128): v128 {
+  const h = v128.load(p);
+  acc = madd(xv0, widen4(i32x4.extend_low_i16x8_u(h), dtype), acc);
+  return madd(xv1, widen4(i32x4.extend_high_i16x8_u(h), dtype), acc);
+}
+
+/**
+ * `linear16` for one row of x (a one-token decode step): each weight is used once, so it is
+ * widened in registers, 8 at a time, and never stored: the step reads W's 2 bytes a weight and
+ * nothing more.
+ */
+function decodeRow16(
+  x: usize,
+  w: usize,
+  dtype: i32,
+  bias: usize,
+  y: usize,
+  inF: i32,
+  o0: i32,
+  o1: i32,
+): void {
+  const vec = inF & ~7;
+  const stride = <usize>inF * 2;
+  let o = o0;
+  for (; o + 4 <= o1; o += 4) {
+    const p0 = w + <usize>o * stride;
+    const p1 = p0 + stride;
+    const p2 = p1 + stride;
+    const p3 = p2 + stride;
+    let a0 = f32x4.splat(0);
+    let a1 = f32x4.splat(0);
+    let a2 = f32x4.splat(0);
+    let a3 = f32x4.splat(0);
+    for (let k = 0; k < vec; k += 8) {
+      const xv0 = v128.load(x + <usize>k * 4);
+      const xv1 = v128.load(x + <usize>k * 4, 16);
+      const off = <usize>k * 2;
+      a0 = dot8(p0 + off, dtype, xv0, xv1, a0);
+      a1 = dot8(p1 + off, dtype, xv0, xv1, a1);
+      a2 = dot8(p2 + off, dtype, xv0, xv1, a2);
+      a3 = dot8(p3 + off, dtype, xv0, xv1, a3);
+    }
+    let s0 = hsum(a0);
+    let s1 = hsum(a1);
+    let s2 = hsum(a2);
+    let s3 = hsum(a3);
+    for (let k = vec; k < inF; k++) {
+      const xk = load<f32>(x + <usize>k * 4);
+      const off = <usize>k * 2;
+      s0 += xk * lane0(widen4(i32x4.splat(load<u16>(p0 + off)), dtype));
+      s1 += xk * lane0(widen4(i32x4.splat(load<u16>(p1 + off)), dtype));
+      s2 += xk * lane0(widen4(i32x4.splat(load<u16>(p2 + off)), dtype));
+      s3 += xk * lane0(widen4(i32x4.splat(load<u16>(p3 + off)), dtype));
+    }
+    accumulate(y + <usize>o * 4, true, bias, o, s0);
+    accumulate(y + <usize>(o + 1) * 4, true, bias, o + 1, s1);
+    accumulate(y + <usize>(o + 2) * 4, true, bias, o + 2, s2);
+    accumulate(y + <usize>(o + 3) * 4, true, bias, o + 3, s3);
+  }
+  for (; o < o1; o++) {
+    const p0 = w + <usize>o * stride;
+    let a0 = f32x4.splat(0);
+    for (let k = 0; k < vec; k += 8)
+      a0 = dot8(p0 + <usize>k * 2, dtype, v128.load(x + <usize>k * 4), v128.load(x + <usize>k * 4, 16), a0);
+    let s0 = hsum(a0);
+    for (let k = vec; k < inF; k++)
+      s0 += load<f32>(x + <usize>k * 4) * lane0(widen4(i32x4.splat(load<u16>(p0 + <usize>k * 2)), dtype));
+    accumulate(y + <usize>o * 4, true, bias, o, s0);
+  }
+}
+
 /** y[r, o] = (first block: bias[o] or 0, else y[r, o]) + s. */
 @inline
 function accumulate(y: usize, first: bool, bias: usize, o: i32, s: f32): void {
@@ -314,7 +387,8 @@ function accumulate(y: usize, first: bool, bias: usize, o: i32, s: f32): void {
  * none) with W [outF, inF] as torch.nn.Linear stores it, `dtype` DTYPE_F32, DTYPE_F16 or
  * DTYPE_BF16. 16-bit weights are widened LINEAR_OUTS rows × LINEAR_DEPTH at a time into
  * `scratch` (this thread's) and dotted with every row of x, so W stays 16-bit in memory and is
- * read once per call; float32 weights are dotted where they lie. Threads split output features,
+ * read once per call (one row of x: widened in registers instead, decodeRow16); float32
+ * weights are dotted where they lie. Threads split output features,
  * so a one-token decode step still shares its weights' reading among them.
  */
 export function linear16(
@@ -335,6 +409,10 @@ export function linear16(
     for (let r = 0; r < rows; r++)
       for (let o = o0; o < o1; o++)
         accumulate(y + (<usize>r * outF + o) * 4, true, bias, o, 0);
+    return;
+  }
+  if (rows == 1 && dtype != DTYPE_F32) {
+    decodeRow16(x, w, dtype, bias, y, inF, o0, o1);
     return;
   }
   for (let o = o0; o < o1; o += LINEAR_OUTS) {
