@@ -6,6 +6,7 @@
 // all three formats), so the reference sees exactly the kernel's inputs:
 // - linear16: |y − ref| ≤ (in + 2)·u·(Σ|x_i·w_i| + |b|) (a dot product summed in f32);
 // - rmsnorm: ≤ (⌈dim/64⌉ + 16)·u·|ref| (per-invocation sums, a 6-level tree, rsqrt, 2 products);
+// - layernorm: ≤ (⌈dim/64⌉ + 16)·u·(|w_i|·max|x|/σ + |ref|) (the mean's error, carried through);
 // - rope: ≤ 4e−6·(|x_i| + |x_pair|) (angle reduced exactly to within 4 roundings of a turn, plus
 //   sin/cos on [−π, π]);
 // - swiglu: ≤ (8 + 2|g|)·u·|ref| (WGSL's exp is within 3 + 2|g| ulp);
@@ -37,7 +38,15 @@ import { readBack, TENSOR_USAGE, upload } from '../../src/gpu/transfer';
 import { poolEmbeddings } from '../../src/model/hf/reference-bert';
 import { visibleSlots } from '../../src/model/hf/reference-cache';
 import { applyRotary, rotaryInvFreq } from '../../src/model/hf/reference-decoder';
-import { add, attend, geluErf, linear, rmsNorm, silu } from '../../src/model/hf/reference-ops';
+import {
+  add,
+  attend,
+  geluErf,
+  layerNorm,
+  linear,
+  rmsNorm,
+  silu,
+} from '../../src/model/hf/reference-ops';
 import { bf16ToF64, f16ToF64 } from '../../src/model/hf/weights';
 import { seededRng, uniform } from '../../src/model/rng';
 import { randomMatrix, useGpu } from './gpu-fixture';
@@ -240,12 +249,13 @@ describe('kernel descriptors match their shaders', () => {
 
 describe.each(FORMATS)('kernels with %s weights', (format) => {
   test.each([
-    [3, 7],
-    [2, 96],
-    [1, 200],
-  ])('rmsnorm rows=%i dim=%i', async (rows, dim) => {
+    [3, 7, 1],
+    [2, 96, 1],
+    [1, 200, 1],
+    [4, 32, 1e-3], // mean(x²) near eps: eps must be added where Hugging Face adds it
+  ])('rmsnorm rows=%i dim=%i scale=%f', async (rows, dim, scale) => {
     const ops = new HfOps(gpu.ctx);
-    const x = randomMatrix(rows * dim, rows + dim).map((v, i) => v * 3 + (i % 3));
+    const x = randomMatrix(rows * dim, rows + dim).map((v, i) => (v * 3 + (i % 3)) * scale);
     const w = weightValues(dim, dim);
     const out = output(rows * dim);
     const got = await run(ops, out, rows * dim, (pass) =>
@@ -263,6 +273,42 @@ describe.each(FORMATS)('kernels with %s weights', (format) => {
       want.set(rmsNorm(f64(x.subarray(r * dim, (r + 1) * dim)), w, 1e-6), r * dim);
     }
     expectWithin(got, want, (i) => (Math.ceil(dim / 64) + 16) * U * Math.abs(want[i]!));
+  });
+
+  test.each([
+    [3, 7],
+    [2, 96],
+    [1, 200],
+  ])('layernorm rows=%i dim=%i', async (rows, dim) => {
+    const ops = new HfOps(gpu.ctx);
+    const x = randomMatrix(rows * dim, rows * dim).map((v, i) => v * 3 + (i % 5)); // non-zero means
+    const w = weightValues(dim, dim + 1);
+    const b = weightValues(dim, dim + 2);
+    const out = output(rows * dim);
+    const got = await run(ops, out, rows * dim, (pass) =>
+      ops.layernorm(pass, {
+        x: upload(gpu.ctx, x, 'x'),
+        w: weightsOn(format, w, 'w'),
+        bias: weightsOn(format, b, 'b'),
+        y: out,
+        rows,
+        dim,
+        eps: 1e-12,
+      }),
+    );
+    const want = new Float64Array(rows * dim);
+    // The error of x − mean scales with max|x|, then is divided by σ and multiplied by w_i.
+    const reach = new Float64Array(rows * dim);
+    for (let r = 0; r < rows; r++) {
+      const xr = f64(x.subarray(r * dim, (r + 1) * dim));
+      want.set(layerNorm(xr, w, b, 1e-12), r * dim);
+      const mean = xr.reduce((a, v) => a + v, 0) / dim;
+      const sigma = Math.sqrt(xr.reduce((a, v) => a + (v - mean) ** 2, 0) / dim);
+      const maxX = xr.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+      for (let i = 0; i < dim; i++) reach[r * dim + i] = (Math.abs(w[i]!) * maxX) / sigma;
+    }
+    const c = (Math.ceil(dim / 64) + 16) * U;
+    expectWithin(got, want, (i) => c * (reach[i]! + Math.abs(want[i]!)));
   });
 
   test.each([
@@ -629,6 +675,11 @@ describe('activation, rotary, attention and pooling kernels', () => {
     await expect(
       ops.rope(pass, { x: small, positions: small, turns: small, tokens: 1, heads: 1, headDim: 3 }),
     ).rejects.toEqual(invalid);
+    const big = storageBuffer(gpu.ctx, 64, 'big');
+    const w4 = uploadWeights(gpu.ctx, 'F32', new Float32Array(4), 'w4');
+    await expect(
+      ops.linear(pass, { x: big, w: w4, y: big, rows: 2, inDim: 2, outDim: 2 }),
+    ).rejects.toEqual(invalid); // y is also x
     expect(() => uploadIds(gpu.ctx, [0, 5], 5, 'tokens')).toThrow(invalid);
     expect(() => uploadIds(gpu.ctx, [0.5], 5, 'tokens')).toThrow(invalid);
     expect(() => uploadWeights(gpu.ctx, 'BF16', new Float32Array(2), 'w')).toThrow(invalid);

@@ -7,6 +7,7 @@
 import attentionGqaWgsl from '../../../shaders/hf/attention_gqa.wgsl?raw';
 import embeddingTtWgsl from '../../../shaders/hf/embedding_tt.wgsl?raw';
 import geluErfWgsl from '../../../shaders/hf/gelu_erf.wgsl?raw';
+import layernormWgsl from '../../../shaders/hf/layernorm.wgsl?raw';
 import linear16Wgsl from '../../../shaders/hf/linear16.wgsl?raw';
 import poolWgsl from '../../../shaders/hf/pool.wgsl?raw';
 import rmsnormWgsl from '../../../shaders/hf/rmsnorm.wgsl?raw';
@@ -68,6 +69,7 @@ export type OverrideNames<D extends KernelDescriptor> = D['overrides'][number]['
 const SOURCES: Record<string, string> = {
   'weights.wgsl': weightsWgsl,
   'rmsnorm.wgsl': rmsnormWgsl,
+  'layernorm.wgsl': layernormWgsl,
   'rope.wgsl': ropeWgsl,
   'swiglu.wgsl': swigluWgsl,
   'gelu_erf.wgsl': geluErfWgsl,
@@ -102,6 +104,29 @@ export const RMSNORM = kernel({
       name: 'dims',
       kind: 'uniform',
       struct: 'RmsNormDims',
+      fields: [
+        { name: 'rows', type: 'u32' },
+        { name: 'dim', type: 'u32' },
+        { name: 'eps', type: 'f32' },
+      ],
+    },
+  ],
+  overrides: [WEIGHT_FORMAT, WG],
+});
+
+export const LAYERNORM = kernel({
+  name: 'layernorm',
+  files: ['weights.wgsl', 'layernorm.wgsl'],
+  bindings: [
+    read(0, 'x'),
+    weights(1, 'w'),
+    weights(2, 'bias'),
+    write(3, 'y'),
+    {
+      binding: 4,
+      name: 'dims',
+      kind: 'uniform',
+      struct: 'LayerNormDims',
       fields: [
         { name: 'rows', type: 'u32' },
         { name: 'dim', type: 'u32' },
@@ -275,6 +300,7 @@ export const POOL = kernel({
 /** Every kernel, for the descriptor-against-shader test. */
 export const HF_KERNELS: readonly KernelDescriptor[] = [
   RMSNORM,
+  LAYERNORM,
   ROPE,
   SWIGLU,
   GELU_ERF,

@@ -160,6 +160,20 @@ export class KernelEncoder {
     for (const name of Object.keys(given)) {
       if (!names.has(name)) throw new GpuError('invalid-argument', `${d.name} has no ${name}`);
     }
+    // WebGPU refuses a buffer bound writable and again in the same dispatch, but only later, as
+    // an uncaptured validation error: refuse it here, by name.
+    for (const b of d.bindings) {
+      if (b.kind !== 'read_write') continue;
+      const other = d.bindings.find(
+        (o) => o !== b && o.kind !== 'uniform' && given[o.name] === given[b.name],
+      );
+      if (other) {
+        throw new GpuError(
+          'invalid-argument',
+          `${d.name}: ${b.name} is written and also bound as ${other.name}`,
+        );
+      }
+    }
     const max = this.#ctx.device.limits.maxComputeWorkgroupsPerDimension;
     const g = [groups[0], groups[1] ?? 1, groups[2] ?? 1] as const;
     if (g.some((n) => !Number.isInteger(n) || n < 0 || n > max)) {

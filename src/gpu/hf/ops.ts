@@ -9,6 +9,7 @@ import {
   ATTENTION_GQA,
   EMBEDDING_TT,
   GELU_ERF,
+  LAYERNORM,
   LINEAR16,
   POOL,
   RMSNORM,
@@ -18,7 +19,7 @@ import {
 import { KernelEncoder } from './kernel';
 import { type GpuWeights, storageBuffer, WEIGHT_FORMAT_CODE } from './tensors';
 
-/** Invocations per workgroup of the row kernels (rmsnorm, attention, pool): a power of two. */
+/** Invocations per workgroup of the row kernels (rmsnorm, layernorm, attention, pool): a power of two. */
 export const HF_ROW_WG = 64;
 /** Largest attention head: each of HF_ROW_WG invocations owns up to 4 of its dimensions. */
 export const MAX_HEAD_DIM = 4 * HF_ROW_WG;
@@ -93,6 +94,41 @@ export class HfOps {
     });
     const { rows, dim, eps } = a;
     this.#enc.encode(pass, k, { x: a.x, w: a.w.buffer, y: a.y }, { rows, dim, eps }, grid(rows));
+  }
+
+  /** torch.nn.LayerNorm of `rows` rows of `dim`: (x − mean)/√(var + eps)·w + bias. */
+  async layernorm(
+    pass: GPUComputePassEncoder,
+    a: {
+      x: GPUBuffer;
+      w: GpuWeights;
+      bias: GpuWeights;
+      y: GPUBuffer;
+      rows: number;
+      dim: number;
+      eps: number;
+    },
+  ): Promise<void> {
+    sizes('layernorm', { rows: a.rows, dim: a.dim });
+    holds('layernorm', 'x', a.x, a.rows * a.dim);
+    holds('layernorm', 'y', a.y, a.rows * a.dim);
+    weighs('layernorm', 'w', a.w, a.dim);
+    weighs('layernorm', 'bias', a.bias, a.dim);
+    if (a.bias.format !== a.w.format) {
+      throw bad(`layernorm: bias is ${a.bias.format}, weights ${a.w.format}`);
+    }
+    const k = await this.#enc.compile(LAYERNORM, {
+      WEIGHT_FORMAT: WEIGHT_FORMAT_CODE[a.w.format],
+      WG: HF_ROW_WG,
+    });
+    const { rows, dim, eps } = a;
+    this.#enc.encode(
+      pass,
+      k,
+      { x: a.x, w: a.w.buffer, bias: a.bias.buffer, y: a.y },
+      { rows, dim, eps },
+      grid(rows),
+    );
   }
 
   /**
