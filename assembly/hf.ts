@@ -388,7 +388,7 @@ function accumulate(y: usize, first: bool, bias: usize, o: i32, s: f32): void {
  * DTYPE_BF16. 16-bit weights are widened LINEAR_OUTS rows × LINEAR_DEPTH at a time into
  * `scratch` (this thread's) and dotted with every row of x, so W stays 16-bit in memory and is
  * read once per call (one row of x: widened in registers instead, decodeRow16); float32
- * weights are dotted where they lie. Threads split output features,
+ * weights are dotted where they lie. y must not overlap x. Threads split output features,
  * so a one-token decode step still shares its weights' reading among them.
  */
 export function linear16(
@@ -554,7 +554,8 @@ export function linear16(
  * so one cache buffer may hold a batch's sequences one after another). Head h reads kv head
  * h / (heads / kvHeads) of k and v [cacheRows, kvHeads, headDim]. Softmax in float32 with the
  * maximum subtracted; an empty range gives zeros (a left-pad query, whose output is unused).
- * `scratch`: this thread's floats for the scores (the caller checks the range fits).
+ * `scratch`: this thread's floats for the scores (the caller checks the range fits). out may
+ * be q (each row reads only its own query), never k or v.
  */
 export function attention_gqa(
   q: usize,
@@ -581,8 +582,10 @@ export function attention_gqa(
     const hi = load<i32>(ranges + <usize>t * 8, 4);
     const qr = q + <usize>r * rowBytes;
     const o = out + <usize>r * rowBytes;
-    for (let i = 0; i < headDim; i++) store<f32>(o + <usize>i * 4, 0);
-    if (hi <= lo) continue;
+    if (hi <= lo) {
+      for (let i = 0; i < headDim; i++) store<f32>(o + <usize>i * 4, 0);
+      continue;
+    }
     const count = hi - lo;
     let m: f32 = -Infinity;
     for (let j = 0; j < count; j++) {
@@ -610,7 +613,9 @@ export function attention_gqa(
       store<f32>(scratch + <usize>j * 4, e);
       z += e;
     }
-    // out = Σ eⱼ·vⱼ, one cache row at a time (contiguous reads), then ÷ z.
+    // out = Σ eⱼ·vⱼ, one cache row at a time (contiguous reads), then ÷ z. Zeroed only now
+    // that q's row is read: out may be q.
+    for (let i = 0; i < headDim; i++) store<f32>(o + <usize>i * 4, 0);
     for (let jj = 0; jj < count; jj++) {
       const vr = v + <usize>(lo + jj) * kvStride + <usize>kvh * rowBytes;
       const e = load<f32>(scratch + <usize>jj * 4);

@@ -61,7 +61,7 @@ export interface GqaArgs {
   v: number;
   /** Int32 [tokens, 2]: token t attends to cache rows [ranges[2t], ranges[2t+1]). */
   ranges: number;
-  /** Output, float32 [tokens, heads, headDim]. */
+  /** Output, float32 [tokens, heads, headDim]; may be q, never k or v. */
   out: number;
   tokens: number;
   heads: number;
@@ -380,7 +380,7 @@ export class CpuKernels {
   /**
    * y (rows × outF) = x (rows × inF) · Wᵀ [+ bias (outF float32)], W [outF, inF] as
    * torch.nn.Linear stores it, in `dtype` where it lies (16-bit stays 16-bit: see putBits).
-   * Threads split the output features.
+   * Threads split the output features. y must not overlap x.
    */
   async linear16(
     x: number,
