@@ -1,9 +1,11 @@
 // torch.nn.Linear with weights in their checkpoint's width: y[rows, out] = x[rows, in] · Wᵀ + b,
 // W stored [out, in] (row o is output o's weights) as F32, F16 or BF16 words (weights.wgsl), b
-// (out values, same format) added when HAS_BIAS. A plain 16×16 tiled kernel, correctness first:
+// (out values, same format) added when HAS_BIAS. With CONV1D, W is stored [in, out] as GPT-2's
+// Conv1D keeps it (y = x · W + b), read in place rather than transposed on upload. A plain 16×16 tiled kernel, correctness first:
 // each workgroup stages a 16×16 slice of x and of W in workgroup memory per step along `in`, each
 // invocation accumulates one output in f32, in index order.
 override HAS_BIAS: bool = false;
+override CONV1D: bool = false;
 const TILE: u32 = 16u;
 
 struct LinearDims {
@@ -36,7 +38,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     }
     var wv = 0.0;
     if (o < dims.outDim && k < dims.inDim) {
-      let e = o * dims.inDim + k;
+      let e = select(o * dims.inDim + k, k * dims.outDim + o, CONV1D);
       wv = weightValue(w[weightWord(e)], e);
     }
     xs[lid.y * TILE + lid.x] = xv;

@@ -10,6 +10,7 @@
 // - rope: ≤ 4e−6·(|x_i| + |x_pair|) (angle reduced exactly to within 4 roundings of a turn, plus
 //   sin/cos on [−π, π]);
 // - swiglu: ≤ (8 + 2|g|)·u·|ref| (WGSL's exp is within 3 + 2|g| ulp);
+// - gelu_tanh: ≤ (16 + 2·|2y|)·u·|ref| + 2⁻⁴⁹·|x| (exp's error, the reference's own 1 + tanh);
 // - gelu_erf: ≤ (2e−7 + (12 + 1.5·x²)·u)·|ref| (the erfc fit's 1.2e−7, exp's error at −x²/2);
 // - attention: ≤ 4·(d + L + 16 + 2R)·u·max|v| (d head size, L visible slots, R score range);
 // - embedding_tt: exact (sums of three k/512 values are f32 values);
@@ -41,7 +42,9 @@ import { applyRotary, rotaryInvFreq } from '../../src/model/hf/reference-decoder
 import {
   add,
   attend,
+  conv1d,
   geluErf,
+  geluTanh,
   layerNorm,
   linear,
   rmsNorm,
@@ -346,6 +349,35 @@ describe.each(FORMATS)('kernels with %s weights', (format) => {
     },
   );
 
+  test('linear16 as GPT-2 Conv1D: W stored [in, out]', async () => {
+    const ops = new HfOps(gpu.ctx);
+    const [rows, inDim, outDim] = [6, 21, 35];
+    const x = randomMatrix(rows * inDim, 11);
+    const w = weightValues(inDim * outDim, 12);
+    const b = weightValues(outDim, 13);
+    const out = output(rows * outDim);
+    const got = await run(ops, out, rows * outDim, (pass) =>
+      ops.linear(pass, {
+        x: upload(gpu.ctx, x, 'x'),
+        w: weightsOn(format, w, 'w'),
+        bias: weightsOn(format, b, 'b'),
+        y: out,
+        rows,
+        inDim,
+        outDim,
+        conv1d: true,
+      }),
+    );
+    const want = new Float64Array(rows * outDim);
+    const magnitude = new Float64Array(rows * outDim);
+    for (let r = 0; r < rows; r++) {
+      const xr = f64(x.subarray(r * inDim, (r + 1) * inDim));
+      want.set(conv1d(xr, w, b, outDim), r * outDim);
+      magnitude.set(conv1d(xr.map(Math.abs), w.map(Math.abs), b.map(Math.abs), outDim), r * outDim);
+    }
+    expectWithin(got, want, (i) => (inDim + 2) * U * magnitude[i]!);
+  });
+
   test('embedding_tt: word + token type + position, exactly', async () => {
     const ops = new HfOps(gpu.ctx);
     const [vocab, positions, types, dim] = [11, 9, 2, 70];
@@ -457,6 +489,22 @@ describe('activation, rotary, attention and pooling kernels', () => {
       return (2e-7 + (12 + 1.5 * x[i]! ** 2) * U) * Math.abs(want[i]!) + 2 ** -49 * Math.abs(x[i]!);
     });
     expect(worst).toBeLessThanOrEqual(1);
+  });
+
+  test('gelu_tanh (gelu_new) against the reference on [-9, 9]', async () => {
+    const ops = new HfOps(gpu.ctx);
+    const special = [0, 1e-3, -1e-3, 0.5, -0.5, 1, -1, 3, -3, 5.5, -5.5, 9, -9];
+    const x = Float32Array.from([...special, ...randomMatrix(2000, 4).map((v) => v * 9)]);
+    const buf = upload(gpu.ctx, x, 'x');
+    const got = await run(ops, buf, x.length, (pass) =>
+      ops.geluTanh(pass, { x: buf, n: x.length }),
+    );
+    const want = Array.from(x, geluTanh);
+    expectWithin(got, want, (i) => {
+      const v = x[i]!;
+      const y = Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3);
+      return (16 + 4 * Math.abs(y)) * U * Math.abs(want[i]!) + 2 ** -49 * Math.abs(v);
+    });
   });
 
   /** The slots query t of sequence b sees, per the kernel's contract. */

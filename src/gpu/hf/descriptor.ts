@@ -7,6 +7,7 @@
 import attentionGqaWgsl from '../../../shaders/hf/attention_gqa.wgsl?raw';
 import embeddingTtWgsl from '../../../shaders/hf/embedding_tt.wgsl?raw';
 import geluErfWgsl from '../../../shaders/hf/gelu_erf.wgsl?raw';
+import geluTanhWgsl from '../../../shaders/hf/gelu_tanh.wgsl?raw';
 import layernormWgsl from '../../../shaders/hf/layernorm.wgsl?raw';
 import linear16Wgsl from '../../../shaders/hf/linear16.wgsl?raw';
 import poolWgsl from '../../../shaders/hf/pool.wgsl?raw';
@@ -73,6 +74,7 @@ const SOURCES: Record<string, string> = {
   'rope.wgsl': ropeWgsl,
   'swiglu.wgsl': swigluWgsl,
   'gelu_erf.wgsl': geluErfWgsl,
+  'gelu_tanh.wgsl': geluTanhWgsl,
   'linear16.wgsl': linear16Wgsl,
   'attention_gqa.wgsl': attentionGqaWgsl,
   'embedding_tt.wgsl': embeddingTtWgsl,
@@ -192,6 +194,22 @@ export const GELU_ERF = kernel({
   overrides: [],
 });
 
+export const GELU_TANH = kernel({
+  name: 'gelu_tanh',
+  files: ['gelu_tanh.wgsl'],
+  bindings: [
+    write(0, 'x'),
+    {
+      binding: 1,
+      name: 'dims',
+      kind: 'uniform',
+      struct: 'GeluDims',
+      fields: [{ name: 'n', type: 'u32' }],
+    },
+  ],
+  overrides: [],
+});
+
 export const LINEAR16 = kernel({
   name: 'linear16',
   files: ['weights.wgsl', 'linear16.wgsl'],
@@ -212,7 +230,7 @@ export const LINEAR16 = kernel({
       ],
     },
   ],
-  overrides: [WEIGHT_FORMAT, { name: 'HAS_BIAS', type: 'bool' }],
+  overrides: [WEIGHT_FORMAT, { name: 'HAS_BIAS', type: 'bool' }, { name: 'CONV1D', type: 'bool' }],
 });
 
 export const ATTENTION_GQA = kernel({
@@ -304,6 +322,7 @@ export const HF_KERNELS: readonly KernelDescriptor[] = [
   ROPE,
   SWIGLU,
   GELU_ERF,
+  GELU_TANH,
   LINEAR16,
   ATTENTION_GQA,
   EMBEDDING_TT,

@@ -9,6 +9,7 @@ import {
   ATTENTION_GQA,
   EMBEDDING_TT,
   GELU_ERF,
+  GELU_TANH,
   LAYERNORM,
   LINEAR16,
   POOL,
@@ -189,7 +190,18 @@ export class HfOps {
     this.#enc.encode(pass, k, { x: a.x }, { n: a.n }, grid(Math.ceil(a.n / ELEMENTWISE_WG)));
   }
 
-  /** torch.nn.Linear: y[rows, outDim] = x[rows, inDim]·Wᵀ + bias, W [outDim, inDim]. */
+  /** GPT-2's `gelu_new` (tanh GELU), in place on n elements. */
+  async geluTanh(pass: GPUComputePassEncoder, a: { x: GPUBuffer; n: number }): Promise<void> {
+    sizes('gelu_tanh', { n: a.n });
+    holds('gelu_tanh', 'x', a.x, a.n);
+    const k = await this.#enc.compile(GELU_TANH);
+    this.#enc.encode(pass, k, { x: a.x }, { n: a.n }, grid(Math.ceil(a.n / ELEMENTWISE_WG)));
+  }
+
+  /**
+   * torch.nn.Linear: y[rows, outDim] = x[rows, inDim]·Wᵀ + bias, W [outDim, inDim]; with
+   * `conv1d`, GPT-2's Conv1D: y = x·W + bias, W [inDim, outDim].
+   */
   async linear(
     pass: GPUComputePassEncoder,
     a: {
@@ -200,6 +212,7 @@ export class HfOps {
       rows: number;
       inDim: number;
       outDim: number;
+      conv1d?: boolean;
     },
   ): Promise<void> {
     const { rows, inDim, outDim } = a;
@@ -216,6 +229,7 @@ export class HfOps {
     const k = await this.#enc.compile(LINEAR16, {
       WEIGHT_FORMAT: WEIGHT_FORMAT_CODE[a.w.format],
       HAS_BIAS: a.bias !== undefined,
+      CONV1D: a.conv1d === true,
     });
     this.#noBias ??= {
       buffer: storageBuffer(this.#ctx, 4, 'no bias'),
