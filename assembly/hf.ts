@@ -3,9 +3,11 @@
 // attention over a KV cache. Float32 activations, float32 arithmetic, as Hugging Face computes in
 // float32. Conventions as in kernels.ts: pointers are byte offsets into the imported memory, the
 // last two arguments are the row range [r0, r1) one thread computes, rows never overlap.
+// Also an embedding lookup over 16-bit tables (a tied LM head is linear16 over the same table).
 // Semantics (the float64 reference they are tested against): src/model/hf/reference-ops.ts and
-// reference-decoder.ts. Over 450 lines because linear16's register blocks are unrolled by hand
-// (AssemblyScript has no arrays of v128 locals) and the erf fits are spelled out.
+// reference-decoder.ts. Over 450 lines: seven kernels in one module that assembly/kernels.ts
+// re-exports, linear16's register blocks unrolled by hand (AssemblyScript has no arrays of v128
+// locals) and the erf fits spelled out.
 
 // kernels.ts keeps its helpers module-private; these are their twins, plus an exp that gives an
 // exact 0 on underflow (sigmoid and erfc need it) instead of a tiny constant.
@@ -540,6 +542,61 @@ export function linear16(
         if (nb > 2) accumulate(ya + 8, first, bias, o + 2, s2);
         if (nb > 3) accumulate(ya + 12, first, bias, o + 3, s3);
       }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Embedding lookup over 16-bit (or 32-bit) tables
+
+/**
+ * Rows (tokens) [r0, r1) of out [tokens, dim] = (accumulate ? out : 0) + table[ids[t]], the
+ * table [vocab, dim] in `dtype` (DTYPE_F32, DTYPE_F16, DTYPE_BF16) widened row by row, ids i32
+ * (checked against the vocabulary by the caller). With `accumulate`, BERT's word + position +
+ * token-type sum is three calls.
+ */
+export function embed16(
+  ids: usize,
+  table: usize,
+  dtype: i32,
+  out: usize,
+  dim: i32,
+  accumulate: i32,
+  r0: i32,
+  r1: i32,
+): void {
+  const width: usize = dtype == DTYPE_F32 ? 4 : 2;
+  const vec = dim & ~7;
+  for (let t = r0; t < r1; t++) {
+    const src = table + <usize>load<i32>(ids + <usize>t * 4) * dim * width;
+    const o = out + <usize>t * dim * 4;
+    let i = 0;
+    for (; i < vec; i += 8) {
+      let lo: v128;
+      let hi: v128;
+      if (dtype == DTYPE_F32) {
+        lo = v128.load(src + <usize>i * 4);
+        hi = v128.load(src + <usize>i * 4, 16);
+      } else {
+        const h = v128.load(src + <usize>i * 2);
+        lo = widen4(i32x4.extend_low_i16x8_u(h), dtype);
+        hi = widen4(i32x4.extend_high_i16x8_u(h), dtype);
+      }
+      const at = o + <usize>i * 4;
+      if (accumulate) {
+        lo = f32x4.add(v128.load(at), lo);
+        hi = f32x4.add(v128.load(at, 16), hi);
+      }
+      v128.store(at, lo);
+      v128.store(at, hi, 16);
+    }
+    for (; i < dim; i++) {
+      const v: f32 =
+        dtype == DTYPE_F32
+          ? load<f32>(src + <usize>i * 4)
+          : lane0(widen4(i32x4.splat(load<u16>(src + <usize>i * 2)), dtype));
+      const at = o + <usize>i * 4;
+      store<f32>(at, accumulate ? load<f32>(at) + v : v);
     }
   }
 }

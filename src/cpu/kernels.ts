@@ -1,3 +1,7 @@
+// The CPU engine's host side: memory, threads and typed calls of assembly/kernels.ts. Over 450
+// lines since the Hugging Face kernels' calls (rmsnorm … attentionGqa, after `linear`) joined
+// the shipped model's; they use only `parallel`, the memory and the scratch size, so they can
+// move to a module of their own once their callers settle.
 import { GpuError } from '../gpu/errors';
 import { checkShape } from '../gpu/matmul';
 import type { MatmulShape } from '../gpu/reference';
@@ -42,6 +46,7 @@ const KERNELS = [
   'gelu_erf',
   'linear16',
   'attention_gqa',
+  'embed16',
 ];
 const MR = 4; // rows per register block
 
@@ -402,6 +407,41 @@ export class CpuKernels {
       outF,
       (s) => [x, w, code, bias, y, rows, inF, outF, s],
       LINEAR_OUTS,
+    );
+  }
+
+  /**
+   * out (tokens × dim) = (accumulate ? out : 0) + table[ids[t]]: an embedding lookup over a
+   * [vocab, dim] table in `dtype` where it lies (int32 ids at `ids`, checked here against
+   * `vocab`). BERT's word + position + token-type sum is three calls with `accumulate`.
+   */
+  async embed16(
+    ids: number,
+    table: number,
+    dtype: CpuWeightDtype,
+    out: number,
+    tokens: number,
+    vocab: number,
+    dim: number,
+    accumulate = false,
+  ) {
+    checkSizes('embed16', { tokens, vocab, dim });
+    const code = WEIGHT_DTYPE_CODES[dtype];
+    if (code === undefined) throw new GpuError('invalid-argument', `embed16: dtype ${dtype}`);
+    const view = new Int32Array(this.#memory.buffer, ids, tokens);
+    for (let t = 0; t < tokens; t++) {
+      if (view[t]! < 0 || view[t]! >= vocab) {
+        throw new GpuError(
+          'invalid-argument',
+          `embed16: token ${t} is id ${view[t]}, not < ${vocab}`,
+        );
+      }
+    }
+    await this.parallel(
+      'embed16',
+      tokens,
+      () => [ids, table, code, out, dim, accumulate ? 1 : 0],
+      1,
     );
   }
 

@@ -1,7 +1,8 @@
 // The CPU engine's Hugging Face kernels (assembly/hf.ts through src/cpu/kernels.ts) against the
 // float64 reference of src/model/hf (reference-ops.ts, reference-decoder.ts), on 1 and 2 threads,
 // each within a float32 bound stated beside it. Weights are k/512 (|k| ≤ 255), exact in F32, F16
-// and BF16, so one reference serves every dtype.
+// and BF16, so one reference serves every dtype. Over 450 lines: seven kernels, each with the
+// derivation of its bound.
 import { afterAll, describe, expect, test } from 'vitest';
 import { CpuKernels, type CpuWeightDtype } from '../../src/cpu/kernels';
 import { spawnNodeHelper } from '../../src/cpu/node-threads';
@@ -258,6 +259,48 @@ describe.each([1, 2])('Hugging Face kernels on the CPU engine, %i thread(s)', (t
   });
 
   test.each([
+    ['F32', 64],
+    ['F16', 37], // a row off the vector width
+    ['BF16', 40],
+  ] as const)(
+    'embed16 over a %s table (dim %i): word + position + token type, exactly as float32 adds them',
+    async (dtype, dim) => {
+      const cpu = await engine(threads);
+      const [vocab, maxPos, types, tokens] = [50, 16, 2, 9];
+      const word = weightValues(vocab * dim, 31);
+      const pos = weightValues(maxPos * dim, 32);
+      const type = weightValues(types * dim, 33);
+      const ids = Int32Array.from({ length: tokens }, (_, i) => (i * 17 + 3) % vocab);
+      const positions = Int32Array.from({ length: tokens }, (_, i) => (i + 2) % maxPos);
+      const typeIds = Int32Array.from({ length: tokens }, (_, i) => (i > 4 ? 1 : 0));
+      const got = await framed(cpu, async () => {
+        const out = cpu.alloc(tokens * dim);
+        const lookup = async (table: Float64Array, rows: number, at: Int32Array, acc: boolean) =>
+          cpu.embed16(
+            cpu.putInt32(at),
+            putWeights(cpu, table, dtype),
+            dtype,
+            out,
+            tokens,
+            rows,
+            dim,
+            acc,
+          );
+        await lookup(word, vocab, ids, false);
+        await lookup(pos, maxPos, positions, true);
+        await lookup(type, types, typeIds, true);
+        return cpu.view(out, tokens * dim).slice();
+      });
+      const want = Float32Array.from({ length: tokens * dim }, (_, n) => {
+        const [t, i] = [Math.floor(n / dim), n % dim];
+        const sum = Math.fround(word[ids[t]! * dim + i]! + pos[positions[t]! * dim + i]!);
+        return sum + type[typeIds[t]! * dim + i]!;
+      });
+      expect(got).toEqual(want);
+    },
+  );
+
+  test.each([
     [4, 2, 8],
     [4, 1, 6], // multi-query, head_dim off the vector width
     [3, 3, 8], // plain multi-head
@@ -441,6 +484,8 @@ test('bad arguments are typed errors before any kernel runs', async () => {
       cpu.attentionGqa({ ...gqa, ranges: negative, cacheRows: 4 }),
     ).rejects.toMatchObject(invalid);
     await expect(cpu.rope(p, p, p, 1, 1, 7)).rejects.toMatchObject(invalid);
+    const ids = cpu.putInt32(Int32Array.from([3, 10]));
+    await expect(cpu.embed16(ids, p, 'F16', p, 2, 10, 8)).rejects.toMatchObject(invalid);
     await expect(cpu.rmsnorm(p, p, p, 1, 8, -1)).rejects.toMatchObject(invalid);
     await expect(cpu.rmsnorm(p, p, p, 1.5, 8, 1e-6)).rejects.toMatchObject(invalid);
     await expect(cpu.swiglu(p, p, p, 0, 8)).rejects.toMatchObject(invalid);
