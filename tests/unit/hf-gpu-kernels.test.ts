@@ -557,6 +557,7 @@ describe('activation, rotary, attention and pooling kernels', () => {
       3,
     ],
     [1, 1, 2, 1, 80, 150, 149, [[5, 150]], true, 0],
+    [1, 2, 14, 2, 256, 40, 38, [[3, 40]], true, 0], // Qwen2.5-0.5B's 14/2 heads, largest head
     [1, 2, 2, 2, 8, 4, 2, [[3, 4]], true, 0], // token 0 sees no slot: zeros
     [
       2,
@@ -718,6 +719,22 @@ describe('activation, rotary, attention and pooling kernels', () => {
         heads: 3,
         kvHeads: 2,
         headDim: 1,
+        capacity: 1,
+        past: 0,
+      }),
+    ).rejects.toEqual(invalid);
+    await expect(
+      ops.attention(pass, {
+        q: small,
+        k: small,
+        v: small,
+        valid: small,
+        out: small,
+        batch: 1,
+        tokens: 1,
+        heads: 1,
+        kvHeads: 1,
+        headDim: 257, // over MAX_HEAD_DIM
         capacity: 1,
         past: 0,
       }),
