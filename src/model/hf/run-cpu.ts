@@ -1,0 +1,498 @@
+// A loaded Hugging Face checkpoint (checkpoint.ts) run on the CPU engine (src/cpu/kernels.ts):
+// the decoders (Llama, Qwen2, Qwen3, Mistral) and GPT-2 with a KV cache in engine memory, BERT
+// with sentence-transformers pooling. Same arithmetic as the float64 reference (reference*.ts),
+// op for op, in float32. Ops the engine has no kernel for (GPT-2's gelu_new, ReLU, layernorm or
+// residual rows whose width is not a multiple of 4, pooling, the cache copy) are computed here
+// on views of engine memory: correctness first, they are O(tokens × width).
+//
+// Resident memory: the weights as the file stores them (16-bit stays 16-bit; norms and biases,
+// a few KB, are widened to float32), plus the KV cache of the batch running:
+// 2 × layers × batch × (prompt + maxNewTokens) × kvHeads × headDim float32. A call's
+// activations live on the engine's stack above them only while it runs.
+
+import type { CpuKernels } from '../../cpu/kernels';
+import type { Checkpoint } from './checkpoint';
+import {
+  bad,
+  type Layer,
+  type Mat,
+  type Norm,
+  type Parts,
+  type Ptr,
+  type Shape,
+  uploadParts,
+} from './run-cpu-weights';
+import type { PoolingConfig } from './types';
+
+/** The batch a `start` opened: its cache and where each sequence stands. */
+interface Session {
+  batch: number;
+  /** Cache rows per sequence: padded prompt + maxNewTokens. */
+  rows: number;
+  /** Left padding per sequence. */
+  pads: number[];
+  /** Slots filled per sequence (padding included). */
+  filled: number;
+  k: Ptr[];
+  v: Ptr[];
+}
+
+/** Checks a token grid: non-empty rows of ids in [0, limit). */
+function checkIds(what: string, rows: readonly (readonly number[])[], limit: number) {
+  if (rows.length === 0) throw bad(`${what}: a batch needs at least one sequence`);
+  for (const [b, r] of rows.entries()) {
+    if (r.length === 0) throw bad(`${what}: sequence ${b} is empty`);
+    for (const t of r) {
+      if (!Number.isInteger(t) || t < 0 || t >= limit) {
+        throw bad(`${what}: sequence ${b} holds ${t}, outside 0..${limit - 1}`);
+      }
+    }
+  }
+}
+
+/**
+ * A checkpoint resident on the CPU engine. Memory is the engine's stack: a model's weights and
+ * cache sit above whatever was allocated before `load`; anything allocated after (another
+ * model) must be disposed first, and a call finding the stack not where it left it refuses.
+ */
+export class CpuHfModel {
+  readonly #cpu: CpuKernels;
+  readonly #s: Shape;
+  readonly #layers: Layer[];
+  readonly #embed: Mat;
+  readonly #wpe: Mat | undefined;
+  readonly #types: Mat | undefined;
+  readonly #embedNorm: Norm | undefined;
+  readonly #finalNorm: Norm | undefined;
+  readonly #head: Mat | undefined;
+  readonly #invFreq: Ptr;
+  readonly #base: Ptr;
+  readonly #weightsTop: Ptr;
+  #top: Ptr;
+  #session: Session | undefined;
+  /** The checkpoint's sentence-transformers pooling (BERT), if any. */
+  readonly pooling: PoolingConfig | undefined;
+  readonly #typeVocab: number;
+
+  private constructor(cpu: CpuKernels, base: Ptr, parts: Parts) {
+    this.#cpu = cpu;
+    this.#base = base;
+    this.#s = parts.shape;
+    this.#layers = parts.layers;
+    this.#embed = parts.embed;
+    this.#wpe = parts.wpe;
+    this.#types = parts.types;
+    this.#embedNorm = parts.embedNorm;
+    this.#finalNorm = parts.finalNorm;
+    this.#head = parts.head;
+    this.#invFreq = parts.invFreq;
+    this.pooling = parts.pooling;
+    this.#typeVocab = parts.typeVocab;
+    this.#weightsTop = cpu.mark();
+    this.#top = this.#weightsTop;
+  }
+
+  /** Uploads the checkpoint's weights once (16-bit stay 16-bit; GPT-2's Conv1D matrices are
+   * transposed to [out, in] in their dtype) and the rotary inverse frequencies as float32. */
+  static load(cpu: CpuKernels, checkpoint: Checkpoint): Promise<CpuHfModel> {
+    return cpu.exclusive(async () => {
+      const base = cpu.mark();
+      try {
+        return new CpuHfModel(cpu, base, uploadParts(cpu, checkpoint));
+      } catch (e) {
+        cpu.release(base);
+        throw e;
+      }
+    });
+  }
+
+  /** Bytes this model holds in engine memory: weights, plus the open batch's KV cache. */
+  get residentBytes(): { weights: number; kvCache: number } {
+    return { weights: this.#weightsTop - this.#base, kvCache: this.#top - this.#weightsTop };
+  }
+
+  /**
+   * Opens a batch of ragged prompts (token ids), left-padded here as Hugging Face's generate
+   * pads a decoder's batch (positions cumsum(mask) − 1), with a cache for `maxNewTokens` more
+   * tokens each; runs the prompts and returns each sequence's next-token logits (vocab floats).
+   * Drops any batch opened before.
+   */
+  async start(batch: number[][], maxNewTokens: number): Promise<Float32Array[]> {
+    const s = this.#s;
+    if (s.kind === 'bert') throw bad('start: BERT embeds; it does not generate');
+    checkIds('start', batch, s.vocab);
+    if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 0)) {
+      throw bad(`start: maxNewTokens must be an integer ≥ 0, got ${maxNewTokens}`);
+    }
+    return this.#onTop(async () => {
+      const cpu = this.#cpu;
+      this.#session = undefined;
+      cpu.release(this.#weightsTop);
+      this.#top = this.#weightsTop;
+      const B = batch.length;
+      const P = Math.max(...batch.map((r) => r.length));
+      const rows = P + maxNewTokens;
+      const width = B * rows * s.kvHeads * s.headDim;
+      const k = this.#layers.map(() => cpu.alloc(width));
+      const v = this.#layers.map(() => cpu.alloc(width));
+      this.#top = cpu.mark();
+      const session: Session = {
+        batch: B,
+        rows,
+        pads: batch.map((r) => P - r.length),
+        filled: 0,
+        k,
+        v,
+      };
+      const ids = batch.flatMap((r) => [...new Array<number>(P - r.length).fill(0), ...r]);
+      const logits = await this.#causal(session, ids, P);
+      session.filled = P;
+      this.#session = session;
+      return logits;
+    });
+  }
+
+  /** Appends one token per sequence of the open batch; returns the next logits of each. One
+   * token's work per sequence: earlier tokens' keys and values come from the cache. */
+  async step(next: number[]): Promise<Float32Array[]> {
+    checkIds('step', [next], this.#s.vocab);
+    return this.#frame(async () => {
+      // Read in turn: a start queued before this step replaces the batch.
+      const session = this.#session;
+      if (!session) throw bad('step: no batch is open (call start)');
+      if (next.length !== session.batch) {
+        throw bad(`step: ${next.length} tokens for ${session.batch} sequences`);
+      }
+      if (session.filled >= session.rows) {
+        throw bad(`step: the cache is full (${session.rows} slots a sequence: raise maxNewTokens)`);
+      }
+      const logits = await this.#causal(session, next, 1);
+      session.filled += 1;
+      return logits;
+    });
+  }
+
+  /**
+   * Pooled embeddings (BERT), one Float32Array of the hidden size per sequence, as the
+   * checkpoint's sentence-transformers pooling gives them (right padding, masked).
+   * `tokenTypes`: token_type_ids per token (default 0).
+   */
+  async embed(batch: number[][], tokenTypes?: number[][]): Promise<Float32Array[]> {
+    const s = this.#s;
+    if (s.kind !== 'bert') throw bad('embed: only BERT checkpoints embed');
+    checkIds('embed', batch, s.vocab);
+    if (tokenTypes) {
+      checkIds('embed token types', tokenTypes, this.#typeVocab);
+      if (
+        tokenTypes.length !== batch.length ||
+        tokenTypes.some((r, b) => r.length !== batch[b]!.length)
+      ) {
+        throw bad('embed: token types must match the tokens, sequence by sequence');
+      }
+    }
+    const L = Math.max(...batch.map((r) => r.length));
+    if (L > s.maxPositions) throw bad(`embed: ${L} tokens exceed ${s.maxPositions} positions`);
+    return this.#frame(() => this.#bert(batch, tokenTypes, L));
+  }
+
+  /** Frees the weights and the cache (the engine's stack drops back to where `load` found it).
+   * Models loaded after this one must be disposed first. */
+  dispose(): Promise<void> {
+    return this.#onTop(async () => {
+      this.#session = undefined;
+      this.#cpu.release(this.#base);
+      this.#top = this.#base;
+    });
+  }
+
+  /** Runs `fn` exclusively on the engine in a stack frame of its own, freed after. */
+  #frame<T>(fn: () => Promise<T>): Promise<T> {
+    const cpu = this.#cpu;
+    return cpu.exclusive(async () => {
+      const mark = cpu.mark();
+      try {
+        return await fn();
+      } finally {
+        cpu.release(mark);
+      }
+    });
+  }
+
+  /** As #frame, for calls that move this model's own top (a new cache, dispose): only the
+   * model allocated last may, or it would free what was allocated above it. */
+  #onTop<T>(fn: () => Promise<T>): Promise<T> {
+    const cpu = this.#cpu;
+    return cpu.exclusive(async () => {
+      if (cpu.mark() !== this.#top) {
+        throw bad('engine memory above this model belongs to another: dispose that one first');
+      }
+      try {
+        return await fn();
+      } finally {
+        cpu.release(this.#top);
+      }
+    });
+  }
+
+  /** x (rows × dim) → y: RMSNorm (decoders) or LayerNorm with bias (GPT-2, BERT); y may be x. */
+  async #norm(n: Norm, x: Ptr, y: Ptr, rows: number, dim: number) {
+    const cpu = this.#cpu;
+    const eps = this.#s.eps;
+    if (n.b === undefined) return cpu.rmsnorm(x, n.w, y, rows, dim, eps);
+    if (dim % 4 === 0) return cpu.parallel('layernorm', rows, () => [x, n.w, n.b!, y, dim, eps]);
+    // The kernel steps 4 floats at a time: other widths are normalised here.
+    const xv = cpu.view(x, rows * dim);
+    const yv = cpu.view(y, rows * dim);
+    const g = cpu.view(n.w, dim);
+    const b = cpu.view(n.b, dim);
+    for (let r = 0; r < rows; r++) {
+      const o = r * dim;
+      let mean = 0;
+      for (let i = 0; i < dim; i++) mean += xv[o + i]!;
+      mean /= dim;
+      let v = 0;
+      for (let i = 0; i < dim; i++) v += (xv[o + i]! - mean) ** 2;
+      const rstd = 1 / Math.sqrt(v / dim + eps);
+      for (let i = 0; i < dim; i++) yv[o + i] = (xv[o + i]! - mean) * rstd * g[i]! + b[i]!;
+    }
+  }
+
+  /** h += x, rows × dim. */
+  async #add(h: Ptr, x: Ptr, rows: number, dim: number) {
+    const cpu = this.#cpu;
+    if (dim % 4 === 0) return cpu.parallel('residual', rows, () => [h, x, dim]);
+    const hv = cpu.view(h, rows * dim);
+    const xv = cpu.view(x, rows * dim);
+    for (let i = 0; i < hv.length; i++) hv[i] = hv[i]! + xv[i]!;
+  }
+
+  /** The MLP activation in place on g (rows × inter); u: the up projection (SwiGLU). */
+  async #act(g: Ptr, u: Ptr, rows: number) {
+    const cpu = this.#cpu;
+    const n = this.#s.inter;
+    const act = this.#s.act;
+    if (act === 'silu-gate') return cpu.swiglu(g, u, g, rows, n);
+    if (act === 'gelu') return cpu.geluErf(g, g, rows, n);
+    // gelu_new / gelu_pytorch_tanh and relu have no kernel: computed on the view.
+    const v = cpu.view(g, rows * n);
+    const c = Math.sqrt(2 / Math.PI);
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i]!;
+      v[i] =
+        act === 'relu' ? Math.max(0, x) : 0.5 * x * (1 + Math.tanh(c * (x + 0.044715 * x ** 3)));
+    }
+  }
+
+  /**
+   * One layer over `T` rows of the residual stream x: attention over k/v (cacheRows rows,
+   * ranges per token) after `store` has put this call's keys and values there, then the MLP.
+   * Pre-norm (decoders, GPT-2) or post-norm (BERT).
+   */
+  async #layer(
+    lw: Layer,
+    x: Ptr,
+    T: number,
+    positions: Ptr,
+    ranges: Ptr,
+    cache: { k: Ptr; v: Ptr; rows: number; store?: (k: Ptr, v: Ptr) => void },
+  ) {
+    const cpu = this.#cpu;
+    const s = this.#s;
+    const H = s.hidden;
+    const qW = s.heads * s.headDim;
+    const kvW = s.kvHeads * s.headDim;
+    const post = s.kind === 'bert';
+    const n = post ? x : cpu.alloc(T * H);
+    if (!post) await this.#norm(lw.norm1, x, n, T, H);
+    const q = cpu.alloc(T * qW);
+    const k = cache.store ? cpu.alloc(T * kvW) : cache.k;
+    const v = cache.store ? cpu.alloc(T * kvW) : cache.v;
+    await cpu.linear16(n, lw.q.ptr, lw.q.dtype, q, T, H, qW, lw.qB);
+    await cpu.linear16(n, lw.k.ptr, lw.k.dtype, k, T, H, kvW, lw.kB);
+    await cpu.linear16(n, lw.v.ptr, lw.v.dtype, v, T, H, kvW, lw.vB);
+    if (lw.qNorm && lw.kNorm) {
+      await cpu.rmsnorm(q, lw.qNorm, q, T * s.heads, s.headDim, s.eps);
+      await cpu.rmsnorm(k, lw.kNorm, k, T * s.kvHeads, s.headDim, s.eps);
+    }
+    if (this.#invFreq) {
+      await cpu.rope(q, positions, this.#invFreq, T, s.heads, s.headDim);
+      await cpu.rope(k, positions, this.#invFreq, T, s.kvHeads, s.headDim);
+    }
+    cache.store?.(k, v);
+    await cpu.attentionGqa({
+      q,
+      k: cache.k,
+      v: cache.v,
+      ranges,
+      out: q,
+      tokens: T,
+      heads: s.heads,
+      kvHeads: s.kvHeads,
+      headDim: s.headDim,
+      cacheRows: cache.rows,
+    });
+    const tmp = cpu.alloc(T * H);
+    await cpu.linear16(q, lw.o.ptr, lw.o.dtype, tmp, T, qW, H, lw.oB);
+    if (post) {
+      await this.#add(tmp, x, T, H);
+      await this.#norm(lw.norm1, tmp, x, T, H);
+    } else {
+      await this.#add(x, tmp, T, H);
+      await this.#norm(lw.norm2, x, n, T, H);
+    }
+    const g = cpu.alloc(T * s.inter);
+    if (lw.gate) {
+      const u = cpu.alloc(T * s.inter);
+      await cpu.linear16(n, lw.gate.ptr, lw.gate.dtype, g, T, H, s.inter, lw.gateB);
+      await cpu.linear16(n, lw.up.ptr, lw.up.dtype, u, T, H, s.inter, lw.upB);
+      await this.#act(g, u, T);
+    } else {
+      await cpu.linear16(n, lw.up.ptr, lw.up.dtype, g, T, H, s.inter, lw.upB);
+      await this.#act(g, 0, T);
+    }
+    await cpu.linear16(g, lw.down.ptr, lw.down.dtype, tmp, T, s.inter, H, lw.downB);
+    await this.#add(x === n ? tmp : x, x === n ? x : tmp, T, H);
+    if (post) await this.#norm(lw.norm2, tmp, x, T, H);
+  }
+
+  /**
+   * A causal call: `perSeq` new tokens for each sequence of the session (ids flattened
+   * sequence-major), at slots session.filled…; keys and values go to the cache. Returns the
+   * logits after each sequence's last token.
+   */
+  async #causal(session: Session, ids: number[], perSeq: number): Promise<Float32Array[]> {
+    const cpu = this.#cpu;
+    const s = this.#s;
+    const B = session.batch;
+    const T = B * perSeq;
+    const H = s.hidden;
+    const kvW = s.kvHeads * s.headDim;
+    const pos = new Int32Array(T);
+    const ranges = new Int32Array(2 * T);
+    for (let b = 0; b < B; b++) {
+      const pad = session.pads[b]!;
+      for (let t = 0; t < perSeq; t++) {
+        const slot = session.filled + t;
+        const r = b * perSeq + t;
+        // generate's position ids: cumsum(mask) − 1, padding given 1.
+        pos[r] = slot < pad ? 1 : slot - pad;
+        const row0 = b * session.rows;
+        let lo = pad;
+        if (s.slidingWindow !== undefined) lo = Math.max(lo, slot - s.slidingWindow + 1);
+        ranges[2 * r] = row0 + Math.min(lo, slot + 1);
+        ranges[2 * r + 1] = slot < pad ? row0 + Math.min(lo, slot + 1) : row0 + slot + 1;
+      }
+    }
+    const far = Math.max(...pos);
+    if (far >= s.maxPositions) throw bad(`position ${far} is beyond the model's ${s.maxPositions}`);
+    const x = cpu.alloc(T * H);
+    const idsPtr = cpu.putInt32(Int32Array.from(ids));
+    const posPtr = cpu.putInt32(pos);
+    const rangePtr = cpu.putInt32(ranges);
+    await cpu.embed16(idsPtr, this.#embed.ptr, this.#embed.dtype, x, T, s.vocab, H);
+    if (this.#wpe) {
+      await cpu.embed16(posPtr, this.#wpe.ptr, this.#wpe.dtype, x, T, s.maxPositions, H, true);
+    }
+    for (const [l, lw] of this.#layers.entries()) {
+      const mark = cpu.mark();
+      const store = (k: Ptr, v: Ptr) => {
+        const kv = cpu.view(k, T * kvW);
+        const vv = cpu.view(v, T * kvW);
+        const kc = cpu.view(session.k[l]!, B * session.rows * kvW);
+        const vc = cpu.view(session.v[l]!, B * session.rows * kvW);
+        for (let b = 0; b < B; b++) {
+          const to = (b * session.rows + session.filled) * kvW;
+          const from = b * perSeq * kvW;
+          kc.set(kv.subarray(from, from + perSeq * kvW), to);
+          vc.set(vv.subarray(from, from + perSeq * kvW), to);
+        }
+      };
+      const cache = { k: session.k[l]!, v: session.v[l]!, rows: B * session.rows, store };
+      await this.#layer(lw, x, T, posPtr, rangePtr, cache);
+      cpu.release(mark);
+    }
+    // Only each sequence's last token reaches the head.
+    const last = cpu.alloc(B * H);
+    const xv = cpu.view(x, T * H);
+    const lv = cpu.view(last, B * H);
+    for (let b = 0; b < B; b++) {
+      const r = b * perSeq + perSeq - 1;
+      lv.set(xv.subarray(r * H, (r + 1) * H), b * H);
+    }
+    await this.#norm(this.#finalNorm!, last, last, B, H);
+    const logits = cpu.alloc(B * s.vocab);
+    const head = this.#head!;
+    await cpu.linear16(last, head.ptr, head.dtype, logits, B, H, s.vocab);
+    const out = cpu.view(logits, B * s.vocab);
+    return Array.from({ length: B }, (_, b) => out.slice(b * s.vocab, (b + 1) * s.vocab));
+  }
+
+  /** BertModel then pooling, over a right-padded batch of L tokens a sequence. */
+  async #bert(batch: number[][], tokenTypes: number[][] | undefined, L: number) {
+    const cpu = this.#cpu;
+    const s = this.#s;
+    const B = batch.length;
+    const T = B * L;
+    const H = s.hidden;
+    const ids = new Int32Array(T);
+    const types = new Int32Array(T);
+    const pos = new Int32Array(T);
+    const ranges = new Int32Array(2 * T);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < L; t++) {
+        const r = b * L + t;
+        ids[r] = batch[b]![t] ?? 0;
+        types[r] = tokenTypes?.[b]?.[t] ?? 0;
+        pos[r] = t;
+        ranges[2 * r] = b * L; // bidirectional over the real tokens
+        ranges[2 * r + 1] = b * L + batch[b]!.length;
+      }
+    }
+    const x = cpu.alloc(T * H);
+    const rangePtr = cpu.putInt32(ranges);
+    await cpu.embed16(cpu.putInt32(ids), this.#embed.ptr, this.#embed.dtype, x, T, s.vocab, H);
+    const ty = this.#types!;
+    await cpu.embed16(cpu.putInt32(types), ty.ptr, ty.dtype, x, T, this.#typeVocab, H, true);
+    const wpe = this.#wpe!;
+    await cpu.embed16(cpu.putInt32(pos), wpe.ptr, wpe.dtype, x, T, s.maxPositions, H, true);
+    await this.#norm(this.#embedNorm!, x, x, T, H);
+    for (const lw of this.#layers) {
+      const mark = cpu.mark();
+      const k = cpu.alloc(T * H);
+      const v = cpu.alloc(T * H);
+      await this.#layer(lw, x, T, 0, rangePtr, { k, v, rows: T });
+      cpu.release(mark);
+    }
+    return pool(cpu.view(x, T * H), batch, L, H, this.pooling ?? { mode: 'cls', normalize: false });
+  }
+}
+
+/** sentence-transformers' Pooling and Normalize (reference-bert.ts poolEmbeddings) over the
+ * real tokens of each right-padded sequence. */
+function pool(x: Float32Array, batch: number[][], L: number, H: number, p: PoolingConfig) {
+  return batch.map((seq, b) => {
+    const n = seq.length;
+    const row = (t: number) => x.subarray((b * L + t) * H, (b * L + t + 1) * H);
+    const v = new Float64Array(H);
+    if (p.mode === 'cls') v.set(row(0));
+    else if (p.mode === 'lasttoken') v.set(row(n - 1));
+    else if (p.mode === 'mean') {
+      for (let t = 0; t < n; t++) {
+        const y = row(t);
+        for (let d = 0; d < H; d++) v[d] = v[d]! + y[d]!;
+      }
+      for (let d = 0; d < H; d++) v[d] = v[d]! / n;
+    } else {
+      v.set(row(0));
+      for (let t = 1; t < n; t++) {
+        const y = row(t);
+        for (let d = 0; d < H; d++) v[d] = Math.max(v[d]!, y[d]!);
+      }
+    }
+    if (p.normalize) {
+      const norm = Math.max(Math.sqrt(v.reduce((a, y) => a + y * y, 0)), 1e-12); // F.normalize
+      for (let d = 0; d < H; d++) v[d] = v[d]! / norm;
+    }
+    return Float32Array.from(v);
+  });
+}
