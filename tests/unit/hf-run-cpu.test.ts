@@ -24,7 +24,11 @@ import {
 } from '../../src/model/hf/reference';
 import { CpuHfModel } from '../../src/model/hf/run-cpu';
 import type { BertConfig, DecoderConfig, Gpt2Config } from '../../src/model/hf/types';
-import { type HfFixtureKind, hfCheckpointFiles } from '../fixtures/hf-checkpoints';
+import {
+  type FixtureTensor,
+  type HfFixtureKind,
+  hfCheckpointFiles,
+} from '../fixtures/hf-checkpoints';
 
 const BOUND = 2e-5;
 
@@ -51,16 +55,45 @@ const LLAMA3_ROPE = {
   original_max_position_embeddings: 64,
 };
 
-type Kind = HfFixtureKind | 'llama3';
+/** Llama's `attention_bias` (q/k/v/o) and `mlp_bias` (gate/up/down), which the fixture writer
+ * leaves out: added here, k/512 like every other weight. */
+function withLlamaBiases(tensors: FixtureTensor[]): FixtureTensor[] {
+  const out = [...tensors];
+  for (const t of tensors) {
+    const m =
+      /^(model\.layers\.\d+\.(self_attn\.[qkvo]_proj|mlp\.(gate|up|down)_proj))\.weight$/.exec(
+        t.name,
+      );
+    if (!m) continue;
+    const n = t.shape[0]!;
+    const values = Float64Array.from({ length: n }, (_, i) => (((i * 37 + n) % 511) - 255) / 512);
+    out.push({ name: `${m[1]}.bias`, dtype: t.dtype, shape: [n], values });
+  }
+  return out;
+}
+
+/** Fixture variants beyond the writer's kinds. */
+const VARIANTS = {
+  llama3: { kind: 'llama', config: { rope_scaling: LLAMA3_ROPE } },
+  'llama-bias': {
+    kind: 'llama',
+    config: { attention_bias: true, mlp_bias: true },
+    edit: withLlamaBiases,
+  },
+  // A width off the kernels' 4-float step (layernorm and residual computed on views), erf GELU.
+  'gpt2-30': { kind: 'gpt2', config: { n_embd: 30, n_head: 3, activation_function: 'gelu' } },
+} as const;
+
+type Kind = HfFixtureKind | keyof typeof VARIANTS;
 const checkpoints = new Map<string, Promise<Checkpoint>>();
 function checkpoint(kind: Kind, dtype: 'F32' | 'F16' | 'BF16') {
   const key = `${kind}/${dtype}`;
   let c = checkpoints.get(key);
   if (!c) {
     const files =
-      kind === 'llama3'
-        ? hfCheckpointFiles({ kind: 'llama', dtype, config: { rope_scaling: LLAMA3_ROPE } })
-        : hfCheckpointFiles({ kind, dtype });
+      kind in VARIANTS
+        ? hfCheckpointFiles({ ...VARIANTS[kind as keyof typeof VARIANTS], dtype })
+        : hfCheckpointFiles({ kind: kind as HfFixtureKind, dtype });
     c = loadCheckpoint(filesFromMap(files));
     checkpoints.set(key, c);
   }
@@ -115,6 +148,7 @@ function reference(ck: Checkpoint): { fwd: Fwd; layers: number } {
 const CAUSAL: [Kind, 'F32' | 'F16' | 'BF16'][] = [
   ['llama', 'F32'],
   ['llama3', 'BF16'],
+  ['llama-bias', 'F16'],
   ['llama', 'BF16'],
   ['llama-tied', 'F16'],
   ['qwen2', 'BF16'],
@@ -124,6 +158,7 @@ const CAUSAL: [Kind, 'F32' | 'F16' | 'BF16'][] = [
   ['mistral', 'BF16'],
   ['gpt2', 'F32'],
   ['gpt2', 'BF16'],
+  ['gpt2-30', 'F32'],
 ];
 
 describe.each([1, 2])('CpuHfModel on %i thread(s)', (threads) => {
