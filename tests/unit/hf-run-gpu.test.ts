@@ -31,8 +31,24 @@ const gpu = useGpu();
 const LOGIT_TOL = 1e-5;
 const EMBED_TOL = 1e-6;
 
-const load = (kind: HfFixtureKind, dtype: 'F32' | 'BF16' | 'F16') =>
-  loadCheckpoint(filesFromMap(hfCheckpointFiles({ kind, dtype })));
+const load = (
+  kind: HfFixtureKind,
+  dtype: 'F32' | 'BF16' | 'F16',
+  config?: Record<string, unknown>,
+) =>
+  loadCheckpoint(filesFromMap(hfCheckpointFiles({ kind, dtype, ...(config ? { config } : {}) })));
+
+/** Llama 3.1's rescaled rotary frequencies, scaled to the fixture's 8-wide heads: wavelengths
+ * 6.3 (interpolated), 63 and up (slowed by `factor`). */
+const LLAMA3_ROPE = {
+  rope_scaling: {
+    rope_type: 'llama3',
+    factor: 8,
+    low_freq_factor: 1,
+    high_freq_factor: 4,
+    original_max_position_embeddings: 16,
+  },
+};
 
 /** Every element within tol·(1 + max|want|). */
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string) {
@@ -69,16 +85,20 @@ const STEPS = 3;
 describe('GpuHfModel generation', () => {
   // Every family in F32; BF16 (16-bit weights read in place) through biases (Qwen2), q/k norms
   // (Qwen3), and Conv1D + LayerNorm (GPT-2). F16 shares the 16-bit path (hf-gpu-kernels tests it).
-  const cases = [
+  const cases: [HfFixtureKind, 'F32' | 'BF16', string, Record<string, unknown>?][] = [
     ...(['llama', 'llama-tied', 'qwen2', 'qwen3', 'mistral', 'gpt2'] as const).map(
-      (k) => [k, 'F32'] as const,
+      (k) => [k, 'F32', ''] as [HfFixtureKind, 'F32', string],
     ),
-    ...(['qwen2', 'qwen3', 'gpt2'] as const).map((k) => [k, 'BF16'] as const),
+    ['llama', 'F32', ' (llama3 rope scaling)', LLAMA3_ROPE],
+    ...(['qwen2', 'qwen3', 'gpt2'] as const).map(
+      (k) => [k, 'BF16', ''] as [HfFixtureKind, 'BF16', string],
+    ),
   ];
   test.each(cases)(
-    '%s %s: prefill and cached decode of a left-padded batch match the reference alone',
-    async (kind, dtype) => {
-      const ck = await load(kind, dtype);
+    '%s %s%s: prefill and cached decode of a left-padded batch match the reference alone',
+    async (kind, dtype, _, config) => {
+      const ck = await load(kind, dtype, config);
+      if (config) expect((ck.config as DecoderConfig).ropeScaling).toBeDefined();
       const c = ck.config as DecoderConfig | Gpt2Config;
       const fwd = (t: number[][], cache: KvCache) =>
         c.family === 'gpt2'
@@ -139,9 +159,13 @@ describe('GpuHfModel generation', () => {
       await expect(model.step([1, 2])).rejects.toBeInstanceOf(GpuError);
       await model.step([3]);
       await expect(model.step([3])).rejects.toThrow(/full/);
+      // A failed prefill ends the generation: nothing to step on.
+      await expect(model.start([[1, 64]], 1)).rejects.toBeInstanceOf(GpuError);
+      await expect(model.step([1])).rejects.toThrow(/before start/);
     } finally {
       model.dispose();
     }
+    await expect(model.start([[1]], 1)).rejects.toThrow(/disposed/);
   });
 });
 

@@ -85,6 +85,7 @@ export class GpuHfModel {
   readonly #layers: Layer[] = [];
   #turns?: GPUBuffer;
   #session?: Session;
+  #disposed = false;
 
   private constructor(
     ctx: GpuContext,
@@ -258,6 +259,7 @@ export class GpuHfModel {
    * next-token logits (vocab floats). Ends any generation in progress.
    */
   async start(batch: number[][], maxNewTokens: number): Promise<Float32Array[]> {
+    this.#live();
     const c = this.checkpoint.config;
     if (c.family === 'bert') throw bad('a BERT model embeds; it does not generate');
     if (batch.length === 0 || batch.some((p) => p.length === 0)) {
@@ -301,7 +303,12 @@ export class GpuHfModel {
         positions.push(t < pad ? 1 : t - pad);
       }
     }
-    return this.#forward(s, tokens, positions, T);
+    try {
+      return await this.#forward(s, tokens, positions, T);
+    } catch (e) {
+      this.#endSession(); // a failed prefill leaves no cache to step on
+      throw e;
+    }
   }
 
   /** Appends one token per sequence and returns each sequence's next-token logits. */
@@ -565,6 +572,7 @@ export class GpuHfModel {
    * masked; `tokenTypes` (segment ids) default to 0.
    */
   async embed(batch: number[][], tokenTypes?: number[][]): Promise<Float32Array[]> {
+    this.#live();
     const c = this.checkpoint.config;
     if (c.family !== 'bert') throw bad(`a ${c.family} model generates; embed needs BERT`);
     if (batch.length === 0 || batch.some((p) => p.length === 0)) {
@@ -713,6 +721,10 @@ export class GpuHfModel {
     }
   }
 
+  #live(): void {
+    if (this.#disposed) throw bad('the model was disposed');
+  }
+
   #endSession(): void {
     const s = this.#session;
     this.#session = undefined;
@@ -721,6 +733,7 @@ export class GpuHfModel {
 
   /** Destroys the weights and any KV cache; the model is unusable after. */
   dispose(): void {
+    this.#disposed = true;
     this.#endSession();
     for (const b of this.#owned.splice(0)) b.destroy();
   }
