@@ -27,7 +27,7 @@ import {
   uploadIds,
   uploadWeights,
 } from '../../gpu/hf/tensors';
-import { readBack } from '../../gpu/transfer';
+import { readBack, TENSOR_USAGE } from '../../gpu/transfer';
 import type { Checkpoint } from './checkpoint';
 import { llama3InvFreq, rotaryInvFreq } from './reference-decoder';
 import type { BertConfig, DecoderConfig, Gpt2Config, HfTensor, PoolingConfig } from './types';
@@ -333,18 +333,8 @@ export class GpuHfModel {
     const ctx = this.#ctx;
     const hf = this.#hf;
     const w = this.#w;
-    const scratch: GPUBuffer[] = [];
-    const buf = (floats: number, label: string) => {
-      const b = storageBuffer(ctx, floats * 4, label);
-      scratch.push(b);
-      return b;
-    };
-    const ids = (v: number[], limit: number, label: string) => {
-      const b = uploadIds(ctx, v, limit, label);
-      scratch.push(b);
-      return b;
-    };
-    const add = this.#adder(rows * H, scratch);
+    const { buf, ids, own, done } = this.#scratch();
+    const add = this.#adder(rows * H, own);
     try {
       const tokenIds = ids(tokens, V, 'tokens');
       const posIds = gpt2
@@ -534,19 +524,53 @@ export class GpuHfModel {
       return Array.from({ length: B }, (_, b) => out.slice(b * V, (b + 1) * V));
     } finally {
       hf.release();
-      for (const b of scratch) b.destroy();
+      done();
     }
   }
 
-  /** The residual add x += y over n floats (shaders/residual.wgsl); its uniform joins `scratch`. */
-  #adder(n: number, scratch: GPUBuffer[]) {
+  /**
+   * One call's buffers: activations from the context's pool (a decode step allocates nothing
+   * new), uploads of its own; `done` (after its work finished) returns and destroys them.
+   */
+  #scratch() {
+    const ctx = this.#ctx;
+    const pooled: GPUBuffer[] = [];
+    const owned: GPUBuffer[] = [];
+    const own = (b: GPUBuffer) => {
+      owned.push(b);
+      return b;
+    };
+    const limit = ctx.device.limits.maxStorageBufferBindingSize;
+    return {
+      buf: (floats: number, label: string) => {
+        if (floats * 4 > limit) {
+          throw new GpuError(
+            'too-large',
+            `${label} needs ${floats * 4} bytes; the limit is ${limit}`,
+          );
+        }
+        const b = ctx.buffers.acquire(Math.max(4, floats * 4), TENSOR_USAGE(), label);
+        pooled.push(b);
+        return b;
+      },
+      ids: (v: number[], max: number, label: string) => own(uploadIds(ctx, v, max, label)),
+      own,
+      done: () => {
+        for (const b of pooled.splice(0)) ctx.buffers.release(b);
+        for (const b of owned.splice(0)) b.destroy();
+      },
+    };
+  }
+
+  /** The residual add x += y over n floats (shaders/residual.wgsl); its uniform is `own`ed. */
+  #adder(n: number, own: (b: GPUBuffer) => GPUBuffer) {
     const device = this.#ctx.device;
     const dims = device.createBuffer({
       label: 'residual dims',
       size: 16,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
     });
-    scratch.push(dims);
+    own(dims);
     device.queue.writeBuffer(dims, 0, new Uint32Array([n, 0, 0, 0]));
     const groups = Math.ceil(n / 256);
     const gx = Math.min(groups, 65_535);
@@ -599,20 +623,10 @@ export class GpuHfModel {
     const ctx = this.#ctx;
     const hf = this.#hf;
     const w = this.#w;
-    const scratch: GPUBuffer[] = [];
-    const buf = (floats: number, label: string) => {
-      const b = storageBuffer(ctx, floats * 4, label);
-      scratch.push(b);
-      return b;
-    };
-    const ids = (v: number[], limit: number, label: string) => {
-      const b = uploadIds(ctx, v, limit, label);
-      scratch.push(b);
-      return b;
-    };
+    const { buf, ids, own, done } = this.#scratch();
     const grid = (f: (b: number, t: number) => number) =>
       batch.flatMap((p, b) => Array.from({ length: T }, (_, t) => (t < p.length ? f(b, t) : 0)));
-    const add = this.#adder(rows * H, scratch);
+    const add = this.#adder(rows * H, own);
     try {
       const tokenIds = ids(
         grid((b, t) => batch[b]![t]!),
@@ -717,7 +731,7 @@ export class GpuHfModel {
       return Array.from({ length: B }, (_, b) => out.slice(b * H, (b + 1) * H));
     } finally {
       hf.release();
-      for (const b of scratch) b.destroy();
+      done();
     }
   }
 
