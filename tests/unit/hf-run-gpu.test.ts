@@ -84,12 +84,13 @@ const STEPS = 3;
 
 describe('GpuHfModel generation', () => {
   // Every family in F32; BF16 (16-bit weights read in place) through biases (Qwen2), q/k norms
-  // (Qwen3), and Conv1D + LayerNorm (GPT-2). F16 shares the 16-bit path (hf-gpu-kernels tests it).
-  const cases: [HfFixtureKind, 'F32' | 'BF16', string, Record<string, unknown>?][] = [
+  // (Qwen3), and Conv1D + LayerNorm (GPT-2); F16 once (tied Llama: the head reads the F16 table).
+  const cases: [HfFixtureKind, 'F32' | 'F16' | 'BF16', string, Record<string, unknown>?][] = [
     ...(['llama', 'llama-tied', 'qwen2', 'qwen3', 'mistral', 'gpt2'] as const).map(
       (k) => [k, 'F32', ''] as [HfFixtureKind, 'F32', string],
     ),
     ['llama', 'F32', ' (llama3 rope scaling)', LLAMA3_ROPE],
+    ['llama-tied', 'F16', ''],
     ...(['qwen2', 'qwen3', 'gpt2'] as const).map(
       (k) => [k, 'BF16', ''] as [HfFixtureKind, 'BF16', string],
     ),
@@ -106,6 +107,11 @@ describe('GpuHfModel generation', () => {
           : decoderForward(c, ck.weights, t, { cache });
       const layers = c.family === 'gpt2' ? c.nLayer : c.numLayers;
       const model = await GpuHfModel.load(gpu.ctx, ck);
+      // Weights stay in their stored width: resident bytes within 1.2× the tensors' own.
+      const fileBytes = ck.weights
+        .names()
+        .reduce((n, k) => n + ck.weights.get(k).data.byteLength, 0);
+      expect(model.weightBytes).toBeLessThanOrEqual(1.2 * fileBytes);
       try {
         let logits = await model.start(PROMPTS, STEPS);
         const prefill = logits;

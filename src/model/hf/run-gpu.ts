@@ -236,6 +236,11 @@ export class GpuHfModel {
     }
   }
 
+  /** Bytes of GPU memory the weights (and rotary table) hold: 16-bit weights count 2 bytes each. */
+  get weightBytes(): number {
+    return this.#owned.reduce((n, b) => n + b.size, 0);
+  }
+
   /** The shapes generation needs, from a decoder's or GPT-2's config. */
   #dims() {
     const c = this.checkpoint.config as DecoderConfig | Gpt2Config;
