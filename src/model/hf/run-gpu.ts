@@ -7,10 +7,11 @@
 // No kernel writes into the cache at an offset, so each layer's new keys and values go to the
 // cache [batch, capacity, kvHeads, headDim] by copyBufferToBuffer (one contiguous block per
 // sequence); the residual add is the shipped model's shaders/residual.wgsl, dispatched here
-// (src/gpu/ops.ts's Ops would compile its matmuls too, seconds under SwiftShader). GPT-2's fused c_attn is
-// split into q/k/v Conv1D weights at load (columns copied, width kept) so k and v land apart.
+// (src/gpu/ops.ts's Ops would compile its matmuls too, seconds under SwiftShader). GPT-2's fused
+// c_attn is split into q/k/v Conv1D weights at load (columns copied, width kept) so k and v land
+// apart. The KV cache is f32.
 //
-// Over the usual length (~700 lines, most of it one call per kernel, formatted one argument a
+// Over the usual length (~750 lines, most of it one call per kernel, formatted one argument a
 // line): one class whose three forward paths share its uploaded weights, scratch lifecycle and
 // residual dispatch. Moving the weight upload and BERT's embed into modules of their own is
 // the obvious split.
