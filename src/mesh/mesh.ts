@@ -1,3 +1,5 @@
+// Over 450 lines: the Mesh is still a hub (owner, contributor, history, market hooks); splitting
+// it by role behind a thin facade is issue 24.
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { TypedEventEmitter } from 'main-event';

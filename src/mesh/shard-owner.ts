@@ -1,3 +1,5 @@
+// Over 450 lines: the owner service still reads frames, leases, meters links and settles in one
+// class; its split by role comes with issue 24 (libp2p-shaped services).
 import type { Connection, Stream } from '@libp2p/interface';
 import { logger } from '@libp2p/logger';
 import { lpStream } from '@libp2p/utils';
