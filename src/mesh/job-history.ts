@@ -116,10 +116,6 @@ export class JobHistory {
     return [...(await this.#load()).values()].map(historyView);
   }
 
-  has(jobId: string): boolean {
-    return this.#records?.has(jobId) ?? false;
-  }
-
   /** Adds a job that ended in this session (its record is in the store already). */
   async add(jobId: string): Promise<void> {
     const records = await this.#load();
