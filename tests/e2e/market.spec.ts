@@ -40,12 +40,24 @@ async function submitRandom(
 
 async function audit(page: Page, peer: string) {
   await page.fill('#audit-peer', peer);
-  await page.click('#audit-button');
+  const button = page.locator('#audit-button');
   const result = page.locator(`#audit-result[data-peer="${peer}"]`);
-  await expect(result).toBeVisible({ timeout: 30_000 });
-  const problems = await result
-    .locator('li[data-problem]')
-    .evaluateAll((lis) => lis.map((li) => li.getAttribute('data-problem')).filter(Boolean));
+  let problems: (string | null)[] = [];
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    await button.click();
+    // Busy while it audits: the result shown after is this audit's.
+    await expect(button)
+      .toBeDisabled({ timeout: 2_000 })
+      .catch(() => {});
+    await expect(button).toBeEnabled({ timeout: 120_000 });
+    await expect(result).toBeVisible();
+    problems = await result
+      .locator('li[data-problem]')
+      .evaluateAll((lis) => lis.map((li) => li.getAttribute('data-problem')).filter(Boolean));
+    // A log this tab could not reach (a WebRTC dial that timed out three times on this busy
+    // machine) is no lie: it is asked again, once. Any other problem fails at once.
+    if (problems.length === 0 || !problems.every((p) => /timed out/.test(p ?? ''))) break;
+  }
   expect(problems, 'every log consulted checks out').toEqual([]);
   return {
     earned: Number(await result.getAttribute('data-earned')),
