@@ -91,6 +91,13 @@ const write = <const N extends string>(binding: number, name: N) =>
   ({ binding, name, kind: 'read_write', element: 'f32' }) as const;
 const weights = <const N extends string>(binding: number, name: N) =>
   ({ binding, name, kind: 'read', element: 'u32', weights: true }) as const;
+/** The kernel's uniform struct `struct`, bound at `binding` as `name`, with `fields` in order. */
+const uniform = <const N extends string, const F extends UniformBinding['fields']>(
+  binding: number,
+  name: N,
+  struct: string,
+  fields: F,
+) => ({ binding, name, kind: 'uniform', struct, fields }) as const;
 const WEIGHT_FORMAT = { name: 'WEIGHT_FORMAT', type: 'u32' } as const;
 const WG = { name: 'WG', type: 'u32' } as const;
 
@@ -101,17 +108,11 @@ export const RMSNORM = kernel({
     read(0, 'x'),
     weights(1, 'w'),
     write(2, 'y'),
-    {
-      binding: 3,
-      name: 'dims',
-      kind: 'uniform',
-      struct: 'RmsNormDims',
-      fields: [
-        { name: 'rows', type: 'u32' },
-        { name: 'dim', type: 'u32' },
-        { name: 'eps', type: 'f32' },
-      ],
-    },
+    uniform(3, 'dims', 'RmsNormDims', [
+      { name: 'rows', type: 'u32' },
+      { name: 'dim', type: 'u32' },
+      { name: 'eps', type: 'f32' },
+    ]),
   ],
   overrides: [WEIGHT_FORMAT, WG],
 });
@@ -124,17 +125,11 @@ export const LAYERNORM = kernel({
     weights(1, 'w'),
     weights(2, 'bias'),
     write(3, 'y'),
-    {
-      binding: 4,
-      name: 'dims',
-      kind: 'uniform',
-      struct: 'LayerNormDims',
-      fields: [
-        { name: 'rows', type: 'u32' },
-        { name: 'dim', type: 'u32' },
-        { name: 'eps', type: 'f32' },
-      ],
-    },
+    uniform(4, 'dims', 'LayerNormDims', [
+      { name: 'rows', type: 'u32' },
+      { name: 'dim', type: 'u32' },
+      { name: 'eps', type: 'f32' },
+    ]),
   ],
   overrides: [WEIGHT_FORMAT, WG],
 });
@@ -146,17 +141,11 @@ export const ROPE = kernel({
     write(0, 'x'),
     read(1, 'positions', 'u32'),
     read(2, 'turns'),
-    {
-      binding: 3,
-      name: 'dims',
-      kind: 'uniform',
-      struct: 'RopeDims',
-      fields: [
-        { name: 'tokens', type: 'u32' },
-        { name: 'heads', type: 'u32' },
-        { name: 'headDim', type: 'u32' },
-      ],
-    },
+    uniform(3, 'dims', 'RopeDims', [
+      { name: 'tokens', type: 'u32' },
+      { name: 'heads', type: 'u32' },
+      { name: 'headDim', type: 'u32' },
+    ]),
   ],
   overrides: [],
 });
@@ -167,13 +156,7 @@ export const SWIGLU = kernel({
   bindings: [
     write(0, 'gate'),
     read(1, 'up'),
-    {
-      binding: 2,
-      name: 'dims',
-      kind: 'uniform',
-      struct: 'SwigluDims',
-      fields: [{ name: 'n', type: 'u32' }],
-    },
+    uniform(2, 'dims', 'SwigluDims', [{ name: 'n', type: 'u32' }]),
   ],
   overrides: [],
 });
@@ -181,32 +164,14 @@ export const SWIGLU = kernel({
 export const GELU_ERF = kernel({
   name: 'gelu_erf',
   files: ['gelu_erf.wgsl'],
-  bindings: [
-    write(0, 'x'),
-    {
-      binding: 1,
-      name: 'dims',
-      kind: 'uniform',
-      struct: 'GeluDims',
-      fields: [{ name: 'n', type: 'u32' }],
-    },
-  ],
+  bindings: [write(0, 'x'), uniform(1, 'dims', 'GeluDims', [{ name: 'n', type: 'u32' }])],
   overrides: [],
 });
 
 export const GELU_TANH = kernel({
   name: 'gelu_tanh',
   files: ['gelu_tanh.wgsl'],
-  bindings: [
-    write(0, 'x'),
-    {
-      binding: 1,
-      name: 'dims',
-      kind: 'uniform',
-      struct: 'GeluDims',
-      fields: [{ name: 'n', type: 'u32' }],
-    },
-  ],
+  bindings: [write(0, 'x'), uniform(1, 'dims', 'GeluDims', [{ name: 'n', type: 'u32' }])],
   overrides: [],
 });
 
@@ -218,17 +183,11 @@ export const LINEAR16 = kernel({
     weights(1, 'w'),
     weights(2, 'bias'),
     write(3, 'y'),
-    {
-      binding: 4,
-      name: 'dims',
-      kind: 'uniform',
-      struct: 'LinearDims',
-      fields: [
-        { name: 'rows', type: 'u32' },
-        { name: 'inDim', type: 'u32' },
-        { name: 'outDim', type: 'u32' },
-      ],
-    },
+    uniform(4, 'dims', 'LinearDims', [
+      { name: 'rows', type: 'u32' },
+      { name: 'inDim', type: 'u32' },
+      { name: 'outDim', type: 'u32' },
+    ]),
   ],
   overrides: [WEIGHT_FORMAT, { name: 'HAS_BIAS', type: 'bool' }, { name: 'CONV1D', type: 'bool' }],
 });
@@ -242,23 +201,17 @@ export const ATTENTION_GQA = kernel({
     read(2, 'v'),
     read(3, 'valid', 'u32'),
     write(4, 'out'),
-    {
-      binding: 5,
-      name: 'dims',
-      kind: 'uniform',
-      struct: 'AttentionDims',
-      fields: [
-        { name: 'tokens', type: 'u32' },
-        { name: 'heads', type: 'u32' },
-        { name: 'kvHeads', type: 'u32' },
-        { name: 'headDim', type: 'u32' },
-        { name: 'capacity', type: 'u32' },
-        { name: 'past', type: 'u32' },
-        { name: 'window', type: 'u32' },
-        { name: 'causal', type: 'u32' },
-        { name: 'scale', type: 'f32' },
-      ],
-    },
+    uniform(5, 'dims', 'AttentionDims', [
+      { name: 'tokens', type: 'u32' },
+      { name: 'heads', type: 'u32' },
+      { name: 'kvHeads', type: 'u32' },
+      { name: 'headDim', type: 'u32' },
+      { name: 'capacity', type: 'u32' },
+      { name: 'past', type: 'u32' },
+      { name: 'window', type: 'u32' },
+      { name: 'causal', type: 'u32' },
+      { name: 'scale', type: 'f32' },
+    ]),
   ],
   overrides: [WG],
 });
@@ -274,19 +227,13 @@ export const EMBEDDING_TT = kernel({
     weights(4, 'position'),
     weights(5, 'tokenType'),
     write(6, 'out'),
-    {
-      binding: 7,
-      name: 'dims',
-      kind: 'uniform',
-      struct: 'EmbeddingDims',
-      fields: [
-        { name: 'rows', type: 'u32' },
-        { name: 'dim', type: 'u32' },
-        { name: 'vocab', type: 'u32' },
-        { name: 'positions', type: 'u32' },
-        { name: 'types', type: 'u32' },
-      ],
-    },
+    uniform(7, 'dims', 'EmbeddingDims', [
+      { name: 'rows', type: 'u32' },
+      { name: 'dim', type: 'u32' },
+      { name: 'vocab', type: 'u32' },
+      { name: 'positions', type: 'u32' },
+      { name: 'types', type: 'u32' },
+    ]),
   ],
   overrides: [WEIGHT_FORMAT],
 });
@@ -298,19 +245,13 @@ export const POOL = kernel({
     read(0, 'hidden'),
     read(1, 'mask', 'u32'),
     write(2, 'out'),
-    {
-      binding: 3,
-      name: 'dims',
-      kind: 'uniform',
-      struct: 'PoolDims',
-      fields: [
-        { name: 'batch', type: 'u32' },
-        { name: 'seq', type: 'u32' },
-        { name: 'dim', type: 'u32' },
-        { name: 'mode', type: 'u32' },
-        { name: 'normalize', type: 'u32' },
-      ],
-    },
+    uniform(3, 'dims', 'PoolDims', [
+      { name: 'batch', type: 'u32' },
+      { name: 'seq', type: 'u32' },
+      { name: 'dim', type: 'u32' },
+      { name: 'mode', type: 'u32' },
+      { name: 'normalize', type: 'u32' },
+    ]),
   ],
   overrides: [WG],
 });
