@@ -28,9 +28,6 @@ export interface ForwardOptions {
 
 export type { Llama3RopeScaling };
 
-/** A decoder config (rope scaling is a field of DecoderConfig now; the name stays for callers). */
-export type DecoderConfigWithRope = DecoderConfig;
-
 /**
  * Llama 3's rescaled inverse frequencies (modeling_rope_utils.py, _compute_llama3_parameters):
  * wavelengths 2π/f above original/lowFreqFactor are slowed by `factor`, those below
@@ -137,7 +134,7 @@ function normHeads(
  * decode step of one token per sequence gives what a full recompute gives at that position.
  */
 export function decoderForward(
-  config: DecoderConfigWithRope,
+  config: DecoderConfig,
   weights: HfWeights,
   tokens: number[][],
   options: ForwardOptions = {},

@@ -8,7 +8,6 @@ export { type BertOptions, bertForward, poolEmbeddings } from './reference-bert'
 export { KvCache } from './reference-cache';
 export {
   applyRotary,
-  type DecoderConfigWithRope,
   decoderForward,
   type ForwardOptions,
   type Llama3RopeScaling,
