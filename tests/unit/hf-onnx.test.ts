@@ -182,3 +182,85 @@ test('a weight missing or misshapen is an OnnxExportError naming it', async () =
   );
   expect(() => exportOnnx(lying('', 'model.layers.0.mlp.up_proj.weight'))).toThrow(OnnxExportError);
 });
+
+describe("the KV-cache export (Optimum's layout, as transformers.js runs it)", () => {
+  /** generate's position ids over a mask row: cumsum(mask) − 1, padded slots 1. */
+  const positions = (mask: number[]) => {
+    let seen = 0;
+    return mask.map((m) => (m === 0 ? 1 : seen++));
+  };
+
+  test.each(['llama', 'qwen2', 'qwen3', 'mistral'] as const)(
+    '%s: prefill then decode through present → past equals the no-cache graph',
+    async (kind) => {
+      const ck = await load(kind, 'F32');
+      const c = ck.config;
+      if (c.family === 'bert' || c.family === 'gpt2') throw new Error('a decoder fixture');
+      const plain = exportOnnx(ck);
+      const cached = exportOnnx(ck, { cache: true });
+      expect(cached.presents).toHaveLength(2 * c.numLayers);
+      const [full, inc] = await Promise.all([
+        ort.InferenceSession.create(plain.bytes),
+        ort.InferenceSession.create(cached.bytes),
+      ]);
+      // 9 slots (past Mistral's window of 6), row 1 left-padded by 3; fed as 4 + 1 + 2 + 1 + 1.
+      const { tokens, mask } = batch(2, 9, c.vocabSize, [0, 3], 'left');
+      const want = (await full.run({ input_ids: int64(tokens), attention_mask: int64(mask) }))
+        .logits!.data as Float32Array;
+      const V = c.vocabSize;
+      const hd = c.headDim;
+      let past: Record<string, ort.Tensor> = {};
+      for (let l = 0; l < c.numLayers; l++) {
+        for (const kv of ['key', 'value'] as const) {
+          past[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [
+            2,
+            c.numKvHeads,
+            0,
+            hd,
+          ]);
+        }
+      }
+      let worst = 0;
+      let at = 0;
+      for (const n of [4, 1, 2, 1, 1]) {
+        const slice = (g: number[][], from: number, to: number) => g.map((r) => r.slice(from, to));
+        const out = await inc.run({
+          input_ids: int64(slice(tokens, at, at + n)),
+          attention_mask: int64(slice(mask, 0, at + n)),
+          position_ids: int64(mask.map((r) => positions(r).slice(at, at + n))),
+          ...past,
+        });
+        const got = out.logits!;
+        expect(got.dims).toEqual([2, n, V]);
+        const data = got.data as Float32Array;
+        for (let b = 0; b < 2; b++) {
+          for (let t = 0; t < n; t++) {
+            if (mask[b]![at + t] === 0) continue;
+            for (let i = 0; i < V; i++) {
+              const d = Math.abs(data[(b * n + t) * V + i]! - want[(b * 9 + at + t) * V + i]!);
+              worst = Math.max(worst, d);
+            }
+          }
+        }
+        at += n;
+        past = {};
+        for (let l = 0; l < c.numLayers; l++) {
+          for (const kv of ['key', 'value'] as const) {
+            const present = out[`present.${l}.${kv}`]!;
+            expect(present.dims).toEqual([2, c.numKvHeads, at, hd]);
+            past[`past_key_values.${l}.${kv}`] = present;
+          }
+        }
+      }
+      // Same float32 ops in another order (concatenated keys): within rounding. A wrong slot
+      // offset, window or unrotated past key misses by the logits' own scale (~1).
+      expect(worst).toBeLessThan(1e-4);
+      await Promise.all([full.release(), inc.release()]);
+    },
+  );
+
+  test('GPT-2 and BERT have no KV-cache export: an OnnxExportError', async () => {
+    const ck = await load('bert', 'F32');
+    expect(() => exportOnnx(ck, { cache: true })).toThrow(OnnxExportError);
+  });
+});

@@ -10,6 +10,15 @@
 // Output: logits [batch, seq, vocab] (decoders, GPT-2), last_hidden_state [batch, seq, hidden]
 // (BERT). Values at padded slots are not meaningful (transformers' differ between attention
 // implementations); every real slot's are.
+//
+// With `{ cache: true }` a decoder (Llama, Qwen2, Qwen3, Mistral) is written in Optimum's
+// KV-cache layout, the one transformers.js runs: inputs input_ids [batch, seq], attention_mask
+// [batch, past + seq] (over the past and the new slots), position_ids [batch, seq] and
+// past_key_values.{i}.key/.value [batch, kv_heads, past, head_dim]; outputs logits and
+// present.{i}.key/.value [batch, kv_heads, past + seq, head_dim] (the past with the new slots'
+// rotated keys and values appended). New slot i sits at slot past + i: it sees past and new
+// slots up to its own that the mask keeps. With past = 0 it is the no-cache graph with the
+// caller's positions.
 
 import { FLOAT, Graph, INT64, int, ints, OnnxExportError, valueInfo } from './onnx-graph';
 import type { BertConfig, DecoderConfig, Gpt2Config, HfWeights, ModelConfig } from './types';
@@ -20,15 +29,30 @@ export { OnnxExportError } from './onnx-graph';
 export const ONNX_INPUT_IDS = 'input_ids'; // int64 [batch, seq]
 export const ONNX_ATTENTION_MASK = 'attention_mask'; // int64 [batch, seq], 1 token, 0 padding
 export const ONNX_TOKEN_TYPE_IDS = 'token_type_ids'; // int64 [batch, seq], BERT only
+export const ONNX_POSITION_IDS = 'position_ids'; // int64 [batch, seq], KV-cache graph only
 /** Graph output names. */
 export const ONNX_LOGITS = 'logits'; // float32 [batch, seq, vocab]
 export const ONNX_LAST_HIDDEN_STATE = 'last_hidden_state'; // float32 [batch, seq, hidden]
 
+/** Optimum's names for layer `layer`'s cache inputs and outputs. */
+export const pastKeyName = (layer: number, kind: 'key' | 'value') =>
+  `past_key_values.${layer}.${kind}`;
+export const presentKeyName = (layer: number, kind: 'key' | 'value') => `present.${layer}.${kind}`;
+
 /** An exported model: the ONNX file's bytes and the names a caller feeds and reads. */
 export interface HfOnnxModel {
   bytes: Uint8Array;
+  /** Every graph input (the KV-cache graph's past_key_values.* included). */
   inputs: string[];
   output: string;
+  /** The KV-cache graph's present.* outputs, in layer order (key, value); [] without a cache. */
+  presents: string[];
+}
+
+/** Export options. */
+export interface OnnxExportOptions {
+  /** A decoder in Optimum's KV-cache layout (see the module comment); GPT-2 and BERT refuse. */
+  cache?: boolean;
 }
 
 /**
@@ -36,15 +60,21 @@ export interface HfOnnxModel {
  * comment for its inputs and output. Weights become float32 initializers (16-bit ones widened,
  * exactly). An OnnxExportError when a weight is missing or misshapen.
  */
-export function exportOnnx(checkpoint: { config: ModelConfig; weights: HfWeights }): HfOnnxModel {
+export function exportOnnx(
+  checkpoint: { config: ModelConfig; weights: HfWeights },
+  options: OnnxExportOptions = {},
+): HfOnnxModel {
   const { config, weights } = checkpoint;
+  if (options.cache && (config.family === 'gpt2' || config.family === 'bert')) {
+    throw new OnnxExportError(`the KV-cache export covers decoders, not ${config.family}`);
+  }
   switch (config.family) {
     case 'gpt2':
       return gpt2Graph(config, weights);
     case 'bert':
       return bertGraph(config, weights);
     default:
-      return decoderGraph(config, weights);
+      return decoderGraph(config, weights, options.cache === true);
   }
 }
 
@@ -76,6 +106,32 @@ function causalMask(g: Graph, slidingWindow?: number): string {
   const slots = g.one('Range', [g.ints([0], []), S, g.ints([1], [])]);
   const qi = g.one('Unsqueeze', [slots, g.ints([1])]); // [S, 1]
   const kj = g.one('Unsqueeze', [slots, g.ints([0])]); // [1, S]
+  let allowed = g.one('Not', [g.one('Greater', [kj, qi])]);
+  if (slidingWindow !== undefined) {
+    const from = g.one('Sub', [qi, g.ints([slidingWindow], [])]);
+    allowed = g.one('And', [allowed, g.one('Greater', [kj, from])]);
+  }
+  return g.one('And', [allowed, keyMask(g)]);
+}
+
+/**
+ * The KV-cache graph's mask, bool [B, 1, S, P + S]: new slot i (at P + i) sees slot j when
+ * j ≤ P + i, the attention mask keeps j, and with a sliding window w, j > P + i − w.
+ */
+function cacheCausalMask(g: Graph, slidingWindow?: number): string {
+  const S = g.one('Gather', [g.one('Shape', [ONNX_INPUT_IDS]), g.ints([1], [])], [int('axis', 0)]);
+  const K = g.one(
+    'Gather',
+    [g.one('Shape', [ONNX_ATTENTION_MASK]), g.ints([1], [])],
+    [int('axis', 0)],
+  );
+  const past = g.one('Sub', [K, S]);
+  const newSlots = g.one('Range', [past, K, g.ints([1], [])]);
+  const qi = g.one('Unsqueeze', [newSlots, g.ints([1])]); // [S, 1]
+  const kj = g.one('Unsqueeze', [
+    g.one('Range', [g.ints([0], []), K, g.ints([1], [])]),
+    g.ints([0]),
+  ]);
   let allowed = g.one('Not', [g.one('Greater', [kj, qi])]);
   if (slidingWindow !== undefined) {
     const from = g.one('Sub', [qi, g.ints([slidingWindow], [])]);
@@ -116,7 +172,7 @@ function ropeFrequencies(c: DecoderConfig & { ropeScaling?: Llama3Scaling }): nu
 }
 
 /** Llama, Qwen2, Qwen3, Mistral (modeling_{llama,qwen2,qwen3,mistral}.py). */
-function decoderGraph(c: DecoderConfig, w: HfWeights): HfOnnxModel {
+function decoderGraph(c: DecoderConfig, w: HfWeights, cache: boolean): HfOnnxModel {
   const g = new Graph(w);
   const H = c.hiddenSize;
   const hd = c.headDim;
@@ -132,7 +188,7 @@ function decoderGraph(c: DecoderConfig, w: HfWeights): HfOnnxModel {
   // LlamaRotaryEmbedding: angle = position · inv_freq; emb = [angle, angle], so dimension d and
   // d + hd/2 share a frequency (rotate-half layout). Llama 3's attention_factor is 1.
   const invFreq = Float32Array.from(ropeFrequencies(c));
-  const pos = g.one('Cast', [leftPadPositions(g)], [int('to', FLOAT)]);
+  const pos = g.one('Cast', [cache ? ONNX_POSITION_IDS : leftPadPositions(g)], [int('to', FLOAT)]);
   const angles = g.one('Mul', [
     g.one('Unsqueeze', [pos, g.ints([2])]),
     g.floats('rope.inv_freq', invFreq, [half]),
@@ -161,8 +217,22 @@ function decoderGraph(c: DecoderConfig, w: HfWeights): HfOnnxModel {
     if (norm) r = g.rmsNorm(r, g.weight(norm, [hd]), c.rmsNormEps, 4);
     return g.one('Transpose', [r], [ints('perm', [0, 2, 1, 3])]);
   };
-  const allowed = causalMask(g, c.slidingWindow);
+  const allowed = cache ? cacheCausalMask(g, c.slidingWindow) : causalMask(g, c.slidingWindow);
   const scale = 1 / Math.sqrt(hd);
+  // With a cache, a layer's keys and values are the past's with the new slots' appended (keys
+  // after rotation, as transformers' DynamicCache stores them), and become its present.
+  const presents: string[] = [];
+  const pastInputs: string[] = [];
+  const withPast = (x: string, l: number, kind: 'key' | 'value') => {
+    if (!cache) return x;
+    const past = pastKeyName(l, kind);
+    pastInputs.push(past);
+    const all = g.one('Concat', [past, x], [int('axis', 2)]);
+    const name = presentKeyName(l, kind);
+    g.output(all, name);
+    presents.push(name);
+    return all;
+  };
   const embed = g.weight('model.embed_tokens.weight', [c.vocabSize, H]);
   let h = g.one('Gather', [embed, ONNX_INPUT_IDS], [int('axis', 0)]);
   for (let l = 0; l < c.numLayers; l++) {
@@ -181,7 +251,9 @@ function decoderGraph(c: DecoderConfig, w: HfWeights): HfOnnxModel {
       c.qkNorm ? `${p}self_attn.k_norm.weight` : undefined,
     );
     const v = heads(qkv('v_proj', c.numKvHeads * hd), c.numKvHeads);
-    const att = g.attention(rope(q), repeatKv(rope(k)), repeatKv(v), allowed, scale);
+    const keys = withPast(rope(k), l, 'key');
+    const values = withPast(v, l, 'value');
+    const att = g.attention(rope(q), repeatKv(keys), repeatKv(values), allowed, scale);
     const o = g.linear(
       g.mergeHeads(att, c.numHeads, hd),
       `${p}self_attn.o_proj`,
@@ -201,11 +273,26 @@ function decoderGraph(c: DecoderConfig, w: HfWeights): HfOnnxModel {
     ? g.one('Transpose', [embed], [ints('perm', [1, 0])])
     : g.linearWeight('lm_head.weight', c.vocabSize, H);
   g.output(g.one('MatMul', [final, head]), ONNX_LOGITS);
-  const inputs = [ONNX_INPUT_IDS, ONNX_ATTENTION_MASK];
-  const bytes = g.encode(`tessel-${c.family}`, inputs.map(ids), [
-    valueInfo(ONNX_LOGITS, FLOAT, ['batch', 'seq', c.vocabSize]),
-  ]);
-  return { bytes, inputs, output: ONNX_LOGITS };
+  const logits = valueInfo(ONNX_LOGITS, FLOAT, ['batch', 'seq', c.vocabSize]);
+  if (!cache) {
+    const inputs = [ONNX_INPUT_IDS, ONNX_ATTENTION_MASK];
+    const bytes = g.encode(`tessel-${c.family}`, inputs.map(ids), [logits]);
+    return { bytes, inputs, output: ONNX_LOGITS, presents: [] };
+  }
+  const kv = (name: string, len: string) =>
+    valueInfo(name, FLOAT, ['batch', c.numKvHeads, len, hd]);
+  const bytes = g.encode(
+    `tessel-${c.family}-with-past`,
+    [
+      ids(ONNX_INPUT_IDS),
+      valueInfo(ONNX_ATTENTION_MASK, INT64, ['batch', 'past_plus_seq']),
+      ids(ONNX_POSITION_IDS),
+      ...pastInputs.map((n) => kv(n, 'past')),
+    ],
+    [logits, ...presents.map((n) => kv(n, 'past_plus_seq'))],
+  );
+  const inputs = [ONNX_INPUT_IDS, ONNX_ATTENTION_MASK, ONNX_POSITION_IDS, ...pastInputs];
+  return { bytes, inputs, output: ONNX_LOGITS, presents };
 }
 
 /** GPT2LMHeadModel (modeling_gpt2.py): Conv1D weights [in, out], pre-LN, tied head. */
@@ -246,7 +333,7 @@ function gpt2Graph(c: Gpt2Config, w: HfWeights): HfOnnxModel {
   const bytes = g.encode('tessel-gpt2', inputs.map(ids), [
     valueInfo(ONNX_LOGITS, FLOAT, ['batch', 'seq', c.vocabSize]),
   ]);
-  return { bytes, inputs, output: ONNX_LOGITS };
+  return { bytes, inputs, output: ONNX_LOGITS, presents: [] };
 }
 
 /** BertModel (modeling_bert.py): post-LN, bidirectional attention over unpadded keys. */
@@ -303,5 +390,5 @@ function bertGraph(c: BertConfig, w: HfWeights): HfOnnxModel {
   const bytes = g.encode('tessel-bert', inputs.map(ids), [
     valueInfo(ONNX_LAST_HIDDEN_STATE, FLOAT, ['batch', 'seq', H]),
   ]);
-  return { bytes, inputs, output: ONNX_LAST_HIDDEN_STATE };
+  return { bytes, inputs, output: ONNX_LAST_HIDDEN_STATE, presents: [] };
 }

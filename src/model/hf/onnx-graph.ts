@@ -43,7 +43,10 @@ export class Graph extends OnnxGraph {
         `tensor ${name} has shape [${got.join(', ')}], expected [${shape.join(', ')}]`,
       );
     }
-    const data = Float32Array.from(this.weights.f64(name));
+    const t = this.weights.get(name);
+    // F32 as stored (a real-size checkpoint's embedding is 10⁸ floats: no float64 round trip).
+    const data =
+      t.dtype === 'F32' ? (t.data as Float32Array) : Float32Array.from(this.weights.f64(name));
     const n = shape.reduce((a, b) => a * b, 1);
     if (data.length !== n) {
       throw new OnnxExportError(`tensor ${name} holds ${data.length} elements, expected ${n}`);
