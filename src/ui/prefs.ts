@@ -72,3 +72,51 @@ export function savePrefs(
     // Storage full or disabled (some embeds): the choice lasts for this page load only.
   }
 }
+
+/**
+ * What the "Try a model" panel remembers for this origin (localStorage, its own key): the size
+ * the model cache may grow to, and the URL last loaded. A stored value that does not validate
+ * is dropped, never trusted.
+ */
+export interface TryModelPrefs {
+  /** Bytes the model cache may hold; undefined: the cache's own default. */
+  cacheLimitBytes?: number;
+  /** The last model URL typed (shown again in the URL field). */
+  lastUrl?: string;
+}
+
+const TRY_KEY = 'tessel:try-model';
+/** The largest cache limit a stored preference may hold: 64 GB. */
+const MAX_CACHE_LIMIT_BYTES = 64e9; // bytes
+
+export function loadTryModelPrefs(
+  storage: Storage | undefined = globalThis.localStorage,
+): TryModelPrefs {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(storage?.getItem(TRY_KEY) ?? 'null');
+  } catch {
+    raw = null;
+  }
+  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const out: TryModelPrefs = {};
+  const limit = r.cacheLimitBytes;
+  if (typeof limit === 'number' && Number.isInteger(limit) && limit > 0) {
+    if (limit <= MAX_CACHE_LIMIT_BYTES) out.cacheLimitBytes = limit;
+  }
+  if (typeof r.lastUrl === 'string' && r.lastUrl.length <= 2048 && /^https?:\/\//.test(r.lastUrl)) {
+    out.lastUrl = r.lastUrl;
+  }
+  return out;
+}
+
+export function saveTryModelPrefs(
+  prefs: TryModelPrefs,
+  storage: Storage | undefined = globalThis.localStorage,
+): void {
+  try {
+    storage?.setItem(TRY_KEY, JSON.stringify(prefs));
+  } catch {
+    // Storage full or disabled: the choice lasts for this page load only.
+  }
+}
