@@ -18,6 +18,8 @@ const IR_VERSION = 8; // the IR of opset 17
 
 export const FLOAT = 1; // TensorProto.DataType
 export const INT64 = 7;
+export const UINT8 = 2;
+export const INT8 = 3;
 const ATTR_FLOAT = 1; // AttributeProto.AttributeType
 const ATTR_INT = 2;
 const ATTR_INTS = 7;
@@ -49,6 +51,12 @@ export class OnnxGraph {
     const name = `const_${this.#n++}`;
     const raw = new BigInt64Array(values.map(BigInt));
     this.initializers.push({ name, dims, dataType: INT64, rawData: new Uint8Array(raw.buffer) });
+    return name;
+  }
+
+  /** An initializer of raw little-endian elements of `dataType` (int8 weights, say). */
+  raw(name: string, dataType: number, bytes: Uint8Array, dims: number[]): string {
+    this.initializers.push({ name, dims, dataType, rawData: bytes });
     return name;
   }
 

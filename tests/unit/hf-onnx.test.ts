@@ -264,3 +264,46 @@ describe("the KV-cache export (Optimum's layout, as transformers.js runs it)", (
     expect(() => exportOnnx(ck, { cache: true })).toThrow(OnnxExportError);
   });
 });
+
+test.each(['qwen2', 'bert'] as const)(
+  '%s: the 8-bit export (transformers.js q8 layout) runs in ORT and stays near the float one',
+  async (kind) => {
+    const ck = await load(kind, 'F32');
+    const bert = kind === 'bert';
+    const plain = exportOnnx(ck, { cache: !bert });
+    const q8 = exportOnnx(ck, { cache: !bert, quantize: 'q8' });
+    const [a, b] = await Promise.all([plain, q8].map((m) => ort.InferenceSession.create(m.bytes)));
+    const { tokens, mask, types } = batch(2, 9, ck.config.vocabSize, [0, 0], 'left');
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: int64(tokens),
+      attention_mask: int64(mask),
+    };
+    if (bert) feeds.token_type_ids = int64(types);
+    else {
+      const c = ck.config as { numLayers: number; numKvHeads: number; headDim: number };
+      feeds.position_ids = int64(mask.map((r) => r.map((_, i) => i)));
+      for (let l = 0; l < c.numLayers; l++) {
+        for (const kv of ['key', 'value']) {
+          feeds[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [
+            2,
+            c.numKvHeads,
+            0,
+            c.headDim,
+          ]);
+        }
+      }
+    }
+    const want = (await a.run(feeds))[plain.output]!.data as Float32Array;
+    const got = (await b.run(feeds))[q8.output]!.data as Float32Array;
+    let worst = 0;
+    let scale = 0;
+    for (let i = 0; i < want.length; i++) {
+      worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+      scale = Math.max(scale, Math.abs(want[i]!));
+    }
+    // 8 bits per weight and activation: a few percent of the output's scale, not exact.
+    expect(worst).toBeGreaterThan(0);
+    expect(worst).toBeLessThan(0.1 * scale);
+    await Promise.all([a.release(), b.release()]);
+  },
+);

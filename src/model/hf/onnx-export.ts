@@ -53,6 +53,9 @@ export interface HfOnnxModel {
 export interface OnnxExportOptions {
   /** A decoder in Optimum's KV-cache layout (see the module comment); GPT-2 and BERT refuse. */
   cache?: boolean;
+  /** 'q8': linear layers (and a decoder's head) 8-bit, as transformers.js's default
+   * model_quantized.onnx (Graph.quantize); GPT-2 refuses. */
+  quantize?: 'q8';
 }
 
 /**
@@ -68,13 +71,18 @@ export function exportOnnx(
   if (options.cache && (config.family === 'gpt2' || config.family === 'bert')) {
     throw new OnnxExportError(`the KV-cache export covers decoders, not ${config.family}`);
   }
+  if (options.quantize && config.family === 'gpt2') {
+    throw new OnnxExportError('the 8-bit export covers decoders and BERT, not gpt2');
+  }
+  const g = new Graph(weights);
+  g.quantize = options.quantize === 'q8';
   switch (config.family) {
     case 'gpt2':
-      return gpt2Graph(config, weights);
+      return gpt2Graph(config, g);
     case 'bert':
-      return bertGraph(config, weights);
+      return bertGraph(config, g);
     default:
-      return decoderGraph(config, weights, options.cache === true);
+      return decoderGraph(config, g, options.cache === true);
   }
 }
 
@@ -172,8 +180,7 @@ function ropeFrequencies(c: DecoderConfig & { ropeScaling?: Llama3Scaling }): nu
 }
 
 /** Llama, Qwen2, Qwen3, Mistral (modeling_{llama,qwen2,qwen3,mistral}.py). */
-function decoderGraph(c: DecoderConfig, w: HfWeights, cache: boolean): HfOnnxModel {
-  const g = new Graph(w);
+function decoderGraph(c: DecoderConfig, g: Graph, cache: boolean): HfOnnxModel {
   const H = c.hiddenSize;
   const hd = c.headDim;
   const half = hd / 2;
@@ -268,11 +275,18 @@ function decoderGraph(c: DecoderConfig, w: HfWeights, cache: boolean): HfOnnxMod
     h = g.one('Add', [h, g.linear(g.one('Mul', [gate, up]), `${p}mlp.down_proj`, H, I, c.mlpBias)]);
   }
   const final = g.rmsNorm(h, g.weight('model.norm.weight', [H]), c.rmsNormEps, 3);
-  // A tied head reads embed_tokens' matrix (one initializer, transposed in the graph).
-  const head = c.tieWordEmbeddings
-    ? g.one('Transpose', [embed], [ints('perm', [1, 0])])
-    : g.linearWeight('lm_head.weight', c.vocabSize, H);
-  g.output(g.one('MatMul', [final, head]), ONNX_LOGITS);
+  // A tied head reads embed_tokens' matrix (one initializer, transposed in the graph); 8-bit, a
+  // quantized copy of it (as quantize_dynamic leaves an exported tied head).
+  const headName = c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+  const logitsValue = g.quantize
+    ? g.matmulQ8(final, `${headName}.head`, g.tensor(headName, [c.vocabSize, H]), c.vocabSize, H)
+    : g.one('MatMul', [
+        final,
+        c.tieWordEmbeddings
+          ? g.one('Transpose', [embed], [ints('perm', [1, 0])])
+          : g.linearWeight('lm_head.weight', c.vocabSize, H),
+      ]);
+  g.output(logitsValue, ONNX_LOGITS);
   const logits = valueInfo(ONNX_LOGITS, FLOAT, ['batch', 'seq', c.vocabSize]);
   if (!cache) {
     const inputs = [ONNX_INPUT_IDS, ONNX_ATTENTION_MASK];
@@ -296,8 +310,7 @@ function decoderGraph(c: DecoderConfig, w: HfWeights, cache: boolean): HfOnnxMod
 }
 
 /** GPT2LMHeadModel (modeling_gpt2.py): Conv1D weights [in, out], pre-LN, tied head. */
-function gpt2Graph(c: Gpt2Config, w: HfWeights): HfOnnxModel {
-  const g = new Graph(w);
+function gpt2Graph(c: Gpt2Config, g: Graph): HfOnnxModel {
   const E = c.nEmbd;
   if (E % c.nHead !== 0) {
     throw new OnnxExportError(`n_embd ${E} is not a multiple of n_head ${c.nHead}`);
@@ -337,8 +350,7 @@ function gpt2Graph(c: Gpt2Config, w: HfWeights): HfOnnxModel {
 }
 
 /** BertModel (modeling_bert.py): post-LN, bidirectional attention over unpadded keys. */
-function bertGraph(c: BertConfig, w: HfWeights): HfOnnxModel {
-  const g = new Graph(w);
+function bertGraph(c: BertConfig, g: Graph): HfOnnxModel {
   const H = c.hiddenSize;
   const I = c.intermediateSize;
   if (H % c.numHeads !== 0) {

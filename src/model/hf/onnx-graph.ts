@@ -7,6 +7,7 @@ import {
   type Attr,
   FLOAT,
   float,
+  INT8,
   INT64,
   int,
   ints,
@@ -29,6 +30,13 @@ export class OnnxExportError extends Error {
 
 /** A graph over a checkpoint's weights (see OnnxGraph for the builder's rules). */
 export class Graph extends OnnxGraph {
+  /**
+   * Write linear layers 8-bit, as onnxruntime's quantize_dynamic does for transformers.js's
+   * default `q8` files: int8 weights, symmetric per tensor (scale max|w|/127, zero point 0);
+   * activations quantized to uint8 at run time (DynamicQuantizeLinear), MatMulInteger, rescaled.
+   */
+  quantize = false;
+
   constructor(readonly weights: HfWeights) {
     super();
   }
@@ -77,8 +85,34 @@ export class Graph extends OnnxGraph {
 
   /** torch.nn.Linear from the file's `${name}.weight` [out, in] and, with `bias`, `.bias`. */
   linear(x: string, name: string, out: number, inp: number, bias: boolean): string {
-    const w = this.linearWeight(`${name}.weight`, out, inp);
-    return this.matmul(x, w, bias ? this.weight(`${name}.bias`, [out]) : undefined);
+    const b = bias ? this.weight(`${name}.bias`, [out]) : undefined;
+    if (this.quantize) {
+      const w = this.tensor(`${name}.weight`, [out, inp]);
+      return this.matmulQ8(x, `${name}.weight`, w, out, inp, b);
+    }
+    return this.matmul(x, this.linearWeight(`${name}.weight`, out, inp), b);
+  }
+
+  /**
+   * x·Wᵀ (+ b) with W [out, in] quantized (see `quantize`): y = (x_q − x_zp)·W_q · x_scale·w_scale.
+   */
+  matmulQ8(x: string, name: string, w: Float32Array, out: number, inp: number, bias?: string) {
+    let max = 0;
+    for (let i = 0; i < w.length; i++) max = Math.max(max, Math.abs(w[i]!));
+    const scale = max > 0 ? max / 127 : 1;
+    const q = new Int8Array(w.length); // stored [in, out] for MatMulInteger
+    for (let o = 0; o < out; o++) {
+      for (let i = 0; i < inp; i++) q[i * out + o] = Math.round(w[o * inp + i]! / scale);
+    }
+    const wq = this.raw(`${name}_quantized`, INT8, new Uint8Array(q.buffer), [inp, out]);
+    const wzp = this.raw(`${name}_zero_point`, INT8, new Uint8Array(1), []);
+    const [xq, xs, xzp] = this.op('DynamicQuantizeLinear', [x], [], 3) as [string, string, string];
+    const acc = this.one('MatMulInteger', [xq, wq, xzp, wzp]);
+    const y = this.one('Mul', [
+      this.one('Cast', [acc], [int('to', FLOAT)]),
+      this.one('Mul', [xs, this.scalar(scale)]),
+    ]);
+    return bias ? this.one('Add', [y, bias]) : y;
   }
 
   /** LlamaRMSNorm over the last axis (of `rank`): x / √(mean(x²) + eps) · weight. */
