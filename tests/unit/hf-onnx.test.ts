@@ -209,6 +209,8 @@ describe("the KV-cache export (Optimum's layout, as transformers.js runs it)", (
         .logits!.data as Float32Array;
       const V = c.vocabSize;
       const hd = c.headDim;
+      const empty = (_: string) =>
+        new ort.Tensor('float32', new Float32Array(0), [2, c.numKvHeads, 0, hd]);
       let past: Record<string, ort.Tensor> = {};
       for (let l = 0; l < c.numLayers; l++) {
         for (const kv of ['key', 'value'] as const) {
@@ -228,6 +230,7 @@ describe("the KV-cache export (Optimum's layout, as transformers.js runs it)", (
           input_ids: int64(slice(tokens, at, at + n)),
           attention_mask: int64(slice(mask, 0, at + n)),
           position_ids: int64(mask.map((r) => positions(r).slice(at, at + n))),
+          num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(0n), []),
           ...past,
         });
         const got = out.logits!;
@@ -250,6 +253,21 @@ describe("the KV-cache export (Optimum's layout, as transformers.js runs it)", (
             expect(present.dims).toEqual([2, c.numKvHeads, at, hd]);
             past[`past_key_values.${l}.${kv}`] = present;
           }
+        }
+      }
+      // num_logits_to_keep = 1 (generate's feed): the last slot's logits alone, the same values.
+      const last = await inc.run({
+        input_ids: int64(tokens),
+        attention_mask: int64(mask),
+        position_ids: int64(mask.map(positions)),
+        num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(1n), []),
+        ...Object.fromEntries(Object.keys(past).map((k) => [k, empty(k)])),
+      });
+      expect(last.logits!.dims).toEqual([2, 1, V]);
+      const lastData = last.logits!.data as Float32Array;
+      for (let b = 0; b < 2; b++) {
+        for (let i = 0; i < V; i++) {
+          worst = Math.max(worst, Math.abs(lastData[b * V + i]! - want[(b * 9 + 8) * V + i]!));
         }
       }
       // Same float32 ops in another order (concatenated keys): within rounding. A wrong slot
@@ -282,6 +300,7 @@ test.each(['qwen2', 'bert'] as const)(
     else {
       const c = ck.config as { numLayers: number; numKvHeads: number; headDim: number };
       feeds.position_ids = int64(mask.map((r) => r.map((_, i) => i)));
+      feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(0n), []);
       for (let l = 0; l < c.numLayers; l++) {
         for (const kv of ['key', 'value']) {
           feeds[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [

@@ -16,7 +16,8 @@
 // [batch, past + seq] (over the past and the new slots), position_ids [batch, seq] and
 // past_key_values.{i}.key/.value [batch, kv_heads, past, head_dim]; outputs logits and
 // present.{i}.key/.value [batch, kv_heads, past + seq, head_dim] (the past with the new slots'
-// rotated keys and values appended). New slot i sits at slot past + i: it sees past and new
+// rotated keys and values appended), and num_logits_to_keep (int64 scalar: logits of the last n
+// slots only, 0 all; transformers.js's generate feeds 1). New slot i sits at slot past + i: it sees past and new
 // slots up to its own that the mask keeps. With past = 0 it is the no-cache graph with the
 // caller's positions.
 
@@ -30,6 +31,9 @@ export const ONNX_INPUT_IDS = 'input_ids'; // int64 [batch, seq]
 export const ONNX_ATTENTION_MASK = 'attention_mask'; // int64 [batch, seq], 1 token, 0 padding
 export const ONNX_TOKEN_TYPE_IDS = 'token_type_ids'; // int64 [batch, seq], BERT only
 export const ONNX_POSITION_IDS = 'position_ids'; // int64 [batch, seq], KV-cache graph only
+/** int64 scalar, KV-cache graph only: logits for the last n slots, 0 for all (transformers'
+ * logits_to_keep; transformers.js's generate feeds 1). */
+export const ONNX_NUM_LOGITS_TO_KEEP = 'num_logits_to_keep';
 /** Graph output names. */
 export const ONNX_LOGITS = 'logits'; // float32 [batch, seq, vocab]
 export const ONNX_LAST_HIDDEN_STATE = 'last_hidden_state'; // float32 [batch, seq, hidden]
@@ -274,7 +278,12 @@ function decoderGraph(c: DecoderConfig, g: Graph, cache: boolean): HfOnnxModel {
     const up = g.linear(m, `${p}mlp.up_proj`, I, H, c.mlpBias);
     h = g.one('Add', [h, g.linear(g.one('Mul', [gate, up]), `${p}mlp.down_proj`, H, I, c.mlpBias)]);
   }
-  const final = g.rmsNorm(h, g.weight('model.norm.weight', [H]), c.rmsNormEps, 3);
+  let final = g.rmsNorm(h, g.weight('model.norm.weight', [H]), c.rmsNormEps, 3);
+  if (cache) {
+    // hidden[:, −n:] (−0 is 0: every slot), before the head's vocab-wide matmul.
+    const from = g.one('Neg', [g.one('Unsqueeze', [ONNX_NUM_LOGITS_TO_KEEP, g.ints([0])])]);
+    final = g.one('Slice', [final, from, g.ints([2 ** 53 - 1]), g.ints([1])]);
+  }
   // A tied head reads embed_tokens' matrix (one initializer, transposed in the graph); 8-bit, a
   // quantized copy of it (as quantize_dynamic leaves an exported tied head).
   const headName = c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
@@ -293,19 +302,32 @@ function decoderGraph(c: DecoderConfig, g: Graph, cache: boolean): HfOnnxModel {
     const bytes = g.encode(`tessel-${c.family}`, inputs.map(ids), [logits]);
     return { bytes, inputs, output: ONNX_LOGITS, presents: [] };
   }
+  // Optimum's dimension names: transformers.js sizes an empty past from `batch_size`.
   const kv = (name: string, len: string) =>
-    valueInfo(name, FLOAT, ['batch', c.numKvHeads, len, hd]);
+    valueInfo(name, FLOAT, ['batch_size', c.numKvHeads, len, hd]);
+  const tokens = (name: string, len = 'sequence_length') =>
+    valueInfo(name, INT64, ['batch_size', len]);
   const bytes = g.encode(
     `tessel-${c.family}-with-past`,
     [
-      ids(ONNX_INPUT_IDS),
-      valueInfo(ONNX_ATTENTION_MASK, INT64, ['batch', 'past_plus_seq']),
-      ids(ONNX_POSITION_IDS),
-      ...pastInputs.map((n) => kv(n, 'past')),
+      tokens(ONNX_INPUT_IDS),
+      tokens(ONNX_ATTENTION_MASK, 'total_sequence_length'),
+      tokens(ONNX_POSITION_IDS),
+      ...pastInputs.map((n) => kv(n, 'past_sequence_length')),
+      valueInfo(ONNX_NUM_LOGITS_TO_KEEP, INT64, []),
     ],
-    [logits, ...presents.map((n) => kv(n, 'past_plus_seq'))],
+    [
+      valueInfo(ONNX_LOGITS, FLOAT, ['batch_size', 'kept_sequence_length', c.vocabSize]),
+      ...presents.map((n) => kv(n, 'total_sequence_length')),
+    ],
   );
-  const inputs = [ONNX_INPUT_IDS, ONNX_ATTENTION_MASK, ONNX_POSITION_IDS, ...pastInputs];
+  const inputs = [
+    ONNX_INPUT_IDS,
+    ONNX_ATTENTION_MASK,
+    ONNX_POSITION_IDS,
+    ...pastInputs,
+    ONNX_NUM_LOGITS_TO_KEEP,
+  ];
   return { bytes, inputs, output: ONNX_LOGITS, presents };
 }
 
