@@ -6,9 +6,17 @@ import { GpuError } from '../gpu/errors';
 import { checkShape } from '../gpu/matmul';
 import type { MatmulShape } from '../gpu/reference';
 import { CPU_MAX_BINDING_BYTES, type CpuSummary } from './identity';
-import { CHUNKS_PER_THREAD, type SpawnHelper, spawnWebHelper, ThreadPool } from './pool';
+import {
+  CHUNKS_PER_THREAD,
+  type PoolStats,
+  type SpawnHelper,
+  spawnWebHelper,
+  ThreadPool,
+} from './pool';
+import { MIN_WORK_PER_THREAD, threadsFor } from './threads';
 
 export { CPU_MAX_BINDING_BYTES, type CpuSummary, cpuIdentity } from './identity';
+export { MIN_WORK_PER_THREAD, threadsFor } from './threads';
 
 /** Which build of assembly/kernels.ts runs (scripts/build-wasm.mjs). */
 export type WasmVariant = 'relaxed-shared' | 'relaxed' | 'simd-shared' | 'simd';
@@ -26,6 +34,9 @@ export interface CpuOptions {
   threads?: number;
   /** How helper threads start (default: Web Workers from a blob: URL). */
   spawn?: SpawnHelper;
+  /** Work a call must give each thread before helpers are woken for it (default
+   * MIN_WORK_PER_THREAD; see threadsFor). */
+  minWorkPerThread?: number;
 }
 
 const PAGE = 65_536; // bytes
@@ -139,6 +150,7 @@ export class CpuKernels {
   readonly #memory: WebAssembly.Memory;
   readonly #x: Exports;
   readonly #pool: ThreadPool | undefined;
+  readonly #minWork: number;
   /** Per-thread scratch (packed A blocks, attention scores), one block each. */
   readonly #scratch: number[];
   #top: number;
@@ -150,10 +162,12 @@ export class CpuKernels {
     x: Exports,
     pool: ThreadPool | undefined,
     summary: CpuSummary,
+    minWork: number,
   ) {
     this.#memory = memory;
     this.#x = x;
     this.#pool = pool;
+    this.#minWork = minWork;
     this.summary = summary;
     this.#top = 1024; // the first KiB stays unused: a null pointer never aliases data
     const scratchBytes = line((x.SCRATCH_FLOATS.value as number) * 4);
@@ -167,6 +181,10 @@ export class CpuKernels {
     const threads = shared ? Math.max(1, Math.min(options.threads ?? cores, 64)) : 1;
     if (!Number.isInteger(threads)) {
       throw new GpuError('invalid-argument', `CPU threads must be an integer, got ${threads}`);
+    }
+    const minWork = options.minWorkPerThread ?? MIN_WORK_PER_THREAD;
+    if (!(minWork >= 0)) {
+      throw new GpuError('invalid-argument', `minWorkPerThread must be ≥ 0, got ${minWork}`);
     }
     const wantShared = threads > 1;
     const { module, relaxed } = await compileKernels(wantShared);
@@ -189,10 +207,13 @@ export class CpuKernels {
         started = 1;
       }
     }
-    return new CpuKernels(memory, instance.exports as unknown as Exports, pool, {
-      simd: relaxed ? 'relaxed-simd' : 'simd128',
-      threads: started,
-    });
+    return new CpuKernels(
+      memory,
+      instance.exports as unknown as Exports,
+      pool,
+      { simd: relaxed ? 'relaxed-simd' : 'simd128', threads: started },
+      minWork,
+    );
   }
 
   /**
@@ -241,22 +262,35 @@ export class CpuKernels {
     return ptr;
   }
 
+  /** Threads a call of `work` multiply-adds (or the like: see MIN_WORK_PER_THREAD) runs on. */
+  threadsFor(work: number): number {
+    return threadsFor(work, this.summary.threads, this.#minWork);
+  }
+
+  /** What the helper threads have done (undefined on one thread). */
+  get poolStats(): Readonly<PoolStats> | undefined {
+    return this.#pool?.stats;
+  }
+
   /**
    * Runs kernel `fn` over rows [0, rows) in chunks of `align`-row blocks that the threads claim
    * as they come free (CHUNKS_PER_THREAD a thread, so a thread the OS has descheduled leaves
    * its share to the others); `args(scratch)` gives its arguments before the row range for a
-   * thread's scratch pointer. A call of fewer than 2 chunks runs on this thread.
+   * thread's scratch pointer. `work`: multiply-adds (or the like) a row costs; helpers are woken
+   * only when the call has MIN_WORK_PER_THREAD for each (threadsFor). A call of fewer than 2
+   * chunks runs on this thread.
    */
   async parallel(
     fn: string,
     rows: number,
     args: (scratch: number) => number[],
     align = MR,
+    work = 1,
   ): Promise<void> {
-    const threads = this.summary.threads;
+    const threads = this.threadsFor(rows * work);
     const chunk = Math.max(align, Math.ceil(rows / (threads * CHUNKS_PER_THREAD) / align) * align);
     const kernel = this.#x[fn] as (...a: number[]) => void;
-    if (!this.#pool || rows <= chunk) {
+    if (!this.#pool || threads < 2 || rows <= chunk) {
       if (rows > 0) kernel(...args(this.#scratch[0]!), 0, rows);
       return;
     }
@@ -266,6 +300,7 @@ export class CpuKernels {
       chunk,
       (t) => args(this.#scratch[t]!),
       (p) => kernel(...p),
+      threads - 1,
     );
   }
 
@@ -273,7 +308,7 @@ export class CpuKernels {
   async packB(b: number, ldb: number, k: number, n: number): Promise<number> {
     const out = this.alloc(this.#x.packedBFloats(k, n));
     const panels = Math.ceil(n / NR);
-    await this.parallel('packB', panels, () => [b, ldb, k, n, out], 1);
+    await this.parallel('packB', panels, () => [b, ldb, k, n, out], 1, k * NR);
     return out;
   }
 
@@ -315,7 +350,13 @@ export class CpuKernels {
     gelu = false,
   ): Promise<void> {
     const flags = (gelu ? 1 : 0) | (bias ? 2 : 0);
-    await this.parallel('gemm', rows, (s) => [x, k, wPacked, y, n, k, n, bias, flags, s]);
+    await this.parallel(
+      'gemm',
+      rows,
+      (s) => [x, k, wPacked, y, n, k, n, bias, flags, s],
+      MR,
+      k * n,
+    );
   }
 
   /** Copies 16-bit weight bits (F16 or BF16, as src/model/hf/weights.ts keeps them) to a fresh
@@ -347,7 +388,7 @@ export class CpuKernels {
         `rmsnorm: eps must be a finite number ≥ 0, got ${eps}`,
       );
     }
-    await this.parallel('rmsnorm', rows, () => [x, w, y, dim, eps], 1);
+    await this.parallel('rmsnorm', rows, () => [x, w, y, dim, eps], 1, dim);
   }
 
   /**
@@ -367,19 +408,26 @@ export class CpuKernels {
     if (headDim % 2 !== 0 || headDim > this.#scratchFloats) {
       throw new GpuError('invalid-argument', `rope: head dimension ${headDim} is odd or too large`);
     }
-    await this.parallel('rope', tokens, (s) => [x, positions, invFreq, heads, headDim, s], 1);
+    // Angles in float64 (sin and cos per pair): a few multiply-adds' worth an element.
+    await this.parallel(
+      'rope',
+      tokens,
+      (s) => [x, positions, invFreq, heads, headDim, s],
+      1,
+      heads * headDim * 4,
+    );
   }
 
   /** out (rows × n) = silu(gate) · up, LlamaMLP's activation; out may be gate or up. */
   async swiglu(gate: number, up: number, out: number, rows: number, n: number) {
     checkSizes('swiglu', { rows, n });
-    await this.parallel('swiglu', rows, () => [gate, up, out, n], 1);
+    await this.parallel('swiglu', rows, () => [gate, up, out, n], 1, n * 4); // exp, divide
   }
 
   /** y (rows × n) = x/2 · (1 + erf(x/√2)), torch's exact GELU (BERT); y may be x. */
   async geluErf(x: number, y: number, rows: number, n: number) {
     checkSizes('geluErf', { rows, n });
-    await this.parallel('gelu_erf', rows, () => [x, y, n], 1);
+    await this.parallel('gelu_erf', rows, () => [x, y, n], 1, n * 8); // erf's polynomial
   }
 
   /**
@@ -407,6 +455,7 @@ export class CpuKernels {
       outF,
       (s) => [x, w, code, bias, y, rows, inF, outF, s],
       LINEAR_OUTS,
+      rows * inF,
     );
   }
 
@@ -442,6 +491,7 @@ export class CpuKernels {
       tokens,
       () => [ids, table, code, out, dim, accumulate ? 1 : 0],
       1,
+      dim,
     );
   }
 
@@ -461,9 +511,11 @@ export class CpuKernels {
       throw new GpuError('invalid-argument', `attentionGqa: scale ${scale} is not finite`);
     }
     const ranges = new Int32Array(this.#memory.buffer, a.ranges, 2 * tokens);
+    let keys = 0;
     for (let t = 0; t < tokens; t++) {
       const lo = ranges[2 * t]!;
       const hi = ranges[2 * t + 1]!;
+      keys += Math.max(0, hi - lo);
       if (lo < 0 || hi > cacheRows || hi - lo > this.#scratchFloats) {
         throw new GpuError(
           'invalid-argument',
@@ -476,6 +528,8 @@ export class CpuKernels {
       tokens * heads,
       (s) => [a.q, a.k, a.v, a.ranges, a.out, heads, kvHeads, headDim, scale, s],
       1,
+      // q·k and p·v over the keys, per (token, head) on average
+      (2 * keys * headDim) / tokens,
     );
   }
 

@@ -2,8 +2,16 @@
  * Helper threads for the CPU engine. Each helper instantiates the same compiled module on the
  * same shared `WebAssembly.Memory`, then sleeps on a control block (Atomics.wait) until the
  * owning thread posts a kernel call into its slot; then every thread claims chunks of the call
- * from a shared counter until none is left, and the owner waits only for chunks begun. Waking a helper this way takes microseconds, where a postMessage round
- * trip takes ~0.1 ms: a forward pass makes dozens of kernel calls, each a millisecond or less.
+ * from a shared counter until none is left, and the owner waits only for chunks begun. Waking a
+ * helper this way takes microseconds, where a postMessage round trip takes ~0.1 ms: a forward
+ * pass makes dozens of kernel calls, each a millisecond or less.
+ *
+ * A busy machine (a volunteer's own work) deschedules threads for milliseconds at a time. The
+ * owner never waits for a helper to wake: it claims every chunk nobody has begun, so a helper
+ * that sleeps through a call costs that call nothing, and one that has not read its last slot
+ * is not woken again until it has. What the owner does wait for is a chunk a helper began and
+ * was then descheduled in: CHUNKS_PER_THREAD keeps that to a fraction of the call, and
+ * CpuKernels wakes helpers only for calls long enough to pay for them (MIN_WORK_PER_THREAD).
  */
 
 /** A started helper thread, Web Worker or Node worker_threads alike. */
@@ -99,10 +107,31 @@ export const spawnWebHelper: SpawnHelper = (source) => {
   };
 };
 
+/** What a pool has done since it started. */
+export interface PoolStats {
+  /** Calls `run`. */
+  calls: number;
+  /** Chunks of those calls, and how many of them this (the owner's) thread ran. */
+  chunks: number;
+  ownChunks: number;
+  /** Helpers woken, summed over calls. */
+  woken: number;
+  /** Calls run on the owner's thread alone because helpers had lately cost more than they
+   * gave (see ThreadPool.run). */
+  alone: number;
+}
+
+/** The longest stretch of calls the owner runs alone after helpers cost it time: one call in
+ * this many still tries them, so a machine that falls idle gets its threads back. */
+export const MAX_BACKOFF = 64; // calls
+
 /** Chunks a call is cut into per thread: more balance the load of threads the OS runs
  * unevenly; each costs a claim (a compare-exchange) and, for the GEMM, a partial register
  * tile. */
 export const CHUNKS_PER_THREAD = 4;
+
+/** The longest the owner spins for a helper's chunk before it sleeps (see ThreadPool's #wait). */
+const SPIN_MAX = 0.5; // ms
 
 /** How long the owner waits for helpers before calling the pool broken. */
 const HELPER_TIMEOUT = 60_000; // ms
@@ -124,6 +153,11 @@ export class ThreadPool {
   #canBlock = true;
   #broken: Error | undefined;
   #call = 0;
+  readonly #stats: PoolStats = { calls: 0, chunks: 0, ownChunks: 0, woken: 0, alone: 0 };
+  /** Calls left to run on this thread alone, and the length of the next such stretch: see
+   * `run`'s back-off. */
+  #skip = 0;
+  #backoff = 0;
 
   private constructor(threads: HelperThread[], control: SharedArrayBuffer, names: string[]) {
     this.#threads = threads;
@@ -171,10 +205,21 @@ export class ThreadPool {
     return this.#threads.length + 1;
   }
 
+  /** Counts since start: what the owner did itself, and how many helpers it woke. */
+  get stats(): Readonly<PoolStats> {
+    return { ...this.#stats };
+  }
+
   /**
    * Runs kernel `fn` over [0, count) in chunks of `chunk`, each as `fn(...args(t), lo, hi)` on
    * whichever thread t claims it (t = 0: this one, through `local`); returns when every chunk
-   * is done. Helpers still busy with, or not yet woken for, an earlier call sit this one out.
+   * is done. At most `helpers` helpers are woken; those still busy with, or not yet woken for,
+   * an earlier call sit this one out.
+   *
+   * Back-off: when the owner, out of chunks, waited longer for the helpers' chunks than it
+   * would have taken to run them itself (a helper descheduled inside its chunk, on a machine
+   * busy with other work), the next calls run on this thread alone: 1, then 2, 4, … up to
+   * MAX_BACKOFF calls, until a call where the helpers gain again.
    */
   run(
     fn: string,
@@ -182,6 +227,7 @@ export class ThreadPool {
     chunk: number,
     args: (thread: number) => number[],
     local: (args: number[]) => void,
+    helpers = this.#threads.length,
   ): void {
     if (this.#broken) throw this.#broken;
     const index = this.#names.indexOf(fn);
@@ -194,7 +240,17 @@ export class ThreadPool {
     const call = BigInt(this.#call);
     Atomics.store(big, 0, call << 32n);
     Atomics.store(big, 1, call << 32n);
-    for (let h = 0; h < this.#threads.length && total > 1; h++) {
+    const stats = this.#stats;
+    stats.calls++;
+    stats.chunks += total;
+    if (this.#skip > 0 && total > 1) {
+      this.#skip--;
+      helpers = 0;
+      stats.alone++;
+    }
+    const t0 = performance.now();
+    let woken = 0;
+    for (let h = 0; h < this.#threads.length && woken < Math.min(helpers, total - 1); h++) {
       const base = HEAD_WORDS + h * SLOT_WORDS;
       // Its last slot not read yet (asleep, or descheduled): it sits this call out.
       if (Atomics.load(i32, base + 1) !== this.#generation[h]) continue;
@@ -209,15 +265,19 @@ export class ThreadPool {
       this.#generation[h] = (this.#generation[h]! % 0x3fff_ffff) + 1;
       Atomics.store(i32, base, this.#generation[h]!);
       Atomics.notify(i32, base);
+      woken++;
     }
+    stats.woken += woken;
     const mine = args(0);
     let error: unknown;
+    let own = 0;
     for (;;) {
       const v = Atomics.load(big, 0);
       const at = Number(v & 0xffff_ffffn) * chunk;
       if (at >= count) break;
       if (Atomics.compareExchange(big, 0, v, v + 1n) !== v) continue;
       // After a failure the rest is claimed and skipped: the call ends, its error with it.
+      own++;
       if (error === undefined) {
         try {
           local([...mine, at, Math.min(count, at + chunk)]);
@@ -227,25 +287,46 @@ export class ThreadPool {
       }
       Atomics.add(big, 1, 1n); // this call's id is in the high bits until it returns
     }
+    stats.ownChunks += own;
     // Chunks a helper began write into memory the caller frees once this returns.
-    this.#wait(call, BigInt(total));
+    const t1 = performance.now();
+    const each = own > 0 ? (t1 - t0) / own : 0;
+    this.#wait(call, BigInt(total), t1 + Math.min(SPIN_MAX, 2 * each));
+    if (woken > 0) this.#judge(total - own, each, performance.now() - t1);
     if (error !== undefined) throw error;
     if (Atomics.load(i32, FAIL) === this.#call) {
       throw new Error(`CPU helper thread failed in ${fn}`);
     }
   }
 
-  /** Waits until `total` chunks of `call` have finished (those helpers began). */
-  #wait(call: bigint, total: bigint): void {
+  /** Whether helpers that ran `theirs` chunks gained the owner time, a chunk taking it `each`
+   * ms, when it then waited `waited` ms for them; backs off when they did not. */
+  #judge(theirs: number, each: number, waited: number): void {
+    if (waited <= theirs * each) {
+      this.#backoff = 0;
+      return;
+    }
+    this.#backoff = Math.min(MAX_BACKOFF, 2 * this.#backoff || 1);
+    this.#skip = this.#backoff;
+  }
+
+  /**
+   * Waits until `total` chunks of `call` have finished (those helpers began): spinning until
+   * `spinUntil` (ms, performance.now()), a helper's chunk begun beside the owner's last one
+   * being about that far from done, then asleep. Sleeping at once would hand this core to
+   * whatever else the machine runs, and on a busy machine getting it back takes a time slice.
+   */
+  #wait(call: bigint, total: bigint, spinUntil: number): void {
     const big = this.#big;
     const deadline = performance.now() + HELPER_TIMEOUT;
     const goal = (call << 32n) | total;
     for (let done = Atomics.load(big, 1); done !== goal; done = Atomics.load(big, 1)) {
-      if (performance.now() > deadline) {
+      const now = performance.now();
+      if (now > deadline) {
         this.#broken = new Error('CPU helper threads stopped answering');
         throw this.#broken;
       }
-      if (this.#canBlock) {
+      if (this.#canBlock && now > spinUntil) {
         try {
           Atomics.wait(big, 1, done, 100);
         } catch {

@@ -1,0 +1,142 @@
+// The CPU engine's thread rule and its helpers on a busy machine, with real Node helper threads:
+// calls too small to pay for a helper run on the owner alone; a helper that never wakes (busy
+// with other work, or gone) costs a call nothing, the owner running every chunk itself; a
+// helper that stalls inside its chunks makes the owner run the next calls alone (back-off).
+import { afterEach, describe, expect, test } from 'vitest';
+import { CpuKernels, MIN_WORK_PER_THREAD, threadsFor } from '../../src/cpu/kernels';
+import { spawnNodeHelper } from '../../src/cpu/node-threads';
+import { MAX_BACKOFF, type SpawnHelper } from '../../src/cpu/pool';
+import { matmulF64 } from '../../src/gpu/reference';
+import { randomMatrix } from './gpu-fixture';
+
+const started: CpuKernels[] = [];
+const engine = async (threads: number, spawn: SpawnHelper = spawnNodeHelper, minWork?: number) => {
+  const cpu = await CpuKernels.create({
+    threads,
+    spawn,
+    ...(minWork === undefined ? {} : { minWorkPerThread: minWork }),
+  });
+  started.push(cpu);
+  return cpu;
+};
+afterEach(() => {
+  for (const cpu of started.splice(0)) cpu.dispose();
+});
+
+/** A helper running HELPER_SOURCE with `edit` applied; fails the test if the edit misses. */
+const edited =
+  (from: string, to: string): SpawnHelper =>
+  (source) => {
+    expect(source).toContain(from);
+    return spawnNodeHelper(source.replace(from, to));
+  };
+
+/** Max |C − A·B (float64)| ÷ (k · max|A||B|): a loose check that every chunk was computed. */
+async function product(cpu: CpuKernels, m: number, k: number, n: number, seed: number) {
+  const a = randomMatrix(m * k, seed);
+  const b = randomMatrix(k * n, seed + 1);
+  const c = await cpu.matmul(a, b, { m, k, n });
+  const exact = matmulF64(a, b, { m, k, n });
+  let worst = 0;
+  for (let i = 0; i < c.length; i++) worst = Math.max(worst, Math.abs(c[i]! - exact[i]!));
+  return worst / k;
+}
+
+describe('threadsFor: one thread per MIN_WORK_PER_THREAD of work', () => {
+  test.each([
+    [0, 4, 1],
+    [MIN_WORK_PER_THREAD - 1, 2, 1],
+    [2 * MIN_WORK_PER_THREAD - 1, 2, 1],
+    [2 * MIN_WORK_PER_THREAD, 2, 2],
+    [2 * MIN_WORK_PER_THREAD, 8, 2],
+    [100 * MIN_WORK_PER_THREAD, 8, 8],
+    [100 * MIN_WORK_PER_THREAD, 1, 1],
+    [Number.NaN, 8, 1],
+  ])('%d multiply-adds on %i threads → %i', (work, threads, want) => {
+    expect(threadsFor(work, threads)).toBe(want);
+  });
+  test('a threshold of 0 always splits', () => {
+    expect(threadsFor(1, 4, 0)).toBe(4);
+  });
+  test('a bad threshold is a typed error', async () => {
+    await expect(
+      CpuKernels.create({ threads: 2, spawn: spawnNodeHelper, minWorkPerThread: -1 }),
+    ).rejects.toMatchObject({ name: 'GpuError', code: 'invalid-argument' });
+  });
+});
+
+test('a call under the threshold wakes no helper; one over it does', async () => {
+  const cpu = await engine(2);
+  // 32×32×32: 32 k multiply-adds, far under the threshold (as every batch-1 decode step).
+  expect(await product(cpu, 32, 32, 32, 1)).toBeLessThan(1e-6);
+  expect(cpu.poolStats).toMatchObject({ calls: 0, woken: 0 });
+  // 256×256×256: 16.8 M multiply-adds, 2 threads' worth.
+  expect(await product(cpu, 256, 256, 256, 2)).toBeLessThan(1e-6);
+  expect(cpu.poolStats!.woken).toBeGreaterThan(0);
+});
+
+describe('a helper that never wakes costs a call nothing', () => {
+  const cases: [string, SpawnHelper][] = [
+    // Busy with other work forever, from the moment it said it was ready.
+    [
+      'busy',
+      edited('port.postMessage({ ok: true });', 'port.postMessage({ ok: true }); for (;;);'),
+    ],
+    // Gone: terminated right after starting.
+    [
+      'terminated',
+      (source) => {
+        const h = spawnNodeHelper(source);
+        return {
+          post: h.post,
+          terminate: h.terminate,
+          onMessage: (f) =>
+            h.onMessage((d) => {
+              f(d);
+              h.terminate();
+            }),
+        };
+      },
+    ],
+  ];
+  test.each(cases)('%s: the owner runs every chunk, each product right', async (_, spawn) => {
+    const cpu = await engine(2, spawn, 0);
+    const t0 = performance.now();
+    for (let i = 0; i < 5; i++) expect(await product(cpu, 96, 64, 48, 10 + i)).toBeLessThan(1e-6);
+    const s = cpu.poolStats!;
+    expect(s.calls).toBeGreaterThan(5);
+    expect(s.ownChunks).toBe(s.chunks);
+    // Woken once; its slot never read, it is not woken again.
+    expect(s.woken).toBe(1);
+    // No wait on it (the pool gives up on helpers only after a minute).
+    expect(performance.now() - t0).toBeLessThan(5_000);
+  });
+});
+
+test('a helper that stalls inside its chunks makes the owner run the next calls alone', async () => {
+  // Each chunk it claims, it first sleeps 30 ms: a helper descheduled mid-chunk.
+  const stall = edited(
+    'kernel(...args, at, Math.min(count, at + chunk));',
+    'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30); kernel(...args, at, Math.min(count, at + chunk));',
+  );
+  const cpu = await engine(2, stall, 0);
+  for (let i = 0; i < 12; i++) expect(await product(cpu, 64, 64, 64, 20 + i)).toBeLessThan(1e-6);
+  const s = cpu.poolStats!;
+  // Every call with the helper lost time, so back-off stretches grow 1, 2, 4, …: most calls
+  // run alone, and the helper is tried again now and then (MAX_BACKOFF bounds the stretch).
+  expect(s.alone).toBeGreaterThan(s.calls / 2);
+  expect(s.woken).toBeGreaterThan(0);
+  expect(s.woken + s.alone).toBeLessThanOrEqual(s.calls);
+  expect(MAX_BACKOFF).toBeGreaterThan(1);
+});
+
+test('helpers that keep up are kept: no back-off on an engine whose helpers do their share', async () => {
+  const cpu = await engine(2, spawnNodeHelper, 0);
+  for (let i = 0; i < 4; i++) expect(await product(cpu, 192, 192, 192, 40 + i)).toBeLessThan(1e-6);
+  const s = cpu.poolStats!;
+  expect(s.woken).toBeGreaterThan(0);
+  expect(s.ownChunks).toBeLessThanOrEqual(s.chunks);
+  // On a machine busy enough to deschedule the helper every call this could back off; it
+  // still must compute right (checked above), and the stats stay consistent.
+  expect(s.woken + s.alone).toBeLessThanOrEqual(s.calls);
+});
