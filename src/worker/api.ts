@@ -6,11 +6,32 @@ import { type AcquireOptions, type AdapterSummary, adapterIdentity } from '../gp
 import { GpuError, type GpuErrorCode } from '../gpu/errors';
 import { DEFAULT_TILE, Matmul, type TileConfig } from '../gpu/matmul';
 import type { MatmulShape } from '../gpu/reference';
-import { CpuGpt } from '../model/gpt-cpu';
-import { GpuGpt } from '../model/gpt-gpu';
-import { type LoadedModel, loadGpt } from '../model/load';
-import { generateBatch } from '../model/sample';
+import type {
+  CheckpointFileMap,
+  EmbedRequest,
+  GenerateOptions,
+  GenerateRequest,
+  Generation,
+  ModelInfo,
+  ScoreRequest,
+  TokenScores,
+} from '../model/hf/runtime-types';
+import type { HfSession } from '../model/hf/session';
 import { DeviceKeeper } from './device-keeper';
+import { ModelHost } from './model-host';
+
+export { RequestError } from '../model/hf/request-error';
+export type {
+  ChatMessage,
+  CheckpointFileMap,
+  EmbedRequest,
+  GenerateOptions,
+  GenerateRequest,
+  Generation,
+  ModelInfo,
+  ScoreRequest,
+  TokenScores,
+} from '../model/hf/runtime-types';
 
 /** What computes: the WebGPU kernels (src/gpu) or the WebAssembly SIMD ones (src/cpu). */
 export type EngineKind = 'webgpu' | 'cpu';
@@ -88,14 +109,29 @@ export interface ComputeApi {
    * after a warm-up. */
   benchmark(sizes?: number[], runs?: number, engine?: EngineKind): Promise<BenchmarkRow[]>;
   /**
-   * Validates and keeps a model (safetensors bytes + JSON config); returns its content digest.
-   * Rejects with SafetensorsError or ModelConfigError for a bad file or config.
+   * Loads and checks a Hugging Face checkpoint folder (see CheckpointFileMap) and keeps it, by
+   * its content digest; its weights go to the current engine at its first call there (and
+   * again after setEngine or a lost device). Rejects with CheckpointError (the checkpoint) or
+   * TokenizerError (tokenizer.json, tokenizer_config.json, chat_template.jinja).
    */
-  loadModel(file: Uint8Array, config: unknown): Promise<string>;
-  /** Last-position logits (batch × vocab) of `batch` sequences of `seq` tokens on a loaded model. */
-  infer(digest: string, tokens: Uint32Array, batch: number, seq: number): Promise<Float32Array>;
-  /** Logits at positions [from, seq) of each sequence: batch × (seq − from) × vocab. */
-  logitsFrom(
+  loadModel(files: CheckpointFileMap): Promise<ModelInfo>;
+  /** Whether a model with this digest is loaded (so nobody sends it again). */
+  hasModel(digest: string): Promise<boolean>;
+  /** Forgets a model and frees its weights on every engine (nothing when none is loaded). */
+  unloadModel(digest: string): Promise<void>;
+  /** Generations, one per prompt (see GenerateRequest); RequestError for a bad request. */
+  generate(digest: string, request: GenerateRequest): Promise<Generation[]>;
+  /** One embedding (ModelInfo.hiddenSize floats) per input, pooled as the checkpoint says. */
+  embed(digest: string, request: EmbedRequest): Promise<Float32Array[]>;
+  /** Per-token log-probabilities of each input. */
+  score(digest: string, request: ScoreRequest): Promise<TokenScores[]>;
+  /**
+   * Low level, for the mesh's inference kind: logits at positions [from, seq) of `batch`
+   * sequences of `seq` token ids: batch × (seq − from) × vocab floats. A test cheat
+   * (setTestMode) applies only to last-position calls (from = seq − 1, a shard's result),
+   * never to the teacher-forced ones an owner checks generated tokens with.
+   */
+  logits(
     digest: string,
     tokens: Uint32Array,
     batch: number,
@@ -103,28 +139,22 @@ export interface ComputeApi {
     from: number,
   ): Promise<Float32Array>;
   /**
-   * `steps` new tokens for each of `batch` prompts of `seq` tokens (batch × steps): greedy at
-   * temperature 0, else sequence i samples with a generator seeded by `seeds[i]`.
+   * Low level: `options.steps` new token ids per prompt (batch × steps), greedy at temperature
+   * 0, else sequence i samples with a generator seeded by options.seeds[i] (src/model/sample.ts
+   * semantics, which src/jobs/token-check.ts replays).
    */
-  generate(
+  generateTokens(
     digest: string,
     tokens: Uint32Array,
     batch: number,
     seq: number,
     options: GenerateOptions,
   ): Promise<Uint32Array>;
-  /** Whether a model with this digest is loaded (so nobody sends it again). */
-  hasModel(digest: string): Promise<boolean>;
+
   /** Test hook: loses the device as a driver reset would; the next call gets a new one. */
   simulateDeviceLoss(): Promise<void>;
   /** Test hook: see TestMode. */
   setTestMode(mode: TestMode): Promise<void>;
-}
-
-export interface GenerateOptions {
-  steps: number;
-  temperature: number; // 0: greedy
-  seeds: Uint32Array; // one per sequence when sampling
 }
 
 export interface ComputeApiOptions {
@@ -148,9 +178,6 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
   let tile = options.tile ?? DEFAULT_TILE;
   let tuned = false;
   let test: TestMode = {};
-  const models = new Map<string, LoadedModel>();
-  // Weights on the GPU, per device: a lost device takes them along, the next call re-uploads.
-  const onGpu = new WeakMap<GpuContext, Map<string, Promise<GpuGpt>>>();
   let previous: { inputs: string; out: Float32Array | Uint32Array } | undefined;
   let submitsBefore = 0; // by devices lost since
   let live: GpuContext | undefined;
@@ -167,27 +194,15 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
     }
     return cpu;
   }
-  const onCpu = new Map<string, Promise<CpuGpt>>();
-  /** A loaded model's weights in the CPU engine's memory, copied and packed once. */
-  async function onCpuEngine(digest: string): Promise<CpuGpt> {
-    const m = models.get(digest);
-    if (!m) throw new GpuError('invalid-argument', `no model ${digest} is loaded`);
-    let model = onCpu.get(digest);
-    if (!model) {
-      model = cpuEngine().then((k) => CpuGpt.load(k, m.config, m.weights));
-      onCpu.set(digest, model);
-      model.catch(() => onCpu.delete(digest));
-    }
-    return model;
-  }
-  /** Runs `fn` on the model as the current engine holds it; on the GPU inside the device
-   * keeper, so a device lost mid-pass is counted and the next call gets a new one. */
-  function onEngine<T>(digest: string, fn: (model: CpuGpt | GpuGpt) => Promise<T>): Promise<T> {
-    if (engine === 'cpu') {
-      cpuCalls++;
-      return onCpuEngine(digest).then(fn);
-    }
-    return keeper.use(async (ctx) => fn(await onDevice(ctx, digest)));
+  const host = new ModelHost(keeper, cpuEngine);
+  /** Runs `fn` on the model's session on the current engine (see ModelHost.run). */
+  function onEngine<T>(
+    digest: string,
+    generates: boolean,
+    fn: (s: HfSession) => Promise<T>,
+  ): Promise<T> {
+    if (engine === 'cpu') cpuCalls++;
+    return host.run(engine, digest, generates, fn);
   }
   if (!options.tile) {
     // A fresh device starts from what was measured before on this adapter; measuring is tune()'s.
@@ -246,29 +261,6 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
     if (test.delayMs) await new Promise((r) => setTimeout(r, test.delayMs));
     const out = await run();
     return test.cheat ? cheat(test.cheat, out, seen, range) : out;
-  }
-
-  /** A loaded model's weights on the GPU of `ctx`, uploaded once per device. */
-  function onDevice(ctx: GpuContext, digest: string): Promise<GpuGpt> {
-    const m = models.get(digest);
-    if (!m) throw new GpuError('invalid-argument', `no model ${digest} is loaded`);
-    const perCtx = onGpu.get(ctx) ?? new Map<string, Promise<GpuGpt>>();
-    onGpu.set(ctx, perCtx);
-    let model = perCtx.get(digest);
-    if (!model) {
-      model = GpuGpt.load(ctx, m.config, m.weights);
-      perCtx.set(digest, model);
-      model.catch(() => perCtx.delete(digest));
-    }
-    return model;
-  }
-
-  function checkModelCall(digest: string, tokens: unknown): LoadedModel {
-    const m = models.get(digest);
-    if (!m) throw new GpuError('invalid-argument', `no model ${digest} is loaded`);
-    if (!(tokens instanceof Uint32Array))
-      throw new GpuError('invalid-argument', 'tokens must be a Uint32Array');
-    return m;
   }
 
   /** Median ms of `runs` CPU matmuls of n³ after a warm-up (inputs copied in each time, as a
@@ -336,6 +328,9 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
           throw e;
         });
       }
+      // Models live on the current engine: the one left frees its copies (they load again
+      // from the kept checkpoints if it is chosen again).
+      if (previous !== kind) await host.release(previous);
       return this.info();
     },
 
@@ -399,42 +394,44 @@ export function createComputeApi(options: ComputeApiOptions = {}): ComputeApi & 
       return rows;
     },
 
-    async loadModel(file, config) {
-      if (!(file instanceof Uint8Array))
-        throw new GpuError('invalid-argument', 'model file must be bytes');
-      const m = await loadGpt(file, config);
-      models.set(m.digest, m);
-      return m.digest;
+    loadModel: (files) => host.load(files),
+
+    async unloadModel(digest) {
+      await host.unload(digest);
     },
 
-    async infer(digest, tokens, batch, seq) {
-      checkModelCall(digest, tokens);
+    async generate(digest, request) {
+      return onEngine(digest, true, (s) => s.generate(request));
+    },
+
+    async embed(digest, request) {
+      return onEngine(digest, false, (s) => s.embed(request));
+    },
+
+    async score(digest, request) {
+      return onEngine(digest, false, (s) => s.score(request));
+    },
+
+    async logits(digest, tokens, batch, seq, from) {
+      host.model(digest);
+      const run = () => onEngine(digest, false, (s) => s.logits(tokens, batch, seq, from));
+      // A shard's result is its last position's logits; the owner's teacher-forced check of
+      // generated tokens (from < seq − 1) never cheats, whatever this tab's test mode.
+      if (from !== seq - 1) return run();
+      return maybeCheat(() => fingerprint(tokens), run);
+    },
+
+    async generateTokens(digest, tokens, batch, seq, options) {
+      const m = host.model(digest);
       return maybeCheat(
         () => fingerprint(tokens),
-        () => onEngine(digest, (model) => model.forward(tokens, batch, seq)),
-      );
-    },
-
-    async logitsFrom(digest, tokens, batch, seq, from) {
-      checkModelCall(digest, tokens);
-      // The owner's check: never a cheat, whatever this tab's test mode.
-      return onEngine(digest, (model) => model.forward(tokens, batch, seq, from));
-    },
-
-    async generate(digest, tokens, batch, seq, options) {
-      const m = checkModelCall(digest, tokens);
-      if (!(options?.seeds instanceof Uint32Array)) {
-        throw new GpuError('invalid-argument', 'seeds must be a Uint32Array');
-      }
-      return maybeCheat(
-        () => fingerprint(tokens),
-        () => onEngine(digest, (model) => generateBatch(model, tokens, batch, seq, options)),
-        m.config.vocab,
+        () => onEngine(digest, true, (s) => s.generateTokens(tokens, batch, seq, options)),
+        m.info.vocab,
       );
     },
 
     async hasModel(digest) {
-      return models.has(digest);
+      return host.has(digest);
     },
 
     simulateDeviceLoss: () => keeper.simulateLoss(),

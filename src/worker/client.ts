@@ -1,6 +1,19 @@
 import * as Comlink from 'comlink';
 import type { MatmulShape } from '../gpu/reference';
-import type { BenchmarkRow, ComputeInfo, EngineKind, GenerateOptions, TestMode } from './api';
+import type {
+  BenchmarkRow,
+  CheckpointFileMap,
+  ComputeInfo,
+  EmbedRequest,
+  EngineKind,
+  GenerateOptions,
+  GenerateRequest,
+  Generation,
+  ModelInfo,
+  ScoreRequest,
+  TestMode,
+  TokenScores,
+} from './api';
 import type { ExposedCompute } from './compute.worker';
 import workerUrl from './compute.worker.ts?worker&url';
 import './comlink-errors';
@@ -122,27 +135,40 @@ export class ComputeClient {
     return this.#call(this.#remote.benchmark(sizes, runs, engine));
   }
 
-  /** Sends a model (safetensors bytes, transferred) and its config; resolves with its digest. */
-  loadModel(file: Uint8Array, config: unknown): Promise<string> {
-    return this.#call(
-      this.#remote.loadModel(Comlink.transfer(file, [file.buffer as ArrayBuffer]), config),
-    );
+  /**
+   * Sends a checkpoint folder (files by path in the folder) to the Worker, which checks and
+   * keeps it; resolves with what it is. The files' buffers are transferred: afterwards the
+   * caller's arrays are detached (byteLength 0), so store or hash them first, or pass copies.
+   * Rejects with CheckpointError or TokenizerError (by `name`, with `code`).
+   */
+  loadModel(files: CheckpointFileMap): Promise<ModelInfo> {
+    const buffers = [...new Set(Object.values(files).map((f) => f.buffer as ArrayBuffer))];
+    return this.#call(this.#remote.loadModel(Comlink.transfer(files, buffers)));
   }
 
-  /** Last-position logits of `batch` sequences of `seq` tokens (tokens are transferred). */
-  infer(digest: string, tokens: Uint32Array, batch: number, seq: number): Promise<Float32Array> {
-    return this.#call(
-      this.#remote.infer(
-        digest,
-        Comlink.transfer(tokens, [tokens.buffer as ArrayBuffer]),
-        batch,
-        seq,
-      ),
-    );
+  /** Forgets a loaded model and frees its weights in the Worker. */
+  unloadModel(digest: string): Promise<void> {
+    return this.#call(this.#remote.unloadModel(digest));
   }
 
-  /** Logits at positions [from, seq) of each sequence (tokens are transferred). */
-  logitsFrom(
+  /** Generations, one per prompt, chat or token list (see GenerateRequest in api.ts). */
+  generate(digest: string, request: GenerateRequest): Promise<Generation[]> {
+    return this.#call(this.#remote.generate(digest, request));
+  }
+
+  /** One embedding per text or token list. */
+  embed(digest: string, request: EmbedRequest): Promise<Float32Array[]> {
+    return this.#call(this.#remote.embed(digest, request));
+  }
+
+  /** Per-token log-probabilities of each text or token list. */
+  score(digest: string, request: ScoreRequest): Promise<TokenScores[]> {
+    return this.#call(this.#remote.score(digest, request));
+  }
+
+  /** Logits at positions [from, seq) of each sequence: batch × (seq − from) × vocab (tokens
+   * are transferred). */
+  logits(
     digest: string,
     tokens: Uint32Array,
     batch: number,
@@ -150,7 +176,7 @@ export class ComputeClient {
     from: number,
   ): Promise<Float32Array> {
     return this.#call(
-      this.#remote.logitsFrom(
+      this.#remote.logits(
         digest,
         Comlink.transfer(tokens, [tokens.buffer as ArrayBuffer]),
         batch,
@@ -160,8 +186,8 @@ export class ComputeClient {
     );
   }
 
-  /** `steps` generated tokens per sequence, batch × steps (tokens are transferred). */
-  generate(
+  /** `options.steps` generated tokens per sequence, batch × steps (tokens are transferred). */
+  generateTokens(
     digest: string,
     tokens: Uint32Array,
     batch: number,
@@ -169,7 +195,7 @@ export class ComputeClient {
     options: GenerateOptions,
   ): Promise<Uint32Array> {
     return this.#call(
-      this.#remote.generate(
+      this.#remote.generateTokens(
         digest,
         Comlink.transfer(tokens, [tokens.buffer as ArrayBuffer]),
         batch,

@@ -3,17 +3,13 @@ import { MemoryTuneStore, TILE_CANDIDATES, tuneKey } from '../../src/gpu/autotun
 import { isGpuError } from '../../src/gpu/errors';
 import { DEFAULT_TILE } from '../../src/gpu/matmul';
 import { checkElementwise, matmulF64 } from '../../src/gpu/reference';
-import {
-  gptForwardF64,
-  gptTensorShapes,
-  logitErrorBound,
-  parseGptConfig,
-} from '../../src/model/gpt';
-import { loadGpt } from '../../src/model/load';
-import { writeSafetensors } from '../../src/model/safetensors';
-import { generateBatch } from '../../src/model/sample';
+import { loadCheckpoint } from '../../src/model/hf/checkpoint';
+import { filesFromMap } from '../../src/model/hf/files';
+import { decoderForward } from '../../src/model/hf/reference';
+import type { DecoderConfig } from '../../src/model/hf/types';
 import { createComputeApi } from '../../src/worker/api';
 import { randomMatrix } from './gpu-fixture';
+import { textCheckpointObject } from './hf-text-fixture';
 
 describe('ComputeApi (the worker’s API, driven directly in Node)', () => {
   const store = new MemoryTuneStore();
@@ -103,139 +99,225 @@ describe('ComputeApi (the worker’s API, driven directly in Node)', () => {
   });
 });
 
-describe('ComputeApi inference', () => {
+describe('ComputeApi models (a tiny Llama checkpoint in Hugging Face layout)', () => {
   const api = createComputeApi({ tile: DEFAULT_TILE });
   afterAll(() => api.dispose());
-  const config = { vocab: 19, dModel: 64, nHead: 2, nLayer: 1, dFF: 128, maxSeq: 16 };
-
-  function modelFile(): Uint8Array {
-    const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
-    let seed = 40;
-    for (const [name, shape] of Object.entries(gptTensorShapes(parseGptConfig(config)))) {
-      const n = shape.reduce((a, b) => a * b, 1);
-      tensors[name] = { shape, data: randomMatrix(n, seed++).map((v) => 0.3 * v) };
+  const V = 64;
+  /** Logits within TOL·(1 + max|reference|) of the float64 reference (as hf-run-gpu.test.ts). */
+  const TOL = 1e-5;
+  const files = () => textCheckpointObject('llama');
+  const reference = async () => {
+    const ck = await loadCheckpoint(filesFromMap(new Map(Object.entries(files()))));
+    const c = ck.config as DecoderConfig;
+    /** Logits after every token of each sequence. */
+    return (seqs: number[][]) => seqs.map((s) => decoderForward(c, ck.weights, [s])[0]!);
+  };
+  const expectClose = (got: ArrayLike<number>, want: ArrayLike<number>, what: string) => {
+    expect(got.length).toBe(want.length);
+    const bound = TOL * (1 + Math.max(...Array.from(want, Math.abs)));
+    for (let i = 0; i < want.length; i++) {
+      if (!(Math.abs(got[i]! - want[i]!) <= bound)) {
+        expect.fail(`${what}[${i}]: ${got[i]} vs ${want[i]} (bound ${bound})`);
+      }
     }
-    return writeSafetensors(tensors);
-  }
+  };
+  const argmax = (v: ArrayLike<number>) => {
+    let best = 0;
+    for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
+    return best;
+  };
 
-  test('loads a model by content digest, runs a batch, and survives a device loss', async () => {
-    const file = modelFile();
-    const digest = await api.loadModel(file, config);
-    expect(digest).toMatch(/^[0-9a-f]{64}$/);
-    expect(await api.loadModel(file, config)).toBe(digest); // same bytes, same name
-    const tokens = Uint32Array.from({ length: 3 * 5 }, (_, i) => i % 19);
-    const logits = await api.infer(digest, tokens, 3, 5);
-    const loaded = await loadGpt(file, config);
-    const want = gptForwardF64(loaded.config, loaded.weights, tokens, 3, 5);
-    for (let i = 0; i < want.length; i++)
-      expect(Math.abs(logits[i]! - want[i]!)).toBeLessThan(1e-4);
+  test('loads a checkpoint by content digest, runs a batch, and survives a device loss', async () => {
+    const info = await api.loadModel(files());
+    expect(info).toMatchObject({
+      family: 'llama',
+      architecture: 'LlamaForCausalLM',
+      task: 'generate',
+      vocab: V,
+      maxPositions: 128,
+      hiddenSize: 32,
+      chatTemplate: true,
+      eosTokenIds: [2],
+    });
+    expect(info.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(info.weightBytes).toBe(4 * info.params); // F32
+    expect((await api.loadModel(files())).digest).toBe(info.digest); // same files, same name
+    expect(await api.hasModel(info.digest)).toBe(true);
+    const tokens = Uint32Array.from({ length: 3 * 5 }, (_, i) => (i * 7 + 3) % V);
+    const logits = await api.logits(info.digest, tokens.slice(), 3, 5, 4);
+    const ref = await reference();
+    for (let b = 0; b < 3; b++) {
+      const want = ref([Array.from(tokens.subarray(b * 5, b * 5 + 5))])[0]!.at(-1)!;
+      expectClose(logits.subarray(b * V, (b + 1) * V), want, `seq ${b}`);
+    }
     await api.simulateDeviceLoss();
-    expect(await api.infer(digest, tokens, 3, 5)).toEqual(logits); // weights re-uploaded
+    expect(await api.logits(info.digest, tokens.slice(), 3, 5, 4)).toEqual(logits); // re-uploaded
   });
 
-  test('unknown models, bad files and bad configs are typed errors', async () => {
-    await expect(api.infer('0'.repeat(64), new Uint32Array(1), 1, 1)).rejects.toMatchObject({
-      code: 'invalid-argument',
+  test('unknown models, bad checkpoints, bad tokenizers and bad calls are typed errors', async () => {
+    await expect(api.logits('0'.repeat(64), new Uint32Array(1), 1, 1, 0)).rejects.toMatchObject({
+      name: 'RequestError',
+      code: 'unknown-model',
     });
-    await expect(api.loadModel(new Uint8Array(3), config)).rejects.toMatchObject({
-      name: 'SafetensorsError',
+    const noConfig = files();
+    delete noConfig['config.json'];
+    await expect(api.loadModel(noConfig)).rejects.toMatchObject({
+      name: 'CheckpointError',
+      code: 'missing-file',
     });
-    await expect(api.loadModel(modelFile(), { ...config, nLayer: 2 })).rejects.toMatchObject({
-      name: 'SafetensorsError',
-      code: 'missing-tensor',
-    });
-    await expect(api.loadModel(modelFile(), { ...config, dModel: 65 })).rejects.toMatchObject({
-      name: 'ModelConfigError',
-    });
+    await expect(
+      api.loadModel({ ...files(), 'model.safetensors': new Uint8Array(3) }),
+    ).rejects.toMatchObject({ name: 'CheckpointError', code: 'safetensors' });
+    await expect(
+      api.loadModel({ ...files(), 'tokenizer.json': new TextEncoder().encode('[1]') }),
+    ).rejects.toMatchObject({ name: 'TokenizerError', code: 'json' });
+    await expect(
+      api.loadModel({ 'config.json': 'x' } as unknown as Record<string, Uint8Array>),
+    ).rejects.toMatchObject({ name: 'RequestError', code: 'invalid-request' });
+    const { digest } = await api.loadModel(files());
+    const calls: [string, () => Promise<unknown>][] = [
+      ['a token past the vocabulary', () => api.logits(digest, Uint32Array.of(V), 1, 1, 0)],
+      ['from = seq', () => api.logits(digest, Uint32Array.of(1, 2), 1, 2, 2)],
+      ['a short grid', () => api.logits(digest, Uint32Array.of(1, 2, 3), 2, 2, 0)],
+      ['numbers, not a Uint32Array', () => api.logits(digest, [1] as never, 1, 1, 0)],
+      [
+        'one seed for two sequences',
+        () =>
+          api.generateTokens(digest, Uint32Array.of(1, 2), 2, 1, {
+            steps: 2,
+            temperature: 1,
+            seeds: Uint32Array.of(1),
+          }),
+      ],
+      ['embed on a generator', () => api.embed(digest, { texts: ['a'] })],
+      ['two input fields', () => api.generate(digest, { prompts: ['a'], tokens: [[1]] })],
+    ];
+    for (const [what, call] of calls) {
+      const e = await call().then(
+        () => expect.fail(`${what}: no error`),
+        (x: unknown) => x,
+      );
+      expect(e, what).toMatchObject({ name: 'RequestError' });
+    }
   });
 
   test('logits at every position from one pass match the reference at each prefix', async () => {
-    const file = modelFile();
-    const digest = await api.loadModel(file, config);
-    const { config: c, weights } = await loadGpt(file, config);
+    const { digest } = await api.loadModel(files());
+    const ref = await reference();
     const [batch, seq, from] = [2, 9, 4];
-    const tokens = Uint32Array.from({ length: batch * seq }, (_, i) => (i * 5 + 2) % 19);
-    const got = await api.logitsFrom(digest, tokens.slice(), batch, seq, from);
-    expect(got).toHaveLength(batch * (seq - from) * 19);
+    const tokens = Uint32Array.from({ length: batch * seq }, (_, i) => (i * 5 + 2) % V);
+    const got = await api.logits(digest, tokens.slice(), batch, seq, from);
+    expect(got).toHaveLength(batch * (seq - from) * V);
     for (let b = 0; b < batch; b++) {
+      const want = ref([Array.from(tokens.subarray(b * seq, (b + 1) * seq))])[0]!;
       for (let p = from; p < seq; p++) {
-        const prefix = tokens.slice(b * seq, b * seq + p + 1);
-        const want = gptForwardF64(c, weights, prefix, 1, p + 1);
-        const row = got.subarray(
-          (b * (seq - from) + p - from) * 19,
-          (b * (seq - from) + p - from + 1) * 19,
-        );
-        const tol = logitErrorBound(c, Math.max(...Array.from(want, Math.abs)));
-        for (let v = 0; v < 19; v++) expect(Math.abs(row[v]! - want[v]!)).toBeLessThanOrEqual(tol);
+        const at = (b * (seq - from) + p - from) * V;
+        expectClose(got.subarray(at, at + V), want[p]!, `seq ${b} position ${p}`);
       }
     }
-    await expect(api.logitsFrom(digest, tokens.slice(), batch, seq, seq)).rejects.toMatchObject({
-      code: 'invalid-argument',
-    });
   });
 
-  test('generation: greedy equals the reference; seeded sampling repeats per seed', async () => {
-    const file = modelFile();
-    const digest = await api.loadModel(file, config);
-    const { config: c, weights } = await loadGpt(file, config);
-    const prompts = Uint32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
-    const greedy = await api.generate(digest, prompts.slice(), 2, 4, {
+  test('generateTokens: greedy is the reference’s argmax; seeded sampling repeats per seed', async () => {
+    const { digest } = await api.loadModel(files());
+    const ref = await reference();
+    const prompts = Uint32Array.from([5, 9, 3, 40, 6, 7, 8, 21]);
+    const greedy = await api.generateTokens(digest, prompts.slice(), 2, 4, {
       steps: 6,
       temperature: 0,
       seeds: new Uint32Array(0),
     });
-    const ref = {
-      config: c,
-      forward: async (t: Uint32Array, b: number, s: number) => gptForwardF64(c, weights, t, b, s),
-    };
-    expect(greedy).toEqual(
-      await generateBatch(ref, prompts, 2, 4, {
-        steps: 6,
-        temperature: 0,
-        seeds: new Uint32Array(0),
-      }),
-    );
+    for (let b = 0; b < 2; b++) {
+      const seq = Array.from(prompts.subarray(b * 4, b * 4 + 4));
+      for (let t = 0; t < 6; t++) {
+        const row = ref([seq])[0]!.at(-1)!;
+        const sorted = Array.from(row).sort((x, y) => y - x);
+        // The same token wherever the top two are further apart than the bound allows.
+        if (sorted[0]! - sorted[1]! > 2 * TOL * (1 + Math.abs(sorted[0]!))) {
+          expect(greedy[b * 6 + t]).toBe(argmax(row));
+        }
+        seq.push(greedy[b * 6 + t]!);
+      }
+    }
     const opts = { steps: 6, temperature: 1, seeds: Uint32Array.from([11, 12]) };
-    const once = await api.generate(digest, prompts.slice(), 2, 4, opts);
-    expect(await api.generate(digest, prompts.slice(), 2, 4, opts)).toEqual(once);
+    const once = await api.generateTokens(digest, prompts.slice(), 2, 4, opts);
+    expect(await api.generateTokens(digest, prompts.slice(), 2, 4, opts)).toEqual(once);
     // Each sequence's draws depend on its own seed only.
-    const swapped = await api.generate(digest, Uint32Array.from([5, 6, 7, 8, 1, 2, 3, 4]), 2, 4, {
-      ...opts,
-      seeds: Uint32Array.from([12, 11]),
-    });
+    const swapped = await api.generateTokens(
+      digest,
+      Uint32Array.from([...prompts.subarray(4), ...prompts.subarray(0, 4)]),
+      2,
+      4,
+      { ...opts, seeds: Uint32Array.from([12, 11]) },
+    );
     expect(Array.from(swapped)).toEqual([...once.subarray(6), ...once.subarray(0, 6)]);
-    await expect(
-      api.generate(digest, prompts.slice(), 2, 4, { ...opts, seeds: Uint32Array.from([1]) }),
-    ).rejects.toThrow(/seed/);
+    const other = await api.generateTokens(digest, prompts.slice(), 2, 4, {
+      ...opts,
+      seeds: Uint32Array.from([13, 14]),
+    });
+    expect(other).not.toEqual(once);
   });
 
-  test('test-mode cheats reach inference: a perturbed logit, a changed token, another shard', async () => {
-    const digest = await api.loadModel(modelFile(), config);
+  test('test-mode cheats reach logits and tokens; the owner’s teacher-forced check never cheats', async () => {
+    const { digest } = await api.loadModel(files());
     const t1 = Uint32Array.from([1, 2, 3, 4]);
     const t2 = Uint32Array.from([4, 3, 2, 1]);
-    const honestLogits = await api.infer(digest, t1.slice(), 1, 4);
-    const honestTokens = await api.generate(digest, t1.slice(), 1, 4, {
-      steps: 5,
-      temperature: 0,
-      seeds: new Uint32Array(0),
-    });
-    await api.setTestMode({ cheat: 'perturb' });
-    const perturbed = await api.infer(digest, t1.slice(), 1, 4);
-    expect(perturbed.filter((v, i) => v !== honestLogits[i])).toHaveLength(1);
-    const changed = await api.generate(digest, t1.slice(), 1, 4, {
-      steps: 5,
-      temperature: 0,
-      seeds: new Uint32Array(0),
-    });
-    expect(Array.from(changed).filter((v, i) => v !== honestTokens[i])).toHaveLength(1);
-    expect(changed.every((t) => t < 19)).toBe(true);
-    await api.setTestMode({ cheat: 'other-shard' });
     const greedy = { steps: 5, temperature: 0, seeds: new Uint32Array(0) };
-    await api.generate(digest, t1.slice(), 1, 4, greedy);
-    expect(await api.generate(digest, t2.slice(), 1, 4, greedy)).toEqual(honestTokens);
-    // The owner's check never cheats, whatever the tab's test mode.
-    const honestRows = await api.logitsFrom(digest, t1.slice(), 1, 4, 3);
-    expect(honestRows).toEqual(honestLogits);
-    await api.setTestMode({});
+    const honestLogits = await api.logits(digest, t1.slice(), 1, 4, 3);
+    const honestTokens = await api.generateTokens(digest, t1.slice(), 1, 4, greedy);
+    const honestRows = await api.logits(digest, t1.slice(), 1, 4, 1);
+    try {
+      await api.setTestMode({ cheat: 'perturb' });
+      const perturbed = await api.logits(digest, t1.slice(), 1, 4, 3);
+      expect(perturbed.filter((v, i) => v !== honestLogits[i])).toHaveLength(1);
+      const changed = await api.generateTokens(digest, t1.slice(), 1, 4, greedy);
+      expect(Array.from(changed).filter((v, i) => v !== honestTokens[i])).toHaveLength(1);
+      expect(changed.every((t) => t < V)).toBe(true);
+      expect(await api.logits(digest, t1.slice(), 1, 4, 1)).toEqual(honestRows);
+      await api.setTestMode({ cheat: 'other-shard' });
+      await api.generateTokens(digest, t1.slice(), 1, 4, greedy);
+      expect(await api.generateTokens(digest, t2.slice(), 1, 4, greedy)).toEqual(honestTokens);
+    } finally {
+      await api.setTestMode({});
+    }
+  });
+
+  test('text in: generate, score and embed through the tokenizer, on both engines', async () => {
+    const llama = await api.loadModel(files());
+    const bert = await api.loadModel(textCheckpointObject('bert'));
+    expect(bert).toMatchObject({ task: 'embed', maxPositions: 40, hiddenSize: 32 });
+    const run = async () => ({
+      gen: await api.generate(llama.digest, {
+        prompts: ['in the beginning', 'and'],
+        maxNewTokens: 4,
+        temperature: 0,
+      }),
+      chat: await api.generate(llama.digest, {
+        chats: [[{ role: 'user', content: 'hi' }]],
+        maxNewTokens: 2,
+      }),
+      score: await api.score(llama.digest, { texts: ['in the beginning'] }),
+      embed: await api.embed(bert.digest, { texts: ['hello world', 'the'] }),
+    });
+    const gpu = await run();
+    expect(gpu.gen.map((g) => g.promptTokens)).toEqual([17, 4]); // <s> + characters
+    expect(gpu.chat[0]!.promptTokens).toBe('user: hi\nassistant:'.length);
+    expect(gpu.score[0]!.logprobs).toHaveLength(16);
+    expect(gpu.embed.map((v) => v.length)).toEqual([32, 32]);
+    const before = (await api.info()).cpuCalls;
+    await api.setEngine('cpu');
+    try {
+      const cpu = await run();
+      expect((await api.info()).cpuCalls).toBeGreaterThan(before);
+      for (const [i, g] of cpu.gen.entries()) expect(g.promptTokens).toBe(gpu.gen[i]!.promptTokens);
+      expectClose(cpu.score[0]!.logprobs, gpu.score[0]!.logprobs, 'score cpu vs gpu');
+      for (const [i, v] of cpu.embed.entries()) expectClose(v, gpu.embed[i]!, 'embed cpu vs gpu');
+    } finally {
+      await api.setEngine('webgpu');
+    }
+    await api.unloadModel(bert.digest);
+    expect(await api.hasModel(bert.digest)).toBe(false);
+    await expect(api.embed(bert.digest, { texts: ['a'] })).rejects.toMatchObject({
+      code: 'unknown-model',
+    });
   });
 });

@@ -15,6 +15,7 @@
 
 import type { CpuKernels } from '../../cpu/kernels';
 import type { Checkpoint } from './checkpoint';
+import { DEFAULT_POOLING, pool } from './run-cpu-pool';
 import {
   bad,
   type Layer,
@@ -26,6 +27,9 @@ import {
   uploadParts,
 } from './run-cpu-weights';
 import type { PoolingConfig } from './types';
+
+/** Most logits one chunk of the LM head holds in engine memory (floats; 64 MiB). */
+export const HEAD_CHUNK_FLOATS = 16 * 1024 * 1024;
 
 /** The batch a `start` opened: its cache and where each sequence stands. */
 interface Session {
@@ -67,7 +71,7 @@ export class CpuHfModel {
   readonly #types: Mat | undefined;
   readonly #embedNorm: Norm | undefined;
   readonly #finalNorm: Norm | undefined;
-  readonly #head: Mat | undefined;
+  readonly #headW: Mat | undefined;
   readonly #invFreq: Ptr;
   readonly #base: Ptr;
   readonly #weightsTop: Ptr;
@@ -87,7 +91,7 @@ export class CpuHfModel {
     this.#types = parts.types;
     this.#embedNorm = parts.embedNorm;
     this.#finalNorm = parts.finalNorm;
-    this.#head = parts.head;
+    this.#headW = parts.head;
     this.#invFreq = parts.invFreq;
     this.pooling = parts.pooling;
     this.#typeVocab = parts.typeVocab;
@@ -172,6 +176,43 @@ export class CpuHfModel {
       const logits = await this.#causal(session, next, 1);
       session.filled += 1;
       return logits;
+    });
+  }
+
+  /**
+   * Logits after every token from index `from` on of each prompt: (length − from) × vocab floats
+   * per sequence, row i the logits predicting token from + i + 1. One prefill of the ragged batch
+   * (left-padded as `start` pads it) through a cache of its own, freed after: a batch `start`
+   * opened is left as it was.
+   */
+  async logits(batch: number[][], from = 0): Promise<Float32Array[]> {
+    const s = this.#s;
+    if (s.kind === 'bert') throw bad('logits: BERT embeds; it has no LM head');
+    checkIds('logits', batch, s.vocab);
+    const shortest = Math.min(...batch.map((r) => r.length));
+    if (!(Number.isInteger(from) && from >= 0 && from < shortest)) {
+      throw bad(`logits: from = ${from} is not in 0..${shortest - 1} (the shortest sequence)`);
+    }
+    return this.#frame(async () => {
+      const cpu = this.#cpu;
+      const B = batch.length;
+      const P = Math.max(...batch.map((r) => r.length));
+      const width = B * P * s.kvHeads * s.headDim;
+      const session: Session = {
+        batch: B,
+        rows: P,
+        pads: batch.map((r) => P - r.length),
+        filled: 0,
+        k: this.#layers.map(() => cpu.alloc(width)),
+        v: this.#layers.map(() => cpu.alloc(width)),
+      };
+      const ids = batch.flatMap((r) => [...new Array<number>(P - r.length).fill(0), ...r]);
+      return this.#causal(
+        session,
+        ids,
+        P,
+        batch.map((r) => P - r.length + from),
+      );
     });
   }
 
@@ -361,9 +402,14 @@ export class CpuHfModel {
   /**
    * A causal call: `perSeq` new tokens for each sequence of the session (ids flattened
    * sequence-major), at slots session.filled…; keys and values go to the cache. Returns the
-   * logits after each sequence's last token.
+   * logits after each sequence's last token, or after its tokens heads[b]… when given.
    */
-  async #causal(session: Session, ids: number[], perSeq: number): Promise<Float32Array[]> {
+  async #causal(
+    session: Session,
+    ids: number[],
+    perSeq: number,
+    heads?: number[],
+  ): Promise<Float32Array[]> {
     const cpu = this.#cpu;
     const s = this.#s;
     const B = session.batch;
@@ -414,20 +460,44 @@ export class CpuHfModel {
       await this.#layer(lw, x, T, posPtr, rangePtr, cache);
       cpu.release(mark);
     }
-    // Only each sequence's last token reaches the head.
-    const last = cpu.alloc(B * H);
-    const xv = cpu.view(x, T * H);
-    const lv = cpu.view(last, B * H);
-    for (let b = 0; b < B; b++) {
-      const r = b * perSeq + perSeq - 1;
-      lv.set(xv.subarray(r * H, (r + 1) * H), b * H);
+    return this.#head(x, B, perSeq, heads ?? new Array<number>(B).fill(perSeq - 1));
+  }
+
+  /**
+   * The final norm and the LM head over rows [from[b], perSeq) of each sequence b of x
+   * (B × perSeq rows), a chunk of rows at a time so no call holds more than HEAD_CHUNK_FLOATS
+   * logits in engine memory. Returns (perSeq − from[b]) × vocab floats per sequence.
+   */
+  async #head(x: Ptr, B: number, perSeq: number, from: number[]): Promise<Float32Array[]> {
+    const cpu = this.#cpu;
+    const s = this.#s;
+    const H = s.hidden;
+    const V = s.vocab;
+    const out = from.map((f) => new Float32Array((perSeq - f) * V));
+    const rows: [number, number][] = []; // [sequence, row within it]
+    for (let b = 0; b < B; b++) for (let t = from[b]!; t < perSeq; t++) rows.push([b, t]);
+    const chunk = Math.max(1, Math.floor(HEAD_CHUNK_FLOATS / V));
+    const head = this.#headW!;
+    for (let c0 = 0; c0 < rows.length; c0 += chunk) {
+      const part = rows.slice(c0, c0 + chunk);
+      const mark = cpu.mark();
+      const n = cpu.alloc(part.length * H);
+      const xv = cpu.view(x, B * perSeq * H);
+      const nv = cpu.view(n, part.length * H);
+      for (const [i, [b, t]] of part.entries()) {
+        const r = b * perSeq + t;
+        nv.set(xv.subarray(r * H, (r + 1) * H), i * H);
+      }
+      await this.#norm(this.#finalNorm!, n, n, part.length, H);
+      const logits = cpu.alloc(part.length * V);
+      await cpu.linear16(n, head.ptr, head.dtype, logits, part.length, H, V);
+      const lv = cpu.view(logits, part.length * V);
+      for (const [i, [b, t]] of part.entries()) {
+        out[b]!.set(lv.subarray(i * V, (i + 1) * V), (t - from[b]!) * V);
+      }
+      cpu.release(mark);
     }
-    await this.#norm(this.#finalNorm!, last, last, B, H);
-    const logits = cpu.alloc(B * s.vocab);
-    const head = this.#head!;
-    await cpu.linear16(last, head.ptr, head.dtype, logits, B, H, s.vocab);
-    const out = cpu.view(logits, B * s.vocab);
-    return Array.from({ length: B }, (_, b) => out.slice(b * s.vocab, (b + 1) * s.vocab));
+    return out;
   }
 
   /** BertModel then pooling, over a right-padded batch of L tokens a sequence. */
@@ -466,36 +536,6 @@ export class CpuHfModel {
       await this.#layer(lw, x, T, 0, rangePtr, { k, v, rows: T });
       cpu.release(mark);
     }
-    return pool(cpu.view(x, T * H), batch, L, H, this.pooling ?? { mode: 'cls', normalize: false });
+    return pool(cpu.view(x, T * H), batch, L, H, this.pooling ?? DEFAULT_POOLING);
   }
-}
-
-/** sentence-transformers' Pooling and Normalize (reference-bert.ts poolEmbeddings) over the
- * real tokens of each right-padded sequence. */
-function pool(x: Float32Array, batch: number[][], L: number, H: number, p: PoolingConfig) {
-  return batch.map((seq, b) => {
-    const n = seq.length;
-    const row = (t: number) => x.subarray((b * L + t) * H, (b * L + t + 1) * H);
-    const v = new Float64Array(H);
-    if (p.mode === 'cls') v.set(row(0));
-    else if (p.mode === 'lasttoken') v.set(row(n - 1));
-    else if (p.mode === 'mean') {
-      for (let t = 0; t < n; t++) {
-        const y = row(t);
-        for (let d = 0; d < H; d++) v[d] = v[d]! + y[d]!;
-      }
-      for (let d = 0; d < H; d++) v[d] = v[d]! / n;
-    } else {
-      v.set(row(0));
-      for (let t = 1; t < n; t++) {
-        const y = row(t);
-        for (let d = 0; d < H; d++) v[d] = Math.max(v[d]!, y[d]!);
-      }
-    }
-    if (p.normalize) {
-      const norm = Math.max(Math.sqrt(v.reduce((a, y) => a + y * y, 0)), 1e-12); // F.normalize
-      for (let d = 0; d < H; d++) v[d] = v[d]! / norm;
-    }
-    return Float32Array.from(v);
-  });
 }

@@ -1,43 +1,27 @@
 // A loaded Hugging Face checkpoint (checkpoint.ts) run on the GPU with the kernels of
 // src/gpu/hf: Llama-style decoders and GPT-2 generate through a KV cache held on the GPU (a
-// decode step computes one token per sequence), BERT embeds. Weights are uploaded once in their
-// file's width (16-bit stays 16-bit). Semantics follow the float64 reference (reference*.ts),
-// which follows Hugging Face's modeling code.
+// decode step computes one token per sequence), BERT embeds (run-gpu-bert.ts). Weights are
+// uploaded once in their file's width (16-bit stays 16-bit; run-gpu-weights.ts). Semantics
+// follow the float64 reference (reference*.ts), which follows Hugging Face's modeling code.
 //
 // No kernel writes into the cache at an offset, so each layer's new keys and values go to the
 // cache [batch, capacity, kvHeads, headDim] by copyBufferToBuffer (one contiguous block per
-// sequence); the residual add is the shipped model's shaders/residual.wgsl, dispatched here
-// (src/gpu/ops.ts's Ops would compile its matmuls too, seconds under SwiftShader). GPT-2's fused
-// c_attn is split into q/k/v Conv1D weights at load (columns copied, width kept) so k and v land
-// apart. The KV cache is f32.
-//
-// Over the usual length (~750 lines, most of it one call per kernel, formatted one argument a
-// line): one class whose three forward paths share its uploaded weights, scratch lifecycle and
-// residual dispatch. Moving the weight upload and BERT's embed into modules of their own is
-// the obvious split.
+// sequence). The KV cache is f32. Over the usual length (~480 lines, most of it one kernel
+// call per statement, formatted one argument a line): the decoder forward pass is one piece.
 
 import residualWgsl from '../../../shaders/residual.wgsl?raw';
 import type { GpuContext } from '../../gpu/context';
-import { GpuError } from '../../gpu/errors';
-import { HfOps, type POOL_MODES } from '../../gpu/hf/ops';
-import {
-  type GpuWeights,
-  ROPE_EXACT_POSITIONS,
-  rotaryTurns,
-  storageBuffer,
-  uploadIds,
-  uploadWeights,
-} from '../../gpu/hf/tensors';
-import { readBack, TENSOR_USAGE } from '../../gpu/transfer';
+import { HfOps } from '../../gpu/hf/ops';
+import { type GpuWeights, ROPE_EXACT_POSITIONS, storageBuffer } from '../../gpu/hf/tensors';
+import { readBack } from '../../gpu/transfer';
 import type { Checkpoint } from './checkpoint';
-import { llama3InvFreq, rotaryInvFreq } from './reference-decoder';
-import type { BertConfig, DecoderConfig, Gpt2Config, HfTensor, PoolingConfig } from './types';
+import { HEAD_CHUNK_FLOATS } from './run-cpu';
+import { bertEmbed } from './run-gpu-bert';
+import { activate, adder, scratch } from './run-gpu-scratch';
+import { activation, bad, type GpuParts, type Layer, uploadGpuParts } from './run-gpu-weights';
+import type { DecoderConfig, Gpt2Config } from './types';
 
-/** Pooling when a BERT checkpoint names none (no modules.json): sentence-transformers' default. */
-export const DEFAULT_POOLING: PoolingConfig = { mode: 'mean', normalize: false };
-
-type Act = 'tanh' | 'erf';
-type Layer = Record<string, GpuWeights | undefined>;
+export { DEFAULT_POOLING } from './run-cpu-pool';
 
 /** The generation in progress: its KV cache and per-sequence bookkeeping. */
 interface Session {
@@ -53,26 +37,6 @@ interface Session {
   values: GPUBuffer[];
 }
 
-function bad(message: string): GpuError {
-  return new GpuError('invalid-argument', message);
-}
-
-function activation(name: string): Act {
-  if (name === 'gelu_new' || name === 'gelu_pytorch_tanh') return 'tanh';
-  if (name === 'gelu') return 'erf';
-  throw bad(`activation ${name} has no GPU kernel`);
-}
-
-/** Columns [from, from + n) of a row-major [rows, cols] tensor, in its own width. */
-function columns(t: HfTensor, from: number, n: number): Float32Array | Uint16Array {
-  const [rows, cols] = t.shape.length === 2 ? (t.shape as [number, number]) : [1, t.shape[0]!];
-  const out =
-    t.data instanceof Float32Array ? new Float32Array(rows * n) : new Uint16Array(rows * n);
-  for (let r = 0; r < rows; r++)
-    out.set(t.data.subarray(r * cols + from, r * cols + from + n), r * n);
-  return out;
-}
-
 /**
  * A checkpoint on the GPU. Decoders (Llama, Qwen2, Qwen3, Mistral) and GPT-2: `start` a batch,
  * then `step` one token per sequence; BERT: `embed`. One generation at a time per model.
@@ -82,9 +46,7 @@ export class GpuHfModel {
   readonly #hf: HfOps;
   readonly #residual: GPUComputePipeline;
   readonly #owned: GPUBuffer[] = [];
-  readonly #w: Record<string, GpuWeights> = {};
-  readonly #layers: Layer[] = [];
-  #turns?: GPUBuffer;
+  #parts: GpuParts = { w: {}, layers: [] };
   #session?: Session;
   #disposed = false;
 
@@ -103,138 +65,12 @@ export class GpuHfModel {
     const residual = await ctx.pipelines.get('residual', residualWgsl, {});
     const m = new GpuHfModel(ctx, checkpoint, residual);
     try {
-      m.#upload();
+      m.#parts = uploadGpuParts(ctx, checkpoint, m.#owned);
     } catch (e) {
       m.dispose();
       throw e;
     }
     return m;
-  }
-
-  #put(data: Float32Array | Uint16Array, format: HfTensor['dtype'], label: string): GpuWeights {
-    const w = uploadWeights(this.#ctx, format, data, label);
-    this.#owned.push(w.buffer);
-    return w;
-  }
-
-  #get(name: string): GpuWeights {
-    const t = this.checkpoint.weights.get(name);
-    return this.#put(t.data, t.dtype, name);
-  }
-
-  #opt(name: string, has: boolean): GpuWeights | undefined {
-    return has ? this.#get(name) : undefined;
-  }
-
-  /** A zero table of one row of `dim` in `like`'s format (an embedding term that adds 0). */
-  #zeros(like: GpuWeights, dim: number, label: string): GpuWeights {
-    const data = like.format === 'F32' ? new Float32Array(dim) : new Uint16Array(dim);
-    return this.#put(data, like.format, label);
-  }
-
-  #upload(): void {
-    const c = this.checkpoint.config;
-    const w = this.#w;
-    if (c.family === 'gpt2') {
-      activation(c.activation);
-      w.word = this.#get('wte.weight');
-      w.position = this.#get('wpe.weight');
-      w.type = this.#zeros(w.word, c.nEmbd, 'no token types');
-      w.finalNorm = this.#get('ln_f.weight');
-      w.finalBias = this.#get('ln_f.bias');
-      w.head = w.word;
-      const E = c.nEmbd;
-      for (let i = 0; i < c.nLayer; i++) {
-        const p = `h.${i}.`;
-        const attn = this.checkpoint.weights.get(`${p}attn.c_attn.weight`);
-        const bias = this.checkpoint.weights.get(`${p}attn.c_attn.bias`);
-        const part = (j: number, what: string) => ({
-          [what]: this.#put(columns(attn, j * E, E), attn.dtype, `${p}${what}`),
-          [`${what}b`]: this.#put(columns(bias, j * E, E), bias.dtype, `${p}${what}.bias`),
-        });
-        this.#layers.push({
-          ...part(0, 'q'),
-          ...part(1, 'k'),
-          ...part(2, 'v'),
-          ln1: this.#get(`${p}ln_1.weight`),
-          ln1b: this.#get(`${p}ln_1.bias`),
-          o: this.#get(`${p}attn.c_proj.weight`),
-          ob: this.#get(`${p}attn.c_proj.bias`),
-          ln2: this.#get(`${p}ln_2.weight`),
-          ln2b: this.#get(`${p}ln_2.bias`),
-          up: this.#get(`${p}mlp.c_fc.weight`),
-          upb: this.#get(`${p}mlp.c_fc.bias`),
-          down: this.#get(`${p}mlp.c_proj.weight`),
-          downb: this.#get(`${p}mlp.c_proj.bias`),
-        });
-      }
-    } else if (c.family === 'bert') {
-      activation(c.hiddenAct);
-      w.word = this.#get('embeddings.word_embeddings.weight');
-      w.position = this.#get('embeddings.position_embeddings.weight');
-      w.type = this.#get('embeddings.token_type_embeddings.weight');
-      w.embNorm = this.#get('embeddings.LayerNorm.weight');
-      w.embBias = this.#get('embeddings.LayerNorm.bias');
-      for (let i = 0; i < c.numLayers; i++) {
-        const p = `encoder.layer.${i}.`;
-        const g = (n: string) => this.#get(`${p}${n}`);
-        this.#layers.push({
-          q: g('attention.self.query.weight'),
-          qb: g('attention.self.query.bias'),
-          k: g('attention.self.key.weight'),
-          kb: g('attention.self.key.bias'),
-          v: g('attention.self.value.weight'),
-          vb: g('attention.self.value.bias'),
-          o: g('attention.output.dense.weight'),
-          ob: g('attention.output.dense.bias'),
-          ln1: g('attention.output.LayerNorm.weight'),
-          ln1b: g('attention.output.LayerNorm.bias'),
-          up: g('intermediate.dense.weight'),
-          upb: g('intermediate.dense.bias'),
-          down: g('output.dense.weight'),
-          downb: g('output.dense.bias'),
-          ln2: g('output.LayerNorm.weight'),
-          ln2b: g('output.LayerNorm.bias'),
-        });
-      }
-    } else {
-      w.word = this.#get('model.embed_tokens.weight');
-      w.position = this.#zeros(w.word, c.hiddenSize, 'no positions');
-      w.type = this.#zeros(w.word, c.hiddenSize, 'no token types');
-      w.finalNorm = this.#get('model.norm.weight');
-      // LlamaForCausalLM ties lm_head to embed_tokens when tie_word_embeddings.
-      w.head = c.tieWordEmbeddings ? w.word : this.#get('lm_head.weight');
-      for (let i = 0; i < c.numLayers; i++) {
-        const p = `model.layers.${i}.`;
-        const g = (n: string, has = true) => this.#opt(`${p}${n}`, has);
-        this.#layers.push({
-          inNorm: g('input_layernorm.weight'),
-          q: g('self_attn.q_proj.weight'),
-          qb: g('self_attn.q_proj.bias', c.attentionBias),
-          k: g('self_attn.k_proj.weight'),
-          kb: g('self_attn.k_proj.bias', c.attentionBias),
-          v: g('self_attn.v_proj.weight'),
-          vb: g('self_attn.v_proj.bias', c.attentionBias),
-          o: g('self_attn.o_proj.weight'),
-          ob: g('self_attn.o_proj.bias', c.outputBias),
-          qNorm: g('self_attn.q_norm.weight', c.qkNorm),
-          kNorm: g('self_attn.k_norm.weight', c.qkNorm),
-          postNorm: g('post_attention_layernorm.weight'),
-          gate: g('mlp.gate_proj.weight'),
-          gateb: g('mlp.gate_proj.bias', c.mlpBias),
-          up: g('mlp.up_proj.weight'),
-          upb: g('mlp.up_proj.bias', c.mlpBias),
-          down: g('mlp.down_proj.weight'),
-          downb: g('mlp.down_proj.bias', c.mlpBias),
-        });
-      }
-      const plain = rotaryInvFreq(c.headDim, c.ropeTheta);
-      const inv = c.ropeScaling ? llama3InvFreq(plain, c.ropeScaling) : plain;
-      const turns = rotaryTurns(inv);
-      this.#turns = storageBuffer(this.#ctx, turns.byteLength, 'rotary turns');
-      this.#owned.push(this.#turns);
-      this.#ctx.device.queue.writeBuffer(this.#turns, 0, turns);
-    }
   }
 
   /** Bytes of GPU memory the weights (and rotary table) hold: 16-bit weights count 2 bytes each. */
@@ -265,6 +101,38 @@ export class GpuHfModel {
    * next-token logits (vocab floats). Ends any generation in progress.
    */
   async start(batch: number[][], maxNewTokens: number): Promise<Float32Array[]> {
+    this.#endSession();
+    const { s, tokens, positions, T } = this.#open(batch, maxNewTokens);
+    this.#session = s;
+    try {
+      return await this.#forward(s, tokens, positions, T);
+    } catch (e) {
+      this.#endSession(); // a failed prefill leaves no cache to step on
+      throw e;
+    }
+  }
+
+  /**
+   * Logits after every token from index `from` on of each prompt: (length − from) × vocab floats
+   * per sequence, row i the logits predicting token from + i + 1. One prefill of the ragged
+   * batch through a cache of its own, destroyed after: a generation in progress is left as it was.
+   */
+  async logits(batch: number[][], from = 0): Promise<Float32Array[]> {
+    const { s, tokens, positions, T } = this.#open(batch, 0);
+    try {
+      const shortest = Math.min(...batch.map((p) => p.length));
+      if (!(Number.isSafeInteger(from) && from >= 0 && from < shortest)) {
+        throw bad(`logits: from = ${from} is not in 0..${shortest - 1} (the shortest sequence)`);
+      }
+      const heads = s.starts.map((start) => start + from);
+      return await this.#forward(s, tokens, positions, T, heads);
+    } finally {
+      for (const b of [...s.keys, ...s.values]) b.destroy();
+    }
+  }
+
+  /** Checks a prefill and makes its session: the cache, padding and position ids. */
+  #open(batch: number[][], maxNewTokens: number) {
     this.#live();
     const c = this.checkpoint.config;
     if (c.family === 'bert') throw bad('a BERT model embeds; it does not generate');
@@ -280,7 +148,6 @@ export class GpuHfModel {
       throw bad(`${longest} positions exceed GPT-2's n_positions ${c.nPositions}`);
     }
     if (longest > ROPE_EXACT_POSITIONS) throw bad(`${longest} positions are too many`);
-    this.#endSession();
     const { kvHeads, d } = this.#dims();
     const B = batch.length;
     const capacity = T + Math.max(maxNewTokens, 1);
@@ -294,8 +161,7 @@ export class GpuHfModel {
       keys: [],
       values: [],
     };
-    this.#session = s;
-    for (let l = 0; l < this.#layers.length; l++) {
+    for (let l = 0; l < this.#parts.layers.length; l++) {
       s.keys.push(storageBuffer(this.#ctx, cacheBytes, `keys ${l}`));
       s.values.push(storageBuffer(this.#ctx, cacheBytes, `values ${l}`));
     }
@@ -309,12 +175,7 @@ export class GpuHfModel {
         positions.push(t < pad ? 1 : t - pad);
       }
     }
-    try {
-      return await this.#forward(s, tokens, positions, T);
-    } catch (e) {
-      this.#endSession(); // a failed prefill leaves no cache to step on
-      throw e;
-    }
+    return { s, tokens, positions, T };
   }
 
   /** Appends one token per sequence and returns each sequence's next-token logits. */
@@ -329,8 +190,17 @@ export class GpuHfModel {
     return logits;
   }
 
-  /** One causal forward of `T` tokens per sequence at slots past..past+T−1. */
-  async #forward(s: Session, tokens: number[], positions: number[], T: number) {
+  /**
+   * One causal forward of `T` tokens per sequence at slots past..past+T−1; returns the logits
+   * after each sequence's last slot, or after its slots headFrom[b]..T−1 when given.
+   */
+  async #forward(
+    s: Session,
+    tokens: number[],
+    positions: number[],
+    T: number,
+    headFrom?: number[],
+  ): Promise<Float32Array[]> {
     const c = this.checkpoint.config as DecoderConfig | Gpt2Config;
     const gpt2 = c.family === 'gpt2';
     const { H, heads, kvHeads, d, I, V } = this.#dims();
@@ -338,9 +208,9 @@ export class GpuHfModel {
     const rows = B * T;
     const ctx = this.#ctx;
     const hf = this.#hf;
-    const w = this.#w;
-    const { buf, ids, own, done } = this.#scratch();
-    const add = this.#adder(rows * H, own);
+    const w = this.#parts.w;
+    const { buf, ids, own, done } = scratch(ctx);
+    const add = adder(ctx, this.#residual, rows * H, own);
     try {
       const tokenIds = ids(tokens, V, 'tokens');
       const posIds = gpt2
@@ -371,9 +241,6 @@ export class GpuHfModel {
       const att = buf(rows * heads * d, 'attention');
       const g = buf(rows * I, 'gate');
       const u = buf(rows * I, 'up');
-      const last = buf(B * H, 'last');
-      const lastN = buf(B * H, 'last normed');
-      const logits = buf(B * V, 'logits');
       const enc = ctx.device.createCommandEncoder();
       let pass = enc.beginComputePass();
       await hf.embedding(pass, {
@@ -412,7 +279,7 @@ export class GpuHfModel {
           await hf.rmsnorm(pass, { x: xb, w: wt, y, rows, dim: H, eps: c.rmsNormEps });
         }
       };
-      for (const [l, lw] of this.#layers.entries()) {
+      for (const [l, lw] of this.#parts.layers.entries()) {
         await norm(lw, 1, h, x);
         await lin(x, lw.q!, lw.qb, q, H, heads * d);
         await lin(x, lw.k!, lw.kb, kNew, H, kvHeads * d);
@@ -442,7 +309,7 @@ export class GpuHfModel {
             qr = qn;
             kr = kn;
           }
-          const turns = this.#turns!;
+          const turns = this.#parts.turns!;
           await hf.rope(pass, {
             x: qr,
             positions: ropePos,
@@ -488,7 +355,7 @@ export class GpuHfModel {
         await norm(lw, 2, h, x);
         if (c.family === 'gpt2') {
           await lin(x, lw.up!, lw.upb, g, H, I);
-          await this.#act(pass, activation(c.activation), g, rows * I);
+          await activate(hf, pass, activation(c.activation), g, rows * I);
         } else {
           await lin(x, lw.gate!, lw.gateb, g, H, I);
           await lin(x, lw.up!, lw.upb, u, H, I);
@@ -498,10 +365,47 @@ export class GpuHfModel {
         add(pass, h, x);
       }
       pass.end();
-      // Only each sequence's last slot (left padding puts every one at T − 1) reaches the head.
-      for (let b = 0; b < B; b++)
-        enc.copyBufferToBuffer(h, (b * T + T - 1) * H * 4, last, b * H * 4, H * 4);
-      pass = enc.beginComputePass();
+      s.past += T;
+      const from = headFrom ?? new Array<number>(B).fill(T - 1);
+      return await this.#head(h, T, from, enc, buf);
+    } finally {
+      hf.release();
+      done();
+    }
+  }
+
+  /**
+   * The final norm and the LM head over slots [from[b], T) of each sequence b of h (B × T rows
+   * of the hidden width), a chunk of rows at a time: no chunk's logits exceed HEAD_CHUNK_FLOATS
+   * or a binding. The first chunk is submitted with `enc` (the layers' work).
+   */
+  async #head(
+    h: GPUBuffer,
+    T: number,
+    from: number[],
+    enc: GPUCommandEncoder,
+    buf: (floats: number, label: string) => GPUBuffer,
+  ): Promise<Float32Array[]> {
+    const c = this.checkpoint.config as DecoderConfig | Gpt2Config;
+    const { H, V } = this.#dims();
+    const ctx = this.#ctx;
+    const hf = this.#hf;
+    const w = this.#parts.w;
+    const out = from.map((f) => new Float32Array((T - f) * V));
+    const rows: [number, number][] = []; // [sequence, slot]
+    for (const [b, f] of from.entries()) for (let t = f; t < T; t++) rows.push([b, t]);
+    const bindable = Math.floor(ctx.device.limits.maxStorageBufferBindingSize / (4 * V));
+    const chunk = Math.max(1, Math.min(Math.floor(HEAD_CHUNK_FLOATS / V), bindable, rows.length));
+    const last = buf(chunk * H, 'head rows');
+    const lastN = buf(chunk * H, 'head rows normed');
+    const logits = buf(chunk * V, 'logits');
+    let encoder = enc;
+    for (let c0 = 0; c0 < rows.length; c0 += chunk) {
+      const part = rows.slice(c0, c0 + chunk);
+      const n = part.length;
+      for (const [i, [b, t]] of part.entries())
+        encoder.copyBufferToBuffer(h, (b * T + t) * H * 4, last, i * H * 4, H * 4);
+      const pass = encoder.beginComputePass();
       if (c.family === 'gpt2') {
         const eps = c.layerNormEpsilon;
         await hf.layernorm(pass, {
@@ -509,7 +413,7 @@ export class GpuHfModel {
           w: w.finalNorm!,
           bias: w.finalBias!,
           y: lastN,
-          rows: B,
+          rows: n,
           dim: H,
           eps,
         });
@@ -518,82 +422,19 @@ export class GpuHfModel {
           x: last,
           w: w.finalNorm!,
           y: lastN,
-          rows: B,
+          rows: n,
           dim: H,
           eps: c.rmsNormEps,
         });
       }
-      await hf.linear(pass, { x: lastN, w: w.head!, y: logits, rows: B, inDim: H, outDim: V });
+      await hf.linear(pass, { x: lastN, w: w.head!, y: logits, rows: n, inDim: H, outDim: V });
       pass.end();
-      const out = new Float32Array(await readBack(ctx, logits, B * V * 4, enc));
-      s.past += T;
-      return Array.from({ length: B }, (_, b) => out.slice(b * V, (b + 1) * V));
-    } finally {
-      hf.release();
-      done();
+      const got = new Float32Array(await readBack(ctx, logits, n * V * 4, encoder));
+      for (const [i, [b, t]] of part.entries())
+        out[b]!.set(got.subarray(i * V, (i + 1) * V), (t - from[b]!) * V);
+      encoder = ctx.device.createCommandEncoder();
     }
-  }
-
-  /**
-   * One call's buffers: activations from the context's pool (a decode step allocates nothing
-   * new), uploads of its own; `done` (after its work finished) returns and destroys them.
-   */
-  #scratch() {
-    const ctx = this.#ctx;
-    const pooled: GPUBuffer[] = [];
-    const owned: GPUBuffer[] = [];
-    const own = (b: GPUBuffer) => {
-      owned.push(b);
-      return b;
-    };
-    const limit = ctx.device.limits.maxStorageBufferBindingSize;
-    return {
-      buf: (floats: number, label: string) => {
-        if (floats * 4 > limit) {
-          throw new GpuError(
-            'too-large',
-            `${label} needs ${floats * 4} bytes; the limit is ${limit}`,
-          );
-        }
-        const b = ctx.buffers.acquire(Math.max(4, floats * 4), TENSOR_USAGE(), label);
-        pooled.push(b);
-        return b;
-      },
-      ids: (v: number[], max: number, label: string) => own(uploadIds(ctx, v, max, label)),
-      own,
-      done: () => {
-        for (const b of pooled.splice(0)) ctx.buffers.release(b);
-        for (const b of owned.splice(0)) b.destroy();
-      },
-    };
-  }
-
-  /** The residual add x += y over n floats (shaders/residual.wgsl); its uniform is `own`ed. */
-  #adder(n: number, own: (b: GPUBuffer) => GPUBuffer) {
-    const device = this.#ctx.device;
-    const dims = device.createBuffer({
-      label: 'residual dims',
-      size: 16,
-      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    });
-    own(dims);
-    device.queue.writeBuffer(dims, 0, new Uint32Array([n, 0, 0, 0]));
-    const groups = Math.ceil(n / 256);
-    const gx = Math.min(groups, 65_535);
-    return (pass: GPUComputePassEncoder, x: GPUBuffer, y: GPUBuffer) => {
-      const bindGroup = device.createBindGroup({
-        layout: this.#residual.getBindGroupLayout(0),
-        entries: [x, y, dims].map((buffer, binding) => ({ binding, resource: { buffer } })),
-      });
-      pass.setPipeline(this.#residual);
-      pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(gx, Math.ceil(groups / gx));
-    };
-  }
-
-  async #act(pass: GPUComputePassEncoder, act: Act, x: GPUBuffer, n: number) {
-    if (act === 'tanh') await this.#hf.geluTanh(pass, { x, n });
-    else await this.#hf.geluErf(pass, { x, n });
+    return out;
   }
 
   /**
@@ -615,130 +456,19 @@ export class GpuHfModel {
     ) {
       throw bad('token types must match the tokens, sequence by sequence');
     }
-    return this.#embed(c, batch, tokenTypes);
-  }
-
-  async #embed(c: BertConfig, batch: number[][], tokenTypes?: number[][]) {
-    const pooling = this.checkpoint.pooling ?? DEFAULT_POOLING;
-    const B = batch.length;
-    const T = Math.max(...batch.map((p) => p.length));
-    const H = c.hiddenSize;
-    const d = H / c.numHeads;
-    const I = c.intermediateSize;
-    const rows = B * T;
-    const ctx = this.#ctx;
-    const hf = this.#hf;
-    const w = this.#w;
-    const { buf, ids, own, done } = this.#scratch();
-    const grid = (f: (b: number, t: number) => number) =>
-      batch.flatMap((p, b) => Array.from({ length: T }, (_, t) => (t < p.length ? f(b, t) : 0)));
-    const add = this.#adder(rows * H, own);
-    try {
-      const tokenIds = ids(
-        grid((b, t) => batch[b]![t]!),
-        c.vocabSize,
-        'tokens',
-      );
-      const typeIds = ids(
-        grid((b, t) => tokenTypes?.[b]?.[t] ?? 0),
-        c.typeVocabSize,
-        'token types',
-      );
-      const posIds = ids(
-        batch.flatMap(() => Array.from({ length: T }, (_, t) => t)),
-        c.maxPositions,
-        'positions',
-      );
-      const mask = ids(
-        grid(() => 1),
-        2,
-        'mask',
-      );
-      const valid = ids(
-        batch.flatMap((p) => [0, p.length]),
-        T + 1,
-        'valid slots',
-      );
-      const e = buf(rows * H, 'embeddings');
-      const h = buf(rows * H, 'h');
-      const x = buf(rows * H, 'x');
-      const q = buf(rows * H, 'q');
-      const k = buf(rows * H, 'k');
-      const v = buf(rows * H, 'v');
-      const att = buf(rows * H, 'attention');
-      const f = buf(rows * I, 'intermediate');
-      const pooled = buf(B * H, 'pooled');
-      const eps = c.layerNormEps;
-      const act = activation(c.hiddenAct);
-      const enc = ctx.device.createCommandEncoder();
-      const pass = enc.beginComputePass();
-      await hf.embedding(pass, {
-        tokenIds,
-        positionIds: posIds,
-        typeIds,
-        word: w.word!,
-        position: w.position!,
-        tokenType: w.type!,
-        out: e,
-        rows,
-        dim: H,
-      });
-      await hf.layernorm(pass, { x: e, w: w.embNorm!, bias: w.embBias!, y: h, rows, dim: H, eps });
-      const lin = (
-        xb: GPUBuffer,
-        wt: GpuWeights,
-        bias: GpuWeights,
-        y: GPUBuffer,
-        i: number,
-        o: number,
-      ) => hf.linear(pass, { x: xb, w: wt, bias, y, rows, inDim: i, outDim: o });
-      for (const lw of this.#layers) {
-        await lin(h, lw.q!, lw.qb!, q, H, H);
-        await lin(h, lw.k!, lw.kb!, k, H, H);
-        await lin(h, lw.v!, lw.vb!, v, H, H);
-        await hf.attention(pass, {
-          q,
-          k,
-          v,
-          valid,
-          out: att,
-          batch: B,
-          tokens: T,
-          heads: c.numHeads,
-          kvHeads: c.numHeads,
-          headDim: d,
-          capacity: T,
-          past: 0,
-          causal: false,
-        });
-        // Post-LN: h = LN(h + o(att)), then h = LN(h + down(act(up(h)))).
-        await lin(att, lw.o!, lw.ob!, x, H, H);
-        add(pass, x, h);
-        await hf.layernorm(pass, { x, w: lw.ln1!, bias: lw.ln1b!, y: h, rows, dim: H, eps });
-        await lin(h, lw.up!, lw.upb!, f, H, I);
-        await this.#act(pass, act, f, rows * I);
-        await lin(f, lw.down!, lw.downb!, x, I, H);
-        add(pass, x, h);
-        await hf.layernorm(pass, { x, w: lw.ln2!, bias: lw.ln2b!, y: h, rows, dim: H, eps });
-      }
-      const mode: keyof typeof POOL_MODES = pooling.mode;
-      await hf.pool(pass, {
-        hidden: h,
-        mask,
-        out: pooled,
-        batch: B,
-        seq: T,
-        dim: H,
-        mode,
-        normalize: pooling.normalize,
-      });
-      pass.end();
-      const out = new Float32Array(await readBack(ctx, pooled, B * H * 4, enc));
-      return Array.from({ length: B }, (_, b) => out.slice(b * H, (b + 1) * H));
-    } finally {
-      hf.release();
-      done();
-    }
+    return bertEmbed(
+      {
+        ctx: this.#ctx,
+        hf: this.#hf,
+        residual: this.#residual,
+        w: this.#parts.w,
+        layers: this.#parts.layers,
+        pooling: this.checkpoint.pooling,
+      },
+      c,
+      batch,
+      tokenTypes,
+    );
   }
 
   #live(): void {
