@@ -5,6 +5,7 @@ import type { LocalLedger } from '../ledger/local';
 import type { LedgerService } from '../ledger/service';
 import type { JobHistory } from '../mesh/job-history';
 import type { MeshConfig, Mesh as MeshType } from '../mesh/mesh';
+import type { ModelCache } from '../mesh/model-store';
 import type { OwnerStore } from '../mesh/store';
 import type { ComputeInfo, EngineKind } from '../worker/api';
 import { ComputeClient } from '../worker/client';
@@ -95,6 +96,7 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
   #market: LedgerService | undefined;
   #store: Promise<OwnerStore> | undefined;
   #history: Promise<JobHistory> | undefined;
+  #modelCache: Promise<ModelCache> | undefined;
 
   constructor(options: SessionOptions) {
     super();
@@ -221,6 +223,22 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
     return this.#history;
   }
 
+  /**
+   * The models this browser keeps by checkpoint digest (OPFS with an IndexedDB index; in memory
+   * where the browser has neither): the mesh's models and the ones "Try it in this tab" loads
+   * share it, and with it the user's size limit. No network, no GPU.
+   */
+  modelCache(): Promise<ModelCache> {
+    this.#modelCache ??= import('../mesh/model-store').then(
+      ({ BrowserModelCache, MemoryModelCache }) =>
+        BrowserModelCache.open().catch((e) => {
+          console.warn(`tessel: models are kept in memory only: ${describeError(e)}`);
+          return new MemoryModelCache();
+        }),
+    );
+    return this.#modelCache;
+  }
+
   #ownerStore(): Promise<OwnerStore> {
     this.#store ??= import('../mesh/store').then(({ OwnerStore }) => OwnerStore.open());
     return this.#store;
@@ -286,10 +304,9 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
       );
     }
     // libp2p is most of the page's weight: it loads only when the tab joins.
-    const [{ Mesh }, { loadIdentity }, { IdbModelCache }, { startMarket }] = await Promise.all([
+    const [{ Mesh }, { loadIdentity }, { startMarket }] = await Promise.all([
       import('../mesh/mesh'),
       import('../mesh/identity'),
-      import('../mesh/model-store'),
       import('../ledger/market'),
     ]);
     const { matmulKernelDigest } = await import('../gpu/matmul');
@@ -303,7 +320,7 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
         this.#ownerStore(),
         this.history(),
         this.ledger(),
-        IdbModelCache.open(),
+        this.modelCache(),
       ]);
     const adapter = info.identity;
     const gflops = this.#prefs.speeds[adapter];
