@@ -8,7 +8,7 @@ import './researcher-view';
 import { loadMeshConfig, parseEngine } from './config';
 import type { PageHandle } from './handle';
 import { TabSession } from './session';
-import { type ShippedModel, shippedModel } from './shipped-model';
+import { SHIPPED_MODEL_URL, type ShippedModel, shippedModel } from './shipped-model';
 import { base } from './styles';
 
 /**
@@ -83,10 +83,22 @@ export class TesselApp extends LitElement {
       <div>
         <tessel-researcher .session=${s} .shipped=${this.#shipped}></tessel-researcher>
         <tessel-jobs .session=${s} .shipped=${this.#shipped}></tessel-jobs>
-        <tessel-local .compute=${s?.compute} .session=${s} .shipped=${this.#shipped}></tessel-local>
+        <tessel-local
+          .compute=${s?.compute}
+          .session=${s}
+          .shippedUrl=${SHIPPED_MODEL_URL}
+          .openCache=${openModelCache}
+        ></tessel-local>
       </div>
     </div>`;
   }
+}
+
+/** The browser's model cache (OPFS + IndexedDB); where the browser has neither, one that lasts
+ * as long as the page. */
+async function openModelCache() {
+  const { BrowserModelCache, MemoryModelCache } = await import('../mesh/model-store');
+  return BrowserModelCache.open().catch(() => new MemoryModelCache());
 }
 
 customElements.get('tessel-app') ?? customElements.define('tessel-app', TesselApp);

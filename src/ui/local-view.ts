@@ -1,21 +1,21 @@
 import { html, LitElement, nothing } from 'lit';
 import { freivalds } from '../jobs/freivalds';
-import { cryptoRng } from '../model/rng';
-import { sampleToken } from '../model/sample';
+import type { ModelCache } from '../mesh/model-store';
 import type { BenchmarkRow, EngineKind } from '../worker/api';
 import type { ComputeClient } from '../worker/client';
-import { hardwareGpu } from '../worker/engine-choice';
 import { describeError, readInt } from './format';
+import { lentEngine, useLentEngine } from './lent-engine';
 import type { TabSession } from './session';
-import { encodeText, type ShippedModel } from './shipped-model';
 import { base } from './styles';
+import './try-model-view';
 
 const MAX_DIM = 4096;
 type Message = { text: string; kind: 'ok' | 'error' | ''; verdict?: string };
 
 /**
  * `<tessel-local>`: try the kernels in this tab, on your own click: a verified matrix multiply,
- * text from the shipped model, and a GFLOP/s measurement. Each runs in the compute Worker only
+ * a Hugging Face model of your own (`<tessel-try-model>`: text or embeddings), and a GFLOP/s
+ * measurement. Each runs in the compute Worker only
  * when its button is pressed, on the engine this tab would lend (its session's choice: the CPU
  * engine where the WebGPU adapter is software), so what it measures is what volunteers lend;
  * nothing here touches the mesh.
@@ -24,9 +24,9 @@ export class TesselLocal extends LitElement {
   static override properties = {
     compute: { attribute: false },
     session: { attribute: false },
-    shipped: { attribute: false },
+    shippedUrl: { attribute: false },
+    openCache: { attribute: false },
     _run: { state: true },
-    _generated: { state: true },
     _bench: { state: true },
     _busy: { state: true },
   };
@@ -34,18 +34,20 @@ export class TesselLocal extends LitElement {
   declare compute: ComputeClient | undefined;
   /** The tab's session: which engine it lends. Without one, the engine it would predict. */
   declare session: TabSession | undefined;
-  declare shipped: (() => Promise<ShippedModel>) | undefined;
+  /** The shipped model's folder URL, offered by the model picker. */
+  declare shippedUrl: string | undefined;
+  /** Opens the browser's model cache (src/mesh/model-store.ts). */
+  declare openCache: (() => Promise<ModelCache>) | undefined;
   declare _run: Message | undefined;
-  declare _generated: Message | undefined;
   declare _bench: BenchmarkRow[] | undefined;
-  declare _busy: '' | 'run' | 'generate' | 'bench';
-  #model: Promise<{ digest: string; vocab: string[]; maxSeq: number }> | undefined;
+  declare _busy: '' | 'run' | 'bench';
 
   constructor() {
     super();
     this.compute = undefined;
     this.session = undefined;
-    this.shipped = undefined;
+    this.shippedUrl = undefined;
+    this.openCache = undefined;
     this._busy = '';
   }
 
@@ -63,17 +65,12 @@ export class TesselLocal extends LitElement {
       <p id="run-result" class=${this._run?.kind ?? ''} data-verdict=${this._run?.verdict ?? ''} role="status">
         ${this._run?.text ?? ''}
       </p>
-      <h3 id="model-title">Try the model</h3>
-      <p>
-        A 0.4 M-parameter character-level transformer trained on the King James Torah, run by
-        tessel's own kernels in your GPU's Worker.
-      </p>
-      <form id="model-form" aria-labelledby="model-title" novalidate @submit=${this.#generate}>
-        <label>Prompt <input name="prompt" id="prompt" value="And God said, " size="30" /></label>
-        <label>Temperature <input name="temperature" type="number" min="0" max="2" step="0.1" value="0.7" /></label>
-        <button type="submit" id="generate-button" ?disabled=${this._busy === 'generate'}>Generate</button>
-      </form>
-      <p id="generated" class=${this._generated?.kind ?? ''} role="status">${this._generated?.text ?? ''}</p>
+      <tessel-try-model
+        .compute=${this.compute}
+        .session=${this.session}
+        .shippedUrl=${this.shippedUrl}
+        .openCache=${this.openCache}
+      ></tessel-try-model>
       <h3>Benchmark</h3>
       <button type="button" id="bench-button" ?disabled=${this._busy === 'bench'} @click=${this.#benchmark}>
         ${this._busy === 'bench' ? 'Measuring…' : 'Measure GFLOP/s'}
@@ -141,76 +138,13 @@ export class TesselLocal extends LitElement {
     }
   }
 
-  async #loadModel() {
-    if (!this.shipped || !this.compute) throw new Error('no model on this page');
-    const { file, config, vocab, maxSeq } = await this.shipped();
-    await this.#useLentEngine();
-    // The Worker takes the bytes it is sent; the shared copy stays whole.
-    const digest = await this.compute.loadModel(file.slice(), config);
-    return { digest, vocab, maxSeq };
-  }
-
-  async #generate(ev: SubmitEvent) {
-    ev.preventDefault();
-    const form = ev.target as HTMLFormElement;
-    const prompt = (form.elements.namedItem('prompt') as HTMLInputElement).value;
-    const temperature = Number((form.elements.namedItem('temperature') as HTMLInputElement).value);
-    if (!(temperature >= 0 && temperature <= 2)) {
-      this._generated = { text: 'Temperature must be a number from 0 to 2.', kind: 'error' };
-      return;
-    }
-    this._busy = 'generate';
-    try {
-      this.#model ??= this.#loadModel();
-      const { digest, vocab, maxSeq } = await this.#model;
-      const encoded = encodeText(vocab, prompt);
-      if (prompt.length === 0 || 'unknown' in encoded) {
-        this._generated = {
-          text:
-            'unknown' in encoded
-              ? `The model has never seen ${encoded.unknown.map((c) => JSON.stringify(c)).join(', ')}: use plain letters and punctuation.`
-              : 'Type a prompt first.',
-          kind: 'error',
-        };
-        return;
-      }
-      const ids = Array.from(encoded);
-      const rng = cryptoRng();
-      const t0 = performance.now();
-      let text = '';
-      for (let i = 0; i < 120; i++) {
-        const ctx = Uint32Array.from(ids.slice(-maxSeq));
-        const logits = await this.compute!.infer(digest, ctx, 1, ctx.length);
-        const next = sampleToken(logits, temperature, rng);
-        ids.push(next);
-        text += vocab[next];
-        this._generated = { text: prompt + text, kind: '' };
-      }
-      const rate = (120 / (performance.now() - t0)) * 1000;
-      this._generated = { text: `${prompt}${text} (${rate.toFixed(0)} characters/s)`, kind: '' };
-    } catch (e) {
-      this.#model = undefined;
-      this._generated = { text: describeError(e), kind: 'error' };
-    } finally {
-      this._busy = '';
-    }
-  }
-
   #lentEngine(): Promise<EngineKind> {
     return lentEngine(this.session, this.compute!);
   }
 
-  /** Switches the Worker to the engine this tab lends (the one a join would switch it to);
-   * where that engine cannot start, the current one runs. Returns the engine that runs. */
-  async #useLentEngine(): Promise<EngineKind> {
-    const compute = this.compute!;
-    const engine = await this.#lentEngine();
-    const now = (await compute.info()).engine;
-    if (now === engine) return engine;
-    return compute.setEngine(engine).then(
-      (info) => info.engine,
-      () => now,
-    );
+  /** Switches the Worker to the engine this tab lends; returns the engine that runs. */
+  #useLentEngine(): Promise<EngineKind> {
+    return useLentEngine(this.session, this.compute!);
   }
 
   async #benchmark() {
@@ -224,17 +158,6 @@ export class TesselLocal extends LitElement {
       this._busy = '';
     }
   }
-}
-
-/** The engine this tab lends: its session's (chosen, or predicted before measuring), else a
- * hardware GPU if there is one, else the CPU engine (a software adapter's GPU never wins). */
-async function lentEngine(
-  session: TabSession | undefined,
-  compute: ComputeClient,
-): Promise<EngineKind> {
-  const view = await session?.adapter();
-  if (view?.available) return view.engine;
-  return hardwareGpu(await compute.info()) ? 'webgpu' : 'cpu';
 }
 
 customElements.get('tessel-local') ?? customElements.define('tessel-local', TesselLocal);

@@ -7,10 +7,9 @@
 
 import type { CheckpointFiles, PickedFile } from '../model/hf/files';
 import { isSafeName, KNOWN_FILES } from '../model/hf/files';
+import type { CheckpointFileMap } from '../worker/api';
 import { InputError } from './form-input';
-
-/** A checkpoint folder's files by path inside it (the Worker's loadModel takes this map). */
-export type CheckpointFileMap = Record<string, Uint8Array>;
+import { describeError } from './format';
 
 /** Lines embedded at once: a similarity table of more rows is no longer readable. */
 export const MAX_EMBED_LINES = 16;
@@ -226,6 +225,21 @@ export function modelName(source: { url: string } | { folder: string }): string 
 export function pickedFolder(picked: readonly PickedFile[]): string {
   const rel = picked.find((f) => f.webkitRelativePath)?.webkitRelativePath ?? '';
   return rel.includes('/') ? rel.slice(0, rel.indexOf('/')) : '';
+}
+
+/**
+ * An error as the person reads it: a typed one by its class and code, then its message, which
+ * for checkpoint and tokenizer errors starts with the file and the field
+ * ("CheckpointError (missing-file): config.json: the folder has no config.json").
+ */
+export function describeModelError(e: unknown): string {
+  if (e instanceof InputError) return e.message;
+  const name = (e as { name?: unknown } | null)?.name;
+  const text = describeError(e);
+  if (typeof name !== 'string' || name === 'Error' || name === '') return text;
+  const code = (e as { code?: unknown }).code;
+  const message = (e as { message?: unknown }).message;
+  return typeof code === 'string' ? `${name} (${code}): ${String(message)}` : `${name}: ${text}`;
 }
 
 function jsonOf(bytes: Uint8Array): unknown {

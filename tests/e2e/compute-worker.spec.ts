@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
-import { checkElementwise, gammaF32, matmulF64 } from '../../src/gpu/reference';
-import { gptForwardF64 } from '../../src/model/gpt';
-import { loadGpt } from '../../src/model/load';
+import { checkElementwise, matmulF64 } from '../../src/gpu/reference';
+import { loadCheckpoint } from '../../src/model/hf/checkpoint';
+import { filesFromDirectory } from '../../src/model/hf/files-node';
+import { gpt2Forward } from '../../src/model/hf/reference';
+import type { Gpt2Config } from '../../src/model/hf/types';
 import { seededRng, uniform } from '../../src/model/rng';
 import type { PageHandle } from '../../src/ui/handle';
 
@@ -122,44 +123,91 @@ test('typed errors cross the worker boundary with their code', async ({ page }) 
   expect(code).toBe('GpuError/invalid-argument');
 });
 
-test('the Worker runs a shard of batched inference on the shipped model', async ({ page }) => {
+test('the Worker loads the shipped checkpoint, runs a shard’s logits, generates and scores text', async ({
+  page,
+}) => {
   const dir = 'public/models/kjv-char';
-  const file = new Uint8Array(readFileSync(`${dir}/model.safetensors`));
-  const config = JSON.parse(readFileSync(`${dir}/config.json`, 'utf8'));
-  const { config: c, weights } = await loadGpt(file, config);
+  const ck = await loadCheckpoint(await filesFromDirectory(dir));
+  const c = ck.config as Gpt2Config;
   const [batch, seq] = [4, 48];
-  const tokens = Array.from({ length: batch * seq }, (_, i) => (i * 5 + 1) % c.vocab);
-  // The page fetches the model from the app, as a contributor would, and runs it in its Worker.
-  const logits = await page.evaluate(
+  const tokens = Array.from({ length: batch * seq }, (_, i) => (i * 5 + 1) % c.vocabSize);
+  // The page fetches the checkpoint from the app, as a contributor would, and runs it in its
+  // Worker; the files cross by transfer.
+  const got = await page.evaluate(
     async ({ tokens, batch, seq }) => {
       const { compute } = (globalThis as unknown as { tessel: Tessel }).tessel;
-      const [file, config] = await Promise.all([
-        fetch('/models/kjv-char/model.safetensors').then((r) => r.arrayBuffer()),
-        fetch('/models/kjv-char/config.json').then((r) => r.json()),
-      ]);
-      const digest = await compute.loadModel(new Uint8Array(file), config);
-      return Array.from(await compute.infer(digest, Uint32Array.from(tokens), batch, seq));
+      const names = [
+        'config.json',
+        'generation_config.json',
+        'model.safetensors',
+        'tokenizer.json',
+        'tokenizer_config.json',
+      ];
+      const files: Record<string, Uint8Array> = {};
+      for (const n of names) {
+        files[n] = new Uint8Array(await (await fetch(`/models/kjv-char/${n}`)).arrayBuffer());
+      }
+      const info = await compute.loadModel(files);
+      const logits = await compute.logits(
+        info.digest,
+        Uint32Array.from(tokens),
+        batch,
+        seq,
+        seq - 1,
+      );
+      const [gen] = await compute.generate(info.digest, {
+        prompts: ['And Moses said, '],
+        maxNewTokens: 12,
+        seed: 1,
+      });
+      const [scored] = await compute.score(info.digest, { texts: ['In the beginning'] });
+      const error = await compute.generate(info.digest, { prompts: [] }).then(
+        () => 'no error',
+        (e: { name: string; code: string }) => `${e.name}/${e.code}`,
+      );
+      return {
+        info,
+        detached: files['model.safetensors']!.byteLength === 0,
+        logits: Array.from(logits),
+        gen,
+        scored: { tokens: scored!.tokens.length, logprobs: Array.from(scored!.logprobs) },
+        error,
+      };
     },
     { tokens, batch, seq },
   );
-  const want = gptForwardF64(c, weights, Uint32Array.from(tokens), batch, seq);
-  expect(logits).toHaveLength(batch * c.vocab);
-  const scale = Math.max(1, ...Array.from(want, Math.abs));
-  for (let i = 0; i < want.length; i++) {
-    expect(Math.abs(logits[i]! - want[i]!)).toBeLessThanOrEqual(c.nLayer * gammaF32(c.dFF) * scale);
+  expect(got.info).toMatchObject({ digest: ck.digest, family: 'gpt2', task: 'generate' });
+  expect(got.detached).toBe(true);
+  expect(got.logits).toHaveLength(batch * c.vocabSize);
+  for (let b = 0; b < batch; b++) {
+    const want = gpt2Forward(c, ck.weights, [tokens.slice(b * seq, (b + 1) * seq)])[0]!.at(-1)!;
+    // As tests/unit/hf-run-gpu.test.ts bounds a row: 1e-5·(1 + max|reference|).
+    const bound = 1e-5 * (1 + Math.max(...Array.from(want, Math.abs)));
+    for (let v = 0; v < c.vocabSize; v++) {
+      expect(Math.abs(got.logits[b * c.vocabSize + v]! - want[v]!)).toBeLessThanOrEqual(bound);
+    }
   }
+  expect(got.gen!.promptTokens).toBeGreaterThan(0);
+  expect(got.gen!.tokens.length).toBeGreaterThan(0);
+  expect(got.gen!.tokens.length).toBeLessThanOrEqual(12);
+  expect(got.scored.logprobs).toHaveLength(got.scored.tokens - 1);
+  expect(got.scored.logprobs.every((l) => l <= 0)).toBe(true);
+  expect(got.error).toBe('RequestError/invalid-request');
 });
 
-test('Try the model: the page generates text, and refuses characters the model never saw', async ({
+test('Try a model: the shipped checkpoint loads from its URL and generates text', async ({
   page,
 }) => {
-  await page.fill('#prompt', 'And Moses said, ');
-  await page.click('#generate-button');
-  await expect(page.locator('#generated')).toContainText('characters/s', { timeout: 60_000 });
-  const text = (await page.locator('#generated').textContent()) ?? '';
-  expect(text.startsWith('And Moses said, ')).toBe(true);
-  expect(text.replace(/ \(\d+ characters\/s\)$/, '').length).toBe('And Moses said, '.length + 120);
-  await page.fill('#prompt', 'Hello 🌍');
-  await page.click('#generate-button');
-  await expect(page.locator('#generated')).toContainText('never seen');
+  await page.locator('#load-shipped').click();
+  await expect(page.locator('#model-info')).toHaveAttribute('data-task', 'generate', {
+    timeout: 60_000,
+  });
+  await expect(page.locator('#model-family')).toHaveText('gpt2');
+  await page.locator('#prompt').fill('And Moses said, ');
+  await page.locator('#max-new-tokens').fill('40');
+  await page.locator('#seed').fill('1');
+  await page.locator('#generate-button').click();
+  await expect(page.locator('#generate-stats')).toContainText('tokens/s', { timeout: 60_000 });
+  await expect(page.locator('#generated')).toHaveAttribute('data-finish', /^(stop|length)$/);
+  expect(((await page.locator('#generated').textContent()) ?? '').length).toBeGreaterThan(0);
 });

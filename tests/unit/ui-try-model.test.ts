@@ -14,6 +14,7 @@ import { InputError } from '../../src/ui/form-input';
 import { loadTryModelPrefs, saveTryModelPrefs } from '../../src/ui/prefs';
 import {
   cosineMatrix,
+  describeModelError,
   embedLines,
   fileFetch,
   formatParams,
@@ -250,6 +251,22 @@ describe('numbers people read', () => {
     );
     expect(modelName({ folder: 'bge-small' })).toBe('bge-small');
     expect(modelName({ folder: '' })).toBe('picked files');
+  });
+});
+
+describe('errors as a person reads them', () => {
+  test('typed errors by class and code, with the file and field their message starts with', async () => {
+    const files = hfCheckpointFiles({ kind: 'llama', config: { num_attention_heads: 5 } });
+    const err = await loadCheckpoint(filesFromMap(files)).catch((e) => e);
+    expect(err).toBeInstanceOf(CheckpointError);
+    const text = describeModelError(err);
+    expect(text).toMatch(/^CheckpointError \([a-z-]+\): config\.json \(/);
+    // As comlink delivers it from the Worker: a plain Error with the name and code put back.
+    const crossed = Object.assign(new Error(err.message), { name: err.name, code: err.code });
+    expect(describeModelError(crossed)).toBe(text);
+    expect(describeModelError(new InputError('Type a prompt first.'))).toBe('Type a prompt first.');
+    expect(describeModelError(new Error('plain'))).toBe('plain');
+    expect(describeModelError('a string')).toBe('a string');
   });
 });
 
