@@ -1,15 +1,12 @@
 // The CPU engine (assembly/kernels.ts through src/cpu) on this machine's WebAssembly: the same
-// float32 error bounds and the same verifier as the GPU kernels, one thread and several.
+// float32 error bounds and the same verifier as the GPU kernels, one thread and several. Models
+// on the CPU engine: tests/unit/hf-run-cpu.test.ts.
 import { afterAll, describe, expect, test } from 'vitest';
 import { CpuKernels } from '../../src/cpu/kernels';
 import { spawnNodeHelper } from '../../src/cpu/node-threads';
-import { checkElementwise, gammaF32, matmulF64 } from '../../src/gpu/reference';
+import { checkElementwise, matmulF64 } from '../../src/gpu/reference';
 import { freivalds } from '../../src/jobs/freivalds';
-import { gptForwardF64, gptWeightsFrom } from '../../src/model/gpt';
-import { CpuGpt } from '../../src/model/gpt-cpu';
-import { readSafetensors } from '../../src/model/safetensors';
 import { randomMatrix } from './gpu-fixture';
-import { randomModelFile, tinyConfig } from './model-fixture';
 
 const engines = new Map<number, Promise<CpuKernels>>();
 const engine = (threads: number) => {
@@ -153,50 +150,4 @@ test('a helper the OS never runs holds nothing up: the other threads claim its s
   } finally {
     cpu.dispose();
   }
-});
-
-describe('the model on the CPU engine', () => {
-  const config = tinyConfig;
-  const weights = gptWeightsFrom(readSafetensors(randomModelFile(config, 100)).tensors, config);
-
-  test.each([
-    [1, 1, 1],
-    [3, 7, 2],
-    [2, 24, 2],
-    [5, 24, 1],
-  ])('logits match the float64 reference (batch=%i, seq=%i, %i threads)', async (batch, seq, t) => {
-    const model = await CpuGpt.load(await engine(t), config, weights);
-    const tokens = Uint32Array.from({ length: batch * seq }, (_, i) => (i * 13 + 5) % config.vocab);
-    const got = await model.forward(tokens, batch, seq);
-    const want = gptForwardF64(config, weights, tokens, batch, seq);
-    // The GPU's bound (tests/unit/gpt.test.ts): nLayer·γ_FF on the logit scale.
-    const scale = Math.max(1, ...Array.from(want, Math.abs));
-    const tol = config.nLayer * gammaF32(config.dFF) * scale;
-    let worst = 0;
-    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
-    expect(worst).toBeLessThanOrEqual(tol);
-    console.log(
-      `CPU batch ${batch} seq ${seq}: worst |Δlogit| ${(worst / tol).toFixed(3)} of the bound`,
-    );
-  });
-
-  test('every position from `from` on, and typed errors for bad tokens', async () => {
-    const model = await CpuGpt.load(await engine(2), config, weights);
-    const tokens = Uint32Array.from({ length: 2 * 10 }, (_, i) => (i * 7) % config.vocab);
-    const all = await model.forward(tokens, 2, 10, 6);
-    expect(all.length).toBe(2 * 4 * config.vocab);
-    const last = await model.forward(tokens, 2, 10);
-    // The last position of each sequence is the same whichever positions are asked for.
-    for (let s = 0; s < 2; s++)
-      expect(all.subarray((s * 4 + 3) * config.vocab, (s * 4 + 4) * config.vocab)).toEqual(
-        last.subarray(s * config.vocab, (s + 1) * config.vocab),
-      );
-    await expect(model.forward(Uint32Array.from([1, 37]), 1, 2)).rejects.toMatchObject({
-      field: 'tokens',
-    });
-    await expect(model.forward(new Uint32Array(25), 1, 25)).rejects.toMatchObject({ field: 'seq' });
-    await expect(model.forward(tokens, 2, 10, 10)).rejects.toMatchObject({
-      code: 'invalid-argument',
-    });
-  });
 });

@@ -261,6 +261,51 @@ describe.each([1, 2])('CpuHfModel on %i thread(s)', (threads) => {
   );
 });
 
+describe('CpuHfModel logits at every position', () => {
+  test.each([
+    ['llama', 'F32', 1],
+    ['mistral', 'BF16', 2],
+    ['gpt2', 'F16', 2],
+  ] as const)(
+    '%s %s (%i threads): each row is the reference’s at that prefix, the head in chunks; an open batch is left as it was',
+    async (kind, dtype, threads) => {
+      const cpu = await engine(threads);
+      const ck = await checkpoint(kind, dtype);
+      const V = ck.config.vocabSize;
+      const { fwd } = reference(ck);
+      const model = await CpuHfModel.load(cpu, ck);
+      try {
+        model.headChunkFloats = 3 * V; // three rows a chunk: chunks cross sequences
+        const from = 2;
+        const first = await model.start(PROMPTS, 2);
+        const got = await model.logits(PROMPTS, from);
+        for (const [b, p] of PROMPTS.entries()) {
+          const ref = fwd([p], {})[0]!;
+          expect(got[b]!.length).toBe((p.length - from) * V);
+          for (let t = from; t < p.length; t++) {
+            const row = got[b]!.subarray((t - from) * V, (t - from + 1) * V);
+            expect(relErr(row, ref[t]!)).toBeLessThan(BOUND);
+          }
+          // The last row is what start gave.
+          expect(relErr(first[b]!, ref.at(-1)!)).toBeLessThan(BOUND);
+        }
+        // The batch start opened steps on as if logits had not run.
+        const next = first.map(argmax);
+        const stepped = await model.step(next);
+        for (const [b, p] of PROMPTS.entries()) {
+          const ref = fwd([[...p, next[b]!]], {})[0]!.at(-1)!;
+          expect(relErr(stepped[b]!, ref)).toBeLessThan(BOUND);
+        }
+        const typed = (e: unknown) => isGpuError(e, 'invalid-argument');
+        await expect(model.logits(PROMPTS, 3)).rejects.toSatisfy(typed); // the shortest has 3
+        await expect(model.logits(PROMPTS, -1)).rejects.toSatisfy(typed);
+      } finally {
+        await model.dispose();
+      }
+    },
+  );
+});
+
 describe('CpuHfModel memory and errors', () => {
   test('resident weights are the file size; the cache is what the batch needs; bad calls are typed errors', async () => {
     const cpu = await engine(1);

@@ -175,6 +175,47 @@ describe('GpuHfModel generation', () => {
   });
 });
 
+describe('GpuHfModel logits at every position', () => {
+  test.each([
+    ['mistral', 'BF16'],
+    ['gpt2', 'F32'],
+  ] as const)(
+    '%s %s: each row is the reference’s at that prefix, the head in chunks; an open batch is left as it was',
+    async (kind, dtype) => {
+      const ck = await load(kind, dtype);
+      const c = ck.config as DecoderConfig | Gpt2Config;
+      const fwd = (t: number[]) =>
+        (c.family === 'gpt2'
+          ? gpt2Forward(c, ck.weights, [t])
+          : decoderForward(c, ck.weights, [t]))[0]!;
+      const V = c.vocabSize;
+      const model = await GpuHfModel.load(gpu.ctx, ck);
+      try {
+        model.headChunkFloats = 4 * V; // four rows a chunk: chunks cross sequences
+        const from = 0;
+        const first = await model.start(PROMPTS, 2);
+        const got = await model.logits(PROMPTS, from);
+        for (const [b, p] of PROMPTS.entries()) {
+          const ref = fwd(p);
+          expect(got[b]!.length).toBe((p.length - from) * V);
+          for (let t = from; t < p.length; t++) {
+            const row = got[b]!.subarray((t - from) * V, (t - from + 1) * V);
+            expectClose(row, ref[t]!, LOGIT_TOL, `${kind} seq ${b} position ${t}`);
+          }
+        }
+        const next = first.map(argmax);
+        const stepped = await model.step(next);
+        for (const [b, p] of PROMPTS.entries()) {
+          expectClose(stepped[b]!, fwd([...p, next[b]!]).at(-1)!, LOGIT_TOL, `${kind} step ${b}`);
+        }
+        await expect(model.logits(PROMPTS, 1)).rejects.toBeInstanceOf(GpuError); // [12] has 1
+      } finally {
+        model.dispose();
+      }
+    },
+  );
+});
+
 describe('GpuHfModel embeddings', () => {
   test.each(['F32', 'BF16'] as const)(
     'bert %s: pooled embeddings of a ragged batch',

@@ -26,10 +26,8 @@ import {
   type Shape,
   uploadParts,
 } from './run-cpu-weights';
+import { HEAD_CHUNK_FLOATS } from './runtime-types';
 import type { PoolingConfig } from './types';
-
-/** Most logits one chunk of the LM head holds in engine memory (floats; 64 MiB). */
-export const HEAD_CHUNK_FLOATS = 16 * 1024 * 1024;
 
 /** The batch a `start` opened: its cache and where each sequence stands. */
 interface Session {
@@ -79,6 +77,8 @@ export class CpuHfModel {
   #session: Session | undefined;
   /** The checkpoint's sentence-transformers pooling (BERT), if any. */
   readonly pooling: PoolingConfig | undefined;
+  /** Most logits one chunk of the LM head computes at once, floats (tests set it small). */
+  headChunkFloats = HEAD_CHUNK_FLOATS;
   readonly #typeVocab: number;
 
   private constructor(cpu: CpuKernels, base: Ptr, parts: Parts) {
@@ -465,7 +465,7 @@ export class CpuHfModel {
 
   /**
    * The final norm and the LM head over rows [from[b], perSeq) of each sequence b of x
-   * (B × perSeq rows), a chunk of rows at a time so no call holds more than HEAD_CHUNK_FLOATS
+   * (B × perSeq rows), a chunk of rows at a time so no call holds more than headChunkFloats
    * logits in engine memory. Returns (perSeq − from[b]) × vocab floats per sequence.
    */
   async #head(x: Ptr, B: number, perSeq: number, from: number[]): Promise<Float32Array[]> {
@@ -476,7 +476,7 @@ export class CpuHfModel {
     const out = from.map((f) => new Float32Array((perSeq - f) * V));
     const rows: [number, number][] = []; // [sequence, row within it]
     for (let b = 0; b < B; b++) for (let t = from[b]!; t < perSeq; t++) rows.push([b, t]);
-    const chunk = Math.max(1, Math.floor(HEAD_CHUNK_FLOATS / V));
+    const chunk = Math.max(1, Math.floor(this.headChunkFloats / V));
     const head = this.#headW!;
     for (let c0 = 0; c0 < rows.length; c0 += chunk) {
       const part = rows.slice(c0, c0 + chunk);

@@ -15,10 +15,10 @@ import { HfOps } from '../../gpu/hf/ops';
 import { type GpuWeights, ROPE_EXACT_POSITIONS, storageBuffer } from '../../gpu/hf/tensors';
 import { readBack } from '../../gpu/transfer';
 import type { Checkpoint } from './checkpoint';
-import { HEAD_CHUNK_FLOATS } from './run-cpu';
 import { bertEmbed } from './run-gpu-bert';
 import { activate, adder, scratch } from './run-gpu-scratch';
 import { activation, bad, type GpuParts, type Layer, uploadGpuParts } from './run-gpu-weights';
+import { HEAD_CHUNK_FLOATS } from './runtime-types';
 import type { DecoderConfig, Gpt2Config } from './types';
 
 export { DEFAULT_POOLING } from './run-cpu-pool';
@@ -49,6 +49,8 @@ export class GpuHfModel {
   #parts: GpuParts = { w: {}, layers: [] };
   #session?: Session;
   #disposed = false;
+  /** Most logits one chunk of the LM head computes at once, floats (tests set it small). */
+  headChunkFloats = HEAD_CHUNK_FLOATS;
 
   private constructor(
     ctx: GpuContext,
@@ -376,7 +378,7 @@ export class GpuHfModel {
 
   /**
    * The final norm and the LM head over slots [from[b], T) of each sequence b of h (B × T rows
-   * of the hidden width), a chunk of rows at a time: no chunk's logits exceed HEAD_CHUNK_FLOATS
+   * of the hidden width), a chunk of rows at a time: no chunk's logits exceed headChunkFloats
    * or a binding. The first chunk is submitted with `enc` (the layers' work).
    */
   async #head(
@@ -395,7 +397,10 @@ export class GpuHfModel {
     const rows: [number, number][] = []; // [sequence, slot]
     for (const [b, f] of from.entries()) for (let t = f; t < T; t++) rows.push([b, t]);
     const bindable = Math.floor(ctx.device.limits.maxStorageBufferBindingSize / (4 * V));
-    const chunk = Math.max(1, Math.min(Math.floor(HEAD_CHUNK_FLOATS / V), bindable, rows.length));
+    const chunk = Math.max(
+      1,
+      Math.min(Math.floor(this.headChunkFloats / V), bindable, rows.length),
+    );
     const last = buf(chunk * H, 'head rows');
     const lastN = buf(chunk * H, 'head rows normed');
     const logits = buf(chunk * V, 'logits');

@@ -94,7 +94,7 @@ export interface TokenScores {
   total: number;
 }
 
-/** The mesh's low-level generation (`generateTokens`), as src/model/sample.ts generateBatch. */
+/** The mesh's low-level generation (generate.ts `generateTokens`; draws as src/model/sample.ts). */
 export interface GenerateOptions {
   /** New tokens per sequence. */
   steps: number;
@@ -117,6 +117,10 @@ export interface HfRunner {
   embed(batch: number[][], tokenTypes?: number[][]): Promise<Float32Array[]>;
   dispose(): void | Promise<void>;
 }
+
+/** Most logits one chunk of a runner's LM head computes at once (floats; 64 MiB): a score of
+ * long sequences over a large vocabulary goes through the head a chunk of rows at a time. */
+export const HEAD_CHUNK_FLOATS = 16 * 1024 * 1024;
 
 /** Tokens generated when neither the request nor generation_config.json says. */
 export const DEFAULT_MAX_NEW_TOKENS = 256;
