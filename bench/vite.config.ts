@@ -23,6 +23,7 @@ export default defineConfig({
         scheduler: fileURLToPath(new URL('scheduler.html', import.meta.url)),
         inference: fileURLToPath(new URL('inference.html', import.meta.url)),
         ledger: fileURLToPath(new URL('ledger.html', import.meta.url)),
+        models: fileURLToPath(new URL('models.html', import.meta.url)),
       },
     },
   },
