@@ -8,6 +8,7 @@ import {
 import { dropEntries, filesFromEntries } from './dropped-files';
 import { describeError, formatBytes } from './format';
 import { loadTryModelPrefs, saveTryModelPrefs } from './prefs';
+import { SHIPPED_MODEL_NAME } from './shipped-model';
 import { base } from './styles';
 import { fileFetch, modelName, pickedFolder } from './try-model';
 
@@ -62,8 +63,14 @@ export class TesselModelPicker extends LitElement {
         gap: 0.5rem 1rem;
         align-items: end;
       }
-      input[type='url'] {
-        width: min(36rem, 100%);
+      #url-form {
+        margin-top: 0.75rem;
+      }
+      label.url {
+        flex: 1 1 20rem;
+      }
+      label.url input {
+        width: 100%;
       }
     `,
   ];
@@ -117,7 +124,7 @@ export class TesselModelPicker extends LitElement {
         }
       </div>
       <form class="row" id="url-form" novalidate @submit=${this.#loadUrl}>
-        <label>
+        <label class="url">
           Or a URL the files are under
           <input
             type="url"
@@ -221,12 +228,14 @@ export class TesselModelPicker extends LitElement {
   }
 
   #loadShipped() {
-    if (this.shippedUrl) this.#emitUrl(new URL(this.shippedUrl, document.baseURI).href);
+    if (this.shippedUrl) {
+      this.#emitUrl(new URL(this.shippedUrl, document.baseURI).href, SHIPPED_MODEL_NAME);
+    }
   }
 
-  #emitUrl(href: string) {
+  #emitUrl(href: string, name = modelName({ url: href })) {
     this.#emit({
-      name: modelName({ url: href }),
+      name,
       open: (signal) => filesFromUrl(href, { fetch: fileFetch(), signal }),
     });
   }

@@ -249,11 +249,7 @@ export class TesselTryModel extends LitElement {
             <p id="generate-stats" class="muted">
               ${g.gen.tokens.length} tokens after a prompt of ${g.gen.promptTokens} in
               ${(g.ms / 1000).toFixed(2)} s: ${((g.gen.tokens.length / g.ms) * 1000).toFixed(1)} tokens/s
-              (prefill included). Finished: <span id="finish-reason">${
-                g.gen.finishReason === 'stop'
-                  ? 'stop (an end token or stop string)'
-                  : 'length (max new tokens)'
-              }</span>.
+              (prefill included). Finished: <span id="finish-reason">${finishText(g.gen, info)}</span>.
             </p>`
           : nothing
       }`;
@@ -519,6 +515,14 @@ function generateRequest(form: HTMLFormElement, info: ModelInfo): GenerateReques
     topP,
     seed,
   };
+}
+
+/** Why a generation ended, as people read it. */
+function finishText(gen: Generation, info: ModelInfo): string {
+  if (gen.finishReason === 'stop') return 'stop (an end token or stop string)';
+  return gen.promptTokens + gen.tokens.length >= info.maxPositions
+    ? `length (the model takes ${info.maxPositions} tokens)`
+    : 'length (max new tokens)';
 }
 
 function stoppedOr(e: unknown): string {

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, type Page, test } from '@playwright/test';
 import { hfCheckpointFiles } from '../fixtures/hf-checkpoints';
 
@@ -148,7 +149,7 @@ async function loadFolder(page: Page, dir: string) {
 
 test('a person loads a folder, generates and embeds, and finds the models kept after a reload', async ({
   page,
-}) => {
+}, info) => {
   page.on('pageerror', (e) => console.log('pageerror', e));
   await page.goto('/');
   // Picking a folder reads nothing and runs nothing until Load is pressed.
@@ -157,11 +158,11 @@ test('a person loads a folder, generates and embeds, and finds the models kept a
   await expect(page.locator('#model-info')).toHaveCount(0);
   await expect(page.locator('#cpu-work')).toHaveAttribute('data-calls', '0');
   await page.locator('#load-picked').click();
-  const info = page.locator('#model-info');
-  await expect(info).toHaveAttribute('data-task', 'generate', { timeout: 30_000 });
+  const modelInfo = page.locator('#model-info');
+  await expect(modelInfo).toHaveAttribute('data-task', 'generate', { timeout: 30_000 });
   await expect(page.locator('#model-family')).toHaveText('llama');
-  await expect(info).toContainText('LlamaForCausalLM');
-  const decoderDigest = await info.getAttribute('data-digest');
+  await expect(modelInfo).toContainText('LlamaForCausalLM');
+  const decoderDigest = await modelInfo.getAttribute('data-digest');
   expect(decoderDigest).toMatch(/^[0-9a-f]{64}$/);
   await expect(page.locator('#load-note')).toContainText('kept in this browser');
 
@@ -199,9 +200,9 @@ test('a person loads a folder, generates and embeds, and finds the models kept a
 
   // An embedder: three lines, a 3 × 3 cosine matrix with 1.00 on its diagonal.
   await loadFolder(page, folders.bert);
-  await expect(info).toHaveAttribute('data-task', 'embed', { timeout: 30_000 });
+  await expect(modelInfo).toHaveAttribute('data-task', 'embed', { timeout: 30_000 });
   await expect(page.locator('#model-family')).toHaveText('bert');
-  const bertDigest = await info.getAttribute('data-digest');
+  const bertDigest = await modelInfo.getAttribute('data-digest');
   await page.locator('#embed-button').click();
   await expect(page.locator('#embed-result')).toHaveAttribute('data-dim', '32', {
     timeout: 30_000,
@@ -221,6 +222,14 @@ test('a person loads a folder, generates and embeds, and finds the models kept a
     }
   }
 
+  // The table, the forms and the cache list pass axe (numbers in the cells, labelled fields).
+  const { violations } = await new AxeBuilder({ page }).include('tessel-local').analyze();
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`)).toEqual([]);
+  const shot = info.outputPath('try-model.png');
+  await page.locator('tessel-try-model').screenshot({ path: shot });
+  await info.attach('try-model', { path: shot, contentType: 'image/png' });
+
   // Kept by digest: after a reload both are listed, and one loads from the cache alone.
   await page.reload();
   const cached = page.locator('#model-cache tbody tr');
@@ -231,8 +240,8 @@ test('a person loads a folder, generates and embeds, and finds the models kept a
     'tiny-llama',
   );
   await bertRow.locator('.load-cached').click();
-  await expect(info).toHaveAttribute('data-digest', bertDigest!, { timeout: 30_000 });
-  await expect(info).toContainText('from the cache');
+  await expect(modelInfo).toHaveAttribute('data-digest', bertDigest!, { timeout: 30_000 });
+  await expect(modelInfo).toContainText('from the cache');
   await page.locator('#embed-button').click();
   await expect(page.locator('#similarity tbody tr')).toHaveCount(3, { timeout: 30_000 });
   await bertRow.locator('.delete-cached').click();
