@@ -151,12 +151,17 @@ test('a person loads a folder, generates and embeds, and finds the models kept a
   page,
 }, info) => {
   page.on('pageerror', (e) => console.log('pageerror', e));
+  const modelRequests: string[] = [];
+  page.on('request', (r) => {
+    if (/\/models\/|\.safetensors$|\/tokenizer\.json$/.test(r.url())) modelRequests.push(r.url());
+  });
   await page.goto('/');
   // Picking a folder reads nothing and runs nothing until Load is pressed.
   await page.locator('#model-folder').setInputFiles(folders.decoder);
   await expect(page.locator('#picked')).toContainText('from tiny-llama');
   await expect(page.locator('#model-info')).toHaveCount(0);
   await expect(page.locator('#cpu-work')).toHaveAttribute('data-calls', '0');
+  expect(modelRequests).toEqual([]); // and downloads no model by itself
   await page.locator('#load-picked').click();
   const modelInfo = page.locator('#model-info');
   await expect(modelInfo).toHaveAttribute('data-task', 'generate', { timeout: 30_000 });
