@@ -76,7 +76,8 @@ export interface BenchmarkRow {
 export interface TestMode {
   /** perturb: one element pushed far past the error bound (a generated token: another one);
    * garbage: random numbers; other-shard: the previous shard's result (the first perturbed).
-   * Applies to matmul, inference logits and generated tokens alike. */
+   * Applies to matmul, last-position `logits` (a shard's result) and `generateTokens` alike,
+   * never to the teacher-forced logits an owner checks with. */
   cheat?: 'perturb' | 'garbage' | 'other-shard';
   /** Never finish a matmul (a hung GPU). */
   stall?: boolean;

@@ -314,6 +314,9 @@ describe('ComputeApi models (a tiny Llama checkpoint in Hugging Face layout)', (
     } finally {
       await api.setEngine('webgpu');
     }
+    // Back on the GPU, the weights the switch freed are uploaded again.
+    const again = await api.score(llama.digest, { texts: ['in the beginning'] });
+    expect(again[0]!.logprobs).toEqual(gpu.score[0]!.logprobs);
     await api.unloadModel(bert.digest);
     expect(await api.hasModel(bert.digest)).toBe(false);
     await expect(api.embed(bert.digest, { texts: ['a'] })).rejects.toMatchObject({

@@ -10,8 +10,9 @@
 // 2 × layers × batch × (prompt + maxNewTokens) × kvHeads × headDim float32. A call's
 // activations live on the engine's stack above them only while it runs.
 //
-// Just over 450 lines: the three families' forward passes share one layer (#layer) and one
-// class's memory bookkeeping; the weights' upload is in run-cpu-weights.ts.
+// Over 450 lines (~540): the three families' forward passes share one layer (#layer), one
+// LM head (#head) and one class's memory bookkeeping; the weights' upload is in
+// run-cpu-weights.ts, pooling in run-cpu-pool.ts.
 
 import type { CpuKernels } from '../../cpu/kernels';
 import type { Checkpoint } from './checkpoint';

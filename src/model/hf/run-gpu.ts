@@ -6,7 +6,7 @@
 //
 // No kernel writes into the cache at an offset, so each layer's new keys and values go to the
 // cache [batch, capacity, kvHeads, headDim] by copyBufferToBuffer (one contiguous block per
-// sequence). The KV cache is f32. Over the usual length (~480 lines, most of it one kernel
+// sequence). The KV cache is f32. Over the usual length (~490 lines, most of it one kernel
 // call per statement, formatted one argument a line): the decoder forward pass is one piece.
 
 import residualWgsl from '../../../shaders/residual.wgsl?raw';
@@ -103,8 +103,8 @@ export class GpuHfModel {
    * next-token logits (vocab floats). Ends any generation in progress.
    */
   async start(batch: number[][], maxNewTokens: number): Promise<Float32Array[]> {
-    this.#endSession();
     const { s, tokens, positions, T } = this.#open(batch, maxNewTokens);
+    this.#endSession();
     this.#session = s;
     try {
       return await this.#forward(s, tokens, positions, T);
