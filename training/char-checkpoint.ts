@@ -73,6 +73,45 @@ export function charTokenizerJson(alphabet: readonly string[]): Record<string, u
   };
 }
 
+/** The newline's id: begin and end of text. */
+function eosOf(alphabet: readonly string[]): number {
+  const eos = alphabet.indexOf(CHAR_EOS);
+  if (eos < 0) throw new RangeError('the alphabet has no newline to end a text with');
+  return eos;
+}
+
+/** config.json's keys for a character model of this shape (GPT2Config's names). */
+export function charConfigJson(
+  alphabet: readonly string[],
+  shape: CharModelShape,
+): Record<string, unknown> {
+  const eos = eosOf(alphabet);
+  return {
+    architectures: ['GPT2LMHeadModel'],
+    model_type: 'gpt2',
+    vocab_size: alphabet.length,
+    n_positions: shape.nPositions,
+    n_ctx: shape.nPositions,
+    n_embd: shape.nEmbd,
+    n_head: shape.nHead,
+    n_layer: shape.nLayer,
+    n_inner: shape.nInner,
+    // The model was trained with GELU's tanh form (src/model/gpt-tf.ts), which is gelu_new.
+    activation_function: 'gelu_new',
+    layer_norm_epsilon: shape.layerNormEpsilon,
+    resid_pdrop: 0,
+    embd_pdrop: 0,
+    attn_pdrop: 0,
+    initializer_range: 0.02,
+    scale_attn_weights: true,
+    tie_word_embeddings: true,
+    use_cache: true,
+    bos_token_id: eos,
+    eos_token_id: eos,
+    torch_dtype: 'float32',
+  };
+}
+
 /** Every file of the checkpoint folder, by name. */
 export function charCheckpointFiles(
   alphabet: readonly string[],
@@ -80,33 +119,10 @@ export function charCheckpointFiles(
   tensors: NamedTensors,
   metadata: Record<string, string> = {},
 ): Record<string, Uint8Array> {
-  const eos = alphabet.indexOf(CHAR_EOS);
-  if (eos < 0) throw new RangeError('the alphabet has no newline to end a text with');
+  const eos = eosOf(alphabet);
   const ids = { bos_token_id: eos, eos_token_id: eos };
   return {
-    'config.json': json({
-      architectures: ['GPT2LMHeadModel'],
-      model_type: 'gpt2',
-      vocab_size: alphabet.length,
-      n_positions: shape.nPositions,
-      n_ctx: shape.nPositions,
-      n_embd: shape.nEmbd,
-      n_head: shape.nHead,
-      n_layer: shape.nLayer,
-      n_inner: shape.nInner,
-      // The model was trained with GELU's tanh form (src/model/gpt-tf.ts), which is gelu_new.
-      activation_function: 'gelu_new',
-      layer_norm_epsilon: shape.layerNormEpsilon,
-      resid_pdrop: 0,
-      embd_pdrop: 0,
-      attn_pdrop: 0,
-      initializer_range: 0.02,
-      scale_attn_weights: true,
-      tie_word_embeddings: true,
-      use_cache: true,
-      ...ids,
-      torch_dtype: 'float32',
-    }),
+    'config.json': json(charConfigJson(alphabet, shape)),
     'generation_config.json': json({ ...ids, pad_token_id: eos, ...CHAR_GENERATION }),
     'tokenizer.json': json(charTokenizerJson(alphabet)),
     'tokenizer_config.json': json({

@@ -1,16 +1,18 @@
-// Trains the small character-level GPT shipped in public/models/kjv-char/ on CPU (TF.js's WASM
-// backend, 2 cores, a few minutes) and writes its weights as safetensors, its config, its
-// vocabulary and a report with held-out loss against a unigram baseline.
+// Trains the small character-level GPT-2 shipped in public/models/kjv-char/ on CPU (TF.js's WASM
+// backend, 2 cores, a few minutes) and writes it as a Hugging Face checkpoint (config.json,
+// model.safetensors, a character tokenizer.json, tokenizer_config.json, generation_config.json:
+// training/char-checkpoint.ts), with a report of held-out loss against a unigram baseline.
 //   npm run train -- [--minutes 4] [--steps 3000] [--seed 1]
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { type GptConfig, parseGptConfig } from '../src/model/gpt';
-import { initTfParams, tfGptLogits } from '../src/model/gpt-tf';
+import { initTfParams, tfGpt2Logits } from '../src/model/gpt-tf';
+import { parseConfig } from '../src/model/hf/config';
+import type { Gpt2Config } from '../src/model/hf/types';
 import { seededRng } from '../src/model/rng';
-import { writeSafetensors } from '../src/model/safetensors';
+import { type CharModelShape, charCheckpointFiles, charConfigJson } from './char-checkpoint';
 
 const { values } = parseArgs({
   options: {
@@ -42,15 +44,16 @@ const split = Math.floor(ids.length * 0.95);
 const train = ids.subarray(0, split);
 const heldOut = ids.subarray(split);
 
-const config: GptConfig = parseGptConfig({
-  vocab: chars.length,
-  dModel: 128,
+const shape: CharModelShape = {
+  nEmbd: 128,
   nHead: 4,
   nLayer: 2,
-  dFF: 512,
-  maxSeq: 64,
-});
-const [batch, seq] = [16, config.maxSeq];
+  nInner: 512,
+  nPositions: 64,
+  layerNormEpsilon: 1e-5,
+};
+const config = parseConfig(charConfigJson(chars, shape)) as Gpt2Config;
+const [batch, seq] = [16, config.nPositions];
 const rng = seededRng(Number(values.seed));
 const params = initTfParams(tf, config, Number(values.seed));
 
@@ -68,8 +71,8 @@ function windows(src: Uint32Array, n: number, pick: () => number) {
 }
 
 function loss(x: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
-  const logits = tfGptLogits(tf, params, config, x);
-  return tf.losses.softmaxCrossEntropy(tf.oneHot(y, config.vocab), logits) as tf.Scalar;
+  const logits = tfGpt2Logits(tf, params, config, x);
+  return tf.losses.softmaxCrossEntropy(tf.oneHot(y, config.vocabSize), logits) as tf.Scalar;
 }
 
 // A fixed held-out set: 64 evenly spaced windows.
@@ -79,7 +82,7 @@ const evalSet = windows(heldOut, 64, () => k++ * evalStride);
 const heldOutLoss = () => tf.tidy(() => loss(evalSet.x, evalSet.y).dataSync()[0]!);
 
 // Unigram baseline: cross-entropy of the training split's character frequencies on held-out text.
-const counts = new Float64Array(config.vocab).fill(1); // add-one smoothing
+const counts = new Float64Array(config.vocabSize).fill(1); // add-one smoothing
 for (const c of train) counts[c]!++;
 const total = counts.reduce((a, b) => a + b, 0);
 let unigram = 0;
@@ -94,7 +97,7 @@ const history: { step: number; train: number; heldOut: number; seconds: number }
 let step = 0;
 let plannedSteps = maxSteps;
 console.log(
-  `${Object.values(params).reduce((n, p) => n + p.size, 0)} parameters, vocab ${config.vocab}`,
+  `${Object.values(params).reduce((n, p) => n + p.size, 0)} parameters, vocab ${config.vocabSize}`,
 );
 console.log(`unigram baseline on held-out text: ${unigram.toFixed(3)} nats/char`);
 while (step < maxSteps && Date.now() - started < minutes * 60_000) {
@@ -134,19 +137,15 @@ await mkdir(out, { recursive: true });
 const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
 for (const [name, v] of Object.entries(params))
   tensors[name] = { shape: v.shape, data: v.dataSync() as Float32Array };
-await writeFile(
-  `${out}/model.safetensors`,
-  writeSafetensors(tensors, { format: 'tessel-gpt', text: 'kjv-torah' }),
-);
-await writeFile(`${out}/config.json`, `${JSON.stringify(config, null, 2)}\n`);
-await writeFile(`${out}/vocab.json`, `${JSON.stringify(chars)}\n`);
+const files = charCheckpointFiles(chars, shape, tensors, { text: 'kjv-torah' });
+for (const [name, bytes] of Object.entries(files)) await writeFile(`${out}/${name}`, bytes);
 await writeFile(
   'training/report.json',
   `${JSON.stringify(
     {
       text: 'training/kjv-torah.txt (95% train, last 5% held out)',
       parameters: Object.values(params).reduce((n, p) => n + p.size, 0),
-      config,
+      config: charConfigJson(chars, shape),
       batch,
       steps: step,
       seconds,
@@ -159,4 +158,4 @@ await writeFile(
     2,
   )}\n`,
 );
-console.log(`wrote ${out}/model.safetensors, config.json, vocab.json and training/report.json`);
+console.log(`wrote ${Object.keys(files).join(', ')} to ${out}, and training/report.json`);

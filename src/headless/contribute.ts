@@ -18,7 +18,7 @@ import { chooseEngine } from '../worker/engine-choice';
 /** The engine a headless contributor computes on: the Worker's API, here in-process on Dawn. */
 export type HeadlessEngine = Pick<
   ComputeApi,
-  'info' | 'tune' | 'benchmark' | 'setEngine' | 'matmul' | 'infer' | 'generate' | 'logitsFrom'
+  'info' | 'tune' | 'benchmark' | 'setEngine' | 'matmul' | 'logits' | 'generateTokens'
 > &
   Pick<ComputeApi, 'loadModel' | 'hasModel'>;
 

@@ -1,4 +1,4 @@
-import { type GptConfig, logitErrorBound } from '../model/gpt';
+import { logitErrorBound, type ModelSummary } from '../model/hf/cost';
 import { seededRng } from '../model/rng';
 import { computeInference, groupByLength, prefixSums } from './inference-compute';
 import type { InferenceSpec } from './inference-spec';
@@ -34,7 +34,7 @@ export class InferenceChecker {
   /** True when two results of one shard are the same answer, within the honest tolerance. */
   agree(x: InferenceOutput, y: InferenceOutput): boolean {
     if (this.spec.mode === 'tokens') return sameTokens(x.tokens, y.tokens);
-    return logitsAgree(this.spec.config, x.logits, y.logits);
+    return logitsAgree(this.spec.model, x.logits, y.logits);
   }
 
   /** Decides which of a shard's copies are right from the owner's own computation. */
@@ -76,7 +76,7 @@ export class InferenceChecker {
    * length over prompt + generated tokens gives every step's logits (src/jobs/token-check.ts).
    */
   async #teacherForced(w: InferenceWork, r: InferenceOutput): Promise<boolean> {
-    const { vocab } = this.spec.config;
+    const { vocab } = this.spec.model;
     const steps = w.steps;
     const offsets = prefixSums(w.lengths);
     for (const [len, idx] of groupByLength(w.lengths)) {
@@ -86,7 +86,7 @@ export class InferenceChecker {
         batch.set(w.tokens.subarray(offsets[i]!, offsets[i]! + len), j * seq);
         batch.set(r.tokens.subarray(i * steps, (i + 1) * steps - 1), j * seq + len);
       });
-      const logits = await this.engine.logitsFrom(w.modelDigest, batch, idx.length, seq, len - 1);
+      const logits = await this.engine.logits(w.modelDigest, batch, idx.length, seq, len - 1);
       for (const [j, i] of idx.entries()) {
         const rows = logits.subarray(j * steps * vocab, (j + 1) * steps * vocab);
         const check = checkGenerated(
@@ -94,7 +94,7 @@ export class InferenceChecker {
           r.tokens.subarray(i * steps, (i + 1) * steps),
           vocab,
           w.temperature,
-          (row) => 2 * logitErrorBound(this.spec.config, maxAbs(row)),
+          (row) => 2 * logitErrorBound(this.spec.model, maxAbs(row)),
           w.temperature > 0 ? seededRng(w.seeds[i]!) : undefined,
         );
         if (!check.ok) return false;
@@ -108,7 +108,7 @@ export class InferenceChecker {
  * Whether two blocks of last-position logits (rows of `vocab`) are the same answer: every
  * element within twice the model's error bound at the row's scale, no NaN.
  */
-export function logitsAgree(c: GptConfig, x: Float32Array, y: Float32Array): boolean {
+export function logitsAgree(c: ModelSummary, x: Float32Array, y: Float32Array): boolean {
   const { vocab } = c;
   if (x.length !== y.length) return false;
   for (let row = 0; row < x.length / vocab; row++) {

@@ -34,7 +34,8 @@ export async function computeInference(w: InferenceWork, engine: Engine): Promis
       batch.set(w.tokens.subarray(offsets[i]!, offsets[i]! + len), j * len);
     }
     if (w.mode === 'logits') {
-      const out = await engine.infer(w.modelDigest, batch, idx.length, len);
+      // Logits at the last position only: [len − 1, len).
+      const out = await engine.logits(w.modelDigest, batch, idx.length, len, len - 1);
       const vocab = out.length / idx.length;
       if (logits.length === 0) logits = new Float32Array(n * vocab);
       for (const [j, i] of idx.entries()) {
@@ -42,7 +43,7 @@ export async function computeInference(w: InferenceWork, engine: Engine): Promis
       }
     } else {
       const seeds = w.seeds.length ? Uint32Array.from(idx, (i) => w.seeds[i]!) : new Uint32Array(0);
-      const out = await engine.generate(w.modelDigest, batch, idx.length, len, {
+      const out = await engine.generateTokens(w.modelDigest, batch, idx.length, len, {
         steps: w.steps,
         temperature: w.temperature,
         seeds,

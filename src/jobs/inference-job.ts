@@ -35,9 +35,10 @@ import { type Lease, Scheduler, type SchedulerOptions } from './scheduler';
 import type { InferenceOutput, InferenceWork, Output } from './work-codec';
 
 /**
- * Batched inference as shardable work (pure): a job is a model, named by the content digest of
- * its config and weights, plus many token sequences; a shard is a block of sequences; its
- * result is each sequence's last-position logits, or `steps` generated tokens.
+ * Batched inference as shardable work (pure): a job is a model, named by the digest of its
+ * Hugging Face checkpoint (with a summary of its shape), plus many token sequences; a shard is
+ * a block of sequences; its result is each sequence's last-position logits, or `steps`
+ * generated tokens.
  *
  * No algebraic check exists for a forward pass, so results are verified by redundancy (copies
  * on different adapters, compared within the model's error bound; agreement counts only when a
@@ -133,7 +134,7 @@ export class InferenceOwnerJob implements OwnerJob {
       ...options,
     });
     const n = spec.sequences.length;
-    this.logits = new Float32Array(spec.mode === 'logits' ? n * spec.config.vocab : 0);
+    this.logits = new Float32Array(spec.mode === 'logits' ? n * spec.model.vocab : 0);
     this.tokens = new Uint32Array(spec.mode === 'tokens' ? n * spec.steps : 0);
     this.#report = emptyReport('inference', this.#defs.length);
     this.#report.canaries = canaries.size;

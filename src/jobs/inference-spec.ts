@@ -1,4 +1,6 @@
-import { forwardFlops, type GptConfig } from '../model/gpt';
+import { CONFIG_LIMITS } from '../model/hf/config';
+import { forwardFlops, type ModelSummary } from '../model/hf/cost';
+import type { HfFamily } from '../model/hf/types';
 import { type Rng, seededRng } from '../model/rng';
 import { JobSpecError } from './job';
 import type { InferenceOutput, InferenceOutputMode, InferenceWork } from './work-codec';
@@ -32,8 +34,12 @@ export function defaultPolicy(mode: InferenceOutputMode): InferencePolicy {
 
 /** What a researcher submits, and what the owner stores to resume the job after a reload. */
 export interface InferenceSpec {
+  /** The model's checkpoint digest (src/model/hf/checkpoint.ts digestFiles): it pins the model. */
   modelDigest: string;
-  config: GptConfig;
+  /** What the job needs of the model's shape: token ids below `vocab`, sequences within
+   * `maxPositions`, logits rows of `vocab`, FLOPs and error bounds (src/model/hf/cost.ts). The
+   * owner takes it from the checkpoint it loaded; checked by checkModelSummary. */
+  model: ModelSummary;
   sequences: Uint32Array[]; // token ids
   mode: InferenceOutputMode;
   steps: number; // tokens to generate per sequence ('tokens'), else 0
@@ -56,9 +62,52 @@ export function defaultPerShard(sequences: number): number {
   return Math.min(DEFAULT_MAX_PER_SHARD, Math.max(1, Math.ceil(sequences / 8)));
 }
 
+/** The families the inference kind runs: causal language models (BERT has no LM head). */
+const CAUSAL_FAMILIES: readonly HfFamily[] = ['llama', 'qwen2', 'qwen3', 'mistral', 'gpt2'];
+
+/**
+ * Checks a model summary (a spec read back from storage is untrusted): a causal family, every
+ * count an integer within src/model/hf/config.ts's CONFIG_LIMITS, the gate matching the family.
+ * Returns a copy holding only the summary's fields; throws JobSpecError naming the field.
+ */
+export function checkModelSummary(raw: unknown): ModelSummary {
+  if (typeof raw !== 'object' || raw === null) throw new JobSpecError('model', 'not an object');
+  const r = raw as Record<string, unknown>;
+  const family = r.family as HfFamily;
+  if (!CAUSAL_FAMILIES.includes(family)) {
+    throw new JobSpecError('model.family', `one of ${CAUSAL_FAMILIES.join(', ')}`);
+  }
+  const L = CONFIG_LIMITS;
+  const int = (f: string, max: number) => {
+    const v = r[f];
+    if (!(typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 && v <= max)) {
+      throw new JobSpecError(`model.${f}`, `an integer from 1 to ${max}`);
+    }
+    return v;
+  };
+  const gated = r.gated;
+  if (gated !== (family !== 'gpt2')) {
+    throw new JobSpecError(
+      'model.gated',
+      `${family} models ${family === 'gpt2' ? 'have no' : 'have a'} gated MLP`,
+    );
+  }
+  return {
+    family,
+    vocab: int('vocab', L.vocab),
+    maxPositions: int('maxPositions', L.positions),
+    layers: int('layers', L.layers),
+    hidden: int('hidden', L.width),
+    attnWidth: int('attnWidth', L.width * 4),
+    kvWidth: int('kvWidth', L.width * 4),
+    ffWidth: int('ffWidth', L.width * 8),
+    gated,
+  };
+}
+
 /** Checks a spec against its model; throws JobSpecError naming the field. */
 export function checkInferenceSpec(s: InferenceSpec): void {
-  const c = s.config;
+  const c = checkModelSummary(s.model);
   if (!/^[0-9a-f]{64}$/.test(s.modelDigest)) throw new JobSpecError('model', 'no model digest');
   if (!Array.isArray(s.sequences) || s.sequences.length < 1) {
     throw new JobSpecError('sequences', 'at least one sequence is needed');
@@ -78,10 +127,10 @@ export function checkInferenceSpec(s: InferenceSpec): void {
     }
     // Generated tokens are checked with one teacher-forced pass, so the prompt and all but the
     // last generated token must fit the model's context.
-    if (seq.length + Math.max(0, steps - 1) > c.maxSeq) {
+    if (seq.length + Math.max(0, steps - 1) > c.maxPositions) {
       throw new JobSpecError(
         `sequences[${i}]`,
-        `${seq.length} tokens${steps ? ` + ${steps} generated` : ''} exceed the model's context of ${c.maxSeq}`,
+        `${seq.length} tokens${steps ? ` + ${steps} generated` : ''} exceed the model's context of ${c.maxPositions}`,
       );
     }
     const bad = seq.findIndex((t) => t >= c.vocab);
@@ -188,15 +237,19 @@ export function shardWork(spec: InferenceSpec, d: ShardDef, seeds: Uint32Array):
   };
 }
 
-/** Work in a shard (FLOPs), from the model and the sequences: the credit it earns. */
+/**
+ * Work in a shard (FLOPs), from the model and the sequences: the credit it earns. Generation
+ * runs with a KV cache, so `steps` tokens after a prompt of `len` cost one causal pass over
+ * len + steps − 1 tokens with `steps` of them through the LM head (each decode step is one
+ * token's work), not a recompute per step.
+ */
 export function shardFlops(spec: InferenceSpec, d: ShardDef | undefined): number {
   if (!d) return 0;
-  const c = spec.config;
   let total = 0;
   for (const i of d.sequences) {
     const len = spec.sequences[i]!.length;
-    if (spec.mode === 'logits') total += forwardFlops(c, len);
-    else for (let t = 0; t < spec.steps; t++) total += forwardFlops(c, Math.min(len + t, c.maxSeq));
+    if (spec.mode === 'logits') total += forwardFlops(spec.model, len);
+    else total += forwardFlops(spec.model, len + spec.steps - 1, spec.steps);
   }
   return total;
 }
@@ -208,13 +261,13 @@ export function shardBytes(spec: InferenceSpec, d: ShardDef | undefined): number
   const n = d.sequences.length;
   let tokens = 0;
   for (const i of d.sequences) tokens += spec.sequences[i]!.length;
-  return 4 * (tokens + 2 * n + (spec.mode === 'logits' ? n * spec.config.vocab : n * spec.steps));
+  return 4 * (tokens + 2 * n + (spec.mode === 'logits' ? n * spec.model.vocab : n * spec.steps));
 }
 
 /** Why an output cannot be this shard's (wrong size, token outside the vocabulary), or ''. */
 export function outputShapeError(spec: InferenceSpec, d: ShardDef, o: InferenceOutput): string {
   const n = d.sequences.length;
-  const { vocab } = spec.config;
+  const { vocab } = spec.model;
   if (spec.mode === 'logits') {
     if (o.logits.length !== n * vocab) return `expected ${n}×${vocab} logits`;
     return o.logits.every(Number.isFinite) ? '' : 'non-finite logits';
@@ -232,7 +285,7 @@ export function placeOutput(
 ): void {
   if (d.canary) return;
   const logits = spec.mode === 'logits';
-  const w = logits ? spec.config.vocab : spec.steps;
+  const w = logits ? spec.model.vocab : spec.steps;
   d.sequences.forEach((seq, i) => {
     if (logits) answer.logits.set(r.logits.subarray(i * w, (i + 1) * w), seq * w);
     else answer.tokens.set(r.tokens.subarray(i * w, (i + 1) * w), seq * w);

@@ -305,7 +305,7 @@ export type JobAnswer =
  * What the compute functions of job kinds and the owner's own checks run on: the Worker's API
  * (src/worker/api.ts; the page's ComputeClient has the same methods), or a reference in tests.
  */
-export type Engine = Pick<ComputeApi, 'matmul' | 'infer' | 'generate' | 'logitsFrom'> & {
+export type Engine = Pick<ComputeApi, 'matmul' | 'logits' | 'generateTokens'> & {
   /** Runs `fn` (calls on this engine) so that `signal` stops it, dispatch and all (the page's
    * ComputeClient recycles its Worker). Engines that cannot stop a dispatch leave it out: the
    * caller then stops waiting, and the work finishes unobserved. */

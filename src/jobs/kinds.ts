@@ -1,9 +1,8 @@
-import { parseGptConfig } from '../model/gpt';
 import type { Rng } from '../model/rng';
 import type { Projector } from './freivalds';
 import { computeInference } from './inference-compute';
 import { InferenceOwnerJob } from './inference-job';
-import { checkInferenceSpec, type InferenceSpec } from './inference-spec';
+import { checkInferenceSpec, checkModelSummary, type InferenceSpec } from './inference-spec';
 import { type Engine, JobSpecError, type OwnerJob } from './job';
 import { MatmulOwnerJob, planBlocks } from './matmul-job';
 import type { OwnerTrust } from './owner-trust';
@@ -134,16 +133,13 @@ const matmul: KindDef<MatmulSpec> = {
 const inference: KindDef<InferenceSpec> = {
   check(raw) {
     const r = object(raw);
-    let config: InferenceSpec['config'];
-    try {
-      config = parseGptConfig(r.config);
-    } catch (e) {
-      throw new JobSpecError('config', (e as Error).message);
-    }
+    // A stored spec from before issue 23 names its model by a config of tessel's own
+    // (`config`): that format is gone, and such a spec is refused here.
+    const model = checkModelSummary(r.model);
     if (!Array.isArray(r.sequences) || !r.sequences.every((q) => q instanceof Uint32Array)) {
       throw new JobSpecError('sequences', 'a list of token-id arrays');
     }
-    const spec = { ...(r as unknown as InferenceSpec), config };
+    const spec = { ...(r as unknown as InferenceSpec), model };
     checkInferenceSpec(spec);
     return spec;
   },

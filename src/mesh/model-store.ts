@@ -143,10 +143,19 @@ export class BrowserModelCache implements ModelCache {
     this.#limit = limit;
   }
 
-  /** Opens the cache; rejects where the browser has no OPFS or IndexedDB (use the memory one). */
-  static async open(name = 'tessel-models'): Promise<BrowserModelCache> {
-    const opfs = await navigator.storage.getDirectory();
-    const root = await opfs.getDirectoryHandle('models', { create: true });
+  /**
+   * Opens the cache; rejects where the browser has no OPFS or IndexedDB (use the memory one).
+   * `dir`: where the files go instead of OPFS's `models/` (Node tests, which have no OPFS).
+   */
+  static async open(
+    name = 'tessel-models',
+    dir?: FileSystemDirectoryHandle,
+  ): Promise<BrowserModelCache> {
+    const root =
+      dir ??
+      (await (
+        await navigator.storage.getDirectory()
+      ).getDirectoryHandle('models', { create: true }));
     const db: IDBPDatabase<ModelDB> = await openDB<ModelDB>(name, MODEL_DB_VERSION, {
       upgrade(d, oldVersion) {
         // 1 → 2: the old records (config + safetensors in IndexedDB) are dropped.

@@ -3,7 +3,7 @@ import { logger } from '@libp2p/logger';
 import { type LengthPrefixedStream, lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
 import { sha256 } from '../gpu/digest';
-import { modelDigest } from '../model/load';
+import type { CheckpointFileMap } from '../worker/api';
 import {
   decodeModelMsg,
   encodeModelMsg,
@@ -13,16 +13,11 @@ import {
   WireError,
 } from './codec';
 import { asStreamError, describeStreamError } from './errors';
+import { checkpointDigest, decodeFileMap, encodeFileMap } from './file-map';
 import type { MeshNode } from './node';
 import { MODEL_PROTOCOL } from './topics';
 
 const log = logger('tessel:model-transfer');
-
-/** A model as it travels: its canonical config JSON and its safetensors bytes. */
-export interface ModelBundle {
-  config: string;
-  file: Uint8Array;
-}
 
 export type ModelTransferErrorCode =
   | 'refused' // the owner will not serve it (no lease on a job that uses it, unknown model)
@@ -31,7 +26,7 @@ export type ModelTransferErrorCode =
   | 'malformed' // a frame that failed the codec
   | 'bad-chunk' // a chunk at the wrong offset or of the wrong length (a lying length)
   | 'chunk-mismatch' // a chunk whose bytes do not hash to the manifest's
-  | 'digest-mismatch' // the whole does not hash to the digest asked for
+  | 'digest-mismatch' // the whole is no checkpoint folder, or does not hash to the digest asked for
   | 'unavailable'; // every attempt failed (the owner went away)
 
 /** A model fetch that failed. The bytes concerned were discarded. */
@@ -59,14 +54,16 @@ export interface ModelServerOptions {
 }
 
 /**
- * The owner's side of /tessel/model/1.0.0: serves the models of its jobs, by content digest,
+ * The owner's side of /tessel/model/1.0.0: serves the models of its jobs, by checkpoint digest,
  * only to peers holding a lease on a job that uses them, in chunks from any offset (a dropped
- * fetch resumes where it stopped).
+ * fetch resumes where it stopped). A model travels as its checkpoint folder framed into one
+ * byte string (src/mesh/file-map.ts); the manifest's `config` is left empty (config.json is
+ * one of the framed files).
  */
 export class ModelServer {
   readonly #node: MeshNode;
   readonly #o: ModelServerOptions;
-  readonly #models = new Map<string, Promise<ModelBundle & { manifest: ModelManifestMsg }>>();
+  readonly #models = new Map<string, Promise<{ file: Uint8Array; manifest: ModelManifestMsg }>>();
   /** Test hook: the next this-many chunks served have one byte flipped (corruption in flight). */
   corruptChunks = 0;
 
@@ -86,23 +83,24 @@ export class ModelServer {
   }
 
   /** Makes a model available (its digest was checked by whoever loaded it). */
-  add(digest: string, model: ModelBundle): void {
+  add(digest: string, files: CheckpointFileMap): void {
     if (this.#models.has(digest)) return;
     const chunkBytes = this.#o.chunkBytes ?? 256 * 1024;
     const prepared = (async () => {
+      const file = encodeFileMap(files);
       const hashes: Uint8Array[] = [];
-      for (let at = 0; at < model.file.length; at += chunkBytes) {
-        hashes.push(await sha256(model.file.subarray(at, at + chunkBytes)));
+      for (let at = 0; at < file.length; at += chunkBytes) {
+        hashes.push(await sha256(file.subarray(at, at + chunkBytes)));
       }
       const manifest: ModelManifestMsg = {
         type: 'model-manifest',
         digest,
-        config: model.config,
-        fileBytes: model.file.length,
+        config: '',
+        fileBytes: file.length,
         chunkBytes,
         chunkHashes: hashes,
       };
-      return { ...model, manifest };
+      return { file, manifest };
     })();
     this.#models.set(digest, prepared);
   }
@@ -160,7 +158,7 @@ export interface ModelSource {
 }
 
 export interface ModelFetcherOptions {
-  /** Largest model this contributor accepts. */
+  /** Largest model this contributor accepts (its framed folder). */
   maxModelBytes?: number; // default 256 MiB
   /** Attempts per fetch; each resumes after the last good chunk. */
   attempts?: number; // default 4
@@ -177,8 +175,9 @@ interface Partial {
 
 /**
  * The contributor's side of /tessel/model/1.0.0: fetches a model by digest from a job's owner,
- * chunk by chunk, checking each chunk against the manifest's hash as it arrives and the whole
- * against the digest at the end; a dropped connection resumes after the last good chunk.
+ * chunk by chunk, checking each chunk against the manifest's hash as it arrives and the whole at
+ * the end: it must unframe to a checkpoint folder (src/mesh/file-map.ts) that loads and hashes
+ * to the digest; a dropped connection resumes after the last good chunk.
  */
 export class ModelFetcher {
   readonly #node: MeshNode;
@@ -197,17 +196,17 @@ export class ModelFetcher {
     return this.#partial.get(digest)?.received ?? 0;
   }
 
-  async fetch(digest: string, src: ModelSource, signal: AbortSignal): Promise<ModelBundle> {
+  async fetch(digest: string, src: ModelSource, signal: AbortSignal): Promise<CheckpointFileMap> {
     const attempts = this.#o.attempts ?? 4;
     const t0 = performance.now();
     let last: unknown;
     for (let i = 0; i < attempts && !signal.aborted; i++) {
       try {
-        const model = await this.#attempt(digest, src, signal);
+        const { files, bytes } = await this.#attempt(digest, src, signal);
         const ms = performance.now() - t0;
-        this.fetched.push({ digest, bytes: model.file.length, ms, attempts: i + 1 });
+        this.fetched.push({ digest, bytes, ms, attempts: i + 1 });
         if (this.fetched.length > 16) this.fetched.shift();
-        return model;
+        return files;
       } catch (e) {
         last = e;
         if (e instanceof ModelTransferError) {
@@ -232,7 +231,11 @@ export class ModelFetcher {
     );
   }
 
-  async #attempt(digest: string, src: ModelSource, signal: AbortSignal): Promise<ModelBundle> {
+  async #attempt(
+    digest: string,
+    src: ModelSource,
+    signal: AbortSignal,
+  ): Promise<{ files: CheckpointFileMap; bytes: number }> {
     const stream = await this.#node.dialProtocol(multiaddr(src.addr), MODEL_PROTOCOL, { signal });
     const lp = lpStream(stream, { maxDataLength: MAX_MODEL_FRAME_BYTES });
     try {
@@ -259,13 +262,27 @@ export class ModelFetcher {
       }
       this.#partial.delete(digest);
       // The whole must be the model asked for: the manifest's hashes are only the owner's word.
-      if ((await modelDigest(p.manifest.config, p.file)) !== digest) {
-        throw this.#fail('digest-mismatch', 'the model does not hash to its digest', digest, src);
-      }
-      return { config: p.manifest.config, file: p.file };
+      return { files: await this.#whole(p.file, digest, src), bytes: p.file.length };
     } finally {
       await stream.close().catch(() => stream.abort(new Error('close failed')));
     }
+  }
+
+  /** The fetched bytes as a checkpoint folder that hashes to `digest`, or a typed error. */
+  async #whole(file: Uint8Array, digest: string, src: ModelSource): Promise<CheckpointFileMap> {
+    let files: CheckpointFileMap;
+    let got: string;
+    try {
+      files = decodeFileMap(file);
+      got = await checkpointDigest(files);
+    } catch (e) {
+      const why = `not a checkpoint folder: ${(e as Error).message}`;
+      throw this.#fail('digest-mismatch', why, digest, src);
+    }
+    if (got !== digest) {
+      throw this.#fail('digest-mismatch', 'the model does not hash to its digest', digest, src);
+    }
+    return files;
   }
 
   /** Starts or resumes a fetch from a manifest, after checking it. */

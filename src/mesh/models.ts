@@ -1,9 +1,9 @@
 import { logger } from '@libp2p/logger';
-import { type GptConfig, parseGptConfig } from '../model/gpt';
-import { canonicalConfig, modelDigest } from '../model/load';
+import { parseConfig, parseJsonObject } from '../model/hf/config';
+import { type ModelSummary, modelSummary } from '../model/hf/cost';
+import type { CheckpointFileMap, ComputeApi } from '../worker/api';
 import type { ModelCache } from './model-store';
 import {
-  type ModelBundle,
   type ModelFetcher,
   type ModelServer,
   type ModelSource,
@@ -12,20 +12,24 @@ import {
 
 const log = logger('tessel:models');
 
-/** Where models run: the tab's compute Worker. */
-export interface ModelHost {
-  /** Validates and keeps a model; resolves with its digest. The file may be transferred. */
-  loadModel(file: Uint8Array, config: unknown): Promise<string>;
-  hasModel(digest: string): Promise<boolean>;
+/** Where models run: the tab's compute Worker. loadModel checks the whole checkpoint (typed
+ * CheckpointError / TokenizerError) and reports its digest; it may take the files' buffers. */
+export type ModelHost = Pick<ComputeApi, 'loadModel' | 'hasModel'>;
+
+/** What the library knows of a model it holds. */
+interface Held {
+  bytes: number;
+  summary: ModelSummary;
 }
 
 /**
- * The tab's models, by content digest: what its Worker holds, what IndexedDB keeps, what it
- * serves to contributors of its own jobs, and how it gets one it lacks (from the cache, else
- * from the job's owner). Nothing runs a model whose bytes do not hash to the digest asked for.
+ * The tab's models, by checkpoint digest: what its Worker holds, what the model cache keeps,
+ * what it serves to contributors of its own jobs, and how it gets one it lacks (from the cache,
+ * else from the job's owner). Nothing runs a model whose files do not hash to the digest asked
+ * for: the Worker's loadModel computes the digest from the files it is given.
  */
 export class ModelLibrary {
-  readonly #held = new Map<string, { bytes: number; config: GptConfig }>();
+  readonly #held = new Map<string, Held>();
   readonly #ensuring = new Map<string, Promise<void>>();
 
   constructor(
@@ -35,34 +39,33 @@ export class ModelLibrary {
     readonly fetcher: ModelFetcher,
   ) {}
 
-  /** Bytes of a model this tab holds, or 0. */
+  /** Bytes of a model this tab holds (all its files), or 0. */
   size(digest: string): number {
     return this.#held.get(digest)?.bytes ?? 0;
   }
 
-  /** The config of a model this tab holds. */
-  config(digest: string): GptConfig | undefined {
-    return this.#held.get(digest)?.config;
+  /** The summary (family, vocabulary, context, cost shape) of a model this tab holds. */
+  summary(digest: string): ModelSummary | undefined {
+    return this.#held.get(digest)?.summary;
   }
 
   /**
-   * A researcher's model (safetensors bytes and its config): validated by the Worker, kept in
-   * IndexedDB, and served to contributors leased work on it. Resolves with its digest.
+   * A researcher's model (a checkpoint folder's files): checked and digested by the Worker,
+   * kept in the cache under `name`, and served to contributors leased work on it. Resolves with
+   * its digest.
    */
-  async add(file: Uint8Array, config: unknown): Promise<string> {
-    const bundle = { config: canonicalConfig(config), file: file.slice() };
-    const digest = await modelDigest(bundle.config, bundle.file);
-    await this.#load(digest, bundle);
-    await this.cache.put(digest, bundle);
+  async add(files: CheckpointFileMap, name = 'model'): Promise<string> {
+    const own = copy(files);
+    const digest = await this.#load(own);
+    await this.cache.put(digest, own, name).catch((e) => {
+      console.warn(`tessel: model ${digest} not cached: ${e}`);
+    });
     return digest;
   }
 
   /** Serves a model this tab already keeps (a job resumed after a reload); false if it has none. */
-  async resume(digest: string): Promise<boolean> {
-    const cached = await this.#cached(digest);
-    if (!cached) return false;
-    await this.#load(digest, cached);
-    return true;
+  resume(digest: string): Promise<boolean> {
+    return this.#cached(digest);
   }
 
   /** Makes sure the Worker holds `digest`: loaded already, in the cache, or fetched from `src`. */
@@ -76,31 +79,50 @@ export class ModelLibrary {
   }
 
   async #ensure(digest: string, src: ModelSource, signal: AbortSignal) {
-    if (await this.host.hasModel(digest)) return;
-    let bundle = await this.#cached(digest);
-    if (!bundle) {
-      log('fetching model %s from %s', digest, src.owner);
-      bundle = await this.fetcher.fetch(digest, src, signal);
-      await this.cache.put(digest, bundle);
-    }
-    await this.#load(digest, bundle);
+    if (this.#held.has(digest) && (await this.host.hasModel(digest))) return;
+    if (await this.#cached(digest)) return;
+    log('fetching model %s from %s', digest, src.owner);
+    const files = await this.fetcher.fetch(digest, src, signal);
+    await this.#load(files, digest);
+    await this.cache.put(digest, files, `${digest.slice(0, 12)}… (a job's model)`).catch(() => {});
   }
 
-  /** A cached model whose bytes still hash to its digest (a damaged record is ignored). */
-  async #cached(digest: string): Promise<ModelBundle | undefined> {
-    const m = await this.cache.get(digest).catch(() => undefined);
-    if (m && (await modelDigest(m.config, m.file)) === digest) return m;
-    if (m) console.warn(`tessel: cached model ${digest} is damaged; fetching it again`);
-    return undefined;
+  /** Loads a cached model; a damaged record (it fails to load or hashes to another digest) is
+   * dropped, and false returned so the model is fetched again. */
+  async #cached(digest: string): Promise<boolean> {
+    const files = await this.cache.get(digest).catch(() => undefined);
+    if (!files) return false;
+    try {
+      await this.#load(files, digest);
+      return true;
+    } catch (e) {
+      console.warn(`tessel: cached model ${digest} is damaged (${e}); fetching it again`);
+      await this.cache.delete(digest).catch(() => {});
+      return false;
+    }
   }
 
-  async #load(digest: string, m: ModelBundle) {
-    // The Worker may take the bytes it is given; the library keeps its own.
-    const loaded = await this.host.loadModel(m.file.slice(), JSON.parse(m.config));
-    if (loaded !== digest) {
-      throw new ModelTransferError('digest-mismatch', `model ${digest} loaded as ${loaded}`);
+  /** Has the Worker load `files` (a copy: it may take the buffers), checks the digest it reports
+   * against `expect` when given, and serves the model. Resolves with the digest. */
+  async #load(files: CheckpointFileMap, expect?: string): Promise<string> {
+    const info = await this.host.loadModel(copy(files));
+    if (expect !== undefined && info.digest !== expect) {
+      throw new ModelTransferError('digest-mismatch', `model ${expect} loaded as ${info.digest}`);
     }
-    this.#held.set(digest, { bytes: m.file.length, config: parseGptConfig(JSON.parse(m.config)) });
-    this.server.add(digest, m);
+    // The Worker checked config.json while loading it: parsing it again here cannot fail on a
+    // checkpoint it accepted.
+    const config = parseConfig(parseJsonObject('config.json', files['config.json']!));
+    let bytes = 0;
+    for (const f of Object.values(files)) bytes += f.byteLength;
+    this.#held.set(info.digest, { bytes, summary: modelSummary(config) });
+    this.server.add(info.digest, files);
+    return info.digest;
   }
+}
+
+/** A file map whose buffers are the library's own. */
+function copy(files: CheckpointFileMap): CheckpointFileMap {
+  const out: CheckpointFileMap = {};
+  for (const [name, data] of Object.entries(files)) out[name] = data.slice();
+  return out;
 }

@@ -1,7 +1,6 @@
 import { defaultPolicy, type InferencePolicy, shardFlops } from '../jobs/inference-spec';
 import { matmulFlops } from '../jobs/price';
 import type { InferenceRequest } from '../mesh/mesh';
-import { parseGptConfig } from '../model/gpt';
 import { type Matrix, readMatrix } from '../model/matrix-file';
 import { TensorFileError } from '../model/npy';
 import { InputError, percent, requiredInt } from './form-input';
@@ -93,11 +92,20 @@ export function readInference(
   if (texts.length === 0 || texts.length > MAX_PROMPTS) {
     throw new InputError(`Type 1 to ${MAX_PROMPTS.toLocaleString('en')} prompts, one a line.`);
   }
-  const longest = Math.max(...texts.map((t) => t.length));
+  const sequences: Uint32Array[] = [];
+  for (const t of texts) {
+    const ids = encodeText(model.tokenizer, t);
+    if ('unknown' in ids) {
+      throw new InputError(
+        `The model has never seen ${ids.unknown.map((c) => JSON.stringify(c)).join(', ')}: use plain letters and punctuation.`,
+      );
+    }
+    sequences.push(ids);
+  }
+  // In tokens, as the model's tokenizer counts them (one a character for the shipped model).
+  const longest = Math.max(...sequences.map((q) => q.length));
   if (longest > model.maxSeq) {
-    throw new InputError(
-      `A prompt is longer than the model's context of ${model.maxSeq} characters.`,
-    );
+    throw new InputError(`A prompt is longer than the model's context of ${model.maxSeq} tokens.`);
   }
   const steps =
     mode === 'tokens'
@@ -112,16 +120,6 @@ export function readInference(
     canaryRate: percent(form, 'canary', 'Canary shards'),
     spotCheckRate: percent(form, 'spot', 'Shards the owner re-checks'),
   };
-  const sequences: Uint32Array[] = [];
-  for (const t of texts) {
-    const ids = encodeText(model.vocab, t);
-    if ('unknown' in ids) {
-      throw new InputError(
-        `The model has never seen ${ids.unknown.map((c) => JSON.stringify(c)).join(', ')}: use plain letters and punctuation.`,
-      );
-    }
-    sequences.push(ids);
-  }
   return {
     sequences,
     output: mode === 'logits' ? { mode } : { mode, steps, temperature },
@@ -164,8 +162,8 @@ export function inferenceWork(
   for (const t of field('prompts')
     .split('\n')
     .filter((line) => line.length > 0)) {
-    const ids = encodeText(model.vocab, t);
-    if ('unknown' in ids || t.length > model.maxSeq)
+    const ids = encodeText(model.tokenizer, t);
+    if ('unknown' in ids || ids.length > model.maxSeq)
       return { note: 'Fix the prompts to see the total.' };
     sequences.push(ids);
   }
@@ -187,7 +185,7 @@ export function inferenceWork(
   try {
     const spec = {
       modelDigest: '',
-      config: parseGptConfig(model.config),
+      model: model.summary,
       sequences,
       mode,
       steps,

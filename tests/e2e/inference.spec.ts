@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
-import { gammaF32 } from '../../src/gpu/reference';
+import { parseConfig } from '../../src/model/hf/config';
+import { logitErrorBound, modelSummary } from '../../src/model/hf/cost';
 import { type Relay, startRelay } from '../../src/relay/relay';
 import { expectQuarantined, finish, openTab, peerIdOf, type Win } from './mesh-helpers';
 
@@ -8,8 +9,20 @@ import { expectQuarantined, finish, openTab, peerIdOf, type Win } from './mesh-h
 // form, contributors fetch the model from the researcher when they lack it, cheaters are caught,
 // and the answer equals the researcher's own forward pass.
 
-const vocab: string[] = JSON.parse(readFileSync('public/models/kjv-char/vocab.json', 'utf8'));
-const config = JSON.parse(readFileSync('public/models/kjv-char/config.json', 'utf8'));
+const dir = 'public/models/kjv-char';
+const FILES = [
+  'config.json',
+  'generation_config.json',
+  'model.safetensors',
+  'tokenizer.json',
+  'tokenizer_config.json',
+];
+const summary = modelSummary(parseConfig(JSON.parse(readFileSync(`${dir}/config.json`, 'utf8'))));
+/** Character → token id, from the shipped character tokenizer.json. */
+const ids: Record<string, number> = JSON.parse(readFileSync(`${dir}/tokenizer.json`, 'utf8')).model
+  .vocab;
+const vocab: string[] = [];
+for (const [ch, id] of Object.entries(ids)) vocab[id] = ch;
 
 let relay: Relay;
 test.beforeEach(async () => {
@@ -19,15 +32,16 @@ test.afterEach(async () => {
   await relay.stop().catch(() => {});
 });
 
-/** Loads the shipped model into a tab's Worker, as a tab that ran it before would hold it. */
+/** Loads the shipped checkpoint into a tab's Worker, as a tab that ran it before would hold
+ * it; resolves with its digest. */
 function holdModel(page: Page) {
-  return page.evaluate(async () => {
-    const [file, config] = await Promise.all([
-      fetch('/models/kjv-char/model.safetensors').then((r) => r.arrayBuffer()),
-      fetch('/models/kjv-char/config.json').then((r) => r.json()),
-    ]);
-    return (globalThis as unknown as Win).tessel.compute.loadModel(new Uint8Array(file), config);
-  });
+  return page.evaluate(async (names) => {
+    const files: Record<string, Uint8Array> = {};
+    for (const n of names) {
+      files[n] = new Uint8Array(await (await fetch(`/models/kjv-char/${n}`)).arrayBuffer());
+    }
+    return (await (globalThis as unknown as Win).tessel.compute.loadModel(files)).digest;
+  }, FILES);
 }
 
 /** Fills the researcher's inference form and submits it; returns the new job's id. */
@@ -126,7 +140,7 @@ test('logits: three contributors, one fetching the model (a chunk corrupted on t
       const rows: number[] = [];
       for (const p of prompts) {
         const ids = Uint32Array.from(Array.from(p, (ch) => vocab.indexOf(ch)));
-        rows.push(...(await compute.infer(digest, ids, 1, ids.length)));
+        rows.push(...(await compute.logits(digest, ids, 1, ids.length, ids.length - 1)));
       }
       return rows;
     },
@@ -135,7 +149,7 @@ test('logits: three contributors, one fetching the model (a chunk corrupted on t
   expect(out.logits).toHaveLength(PROMPTS.length * vocab.length);
   for (let s = 0; s < PROMPTS.length; s++) {
     const row = mine.slice(s * vocab.length, (s + 1) * vocab.length);
-    const tol = 2 * config.nLayer * gammaF32(config.dFF) * Math.max(1, ...row.map(Math.abs));
+    const tol = 2 * logitErrorBound(summary, Math.max(...row.map(Math.abs)));
     for (let v = 0; v < vocab.length; v++) {
       expect(Math.abs(out.logits[s * vocab.length + v]! - row[v]!)).toBeLessThanOrEqual(tol);
     }
@@ -205,7 +219,7 @@ test('generated text: the form returns each prompt’s continuation; a cheater s
       const out: number[] = [];
       for (const p of prompts) {
         const ids = Uint32Array.from(Array.from(p, (ch) => vocab.indexOf(ch)));
-        const t = await compute.generate(digest, ids, 1, ids.length, {
+        const t = await compute.generateTokens(digest, ids, 1, ids.length, {
           steps: 12,
           temperature: 0,
           seeds: new Uint32Array(0),

@@ -16,29 +16,31 @@ import {
 import { OwnerTrust, PROVEN_AFTER } from '../../src/jobs/owner-trust';
 import { TRANSFER_SLACK } from '../../src/jobs/scheduler';
 import type { InferenceWork, Output } from '../../src/jobs/work-codec';
-import { logitErrorBound } from '../../src/model/gpt';
+import { parseConfig, parseJsonObject } from '../../src/model/hf/config';
+import { logitErrorBound, modelSummary } from '../../src/model/hf/cost';
 import { seededRng } from '../../src/model/rng';
-import { randomModelFile, referenceEngine, tinyConfig } from './model-fixture';
+import { sampleToken } from '../../src/model/sample';
+import { referenceEngine, tinyModelFiles, tinySummary } from './model-fixture';
 
-const file = randomModelFile(tinyConfig, 300);
+const file = tinyModelFiles(300);
 let digest: string;
 const owner = referenceEngine();
 const honest = referenceEngine();
 beforeAll(async () => {
-  digest = await owner.loadModel(file, tinyConfig);
-  await honest.loadModel(file, tinyConfig);
+  digest = (await owner.loadModel(file)).digest;
+  await honest.loadModel(file);
 });
 
 /** 12 sequences of 4 to 9 tokens. */
 const sequences = Array.from({ length: 12 }, (_, i) =>
-  Uint32Array.from({ length: 4 + (i % 6) }, (_, j) => (i * 7 + j * 3) % tinyConfig.vocab),
+  Uint32Array.from({ length: 4 + (i % 6) }, (_, j) => (i * 7 + j * 3) % tinySummary.vocab),
 );
 
 function spec(over: Partial<InferenceSpec> = {}): InferenceSpec {
   const mode = over.mode ?? 'logits';
   return {
     modelDigest: digest,
-    config: tinyConfig,
+    model: tinySummary,
     sequences,
     mode,
     steps: mode === 'tokens' ? 6 : 0,
@@ -149,6 +151,12 @@ describe('inference jobs: planning', () => {
       [{ perShard: 0 }, 'perShard'],
       [{ policy: { ...defaultPolicy('logits'), copies: 4 } }, 'policy.copies'],
       [{ policy: { ...defaultPolicy('logits'), canaryRate: 2 } }, 'policy.canaryRate'],
+      // The model summary is checked like every stored field: a causal family, whole counts.
+      [{ model: { ...tinySummary, family: 'bert' } }, 'model.family'],
+      [{ model: { ...tinySummary, vocab: 0 } }, 'model.vocab'],
+      [{ model: { ...tinySummary, maxPositions: 2.5 } }, 'model.maxPositions'],
+      [{ model: { ...tinySummary, gated: true } }, 'model.gated'],
+      [{ model: undefined as never }, 'model'],
     ];
     for (const [over, field] of bad) {
       expect(() => newJob(spec(over))).toThrowError(
@@ -182,7 +190,7 @@ describe('inference jobs: verification', () => {
     expect(verdicts).toHaveLength(2 * job.shardCount);
     expect(verdicts.every((v) => v.flops > 0)).toBe(true);
     expect(job.report()).toMatchObject({ accepted: 4, rejected: 0, redundancyOverhead: 1 });
-    expect(owner.calls.infer).toBe(0); // redundancy alone cost the owner nothing
+    expect(owner.calls.logits).toBe(0); // redundancy alone cost the owner nothing
   });
 
   test('progress: a copy waiting for its twin is awaiting, not verified', async () => {
@@ -235,7 +243,7 @@ describe('inference jobs: verification', () => {
     const cheat = referenceEngine({
       logits: (l) => l.map((v, i) => (i === 5 ? v + 0.5 : v)),
     });
-    await cheat.loadModel(file, tinyConfig);
+    await cheat.loadModel(file);
     const s = spec();
     const job = newJob(s, seededRng(5), provenTrust('a', 'b', 'cheat'));
     const revoked = revocations(job);
@@ -257,7 +265,7 @@ describe('inference jobs: verification', () => {
 
   test('a canary catches a lone proven cheater without a second copy; its shards are redone', async () => {
     const cheat = referenceEngine({ logits: (l) => l.map((v) => v * 1.01) });
-    await cheat.loadModel(file, tinyConfig);
+    await cheat.loadModel(file);
     // One copy each: only canaries and checks stand between a proven cheater and credit.
     const s = spec({ policy: { copies: 1, canaryRate: 1, spotCheckRate: 0, copyWaitMs: 5_000 } });
     const trust = provenTrust('cheat');
@@ -286,7 +294,7 @@ describe('inference jobs: verification', () => {
 
   test('two fresh ids agreeing on a wrong answer: the owner checks, catches and bars both', async () => {
     const liar = referenceEngine({ logits: (l) => l.map((v) => -v) });
-    await liar.loadModel(file, tinyConfig);
+    await liar.loadModel(file);
     // No spot-checks at all: agreement between unproven ids is what sends it to the owner.
     const s = spec({ policy: { ...defaultPolicy('logits'), canaryRate: 0, spotCheckRate: 0 } });
     const trust = provenTrust('someone-else');
@@ -333,13 +341,13 @@ describe('inference jobs: verification', () => {
       referenceEngine({
         logits: (l) => {
           const scale = l.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-          const e = 0.9 * logitErrorBound(tinyConfig, scale);
+          const e = 0.9 * logitErrorBound(tinySummary, scale);
           return l.map((v, i) => v + sign * e * (i % 3 === 0 ? 1 : -0.5));
         },
       });
     const [up, down] = [nudged(1), nudged(-1)];
-    await up.loadModel(file, tinyConfig);
-    await down.loadModel(file, tinyConfig);
+    await up.loadModel(file);
+    await down.loadModel(file);
     const s = spec({ policy: { ...defaultPolicy('logits'), canaryRate: 0.5, spotCheckRate: 0.5 } });
     const trust = new OwnerTrust({ provenAfter: 3 });
     const job = newJob(s, seededRng(5), trust);
@@ -367,7 +375,7 @@ describe('inference jobs: verification', () => {
 
   test('a proven cheater and its fresh twin: one canary redoes every shard of both', async () => {
     const cheat = referenceEngine({ logits: (l) => l.map((v, i) => (i % 7 === 0 ? v + 1 : v)) });
-    await cheat.loadModel(file, tinyConfig);
+    await cheat.loadModel(file);
     // The proven id's agreement lets its twin's wrong copies through, until a canary.
     const s = spec({ policy: { copies: 2, canaryRate: 1, spotCheckRate: 0, copyWaitMs: 5_000 } });
     const trust = provenTrust('farmed');
@@ -390,7 +398,7 @@ describe('inference jobs: verification', () => {
 
   test('caught on the last shard: the job is not done until what it agreed on is redone', async () => {
     const cheat = referenceEngine({ logits: (l) => l.map((v) => v - 0.2) });
-    await cheat.loadModel(file, tinyConfig);
+    await cheat.loadModel(file);
     const s = spec({ policy: { ...defaultPolicy('logits'), canaryRate: 0, spotCheckRate: 0 } });
     const job = newJob(s, seededRng(5), provenTrust('farmed', 'a'));
     const revoked = revocations(job);
@@ -415,7 +423,7 @@ describe('inference jobs: verification', () => {
 
   test('caught in one job of the owner: its agreed shards in another running job are redone', async () => {
     const cheat = referenceEngine({ logits: (l) => l.map((v) => v + 0.3) });
-    await cheat.loadModel(file, tinyConfig);
+    await cheat.loadModel(file);
     const trust = provenTrust('two-faced', 'a');
     const plain = spec({ policy: { ...defaultPolicy('logits'), canaryRate: 0, spotCheckRate: 0 } });
     // Job B: the peer computes honestly with a, and is credited.
@@ -463,6 +471,19 @@ describe('inference jobs: verification', () => {
 });
 
 describe('inference jobs: generated tokens, checked by one teacher-forced pass', () => {
+  test('temperature draws follow softmax, one uniform a step; bad temperatures are refused', () => {
+    // The draws an honest contributor makes (the Worker's generateTokens) and token-check.ts
+    // replays.
+    const rng = seededRng(4);
+    const counts = [0, 0, 0];
+    for (let i = 0; i < 20_000; i++) counts[sampleToken([0, Math.log(2), Math.log(7)], 1, rng)]!++;
+    expect(counts[0]! / 20_000).toBeCloseTo(0.1, 1);
+    expect(counts[2]! / 20_000).toBeCloseTo(0.7, 1);
+    expect(sampleToken([0.1, 3, -2], 0)).toBe(1);
+    expect(() => sampleToken([1, 2], -1)).toThrow(RangeError);
+    expect(() => sampleToken([1, 2], 1)).toThrow(RangeError);
+  });
+
   test.each([0, 0.8])('honest generation at temperature %s is accepted', async (temperature) => {
     const s = spec({ mode: 'tokens', steps: 6, temperature, policy: defaultPolicy('tokens') });
     const job = newJob(s);
@@ -472,7 +493,7 @@ describe('inference jobs: generated tokens, checked by one teacher-forced pass',
       true,
     );
     // One teacher-forced pass per distinct length per shard; no decode step replayed.
-    expect(owner.calls.generate).toBe(0);
+    expect(owner.calls.generateTokens).toBe(0);
     expect(job.tokens).toHaveLength(12 * 6);
     if (temperature === 0) expect(job.tokens).toEqual((await reference(s)).tokens);
   });
@@ -489,7 +510,7 @@ describe('inference jobs: generated tokens, checked by one teacher-forced pass',
         return out;
       },
     });
-    await swapper.loadModel(file, tinyConfig);
+    await swapper.loadModel(file);
     const s = spec({ mode: 'tokens', steps: 6, policy: defaultPolicy('tokens') });
     const job = newJob(s);
     const verdicts = await drive(job, [peer('swapper', swapper)], { t: 0 }, 3);
@@ -511,7 +532,7 @@ describe('inference jobs: generated tokens, checked by one teacher-forced pass',
         return out;
       },
     });
-    await faker.loadModel(file, tinyConfig);
+    await faker.loadModel(file);
     const many = Array.from({ length: 20 }, (_, i) => Uint32Array.from([i % 37, (i * 5) % 37, 3]));
     let caught = 0;
     for (let j = 0; j < 20; j++) {
@@ -576,7 +597,7 @@ test('leases are transfer-aware: the deadline covers the shard’s bytes over th
   if (slow.kind !== 'lease' || slow.work.kind !== 'inference') throw new Error('no lease');
   // In: token ids, lengths and seeds (none when greedy); out: the logits.
   const n = slow.work.lengths.length;
-  const bytes = 4 * (slow.work.tokens.length + 2 * n + n * tinyConfig.vocab);
+  const bytes = 4 * (slow.work.tokens.length + 2 * n + n * tinySummary.vocab);
   expect(slow.lease.transferMs).toBeCloseTo(TRANSFER_SLACK * (bytes / 100) * 1_000, 6);
   expect(slow.lease.deadline).toBeCloseTo(slow.lease.transferMs + slow.lease.windowMs, 6);
   expect(slow.lease.windowMs).toBeGreaterThan(slow.lease.transferMs); // the result's trip back
@@ -588,4 +609,32 @@ test('leases are transfer-aware: the deadline covers the shard’s bytes over th
   // Nothing left to lease to a fourth: it is told why.
   const none = job.offer(peer('y', honest).info, 0, () => false);
   expect(none).toMatchObject({ kind: 'none', finished: false, reason: 'budget' });
+});
+
+test('a Llama checkpoint (GQA, SwiGLU) runs through the same kind, every result checked', async () => {
+  const files = tinyModelFiles(7, 'llama');
+  const [mine, theirs] = [referenceEngine(), referenceEngine()];
+  const { digest: d } = await mine.loadModel(files);
+  await theirs.loadModel(files);
+  const model = modelSummary(parseConfig(parseJsonObject('config.json', files['config.json']!)));
+  expect(model).toMatchObject({ family: 'llama', gated: true, kvWidth: model.attnWidth / 2 });
+  for (const mode of ['logits', 'tokens'] as const) {
+    const s = spec({
+      modelDigest: d,
+      model,
+      mode,
+      steps: mode === 'tokens' ? 4 : 0,
+      temperature: mode === 'tokens' ? 0.8 : 0,
+      policy: { ...defaultPolicy(mode), copies: 1, spotCheckRate: 1 },
+    });
+    const job = new InferenceOwnerJob(`llama-${mode}`, s, {
+      engine: mine,
+      rng: seededRng(1),
+      now: () => 0,
+    });
+    const verdicts = await drive(job, [peer('a', theirs)]);
+    expect(job.done).toBe(true);
+    expect(verdicts.every((v) => v.settlement === 'accepted' && v.flops > 0)).toBe(true);
+    if (mode === 'logits') expect(job.logits).toHaveLength(12 * model.vocab);
+  }
 });

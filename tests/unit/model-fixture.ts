@@ -1,68 +1,98 @@
 import type { Engine } from '../../src/jobs/job';
 import type { ModelHost } from '../../src/mesh/models';
-import {
-  type GptConfig,
-  gptForwardF64,
-  gptTensorShapes,
-  parseGptConfig,
-} from '../../src/model/gpt';
-import { type LoadedModel, loadGpt } from '../../src/model/load';
-import { writeSafetensors } from '../../src/model/safetensors';
-import { generateBatch } from '../../src/model/sample';
-import { randomMatrix } from './gpu-fixture';
+import { type Checkpoint, loadCheckpoint } from '../../src/model/hf/checkpoint';
+import { parseConfig } from '../../src/model/hf/config';
+import { type ModelSummary, modelSummary } from '../../src/model/hf/cost';
+import { filesFromMap } from '../../src/model/hf/files';
+import { decoderForward, gpt2Forward } from '../../src/model/hf/reference';
+import { seededRng } from '../../src/model/rng';
+import { sampleToken } from '../../src/model/sample';
+import type { CheckpointFileMap, ModelInfo } from '../../src/worker/api';
+import { type HfFixtureKind, hfCheckpoint } from '../fixtures/hf-checkpoints';
 
-/** A small model for tests: 37 tokens, 2 layers, width 64, context 24. */
-export const tinyConfig: GptConfig = parseGptConfig({
-  vocab: 37,
-  dModel: 64,
-  nHead: 4,
-  nLayer: 2,
-  dFF: 256,
-  maxSeq: 24,
-});
+/** config.json keys of the tests' small GPT-2: 37 tokens, 2 layers, width 64, context 24. */
+const TINY_GPT2 = {
+  vocab_size: 37,
+  n_positions: 24,
+  n_ctx: 24,
+  n_embd: 64,
+  n_head: 4,
+  bos_token_id: 0,
+  eos_token_id: 0,
+};
 
-/** A random model, scaled like an initialised one, as a safetensors file. */
-export function randomModelFile(c: GptConfig, seed: number): Uint8Array {
-  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
-  let s = seed;
-  for (const [name, shape] of Object.entries(gptTensorShapes(c))) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const isGain =
-      name.endsWith('ln_1.weight') || name.endsWith('ln_2.weight') || name === 'ln_f.weight';
-    const data = randomMatrix(n, s++).map((v) => (isGain ? 1 + 0.1 * v : 0.2 * v));
-    tensors[name] = { shape, data };
+/** A small random-weight Hugging Face checkpoint (tests/fixtures/hf-checkpoints.ts): GPT-2 at
+ * TINY_GPT2's shape by default, or another family's fixture as it is. */
+export function tinyModelFiles(seed: number, kind: HfFixtureKind = 'gpt2'): CheckpointFileMap {
+  const config = kind === 'gpt2' || kind === 'gpt2-bare' ? TINY_GPT2 : {};
+  return Object.fromEntries(hfCheckpoint({ kind, seed, config }).files);
+}
+
+/** The tiny GPT-2's summary, as an inference spec carries it. */
+export const tinySummary: ModelSummary = modelSummary(
+  parseConfig(JSON.parse(new TextDecoder().decode(tinyModelFiles(0)['config.json']!))),
+);
+
+/** What a Worker's loadModel reports of a checkpoint. */
+function infoOf(c: Checkpoint): ModelInfo {
+  const s = modelSummary(c.config);
+  let params = 0;
+  let weightBytes = 0;
+  for (const name of c.weights.names()) {
+    const t = c.weights.get(name);
+    params += t.data.length;
+    weightBytes += t.data.byteLength;
   }
-  return writeSafetensors(tensors, { format: 'tessel-gpt' });
+  return {
+    digest: c.digest,
+    family: c.family,
+    architecture: c.family,
+    task: c.family === 'bert' ? 'embed' : 'generate',
+    vocab: s.vocab,
+    maxPositions: s.maxPositions,
+    hiddenSize: s.hidden,
+    params,
+    weightBytes,
+    chatTemplate: false,
+    eosTokenIds: c.generation.eosTokenIds,
+  };
+}
+
+/** Every position's logits of each row, by the float64 reference of the checkpoint's family. */
+function forward(c: Checkpoint, rows: number[][]): Float64Array[][] {
+  if (c.config.family === 'gpt2') return gpt2Forward(c.config, c.weights, rows);
+  if (c.config.family === 'bert') throw new Error('BERT has no LM head');
+  return decoderForward(c.config, c.weights, rows);
 }
 
 /**
- * An engine on the float64 reference forward pass (rounded to float32, as a GPU returns it):
- * exact, deterministic and quick for tiny models. `tamper` lets a test play a cheating engine.
+ * An engine on the float64 Hugging Face reference (rounded to float32, as an engine returns
+ * it): exact, deterministic and quick for tiny models. Generation follows the Worker's
+ * generateTokens (src/model/sample.ts's draws, one per step). `tamper` lets a test play a
+ * cheating engine.
  */
 export function referenceEngine(
   tamper: {
     logits?: (l: Float32Array) => Float32Array;
     tokens?: (t: Uint32Array) => Uint32Array;
   } = {},
-): Engine & ModelHost & { models: Map<string, LoadedModel>; calls: Record<string, number> } {
-  const models = new Map<string, LoadedModel>();
-  const calls: Record<string, number> = { infer: 0, generate: 0, logitsFrom: 0 };
+): Engine & ModelHost & { models: Map<string, Checkpoint>; calls: Record<string, number> } {
+  const models = new Map<string, Checkpoint>();
+  const calls: Record<string, number> = { logits: 0, generateTokens: 0 };
   const model = (digest: string) => {
     const m = models.get(digest);
     if (!m) throw new Error(`no model ${digest}`);
     return m;
   };
-  const lastLogits = async (digest: string, tokens: Uint32Array, batch: number, seq: number) => {
-    const m = model(digest);
-    return Float32Array.from(gptForwardF64(m.config, m.weights, tokens, batch, seq));
-  };
+  const rowsOf = (tokens: Uint32Array, batch: number, seq: number) =>
+    Array.from({ length: batch }, (_, b) => Array.from(tokens.subarray(b * seq, (b + 1) * seq)));
   return {
     models,
     calls,
-    async loadModel(file, config) {
-      const m = await loadGpt(file, config);
+    async loadModel(files) {
+      const m = await loadCheckpoint(filesFromMap(new Map(Object.entries(files))));
       models.set(m.digest, m);
-      return m.digest;
+      return infoOf(m);
     },
     async hasModel(digest) {
       return models.has(digest);
@@ -70,33 +100,34 @@ export function referenceEngine(
     async matmul() {
       throw new Error('not a matmul engine');
     },
-    async infer(digest, tokens, batch, seq) {
-      calls.infer!++;
-      const out = await lastLogits(digest, tokens, batch, seq);
-      return tamper.logits ? tamper.logits(out) : out;
-    },
-    async generate(digest, tokens, batch, seq, options) {
-      calls.generate!++;
+    async logits(digest, tokens, batch, seq, from) {
+      calls.logits!++;
       const m = model(digest);
-      const lm = {
-        config: m.config,
-        forward: (t: Uint32Array, b: number, s: number) => lastLogits(digest, t, b, s),
-      };
-      const out = await generateBatch(lm, tokens, batch, seq, options);
-      return tamper.tokens ? tamper.tokens(out) : out;
-    },
-    async logitsFrom(digest, tokens, batch, seq, from) {
-      calls.logitsFrom!++;
-      const { vocab } = model(digest).config;
+      const vocab = m.config.vocabSize;
+      const all = forward(m, rowsOf(tokens, batch, seq));
       const P = seq - from;
       const out = new Float32Array(batch * P * vocab);
-      for (let b = 0; b < batch; b++) {
-        for (let p = from; p < seq; p++) {
-          const prefix = tokens.slice(b * seq, b * seq + p + 1);
-          out.set(await lastLogits(digest, prefix, 1, p + 1), (b * P + p - from) * vocab);
+      all.forEach((row, b) => {
+        for (let p = from; p < seq; p++) out.set(row[p]!, (b * P + p - from) * vocab);
+      });
+      return tamper.logits ? tamper.logits(out) : out;
+    },
+    async generateTokens(digest, tokens, batch, seq, { steps, temperature, seeds }) {
+      calls.generateTokens!++;
+      const m = model(digest);
+      const rngs = temperature > 0 ? Array.from(seeds, (s) => seededRng(s)) : [];
+      const ctx = rowsOf(tokens, batch, seq);
+      const out = new Uint32Array(batch * steps);
+      for (let t = 0; t < steps; t++) {
+        const all = forward(m, ctx);
+        for (let b = 0; b < batch; b++) {
+          const last = Float32Array.from(all[b]!.at(-1)!);
+          const next = sampleToken(last, temperature, rngs[b]);
+          ctx[b]!.push(next);
+          out[b * steps + t] = next;
         }
       }
-      return out;
+      return tamper.tokens ? tamper.tokens(out) : out;
     },
   };
 }

@@ -21,7 +21,7 @@ import { largestShardFlops, Purse, paidCopies, Wallet } from '../../src/mesh/pur
 import { ShardContributor } from '../../src/mesh/shard-contributor';
 import { type SettledEvent, ShardOwnerService } from '../../src/mesh/shard-owner';
 import { seededRng } from '../../src/model/rng';
-import { randomModelFile, referenceEngine, tinyConfig } from './model-fixture';
+import { referenceEngine, tinyModelFiles, tinySummary } from './model-fixture';
 import { tcpNode } from './tcp-node';
 
 // Settlement to the last credit, over the real shard protocol (libp2p streams over loopback
@@ -225,15 +225,15 @@ test('two matmul jobs of one owner, blocks of two sizes, six contributors: never
 }, 30_000);
 
 test('inference with two copies a shard, sequences of many lengths: each copy paid, never overdrawn', async () => {
-  const file = randomModelFile(tinyConfig, 61);
+  const file = tinyModelFiles(61);
   const owner = referenceEngine();
-  const digest = await owner.loadModel(file, tinyConfig);
+  const digest = (await owner.loadModel(file)).digest;
   const sequences = Array.from({ length: 24 }, (_, i) =>
-    Uint32Array.from({ length: 2 + ((i * 7) % 15) }, (_, j) => (i * 5 + j) % tinyConfig.vocab),
+    Uint32Array.from({ length: 2 + ((i * 7) % 15) }, (_, j) => (i * 5 + j) % tinySummary.vocab),
   );
   const spec: InferenceSpec = {
     modelDigest: digest,
-    config: tinyConfig,
+    model: tinySummary,
     sequences,
     mode: 'logits',
     steps: 0,

@@ -25,6 +25,7 @@ import {
   type LeaseMsg,
   v1Finished,
 } from '../../src/mesh/codec';
+import { checkpointDigest, encodeFileMap } from '../../src/mesh/file-map';
 import { MemoryModelCache } from '../../src/mesh/model-store';
 import { ModelFetcher, ModelServer } from '../../src/mesh/model-transfer';
 import { ModelLibrary } from '../../src/mesh/models';
@@ -37,10 +38,9 @@ import {
 import { type SettledEvent, ShardOwnerService } from '../../src/mesh/shard-owner';
 import { MODEL_PROTOCOL, SHARD_PROTOCOL, SHARD_PROTOCOL_V1 } from '../../src/mesh/topics';
 import { ShardFrame } from '../../src/mesh/wire';
-import { canonicalConfig, modelDigest } from '../../src/model/load';
 import { cryptoRng, seededRng } from '../../src/model/rng';
 import { createComputeApi } from '../../src/worker/api';
-import { randomModelFile, tinyConfig } from './model-fixture';
+import { tinyModelFiles, tinySummary } from './model-fixture';
 
 // The shard and model protocols over real libp2p streams (TCP between Node peers: a direct,
 // unlimited connection, as WebRTC is between browsers), with real kernels on Dawn + SwiftShader
@@ -312,7 +312,7 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
   });
 
   describe('inference, with the model fetched from the owner', () => {
-    const file = randomModelFile(tinyConfig, 400);
+    const files = tinyModelFiles(400);
     const ownerApi = createComputeApi({ tile: DEFAULT_TILE });
     const workerApi = createComputeApi({ tile: DEFAULT_TILE });
     let ownerModels: ModelLibrary;
@@ -326,6 +326,8 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
     });
 
     beforeAll(async () => {
+      // The CPU engine: what every machine has, and quick to start (a GPU is no part of this).
+      await Promise.all([ownerApi.setEngine('cpu'), workerApi.setEngine('cpu')]);
       ownerModels = new ModelLibrary(
         ownerApi,
         new MemoryModelCache(),
@@ -345,18 +347,18 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
         new ModelServer(workerNode, { mayFetch: () => false }),
         new ModelFetcher(workerNode, { onBadPeer: (p, e) => bad.push({ peer: p, code: e.code }) }),
       );
-      digest = await ownerModels.add(file, tinyConfig);
+      digest = await ownerModels.add(files, 'tiny');
     });
 
     function inferenceJob(id: string, mode: 'logits' | 'tokens') {
       const sequences = Array.from({ length: 8 }, (_, i) =>
-        Uint32Array.from({ length: 5 + (i % 3) }, (_, j) => (i * 11 + j) % tinyConfig.vocab),
+        Uint32Array.from({ length: 5 + (i % 3) }, (_, j) => (i * 11 + j) % tinySummary.vocab),
       );
       return new InferenceOwnerJob(
         id,
         {
           modelDigest: digest,
-          config: tinyConfig,
+          model: tinySummary,
           sequences,
           mode,
           steps: mode === 'tokens' ? 5 : 0,
@@ -385,7 +387,7 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
       };
 
     test.each(['logits', 'tokens'] as const)(
-      'a %s job runs on a contributor that fetched the model, every shard checked on the GPU',
+      'a %s job runs on a contributor that fetched the model, every shard checked by the owner',
       async (mode) => {
         const job = inferenceJob(`inf-${mode}`, mode);
         owner.addJob(job);
@@ -397,7 +399,7 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
         expect(outcomes.length).toBe(job.shardCount);
         expect(outcomes.every((o) => o.accepted)).toBe(true);
         expect(await workerApi.hasModel(digest)).toBe(true);
-        // The assembled answer is what the owner's own GPU computes for the same sequences
+        // The assembled answer is what the owner's own engine computes for the same sequences
         // (sampled tokens too: every sequence has its own seed, so runs agree).
         const all = job.spec.sequences;
         const mine = await computeInference(
@@ -478,8 +480,7 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
           },
           AbortSignal.timeout(10_000),
         );
-        expect(got.file).toEqual(file);
-        expect(got.config).toBe(canonicalConfig(tinyConfig));
+        expect(got).toEqual(files);
         expect(bad.slice(badBefore)).toEqual([
           { peer: ownerNode.peerId.toString(), code: 'chunk-mismatch' },
         ]);
@@ -494,8 +495,9 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
 describe('/tessel/model/1.0.0 against a lying owner', () => {
   let liarNode: MeshNode;
   let fetchNode: MeshNode;
-  const file = randomModelFile(tinyConfig, 500);
-  const config = canonicalConfig(tinyConfig);
+  const files = tinyModelFiles(500);
+  const file = encodeFileMap(files);
+  const config = '';
   const chunk = 8192;
   let digest: string;
   let hashes: Uint8Array[];
@@ -525,7 +527,7 @@ describe('/tessel/model/1.0.0 against a lying owner', () => {
   };
 
   beforeAll(async () => {
-    digest = await modelDigest(config, file);
+    digest = await checkpointDigest(files);
     hashes = [];
     for (let at = 0; at < file.length; at += chunk)
       hashes.push(await sha(file.subarray(at, at + chunk)));
@@ -570,7 +572,7 @@ describe('/tessel/model/1.0.0 against a lying owner', () => {
         : [manifest(), ...chunks(file, offset)];
     };
     const { result, bad } = await fetchFromLiar();
-    expect(result.file).toEqual(file);
+    expect(result).toEqual(files);
     expect(offsets).toEqual([0, 3 * chunk]);
     expect(bad).toEqual([]); // an early end is not a lie
   });
@@ -589,7 +591,7 @@ describe('/tessel/model/1.0.0 against a lying owner', () => {
     };
     const r = await fetchFromLiar();
     expect(r.bad).toEqual(['bad-chunk']);
-    expect(r.result.file).toEqual(file);
+    expect(r.result).toEqual(files);
   });
 
   test('a model too large is refused from its manifest; nothing is fetched', async () => {
@@ -599,8 +601,8 @@ describe('/tessel/model/1.0.0 against a lying owner', () => {
     expect(r.fetcher.received(digest)).toBe(0);
   });
 
-  test('chunks that match their hashes but not the digest: refused whole, bytes discarded', async () => {
-    const other = randomModelFile(tinyConfig, 501);
+  /** Serves `other` whole, with a manifest whose chunk hashes match it. */
+  async function serveWhole(other: Uint8Array) {
     const otherHashes: Uint8Array[] = [];
     for (let at = 0; at < other.length; at += chunk)
       otherHashes.push(await sha(other.subarray(at, at + chunk)));
@@ -608,10 +610,28 @@ describe('/tessel/model/1.0.0 against a lying owner', () => {
       manifest({ chunkHashes: otherHashes, fileBytes: other.length }),
       ...chunks(other),
     ];
+  }
+
+  test('chunks that match their hashes but not the digest: refused whole, bytes discarded', async () => {
+    await serveWhole(encodeFileMap(tinyModelFiles(501)));
     const r = await fetchFromLiar();
     expect(r.result).toMatchObject({ name: 'ModelTransferError', code: 'digest-mismatch' });
     expect(r.bad).toEqual(['digest-mismatch']);
     expect(r.fetcher.received(digest)).toBe(0);
+  });
+
+  test('bytes that are no checkpoint folder are refused whole as a lie', async () => {
+    const notAFolder = file.slice();
+    notAFolder[0]! ^= 1; // the magic
+    const broken = { ...files, 'config.json': new TextEncoder().encode('{"model_type": "gpt9"}') };
+    for (const other of [notAFolder, encodeFileMap(broken)]) {
+      await serveWhole(other);
+      const r = await fetchFromLiar();
+      expect(r.result).toMatchObject({ name: 'ModelTransferError', code: 'digest-mismatch' });
+      expect(r.result.message).toMatch(/not a checkpoint folder/);
+      expect(r.bad).toEqual(['digest-mismatch']);
+      expect(r.fetcher.received(digest)).toBe(0);
+    }
   });
 
   test('garbage frames from the owner are typed errors and cost it reputation', async () => {
