@@ -18,7 +18,12 @@ import { RequestError } from '../../src/model/hf/request-error';
 import { CpuHfModel } from '../../src/model/hf/run-cpu';
 import { GpuHfModel } from '../../src/model/hf/run-gpu';
 import type { GenerateRequest } from '../../src/model/hf/runtime-types';
-import { keptWeights, pickToken, type SamplingParams } from '../../src/model/hf/sampling';
+import {
+  keptWeights,
+  nthLargest,
+  pickToken,
+  type SamplingParams,
+} from '../../src/model/hf/sampling';
 import { type HfModel, HfSession, loadHfModel } from '../../src/model/hf/session';
 import type { BertConfig, DecoderConfig } from '../../src/model/hf/types';
 import { seededRng } from '../../src/model/rng';
@@ -86,6 +91,15 @@ describe('sampling (transformers’ order: temperature, top-k, top-p)', () => {
     expect(kept({ topK: 3 })).toEqual([1, 2, 3]);
     expect(kept({ topK: 6 })).toEqual([0, 1, 2, 3, 4, 5]);
     expect(kept({ topK: 0 })).toHaveLength(6);
+  });
+
+  test('nthLargest (top-k’s threshold) is the sorted k-th, ties and all', () => {
+    const rng = seededRng(3);
+    for (let n = 1; n < 40; n++) {
+      const a = Float64Array.from({ length: n }, () => rng.nextUint32() % 6);
+      const sorted = Array.from(a).sort((x, y) => y - x);
+      for (let k = 1; k <= n; k++) expect(nthLargest(Float64Array.from(a), k)).toBe(sorted[k - 1]);
+    }
   });
 
   test('top-p keeps the smallest most likely set whose probability reaches p, at least one', () => {

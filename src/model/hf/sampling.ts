@@ -78,25 +78,58 @@ export function keptWeights(logits: ArrayLike<number>, p: SamplingParams): Float
   const w = Float64Array.from(logits, (l) => Math.exp((l - m) / p.temperature));
   if (p.topK > 0 && p.topK < V) {
     // TopKLogitsWarper: remove scores < the k-th largest (ties with it stay).
-    const kth = Float64Array.from(w)
-      .sort()
-      .at(V - p.topK)!;
+    const kth = nthLargest(Float64Array.from(w), p.topK);
     for (let i = 0; i < V; i++) if (w[i]! < kth) w[i] = 0;
   }
   if (p.topP < 1) {
     // TopPLogitsWarper: sort ascending, remove the prefix whose cumulative probability is
-    // ≤ 1 − topP, keep the most likely token whatever.
-    const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => w[a]! - w[b]! || b - a);
-    const total = w.reduce((a, b) => a + b, 0);
+    // ≤ 1 − topP, keep the most likely token whatever. Only tokens still in play are sorted
+    // (after a top-k cut, k of them).
+    const live: number[] = [];
+    let total = 0;
+    for (let i = 0; i < V; i++) {
+      if (w[i]! > 0) live.push(i);
+      total += w[i]!;
+    }
+    live.sort((a, b) => w[a]! - w[b]! || b - a);
     let cum = 0;
-    for (let j = 0; j < V - 1; j++) {
-      const i = order[j]!;
+    for (let j = 0; j < live.length - 1; j++) {
+      const i = live[j]!;
       cum += w[i]! / total;
       if (cum > 1 - p.topP) break;
       w[i] = 0;
     }
   }
   return w;
+}
+
+/** The k-th largest value of `a` (1-based), by quickselect: O(length) on average, where a
+ * sort of a 150 k vocabulary every step would cost more than the step. Reorders `a`. */
+export function nthLargest(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  const want = k - 1; // its index in descending order
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const pivot = a[mid]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! > pivot) i++;
+      while (a[j]! < pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (want <= j) hi = j;
+    else if (want >= i) lo = i;
+    else return a[want]!;
+  }
+  return a[want]!;
 }
 
 /**
