@@ -79,7 +79,8 @@ export class ModelLibrary {
   }
 
   async #ensure(digest: string, src: ModelSource, signal: AbortSignal) {
-    if (this.#held.has(digest) && (await this.host.hasModel(digest))) return;
+    // A model the Worker holds already (loaded by this tab for itself) is not fetched again.
+    if (await this.host.hasModel(digest)) return;
     if (await this.#cached(digest)) return;
     log('fetching model %s from %s', digest, src.owner);
     const files = await this.fetcher.fetch(digest, src, signal);
