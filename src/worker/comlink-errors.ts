@@ -2,14 +2,20 @@ import * as Comlink from 'comlink';
 
 /**
  * Comlink's default 'throw' handler keeps only name, message and stack, so a GpuError's `code`
- * would not reach the main thread. This one carries `code` too. Import it on both sides.
+ * would not reach the main thread. This one carries the typed errors' fields too: `code`, and
+ * the `file` and `field` a CheckpointError or TokenizerError blames. Import it on both sides.
  */
 interface SerializedError {
   name: string;
   message: string;
   stack?: string;
   code?: string;
+  file?: string;
+  field?: string;
 }
+
+/** The string fields of the project's typed errors that cross the boundary. */
+const FIELDS = ['code', 'file', 'field'] as const;
 
 type ThrownValue = { value: unknown };
 
@@ -22,8 +28,10 @@ const errorHandler: Comlink.TransferHandler<ThrownValue, SerializedError | { pla
     if (value instanceof Error) {
       const s: SerializedError = { name: value.name, message: value.message };
       if (value.stack !== undefined) s.stack = value.stack;
-      const code = (value as { code?: unknown }).code;
-      if (typeof code === 'string') s.code = code;
+      for (const k of FIELDS) {
+        const v = (value as Partial<Record<(typeof FIELDS)[number], unknown>>)[k];
+        if (typeof v === 'string') s[k] = v;
+      }
       return [s, []];
     }
     return [{ plain: value }, []];
@@ -32,7 +40,7 @@ const errorHandler: Comlink.TransferHandler<ThrownValue, SerializedError | { pla
     if ('plain' in s) throw s.plain;
     const err = Object.assign(new Error(s.message), { name: s.name });
     if (s.stack !== undefined) err.stack = s.stack;
-    if (s.code !== undefined) Object.assign(err, { code: s.code });
+    for (const k of FIELDS) if (typeof s[k] === 'string') Object.assign(err, { [k]: s[k] });
     throw err;
   },
 };

@@ -1,11 +1,12 @@
 import type { CpuKernels } from '../cpu/kernels';
 import type { GpuContext } from '../gpu/context';
 import { filesFromMap } from '../model/hf/files';
+import { type HfModel, loadHfModel } from '../model/hf/model';
 import { RequestError } from '../model/hf/request-error';
 import { CpuHfModel } from '../model/hf/run-cpu';
 import { GpuHfModel } from '../model/hf/run-gpu';
 import type { CheckpointFileMap, ModelInfo } from '../model/hf/runtime-types';
-import { type HfModel, HfSession, loadHfModel } from '../model/hf/session';
+import { HfSession } from '../model/hf/session';
 import type { DeviceKeeper } from './device-keeper';
 
 type Engine = 'webgpu' | 'cpu';

@@ -165,8 +165,14 @@ test('the Worker loads the shipped checkpoint, runs a shard’s logits, generate
         () => 'no error',
         (e: { name: string; code: string }) => `${e.name}/${e.code}`,
       );
+      const badFolder = await compute.loadModel({ 'model.safetensors': new Uint8Array(3) }).then(
+        () => 'no error',
+        (e: { name: string; code: string; file: string; field: string }) =>
+          `${e.name}/${e.code}/${e.file}/${e.field}`,
+      );
       return {
         info,
+        badFolder,
         detached: files['model.safetensors']!.byteLength === 0,
         logits: Array.from(logits),
         gen,
@@ -193,6 +199,8 @@ test('the Worker loads the shipped checkpoint, runs a shard’s logits, generate
   expect(got.scored.logprobs).toHaveLength(got.scored.tokens - 1);
   expect(got.scored.logprobs.every((l) => l <= 0)).toBe(true);
   expect(got.error).toBe('RequestError/invalid-request');
+  // The typed error's file and field cross the Worker boundary too.
+  expect(got.badFolder).toBe('CheckpointError/missing-file/config.json/');
 });
 
 test('Try a model: the shipped checkpoint loads from its URL and generates text', async ({

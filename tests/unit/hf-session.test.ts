@@ -13,6 +13,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { CpuKernels } from '../../src/cpu/kernels';
 import { spawnNodeHelper } from '../../src/cpu/node-threads';
 import { filesFromMap } from '../../src/model/hf/files';
+import { type HfModel, loadHfModel } from '../../src/model/hf/model';
 import { bertForward, decoderForward, poolEmbeddings } from '../../src/model/hf/reference';
 import { RequestError } from '../../src/model/hf/request-error';
 import { CpuHfModel } from '../../src/model/hf/run-cpu';
@@ -24,7 +25,7 @@ import {
   pickToken,
   type SamplingParams,
 } from '../../src/model/hf/sampling';
-import { type HfModel, HfSession, loadHfModel } from '../../src/model/hf/session';
+import { HfSession } from '../../src/model/hf/session';
 import type { BertConfig, DecoderConfig } from '../../src/model/hf/types';
 import { seededRng } from '../../src/model/rng';
 import { sampleToken } from '../../src/model/sample';

@@ -2,20 +2,21 @@
 // the decoders (Llama, Qwen2, Qwen3, Mistral) and GPT-2 with a KV cache in engine memory, BERT
 // with sentence-transformers pooling. Same arithmetic as the float64 reference (reference*.ts),
 // op for op, in float32. Ops the engine has no kernel for (GPT-2's gelu_new, ReLU, layernorm or
-// residual rows whose width is not a multiple of 4, pooling, the cache copy) are computed here
-// on views of engine memory: correctness first, they are O(tokens × width).
+// residual rows whose width is not a multiple of 4: run-cpu-ops.ts; pooling: run-cpu-pool.ts;
+// the cache copy here) are computed on views of engine memory: O(tokens × width).
 //
 // Resident memory: the weights as the file stores them (16-bit stays 16-bit; norms and biases,
 // a few KB, are widened to float32), plus the KV cache of the batch running:
 // 2 × layers × batch × (prompt + maxNewTokens) × kvHeads × headDim float32. A call's
 // activations live on the engine's stack above them only while it runs.
 //
-// Over 450 lines (~540): the three families' forward passes share one layer (#layer), one
+// Over 450 lines (~490): the three families' forward passes share one layer (#layer), one
 // LM head (#head) and one class's memory bookkeeping; the weights' upload is in
-// run-cpu-weights.ts, pooling in run-cpu-pool.ts.
+// run-cpu-weights.ts.
 
 import type { CpuKernels } from '../../cpu/kernels';
 import type { Checkpoint } from './checkpoint';
+import { activate, add, norm } from './run-cpu-ops';
 import { DEFAULT_POOLING, pool } from './run-cpu-pool';
 import {
   bad,
@@ -279,55 +280,6 @@ export class CpuHfModel {
     });
   }
 
-  /** x (rows × dim) → y: RMSNorm (decoders) or LayerNorm with bias (GPT-2, BERT); y may be x. */
-  async #norm(n: Norm, x: Ptr, y: Ptr, rows: number, dim: number) {
-    const cpu = this.#cpu;
-    const eps = this.#s.eps;
-    if (n.b === undefined) return cpu.rmsnorm(x, n.w, y, rows, dim, eps);
-    if (dim % 4 === 0) return cpu.parallel('layernorm', rows, () => [x, n.w, n.b!, y, dim, eps]);
-    // The kernel steps 4 floats at a time: other widths are normalised here.
-    const xv = cpu.view(x, rows * dim);
-    const yv = cpu.view(y, rows * dim);
-    const g = cpu.view(n.w, dim);
-    const b = cpu.view(n.b, dim);
-    for (let r = 0; r < rows; r++) {
-      const o = r * dim;
-      let mean = 0;
-      for (let i = 0; i < dim; i++) mean += xv[o + i]!;
-      mean /= dim;
-      let v = 0;
-      for (let i = 0; i < dim; i++) v += (xv[o + i]! - mean) ** 2;
-      const rstd = 1 / Math.sqrt(v / dim + eps);
-      for (let i = 0; i < dim; i++) yv[o + i] = (xv[o + i]! - mean) * rstd * g[i]! + b[i]!;
-    }
-  }
-
-  /** h += x, rows × dim. */
-  async #add(h: Ptr, x: Ptr, rows: number, dim: number) {
-    const cpu = this.#cpu;
-    if (dim % 4 === 0) return cpu.parallel('residual', rows, () => [h, x, dim]);
-    const hv = cpu.view(h, rows * dim);
-    const xv = cpu.view(x, rows * dim);
-    for (let i = 0; i < hv.length; i++) hv[i] = hv[i]! + xv[i]!;
-  }
-
-  /** The MLP activation in place on g (rows × inter); u: the up projection (SwiGLU). */
-  async #act(g: Ptr, u: Ptr, rows: number) {
-    const cpu = this.#cpu;
-    const n = this.#s.inter;
-    const act = this.#s.act;
-    if (act === 'silu-gate') return cpu.swiglu(g, u, g, rows, n);
-    if (act === 'gelu') return cpu.geluErf(g, g, rows, n);
-    // gelu_new / gelu_pytorch_tanh and relu have no kernel: computed on the view.
-    const v = cpu.view(g, rows * n);
-    const c = Math.sqrt(2 / Math.PI);
-    for (let i = 0; i < v.length; i++) {
-      const x = v[i]!;
-      v[i] =
-        act === 'relu' ? Math.max(0, x) : 0.5 * x * (1 + Math.tanh(c * (x + 0.044715 * x ** 3)));
-    }
-  }
-
   /**
    * One layer over `T` rows of the residual stream x: attention over k/v (cacheRows rows,
    * ranges per token) after `store` has put this call's keys and values there, then the MLP.
@@ -348,7 +300,7 @@ export class CpuHfModel {
     const kvW = s.kvHeads * s.headDim;
     const post = s.kind === 'bert';
     const n = post ? x : cpu.alloc(T * H);
-    if (!post) await this.#norm(lw.norm1, x, n, T, H);
+    if (!post) await norm(this.#cpu, this.#s.eps, lw.norm1, x, n, T, H);
     const q = cpu.alloc(T * qW);
     const k = cache.store ? cpu.alloc(T * kvW) : cache.k;
     const v = cache.store ? cpu.alloc(T * kvW) : cache.v;
@@ -379,25 +331,25 @@ export class CpuHfModel {
     const tmp = cpu.alloc(T * H);
     await cpu.linear16(q, lw.o.ptr, lw.o.dtype, tmp, T, qW, H, lw.oB);
     if (post) {
-      await this.#add(tmp, x, T, H);
-      await this.#norm(lw.norm1, tmp, x, T, H);
+      await add(this.#cpu, tmp, x, T, H);
+      await norm(this.#cpu, this.#s.eps, lw.norm1, tmp, x, T, H);
     } else {
-      await this.#add(x, tmp, T, H);
-      await this.#norm(lw.norm2, x, n, T, H);
+      await add(this.#cpu, x, tmp, T, H);
+      await norm(this.#cpu, this.#s.eps, lw.norm2, x, n, T, H);
     }
     const g = cpu.alloc(T * s.inter);
     if (lw.gate) {
       const u = cpu.alloc(T * s.inter);
       await cpu.linear16(n, lw.gate.ptr, lw.gate.dtype, g, T, H, s.inter, lw.gateB);
       await cpu.linear16(n, lw.up.ptr, lw.up.dtype, u, T, H, s.inter, lw.upB);
-      await this.#act(g, u, T);
+      await activate(this.#cpu, this.#s, g, u, T);
     } else {
       await cpu.linear16(n, lw.up.ptr, lw.up.dtype, g, T, H, s.inter, lw.upB);
-      await this.#act(g, 0, T);
+      await activate(this.#cpu, this.#s, g, 0, T);
     }
     await cpu.linear16(g, lw.down.ptr, lw.down.dtype, tmp, T, s.inter, H, lw.downB);
-    await this.#add(x === n ? tmp : x, x === n ? x : tmp, T, H);
-    if (post) await this.#norm(lw.norm2, tmp, x, T, H);
+    await add(this.#cpu, x === n ? tmp : x, x === n ? x : tmp, T, H);
+    if (post) await norm(this.#cpu, this.#s.eps, lw.norm2, tmp, x, T, H);
   }
 
   /**
@@ -489,7 +441,7 @@ export class CpuHfModel {
         const r = b * perSeq + t;
         nv.set(xv.subarray(r * H, (r + 1) * H), i * H);
       }
-      await this.#norm(this.#finalNorm!, n, n, part.length, H);
+      await norm(this.#cpu, this.#s.eps, this.#finalNorm!, n, n, part.length, H);
       const logits = cpu.alloc(part.length * V);
       await cpu.linear16(n, head.ptr, head.dtype, logits, part.length, H, V);
       const lv = cpu.view(logits, part.length * V);
@@ -529,7 +481,7 @@ export class CpuHfModel {
     await cpu.embed16(cpu.putInt32(types), ty.ptr, ty.dtype, x, T, this.#typeVocab, H, true);
     const wpe = this.#wpe!;
     await cpu.embed16(cpu.putInt32(pos), wpe.ptr, wpe.dtype, x, T, s.maxPositions, H, true);
-    await this.#norm(this.#embedNorm!, x, x, T, H);
+    await norm(this.#cpu, this.#s.eps, this.#embedNorm!, x, x, T, H);
     for (const lw of this.#layers) {
       const mark = cpu.mark();
       const k = cpu.alloc(T * H);
