@@ -1,5 +1,5 @@
 import { loadCheckpoint } from '../model/hf/checkpoint';
-import { filesFromMap, isSafeName } from '../model/hf/files';
+import { filesFromMap, isSafeName, KNOWN_FILES } from '../model/hf/files';
 import type { CheckpointFileMap } from '../worker/api';
 import { MAX_MODEL_BYTES } from './codec';
 import { WireError } from './wire-error';
@@ -162,4 +162,24 @@ function checkName(name: string, field = 'name'): void {
  */
 export async function checkpointDigest(files: CheckpointFileMap): Promise<string> {
   return (await loadCheckpoint(filesFromMap(new Map(Object.entries(files))))).digest;
+}
+
+/**
+ * The files of a picked folder that make up its checkpoint, as far as names tell: the known
+ * files (config, tokenizer, index, ...), the safetensors shards and a sentence-transformers
+ * module's `<dir>/config.json`. A model repository's folder often holds copies in other formats
+ * (pytorch_model.bin, onnx/, tf_model.h5) as large as the weights: those are neither cached nor
+ * sent to contributors. Names a folder file may not have are dropped too.
+ */
+export function checkpointFiles(files: CheckpointFileMap): CheckpointFileMap {
+  const known: readonly string[] = KNOWN_FILES;
+  const out: CheckpointFileMap = {};
+  for (const [name, data] of Object.entries(files)) {
+    const keep =
+      known.includes(name) ||
+      /^[^/]+\.safetensors$/.test(name) ||
+      /^[^/]+\/config\.json$/.test(name);
+    if (keep && isFolderFileName(name)) out[name] = data;
+  }
+  return out;
 }

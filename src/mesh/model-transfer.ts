@@ -102,6 +102,8 @@ export class ModelServer {
       };
       return { file, manifest };
     })();
+    // A folder that cannot be framed is refused when a peer asks for it (#serve), not here.
+    prepared.catch(() => {});
     this.#models.set(digest, prepared);
   }
 

@@ -2,6 +2,7 @@ import { logger } from '@libp2p/logger';
 import { parseConfig, parseJsonObject } from '../model/hf/config';
 import { type ModelSummary, modelSummary } from '../model/hf/cost';
 import type { CheckpointFileMap, ComputeApi } from '../worker/api';
+import { checkpointFiles } from './file-map';
 import type { ModelCache } from './model-store';
 import {
   type ModelFetcher,
@@ -50,12 +51,13 @@ export class ModelLibrary {
   }
 
   /**
-   * A researcher's model (a checkpoint folder's files): checked and digested by the Worker,
-   * kept in the cache under `name`, and served to contributors leased work on it. Resolves with
-   * its digest.
+   * A researcher's model (a checkpoint folder's files; those of no use to the loader, such as
+   * copies in other formats, are left out: see checkpointFiles): checked and digested by the
+   * Worker, kept in the cache under `name`, and served to contributors leased work on it.
+   * Resolves with its digest.
    */
   async add(files: CheckpointFileMap, name = 'model'): Promise<string> {
-    const own = copy(files);
+    const own = copy(checkpointFiles(files));
     const digest = await this.#load(own);
     await this.cache.put(digest, own, name).catch((e) => {
       console.warn(`tessel: model ${digest} not cached: ${e}`);

@@ -5,7 +5,13 @@
 import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { describe, expect, test } from 'vitest';
-import { decodeFileMap, encodeFileMap, isFolderFileName, MAX_FILES } from '../../src/mesh/file-map';
+import {
+  checkpointFiles,
+  decodeFileMap,
+  encodeFileMap,
+  isFolderFileName,
+  MAX_FILES,
+} from '../../src/mesh/file-map';
 import {
   BrowserModelCache,
   DEFAULT_MODEL_CACHE_BYTES,
@@ -102,6 +108,29 @@ describe('file maps on the wire', () => {
     expect(isFolderFileName('1_Pooling/config.json')).toBe(true);
     expect(isFolderFileName('a/__proto__/b')).toBe(false);
   });
+});
+
+test('a model repository folder keeps its checkpoint files, not its copies in other formats', () => {
+  const repo = {
+    ...folder,
+    'model-00001-of-00002.safetensors': bytes(1),
+    'model.safetensors.index.json': bytes(2),
+    'tokenizer.json': bytes(3),
+    'chat_template.jinja': bytes(4),
+    'pytorch_model.bin': bytes(5),
+    'onnx/model.onnx': bytes(6),
+    'README.md': bytes(7),
+    '.git/config': bytes(8),
+  };
+  expect(Object.keys(checkpointFiles(repo)).sort()).toEqual([
+    '1_Pooling/config.json',
+    'chat_template.jinja',
+    'config.json',
+    'model-00001-of-00002.safetensors',
+    'model.safetensors',
+    'model.safetensors.index.json',
+    'tokenizer.json',
+  ]);
 });
 
 describe('the memory model cache', () => {
