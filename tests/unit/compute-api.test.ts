@@ -190,6 +190,16 @@ describe('ComputeApi models (a tiny Llama checkpoint in Hugging Face layout)', (
           }),
       ],
       ['embed on a generator', () => api.embed(digest, { texts: ['a'] })],
+      ['no steps', () => api.generateTokens(digest, Uint32Array.of(1), 1, 1, {} as never)],
+      [
+        'past the positions',
+        () =>
+          api.generateTokens(digest, Uint32Array.of(1), 1, 1, {
+            steps: 128,
+            temperature: 0,
+            seeds: new Uint32Array(0),
+          }),
+      ],
       ['two input fields', () => api.generate(digest, { prompts: ['a'], tokens: [[1]] })],
     ];
     for (const [what, call] of calls) {

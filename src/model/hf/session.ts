@@ -208,7 +208,10 @@ export class HfSession {
   ): Promise<Uint32Array> {
     this.#lowLevel(tokens, batch, seq);
     const steps = options?.steps;
-    if (!(seq + steps <= this.model.info.maxPositions)) {
+    if (!(Number.isSafeInteger(steps) && steps >= 1)) {
+      throw new RequestError('invalid-request', `steps ${steps} is not an integer ≥ 1`);
+    }
+    if (seq + steps > this.model.info.maxPositions) {
       throw new RequestError(
         'too-long',
         `${seq} + ${steps} tokens exceed the model's ${this.model.info.maxPositions} positions`,
