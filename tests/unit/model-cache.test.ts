@@ -235,6 +235,14 @@ describe('the browser model cache (IndexedDB index over a directory of files)', 
     expect(again.limit()).toBe(40);
   });
 
+  test('an open cache does not block a newer tab’s upgrade', async () => {
+    const cache = await BrowserModelCache.open('cache-blocking', new Dir() as never);
+    const newer = await openDB('cache-blocking', 99, { blocked: () => expect.fail('blocked') });
+    expect(newer.version).toBe(99);
+    newer.close();
+    void cache;
+  });
+
   test(`schema 1 (old-format models in IndexedDB) is upgraded to ${MODEL_DB_VERSION}, its records dropped`, async () => {
     const v1 = await openDB('cache-upgrade', 1, {
       upgrade: (db) => db.createObjectStore('models', { keyPath: 'digest' }),
