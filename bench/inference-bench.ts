@@ -1,139 +1,205 @@
-// Batched forward passes of the shipped model (public/models/kjv-char), each engine against its
-// counterpart on the same page: tessel's WebGPU kernels against ONNX Runtime Web's WebGPU backend
-// (and TF.js's, same weights and ops: src/model/gpt-tf.ts), tessel's CPU engine against ONNX
-// Runtime Web's wasm backend with the same threads. ORT runs the graph src/model/gpt-onnx.ts
-// builds from the same safetensors file. Each timed run takes the tokens in and the
-// last-position logits out; logits are compared with tessel's WebGPU ones.
-import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-webgpu';
+// One side of the inference comparison, in a page of its own (scripts/bench.mjs opens a fresh
+// browser per side per run, A B A B). The shipped model, a Hugging Face GPT-2 checkpoint
+// (public/models/kjv-char), loaded as any checkpoint (filesFromUrl + loadCheckpoint); a timed run
+// is one forward pass of `batch` sequences of the model's full context, tokens in, each
+// sequence's last-position logits out:
+//   webgpu       tessel's WebGPU engine (GpuHfModel: a prefill into a cache of its own)
+//   cpu          tessel's CPU engine (CpuHfModel), `threads` threads
+//   ort-webgpu   ONNX Runtime Web's WebGPU backend, on exportOnnx's graph of the same checkpoint
+//   ort-wasm     its wasm backend, the same threads (the graph has no cache and gives logits at
+//                every position; the head is 62 × 128, a sliver of the pass)
+//   tfjs-webgpu  TF.js's WebGPU backend, the same weights and ops (src/model/gpt-tf.ts)
+// tessel's sides also time decoding: a batch of 16-token prompts, then DECODE_STEPS steps of one
+// token each through the KV cache (ORT's export and TF.js have no cache: no peer for this).
 import { CpuKernels } from '../src/cpu/kernels';
-import { autotune, MemoryTuneStore } from '../src/gpu/autotune';
+import { median } from '../src/gpu/autotune';
 import { GpuContext } from '../src/gpu/context';
-import type { AdapterSummary } from '../src/gpu/device';
-import { CpuGpt } from '../src/model/gpt-cpu';
-import { GpuGpt } from '../src/model/gpt-gpu';
-import { gptToOnnx, ONNX_INPUT } from '../src/model/gpt-onnx';
-import { tfGptLastLogits, tfParamsFrom } from '../src/model/gpt-tf';
-import { loadGpt } from '../src/model/load';
-import { readSafetensors } from '../src/model/safetensors';
-import { ORT_VERSION, type OrtSession, ortSession } from './ort';
+import { type Checkpoint, loadCheckpoint } from '../src/model/hf/checkpoint';
+import { filesFromUrl } from '../src/model/hf/files';
+import { exportOnnx, ONNX_ATTENTION_MASK, ONNX_INPUT_IDS } from '../src/model/hf/onnx-export';
+import { CpuHfModel } from '../src/model/hf/run-cpu';
+import { GpuHfModel } from '../src/model/hf/run-gpu';
+import type { Gpt2Config } from '../src/model/hf/types';
+import { ortSession } from './ort';
 import { time } from './timing';
 
-export interface InferenceRow {
+export const INFERENCE_SIDES = ['webgpu', 'cpu', 'ort-webgpu', 'ort-wasm', 'tfjs-webgpu'] as const;
+export type InferenceSide = (typeof INFERENCE_SIDES)[number];
+
+/** Tokens each sequence generates in the decode timing. */
+export const DECODE_STEPS = 32;
+const DECODE_PROMPT = 16; // tokens
+
+export interface InferenceSideRow {
   batch: number;
   seq: number;
-  tessel_ms: number; // tessel, WebGPU
-  tessel_tok_s: number;
-  ort_webgpu_ms: number;
-  ort_webgpu_tok_s: number;
-  tessel_over_ort_webgpu: number;
-  cpu_ms: number; // tessel's CPU engine
-  cpu_tok_s: number;
-  ort_wasm_ms: number;
-  ort_wasm_tok_s: number;
-  cpu_over_ort_wasm: number;
-  tfjs_ms: number; // TF.js WebGPU
-  tfjs_tok_s: number;
-  /** max |logit − tessel WebGPU's| per engine */
-  max_abs_diff: { cpu: number; ort_webgpu: number; ort_wasm: number; tfjs: number };
+  /** Median ms of a forward pass (`reps` after a warm-up), and tokens through it per second. */
+  ms: number;
+  tok_s: number;
+  /** The first sequence's last-position logits, for the sides' agreement (scripts/bench.mjs). */
+  logits: number[];
+  /** tessel's sides: generated tokens per second over DECODE_STEPS cached steps. */
+  decode_tok_s?: number;
 }
 
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  return d;
-};
+/** A side's forward pass: last-position logits of each sequence. */
+interface Runner {
+  info: Record<string, unknown>;
+  forward(batch: number[][]): Promise<Float32Array[]>;
+  /** tessel's engines: start a cached batch, then steps. */
+  decoder?: {
+    start(batch: number[][], steps: number): Promise<Float32Array[]>;
+    step(next: number[]): Promise<Float32Array[]>;
+  };
+  done(): Promise<void>;
+}
 
-async function runInferenceBench(batches: number[], runs: number) {
-  const [file, config] = await Promise.all([
-    fetch('/models/kjv-char/model.safetensors').then((r) => r.arrayBuffer()),
-    fetch('/models/kjv-char/config.json').then((r) => r.json()),
-  ]);
-  const bytes = new Uint8Array(file);
-  const model = await loadGpt(bytes, config);
-  const c = model.config;
-  await tf.setBackend('webgpu');
-  await tf.ready();
-  const params = tfParamsFrom(tf, c, readSafetensors(bytes).tensors);
-  const ctx = await GpuContext.create();
-  const { tile } = await autotune(ctx, { store: new MemoryTuneStore() });
-  const gpt = await GpuGpt.load(ctx, c, model.weights, tile);
-  const threads = crossOriginIsolated ? navigator.hardwareConcurrency : 1;
-  const cpu = await CpuKernels.create({ threads });
-  const cpuGpt = await CpuGpt.load(cpu, c, model.weights);
-  const onnx = gptToOnnx(c, model.weights);
-  const ortGpu = await ortSession(onnx, 'webgpu', threads);
-  const ortWasm = await ortSession(onnx, 'wasm', threads);
-  const seq = c.maxSeq;
-  const rows: InferenceRow[] = [];
+async function runner(side: InferenceSide, ckpt: Checkpoint, threads: number): Promise<Runner> {
+  switch (side) {
+    case 'webgpu': {
+      const ctx = await GpuContext.create();
+      const model = await GpuHfModel.load(ctx, ckpt);
+      return {
+        info: { adapter: ctx.summary },
+        forward: (batch) => model.start(batch, 0),
+        decoder: model,
+        done: async () => {
+          model.dispose();
+          ctx.destroy();
+        },
+      };
+    }
+    case 'cpu': {
+      const cpu = await CpuKernels.create({ threads });
+      const model = await CpuHfModel.load(cpu, ckpt);
+      return {
+        info: { cpu: cpu.summary },
+        forward: (batch) => model.start(batch, 0),
+        decoder: model,
+        done: async () => {
+          await model.dispose();
+          cpu.dispose();
+        },
+      };
+    }
+    case 'ort-webgpu':
+    case 'ort-wasm': {
+      const onnx = exportOnnx(ckpt);
+      const s = await ortSession(onnx.bytes, side === 'ort-wasm' ? 'wasm' : 'webgpu', threads);
+      const vocab = (ckpt.config as Gpt2Config).vocabSize;
+      return {
+        info: { ort: s.version, threads },
+        async forward(batch) {
+          const B = batch.length;
+          const S = batch[0]!.length;
+          const ids = BigInt64Array.from(batch.flat(), BigInt);
+          const mask = new BigInt64Array(B * S).fill(1n);
+          const out = await s.run({
+            [ONNX_INPUT_IDS]: { type: 'int64', data: ids, dims: [B, S] },
+            [ONNX_ATTENTION_MASK]: { type: 'int64', data: mask, dims: [B, S] },
+          });
+          return batch.map((_, b) => out.slice(((b + 1) * S - 1) * vocab, (b + 1) * S * vocab));
+        },
+        done: () => s.release(),
+      };
+    }
+    case 'tfjs-webgpu': {
+      const tf = await import('@tensorflow/tfjs');
+      await import('@tensorflow/tfjs-backend-webgpu');
+      const { tfGpt2LastLogits, tfGpt2Params } = await import('../src/model/gpt-tf');
+      await tf.setBackend('webgpu');
+      await tf.ready();
+      const c = ckpt.config as Gpt2Config;
+      const params = tfGpt2Params(tf, c, ckpt.weights);
+      return {
+        info: { tfjs: tf.version.tfjs, backend: tf.getBackend() },
+        async forward(batch) {
+          const t = tf.tensor2d(Int32Array.from(batch.flat()), [batch.length, batch[0]!.length]);
+          const logits = tfGpt2LastLogits(tf, params, c, t as never);
+          const all = (await logits.data()) as Float32Array;
+          tf.dispose([t, logits]);
+          return batch.map((_, b) => all.slice(b * c.vocabSize, (b + 1) * c.vocabSize));
+        },
+        done: async () => tf.dispose(Object.values(params)),
+      };
+    }
+  }
+}
+
+async function runInferenceSide(
+  side: InferenceSide,
+  batches: number[],
+  reps: number,
+  threads = crossOriginIsolated ? navigator.hardwareConcurrency : 1,
+  model = '/models/kjv-char/',
+) {
+  if (!INFERENCE_SIDES.includes(side)) throw new Error(`no inference side ${side}`);
+  const files = await filesFromUrl(new URL(model, location.href).href, { fetch: noFallback });
+  const ckpt = await loadCheckpoint(files);
+  if (ckpt.config.family !== 'gpt2') throw new Error(`${model} is not a GPT-2 checkpoint`);
+  const c = ckpt.config;
+  const r = await runner(side, ckpt, threads);
+  const seq = c.nPositions;
+  const ids = (rows: number, len: number) =>
+    Array.from({ length: rows }, (_, b) =>
+      Array.from({ length: len }, (_, i) => ((b * len + i) * 31 + 7) % c.vocabSize),
+    );
+  const rows: InferenceSideRow[] = [];
   for (const batch of batches) {
-    const tokens = Uint32Array.from({ length: batch * seq }, (_, i) => (i * 31 + 7) % c.vocab);
-    const toks = batch * seq;
-    const rate = (ms: number) => (toks / ms) * 1000;
-    let ours: Float32Array = new Float32Array(0);
-    const tesselMs = await time(runs, async () => {
-      ours = await gpt.forward(tokens, batch, seq);
+    const tokens = ids(batch, seq);
+    let out: Float32Array[] = [];
+    const ms = await time(reps, async () => {
+      out = await r.forward(tokens);
     });
-    let onCpu: Float32Array = new Float32Array(0);
-    const cpuMs = await time(runs, async () => {
-      onCpu = await cpuGpt.forward(tokens, batch, seq);
-    });
-    const ort = async (s: OrtSession) => {
-      let out: Float32Array = new Float32Array(0);
-      const ms = await time(runs, async () => {
-        const feed = BigInt64Array.from(tokens, BigInt);
-        out = await s.run({ [ONNX_INPUT]: { type: 'int64', data: feed, dims: [batch, seq] } });
-      });
-      return { ms, out };
-    };
-    const og = await ort(ortGpu);
-    const ow = await ort(ortWasm);
-    let theirs: Float32Array = new Float32Array(0);
-    const tfjsMs = await time(runs, async () => {
-      const t = tf.tensor2d(Int32Array.from(tokens), [batch, seq], 'int32');
-      const logits = tfGptLastLogits(tf, params, c, t);
-      theirs = (await logits.data()) as Float32Array;
-      tf.dispose([t, logits]);
-    });
-    rows.push({
+    const row: InferenceSideRow = {
       batch,
       seq,
-      tessel_ms: tesselMs,
-      tessel_tok_s: rate(tesselMs),
-      ort_webgpu_ms: og.ms,
-      ort_webgpu_tok_s: rate(og.ms),
-      tessel_over_ort_webgpu: og.ms / tesselMs,
-      cpu_ms: cpuMs,
-      cpu_tok_s: rate(cpuMs),
-      ort_wasm_ms: ow.ms,
-      ort_wasm_tok_s: rate(ow.ms),
-      cpu_over_ort_wasm: ow.ms / cpuMs,
-      tfjs_ms: tfjsMs,
-      tfjs_tok_s: rate(tfjsMs),
-      max_abs_diff: {
-        cpu: maxDiff(onCpu, ours),
-        ort_webgpu: maxDiff(og.out, ours),
-        ort_wasm: maxDiff(ow.out, ours),
-        tfjs: maxDiff(theirs, ours),
-      },
-    });
+      ms,
+      tok_s: ((batch * seq) / ms) * 1000,
+      logits: Array.from(out[0] ?? []),
+    };
+    if (r.decoder) {
+      const d = r.decoder;
+      const prompts = ids(batch, DECODE_PROMPT);
+      // The steps alone are timed: the prompt's prefill is the forward pass above.
+      const decode = async () => {
+        let next = (await d.start(prompts, DECODE_STEPS)).map(argmax);
+        const t0 = performance.now();
+        for (let s = 0; s < DECODE_STEPS; s++) next = (await d.step(next)).map(argmax);
+        return performance.now() - t0;
+      };
+      await decode();
+      const stepMs: number[] = [];
+      for (let i = 0; i < reps; i++) stepMs.push(await decode());
+      row.decode_tok_s = ((batch * DECODE_STEPS) / median(stepMs)) * 1000;
+    }
+    rows.push(row);
   }
-  const adapter: AdapterSummary = ctx.summary;
-  const cpuSummary = cpu.summary;
-  gpt.destroy();
-  ctx.destroy();
-  cpu.dispose();
-  await Promise.all([ortGpu.release(), ortWasm.release()]);
+  await r.done();
   return {
-    adapter,
-    tile,
-    cpu: cpuSummary,
-    ort: ORT_VERSION,
-    model: { digest: model.digest, config: c },
-    runs,
+    side,
+    info: r.info,
+    crossOriginIsolated,
+    reps,
+    model: { digest: ckpt.digest, config: c },
     rows,
   };
 }
 
-Object.assign(globalThis, { runInferenceBench });
+/**
+ * fetch, but a file the server answers with its HTML fallback page (Vite's preview serves
+ * index.html for any missing path) is a 404, as a model repo would answer.
+ */
+const noFallback: typeof fetch = async (input, init) => {
+  const res = await fetch(input, init);
+  const html = res.headers.get('content-type')?.startsWith('text/html');
+  return html && !String(input).endsWith('.html') ? new Response(null, { status: 404 }) : res;
+};
+
+function argmax(logits: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[best]!) best = i;
+  return best;
+}
+
+Object.assign(globalThis, { runInferenceSide });

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// `npm run export-onnx [-- --out file.onnx]`: the shipped model (public/models/kjv-char) as an
-// ONNX graph built from its safetensors weights by src/model/gpt-onnx.ts, the same graph the
-// benchmark hands ONNX Runtime Web. Default output: dist-onnx/kjv-char.onnx.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// `npm run export-onnx [-- --model folder --out file.onnx]`: a Hugging Face checkpoint folder
+// (default: the shipped model, public/models/kjv-char) as an ONNX graph, built from its
+// weights by src/model/hf/onnx-export.ts — the same graph the benchmark hands ONNX Runtime Web.
+// Inputs input_ids and attention_mask (BERT: token_type_ids too), int64 [batch, seq]; output
+// logits (BERT: last_hidden_state). Default output: dist-onnx/kjv-char.onnx.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createServer } from 'vite';
@@ -19,16 +21,15 @@ const server = await createServer({
   server: { middlewareMode: true },
 });
 try {
-  const { loadGpt } = await server.ssrLoadModule('/src/model/load.ts');
-  const { gptToOnnx } = await server.ssrLoadModule('/src/model/gpt-onnx.ts');
-  const file = new Uint8Array(readFileSync(`${values.model}/model.safetensors`));
-  const config = JSON.parse(readFileSync(`${values.model}/config.json`, 'utf8'));
-  const model = await loadGpt(file, config);
-  const onnx = gptToOnnx(model.config, model.weights);
+  const { filesFromDirectory } = await server.ssrLoadModule('/src/model/hf/files-node.ts');
+  const { loadCheckpoint } = await server.ssrLoadModule('/src/model/hf/checkpoint.ts');
+  const { exportOnnx } = await server.ssrLoadModule('/src/model/hf/onnx-export.ts');
+  const checkpoint = await loadCheckpoint(await filesFromDirectory(values.model));
+  const onnx = exportOnnx(checkpoint);
   mkdirSync(dirname(values.out), { recursive: true });
-  writeFileSync(values.out, onnx);
+  writeFileSync(values.out, onnx.bytes);
   console.log(
-    `wrote ${values.out} (${onnx.length} bytes) from ${values.model}, model ${model.digest}`,
+    `wrote ${values.out} (${onnx.bytes.length} bytes; inputs ${onnx.inputs.join(', ')}, output ${onnx.output}) from ${values.model}, checkpoint ${checkpoint.digest}`,
   );
 } finally {
   await server.close();
