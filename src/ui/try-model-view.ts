@@ -1,14 +1,8 @@
 import { css, html, LitElement, nothing } from 'lit';
 import type { ModelCache } from '../mesh/model-store';
-import type {
-  CheckpointFileMap,
-  EngineKind,
-  GenerateRequest,
-  Generation,
-  ModelInfo,
-} from '../worker/api';
+import type { CheckpointFileMap, EngineKind, GenerateRequest, ModelInfo } from '../worker/api';
 import type { ComputeClient } from '../worker/client';
-import { fieldValue, InputError, requiredInt } from './form-input';
+import { fieldValue, InputError } from './form-input';
 import { describeError, formatBytes } from './format';
 import { useLentEngine } from './lent-engine';
 import type { TesselModelCache } from './model-cache-view';
@@ -23,35 +17,21 @@ import {
   cosineMatrix,
   describeModelError,
   embedLines,
-  formatParams,
-  formatSimilarity,
   readCheckpoint,
-  similarityColour,
 } from './try-model';
+import {
+  type Busy,
+  type Embedded,
+  embedPanel,
+  type Generated,
+  generatePanel,
+  generateRequest,
+  type Loaded,
+  modelInfoList,
+  type PanelActions,
+} from './try-model-panels';
 
-/** The most new tokens one Generate asks for. */
-export const MAX_NEW_TOKENS_LIMIT = 1024;
-/** What the max-new-tokens field starts at. */
-const DEFAULT_NEW_TOKENS = 64;
-
-type Busy = '' | 'load' | 'generate' | 'embed';
 type Note = { text: string; error: boolean };
-interface Loaded {
-  info: ModelInfo;
-  name: string;
-  engine: EngineKind;
-  fromCache: boolean;
-}
-interface Generated {
-  gen: Generation;
-  ms: number;
-}
-interface Embedded {
-  lines: string[];
-  dim: number;
-  matrix: number[][];
-  ms: number;
-}
 
 /**
  * `<tessel-try-model>`: a Hugging Face checkpoint run in this tab, on the person's own click.
@@ -127,6 +107,11 @@ export class TesselTryModel extends LitElement {
   declare _runNote: Note | undefined;
   #cache: Promise<ModelCache> | undefined;
   #abort: AbortController | undefined;
+  readonly #actions: PanelActions = {
+    generate: (ev) => void this.#generate(ev),
+    embed: (ev) => void this.#embed(ev),
+    stop: () => this.#stop(),
+  };
 
   constructor() {
     super();
@@ -173,9 +158,9 @@ export class TesselTryModel extends LitElement {
               role=${this._loadNote.error ? 'alert' : 'status'}>${this._loadNote.text}</p>`
           : nothing
       }
-      ${l ? this.#renderInfo(l) : nothing}
-      ${l?.info.task === 'generate' ? this.#renderGenerate(l.info) : nothing}
-      ${l?.info.task === 'embed' ? this.#renderEmbed() : nothing}
+      ${l ? modelInfoList(l) : nothing}
+      ${l?.info.task === 'generate' ? generatePanel(l.info, this._generated, this._busy, this.#actions) : nothing}
+      ${l?.info.task === 'embed' ? embedPanel(this._embedded, this._busy, this.#actions) : nothing}
       ${
         this._runNote
           ? html`<p id="run-note" class=${this._runNote.error ? 'error' : 'ok'}
@@ -202,100 +187,6 @@ export class TesselTryModel extends LitElement {
           : nothing
       }
     </p>`;
-  }
-
-  #renderInfo({ info, name, engine, fromCache }: Loaded) {
-    return html`<dl id="model-info" data-digest=${info.digest} data-task=${info.task}>
-      <dt>Model</dt><dd>${name}${fromCache ? html` <span class="muted">(from the cache)</span>` : nothing}</dd>
-      <dt>Family</dt><dd id="model-family">${info.family}</dd>
-      <dt>Architecture</dt><dd>${info.architecture}</dd>
-      <dt>Parameters</dt><dd id="model-params">${formatParams(info.params)}</dd>
-      <dt>Weights</dt><dd>${formatBytes(info.weightBytes)}</dd>
-      <dt>Vocabulary</dt><dd>${info.vocab} tokens, up to ${info.maxPositions} per sequence</dd>
-      <dt>Runs on</dt><dd>${engine === 'cpu' ? 'the CPU engine (WebAssembly)' : 'the GPU (WebGPU)'}</dd>
-      <dt>Digest</dt><dd><code title=${info.digest}>${info.digest.slice(0, 16)}…</code></dd>
-    </dl>`;
-  }
-
-  #renderGenerate(info: ModelInfo) {
-    const g = this._generated;
-    const running = this._busy === 'generate';
-    return html`<h4 id="generate-title">Generate</h4>
-      <form id="generate-form" aria-labelledby="generate-title" novalidate @submit=${this.#generate}>
-        <label style="flex-basis: 100%">
-          ${info.chatTemplate ? 'Your message' : 'Prompt'}
-          <textarea id="prompt" name="prompt" rows="3"
-            .value=${info.chatTemplate ? 'Hello! Who are you?' : 'Once upon a time'}></textarea>
-        </label>
-        ${
-          info.chatTemplate
-            ? html`<label class="inline">
-              <input type="checkbox" id="plain-text" name="plain" /> Send as plain text (no chat template)
-            </label>`
-            : nothing
-        }
-        <label>Max new tokens
-          <input id="max-new-tokens" name="max" type="number" min="1" max=${MAX_NEW_TOKENS_LIMIT} value=${DEFAULT_NEW_TOKENS} /></label>
-        <label>Temperature
-          <input id="temperature" name="temperature" type="number" min="0" max="2" step="0.05" value="0.7" /></label>
-        <label>Top-p <input id="top-p" name="topP" type="number" min="0.01" max="1" step="0.01" value="0.95" /></label>
-        <label>Seed <input id="seed" name="seed" type="number" min="0" max="4294967295" placeholder="random" /></label>
-        <button type="submit" id="generate-button" ?disabled=${this._busy !== ''}>Generate</button>
-        ${running ? html`<button type="button" id="stop-button" @click=${this.#stop}>Stop</button>` : nothing}
-      </form>
-      ${
-        g
-          ? html`<pre id="generated" data-finish=${g.gen.finishReason} aria-live="polite">${g.gen.text}</pre>
-            <p id="generate-stats" class="muted">
-              ${g.gen.tokens.length} tokens after a prompt of ${g.gen.promptTokens} in
-              ${(g.ms / 1000).toFixed(2)} s: ${((g.gen.tokens.length / g.ms) * 1000).toFixed(1)} tokens/s
-              (prefill included). Finished: <span id="finish-reason">${finishText(g.gen, info)}</span>.
-            </p>`
-          : nothing
-      }`;
-  }
-
-  #renderEmbed() {
-    const e = this._embedded;
-    return html`<h4 id="embed-title">Embed</h4>
-      <form id="embed-form" aria-labelledby="embed-title" novalidate @submit=${this.#embed}>
-        <label style="flex-basis: 100%">
-          One text a line
-          <textarea id="embed-lines" name="lines" rows="4">
-The cat sat on the mat.
-A cat was sitting on a rug.
-Stock markets fell sharply today.</textarea
-          >
-        </label>
-        <button type="submit" id="embed-button" ?disabled=${this._busy !== ''}>Embed</button>
-        ${this._busy === 'embed' ? html`<button type="button" id="stop-button" @click=${this.#stop}>Stop</button>` : nothing}
-      </form>
-      ${e ? this.#renderSimilarity(e) : nothing}`;
-  }
-
-  #renderSimilarity(e: Embedded) {
-    return html`<p id="embed-result" data-dim=${e.dim} class="muted">
-        ${e.lines.length} vectors of ${e.dim} numbers in ${(e.ms / 1000).toFixed(2)} s.
-      </p>
-      <div class="scroll">
-        <table id="similarity">
-          <caption class="muted">Cosine similarity of each pair of lines (1.00: same direction)</caption>
-          <thead>
-            <tr><td></td>${e.lines.map((_, j) => html`<th scope="col">${j + 1}</th>`)}</tr>
-          </thead>
-          <tbody>
-            ${e.matrix.map(
-              (row, i) => html`<tr>
-                <th scope="row" title=${e.lines[i]!}>${i + 1}. ${e.lines[i]}</th>
-                ${row.map(
-                  (c) =>
-                    html`<td style=${`background: ${similarityColour(c)}`}>${formatSimilarity(c)}</td>`,
-                )}
-              </tr>`,
-            )}
-          </tbody>
-        </table>
-      </div>`;
   }
 
   #stop() {
@@ -349,7 +240,7 @@ Stock markets fell sharply today.</textarea
         // The Worker takes the buffers it is sent; the cache stores these.
         const { info, engine } = await this.#intoWorker(copyFiles(files), signal);
         this.#shown({ info, name: source.name, engine, fromCache: false });
-        await this.#keep(info, files, source.name);
+        await this.#keep(info, files, bytes, source.name);
       });
     } catch (e) {
       this._loadNote = { text: describeModelError(e), error: true };
@@ -357,7 +248,7 @@ Stock markets fell sharply today.</textarea
   }
 
   /** Stores a loaded model by digest; says so when it could not be kept. */
-  async #keep(info: ModelInfo, files: CheckpointFileMap, name: string) {
+  async #keep(info: ModelInfo, files: CheckpointFileMap, bytes: number, name: string) {
     const cache = await this.#openCache()?.catch(() => undefined);
     if (!cache) return;
     try {
@@ -366,7 +257,7 @@ Stock markets fell sharply today.</textarea
       this._loadNote = kept
         ? { text: `Loaded, and kept in this browser.`, error: false }
         : {
-            text: `Loaded; not kept: its ${formatBytes(info.weightBytes)} exceed the cache limit.`,
+            text: `Loaded; not kept: its ${formatBytes(bytes)} exceed the cache limit.`,
             error: false,
           };
     } catch (e) {
@@ -400,6 +291,7 @@ Stock markets fell sharply today.</textarea
     const loaded = await this.#intoWorker(files, signal);
     if (loaded.info.digest !== digest) {
       // A damaged or altered copy: never run it under the name it was stored as.
+      await this.compute!.unloadModel(loaded.info.digest).catch(() => {});
       await cache.delete(digest);
       throw new InputError(
         `The cached copy of ${digest.slice(0, 12)} has digest ${loaded.info.digest.slice(0, 12)}: deleted. Load the model from its source.`,
@@ -408,7 +300,12 @@ Stock markets fell sharply today.</textarea
     return loaded;
   }
 
+  /** Shows a newly loaded model; the one shown before leaves the Worker (one model at a
+   * time here: a second would double the memory the tab holds). */
   #shown(loaded: Loaded) {
+    const before = this._loaded?.info.digest;
+    if (before && before !== loaded.info.digest)
+      void this.compute?.unloadModel(before).catch(() => {});
     this._loaded = loaded;
     this._generated = undefined;
     this._embedded = undefined;
@@ -487,42 +384,6 @@ Stock markets fell sharply today.</textarea
   #cacheView(): TesselModelCache | null {
     return this.renderRoot.querySelector('tessel-model-cache');
   }
-}
-
-/** The Generate form as a request; an InputError for a field out of range. */
-function generateRequest(form: HTMLFormElement, info: ModelInfo): GenerateRequest {
-  const prompt = (form.elements.namedItem('prompt') as HTMLTextAreaElement).value;
-  if (prompt.trim() === '') throw new InputError('Type a prompt first.');
-  const plain =
-    !info.chatTemplate || (form.elements.namedItem('plain') as HTMLInputElement).checked;
-  const maxNewTokens = requiredInt(form, 'max', 1, MAX_NEW_TOKENS_LIMIT, 'Max new tokens');
-  const temperature = Number(fieldValue(form, 'temperature'));
-  if (fieldValue(form, 'temperature') === '' || !(temperature >= 0 && temperature <= 2)) {
-    throw new InputError('Temperature must be a number from 0 to 2.');
-  }
-  const topP = Number(fieldValue(form, 'topP'));
-  if (fieldValue(form, 'topP') === '' || !(topP > 0 && topP <= 1)) {
-    throw new InputError('Top-p must be a number above 0, at most 1.');
-  }
-  const seed =
-    fieldValue(form, 'seed') === ''
-      ? crypto.getRandomValues(new Uint32Array(1))[0]!
-      : requiredInt(form, 'seed', 0, 2 ** 32 - 1, 'Seed');
-  return {
-    ...(plain ? { prompts: [prompt] } : { chats: [[{ role: 'user', content: prompt }]] }),
-    maxNewTokens,
-    temperature,
-    topP,
-    seed,
-  };
-}
-
-/** Why a generation ended, as people read it. */
-function finishText(gen: Generation, info: ModelInfo): string {
-  if (gen.finishReason === 'stop') return 'stop (an end token or stop string)';
-  return gen.promptTokens + gen.tokens.length >= info.maxPositions
-    ? `length (the model takes ${info.maxPositions} tokens)`
-    : 'length (max new tokens)';
 }
 
 function stoppedOr(e: unknown): string {
