@@ -4,7 +4,7 @@ import { type Checkpoint, loadCheckpoint } from '../../src/model/hf/checkpoint';
 import { parseConfig } from '../../src/model/hf/config';
 import { type ModelSummary, modelSummary } from '../../src/model/hf/cost';
 import { filesFromMap } from '../../src/model/hf/files';
-import { decoderForward, gpt2Forward } from '../../src/model/hf/reference';
+import { decoderForward, gpt2Forward, KvCache } from '../../src/model/hf/reference';
 import { seededRng } from '../../src/model/rng';
 import { sampleToken } from '../../src/model/sample';
 import type { CheckpointFileMap, ModelInfo } from '../../src/worker/api';
@@ -58,11 +58,13 @@ function infoOf(c: Checkpoint): ModelInfo {
   };
 }
 
-/** Every position's logits of each row, by the float64 reference of the checkpoint's family. */
-function forward(c: Checkpoint, rows: number[][]): Float64Array[][] {
-  if (c.config.family === 'gpt2') return gpt2Forward(c.config, c.weights, rows);
+/** Every position's logits of each row, by the float64 reference of the checkpoint's family;
+ * with `cache`, the rows follow what it holds (a decode step). */
+function forward(c: Checkpoint, rows: number[][], cache?: KvCache): Float64Array[][] {
+  const options = cache ? { cache } : {};
+  if (c.config.family === 'gpt2') return gpt2Forward(c.config, c.weights, rows, options);
   if (c.config.family === 'bert') throw new Error('BERT has no LM head');
-  return decoderForward(c.config, c.weights, rows);
+  return decoderForward(c.config, c.weights, rows, options);
 }
 
 /**
@@ -116,16 +118,23 @@ export function referenceEngine(
       calls.generateTokens!++;
       const m = model(digest);
       const rngs = temperature > 0 ? Array.from(seeds, (s) => seededRng(s)) : [];
-      const ctx = rowsOf(tokens, batch, seq);
       const out = new Uint32Array(batch * steps);
+      // Prefill, then one token a step through the KV cache, as the Worker generates.
+      const cache = new KvCache(batch, modelSummary(m.config).layers);
+      let all = forward(m, rowsOf(tokens, batch, seq), cache);
       for (let t = 0; t < steps; t++) {
-        const all = forward(m, ctx);
-        for (let b = 0; b < batch; b++) {
-          const last = Float32Array.from(all[b]!.at(-1)!);
-          const next = sampleToken(last, temperature, rngs[b]);
-          ctx[b]!.push(next);
-          out[b * steps + t] = next;
-        }
+        const next = all.map((row, b) =>
+          sampleToken(Float32Array.from(row.at(-1)!), temperature, rngs[b]),
+        );
+        next.forEach((id, b) => {
+          out[b * steps + t] = id;
+        });
+        if (t < steps - 1)
+          all = forward(
+            m,
+            next.map((id) => [id]),
+            cache,
+          );
       }
       return tamper.tokens ? tamper.tokens(out) : out;
     },
