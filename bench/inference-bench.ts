@@ -29,6 +29,8 @@ export type InferenceSide = (typeof INFERENCE_SIDES)[number];
 /** Tokens each sequence generates in the decode timing. */
 export const DECODE_STEPS = 32;
 const DECODE_PROMPT = 16; // tokens
+/** Timed generations at most (each DECODE_STEPS steps; a software WebGPU adapter is slow). */
+const DECODE_REPS = 3;
 
 export interface InferenceSideRow {
   batch: number;
@@ -72,11 +74,13 @@ async function runner(side: InferenceSide, ckpt: Checkpoint, threads: number): P
     case 'cpu': {
       const cpu = await CpuKernels.create({ threads });
       const model = await CpuHfModel.load(cpu, ckpt);
+      const info: Record<string, unknown> = { cpu: cpu.summary };
       return {
-        info: { cpu: cpu.summary },
+        info,
         forward: (batch) => model.start(batch, 0),
         decoder: model,
         done: async () => {
+          info.pool = cpu.poolStats; // how often helpers were woken, or sat out
           await model.dispose();
           cpu.dispose();
         },
@@ -170,7 +174,7 @@ async function runInferenceSide(
       };
       await decode();
       const stepMs: number[] = [];
-      for (let i = 0; i < reps; i++) stepMs.push(await decode());
+      for (let i = 0; i < Math.min(reps, DECODE_REPS); i++) stepMs.push(await decode());
       row.decode_tok_s = ((batch * DECODE_STEPS) / median(stepMs)) * 1000;
     }
     rows.push(row);

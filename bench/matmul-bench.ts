@@ -124,14 +124,14 @@ async function runner(side: MatmulSide, threads: number): Promise<Runner> {
     }
     case 'cpu': {
       const cpu = await CpuKernels.create({ threads });
-      const summary: CpuSummary = cpu.summary;
+      const info: Record<string, unknown> = { cpu: cpu.summary };
       return {
-        info: { cpu: summary },
+        info,
         async prepare(n, a, b) {
           return () => cpu.matmul(a, b, { m: n, k: n, n });
         },
         done: async () => {
-          Object.assign(summary, { pool: cpu.poolStats });
+          info.pool = cpu.poolStats; // how often helpers were woken, or sat out
           cpu.dispose();
         },
       };
