@@ -17,18 +17,21 @@ import { defaultPerShard, defaultPolicy, type InferenceSpec } from '../src/jobs/
 import type { Engine, Verdict } from '../src/jobs/job';
 import { OwnerTrust } from '../src/jobs/owner-trust';
 import type { InferenceWork } from '../src/jobs/work-codec';
-import { type GptConfig, logitErrorBound } from '../src/model/gpt';
+import { logitErrorBound, type ModelSummary } from '../src/model/hf/cost';
 import { seededRng, uniform } from '../src/model/rng';
 
-/** The shipped model's config (public/models/kjv-char/config.json). */
-const SHIPPED: GptConfig = {
+/** The shipped model's shape (public/models/kjv-char/config.json: GPT-2, 2 layers, width 128,
+ * inner 512, 64 positions, 62 characters). */
+const SHIPPED: ModelSummary = {
+  family: 'gpt2',
   vocab: 62,
-  dModel: 128,
-  nHead: 4,
-  nLayer: 2,
-  dFF: 512,
-  maxSeq: 64,
-  eps: 1e-5,
+  maxPositions: 64,
+  layers: 2,
+  hidden: 128,
+  attnWidth: 128,
+  kvWidth: 128,
+  ffWidth: 512,
+  gated: false,
 };
 const DIGEST = 'c'.repeat(64);
 /** Honest engines differ from the exact logits by this share of the error bound (measured). */
@@ -253,7 +256,7 @@ function jobSpec(seed: number, n: number): InferenceSpec {
   );
   return {
     modelDigest: DIGEST,
-    config: SHIPPED,
+    model: SHIPPED,
     sequences,
     mode: 'logits',
     steps: 0,
@@ -269,13 +272,13 @@ function jobSpec(seed: number, n: number): InferenceSpec {
  * assembled yet (all zeros: an unfinished job's shards nobody verified) are not answers.
  */
 function wrongRows(spec: InferenceSpec, logits: Float32Array): number {
-  const { vocab } = spec.config;
+  const { vocab } = spec.model;
   let wrong = 0;
   spec.sequences.forEach((q, i) => {
     const truth = trueLogits(q);
     const row = logits.subarray(i * vocab, (i + 1) * vocab);
     if (row.every((x) => x === 0)) return;
-    const tol = 2 * logitErrorBound(spec.config, scaleOf(truth));
+    const tol = 2 * logitErrorBound(spec.model, scaleOf(truth));
     if (truth.some((x, k) => !(Math.abs(x - row[k]!) <= tol))) wrong++;
   });
   return wrong;
@@ -294,7 +297,8 @@ type SyntheticEngine = Engine & {
 function syntheticEngine(noiseSalt: number, cheap: number, share: number): SyntheticEngine {
   const e: SyntheticEngine = {
     wrongReturned: 0,
-    async infer(_d, tokens, batch, seq) {
+    async logits(_d, tokens, batch, seq, from) {
+      if (from !== seq - 1) throw new Error('last-position logits only');
       const out = new Float32Array(batch * SHIPPED.vocab);
       for (let i = 0; i < batch; i++) {
         const q = tokens.subarray(i * seq, (i + 1) * seq);
@@ -317,10 +321,7 @@ function syntheticEngine(noiseSalt: number, cheap: number, share: number): Synth
     async matmul() {
       throw new Error('an inference engine');
     },
-    async generate() {
-      throw new Error('logits only');
-    },
-    async logitsFrom() {
+    async generateTokens() {
       throw new Error('logits only');
     },
   };

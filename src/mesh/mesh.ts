@@ -20,6 +20,7 @@ import { Reputation } from '../jobs/reputation';
 import type { SchedulerOptions } from '../jobs/scheduler';
 import { type ShardSize, sizeShards } from '../jobs/shard-size';
 import { cryptoRng } from '../model/rng';
+import type { CheckpointFileMap } from '../worker/api';
 import type { AnnouncementMsg } from './codec';
 import { describeStreamError } from './errors';
 import { JobBoard } from './job-board';
@@ -128,8 +129,9 @@ export class JobCancelledError extends Error {
 
 /** A researcher's batched inference (see Mesh.submitInference). */
 export interface InferenceRequest {
-  /** The model: its safetensors bytes and config, or the digest of one this tab holds. */
-  model: { file: Uint8Array; config: unknown } | { digest: string };
+  /** The model: a Hugging Face checkpoint folder's files (and a name to list it under), or the
+   * checkpoint digest of one this tab holds. */
+  model: { files: CheckpointFileMap; name?: string } | { digest: string };
   /** Token ids, one array per sequence. */
   sequences: Uint32Array[];
   /** Last-position logits, or `steps` generated tokens per sequence (greedy at temperature 0,
@@ -589,15 +591,15 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
     const digest =
       'digest' in req.model
         ? req.model.digest
-        : await this.models.add(req.model.file, req.model.config);
-    const config = this.models.config(digest);
-    if (!config) throw new JobSpecError('model', `no model ${digest} is held by this tab`);
+        : await this.models.add(req.model.files, req.model.name);
+    const model = this.models.summary(digest);
+    if (!model) throw new JobSpecError('model', `no model ${digest} is held by this tab`);
     const out = req.output;
     const mode = out.mode;
     const n = req.sequences.length;
     const spec: InferenceSpec = {
       modelDigest: digest,
-      config,
+      model,
       sequences: req.sequences.map((q) => Uint32Array.from(q)),
       mode,
       steps: out.mode === 'tokens' ? out.steps : 0,

@@ -334,7 +334,7 @@ And Moses spake</textarea
       const terms = readTerms(form);
       const mesh = await this.#mesh();
       const request: InferenceRequest = {
-        model: this.#digest ? { digest: this.#digest } : { file: model.file, config: model.config },
+        model: this.#digest ? { digest: this.#digest } : { files: model.files, name: model.name },
         ...work,
       };
       const run = await mesh.submitInference(request, terms);

@@ -13,7 +13,8 @@ import { filesFromMap, filesFromPicked, filesFromUrl, isSafeName } from '../../s
 import { filesFromDirectory } from '../../src/model/hf/files-node';
 import { hfCheckpointFiles } from '../fixtures/hf-checkpoints';
 
-/** Serves `folders[name]` under /name/, counting requests; /broken/ answers 500. */
+/** Serves `folders[name]` under /name/, counting requests; /broken/ answers 500; /spa/
+ * answers any file it lacks with an HTML page and 200, as a single-page app's host does. */
 function serve(folders: Record<string, Map<string, Uint8Array>>) {
   const requests: string[] = [];
   const server = createServer((req, res) => {
@@ -25,6 +26,12 @@ function serve(folders: Record<string, Map<string, Uint8Array>>) {
       return;
     }
     const bytes = folders[folder ?? '']?.get(rest.join('/'));
+    if (!bytes && folder === 'spa' && folders.spa) {
+      // A single-page app's host: every unknown path is its index.html, with 200.
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(req.method === 'HEAD' ? undefined : '<!doctype html><title>app</title>');
+      return;
+    }
     if (!bytes) {
       res.writeHead(404).end();
       return;
@@ -41,7 +48,7 @@ describe('checkpoint sources', () => {
   let http: { server: Server; requests: string[] };
   let base = '';
   beforeAll(async () => {
-    http = serve({ sharded, bert });
+    http = serve({ sharded, bert, spa: bert });
     await new Promise<void>((r) => http.server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`;
   });
@@ -60,6 +67,15 @@ describe('checkpoint sources', () => {
     const embedder = await loadCheckpoint(await filesFromUrl(`${base}/bert/`));
     expect(embedder.digest).toBe((await loadCheckpoint(filesFromMap(bert))).digest);
     expect(embedder.pooling).toBeDefined();
+  });
+
+  test('a host that answers every path with its HTML page: those files are absent, not the page', async () => {
+    const spa = await filesFromUrl(`${base}/spa`);
+    expect(spa.list()).not.toContain('chat_template.jinja');
+    expect(spa.list()).not.toContain('tokenizer_config.json');
+    expect((await loadCheckpoint(spa)).digest).toBe(
+      (await loadCheckpoint(filesFromMap(bert))).digest,
+    );
   });
 
   test('a URL that is not a checkpoint, or a server failing, is a typed error naming the file', async () => {

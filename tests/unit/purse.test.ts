@@ -8,7 +8,7 @@ import { creditFor } from '../../src/jobs/price';
 import { Paymaster } from '../../src/mesh/paymaster';
 import { largestShardFlops, Purse, Wallet } from '../../src/mesh/purse';
 import { seededRng } from '../../src/model/rng';
-import { referenceEngine, tinyConfig } from './model-fixture';
+import { referenceEngine, tinySummary } from './model-fixture';
 
 // The reservation arithmetic of settlement (src/mesh/purse.ts): a lease holds its shard's exact
 // credit against the job's budget and the owner's balance across all its jobs; a verdict pays
@@ -238,11 +238,11 @@ describe('what a lease reserves (the job’s shardFlops) is what its verdict pay
   for (const mode of ['logits', 'tokens'] as const) {
     it(`inference (${mode}): every shard, canaries included, sequences of several lengths`, async () => {
       const sequences = Array.from({ length: 11 }, (_, i) =>
-        Uint32Array.from({ length: 2 + ((i * 5) % 10) }, (_, j) => (i + j) % tinyConfig.vocab),
+        Uint32Array.from({ length: 2 + ((i * 5) % 10) }, (_, j) => (i + j) % tinySummary.vocab),
       );
       const spec: InferenceSpec = {
         modelDigest: 'd'.repeat(64),
-        config: tinyConfig,
+        model: tinySummary,
         sequences,
         mode,
         steps: mode === 'tokens' ? 14 : 0, // runs into maxSeq for the longest

@@ -6,9 +6,8 @@ import { defaultPolicy } from '../../src/jobs/inference-spec';
 import { OwnerTrust } from '../../src/jobs/owner-trust';
 import { encodeOutput } from '../../src/jobs/work-codec';
 import { encodeShardMsg } from '../../src/mesh/codec';
-import { IdbModelCache } from '../../src/mesh/model-store';
 import { checkStoredJob, OWNER_DB_VERSION, OwnerStore } from '../../src/mesh/store';
-import { tinyConfig } from './model-fixture';
+import { tinySummary } from './model-fixture';
 
 const matmul = {
   id: 'job_1',
@@ -31,7 +30,7 @@ const inference = {
   kind: 'inference',
   spec: {
     modelDigest: 'ab'.repeat(32),
-    config: tinyConfig,
+    model: tinySummary,
     sequences: [Uint32Array.from([1, 2, 3])],
     mode: 'tokens',
     steps: 4,
@@ -57,7 +56,12 @@ test('sound stored jobs of each kind pass; damaged records say what is wrong', (
     [{ ...matmul, spec: { ...matmul.spec, a: new Float32Array(5) } }, /A/],
     [{ ...matmul, spec: { ...matmul.spec, b: [1, 2, 3] } }, /B/],
     [{ ...matmul, finished: 'no' }, /flags/],
-    [{ ...inference, spec: { ...inference.spec, config: { vocab: 1 } } }, /config/],
+    [{ ...inference, spec: { ...inference.spec, model: { ...tinySummary, vocab: 0 } } }, /model/],
+    // A job stored before issue 23 named its model by tessel's own config format: refused.
+    [
+      { ...inference, spec: { ...inference.spec, model: undefined, config: { vocab: 1 } } },
+      /model/,
+    ],
     [{ ...inference, spec: { ...inference.spec, sequences: [[1, 2]] } }, /sequences/],
     [
       { ...inference, spec: { ...inference.spec, sequences: [Uint32Array.from([99])] } },
@@ -319,27 +323,11 @@ describe('the owner store (IndexedDB)', () => {
     void store;
   });
 
-  test('neither do the tuning and model caches', async () => {
+  test('neither does the tuning cache (the model cache: tests/unit/model-cache.test.ts)', async () => {
     const tune = idbTuneStore('tune-blocking');
     await tune.set('adapter', { wgX: 8, wgY: 8, tk: 16 });
-    const models = await IdbModelCache.open('models-blocking');
-    for (const name of ['tune-blocking', 'models-blocking']) {
-      const newer = await openDB(name, 99, { blocked: () => expect.fail(`${name} blocked`) });
-      expect(newer.version).toBe(99);
-      newer.close();
-    }
-    void models;
+    const newer = await openDB('tune-blocking', 99, { blocked: () => expect.fail('blocked') });
+    expect(newer.version).toBe(99);
+    newer.close();
   });
-});
-
-test('the model cache keeps models by digest and skips records that are not models', async () => {
-  const cache = await IdbModelCache.open('models-test');
-  expect(await cache.get('ab'.repeat(32))).toBeUndefined();
-  await cache.put('ab'.repeat(32), { config: '{}', file: Uint8Array.from([1, 2, 3]) });
-  expect(await cache.get('ab'.repeat(32))).toEqual({
-    config: '{}',
-    file: Uint8Array.from([1, 2, 3]),
-  });
-  await cache.db.put('models', { digest: 'cd'.repeat(32), config: 7 } as never);
-  expect(await cache.get('cd'.repeat(32))).toBeUndefined();
 });

@@ -104,7 +104,7 @@ describe('inference', () => {
     kind: 'inference',
     spec: {
       modelDigest: 'd',
-      config: { vocab: 4 } as never, // only the vocabulary size matters here
+      model: { vocab: 4 } as never, // only the vocabulary size matters here
       sequences: [Uint32Array.of(0, 3), Uint32Array.of(1), Uint32Array.of(2, 2)],
       mode,
       steps: mode === 'tokens' ? 2 : 0,

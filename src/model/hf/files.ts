@@ -75,8 +75,8 @@ export interface UrlSourceOptions {
 /**
  * A checkpoint served under a URL prefix (a static server, a model repo's `resolve/main` URL).
  * The prefix cannot be listed, so the source asks for KNOWN_FILES (HEAD), then for the shards
- * the index names and the pooling folder modules.json names; a 404 means "not there", anything
- * else that is not 2xx is a CheckpointError ('fetch') naming the file. Each file is fetched once.
+ * the index names and the pooling folder modules.json names; a 404 (or a 2xx HTML page, a
+ * static host's fallback) means "not there", anything else that is not 2xx is a CheckpointError ('fetch') naming the file. Each file is fetched once.
  */
 export async function filesFromUrl(
   prefix: string,
@@ -101,6 +101,9 @@ export async function filesFromUrl(
     }
     if (res.status === 404) return undefined;
     if (!res.ok) throw new CheckpointError('fetch', name, '', `${method}: HTTP ${res.status}`);
+    // No checkpoint file is HTML: a 2xx HTML page is a static host's fallback (a single-page
+    // app's index.html answers every path), i.e. the file is not there.
+    if (/^\s*text\/html\b/i.test(res.headers.get('content-type') ?? '')) return undefined;
     return res;
   };
   const bytes = new Map<string, Promise<Uint8Array>>();

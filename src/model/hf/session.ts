@@ -211,10 +211,11 @@ export class HfSession {
     if (!(Number.isSafeInteger(steps) && steps >= 1)) {
       throw new RequestError('invalid-request', `steps ${steps} is not an integer ≥ 1`);
     }
-    if (seq + steps > this.model.info.maxPositions) {
+    // The last token drawn is never fed back, so it takes no position.
+    if (seq + steps - 1 > this.model.info.maxPositions) {
       throw new RequestError(
         'too-long',
-        `${seq} + ${steps} tokens exceed the model's ${this.model.info.maxPositions} positions`,
+        `${seq} + ${steps} − 1 positions exceed the model's ${this.model.info.maxPositions}`,
       );
     }
     return this.#exclusive(() => generateTokens(this.runner, tokens, batch, seq, options));
