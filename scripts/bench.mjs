@@ -35,7 +35,14 @@ import { build, preview } from 'vite';
 import { bigJobBench } from './big-job-bench.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, ensureChromium } from './chromium.mjs';
 import { coldStartBench } from './coldstart-bench.mjs';
-import { alternate, FAIR_METHOD, idleAndLoaded, pairRatios, spread } from './fair-bench.mjs';
+import {
+  alternate,
+  busiestRest,
+  FAIR_METHOD,
+  idleAndLoaded,
+  pairRatios,
+  spread,
+} from './fair-bench.mjs';
 import { nodeGpuEnv } from './gpu-env.mjs';
 import { modelsBench } from './models-bench.mjs';
 import { scaleBench } from './scale-bench.mjs';
@@ -254,6 +261,7 @@ async function matmulBench() {
       'TF.js 4.22 WebGPU backend (tf.matMul + data()); ONNX Runtime Web wasm and WebGPU backends (a MatMul graph, session.run + getData())',
     ),
     method: FAIR_METHOD,
+    busiest_rest: busiestRest(idle),
     runs,
     reps,
     sides: Object.fromEntries(sides.map((s) => [s, first(s)?.info ?? null])),
@@ -267,7 +275,7 @@ async function matmulBench() {
     s ? `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})` : '—';
   const threads = first('cpu')?.info.cpu?.threads ?? '?';
   console.log(
-    `\nmatmul, GFLOP/s median (min–max) of ${runs} fresh-browser runs; CPU engine and ORT wasm on ${threads} thread(s); CPU peak ${m(result.cpu_peak_gflops)} GFLOP/s`,
+    `\nmatmul, GFLOP/s median (min–max) of ${runs} fresh-browser runs; CPU engine and ORT wasm on ${threads} thread(s); CPU peak ${m(result.cpu_peak_gflops)} GFLOP/s${restNote(result.busiest_rest)}`,
   );
   for (const r of rows) {
     console.log(
@@ -310,6 +318,13 @@ function loadedRows(idle, loaded, sides, keys, keyName, metrics) {
     ...out.rows.map((r) => r.loaded_over_idle ?? Number.POSITIVE_INFINITY),
   );
   return out;
+}
+
+/** Says how busy the machine was in the busiest rest before an idle run (see fair-bench.mjs). */
+function restNote(busy) {
+  if (busy === null || busy === undefined) return '';
+  const warn = busy > 0.1 ? ' — NOT idle: something else was running' : '';
+  return `; machine at most ${(100 * busy).toFixed(0)}% busy at rest before a run${warn}`;
 }
 
 function printLoaded(l) {
@@ -672,6 +687,7 @@ async function inferenceBench() {
       'ONNX Runtime Web WebGPU and wasm backends on the graph src/model/hf/onnx-export.ts exports from the same checkpoint (no cache, logits at every position); TF.js 4.22 WebGPU, same weights and ops (src/model/gpt-tf.ts)',
     ),
     method: FAIR_METHOD,
+    busiest_rest: busiestRest(idle),
     runs,
     reps,
     model,
@@ -690,7 +706,7 @@ async function inferenceBench() {
     s ? `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})` : '—';
   const c = model?.config;
   console.log(
-    `\ninference: ${c ? `kjv-char (GPT-2, ${c.nLayer} layers, d=${c.nEmbd}, ${c.nHead} heads, seq ${c.nPositions})` : 'kjv-char'}, tokens/s median (min–max) of ${runs} fresh-browser runs`,
+    `\ninference: ${c ? `kjv-char (GPT-2, ${c.nLayer} layers, d=${c.nEmbd}, ${c.nHead} heads, seq ${c.nPositions})` : 'kjv-char'}, tokens/s median (min–max) of ${runs} fresh-browser runs${restNote(result.busiest_rest)}`,
   );
   for (const r of rows) {
     console.log(

@@ -6,20 +6,53 @@
 // its min–max; ratios are taken run by run (A's run r ÷ B's run r, measured back to back) and
 // summarised the same way. `busyProcesses` adds background load for a loaded pass.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The machine's rest before each side's run: the last browser's processes are gone and
  * their caches cold, for every side alike. */
 export const IDLE_GAP_MS = 2_000; // ms
 
+/** CPU time spent and in all, in jiffies, over every core (Linux's /proc/stat); null elsewhere. */
+function cpuTimes() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1);
+    const v = f.map(Number);
+    const idle = v[3] + (v[4] ?? 0); // idle + iowait
+    const total = v.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Rests `ms`, and says how busy the machine was meanwhile (0–1 over every core; null where it
+ * cannot tell): a rest well above 0 means something else ran, and the run after it is suspect.
+ */
+export async function rest(ms) {
+  const a = cpuTimes();
+  await sleep(ms);
+  const b = cpuTimes();
+  return a && b && b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : null;
+}
+
 /** How the figures were taken, for the results' JSON. */
 export const FAIR_METHOD =
-  'each side in a browser of its own, launched fresh for every run; sides alternating A B A B, the machine idle 2 s before each; per side the median over runs of each run’s median (after a warm-up), with min–max over runs; ratios taken run by run';
+  'each side in a browser of its own, launched fresh for every run; sides alternating A B A B, the machine idle 2 s before each (rest_busy: the machine’s CPU use in that rest, 0–1); per side the median over runs of each run’s median (after a warm-up), with min–max over runs; ratios taken run by run';
+
+/** The busiest rest before any run of `bySide` (see `rest`): near 0 when the machine was idle. */
+export function busiestRest(bySide) {
+  const all = Object.values(bySide).flatMap((runs) => runs.map((r) => r.rest_busy));
+  const v = all.filter((x) => typeof x === 'number');
+  return v.length ? Math.max(...v) : null;
+}
 
 /**
  * Runs every side `runs` times, each run on a fresh page of a fresh browser (`newBrowser`), in
  * the order A B … A B …, resting `gapMs` before each. `measure(side, page, run)` does one run
- * and returns its result. A run that throws is kept as `{ error }` and the rest go on.
+ * and returns its result, kept with `rest_busy` (how busy the machine was in the rest before
+ * it: see `rest`). A run that throws is kept as `{ error }` and the rest go on.
  * Returns each side's results in run order.
  * @template T
  * @param {{ sides: string[], runs: number, newBrowser: () => Promise<import('playwright-core').Browser>,
@@ -31,18 +64,21 @@ export async function alternate({ sides, runs, newBrowser, measure, gapMs = IDLE
   const bySide = Object.fromEntries(sides.map((s) => [s, []]));
   for (let run = 0; run < runs; run++) {
     for (const side of sides) {
-      await sleep(gapMs);
+      const restBusy = await rest(gapMs);
       const t0 = performance.now();
       const browser = await newBrowser();
       try {
         const page = await browser.newPage();
         page.on('console', (m) => m.type() === 'error' && console.log(`  [${side}] ${m.text()}`));
-        bySide[side].push(await measure(side, page, run));
+        const result = await measure(side, page, run);
+        bySide[side].push({ ...result, rest_busy: restBusy });
         const s = ((performance.now() - t0) / 1000).toFixed(1);
-        console.log(`  ${label ? `${label} ` : ''}run ${run + 1}/${runs} ${side}: ${s} s`);
+        const busy =
+          restBusy === null ? '' : `; machine ${(100 * restBusy).toFixed(0)}% busy at rest before`;
+        console.log(`  ${label ? `${label} ` : ''}run ${run + 1}/${runs} ${side}: ${s} s${busy}`);
       } catch (e) {
         console.log(`  ${label ? `${label} ` : ''}run ${run + 1}/${runs} ${side} failed: ${e}`);
-        bySide[side].push({ error: String(e?.message ?? e) });
+        bySide[side].push({ error: String(e?.message ?? e), rest_busy: restBusy });
       } finally {
         await browser.close();
       }
