@@ -115,6 +115,20 @@ function gelu4(x: v128): v128 {
   return f32x4.mul(f32x4.mul(f32x4.splat(0.5), x), f32x4.add(f32x4.splat(1), tanh4(inner)));
 }
 
+/**
+ * Rows [r0, r1) of y = GELU(x), tanh form (GPT-2's `gelu_new`, the same gelu4 the GEMM fuses),
+ * over rows of `n` floats. y may be x.
+ */
+export function gelu_tanh(x: usize, y: usize, n: i32, r0: i32, r1: i32): void {
+  const from = <usize>r0 * n * 4;
+  const end = <usize>r1 * n * 4;
+  let o = from;
+  for (; o + 16 <= end; o += 16) v128.store(y + o, gelu4(v128.load(x + o)));
+  for (; o < end; o += 4) {
+    store<f32>(y + o, f32x4.extract_lane(gelu4(f32x4.splat(load<f32>(x + o))), 0));
+  }
+}
+
 /** tanh(y) = 1 − 2 / (e^{2y} + 1), with e^{2y} clamped so it never overflows. */
 @inline
 function tanh4(y: v128): v128 {

@@ -55,6 +55,7 @@ const KERNELS = [
   'rope',
   'swiglu',
   'gelu_erf',
+  'gelu_tanh',
   'linear16',
   'attention_gqa',
   'embed16',
@@ -428,6 +429,12 @@ export class CpuKernels {
   async geluErf(x: number, y: number, rows: number, n: number) {
     checkSizes('geluErf', { rows, n });
     await this.parallel('gelu_erf', rows, () => [x, y, n], 1, n * 8); // erf's polynomial
+  }
+
+  /** y (rows × n) = x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³))), GPT-2's `gelu_new`; y may be x. */
+  async geluTanh(x: number, y: number, rows: number, n: number) {
+    checkSizes('geluTanh', { rows, n });
+    await this.parallel('gelu_tanh', rows, () => [x, y, n], 1, n * 8); // exp and a divide
   }
 
   /**

@@ -140,3 +140,31 @@ test('helpers that keep up are kept: no back-off on an engine whose helpers do t
   // still must compute right (checked above), and the stats stay consistent.
   expect(s.woken + s.alone).toBeLessThanOrEqual(s.calls);
 });
+
+// GPT-2's activation as a kernel (the shipped model's MLP), on the owner alone and split across
+// a helper: the tanh form to float32's rounding of the exp and divide it is built from.
+test.each([
+  [1, undefined],
+  [2, 0],
+])(
+  'gelu_tanh on %i thread(s) matches 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³)))',
+  async (threads, minWork) => {
+    const cpu = await engine(threads, spawnNodeHelper, minWork);
+    const [rows, n] = [37, 131]; // a width off the 4-float step: the scalar tail runs too
+    const x = randomMatrix(rows * n, 7).map((v, i) => v * (i % 3 === 0 ? 12 : 3));
+    const mark = cpu.mark();
+    const at = cpu.put(x);
+    await cpu.geluTanh(at, at, rows, n);
+    const y = cpu.view(at, rows * n).slice();
+    cpu.release(mark);
+    let worst = 0;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      const exact = 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+      worst = Math.max(worst, Math.abs(y[i]! - exact) / Math.max(1, Math.abs(v)));
+    }
+    expect(worst).toBeLessThan(2 ** -20);
+    if (threads > 1) expect(cpu.poolStats!.woken).toBeGreaterThan(0);
+    await expect(cpu.geluTanh(at, at, 0, n)).rejects.toMatchObject({ code: 'invalid-argument' });
+  },
+);
