@@ -326,3 +326,22 @@ test.each(['qwen2', 'bert'] as const)(
     await Promise.all([a.release(), b.release()]);
   },
 );
+
+test('with external data the model runs in ORT as the inline one does', async () => {
+  const ck = await load('llama', 'F32');
+  const inline = exportOnnx(ck);
+  const split = exportOnnx(ck, { externalData: 'model.onnx_data' });
+  // The large weights left the model file.
+  expect(split.externalData!.byteLength).toBeGreaterThan(0.5 * inline.bytes.byteLength);
+  expect(split.bytes.byteLength).toBeLessThan(0.5 * inline.bytes.byteLength);
+  const a = await ort.InferenceSession.create(inline.bytes);
+  const b = await ort.InferenceSession.create(split.bytes, {
+    externalData: [{ path: 'model.onnx_data', data: split.externalData! }],
+  });
+  const { tokens, mask } = batch(2, 5, ck.config.vocabSize, [0, 2], 'left');
+  const feeds = { input_ids: int64(tokens), attention_mask: int64(mask) };
+  const want = (await a.run(feeds)).logits!.data as Float32Array;
+  const got = (await b.run(feeds)).logits!.data as Float32Array;
+  expect(Array.from(got)).toEqual(Array.from(want));
+  await Promise.all([a.release(), b.release()]);
+});

@@ -51,6 +51,8 @@ export interface HfOnnxModel {
   output: string;
   /** The KV-cache graph's present.* outputs, in layer order (key, value); [] without a cache. */
   presents: string[];
+  /** With OnnxExportOptions.externalData: that file's bytes (the large initializers). */
+  externalData?: Uint8Array;
 }
 
 /** Export options. */
@@ -60,6 +62,9 @@ export interface OnnxExportOptions {
   /** 'q8': linear layers (and a decoder's head) 8-bit, as transformers.js's default
    * model_quantized.onnx (Graph.quantize); GPT-2 refuses. */
   quantize?: 'q8';
+  /** Large initializers go to a file of this name beside the model (ONNX external data, as
+   * transformers.js's use_external_data_format loads `model.onnx_data`): see Graph.externalData. */
+  externalData?: string;
 }
 
 /**
@@ -80,14 +85,14 @@ export function exportOnnx(
   }
   const g = new Graph(weights);
   g.quantize = options.quantize === 'q8';
-  switch (config.family) {
-    case 'gpt2':
-      return gpt2Graph(config, g);
-    case 'bert':
-      return bertGraph(config, g);
-    default:
-      return decoderGraph(config, g, options.cache === true);
-  }
+  g.externalData = options.externalData;
+  const model =
+    config.family === 'gpt2'
+      ? gpt2Graph(config, g)
+      : config.family === 'bert'
+        ? bertGraph(config, g)
+        : decoderGraph(config, g, options.cache === true);
+  return g.externalBytes ? { ...model, externalData: g.externalBytes } : model;
 }
 
 const ids = (name: string) => valueInfo(name, INT64, ['batch', 'seq']);

@@ -3,6 +3,7 @@
 // with the pieces every family uses: nn.Linear and Conv1D, the norms, the activations, and
 // softmax attention over a boolean mask.
 
+import { TensorProto, type ValueInfoProto } from '../onnx';
 import {
   type Attr,
   FLOAT,
@@ -23,6 +24,46 @@ export { type Attr, FLOAT, float, INT64, int, ints, ONNX_OPSET, valueInfo };
  * Hugging Face's eager attention gives it, so a row with every key masked stays finite. */
 const F32_LOWEST = -3.4028234663852886e38;
 
+/** Initializers this large or larger go to the external data file (Graph.externalData). */
+export const EXTERNAL_MIN_BYTES = 1024;
+
+/** External tensors start 64-byte aligned (ORT maps them in place where it can). */
+const align = (n: number) => Math.ceil(n / 64) * 64;
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n > 127) {
+    out.push((n % 128) | 128);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/** A length-delimited field (wire type 2). */
+const lengthField = (field: number, body: Uint8Array) =>
+  concat([Uint8Array.from([...varint(field * 8 + 2), ...varint(body.byteLength)]), body]);
+const varintField = (field: number, v: number) =>
+  Uint8Array.from([...varint(field * 8), ...varint(v)]);
+/** A StringStringEntryProto { key = 1; value = 2 } as field `field`. */
+const stringEntry = (field: number, key: string, value: string) => {
+  const enc = new TextEncoder();
+  return lengthField(
+    field,
+    concat([lengthField(1, enc.encode(key)), lengthField(2, enc.encode(value))]),
+  );
+};
+
 /** A weight the export cannot use: missing, or of a shape its config does not give. */
 export class OnnxExportError extends Error {
   override readonly name = 'OnnxExportError';
@@ -37,8 +78,56 @@ export class Graph extends OnnxGraph {
    */
   quantize = false;
 
+  /**
+   * Write float initializers of at least EXTERNAL_MIN_BYTES to a separate file of this name
+   * (ONNX external data: location/offset/length, data_location EXTERNAL) instead of inside the
+   * model: a model past protobuf's 2 GB, or one a 32-bit wasm runtime must not hold twice
+   * (the model bytes and the tensors made from them). `encode` then fills `externalBytes`.
+   */
+  externalData?: string;
+  /** The external data file's bytes after `encode` (with `externalData` set). */
+  externalBytes?: Uint8Array;
+
   constructor(readonly weights: HfWeights) {
     super();
+  }
+
+  /** The model, with `externalData` set its large initializers moved out (see there). */
+  override encode(name: string, inputs: ValueInfoProto[], outputs: ValueInfoProto[]): Uint8Array {
+    const location = this.externalData;
+    if (!location) return super.encode(name, inputs, outputs);
+    const inline: TensorProto[] = [];
+    const moved: TensorProto[] = [];
+    for (const t of this.initializers) {
+      ((t.rawData?.byteLength ?? 0) >= EXTERNAL_MIN_BYTES ? moved : inline).push(t);
+    }
+    const all = this.initializers.splice(0, this.initializers.length, ...inline);
+    const head = super.encode(name, inputs, outputs);
+    this.initializers.splice(0, this.initializers.length, ...all);
+    // Each moved tensor without its bytes, plus its external_data entries (field 13) and
+    // data_location = EXTERNAL (field 14), appended as fields: protobuf parsers take fields in
+    // any order. The tensors go into a second occurrence of ModelProto.graph (field 7) holding
+    // only initializers (GraphProto field 5): a parser merges repeated occurrences of a
+    // singular message field, so the graph gets them appended to the inline ones.
+    let offset = 0;
+    const entries: Uint8Array[] = [];
+    const data = new Uint8Array(moved.reduce((n, t) => n + align(t.rawData!.byteLength), 0));
+    for (const t of moved) {
+      const bytes = t.rawData!;
+      data.set(bytes, offset);
+      const meta = TensorProto.encode({ ...t, rawData: new Uint8Array(0) });
+      const ext = concat([
+        meta,
+        stringEntry(13, 'location', location),
+        stringEntry(13, 'offset', String(offset)),
+        stringEntry(13, 'length', String(bytes.byteLength)),
+        varintField(14, 1),
+      ]);
+      entries.push(lengthField(5, ext));
+      offset += align(bytes.byteLength);
+    }
+    this.externalBytes = data;
+    return concat([head, lengthField(7, concat(entries))]);
   }
 
   /** The checkpoint's tensor `name`, checked against `shape`, as float32 (F16 and BF16 values
