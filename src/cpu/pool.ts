@@ -292,7 +292,8 @@ export class ThreadPool {
     const t1 = performance.now();
     const each = own > 0 ? (t1 - t0) / own : 0;
     this.#wait(call, BigInt(total), t1 + Math.min(SPIN_MAX, 2 * each));
-    if (woken > 0) this.#judge(total - own, each, performance.now() - t1);
+    // A helper that took no chunk cost nothing to wait for: only those that did are judged.
+    if (woken > 0 && own < total) this.#judge(total - own, each, performance.now() - t1);
     if (error !== undefined) throw error;
     if (Atomics.load(i32, FAIL) === this.#call) {
       throw new Error(`CPU helper thread failed in ${fn}`);
