@@ -8,11 +8,12 @@
 /**
  * Multiply-adds (or the equivalent: an element of a normalisation, an exp, a copied float) a
  * call must give every thread before a helper is woken for it. Measured on the 2-core bench
- * machine (an idle AMD EPYC KVM guest, Node 20, 128-bit SIMD; 2 threads ÷ 1, median of 7):
+ * machine (2 cores of an AMD EPYC KVM guest, otherwise quiet; Node 20, 128-bit SIMD; 2 threads
+ * ÷ 1, median of 7):
  * GEMM 16×256×256 (1.05 M multiply-adds) 0.95×, 32×256×256 (2.1 M) 1.11×, 64×256×256
  * (4.2 M) 1.65×, 256³ 1.83×; linear16 at batch 1, 576→576 (0.33 M) 0.76×, 576→1536 (0.88 M)
- * 1.17×, 896→4864 (4.4 M) 2.4×. With 2 busy processes beside it every 2-thread call under
- * ~8 M lost (0.3–0.9×). A batch-1 decode step of the shipped model stays under this in every
+ * 1.17×, 896→4864 (4.4 M) 2.4×. With 2 busy processes beside it, before the pool's back-off,
+ * every 2-thread call under ~8 M lost (0.3–0.9×). A batch-1 decode step of the shipped model stays under this in every
  * call, so it never wakes a helper; larger calls that lose anyway back off (ThreadPool.run).
  */
 export const MIN_WORK_PER_THREAD = 1_000_000; // multiply-adds
