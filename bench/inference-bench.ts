@@ -138,8 +138,7 @@ async function runInferenceSide(
   model = '/models/kjv-char/',
 ) {
   if (!INFERENCE_SIDES.includes(side)) throw new Error(`no inference side ${side}`);
-  const files = await filesFromUrl(new URL(model, location.href).href, { fetch: noFallback });
-  const ckpt = await loadCheckpoint(files);
+  const ckpt = await loadCheckpoint(await filesFromUrl(new URL(model, location.href).href));
   if (ckpt.config.family !== 'gpt2') throw new Error(`${model} is not a GPT-2 checkpoint`);
   const c = ckpt.config;
   const r = await runner(side, ckpt, threads);
@@ -189,16 +188,6 @@ async function runInferenceSide(
     rows,
   };
 }
-
-/**
- * fetch, but a file the server answers with its HTML fallback page (Vite's preview serves
- * index.html for any missing path) is a 404, as a model repo would answer.
- */
-const noFallback: typeof fetch = async (input, init) => {
-  const res = await fetch(input, init);
-  const html = res.headers.get('content-type')?.startsWith('text/html');
-  return html && !String(input).endsWith('.html') ? new Response(null, { status: 404 }) : res;
-};
 
 function argmax(logits: Float32Array): number {
   let best = 0;
