@@ -4,7 +4,8 @@
 // models-prepare.ts (same weights for every side). The driver opens a fresh browser per side
 // and run and calls `runModelSide` once; nothing else computes in the page.
 //
-// Tasks, each timed after one untimed warm-up (compilation and first uploads stay out):
+// Tasks, each timed after one untimed warm-up (compilation and first uploads stay out; a
+// decode's warm-up is one step):
 //   embed   (BERT) `batch` sequences of `seq` tokens → pooled, normalised embeddings
 //   prefill (decoders) one prompt of `seq` tokens → the last slot's logits
 //   decode  (decoders) `batch` prompts of `prompt` tokens, then `steps` steps of one token per
@@ -54,8 +55,6 @@ export interface SideResult {
   /** tessel: bytes its runner holds (weights, KV cache of the largest task); undefined for
    * transformers.js (its runtime exposes none). */
   resident_bytes?: { weights: number; kv_cache: number };
-  /** performance.measureUserAgentSpecificMemory() after the tasks, where the page allows it. */
-  page_bytes?: number;
   threads: number;
   detail: string;
 }
@@ -232,13 +231,6 @@ async function tjsEngine(
   return { engine, detail: `transformers.js ${T.env.version} ${device} ${dtype}` };
 }
 
-async function pageBytes(): Promise<number | undefined> {
-  const p = performance as { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }> };
-  if (!p.measureUserAgentSpecificMemory || !crossOriginIsolated) return undefined;
-  const timeout = new Promise<undefined>((r) => setTimeout(() => r(undefined), 20_000));
-  return Promise.race([p.measureUserAgentSpecificMemory().then((m) => m.bytes), timeout]);
-}
-
 async function runModelSide(spec: SideSpec): Promise<SideResult> {
   const t0 = performance.now();
   const config = await (await fetch(`${FILES_PREFIX}${spec.folder}/config.json`)).json();
@@ -305,7 +297,7 @@ async function runModelSide(spec: SideSpec): Promise<SideResult> {
   const tasks: TaskResult[] = [];
   for (const task of spec.tasks) {
     const ms: number[] = [];
-    let output = new Float32Array(0);
+    let output: Float32Array = new Float32Array(0);
     let units = 0;
     for (let it = 0; it <= spec.iterations; it++) {
       let t: number;
@@ -325,27 +317,20 @@ async function runModelSide(spec: SideSpec): Promise<SideResult> {
         const prompts = Array.from({ length: task.batch }, (_, b) =>
           Array.from({ length: task.prompt }, (_, i) => tokenAt(b, i, VOCAB.n)),
         );
-        const run = await engine.decode(prompts, task.steps);
+        // The warm-up takes one step: every step runs the same kernels.
+        const steps = it === 0 ? 1 : task.steps;
+        const run = await engine.decode(prompts, steps);
         t = performance.now();
         output = await run();
-        units = task.batch * task.steps;
+        units = task.batch * steps;
       }
       if (it > 0) ms.push(performance.now() - t); // iteration 0 warms up
     }
     tasks.push({ task, ms, units, output: Array.from(output) });
   }
   const resident_bytes = resident();
-  const page_bytes = await pageBytes();
   await engine.dispose();
-  return {
-    side: spec.side,
-    load_ms,
-    tasks,
-    resident_bytes,
-    page_bytes,
-    threads: spec.threads,
-    detail,
-  };
+  return { side: spec.side, load_ms, tasks, resident_bytes, threads: spec.threads, detail };
 }
 
 Object.assign(globalThis, { runModelSide });

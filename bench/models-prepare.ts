@@ -15,7 +15,10 @@ import { exportOnnx } from '../src/model/hf/onnx-export';
 import { type BenchModelName, benchCheckpointFiles } from './models-checkpoints';
 
 /** Bump when the files written change, so old folders are not reused. */
-const PREPARE_VERSION = 1;
+const PREPARE_VERSION = 2;
+/** fp32 models past this many weight bytes write their initializers to onnx/model.onnx_data: a
+ * 32-bit wasm runtime cannot hold a 2 GB model's bytes and the tensors made from them at once. */
+const EXTERNAL_DATA_BYTES = 1e9;
 const SEED = 23;
 
 export interface PreparedModel {
@@ -52,7 +55,21 @@ export async function prepareModels(
       const ck = await loadCheckpoint(filesFromMap(files));
       const cache = ck.config.family !== 'bert';
       mkdirSync(join(dir, 'onnx'), { recursive: true });
-      writeFileSync(join(dir, 'onnx/model.onnx'), exportOnnx(ck, { cache }).bytes);
+      const external = files.get('model.safetensors')!.byteLength > EXTERNAL_DATA_BYTES;
+      const fp32 = exportOnnx(
+        ck,
+        external ? { cache, externalData: 'model.onnx_data' } : { cache },
+      );
+      writeFileSync(join(dir, 'onnx/model.onnx'), fp32.bytes);
+      if (fp32.externalData) {
+        writeFileSync(join(dir, 'onnx/model.onnx_data'), fp32.externalData);
+        // How transformers.js learns that model.onnx has one external data file.
+        const config = {
+          ...model.config,
+          'transformers.js_config': { use_external_data_format: { 'model.onnx': 1 } },
+        };
+        writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+      }
       writeFileSync(
         join(dir, 'onnx/model_quantized.onnx'),
         exportOnnx(ck, { cache, quantize: 'q8' }).bytes,
@@ -66,7 +83,9 @@ export async function prepareModels(
       layers: L,
       shapeOf: model.shapeOf,
       weightFileBytes: size('model.safetensors'),
-      onnxBytes: size('onnx/model.onnx'),
+      onnxBytes:
+        size('onnx/model.onnx') +
+        (existsSync(join(dir, 'onnx/model.onnx_data')) ? size('onnx/model.onnx_data') : 0),
       onnxQ8Bytes: size('onnx/model_quantized.onnx'),
     });
   }

@@ -15,11 +15,13 @@
 //
 // Standalone (the bench page built, a preview server and Chromium started here):
 //   node scripts/models-bench.mjs [--smoke] [--models minilm,smollm2,qwen25] [--runs N]
+//     [--sides tessel-cpu,tjs-wasm,...] [--layers qwen25=0,smollm2=2]
 import { execFileSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -34,9 +36,16 @@ import { build } from 'vite';
 const MODELS_DIR =
   process.env.MODELS_BENCH_DIR ?? resolve('node_modules/.cache/tessel-models-bench');
 
+/** One side's limit (seconds, load included): past it the side is recorded as failed, so a
+ * stalled browser cannot hold the bench (MODELS_BENCH_SIDE_TIMEOUT_S overrides). */
+const SIDE_TIMEOUT_S = Number(process.env.MODELS_BENCH_SIDE_TIMEOUT_S ?? 300);
+
 /** The full bench: the issue's rows; WebGPU reduced to fit SwiftShader (see `reductions`). */
 export const FULL_PLAN = {
-  runs: { minilm: 2, smollm2: 2, qwen25: 1 },
+  runs: {
+    cpu: { minilm: 3, smollm2: 2, qwen25: 2 },
+    webgpu: { minilm: 1, smollm2: 1, qwen25: 1 },
+  },
   layers: {},
   cpu: {
     minilm: [{ kind: 'embed', batch: 32, seq: 128 }],
@@ -48,20 +57,23 @@ export const FULL_PLAN = {
     qwen25: [{ kind: 'decode', batch: 1, prompt: 16, steps: 8 }],
   },
   webgpu: {
-    minilm: [{ kind: 'embed', batch: 4, seq: 128 }],
+    minilm: [{ kind: 'embed', batch: 2, seq: 128 }],
     smollm2: [
-      { kind: 'prefill', seq: 64 },
-      { kind: 'decode', batch: 1, prompt: 16, steps: 4 },
-      { kind: 'decode', batch: 8, prompt: 16, steps: 2 },
+      { kind: 'prefill', seq: 32 },
+      { kind: 'decode', batch: 1, prompt: 16, steps: 2 },
+      { kind: 'decode', batch: 8, prompt: 16, steps: 1 },
     ],
-    qwen25: [{ kind: 'decode', batch: 1, prompt: 16, steps: 2 }],
+    qwen25: [{ kind: 'decode', batch: 1, prompt: 16, steps: 1 }],
   },
   iterations: { cpu: 2, webgpu: 1 },
 };
 
 /** A smoke run: real widths and vocabularies, 1–2 layers, small batches. */
 export const SMOKE_PLAN = {
-  runs: { minilm: 1, smollm2: 1, qwen25: 1 },
+  runs: {
+    cpu: { minilm: 1, smollm2: 1, qwen25: 1 },
+    webgpu: { minilm: 1, smollm2: 1, qwen25: 1 },
+  },
   layers: { minilm: 2, smollm2: 2, qwen25: 1 },
   cpu: {
     minilm: [{ kind: 'embed', batch: 8, seq: 128 }],
@@ -159,9 +171,43 @@ function rowKey(t) {
       : `decode b${t.batch}`;
 }
 
-/** One side, one run: a fresh browser, one page, one call. */
+/**
+ * Proportional set size (bytes) of every process descending from this one: while a side runs
+ * that is its browser alone (one at a time; the preview server is in this process). Linux only
+ * (/proc/<pid>/smaps_rollup); null elsewhere. PSS splits shared pages between processes, so the
+ * sum counts each page once.
+ */
+function browserPss() {
+  if (!existsSync('/proc/self/smaps_rollup')) return null;
+  const parent = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {} // exited meanwhile
+  }
+  let bytes = 0;
+  for (const pid of parent.keys()) {
+    let p = parent.get(pid);
+    while (p && p !== process.pid && p !== 1) p = parent.get(p);
+    if (p !== process.pid) continue;
+    try {
+      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+      if (m) bytes += Number(m[1]) * 1024;
+    } catch {}
+  }
+  return bytes;
+}
+
+/** One side, one run: a fresh browser, one page, one call; the browser's peak PSS sampled. */
 async function runSide(base, newBrowser, spec) {
   const browser = await newBrowser();
+  let peak = browserPss();
+  const sampler = setInterval(() => {
+    const now = browserPss();
+    if (now !== null) peak = Math.max(peak, now);
+  }, 500);
   try {
     const page = await browser.newPage();
     page.on('console', (m) => {
@@ -170,10 +216,23 @@ async function runSide(base, newBrowser, spec) {
     page.on('pageerror', (e) => console.log(`  [page error] ${e.message}`));
     await page.goto(`${base}models.html`);
     await page.waitForFunction(() => 'runModelSide' in globalThis);
-    return await page.evaluate((s) => globalThis.runModelSide(s), spec);
+    const idle = browserPss();
+    let timer;
+    const limit = new Promise((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`over ${SIDE_TIMEOUT_S} s`)),
+        SIDE_TIMEOUT_S * 1000,
+      );
+    });
+    const r = await Promise.race([
+      page.evaluate((s) => globalThis.runModelSide(s), spec),
+      limit,
+    ]).finally(() => clearTimeout(timer));
+    return { ...r, browser_pss_bytes: { idle_page: idle, peak } };
   } catch (e) {
     return { side: spec.side, error: String(e?.message ?? e).split('\n')[0] };
   } finally {
+    clearInterval(sampler);
     await browser.close();
   }
 }
@@ -189,6 +248,7 @@ export async function modelsBench({
   newBrowser,
   plan = FULL_PLAN,
   models,
+  sides: only,
   site = 'dist-bench',
 }) {
   const started = performance.now();
@@ -201,11 +261,16 @@ export async function modelsBench({
   for (const p of prepared) {
     const sides = [];
     for (const [engine, pair] of Object.entries(PAIRS)) {
-      for (const side of [pair.tessel, ...pair.tjs]) sides.push({ engine, side });
+      for (const side of [pair.tessel, ...pair.tjs]) {
+        if (!only || only.includes(side)) sides.push({ engine, side });
+      }
     }
-    for (let run = 0; run < plan.runs[p.name]; run++) {
+    const runs = Math.max(...Object.values(plan.runs).map((r) => r[p.name]));
+    for (let run = 0; run < runs; run++) {
       // A B A B: tessel, then its peers, engine by engine; the order flips every other run.
-      const order = run % 2 ? [...sides].reverse() : sides;
+      const order = (run % 2 ? [...sides].reverse() : sides).filter(
+        ({ engine }) => run < plan.runs[engine][p.name],
+      );
       for (const { engine, side } of order) {
         const spec = {
           side,
@@ -251,6 +316,11 @@ function summarize(prepared, plan, raw, threads) {
         if (diffs.length || p.layers !== BENCH_LAYERS[p.name]) {
           reductions.push(
             `${p.name} ${engine} ${rowKey(task)}: ${diffs.map(([f, v]) => `${f} ${v} (issue: ${issue[f]})`).join(', ')}${p.layers !== BENCH_LAYERS[p.name] ? ` layers ${p.layers} of ${BENCH_LAYERS[p.name]}` : ''}`,
+          );
+        }
+        if (i === 0) {
+          reductions.push(
+            `${p.name} ${engine}: ${plan.runs[engine][p.name]} run(s) per side${plan.runs[engine][p.name] < 2 ? ' (no A B A B alternation)' : ''}, ${plan.iterations[engine]} timed iteration(s) each`,
           );
         }
         const bySide = {};
@@ -342,20 +412,29 @@ function summarize(prepared, plan, raw, threads) {
           resident_weight_bytes: rb.weights,
           kv_cache_bytes: rb.kv_cache,
           weight_file_bytes: p.weightFileBytes,
-          page_bytes: ok[0].page_bytes ?? null,
+          browser_pss_bytes: ok[0].browser_pss_bytes ?? null,
         };
       }
     }
-    // transformers.js: the page's memory (measureUserAgentSpecificMemory) where Chromium gave it.
-    for (const side of ['tjs-webgpu', 'tjs-wasm', 'tjs-wasm-q8']) {
+    // Every side, transformers.js's included (its runtime reports no resident bytes): the
+    // browser's peak PSS over the weights' file, and with the idle page's PSS taken off.
+    for (const side of ['tessel-webgpu', 'tjs-webgpu', 'tessel-cpu', 'tjs-wasm', 'tjs-wasm-q8']) {
       const r = raw.find((x) => x.model === p.name && x.side === side && !x.error);
-      memory.tjs_page_bytes ??= {};
-      memory.tjs_page_bytes[`${p.name} ${side}`] = r?.page_bytes ?? null;
+      const b = r?.browser_pss_bytes;
+      memory.browser_peak_pss_over_weights ??= {};
+      memory.browser_peak_pss_over_weights[`${p.name} ${side}`] = b?.peak
+        ? {
+            peak: b.peak / p.weightFileBytes,
+            above_idle_page: (b.peak - b.idle_page) / p.weightFileBytes,
+          }
+        : null;
     }
   }
   return {
     date: new Date().toISOString(),
-    peer: 'transformers.js v4 (@huggingface/transformers), local files only, ONNX exported by src/model/hf/onnx-export.ts from the same checkpoint; fp32, and its default q8 on wasm',
+    peer: 'transformers.js v4 (@huggingface/transformers), local files only, ONNX exported by src/model/hf/onnx-export.ts from the same checkpoint (decoders in Optimum’s KV-cache layout with num_logits_to_keep, so its prefill computes the last slot’s logits only, as tessel’s does); fp32, and its default q8 on wasm (int8 linear layers and head, float embeddings); decode through its own forward + _update_model_kwargs_for_generation with fixed tokens',
+    tessel_memory:
+      'tessel: resident bytes its runner holds (CpuHfModel.residentBytes; GpuHfModel.weightBytes + the f32 KV cache’s size) over model.safetensors’ bytes; every side: the browser’s peak PSS (Linux /proc, all its processes) over the same',
     fairness:
       'each side in a page of its own, a fresh browser per side and run, sides alternating (order reversed every other run); medians over runs of each run’s median, min–max over every timed iteration; one untimed warm-up per task',
     threads,
@@ -378,7 +457,13 @@ function print(r) {
   );
   for (const row of r.rows) {
     const sides = Object.entries(row.sides)
-      .map(([s, v]) => (v.error ? `${s} FAILED` : `${s} ${f(v.median)} (${f(v.min)}–${f(v.max)})`))
+      .map(([s, v]) =>
+        v.error === 'not run'
+          ? `${s} not run`
+          : v.error
+            ? `${s} FAILED`
+            : `${s} ${f(v.median)} (${f(v.min)}–${f(v.max)})`,
+      )
       .join(' │ ');
     const a = row.agreement;
     const agree = a
@@ -393,7 +478,15 @@ function print(r) {
     for (const x of r.reductions) console.log(`    ${x}`);
   }
   for (const [engine, m] of Object.entries(r.peak_memory_over_weights)) {
-    if (engine === 'tjs_page_bytes') continue;
+    if (engine === 'browser_peak_pss_over_weights') {
+      for (const [k, v] of Object.entries(m)) {
+        if (v)
+          console.log(
+            `  browser peak PSS ${k}: ${f(v.peak, 2)}× the weights' file (${f(v.above_idle_page, 2)}× above the idle page)`,
+          );
+      }
+      continue;
+    }
     for (const [model, v] of Object.entries(m)) {
       console.log(
         `  memory ${engine} ${model}: resident weights ${f(v.weights_over_file, 2)}× the file, with KV cache ${f(v.with_kv_cache_over_file, 2)}×`,
@@ -409,6 +502,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       smoke: { type: 'boolean', default: false },
       models: { type: 'string' },
       runs: { type: 'string' },
+      sides: { type: 'string' },
+      layers: { type: 'string' },
     },
   });
   const { chromium } = await import('playwright-core');
@@ -416,7 +511,16 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { CHROMIUM, CHROMIUM_ARGS, ensureChromium } = await import('./chromium.mjs');
   ensureChromium();
   const plan = structuredClone(values.smoke ? SMOKE_PLAN : FULL_PLAN);
-  if (values.runs) for (const m of Object.keys(plan.runs)) plan.runs[m] = Number(values.runs);
+  // --layers qwen25=24,smollm2=2: a layer count per model (0: the model's own).
+  for (const kv of values.layers?.split(',') ?? []) {
+    const [m, n] = kv.split('=');
+    if (Number(n)) plan.layers[m] = Number(n);
+    else delete plan.layers[m];
+  }
+  if (values.runs) {
+    for (const e of Object.values(plan.runs))
+      for (const m of Object.keys(e)) e[m] = Number(values.runs);
+  }
   // A site folder of its own, so a `npm run bench` elsewhere on the machine cannot empty it.
   const site = 'dist-bench-node/models-site';
   await build({ configFile: 'bench/vite.config.ts', build: { outDir: resolve(site) } });
@@ -431,6 +535,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       newBrowser: () => chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
       plan,
       models: values.models?.split(','),
+      sides: values.sides?.split(','),
       site,
     });
   } finally {
