@@ -12,7 +12,8 @@ const engines = new Map<number, Promise<CpuKernels>>();
 const engine = (threads: number) => {
   let e = engines.get(threads);
   if (!e) {
-    e = CpuKernels.create({ threads, spawn: spawnNodeHelper });
+    // minWorkPerThread 0: helpers take part at these small shapes, so the tests exercise them.
+    e = CpuKernels.create({ threads, spawn: spawnNodeHelper, minWorkPerThread: 0 });
     engines.set(threads, e);
   }
   return e;
@@ -122,6 +123,7 @@ test('a helper the OS never runs holds nothing up: the other threads claim its s
   let spawned = 0;
   const cpu = await CpuKernels.create({
     threads: 3,
+    minWorkPerThread: 0, // every call wakes the helpers, the stuck one included
     spawn: (source) =>
       spawnNodeHelper(
         spawned++ === 0

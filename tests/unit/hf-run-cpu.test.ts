@@ -36,7 +36,8 @@ const engines = new Map<number, Promise<CpuKernels>>();
 const engine = (threads: number) => {
   let e = engines.get(threads);
   if (!e) {
-    e = CpuKernels.create({ threads, spawn: spawnNodeHelper });
+    // minWorkPerThread 0: helpers take part at these small shapes, so the tests exercise them.
+    e = CpuKernels.create({ threads, spawn: spawnNodeHelper, minWorkPerThread: 0 });
     engines.set(threads, e);
   }
   return e;

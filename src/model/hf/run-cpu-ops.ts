@@ -1,7 +1,6 @@
 // The CPU engine's row ops that GPT-2 and BERT need beyond its kernels (split out of
-// run-cpu.ts): LayerNorm and the residual add at widths off the kernels' 4-float step, and the
-// activations with no kernel (gelu_new / gelu_pytorch_tanh, ReLU), computed on views of engine
-// memory. O(rows × width): correctness first.
+// run-cpu.ts): LayerNorm and the residual add at widths off the kernels' 4-float step, and ReLU
+// (no kernel), computed on views of engine memory; the rest dispatch to the engine's kernels.
 
 import type { CpuKernels } from '../../cpu/kernels';
 import type { Norm, Ptr, Shape } from './run-cpu-weights';
@@ -17,7 +16,9 @@ export async function norm(
   dim: number,
 ) {
   if (n.b === undefined) return cpu.rmsnorm(x, n.w, y, rows, dim, eps);
-  if (dim % 4 === 0) return cpu.parallel('layernorm', rows, () => [x, n.w, n.b!, y, dim, eps]);
+  if (dim % 4 === 0) {
+    return cpu.parallel('layernorm', rows, () => [x, n.w, n.b!, y, dim, eps], 1, 4 * dim);
+  }
   // The kernel steps 4 floats at a time: other widths are normalised here.
   const xv = cpu.view(x, rows * dim);
   const yv = cpu.view(y, rows * dim);
@@ -37,7 +38,7 @@ export async function norm(
 
 /** h += x, rows × dim. */
 export async function add(cpu: CpuKernels, h: Ptr, x: Ptr, rows: number, dim: number) {
-  if (dim % 4 === 0) return cpu.parallel('residual', rows, () => [h, x, dim]);
+  if (dim % 4 === 0) return cpu.parallel('residual', rows, () => [h, x, dim], 1, dim);
   const hv = cpu.view(h, rows * dim);
   const xv = cpu.view(x, rows * dim);
   for (let i = 0; i < hv.length; i++) hv[i] = hv[i]! + xv[i]!;
@@ -49,11 +50,8 @@ export async function activate(cpu: CpuKernels, s: Shape, g: Ptr, u: Ptr, rows: 
   const act = s.act;
   if (act === 'silu-gate') return cpu.swiglu(g, u, g, rows, n);
   if (act === 'gelu') return cpu.geluErf(g, g, rows, n);
-  // gelu_new / gelu_pytorch_tanh and relu have no kernel: computed on the view.
+  if (act === 'tanh') return cpu.geluTanh(g, g, rows, n); // gelu_new / gelu_pytorch_tanh
+  // ReLU has no kernel: computed on the view.
   const v = cpu.view(g, rows * n);
-  const c = Math.sqrt(2 / Math.PI);
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i]!;
-    v[i] = act === 'relu' ? Math.max(0, x) : 0.5 * x * (1 + Math.tanh(c * (x + 0.044715 * x ** 3)));
-  }
+  for (let i = 0; i < v.length; i++) v[i] = Math.max(0, v[i]!);
 }
