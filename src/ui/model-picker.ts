@@ -10,7 +10,7 @@ import { describeError, formatBytes } from './format';
 import { loadTryModelPrefs, saveTryModelPrefs } from './prefs';
 import { SHIPPED_MODEL_NAME } from './shipped-model';
 import { base } from './styles';
-import { fileFetch, modelName, pickedFolder } from './try-model';
+import { modelName, pickedFolder } from './try-model';
 
 /** What `<tessel-model-picker>` hands its parent when a person asks to load a model. */
 export interface ModelSource {
@@ -236,7 +236,7 @@ export class TesselModelPicker extends LitElement {
   #emitUrl(href: string, name = modelName({ url: href })) {
     this.#emit({
       name,
-      open: (signal) => filesFromUrl(href, { fetch: fileFetch(), signal }),
+      open: (signal) => filesFromUrl(href, { signal }),
     });
   }
 }

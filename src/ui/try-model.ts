@@ -97,25 +97,6 @@ export function copyFiles(files: CheckpointFileMap): CheckpointFileMap {
 }
 
 /**
- * A fetch for URL sources that sees an HTML page where a file was asked for as "not there":
- * single-page-app servers (vite's preview among them) answer any unknown path with index.html
- * and 200. It asks for files, not pages, and turns a text/html answer into a 404.
- */
-export function fileFetch(get: typeof fetch = globalThis.fetch): typeof fetch {
-  return async (input, init) => {
-    const headers = new Headers(init?.headers);
-    // A CORS-safelisted Accept: no preflight to a model hub.
-    headers.set('Accept', 'application/json, application/octet-stream, text/plain');
-    const res = await get(input, { ...init, headers });
-    const type = res.headers.get('content-type') ?? '';
-    if (res.ok && /^text\/html\b/i.test(type)) {
-      return new Response(null, { status: 404, statusText: 'an HTML page, not a file' });
-    }
-    return res;
-  };
-}
-
-/**
  * Cosine similarity of every pair of vectors: a symmetric n × n matrix with 1 on the diagonal
  * (of every non-zero vector). A zero vector's similarities are NaN: it has no direction.
  * Vectors of different lengths are an InputError.

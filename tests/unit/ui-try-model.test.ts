@@ -16,7 +16,6 @@ import {
   cosineMatrix,
   describeModelError,
   embedLines,
-  fileFetch,
   formatParams,
   formatSimilarity,
   MAX_EMBED_LINES,
@@ -327,11 +326,8 @@ describe('a URL source on a single-page-app server', () => {
   });
   afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
 
-  test('the HTML fallback is not taken for files: exactly the checkpoint is read and loads', async () => {
-    // Without fileFetch the page's index.html passes for tokenizer_config.json and the rest.
-    const naive = await filesFromUrl(base);
-    expect(naive.list().length).toBeGreaterThan(files.size);
-    const source = await filesFromUrl(base, { fetch: fileFetch() });
+  test('the page reads exactly the checkpoint from the URL, and it loads with its digest', async () => {
+    const source = await filesFromUrl(base);
     expect(source.list().sort()).toEqual([...files.keys()].sort());
     const { files: map } = await readCheckpoint(source);
     const c = await loadCheckpoint(filesFromMap(new Map(Object.entries(map))));
@@ -341,7 +337,7 @@ describe('a URL source on a single-page-app server', () => {
   test('a server that hides a file behind the HTML fallback leaves it missing, named', async () => {
     files.delete('config.json');
     try {
-      const source = await filesFromUrl(base, { fetch: fileFetch() });
+      const source = await filesFromUrl(base);
       const { files: map } = await readCheckpoint(source);
       const err = await loadCheckpoint(filesFromMap(new Map(Object.entries(map)))).catch((e) => e);
       expect(err).toBeInstanceOf(CheckpointError);
