@@ -3,7 +3,7 @@ import type { CachedModel, ModelCache } from '../mesh/model-store';
 import { describeError, formatBytes } from './format';
 import { loadTryModelPrefs, saveTryModelPrefs } from './prefs';
 import { base } from './styles';
-import { bytesToMb, CACHE_LIMIT_MB, parseCacheLimitMb } from './try-model';
+import { bytesToMb, CACHE_LIMIT_MB, formatMb, parseCacheLimitMb } from './try-model';
 
 /** The event `<tessel-model-cache>` fires when a cached model's Load is pressed. */
 export type LoadCachedEvent = CustomEvent<CachedModel>;
@@ -109,7 +109,7 @@ export class TesselModelCache extends LitElement {
             max=${CACHE_LIMIT_MB.max} step="any" .value=${this.#limitMb()} />
         </label>
         <button type="submit" id="cache-limit-button">Set limit</button>
-        <span id="cache-usage" class="muted">${formatBytes(used)} in use</span>
+        <span id="cache-usage" class="muted">${formatMb(used)} in use</span>
       </form>
       ${
         this._note
@@ -148,7 +148,7 @@ export class TesselModelCache extends LitElement {
       const bytes = parseCacheLimitMb(input.value);
       await (await this.cache!).setLimit(bytes);
       saveTryModelPrefs({ ...loadTryModelPrefs(), cacheLimitBytes: bytes });
-      this._note = { text: `The cache keeps up to ${formatBytes(bytes)}.`, error: false };
+      this._note = { text: `The cache keeps up to ${formatMb(bytes)}.`, error: false };
     } catch (e) {
       this._note = { text: describeError(e), error: true };
     }

@@ -173,6 +173,12 @@ export function bytesToMb(bytes: number): number {
   return Math.round(bytes / 1e6);
 }
 
+/** Bytes in the limit field's unit, decimal megabytes: "0.03 MB", "1.6 MB", "2147 MB". */
+export function formatMb(bytes: number): string {
+  const mb = bytes / 1e6;
+  return `${mb >= 100 ? mb.toFixed(0) : mb >= 1 ? mb.toFixed(1) : mb.toFixed(2)} MB`;
+}
+
 /** The cache limit field's value in bytes; an InputError outside CACHE_LIMIT_MB. */
 export function parseCacheLimitMb(raw: string): number {
   const mb = Number(raw.trim());

@@ -16,6 +16,7 @@ import {
   cosineMatrix,
   describeModelError,
   embedLines,
+  formatMb,
   formatParams,
   formatSimilarity,
   MAX_EMBED_LINES,
@@ -235,6 +236,11 @@ describe('numbers people read', () => {
 
   test('the cache limit field: MB to bytes, out of range refused', () => {
     expect(parseCacheLimitMb('500')).toBe(500e6);
+    expect([30_000, 1_654_080, 2 * 2 ** 30].map(formatMb)).toEqual([
+      '0.03 MB',
+      '1.7 MB',
+      '2147 MB',
+    ]);
     expect(parseCacheLimitMb(' 1.5 ')).toBe(1.5e6);
     for (const bad of ['', '0', '-3', 'lots', '1e9']) {
       expect(() => parseCacheLimitMb(bad)).toThrow(InputError);
