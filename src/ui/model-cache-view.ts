@@ -1,6 +1,6 @@
 import { css, html, LitElement, nothing } from 'lit';
 import type { CachedModel, ModelCache } from '../mesh/model-store';
-import { describeError, formatBytes } from './format';
+import { describeError } from './format';
 import { loadTryModelPrefs, saveTryModelPrefs } from './prefs';
 import { base } from './styles';
 import { bytesToMb, CACHE_LIMIT_MB, formatMb, parseCacheLimitMb } from './try-model';
@@ -89,7 +89,7 @@ export class TesselModelCache extends LitElement {
                 ${models.map(
                   (m) => html`<tr data-digest=${m.digest}>
                     <td>${m.name} <code class="muted" title=${m.digest}>${m.digest.slice(0, 12)}</code></td>
-                    <td>${formatBytes(m.bytes)}</td>
+                    <td>${formatMb(m.bytes)}</td>
                     <td>${new Date(m.lastUsed).toLocaleString()}</td>
                     <td class="actions">
                       <button type="button" class="load-cached" aria-label=${`Load ${m.name}`}
