@@ -87,15 +87,16 @@ export class TesselApp extends LitElement {
           .compute=${s?.compute}
           .session=${s}
           .shippedUrl=${SHIPPED_MODEL_URL}
-          .openCache=${openModelCache}
+          .openCache=${s ? () => s.modelCache() : openModelCache}
         ></tessel-local>
       </div>
     </div>`;
   }
 }
 
-/** The browser's model cache (OPFS + IndexedDB); where the browser has neither, one that lasts
- * as long as the page. */
+/** The browser's model cache (OPFS + IndexedDB; where the browser has neither, one that lasts
+ * as long as the page), before the session exists; after, the session's, which its mesh shares,
+ * so a limit set on the page applies to the models fetched for jobs at once. */
 async function openModelCache() {
   const { BrowserModelCache, MemoryModelCache } = await import('../mesh/model-store');
   return BrowserModelCache.open().catch(() => new MemoryModelCache());
