@@ -43,29 +43,31 @@ const SIDE_TIMEOUT_S = Number(process.env.MODELS_BENCH_SIDE_TIMEOUT_S ?? 300);
 /** The full bench: the issue's rows; WebGPU reduced to fit SwiftShader (see `reductions`). */
 export const FULL_PLAN = {
   runs: {
-    cpu: { minilm: 3, smollm2: 2, qwen25: 2 },
+    cpu: { minilm: 2, smollm2: 2, qwen25: 2 },
     webgpu: { minilm: 1, smollm2: 1, qwen25: 1 },
   },
-  layers: {},
+  // SwiftShader runs a real-depth decoder's step in minutes: WebGPU decoders keep their real
+  // widths, heads and vocabulary with 2 layers (stated in `reductions`).
+  layers: { cpu: {}, webgpu: { smollm2: 2, qwen25: 2 } },
   cpu: {
     minilm: [{ kind: 'embed', batch: 32, seq: 128 }],
     smollm2: [
       { kind: 'prefill', seq: 512 },
-      { kind: 'decode', batch: 1, prompt: 16, steps: 16 },
-      { kind: 'decode', batch: 8, prompt: 16, steps: 8 },
+      { kind: 'decode', batch: 1, prompt: 16, steps: 8 },
+      { kind: 'decode', batch: 8, prompt: 16, steps: 4 },
     ],
-    qwen25: [{ kind: 'decode', batch: 1, prompt: 16, steps: 8 }],
+    qwen25: [{ kind: 'decode', batch: 1, prompt: 16, steps: 4 }],
   },
   webgpu: {
-    minilm: [{ kind: 'embed', batch: 2, seq: 128 }],
+    minilm: [{ kind: 'embed', batch: 1, seq: 128 }],
     smollm2: [
-      { kind: 'prefill', seq: 32 },
-      { kind: 'decode', batch: 1, prompt: 16, steps: 2 },
-      { kind: 'decode', batch: 8, prompt: 16, steps: 1 },
+      { kind: 'prefill', seq: 16 },
+      { kind: 'decode', batch: 1, prompt: 4, steps: 2 },
+      { kind: 'decode', batch: 8, prompt: 4, steps: 1 },
     ],
-    qwen25: [{ kind: 'decode', batch: 1, prompt: 16, steps: 1 }],
+    qwen25: [{ kind: 'decode', batch: 1, prompt: 4, steps: 1 }],
   },
-  iterations: { cpu: 2, webgpu: 1 },
+  iterations: { cpu: 1, webgpu: 1 },
 };
 
 /** A smoke run: real widths and vocabularies, 1–2 layers, small batches. */
@@ -74,7 +76,10 @@ export const SMOKE_PLAN = {
     cpu: { minilm: 1, smollm2: 1, qwen25: 1 },
     webgpu: { minilm: 1, smollm2: 1, qwen25: 1 },
   },
-  layers: { minilm: 2, smollm2: 2, qwen25: 1 },
+  layers: {
+    cpu: { minilm: 2, smollm2: 2, qwen25: 1 },
+    webgpu: { minilm: 2, smollm2: 2, qwen25: 1 },
+  },
   cpu: {
     minilm: [{ kind: 'embed', batch: 8, seq: 128 }],
     smollm2: [
@@ -124,7 +129,23 @@ const gamma = (k) => (k * 2 ** -24) / (1 - k * 2 ** -24);
 
 /** Builds and runs bench/models-prepare.ts in its own process (Qwen2.5-0.5B's export holds
  * several GB while it runs). */
+let prepareBuilt = false;
 async function prepare(models, layers) {
+  if (!prepareBuilt) await buildPrepare();
+  prepareBuilt = true;
+  mkdirSync(MODELS_DIR, { recursive: true });
+  const out = execFileSync(
+    process.execPath,
+    [
+      'dist-bench-node/models/models-prepare.js',
+      JSON.stringify({ root: MODELS_DIR, models, layers }),
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 },
+  );
+  return JSON.parse(out.trim().split('\n').at(-1));
+}
+
+async function buildPrepare() {
   await build({
     configFile: false,
     publicDir: false,
@@ -136,16 +157,6 @@ async function prepare(models, layers) {
       emptyOutDir: true,
     },
   });
-  mkdirSync(MODELS_DIR, { recursive: true });
-  const out = execFileSync(
-    process.execPath,
-    [
-      'dist-bench-node/models/models-prepare.js',
-      JSON.stringify({ root: MODELS_DIR, models, layers }),
-    ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 },
-  );
-  return JSON.parse(out.trim().split('\n').at(-1));
 }
 
 /** Serves the folders and transformers.js's ONNX Runtime wasm from the bench site (same origin:
@@ -254,24 +265,27 @@ export async function modelsBench({
   const started = performance.now();
   const names = models ?? ['minilm', 'smollm2', 'qwen25'];
   console.log(`\nmodels: writing checkpoints and ONNX exports under ${MODELS_DIR}`);
-  const prepared = await prepare(names, plan.layers);
+  const prepared = {};
+  for (const engine of Object.keys(PAIRS))
+    prepared[engine] = await prepare(names, plan.layers[engine]);
   publish(site);
   const threads = Number(process.env.MODELS_BENCH_THREADS ?? 2);
   const raw = []; // every side's result, with its run
-  for (const p of prepared) {
+  for (const name of names) {
     const sides = [];
     for (const [engine, pair] of Object.entries(PAIRS)) {
       for (const side of [pair.tessel, ...pair.tjs]) {
         if (!only || only.includes(side)) sides.push({ engine, side });
       }
     }
-    const runs = Math.max(...Object.values(plan.runs).map((r) => r[p.name]));
+    const runs = Math.max(...Object.values(plan.runs).map((r) => r[name]));
     for (let run = 0; run < runs; run++) {
       // A B A B: tessel, then its peers, engine by engine; the order flips every other run.
       const order = (run % 2 ? [...sides].reverse() : sides).filter(
-        ({ engine }) => run < plan.runs[engine][p.name],
+        ({ engine }) => run < plan.runs[engine][name],
       );
       for (const { engine, side } of order) {
+        const p = prepared[engine].find((x) => x.name === name);
         const spec = {
           side,
           folder: p.folder,
@@ -303,10 +317,12 @@ function summarize(prepared, plan, raw, threads) {
   const ratios = { embed_over_tjs: {}, prefill_over_tjs: {}, decode_over_tjs: {} };
   const memory = {};
   const reductions = [];
-  for (const p of prepared) {
-    const cfg = JSON.parse(readFileSync(join(MODELS_DIR, p.folder, 'config.json'), 'utf8'));
-    const k = Math.max(cfg.intermediate_size, cfg.hidden_size);
+  const names = [...new Set(Object.values(prepared).flatMap((l) => l.map((p) => p.name)))];
+  for (const name of names) {
     for (const engine of Object.keys(PAIRS)) {
+      const p = prepared[engine].find((x) => x.name === name);
+      const cfg = JSON.parse(readFileSync(join(MODELS_DIR, p.folder, 'config.json'), 'utf8'));
+      const k = Math.max(cfg.intermediate_size, cfg.hidden_size);
       const tasks = plan[engine][p.name];
       for (const [i, task] of tasks.entries()) {
         const issue = ISSUE_ROWS[p.name][i];
@@ -418,16 +434,19 @@ function summarize(prepared, plan, raw, threads) {
     }
     // Every side, transformers.js's included (its runtime reports no resident bytes): the
     // browser's peak PSS over the weights' file, and with the idle page's PSS taken off.
-    for (const side of ['tessel-webgpu', 'tjs-webgpu', 'tessel-cpu', 'tjs-wasm', 'tjs-wasm-q8']) {
-      const r = raw.find((x) => x.model === p.name && x.side === side && !x.error);
-      const b = r?.browser_pss_bytes;
-      memory.browser_peak_pss_over_weights ??= {};
-      memory.browser_peak_pss_over_weights[`${p.name} ${side}`] = b?.peak
-        ? {
-            peak: b.peak / p.weightFileBytes,
-            above_idle_page: (b.peak - b.idle_page) / p.weightFileBytes,
-          }
-        : null;
+    for (const [engine, pair] of Object.entries(PAIRS)) {
+      const p = prepared[engine].find((x) => x.name === name);
+      for (const side of [pair.tessel, ...pair.tjs]) {
+        const r = raw.find((x) => x.model === p.name && x.side === side && !x.error);
+        const b = r?.browser_pss_bytes;
+        memory.browser_peak_pss_over_weights ??= {};
+        memory.browser_peak_pss_over_weights[`${p.name} ${side}`] = b?.peak
+          ? {
+              peak: b.peak / p.weightFileBytes,
+              above_idle_page: (b.peak - b.idle_page) / p.weightFileBytes,
+            }
+          : null;
+      }
     }
   }
   return {
@@ -514,8 +533,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   // --layers qwen25=24,smollm2=2: a layer count per model (0: the model's own).
   for (const kv of values.layers?.split(',') ?? []) {
     const [m, n] = kv.split('=');
-    if (Number(n)) plan.layers[m] = Number(n);
-    else delete plan.layers[m];
+    for (const layers of Object.values(plan.layers)) {
+      if (Number(n)) layers[m] = Number(n);
+      else delete layers[m];
+    }
   }
   if (values.runs) {
     for (const e of Object.values(plan.runs))
