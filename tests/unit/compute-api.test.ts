@@ -192,10 +192,10 @@ describe('ComputeApi models (a tiny Llama checkpoint in Hugging Face layout)', (
       ['embed on a generator', () => api.embed(digest, { texts: ['a'] })],
       ['no steps', () => api.generateTokens(digest, Uint32Array.of(1), 1, 1, {} as never)],
       [
-        'past the positions',
+        'past the positions', // 1 + 129 − 1 of 128: the last token drawn takes no position
         () =>
           api.generateTokens(digest, Uint32Array.of(1), 1, 1, {
-            steps: 128,
+            steps: 129,
             temperature: 0,
             seeds: new Uint32Array(0),
           }),
