@@ -9,6 +9,7 @@ import { webRTC } from '@libp2p/webrtc';
 import { webSockets } from '@libp2p/websockets';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2p } from 'libp2p';
+import { DIAL_TIMEOUT_MS } from './topics';
 
 export type MeshNode = Libp2p<{ identify: Identify; pubsub: GossipSub }>;
 
@@ -61,6 +62,8 @@ export async function startMeshNode(o: MeshNodeOptions): Promise<MeshNode> {
     // each dial holds a relayed connection (the SDP's) beside the direct one it opens: the
     // browser default of 100 connections turned half of a 50-contributor swarm away.
     connectionManager: {
+      addressDialTimeout: DIAL_TIMEOUT_MS,
+      dialTimeout: DIAL_TIMEOUT_MS + 5_000,
       maxConnections: 512,
       reconnectRetries: 8,
       reconnectRetryInterval: 1_000,

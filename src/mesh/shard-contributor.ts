@@ -6,7 +6,7 @@ import type { AnnouncementMsg, LeaseMsg, NoWorkMsg, ShardMsg, VerdictMsg } from 
 import { describeStreamError } from './errors';
 import { FramedStream } from './framed';
 import type { MeshNode } from './node';
-import { SHARD_PROTOCOL } from './topics';
+import { DIAL_TIMEOUT_MS, SHARD_PROTOCOL } from './topics';
 
 /**
  * Computes one leased shard (fetching what it needs first, e.g. a model from the job's owner);
@@ -33,7 +33,7 @@ export interface ContributorOptions {
   /** Ask for the next lease while one computes, so transfer overlaps compute. */
   prefetch?: boolean; // default true
   /** Gives up dialing an owner after this long. */
-  dialTimeoutMs?: number; // default 15_000
+  dialTimeoutMs?: number; // default DIAL_TIMEOUT_MS
   /**
    * Checks and keeps the receipt of an accepted result (src/ledger supplies it: signature,
    * owner, contributor, job and shard); throws when it does not check out.
@@ -293,7 +293,7 @@ export class ShardContributor extends EventTarget {
     // A dial that cannot complete (the owner is gone) should fail, not hang. The timer is
     // cleared once the stream is open: libp2p may keep the dial's signal for the stream's life.
     const dial = new AbortController();
-    const ms = this.#o.dialTimeoutMs ?? 15_000;
+    const ms = this.#o.dialTimeoutMs ?? DIAL_TIMEOUT_MS;
     const timer = setTimeout(() => dial.abort(new Error(`dial timed out after ${ms} ms`)), ms);
     const onAbort = () => dial.abort(signal.reason);
     signal.addEventListener('abort', onAbort);
