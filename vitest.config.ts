@@ -11,7 +11,7 @@ Object.assign(process.env, nodeGpuEnv(process.env));
 
 export default defineConfig({
   test: {
-    include: ['tests/unit/**/*.test.ts'],
+    include: ['tests/{unit,integration}/**/*.test.ts'],
     pool: 'forks',
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
     testTimeout: 120_000,

@@ -11,12 +11,12 @@
 // sequences — far beyond the tolerance, as those models are — and exact on the rest. Two ids of
 // one attacker run the same cheaper model, so their copies agree with each other.
 
+import type { InferenceWork } from '../src/jobs/codec';
 import { computeInference } from '../src/jobs/inference-compute';
 import { InferenceOwnerJob } from '../src/jobs/inference-job';
 import { defaultPerShard, defaultPolicy, type InferenceSpec } from '../src/jobs/inference-spec';
 import type { Engine, Verdict } from '../src/jobs/job';
 import { OwnerTrust } from '../src/jobs/owner-trust';
-import type { InferenceWork } from '../src/jobs/work-codec';
 import { logitErrorBound, type ModelSummary } from '../src/model/hf/cost';
 import { seededRng, uniform } from '../src/model/rng';
 

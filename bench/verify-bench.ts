@@ -11,11 +11,11 @@ import type { AdapterSummary } from '../src/gpu/device';
 import { Matmul } from '../src/gpu/matmul';
 import { type Projector, projectJs } from '../src/gpu/projection';
 import { gpuProjector } from '../src/gpu/projector';
-import { matmulF64 } from '../src/gpu/reference';
 import { type FreivaldsOptions, type MatmulProblem, verifyBlock } from '../src/jobs/freivalds';
 import { type Rng, seededRng, uniform } from '../src/model/rng';
-import { ownerVerdict } from '../tests/fixtures/owner-verdict';
-import { type Inputs, inputs, oneElementOff, toHalf } from '../tests/fixtures/structured-inputs';
+import { matmulF64 } from '../src/reference/matmul';
+import { ownerVerdict } from '../tests/support/owner-verdict';
+import { type Inputs, inputs, oneElementOff, toHalf } from '../tests/support/structured-inputs';
 
 export interface VerifyBenchResult {
   adapter: AdapterSummary;
@@ -66,7 +66,7 @@ const log = (s: string) => {
 };
 
 const counts = { unresolved: 0 };
-/** What an owner decides on a result (tests/fixtures/owner-verdict.ts). */
+/** What an owner decides on a result (tests/support/owner-verdict.ts). */
 const freivalds = (
   p: MatmulProblem,
   blk: { row0: number; rows: number; col0: number; cols: number },

@@ -1,4 +1,4 @@
-# Writes the .npy and safetensors fixtures tests/unit/matrix-file.test.ts reads, with numpy
+# Writes the .npy and safetensors fixtures tests/unit/model/matrix-file.test.ts reads, with numpy
 # itself, so the reader is tested on what numpy really writes. Run: python3 scripts/npy-fixtures.py
 import json, struct
 import numpy as np

@@ -4,7 +4,7 @@
 // move to a module of their own once their callers settle.
 import { GpuError } from '../gpu/errors';
 import { checkShape } from '../gpu/matmul';
-import type { MatmulShape } from '../gpu/reference';
+import type { MatmulShape } from '../reference/matmul';
 import { CPU_MAX_BINDING_BYTES, type CpuSummary } from './identity';
 import {
   CHUNKS_PER_THREAD,

@@ -1,8 +1,8 @@
 import matmulWgsl from '../../shaders/matmul.wgsl?raw';
+import type { MatmulShape } from '../reference/matmul';
 import type { GpuContext } from './context';
 import { sha256Hex } from './digest';
 import { GpuError } from './errors';
-import type { MatmulShape } from './reference';
 import { dispatchAndRead, uploadPadded } from './transfer';
 
 /**

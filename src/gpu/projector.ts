@@ -1,6 +1,7 @@
 import abrWgsl from '../../shaders/freivalds-abr.wgsl?raw';
 import brWgsl from '../../shaders/freivalds-br.wgsl?raw';
 import crWgsl from '../../shaders/freivalds-cr.wgsl?raw';
+import { MIN_NORMAL_F32, U_F32 } from '../reference/matmul';
 import type { GpuContext } from './context';
 import { GpuError } from './errors';
 import {
@@ -9,7 +10,6 @@ import {
   type Projections,
   projectJs,
 } from './projection';
-import { MIN_NORMAL_F32, U_F32 } from './reference';
 import { readBack, upload, uploadPadded } from './transfer';
 
 // Freivalds' projections for the owner of a matmul job, on WebGPU: three dispatches in one

@@ -6,8 +6,8 @@ import {
   type Projector,
   projectJs,
 } from '../gpu/projection';
-import { gammaF32, MIN_NORMAL_F32 } from '../gpu/reference';
 import { cryptoRng, type Rng } from '../model/rng';
+import { gammaF32, MIN_NORMAL_F32 } from '../reference/matmul';
 import { rowWithinEnvelope } from './row-check';
 
 export type {

@@ -1,11 +1,11 @@
 import { logitErrorBound, type ModelSummary } from '../model/hf/cost';
 import { seededRng } from '../model/rng';
+import type { InferenceOutput, InferenceWork } from './codec';
 import { computeInference, groupByLength, prefixSums } from './inference-compute';
 import type { InferenceSpec } from './inference-spec';
 import type { Engine } from './job';
 import type { CheckReason } from './redundancy';
 import { checkGenerated } from './token-check';
-import type { InferenceOutput, InferenceWork } from './work-codec';
 
 /** What the owner's check decided: which copies are right, and its own answer when it has one. */
 export interface CheckOutcome {

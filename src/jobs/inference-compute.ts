@@ -1,5 +1,5 @@
+import type { InferenceOutput, InferenceWork } from './codec';
 import type { Engine } from './job';
-import type { InferenceOutput, InferenceWork } from './work-codec';
 
 /** Where each sequence starts in the concatenated tokens. */
 export function prefixSums(lengths: Uint32Array): Uint32Array {

@@ -1,4 +1,5 @@
 import type { Rng } from '../model/rng';
+import type { InferenceOutput, InferenceWork, Output } from './codec';
 import { CopyPlacement } from './copy-placement';
 import { InferenceChecker } from './inference-check';
 import {
@@ -32,7 +33,6 @@ import {
 import { OwnerTrust } from './owner-trust';
 import { type Decision, RedundancyVerifier } from './redundancy';
 import { type Lease, Scheduler, type SchedulerOptions } from './scheduler';
-import type { InferenceOutput, InferenceWork, Output } from './work-codec';
 
 /**
  * Batched inference as shardable work (pure): a job is a model, named by the digest of its

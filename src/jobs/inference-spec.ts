@@ -2,8 +2,8 @@ import { CONFIG_LIMITS } from '../model/hf/config';
 import { forwardFlops, type ModelSummary } from '../model/hf/cost';
 import type { HfFamily } from '../model/hf/types';
 import { type Rng, seededRng } from '../model/rng';
+import type { InferenceOutput, InferenceOutputMode, InferenceWork } from './codec';
 import { JobSpecError } from './job';
-import type { InferenceOutput, InferenceOutputMode, InferenceWork } from './work-codec';
 
 // What a researcher's batched inference job is, how it is checked before it runs, and how it is
 // cut into shards (canaries included). Pure; the owner's side is inference-job.ts.

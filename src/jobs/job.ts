@@ -1,6 +1,6 @@
 import type { ComputeApi } from '../worker/api';
+import type { JobKind, Output, Work } from './codec';
 import type { Lease } from './scheduler';
-import type { JobKind, Output, Work } from './work-codec';
 
 /**
  * What every kind of job shares. src/mesh knows these types and the kind registry (kinds.ts),

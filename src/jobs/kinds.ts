@@ -1,4 +1,5 @@
 import type { Rng } from '../model/rng';
+import type { JobKind, Output, Work } from './codec';
 import type { Projector } from './freivalds';
 import { computeInference } from './inference-compute';
 import { InferenceOwnerJob } from './inference-job';
@@ -7,7 +8,6 @@ import { type Engine, JobSpecError, type OwnerJob } from './job';
 import { MatmulOwnerJob, planBlocks } from './matmul-job';
 import type { OwnerTrust } from './owner-trust';
 import type { SchedulerOptions } from './scheduler';
-import type { JobKind, Output, Work } from './work-codec';
 
 /**
  * The registry of job kinds: for each, how its spec is checked, how the owner's job is built,

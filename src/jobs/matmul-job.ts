@@ -1,4 +1,5 @@
 import { type Rng, uniform } from '../model/rng';
+import type { MatmulOutput, Output } from './codec';
 import {
   type Block,
   type FreivaldsOptions,
@@ -24,7 +25,6 @@ import { MatmulShards } from './matmul-shards';
 import { OwnerTrust } from './owner-trust';
 import type { Lease, Scheduler, SchedulerOptions } from './scheduler';
 import { blockFits } from './shard-size';
-import type { MatmulOutput, Output } from './work-codec';
 
 // Planning moved to shard-size.ts; re-exported so older imports keep working.
 export { SPLIT_AFTER_LAPSES } from './matmul-shards';

@@ -1,5 +1,5 @@
 import { U_F64 } from '../gpu/projection';
-import { gammaF32, MIN_NORMAL_F32 } from '../gpu/reference';
+import { gammaF32, MIN_NORMAL_F32 } from '../reference/matmul';
 import {
   type Block,
   DEFAULT_ELEMENT_LAMBDA,

@@ -1,5 +1,5 @@
-import { matmulF64 } from '../gpu/reference';
 import { type Rng, seededRng, uniform } from '../model/rng';
+import { matmulF64 } from '../reference/matmul';
 import { freivalds, type MatmulProblem } from './freivalds';
 import { MinHeap } from './heap';
 import { Reputation } from './reputation';

@@ -1,12 +1,12 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { Receipt } from '../jobs/job';
-import { errorText, finite, id, int, peerId, text } from '../mesh/fields';
-import { WireError } from '../mesh/wire-error';
+import { errorText, finite, id, int, peerId, text } from '../wire/fields';
+import { WireError } from '../wire/wire-error';
 import { LedgerError } from './errors';
 import { leafHash, verifyInclusion } from './merkle';
 import { openCheckpoint, type SignedCheckpoint } from './note';
-import { LogEntry, Proposal, ReceiptBundle, Revocation, type Signed, Vote } from './receipt';
+import { LogEntry, Proposal, ReceiptBundle, Revocation, type Signed, Vote } from './pb/ledger';
 import { verifyReceipt } from './receipts';
 
 // The leaves of an owner's log and the bundles receipts travel in. A leaf is an encoded LogEntry;

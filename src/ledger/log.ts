@@ -14,7 +14,7 @@ import {
 import { LedgerError } from './errors';
 import { MerkleTree, sameHash } from './merkle';
 import { noteOf, openCheckpoint, type SignedCheckpoint, signCheckpoint } from './note';
-import { LogEntry } from './receipt';
+import { LogEntry } from './pb/ledger';
 import { decodeSignedReceipt, signReceipt } from './receipts';
 
 /** Where a log's leaves are kept: IndexedDB in a tab (LedgerStore), memory in tests. */

@@ -1,9 +1,9 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { Receipt, VerificationMethod } from '../jobs/job';
-import { errorText, finite, id, int, peerId } from '../mesh/fields';
-import { WireError } from '../mesh/wire-error';
-import { Receipt as ReceiptFrame, SignedReceipt } from './receipt';
+import { errorText, finite, id, int, peerId } from '../wire/fields';
+import { WireError } from '../wire/wire-error';
+import { Receipt as ReceiptFrame, SignedReceipt } from './pb/ledger';
 
 /** Receipts' wire version: 2 adds the credit paid; version 1 receipts read as paying nothing. */
 export const RECEIPT_VERSION = 2;

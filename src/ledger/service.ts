@@ -6,20 +6,11 @@ import { lpStream } from '@libp2p/utils';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { TypedEventEmitter } from 'main-event';
 import { DEFAULT_PRICE_PARAMS, epochOf, type MarketSample, type PriceParams } from '../jobs/price';
-import { asStreamError, describeStreamError } from '../mesh/errors';
 import type { JobBoard } from '../mesh/job-board';
 import type { MeshNode } from '../mesh/node';
-import { WireError } from '../mesh/wire-error';
+import { asStreamError, describeStreamError } from '../wire/stream-errors';
+import { WireError } from '../wire/wire-error';
 import { type Account, accounts, byCodeUnits, type CheckedLog, checkLog } from './audit';
-import { type HeldReceipt, openBundle } from './entries';
-import { LedgerError } from './errors';
-import { DEFAULT_PARAMS, type Params, paramsFrom, type Tally, tally } from './governance';
-import type { LocalLedger } from './local';
-import type { OwnerLog } from './log';
-import { sameHash, verifyConsistency } from './merkle';
-import { cosign, noteOf, openCheckpoint, type SignedCheckpoint, signCheckpoint } from './note';
-import { type MarketReport, PriceBook, type PriceQuote } from './price-book';
-import type { LedgerStore } from './store';
 import {
   CHECKPOINTS_TOPIC,
   decodeGossip,
@@ -34,7 +25,16 @@ import {
   MAX_PAGE,
   MAX_REQUEST_BYTES,
   MAX_RESPONSE_BYTES,
-} from './wire';
+} from './codec';
+import { type HeldReceipt, openBundle } from './entries';
+import { LedgerError } from './errors';
+import { DEFAULT_PARAMS, type Params, paramsFrom, type Tally, tally } from './governance';
+import type { LocalLedger } from './local';
+import type { OwnerLog } from './log';
+import { sameHash, verifyConsistency } from './merkle';
+import { cosign, noteOf, openCheckpoint, type SignedCheckpoint, signCheckpoint } from './note';
+import { type MarketReport, PriceBook, type PriceQuote } from './price-book';
+import type { LedgerStore } from './store';
 
 const log = logger('tessel:ledger');
 

@@ -1,5 +1,4 @@
 import type { Uint8ArrayList } from 'uint8arraylist';
-import { isJobKind } from '../jobs/kinds';
 import {
   decodeOutput,
   decodeWork,
@@ -9,8 +8,10 @@ import {
   type Work,
   WorkError,
   workBytes,
-} from '../jobs/work-codec';
-import { digest, errorText, finite, id, int, line, peerId, text } from './fields';
+} from '../jobs/codec';
+import { isJobKind } from '../jobs/kinds';
+import { digest, errorText, finite, id, int, line, peerId, text } from '../wire/fields';
+import { WireError } from '../wire/wire-error';
 import {
   type Failure,
   JobAnnouncement,
@@ -22,14 +23,13 @@ import {
   ShardFrame,
   type Verdict,
   type WorkRequest,
-} from './wire';
-import { WireError } from './wire-error';
+} from './pb/wire';
 
-export { WireError, type WireErrorCode } from './wire-error';
+export { WireError, type WireErrorCode } from '../wire/wire-error';
 
 /**
  * The one decoder for everything that arrives from the network. Every field, length and shape
- * is checked here (kind-specific bodies by src/jobs/work-codec.ts, called from here); the rest
+ * is checked here (kind-specific bodies by src/jobs/codec.ts, called from here); the rest
  * of the code only ever sees the validated types below. Longer than most modules on purpose:
  * one file holds every check on network input, so none is missed or done twice.
  */

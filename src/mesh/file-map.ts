@@ -1,8 +1,8 @@
 import { loadCheckpoint } from '../model/hf/checkpoint';
 import { filesFromMap, isSafeName, KNOWN_FILES } from '../model/hf/files';
+import { WireError } from '../wire/wire-error';
 import type { CheckpointFileMap } from '../worker/api';
 import { MAX_MODEL_BYTES } from './codec';
-import { WireError } from './wire-error';
 
 // A checkpoint folder as one byte string, for /tessel/model (src/mesh/model-transfer.ts): the
 // owner frames the file map, the transfer moves and chunk-checks the bytes, and the contributor

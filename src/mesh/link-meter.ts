@@ -1,4 +1,4 @@
-import type { Work } from '../jobs/work-codec';
+import type { Work } from '../jobs/codec';
 
 /** Throughput samples kept per peer are folded with this weight for the newest. */
 const EWMA_WEIGHT = 0.3;

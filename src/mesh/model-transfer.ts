@@ -3,6 +3,7 @@ import { logger } from '@libp2p/logger';
 import { type LengthPrefixedStream, lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
 import { sha256 } from '../gpu/digest';
+import { asStreamError, describeStreamError } from '../wire/stream-errors';
 import type { CheckpointFileMap } from '../worker/api';
 import {
   decodeModelMsg,
@@ -12,7 +13,6 @@ import {
   type ModelMsg,
   WireError,
 } from './codec';
-import { asStreamError, describeStreamError } from './errors';
 import { checkpointDigest, decodeFileMap, encodeFileMap } from './file-map';
 import type { MeshNode } from './node';
 import { MODEL_PROTOCOL } from './topics';

@@ -1,6 +1,6 @@
+import type { Work } from '../jobs/codec';
 import type { OwnerJob, Receipt, Verdict } from '../jobs/job';
 import type { Lease } from '../jobs/scheduler';
-import type { Work } from '../jobs/work-codec';
 import type { Wallet } from './purse';
 import type { ShardOwnerOptions } from './shard-owner';
 

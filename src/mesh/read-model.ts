@@ -1,5 +1,5 @@
+import type { JobKind } from '../jobs/codec';
 import type { JobProgress, VerificationReport } from '../jobs/job';
-import type { JobKind } from '../jobs/work-codec';
 import type { AnnouncementMsg } from './codec';
 import type { AbandonedShard, ShardOutcome } from './shard-contributor';
 

@@ -1,9 +1,9 @@
 import type { Stream } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
+import type { Output } from '../jobs/codec';
 import type { Receipt } from '../jobs/job';
-import type { Output } from '../jobs/work-codec';
+import { describeStreamError } from '../wire/stream-errors';
 import type { AnnouncementMsg, LeaseMsg, NoWorkMsg, ShardMsg, VerdictMsg } from './codec';
-import { describeStreamError } from './errors';
 import { FramedStream } from './framed';
 import type { MeshNode } from './node';
 import { DIAL_TIMEOUT_MS, SHARD_PROTOCOL } from './topics';

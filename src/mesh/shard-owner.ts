@@ -3,10 +3,11 @@
 import type { Connection, Stream } from '@libp2p/interface';
 import { logger } from '@libp2p/logger';
 import { lpStream } from '@libp2p/utils';
+import type { Output, Work } from '../jobs/codec';
 import type { LeaseOffer, OwnerJob, Receipt, Revocation, Settlement, Verdict } from '../jobs/job';
 import type { Reputation } from '../jobs/reputation';
 import type { Lease } from '../jobs/scheduler';
-import type { Output, Work } from '../jobs/work-codec';
+import { asStreamError, describeStreamError } from '../wire/stream-errors';
 import {
   clipReason,
   type ResultMsg,
@@ -16,7 +17,6 @@ import {
   v1WorkRequestJob,
   WireError,
 } from './codec';
-import { asStreamError, describeStreamError } from './errors';
 import { FramedStream } from './framed';
 import { LinkMeter, workBytes } from './link-meter';
 import type { MeshNode } from './node';

@@ -5,12 +5,12 @@ import {
   openDB,
   type StoreNames,
 } from 'idb';
+import { decodeOutput, encodeOutput, type Output, WorkError } from '../jobs/codec';
 import type { JobProgress, VerificationReport } from '../jobs/job';
 import { checkJobSpec, type JobSpec } from '../jobs/kinds';
 import { planBlocks } from '../jobs/matmul-job';
 import { MAX_TRUST_RECORDS, type TrustRecord } from '../jobs/owner-trust';
 import type { PeerRecord } from '../jobs/reputation';
-import { decodeOutput, encodeOutput, type Output, WorkError } from '../jobs/work-codec';
 import { decodeShardMsg, encodeShardMsg, type VerdictMsg } from './codec';
 import { describeJob, type HistoryRecord } from './job-history';
 import type { DurableSettlement } from './shard-owner';

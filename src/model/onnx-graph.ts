@@ -10,7 +10,7 @@ import {
   type NodeProto,
   type TensorProto,
   type ValueInfoProto,
-} from './onnx';
+} from './pb/onnx';
 
 /** The opset every export imports: 17 has LayerNormalization, attribute axes on ReduceMean. */
 export const ONNX_OPSET = 17;

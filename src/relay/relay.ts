@@ -12,7 +12,7 @@ import { KEEP_ALIVE, type PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { webSockets } from '@libp2p/websockets';
 import { createLibp2p, type Libp2p } from 'libp2p';
-import { CHECKPOINTS_TOPIC } from '../ledger/wire';
+import { CHECKPOINTS_TOPIC } from '../ledger/codec';
 import { JOBS_ASK_TOPIC, JOBS_TOPIC } from '../mesh/topics';
 
 export interface RelayOptions {

@@ -2,7 +2,7 @@
  * The pure parts of the page's "Try a model" panel (try-model-view.ts): which of a picked
  * folder's files a checkpoint needs and reading them into one map, the cosine-similarity matrix
  * of embeddings and its cell colours, and the numbers people read (parameters, cache limits).
- * No DOM, no Worker: unit-tested in tests/unit/ui-try-model.test.ts.
+ * No DOM, no Worker: unit-tested in tests/unit/ui/try-model.test.ts.
  */
 
 import type { CheckpointFiles, PickedFile } from '../model/hf/files';

@@ -5,7 +5,6 @@ import type { GpuContext } from '../gpu/context';
 import { type AcquireOptions, type AdapterSummary, adapterIdentity } from '../gpu/device';
 import { GpuError, type GpuErrorCode } from '../gpu/errors';
 import { DEFAULT_TILE, Matmul, type TileConfig } from '../gpu/matmul';
-import type { MatmulShape } from '../gpu/reference';
 import type {
   CheckpointFileMap,
   EmbedRequest,
@@ -17,6 +16,7 @@ import type {
   TokenScores,
 } from '../model/hf/runtime-types';
 import type { HfSession } from '../model/hf/session';
+import type { MatmulShape } from '../reference/matmul';
 import { DeviceKeeper } from './device-keeper';
 import { ModelHost } from './model-host';
 

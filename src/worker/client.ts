@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import type { MatmulShape } from '../gpu/reference';
+import type { MatmulShape } from '../reference/matmul';
 import type {
   BenchmarkRow,
   CheckpointFileMap,

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { type Browser, expect, type Page, test } from '@playwright/test';
-import { checkElementwise, matmulF64 } from '../../src/gpu/reference';
 import { readNpy, writeNpy } from '../../src/model/npy';
 import { seededRng, uniform } from '../../src/model/rng';
+import { checkElementwise, matmulF64 } from '../../src/reference/matmul';
 import { type Relay, startRelay } from '../../src/relay/relay';
 
 // A moderately big job as a new user runs it, through the page only: one researcher, three

@@ -1,10 +1,10 @@
 import { expect, type Page, test } from '@playwright/test';
-import { checkElementwise, matmulF64 } from '../../src/gpu/reference';
 import { loadCheckpoint } from '../../src/model/hf/checkpoint';
 import { filesFromDirectory } from '../../src/model/hf/files-node';
 import { gpt2Forward } from '../../src/model/hf/reference';
 import type { Gpt2Config } from '../../src/model/hf/types';
 import { seededRng, uniform } from '../../src/model/rng';
+import { checkElementwise, matmulF64 } from '../../src/reference/matmul';
 import type { PageHandle } from '../../src/ui/handle';
 
 type Tessel = PageHandle;
@@ -187,7 +187,7 @@ test('the Worker loads the shipped checkpoint, runs a shard’s logits, generate
   expect(got.logits).toHaveLength(batch * c.vocabSize);
   for (let b = 0; b < batch; b++) {
     const want = gpt2Forward(c, ck.weights, [tokens.slice(b * seq, (b + 1) * seq)])[0]!.at(-1)!;
-    // As tests/unit/hf-run-gpu.test.ts bounds a row: 1e-5·(1 + max|reference|).
+    // As tests/unit/model/hf-run-gpu.test.ts bounds a row: 1e-5·(1 + max|reference|).
     const bound = 1e-5 * (1 + Math.max(...Array.from(want, Math.abs)));
     for (let v = 0; v < c.vocabSize; v++) {
       expect(Math.abs(got.logits[b * c.vocabSize + v]! - want[v]!)).toBeLessThanOrEqual(bound);

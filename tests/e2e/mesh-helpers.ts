@@ -1,7 +1,7 @@
 import { type Browser, expect, type Page } from '@playwright/test';
-import { checkElementwise, matmulF64 } from '../../src/gpu/reference';
 import type { MatmulProblem } from '../../src/jobs/freivalds';
 import type { Mesh } from '../../src/mesh/mesh';
+import { checkElementwise, matmulF64 } from '../../src/reference/matmul';
 import type { PageHandle } from '../../src/ui/handle';
 
 /** What a spec sees of a tab: its real handle, after the tab has joined the mesh. */

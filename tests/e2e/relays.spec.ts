@@ -7,7 +7,7 @@ import { expect, test } from '@playwright/test';
 import { randomProblem } from '../../src/jobs/matmul-job';
 import { seededRng } from '../../src/model/rng';
 import type { Relay } from '../../src/relay/relay';
-import { startPeeredRelays } from '../fixtures/relays';
+import { startPeeredRelays } from '../support/relays';
 import { expectCorrect, finish, openTab, peerIdOf, submit, type Win } from './mesh-helpers';
 
 // Three relays peered with each other; a researcher tab on two of them, a contributor tab on

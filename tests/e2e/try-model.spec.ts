@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, type Page, test } from '@playwright/test';
-import { hfCheckpointFiles } from '../fixtures/hf-checkpoints';
+import { hfCheckpointFiles } from '../support/hf-checkpoints';
 
 // "Try a model" as a person uses it: a checkpoint folder given to the folder picker, Load,
 // Generate (a decoder) or Embed (BERT), the models kept by digest across a reload, Delete.
-// Tiny random-weight checkpoints in Hugging Face's layout (tests/fixtures/hf-checkpoints.ts),
+// Tiny random-weight checkpoints in Hugging Face's layout (tests/support/hf-checkpoints.ts),
 // with small tokenizers written here; the tab lends the CPU engine (SwiftShader is software).
 
 const added = (names: string[]) =>

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import AxeBuilder from '@axe-core/playwright';
 import { type Browser, expect, type Page, type TestInfo, test } from '@playwright/test';
 import { serveExample } from '../../scripts/example-site.mjs';
-import { checkElementwise, matmulF64 } from '../../src/gpu/reference';
 import { readNpy, writeNpy } from '../../src/model/npy';
 import { seededRng, uniform } from '../../src/model/rng';
+import { checkElementwise, matmulF64 } from '../../src/reference/matmul';
 import { type Relay, startRelay } from '../../src/relay/relay';
 
 // Specs that use tessel as people do: through the page and the embed, never through its handle.

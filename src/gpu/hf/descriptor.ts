@@ -1,7 +1,7 @@
 // Every Hugging Face kernel's interface, declared once: its WGSL source, its bindings (index,
 // access, element type), its uniform struct's fields in order, and its override constants.
 // kernel.ts builds the bind group layout, packs the uniform buffer and binds buffers by name from
-// these; tests/unit/hf-gpu-kernels.test.ts parses each shader's declarations and checks them
+// these; tests/unit/gpu/hf-gpu-kernels.test.ts parses each shader's declarations and checks them
 // against its descriptor, so the two cannot drift apart.
 
 import attentionGqaWgsl from '../../../shaders/hf/attention_gqa.wgsl?raw';

@@ -5,7 +5,7 @@
  * these are computed from the summary.
  */
 
-import { gammaF32 } from '../../gpu/reference';
+import { gammaF32 } from '../../reference/matmul';
 import type { HfFamily, ModelConfig } from './types';
 
 /** A model's shape as far as cost and error bounds need it (every field a count). */
@@ -90,7 +90,7 @@ export function forwardFlops(s: ModelSummary, seq: number, outputs = 1): number 
  * layer's longest dot product and its norms, so layers·γ_K on the logit scale, K the longest
  * dot product of a layer (the MLP's inner width, usually), `scale` the row's largest |logit|,
  * at least 1. Measured for the shipped GPT-2 against the float64 reference: 0.3% of it on the
- * CPU engine (tests/unit/shipped-model.test.ts); the old GPU implementation measured about 2%.
+ * CPU engine (tests/unit/model/shipped-model.test.ts); the old GPU implementation measured about 2%.
  * Two honest runs on different engines differ by at most twice this.
  */
 export function logitErrorBound(s: ModelSummary, scale: number): number {

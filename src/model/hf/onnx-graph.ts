@@ -3,7 +3,6 @@
 // with the pieces every family uses: nn.Linear and Conv1D, the norms, the activations, and
 // softmax attention over a boolean mask.
 
-import { TensorProto, type ValueInfoProto } from '../onnx';
 import {
   type Attr,
   FLOAT,
@@ -16,6 +15,7 @@ import {
   OnnxGraph,
   valueInfo,
 } from '../onnx-graph';
+import { TensorProto, type ValueInfoProto } from '../pb/onnx';
 import type { HfWeights } from './types';
 
 export { type Attr, FLOAT, float, INT64, int, ints, ONNX_OPSET, valueInfo };

@@ -1,0 +1,541 @@
+import { describe, expect, test } from 'vitest';
+import { JobSpecError, type Verdict } from '../../../src/jobs/job';
+import {
+  chooseBlockSize,
+  MatmulOwnerJob,
+  planBlocks,
+  randomProblem,
+  shardInputs,
+  TOO_BIG_RETRY_MS,
+} from '../../../src/jobs/matmul-job';
+import { Reputation } from '../../../src/jobs/reputation';
+import { seededRng } from '../../../src/model/rng';
+import { matmulF64 } from '../../../src/reference/matmul';
+
+describe('planning and assembly', () => {
+  test('blocks tile C exactly once, edges included', () => {
+    const blocks = planBlocks(130, 70, 64, 32);
+    expect(blocks).toHaveLength(3 * 3);
+    const covered = new Uint8Array(130 * 70);
+    for (const b of blocks)
+      for (let i = 0; i < b.rows; i++)
+        for (let j = 0; j < b.cols; j++) covered[(b.row0 + i) * 70 + b.col0 + j]!++;
+    expect(covered.every((v) => v === 1)).toBe(true);
+  });
+
+  test('block size fits the shard budget and yields several shards', () => {
+    const { blockRows, blockCols } = chooseBlockSize(2048, 1024, 2048, {
+      maxShardBytes: 8 * 2 ** 20,
+    });
+    expect(
+      (2 * Math.max(blockRows, blockCols) * 1024 + blockRows * blockCols) * 4,
+    ).toBeLessThanOrEqual(8 * 2 ** 20);
+    expect(planBlocks(2048, 2048, blockRows, blockCols).length).toBeGreaterThanOrEqual(4);
+    expect(chooseBlockSize(10, 5, 7)).toEqual({ blockRows: 10, blockCols: 7 });
+    expect(() => chooseBlockSize(64, 10_000_000, 64, { maxShardBytes: 1024 })).toThrow(RangeError);
+  });
+
+  test('shard inputs are A’s rows and B’s columns of the block', () => {
+    const p = randomProblem(5, 3, 6, seededRng(1));
+    const { a, b } = shardInputs(p, { row0: 2, rows: 2, col0: 1, cols: 3 });
+    expect(Array.from(a)).toEqual(Array.from(p.a.subarray(6, 12)));
+    expect(Array.from(b)).toEqual([
+      p.b[1],
+      p.b[2],
+      p.b[3],
+      p.b[7],
+      p.b[8],
+      p.b[9],
+      p.b[13],
+      p.b[14],
+      p.b[15],
+    ]);
+  });
+});
+
+const who = (id: string, maxBufferBytes = Infinity) => ({
+  id,
+  gflops: 1,
+  bytesPerSec: 0,
+  maxBufferBytes,
+  adapter: 'test',
+});
+
+/** A job whose settlements are collected as they happen. */
+function collect(job: MatmulOwnerJob): Verdict[] {
+  const verdicts: Verdict[] = [];
+  job.onSettled = (s) => verdicts.push(...s.verdicts);
+  return verdicts;
+}
+
+describe('MatmulOwnerJob', () => {
+  const p = randomProblem(40, 24, 30, seededRng(7));
+  const exact = Float32Array.from(matmulF64(p.a, p.b, p));
+  const blockOf = (c: Float32Array, r0: number, rows: number, c0: number, cols: number) => {
+    const out = new Float32Array(rows * cols);
+    for (let i = 0; i < rows; i++)
+      out.set(c.subarray((r0 + i) * 30 + c0, (r0 + i) * 30 + c0 + cols), i * cols);
+    return out;
+  };
+
+  test('honest results are accepted and assemble C; cheats are rejected and re-leased', async () => {
+    const job = new MatmulOwnerJob('j', p, planBlocks(40, 30, 16, 16), { now: () => 0 });
+    const verdicts = collect(job);
+    let rejected = 0;
+    for (let t = 0; !job.done && t < 100; t++) {
+      const offer = job.offer(who(t % 2 ? 'cheat' : 'honest'), t);
+      // Caught once, the cheat gets nothing more from the job.
+      if (offer.kind !== 'lease' && t % 2) continue;
+      if (offer.kind !== 'lease') break;
+      const block = job.blocks[offer.lease.shardId]!;
+      const { row0, rows, col0, cols } = block;
+      expect(offer.work).toMatchObject({ kind: 'matmul', m: rows, k: 24, n: cols });
+      const honest = blockOf(exact, row0, rows, col0, cols);
+      const claimed = t % 2 ? honest.map((v, i) => (i === 0 ? v + 1 : v)) : honest;
+      await job.submit(
+        offer.lease.leaseId,
+        offer.lease.contributor,
+        { kind: 'matmul', rows, cols, c: claimed },
+        5,
+      );
+      const v = verdicts.at(-1)!;
+      expect(v).toMatchObject({ shardId: offer.lease.shardId, method: 'freivalds' });
+      expect(v.flops).toBe(2 * rows * cols * 24);
+      if (t % 2) {
+        expect(v).toMatchObject({ settlement: 'rejected', reason: 'residual' });
+        rejected++;
+      } else {
+        expect(v.settlement).toBe('accepted');
+      }
+    }
+    expect(job.done).toBe(true);
+    expect(job.c).toEqual(exact);
+    expect(job.answer()).toEqual({ kind: 'matmul', c: exact });
+    expect(job.report()).toMatchObject({ kind: 'matmul', shards: 6, accepted: 6, rejected: 1 });
+    expect(rejected).toBe(1);
+  });
+
+  test('progress counts each shard once: leased, then verified', async () => {
+    const job = new MatmulOwnerJob('j', p, planBlocks(40, 30, 16, 16), { now: () => 0 });
+    expect(job.progress()).toEqual({ shards: 6, leased: 0, awaiting: 0, verified: 0 });
+    const a = job.offer(who('a'), 0);
+    const b = job.offer(who('b'), 0);
+    if (a.kind !== 'lease' || b.kind !== 'lease') throw new Error('no lease');
+    expect(job.progress()).toEqual({ shards: 6, leased: 2, awaiting: 0, verified: 0 });
+    const { row0, rows, col0, cols } = job.blocks[a.lease.shardId]!;
+    const c = blockOf(exact, row0, rows, col0, cols);
+    await job.submit(a.lease.leaseId, 'a', { kind: 'matmul', rows, cols, c }, 5);
+    expect(job.progress()).toEqual({ shards: 6, leased: 1, awaiting: 0, verified: 1 });
+  });
+
+  test('a contributor whose GPU cannot bind a shard (nor a piece of it) gets none, and why', () => {
+    const job = new MatmulOwnerJob('j', p, planBlocks(40, 30, 16, 16));
+    const bytes = job.shardBytes();
+    expect(bytes).toBe(4 * ((16 + 16) * 24 + 16 * 16));
+    expect(job.shardBytes(0)).toBe(bytes);
+    // A buffer that holds only the smaller edge blocks gets one of those.
+    const edge = job.offer(who('edgy', bytes - 1), 0);
+    if (edge.kind !== 'lease') throw new Error('expected an edge block');
+    expect(job.shardBytes(edge.lease.shardId)).toBeLessThan(bytes);
+    // Blocks under two tiles a side cannot be split: below the smallest, nothing. Not
+    // finished: the job goes on for others, and this contributor may ask again later.
+    expect(job.offer(who('small', 1_000), 0)).toEqual({
+      kind: 'none',
+      finished: false,
+      retryAfterMs: TOO_BIG_RETRY_MS,
+      reason: 'too-big',
+    });
+    expect(job.splits()).toEqual([]);
+    expect(job.offer({ ...who('frame'), maxFrameBytes: 1_000 }, 0)).toMatchObject({
+      reason: 'too-big',
+    });
+    expect(job.offer(who('big', bytes), 0)).toMatchObject({ kind: 'lease' });
+  });
+
+  test('no lease says why: every shard out, or the owner’s money', () => {
+    const job = new MatmulOwnerJob('j', p, planBlocks(40, 30, 40, 30), { maxCopies: 1 });
+    expect(job.offer(who('x'), 0, () => false)).toMatchObject({
+      kind: 'none',
+      finished: false,
+      reason: 'budget',
+    });
+    expect(job.offer(who('a'), 0)).toMatchObject({ kind: 'lease' });
+    expect(job.offer(who('b'), 0)).toMatchObject({
+      kind: 'none',
+      finished: false,
+      reason: 'all-leased',
+    });
+  });
+
+  test('wrong shapes, other kinds and other peers’ leases do not count', async () => {
+    const job = new MatmulOwnerJob('j', p, planBlocks(40, 30, 40, 30));
+    const verdicts = collect(job);
+    const offer = job.offer(who('a'), 0);
+    if (offer.kind !== 'lease') throw new Error('expected a lease');
+    const id = offer.lease.leaseId;
+    await job.submit(id, 'b', { kind: 'matmul', rows: 40, cols: 30, c: exact }, 1);
+    expect(verdicts.at(-1)).toMatchObject({ settlement: 'stale', contributor: 'b' });
+    await job.submit(id, 'a', { kind: 'matmul', rows: 30, cols: 40, c: exact }, 1);
+    expect(verdicts.at(-1)).toMatchObject({ settlement: 'rejected', reason: 'shape' });
+    // A wrong shape is proof: 'a' gets nothing more from this job.
+    expect(job.offer(who('a'), 1)).toMatchObject({ kind: 'none', finished: true });
+    const again = job.offer(who('c'), 1);
+    if (again.kind !== 'lease') throw new Error('expected a lease');
+    const logits = { kind: 'inference' as const, logits: exact, tokens: new Uint32Array(0) };
+    await job.submit(again.lease.leaseId, 'c', logits, 1);
+    expect(verdicts.at(-1)).toMatchObject({ settlement: 'rejected', reason: 'shape' });
+    expect(job.offer(who('d'), 2)).toMatchObject({ kind: 'lease' });
+  });
+
+  test('restore puts back verified blocks only when they fit', () => {
+    const job = new MatmulOwnerJob('j', p, planBlocks(40, 30, 40, 30));
+    expect(job.restore(1, { kind: 'matmul', rows: 40, cols: 30, c: exact })).toBe(false);
+    expect(job.restore(0, { kind: 'matmul', rows: 40, cols: 30, c: exact.subarray(1) })).toBe(
+      false,
+    );
+    expect(job.restore(0, { kind: 'matmul', rows: 40, cols: 30, c: exact })).toBe(true);
+    expect(job.done).toBe(true);
+    expect(job.report()).toMatchObject({ accepted: 1, restored: 1 });
+  });
+});
+
+describe('a contributor caught once', () => {
+  /** The block a lease asks for, computed exactly (then rounded to float32). */
+  const answer = (work: { m: number; k: number; n: number; a: Float32Array; b: Float32Array }) =>
+    Float32Array.from(matmulF64(work.a, work.b, { m: work.m, k: work.k, n: work.n }));
+
+  test('is barred from the job, every shard it was credited for is checked again, and a wrong one is redone', async () => {
+    const p = randomProblem(32, 24, 32, seededRng(5));
+    const blocks = planBlocks(32, 32, 16, 16);
+    // The owner's first check is fooled (it projects the true product, not the claim), as a
+    // check is with probability ≤ 1/512 per vector; later checks are not.
+    let fooled = 1;
+    const { projectJs } = await import('../../../src/gpu/projection');
+    const job = new MatmulOwnerJob('job_caught', p, blocks, {
+      verify: {
+        projector: (req) => {
+          if (fooled-- <= 0) return projectJs(req);
+          const exact = Float32Array.from(
+            matmulF64(req.problem.a, req.problem.b, req.problem).filter((_, at) => {
+              const i = Math.floor(at / req.problem.n);
+              const j = at % req.problem.n;
+              return (
+                i >= req.block.row0 &&
+                i < req.block.row0 + req.block.rows &&
+                j >= req.block.col0 &&
+                j < req.block.col0 + req.block.cols
+              );
+            }),
+          );
+          return projectJs({ ...req, claimed: exact });
+        },
+      },
+    });
+    const settled: import('../../../src/jobs/job').Settlement[] = [];
+    job.onSettled = (s) => settled.push(s);
+    const lease = () => {
+      const o = job.offer(who('cheat'), 0);
+      if (o.kind !== 'lease' || o.work.kind !== 'matmul') throw new Error('no lease');
+      return { lease: o.lease, work: o.work };
+    };
+    // A wrong shard accepted by the fooled check, an honest one, then a wrong one caught.
+    const first = lease();
+    const wrong = answer(first.work);
+    wrong[3]! += 1;
+    await job.submit(
+      first.lease.leaseId,
+      'cheat',
+      { kind: 'matmul', rows: first.work.m, cols: first.work.n, c: wrong },
+      1,
+    );
+    const second = lease();
+    await job.submit(
+      second.lease.leaseId,
+      'cheat',
+      { kind: 'matmul', rows: second.work.m, cols: second.work.n, c: answer(second.work) },
+      1,
+    );
+    expect(settled.map((s) => s.verdicts[0]!.settlement)).toEqual(['accepted', 'accepted']);
+    expect(job.doneCount).toBe(2);
+    const third = lease();
+    const bad = answer(third.work).map((x) => x * 2);
+    await job.submit(
+      third.lease.leaseId,
+      'cheat',
+      { kind: 'matmul', rows: third.work.m, cols: third.work.n, c: bad },
+      1,
+    );
+    const last = settled.at(-1)!;
+    expect(last.verdicts[0]!.settlement).toBe('rejected');
+    expect(last.revoke).toEqual([
+      {
+        jobId: 'job_caught',
+        contributor: 'cheat',
+        reason: expect.stringContaining(`shard ${third.lease.shardId}`),
+        credited: [first.lease.shardId, second.lease.shardId],
+        reopened: [first.lease.shardId],
+      },
+    ]);
+    // The wrong shard is leased again; the cheat gets nothing more from this job.
+    expect(job.doneCount).toBe(1);
+    expect(job.offer(who('cheat'), 0)).toMatchObject({
+      kind: 'none',
+      finished: true,
+      reason: 'barred',
+    });
+    const redo = [job.offer(who('honest'), 0), job.offer(who('honest'), 0)].map((o) =>
+      o.kind === 'lease' ? o.lease.shardId : -1,
+    );
+    expect(redo.sort()).toEqual([first.lease.shardId, third.lease.shardId].sort());
+  });
+});
+
+test('a matmul whose product could overflow float32 is refused before it runs', async () => {
+  const { checkJobSpec } = await import('../../../src/jobs/kinds');
+  const spec = (scale: number) => ({
+    m: 2,
+    k: 3,
+    n: 2,
+    a: Float32Array.from([1, 2, 3, 4, 5, 6]).map((x) => x * scale),
+    b: Float32Array.from([1, 1, 1, 1, 1, 1]).map((x) => x * scale),
+    blockRows: 2,
+    blockCols: 2,
+  });
+  expect(checkJobSpec('matmul', spec(1)).kind).toBe('matmul');
+  // Every element is finite, but a row sums to 15·2⁶⁴ · 2⁶⁴ > 2¹²⁶: an honest C could hold ∞.
+  expect(() => checkJobSpec('matmul', spec(2 ** 64))).toThrow(/may overflow float32/);
+});
+
+describe('shards split smaller', () => {
+  // The 2048³ job's logic on a small matrix: 256×32×256 in 128×128 blocks (four shards).
+  const p = randomProblem(256, 32, 256, seededRng(11));
+  const exact = Float32Array.from(matmulF64(p.a, p.b, p));
+  const outputOf = (job: MatmulOwnerJob, shardId: number) => {
+    const { row0, rows, col0, cols } = job.blocks[shardId]!;
+    const c = new Float32Array(rows * cols);
+    for (let i = 0; i < rows; i++)
+      c.set(exact.subarray((row0 + i) * 256 + col0, (row0 + i) * 256 + col0 + cols), i * cols);
+    return { kind: 'matmul' as const, rows, cols, c };
+  };
+  const leaseOf = (o: ReturnType<MatmulOwnerJob['offer']>) => {
+    if (o.kind !== 'lease') throw new Error(`no lease: ${JSON.stringify(o)}`);
+    return o.lease;
+  };
+
+  test('a shard whose leases lapsed twice is split, the job completes with C right, a reload has the same layout', async () => {
+    const plan = planBlocks(256, 256, 128, 128);
+    const job = new MatmulOwnerJob('big', p, plan, { maxCopies: 1 });
+    const told: number[][] = [];
+    job.onSplit = (s) => told.push(s);
+    const verdicts = collect(job);
+    const first = leaseOf(job.offer(who('sleepy-1'), 0));
+    expect(first.shardId).toBe(0);
+    let t = first.deadline + 1;
+    expect(job.expire(t)).toHaveLength(1); // one lapse: bad luck, the shard goes out again whole
+    expect(job.splits()).toEqual([]);
+    const second = leaseOf(job.offer(who('sleepy-2'), t));
+    expect(second.shardId).toBe(0);
+    t = second.deadline + 1;
+    job.expire(t); // the second lapse: split into quarters, appended as shards 4–7
+    expect(job.splits()).toEqual([0]);
+    expect(told).toEqual([[0]]);
+    expect(job.blocks.slice(4)).toEqual([
+      { row0: 0, rows: 64, col0: 0, cols: 64 },
+      { row0: 0, rows: 64, col0: 64, cols: 64 },
+      { row0: 64, rows: 64, col0: 0, cols: 64 },
+      { row0: 64, rows: 64, col0: 64, cols: 64 },
+    ]);
+    expect(job.shardCount).toBe(7); // live shards: the three untouched and four pieces
+    expect(job.progress()).toEqual({ shards: 7, leased: 0, awaiting: 0, verified: 0 });
+    expect(job.shardFlops(4)).toBe(2 * 64 * 64 * 32);
+    // The slow tab's result arrives after all: stale, and told why.
+    await job.submit(second.leaseId, 'sleepy-2', outputOf(job, 0), 5, t);
+    expect(verdicts.at(-1)).toMatchObject({
+      shardId: 0,
+      settlement: 'stale',
+      reason: 'split into smaller shards',
+    });
+    // An honest contributor finishes the job: the pieces first, the parent never again.
+    const order: number[] = [];
+    while (!job.done) {
+      const l = leaseOf(job.offer(who('honest'), t));
+      order.push(l.shardId);
+      await job.submit(l.leaseId, 'honest', outputOf(job, l.shardId), 5, t);
+    }
+    expect(order).toEqual([4, 5, 6, 7, 1, 2, 3]);
+    expect(job.c).toEqual(exact);
+    expect(job.report()).toMatchObject({ shards: 7, accepted: 7, rejected: 0, reassignments: 2 });
+    const accepted = verdicts.filter((v) => v.settlement === 'accepted');
+    expect(new Set(accepted.map((v) => v.shardId)).size).toBe(7); // receipts' ids unique
+    expect(accepted.reduce((s, v) => s + v.flops, 0)).toBe(2 * 256 * 256 * 32); // C once
+    expect(job.doneShards()).toEqual([1, 2, 3, 4, 5, 6, 7]);
+
+    // A reload: the splits replayed first, then the kept outputs restored on the same ids.
+    const again = new MatmulOwnerJob('big', p, plan, { splits: job.splits() });
+    expect(again.blocks).toEqual(job.blocks);
+    expect(again.shardCount).toBe(7);
+    expect(again.restore(0, outputOf(job, 0))).toBe(false); // the retired parent
+    for (const s of job.doneShards()) expect(again.restore(s, outputOf(job, s))).toBe(true);
+    expect(again.done).toBe(true);
+    expect(again.c).toEqual(exact);
+    // A damaged record cannot shift ids under the kept outputs: a typed error.
+    for (const splits of [[0, 0], [9], [-1], [4.5]]) {
+      expect(() => new MatmulOwnerJob('big', p, plan, { splits })).toThrow(JobSpecError);
+    }
+    // createJob passes the splits through.
+    const { createJob } = await import('../../../src/jobs/kinds');
+    const spec = { m: 256, k: 32, n: 256, a: p.a, b: p.b, blockRows: 128, blockCols: 128 };
+    const engine = {} as import('../../../src/jobs/job').Engine;
+    const created = createJob(
+      'big',
+      { kind: 'matmul', spec },
+      {
+        engine,
+        rng: seededRng(1),
+        splits: [0],
+      },
+    );
+    expect(created.shardCount).toBe(7);
+    expect(created.splits?.()).toEqual([0]);
+  });
+
+  test('a contributor too small for the next shard gets a piece split to fit it', async () => {
+    const job = new MatmulOwnerJob('fit', p, planBlocks(256, 256, 256, 256));
+    const piece = 4 * ((64 + 64) * 32 + 64 * 64); // a 64×64 block's bytes
+    // Not even the smallest piece fits: nothing is split for it.
+    expect(job.offer(who('tiny', piece - 1), 0)).toMatchObject({
+      kind: 'none',
+      finished: false,
+      reason: 'too-big',
+    });
+    expect(job.splits()).toEqual([]);
+    const l = leaseOf(job.offer(who('small', piece), 0));
+    expect(job.splits()).toEqual([0, 1]); // 256² into 128² quarters, the first into 64² ones
+    expect(job.blocks[l.shardId]).toMatchObject({ rows: 64, cols: 64 });
+    expect(job.shardCount).toBe(3 + 4);
+    // Those who can hold more still get the bigger pieces.
+    const big = leaseOf(job.offer(who('big'), 0));
+    expect(job.blocks[big.shardId]).toMatchObject({ rows: 64, cols: 64 }); // the small ones first
+    while (!job.done) {
+      const o = job.offer(who('big'), 1);
+      const lease = o.kind === 'lease' ? o.lease : undefined;
+      if (!lease) break;
+      await job.submit(lease.leaseId, 'big', outputOf(job, lease.shardId), 1, 1);
+    }
+    await job.submit(l.leaseId, 'small', outputOf(job, l.shardId), 1, 1);
+    await job.submit(big.leaseId, 'big', outputOf(job, big.shardId), 1, 1);
+    expect(job.done).toBe(true);
+    expect(job.c).toEqual(exact);
+  });
+
+  test('the owner’s “smaller shards” splits what waits or lapsed, not what is running', async () => {
+    const job = new MatmulOwnerJob('s', p, planBlocks(256, 256, 128, 128), { maxCopies: 1 });
+    const verdicts = collect(job);
+    const told: number[][] = [];
+    job.onSplit = (s) => told.push(s);
+    const a = leaseOf(job.offer(who('a'), 0)); // shard 0
+    const b = leaseOf(job.offer(who('b'), 0)); // shard 1
+    // Split by hand while leased: b's result is stale, told why.
+    expect(job.split(b.shardId)).toEqual([4, 5, 6, 7]);
+    await job.submit(b.leaseId, 'b', outputOf(job, b.shardId), 1, 1);
+    expect(verdicts.at(-1)).toMatchObject({
+      settlement: 'stale',
+      reason: 'split into smaller shards',
+    });
+    // Waiting: 4–7 (64², as small as shards go) and 2, 3 (split now). Shard 0 runs on.
+    expect(job.splitPending()).toBe(2);
+    expect(job.splits()).toEqual([1, 2, 3]);
+    expect(told).toEqual([[1], [1, 2, 3]]);
+    expect(job.shardCount).toBe(1 + 4 + 8);
+    await job.submit(a.leaseId, 'a', outputOf(job, a.shardId), 1, 1);
+    expect(verdicts.at(-1)).toMatchObject({ shardId: 0, settlement: 'accepted' });
+    expect(job.split(0)).toEqual([]); // done: nothing to split
+    expect(job.splitPending()).toBe(0);
+    expect(job.progress()).toEqual({ shards: 13, leased: 0, awaiting: 0, verified: 1 });
+  });
+});
+
+describe('a contributor 50× slower than the rest', () => {
+  const p = randomProblem(256, 32, 256, seededRng(3));
+  const exact = Float32Array.from(matmulF64(p.a, p.b, p));
+
+  /**
+   * Three tabs and one 50× slower, all claiming the same measured speed, on a fake clock in
+   * 250 ms steps: each asks when idle, its lease arrives over a 1 MB/s link, it heartbeats
+   * every 2 s while computing (unless `silent`), and returns the block when done. Lapses go to
+   * the owner's reputation, as the mesh records them.
+   */
+  async function run(silent: boolean, maxCopies?: number) {
+    const reputation = new Reputation();
+    const job = new MatmulOwnerJob('slow', p, planBlocks(256, 256, 128, 128), {
+      onExpire: (l) => reputation.record(l.contributor, 'missed-deadline', `${l.leaseId} lapsed`),
+      ...(maxCopies ? { maxCopies } : {}),
+    });
+    const verdicts = collect(job);
+    const claimed = 0.001; // GFLOP/s: a 128² block with K = 32 takes about 1 s
+    const peers = ['a', 'b', 'c', 'slow'].map((id) => ({
+      id,
+      speed: id === 'slow' ? claimed / 50 : claimed,
+      work: undefined as
+        | undefined
+        | { leaseId: string; shardId: number; arrives: number; done: number },
+    }));
+    let t = 0;
+    for (; !job.done && t < 600_000; t += 250) {
+      job.expire(t);
+      for (const peer of peers) {
+        const w = peer.work;
+        if (w && t >= w.done) {
+          const { row0, rows, col0, cols } = job.blocks[w.shardId]!;
+          const c = new Float32Array(rows * cols);
+          for (let i = 0; i < rows; i++)
+            c.set(
+              exact.subarray((row0 + i) * 256 + col0, (row0 + i) * 256 + col0 + cols),
+              i * cols,
+            );
+          await job.submit(w.leaseId, peer.id, { kind: 'matmul', rows, cols, c }, 1, t);
+          peer.work = undefined;
+        } else if (w && t >= w.arrives && (peer.id !== 'slow' || !silent) && t % 2_000 === 0) {
+          job.heartbeat(w.leaseId, peer.id, t);
+        }
+        if (!peer.work) {
+          const info = {
+            id: peer.id,
+            gflops: claimed,
+            bytesPerSec: 1e6,
+            maxBufferBytes: 2 ** 30,
+            adapter: peer.id,
+          };
+          const o = job.offer(info, t);
+          if (o.kind === 'lease') {
+            const arrives =
+              t + (4 * (o.work.kind === 'matmul' ? o.work.a.length + o.work.b.length : 0)) / 1e3;
+            const done = arrives + job.shardFlops(o.lease.shardId) / (peer.speed * 1e6);
+            peer.work = { leaseId: o.lease.leaseId, shardId: o.lease.shardId, arrives, done };
+          }
+        }
+      }
+    }
+    return { job, reputation, verdicts, t };
+  }
+
+  test('heartbeating, it finishes or loses its lease to a faster copy, and is not quarantined', async () => {
+    const { job, reputation, verdicts } = await run(false);
+    expect(job.done).toBe(true);
+    expect(job.c).toEqual(exact);
+    expect(reputation.isQuarantined('slow')).toBe(false);
+    expect(verdicts.some((v) => v.settlement === 'rejected')).toBe(false);
+  });
+
+  test('silent, its leases lapse: it loses them and a little standing, never quarantine', async () => {
+    // No speculative copies: its shard waits for the lapse, then goes to a faster tab.
+    const { job, reputation, verdicts } = await run(true, 1);
+    expect(job.done).toBe(true);
+    expect(job.c).toEqual(exact);
+    expect(reputation.get('slow').missedDeadlines).toBeGreaterThan(0);
+    expect(reputation.isQuarantined('slow')).toBe(false);
+    expect(reputation.get('slow').score).toBeLessThan(0);
+    expect(verdicts.some((v) => v.settlement === 'rejected')).toBe(false);
+    for (const id of ['a', 'b', 'c']) expect(reputation.isQuarantined(id)).toBe(false);
+  });
+});
