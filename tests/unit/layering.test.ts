@@ -5,6 +5,7 @@ import { expect, test } from 'vitest';
 // The data path, one direction only (ARCHITECTURE.md): a folder may import its own files and
 // those of folders before it, never one after it. Entry points (relay, headless, ui) come last.
 const ORDER = [
+  'log',
   'reference',
   'gpu',
   'cpu',
