@@ -15,6 +15,7 @@ const ORDER = [
   'wire',
   'mesh',
   'ledger',
+  'peer',
   'relay',
   'headless',
   'ui',
