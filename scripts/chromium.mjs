@@ -1,5 +1,5 @@
 // Finding, installing and launching Debian's Chromium for tests and benchmarks. Playwright
-// cannot download its own browsers here, so we drive the system one (see FACTS.md).
+// cannot download its own browsers on an offline CI machine, so we drive the system one.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { expect, test } from 'vitest';
 
-// The data path, one direction only (ARCHITECTURE.md): a folder may import its own files and
+// The data path, one direction only (docs/architecture.md): a folder may import its own files and
 // those of folders before it, never one after it. Entry points (relay, headless, ui) come last.
 const ORDER = [
   'log',
