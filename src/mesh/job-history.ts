@@ -2,10 +2,10 @@ import { planShards } from '../jobs/inference-spec';
 import { type Engine, emptyReport, type JobAnswer, type OwnerJob } from '../jobs/job';
 import { createJob, type JobSpec } from '../jobs/kinds';
 import { MatmulOwnerJob } from '../jobs/matmul-job';
+import { DEFAULT_TERMS } from '../jobs/terms';
 import { cryptoRng } from '../model/rng';
 import type { JobView } from './read-model';
 import { checkStoredJob, type OwnerStore, type StoredJob } from './store';
-import { DEFAULT_TERMS } from './terms';
 
 /** A finished or cancelled job as its history lists it: its record without the inputs. */
 export interface HistoryRecord extends Omit<StoredJob, 'spec'> {

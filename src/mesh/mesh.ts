@@ -16,9 +16,11 @@ import {
 import { checkJobSpec, computeShard, createJob, type JobSpec, requiredModel } from '../jobs/kinds';
 import { OwnerTrust } from '../jobs/owner-trust';
 import { PRICE_CEILING, PRICE_FLOOR } from '../jobs/price';
+import { largestShardFlops, Purse, paidCopies, Wallet } from '../jobs/purse';
 import { Reputation } from '../jobs/reputation';
 import type { SchedulerOptions } from '../jobs/scheduler';
 import { type ShardSize, sizeShards } from '../jobs/shard-size';
+import { checkTerms, DEFAULT_TERMS, type JobTerms } from '../jobs/terms';
 import { cryptoRng } from '../model/rng';
 import { describeStreamError } from '../wire/stream-errors';
 import type { CheckpointFileMap } from '../worker/api';
@@ -36,7 +38,6 @@ import {
   webRtcAddresses,
 } from './node';
 import { Paymaster } from './paymaster';
-import { largestShardFlops, Purse, paidCopies, Wallet } from './purse';
 import type { JobView, MeshEvents, MeshSnapshot, PeerView, StoppedBy } from './read-model';
 import {
   type AbandonedShard,
@@ -47,7 +48,6 @@ import {
 import { type SettledEvent, ShardOwnerService } from './shard-owner';
 import { type StallFacts, stallOf } from './stall';
 import type { JobEnding, OwnerStore, StoredJob } from './store';
-import { checkTerms, DEFAULT_TERMS, type JobTerms } from './terms';
 import { OwnerVerifier } from './verifier';
 
 export interface MeshConfig {

@@ -1,7 +1,7 @@
 import type { Work } from '../jobs/codec';
 import type { OwnerJob, Receipt, Verdict } from '../jobs/job';
+import type { Wallet } from '../jobs/purse';
 import type { Lease } from '../jobs/scheduler';
-import type { Wallet } from './purse';
 import type { ShardOwnerOptions } from './shard-owner';
 
 /** The money hooks of the owner service (see ShardOwnerOptions). */

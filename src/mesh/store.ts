@@ -11,10 +11,10 @@ import { checkJobSpec, type JobSpec } from '../jobs/kinds';
 import { planBlocks } from '../jobs/matmul-job';
 import { MAX_TRUST_RECORDS, type TrustRecord } from '../jobs/owner-trust';
 import type { PeerRecord } from '../jobs/reputation';
+import type { JobTerms } from '../jobs/terms';
 import { decodeShardMsg, encodeShardMsg, type VerdictMsg } from './codec';
 import { describeJob, type HistoryRecord } from './job-history';
 import type { DurableSettlement } from './shard-owner';
-import type { JobTerms } from './terms';
 
 /** A submitted job as kept in IndexedDB: everything needed to resume it after a reload. */
 export interface StoredJob {

@@ -8,9 +8,9 @@ import {
   PRICE_FLOOR,
   START_PRICE,
 } from '../jobs/price';
+import type { JobTerms } from '../jobs/terms';
 import type { PriceQuote } from '../ledger/price-book';
 import type { LedgerService } from '../ledger/service';
-import type { JobTerms } from '../mesh/terms';
 import { fieldValue, InputError } from './form-input';
 import { formatDuration } from './format';
 

@@ -105,7 +105,7 @@ describe('governance', () => {
 
 describe('a job’s purse', () => {
   it('leases only while every shard out could still be paid from the budget', async () => {
-    const { Purse } = await import('../../src/mesh/terms');
+    const { Purse } = await import('../../src/jobs/terms');
     const purse = new Purse({ price: 1, budget: 500 }, 131_072); // 131 µcredits a shard
     expect(purse.shardCost).toBe(131);
     expect(purse.mayLease(2)).toBe(true); // 3 × 131 ≤ 500
@@ -122,7 +122,7 @@ describe('a job’s purse', () => {
   });
 
   it('refuses terms that cannot be paid', async () => {
-    const { checkTerms } = await import('../../src/mesh/terms');
+    const { checkTerms } = await import('../../src/jobs/terms');
     expect(() => checkTerms({ price: 0, budget: 1 })).toThrow(/price/);
     expect(() => checkTerms({ price: Number.NaN, budget: 1 })).toThrow(/price/);
     expect(() => checkTerms({ price: 1, budget: -1 })).toThrow(/budget/);

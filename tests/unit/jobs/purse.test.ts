@@ -4,8 +4,8 @@ import { defaultPolicy, type InferenceSpec } from '../../../src/jobs/inference-s
 import type { Verdict } from '../../../src/jobs/job';
 import { MatmulOwnerJob, planBlocks, randomProblem } from '../../../src/jobs/matmul-job';
 import { creditFor } from '../../../src/jobs/price';
+import { largestShardFlops, Purse, Wallet } from '../../../src/jobs/purse';
 import { Paymaster } from '../../../src/mesh/paymaster';
-import { largestShardFlops, Purse, Wallet } from '../../../src/mesh/purse';
 import { seededRng } from '../../../src/model/rng';
 import { matmulF64 } from '../../../src/reference/matmul';
 import { referenceEngine, tinySummary } from '../../support/model-fixture';

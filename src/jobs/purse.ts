@@ -1,6 +1,6 @@
 import type { OwnerJob } from '../jobs/job';
 import type { JobSpec } from '../jobs/kinds';
-import { creditFor } from '../jobs/price';
+import { creditFor } from './price';
 import type { JobTerms } from './terms';
 
 // Settlement that never overdraws. A lease reserves, in the same tick as it is made, the exact

@@ -1,4 +1,4 @@
-import { START_PRICE } from '../jobs/price';
+import { START_PRICE } from './price';
 
 /** What a researcher pays for a job: a price per unit of verified work and a ceiling. */
 export interface JobTerms {
