@@ -1,4 +1,6 @@
+import type { Uint8ArrayList } from 'uint8arraylist';
 import { errorText, int } from '../wire/fields';
+import type { FrameCodec } from '../wire/framed';
 import { WireError } from '../wire/wire-error';
 import { CheckpointGossip, LedgerRequest, LedgerResponse } from './pb/ledger';
 
@@ -93,6 +95,37 @@ export function decodeResponse(data: Uint8Array): LedgerResponseMsg {
     });
   }
 }
+
+/** A frame of one ledger exchange: the asker's request, then the answerer's response. */
+export type LedgerFrame = LedgerRequestMsg | LedgerResponseMsg;
+
+/** A response with every field present (those not given empty). */
+export function ledgerResponse(r: Partial<LedgerResponseMsg>): LedgerResponseMsg {
+  return { error: '', checkpoint: '', entries: [], proof: [], earned: [], ...r };
+}
+
+/** Whether a frame is a request (a response has no `type`). */
+export function isLedgerRequest(f: LedgerFrame): f is LedgerRequestMsg {
+  return 'type' in f;
+}
+
+function encodeFrame(f: LedgerFrame): Uint8Array {
+  return isLedgerRequest(f) ? encodeRequest(f) : encodeResponse(f);
+}
+
+/** The asking side's frames (src/wire's Framed): it writes requests and reads responses. */
+export const ASKER_CODEC: FrameCodec<LedgerFrame> = {
+  encode: encodeFrame,
+  decode: (b: Uint8ArrayList | Uint8Array) => decodeResponse(b.subarray()),
+  maxFrameBytes: MAX_RESPONSE_BYTES,
+};
+
+/** The answering side's frames: it reads requests and writes responses. */
+export const ANSWERER_CODEC: FrameCodec<LedgerFrame> = {
+  encode: encodeFrame,
+  decode: (b: Uint8ArrayList | Uint8Array) => decodeRequest(b.subarray()),
+  maxFrameBytes: MAX_REQUEST_BYTES,
+};
 
 export interface GossipMsg {
   note: string;

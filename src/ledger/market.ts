@@ -13,7 +13,6 @@ export async function startMarket(mesh: Mesh, ledger: LocalLedger): Promise<Ledg
   const market = new LedgerService({
     node: mesh.node,
     ledger,
-    board: mesh.board,
     address: () => mesh.address,
     quarantine: (peer, why) => mesh.reputation.quarantine(peer, why),
     supply: () => ({

@@ -2,10 +2,10 @@ import '../../src/relay/polyfills';
 import 'fake-indexeddb/auto';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ledgerFaults } from '../../src/ledger/faults';
 import { LocalLedger } from '../../src/ledger/local';
 import { openCheckpoint } from '../../src/ledger/note';
 import { type Equivocation, LedgerService } from '../../src/ledger/service';
-import { JobBoard } from '../../src/mesh/job-board';
 import type { MeshNode } from '../../src/mesh/node';
 import { tcpNode } from '../support/tcp-node';
 
@@ -39,7 +39,6 @@ async function start(name: string): Promise<Peer> {
   const service = new LedgerService({
     node,
     ledger,
-    board: new JobBoard(node.services.pubsub),
     address: node.getMultiaddrs()[0]!.toString(),
     quarantine: (peer) => quarantined.push(peer),
     supply: () => ({ gflops: 10, idle: true }),
@@ -239,7 +238,7 @@ describe('the ledger service between three real peers', () => {
 
   it('an owner that equivocates is caught by every peer within one gossip round, with the proof', async () => {
     await new Promise((r) => setTimeout(r, 700)); // everyone has seen the true head at size 5
-    await owner.service.equivocate();
+    await ledgerFaults(owner.service).equivocate();
     await until(
       'both witnesses hold the proof',
       () => alice.quarantined.length > 0 && bob.quarantined.length > 0,

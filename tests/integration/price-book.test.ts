@@ -23,7 +23,6 @@ import {
   PriceBook,
 } from '../../src/ledger/price-book';
 import { LedgerService } from '../../src/ledger/service';
-import { JobBoard } from '../../src/mesh/job-board';
 import type { MeshNode } from '../../src/mesh/node';
 import { rng, shuffle } from '../support/ledger-fixture';
 import { tcpNode } from '../support/tcp-node';
@@ -249,7 +248,6 @@ describe('two ledger services', () => {
     return new LedgerService({
       node,
       ledger,
-      board: new JobBoard(node.services.pubsub),
       address: '',
       quarantine: () => {},
       supply: () => ({ gflops: 0, idle: false }),
