@@ -1,5 +1,7 @@
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import type { Receipt } from '../jobs/job';
+import { notice } from '../log/log';
+import { errorText } from '../wire/fields';
 import { type HeldReceipt, openBundle } from './entries';
 import { LedgerError } from './errors';
 import type { LogPersistence } from './log';
@@ -114,7 +116,7 @@ export class LedgerStore implements LogPersistence {
       try {
         held.push(await openBundle(new Uint8Array(r.bundle)));
       } catch (e) {
-        console.warn(`tessel: stored receipt ${r.key} no longer checks: ${(e as Error).message}`);
+        notice(`stored receipt ${r.key} no longer checks: ${errorText(e)}`);
         unproven.push(r);
       }
     }
