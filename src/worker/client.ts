@@ -1,23 +1,18 @@
 import * as Comlink from 'comlink';
-import type { MatmulShape } from '../reference/matmul';
-import type {
-  BenchmarkRow,
-  CheckpointFileMap,
-  ComputeInfo,
-  EmbedRequest,
-  EngineKind,
-  GenerateOptions,
-  GenerateRequest,
-  Generation,
-  ModelInfo,
-  ScoreRequest,
-  TestMode,
-  TokenScores,
-} from './api';
-import type { ExposedCompute } from './compute.worker';
+import type { ComputeApi, ComputeInfo, EngineKind } from './api';
 import workerUrl from './compute.worker.ts?worker&url';
 import './comlink-errors';
-import { spawnModuleWorker } from './spawn';
+import type { ComputeFaults, TestMode } from './faults';
+import {
+  COMPUTE_METHODS,
+  FAULT_METHODS,
+  markTransfers,
+  remoteClass,
+  remoteObject,
+  ruleOf,
+  SEND,
+} from './methods';
+import { type ComputeSpawnOptions, computeWorkerName, spawnModuleWorker } from './spawn';
 
 /** A call cut short because its Worker was recycled (its signal aborted, or another call's). */
 export class WorkerRecycledError extends Error {
@@ -26,17 +21,33 @@ export class WorkerRecycledError extends Error {
 }
 
 /**
- * The main thread's handle on the compute Worker. Inputs are transferred to the worker: after
- * `matmul(a, b, …)` the caller's `a` and `b` are detached (byteLength 0), which is what saves
- * a copy of every shard. Pass copies if you still need them.
+ * Whether a client started without `faults` installs fault injection anyway.
+ * @deprecated true only until the page spawns with `faults: url.searchParams.has('faults')`
+ * and the end-to-end specs open it with `?faults`; then false (and this constant goes).
+ */
+export const FAULTS_BY_DEFAULT = true;
+
+export interface ComputeClientOptions extends ComputeSpawnOptions {
+  /** Starts a compute Worker; called again for each recycle. Default: the bundled Worker (from
+   * any origin: see spawn.ts), named by `computeWorkerName` so it knows about `faults`. */
+  spawn?: () => Worker;
+}
+
+type RemoteMethods = Record<string, (...args: unknown[]) => Promise<unknown>>;
+
+/**
+ * The main thread's handle on the compute Worker: ComputeApi's methods, each generated from its
+ * entry in COMPUTE_METHODS (src/worker/methods.ts), which also says which arguments are
+ * transferred: after `matmul(a, b, …)` the caller's `a` and `b` are detached (byteLength 0),
+ * which is what saves a copy of every shard. Pass copies if you still need them.
  *
  * A GPU dispatch cannot be interrupted from outside, so cancelling (`cancellable`) recycles the
  * Worker: it is terminated, its device with it, and a fresh one starts for the next call.
  */
-export class ComputeClient {
+export class ComputeClient extends remoteClass<ComputeApi>(COMPUTE_METHODS) {
   readonly #spawn: () => Worker;
   #worker: Worker;
-  #remote: Comlink.Remote<ExposedCompute>;
+  #remote: Comlink.Remote<RemoteMethods>;
   /** Rejects every call in flight on the current Worker once it is recycled (comlink calls to
    * a terminated Worker would never settle). */
   #gone!: { promise: Promise<never>; reject: (e: Error) => void };
@@ -44,15 +55,24 @@ export class ComputeClient {
   recycles = 0;
   /** The engine asked for, so a recycled Worker computes on it too. */
   #engine: EngineKind | undefined;
+  /**
+   * Fault injection (src/worker/faults.ts), present only when the Worker was spawned with
+   * `faults`. A recycled Worker starts honest again, as a GPU reset would.
+   */
+  readonly faults: ComputeFaults | undefined;
 
-  /** Starts the compute Worker (from any origin: see spawn.ts), or wraps the one given (which
-   * is then also how a recycled one is replaced: pass a factory to make fresh ones). */
-  constructor(worker?: Worker | (() => Worker)) {
+  /** Starts the compute Worker (see ComputeClientOptions). */
+  constructor(options: ComputeClientOptions = {}) {
+    super();
+    const faults = options.faults ?? FAULTS_BY_DEFAULT;
     this.#spawn =
-      typeof worker === 'function' ? worker : () => spawnModuleWorker(workerUrl, 'tessel-compute');
-    this.#worker = worker instanceof Worker ? worker : this.#spawn();
-    this.#remote = Comlink.wrap<ExposedCompute>(this.#worker);
+      options.spawn ?? (() => spawnModuleWorker(workerUrl, computeWorkerName({ faults })));
+    this.#worker = this.#spawn();
+    this.#remote = Comlink.wrap<RemoteMethods>(this.#worker);
     this.#arm();
+    this.faults = faults
+      ? remoteObject<ComputeFaults>(FAULT_METHODS, (method, args) => this[SEND](method, args))
+      : undefined;
   }
 
   #arm() {
@@ -64,9 +84,12 @@ export class ComputeClient {
     this.#gone = { promise, reject };
   }
 
-  /** A call on the current Worker that fails, instead of hanging, if the Worker is recycled. */
-  #call<T>(p: Promise<T>): Promise<T> {
-    return Promise.race([p, this.#gone.promise]);
+  /** Sends one call of a table's method to the current Worker, transferring by its rule; fails,
+   * instead of hanging, if the Worker is recycled meanwhile. */
+  override [SEND](method: string, args: unknown[]): Promise<unknown> {
+    markTransfers(ruleOf(COMPUTE_METHODS, method) ?? ruleOf(FAULT_METHODS, method), args);
+    const call = this.#remote[method] as unknown as (...a: unknown[]) => Promise<unknown>;
+    return Promise.race([call(...args), this.#gone.promise]);
   }
 
   /**
@@ -98,125 +121,35 @@ export class ComputeClient {
     this.#worker.terminate();
     this.recycles++;
     this.#worker = this.#spawn();
-    this.#remote = Comlink.wrap<ExposedCompute>(this.#worker);
+    this.#remote = Comlink.wrap<RemoteMethods>(this.#worker);
     this.#arm();
     // Sent first, so every call after it runs on the engine this tab lends.
-    if (this.#engine) this.#remote.setEngine(this.#engine).catch(() => {});
-  }
-
-  /** The engine, adapter and tile in use; computes nothing. */
-  info(): Promise<ComputeInfo> {
-    return this.#call(this.#remote.info());
-  }
-
-  /** Measures and remembers the best tile for this adapter (GPU work: only after consent). */
-  tune(): Promise<ComputeInfo> {
-    return this.#call(this.#remote.tune());
-  }
-
-  matmul(a: Float32Array, b: Float32Array, shape: MatmulShape): Promise<Float32Array> {
-    const transfer = a.buffer === b.buffer ? [a.buffer] : [a.buffer, b.buffer];
-    return this.#call(
-      this.#remote.matmul(Comlink.transfer(a, transfer as ArrayBuffer[]), b, shape),
-    );
+    if (this.#engine) this[SEND]('setEngine', [this.#engine]).catch(() => {});
   }
 
   /** Computes on `engine` from now on (also after the Worker is recycled). */
-  setEngine(engine: EngineKind): Promise<ComputeInfo> {
+  override setEngine(engine: EngineKind): Promise<ComputeInfo> {
     const previous = this.#engine;
     this.#engine = engine;
-    return this.#call(this.#remote.setEngine(engine)).catch((e) => {
+    return (this[SEND]('setEngine', [engine]) as Promise<ComputeInfo>).catch((e) => {
       if (this.#engine === engine) this.#engine = previous;
       throw e;
     });
   }
 
-  benchmark(sizes?: number[], runs?: number, engine?: EngineKind): Promise<BenchmarkRow[]> {
-    return this.#call(this.#remote.benchmark(sizes, runs, engine));
+  /** @deprecated test hook: use `faults.setTestMode` (window.tessel.faults with `?faults`). */
+  async setTestMode(mode: TestMode): Promise<void> {
+    return this.#faults().setTestMode(mode);
   }
 
-  /**
-   * Sends a checkpoint folder (files by path in the folder) to the Worker, which checks and
-   * keeps it; resolves with what it is. The files' buffers are transferred: afterwards the
-   * caller's arrays are detached (byteLength 0), so store or hash them first, or pass copies.
-   * Rejects with CheckpointError or TokenizerError (by `name`, with `code`).
-   */
-  loadModel(files: CheckpointFileMap): Promise<ModelInfo> {
-    const buffers = [...new Set(Object.values(files).map((f) => f.buffer as ArrayBuffer))];
-    return this.#call(this.#remote.loadModel(Comlink.transfer(files, buffers)));
+  /** @deprecated test hook: use `faults.simulateDeviceLoss` (window.tessel.faults with `?faults`). */
+  async simulateDeviceLoss(): Promise<void> {
+    return this.#faults().simulateDeviceLoss();
   }
 
-  /** Forgets a loaded model and frees its weights in the Worker. */
-  unloadModel(digest: string): Promise<void> {
-    return this.#call(this.#remote.unloadModel(digest));
-  }
-
-  /** Generations, one per prompt, chat or token list (see GenerateRequest in api.ts). */
-  generate(digest: string, request: GenerateRequest): Promise<Generation[]> {
-    return this.#call(this.#remote.generate(digest, request));
-  }
-
-  /** One embedding per text or token list. */
-  embed(digest: string, request: EmbedRequest): Promise<Float32Array[]> {
-    return this.#call(this.#remote.embed(digest, request));
-  }
-
-  /** Per-token log-probabilities of each text or token list. */
-  score(digest: string, request: ScoreRequest): Promise<TokenScores[]> {
-    return this.#call(this.#remote.score(digest, request));
-  }
-
-  /** Logits at positions [from, seq) of each sequence: batch × (seq − from) × vocab (tokens
-   * are transferred). */
-  logits(
-    digest: string,
-    tokens: Uint32Array,
-    batch: number,
-    seq: number,
-    from: number,
-  ): Promise<Float32Array> {
-    return this.#call(
-      this.#remote.logits(
-        digest,
-        Comlink.transfer(tokens, [tokens.buffer as ArrayBuffer]),
-        batch,
-        seq,
-        from,
-      ),
-    );
-  }
-
-  /** `options.steps` generated tokens per sequence, batch × steps (tokens are transferred). */
-  generateTokens(
-    digest: string,
-    tokens: Uint32Array,
-    batch: number,
-    seq: number,
-    options: GenerateOptions,
-  ): Promise<Uint32Array> {
-    return this.#call(
-      this.#remote.generateTokens(
-        digest,
-        Comlink.transfer(tokens, [tokens.buffer as ArrayBuffer]),
-        batch,
-        seq,
-        options,
-      ),
-    );
-  }
-
-  hasModel(digest: string): Promise<boolean> {
-    return this.#call(this.#remote.hasModel(digest));
-  }
-
-  simulateDeviceLoss(): Promise<void> {
-    return this.#call(this.#remote.simulateDeviceLoss());
-  }
-
-  /** Test hook: makes this tab's worker cheat, hang or lose its device (see TestMode). A
-   * recycled Worker starts without one, as a GPU reset would. */
-  setTestMode(mode: TestMode): Promise<void> {
-    return this.#call(this.#remote.setTestMode(mode));
+  #faults(): ComputeFaults {
+    if (this.faults) return this.faults;
+    throw new Error('fault injection is off: spawn the compute Worker with { faults: true }');
   }
 
   terminate(): void {

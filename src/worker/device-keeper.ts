@@ -59,13 +59,6 @@ export class DeviceKeeper {
     }
   }
 
-  /** Test hook: destroys the device as a driver crash would, without waiting for the next call. */
-  async simulateLoss(): Promise<void> {
-    const ctx = await this.context();
-    ctx.device.destroy();
-    await ctx.lost;
-  }
-
   /** Releases the device for good (worker shutdown). */
   async dispose(): Promise<void> {
     const ctx = await this.#current?.catch(() => undefined);

@@ -8,12 +8,15 @@ import { decoderForward } from '../../../src/model/hf/reference';
 import type { DecoderConfig } from '../../../src/model/hf/types';
 import { checkElementwise, matmulF64 } from '../../../src/reference/matmul';
 import { createComputeApi } from '../../../src/worker/api';
+import { withFaults } from '../../../src/worker/faults';
 import { randomMatrix } from '../../support/gpu-fixture';
 import { textCheckpointObject } from '../../support/hf-text-fixture';
 
 describe('ComputeApi (the worker’s API, driven directly in Node)', () => {
   const store = new MemoryTuneStore();
   const api = createComputeApi({ tuneStore: store });
+  /** The same API with fault injection, to lose its device on purpose. */
+  const faults = withFaults(api);
   afterAll(() => api.dispose());
 
   test('reports the adapter without GPU work; tunes only when asked, and remembers it', async () => {
@@ -60,7 +63,7 @@ describe('ComputeApi (the worker’s API, driven directly in Node)', () => {
       () => 'finished',
       (e: unknown) => e,
     );
-    await api.simulateDeviceLoss();
+    await faults.simulateDeviceLoss();
     expect(isGpuError(await inFlight, 'device-lost')).toBe(true);
     const info = await api.info();
     expect(info.deviceLosses).toBe(before + 1);
@@ -77,7 +80,7 @@ describe('ComputeApi (the worker’s API, driven directly in Node)', () => {
   });
 
   test('the loss of an idle device is noticed and the next call gets a new one', async () => {
-    await api.simulateDeviceLoss();
+    await faults.simulateDeviceLoss();
     expect(
       (await api.matmul(new Float32Array([2]), new Float32Array([3]), { m: 1, k: 1, n: 1 }))[0],
     ).toBe(6);
@@ -100,7 +103,8 @@ describe('ComputeApi (the worker’s API, driven directly in Node)', () => {
 });
 
 describe('ComputeApi models (a tiny Llama checkpoint in Hugging Face layout)', () => {
-  const api = createComputeApi({ tile: DEFAULT_TILE });
+  // With fault injection (honest until a test sets a mode): the cheats are tested here too.
+  const api = withFaults(createComputeApi({ tile: DEFAULT_TILE }));
   afterAll(() => api.dispose());
   const V = 64;
   /** Logits within TOL·(1 + max|reference|) of the float64 reference (as hf-run-gpu.test.ts). */
