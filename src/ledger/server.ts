@@ -1,4 +1,4 @@
-import type { Connection, Stream } from '@libp2p/interface';
+import type { Stream } from '@libp2p/interface';
 import { log, notice } from '../log/log';
 import { errorText } from '../wire/fields';
 import { Framed } from '../wire/framed';
@@ -79,9 +79,13 @@ export class LogServer {
   }
 
   async start(): Promise<void> {
-    await this.#registrar.handle(LEDGER_PROTOCOL, (s, c) => this.#serve(s, c), {
-      maxInboundStreams: MAX_INBOUND_STREAMS,
-    });
+    await this.#registrar.handle(
+      LEDGER_PROTOCOL,
+      (s, c) => this.serve(s, c.remotePeer.toString()),
+      {
+        maxInboundStreams: MAX_INBOUND_STREAMS,
+      },
+    );
   }
 
   async stop(): Promise<void> {
@@ -114,8 +118,9 @@ export class LogServer {
     }
   }
 
-  async #serve(stream: Stream, conn: Connection) {
-    const peer = conn.remotePeer.toString();
+  /** Answers the one request `peer` sends on `stream` (refused past the peer's rate); never
+   * throws: a bad request is named and its stream aborted. */
+  async serve(stream: Stream, peer: string): Promise<void> {
     if (!this.#limiter.admit(peer)) {
       trace('ledger requests from %s over %d/s: refused', peer, REQUEST_RATE);
       stream.abort(new Error('too many ledger requests'));
