@@ -170,7 +170,8 @@ export class InferenceOwnerJob implements OwnerJob {
     return r;
   }
 
-  /** The sequences of a shard, as its lease carries them. */
+  /** One forward pass per sequence of the shard, generation cached (inference-spec's
+   * shardFlops over src/model/hf/cost.ts's forwardFlops). */
   shardFlops(shardId: number): number {
     return shardFlops(this.spec, this.#defs[shardId]);
   }

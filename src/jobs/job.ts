@@ -254,7 +254,8 @@ export interface OwnerJob {
    * given back).
    */
   offer(c: ContributorInfo, now: number, mayTake?: (shardId: number) => boolean): LeaseOffer;
-  /** FLOPs a verified result of `shardId` is credited with: what its verdicts carry. */
+  /** Floating-point operations of shard `shardId` (its compute, not its verification), 0 for
+   * no such shard: what its verdicts credit, its price, and the GFLOP announcements show. */
   shardFlops(shardId: number): number;
   /** Verifies a result; verdicts arrive through onSettled. Resolves when this result's checks
    * are done (an owner recomputation may take a while). `computeMs` is the contributor's claim

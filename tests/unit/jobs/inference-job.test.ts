@@ -17,7 +17,7 @@ import {
 import { OwnerTrust, PROVEN_AFTER } from '../../../src/jobs/owner-trust';
 import { TRANSFER_SLACK } from '../../../src/jobs/scheduler';
 import { parseConfig, parseJsonObject } from '../../../src/model/hf/config';
-import { logitErrorBound, modelSummary } from '../../../src/model/hf/cost';
+import { forwardFlops, logitErrorBound, modelSummary } from '../../../src/model/hf/cost';
 import { seededRng } from '../../../src/model/rng';
 import { sampleToken } from '../../../src/model/sample';
 import { referenceEngine, tinyModelFiles, tinySummary } from '../../support/model-fixture';
@@ -173,6 +173,55 @@ describe('inference jobs: planning', () => {
     // Same seed, same shards: a resumed job leases what the first one did.
     const again = newJob(spec({ policy: { ...defaultPolicy('logits'), canaryRate: 0.5 } }));
     for (let s = 0; s < job.shardCount; s++) expect(again.work(s)).toEqual(job.work(s));
+  });
+});
+
+describe('inference jobs: FLOPs per shard', () => {
+  /** A shard's FLOPs as cost.ts counts them, from the lengths its lease carries. */
+  const expected = (s: InferenceSpec, lengths: Uint32Array) =>
+    Array.from(lengths).reduce(
+      (sum, len) =>
+        sum +
+        (s.mode === 'logits'
+          ? forwardFlops(s.model, len)
+          : forwardFlops(s.model, len + s.steps - 1, s.steps)),
+      0,
+    );
+
+  test('logits: each shard is one forward pass per sequence; the shards cover the job once', () => {
+    const s = spec();
+    const job = newJob(s);
+    let total = 0;
+    for (let shard = 0; shard < job.shardCount; shard++) {
+      expect(job.shardFlops(shard)).toBe(expected(s, job.work(shard).lengths));
+      total += job.shardFlops(shard);
+    }
+    expect(total).toBe(sequences.reduce((sum, q) => sum + forwardFlops(tinySummary, q.length), 0));
+    expect(job.shardFlops(job.shardCount)).toBe(0); // no such shard
+    // Canaries are shards like the others: they cost what their sequences cost.
+    const c = spec({ policy: { ...defaultPolicy('logits'), canaryRate: 0.5, spotCheckRate: 0 } });
+    const withCanaries = newJob(c);
+    for (let shard = 0; shard < withCanaries.shardCount; shard++) {
+      expect(withCanaries.shardFlops(shard)).toBeGreaterThan(0);
+      expect(withCanaries.shardFlops(shard)).toBe(expected(c, withCanaries.work(shard).lengths));
+    }
+  });
+
+  test('tokens: generation is one cached pass over prompt + steps − 1 with steps through the head', () => {
+    const s = spec({ mode: 'tokens' });
+    const job = newJob(s);
+    for (let shard = 0; shard < job.shardCount; shard++)
+      expect(job.shardFlops(shard)).toBe(expected(s, job.work(shard).lengths));
+    // More tokens generated, more work: the head runs once a step.
+    const longer = newJob(spec({ mode: 'tokens', steps: 9 }));
+    expect(longer.shardFlops(0)).toBeGreaterThan(job.shardFlops(0));
+  });
+
+  test('a verdict carries its shard’s FLOPs', async () => {
+    const job = newJob(spec(), seededRng(5), provenTrust('a', 'b'));
+    const verdicts = await drive(job, [peer('a', honest), peer('b', honest)]);
+    expect(verdicts.length).toBeGreaterThan(0);
+    for (const v of verdicts) expect(v.flops).toBe(job.shardFlops(v.shardId));
   });
 });
 

@@ -115,6 +115,17 @@ describe('MatmulOwnerJob', () => {
     expect(rejected).toBe(1);
   });
 
+  test('a shard’s FLOPs are its block’s multiply-adds (2·rows·cols·k); together, the whole product’s', () => {
+    const job = new MatmulOwnerJob('j', p, planBlocks(40, 30, 16, 16), { now: () => 0 });
+    let total = 0;
+    for (let s = 0; s < job.shardCount; s++) {
+      const { rows, cols } = job.blocks[s]!;
+      expect(job.shardFlops(s)).toBe(2 * rows * cols * 24);
+      total += job.shardFlops(s);
+    }
+    expect(total).toBe(2 * 40 * 30 * 24);
+  });
+
   test('progress counts each shard once: leased, then verified', async () => {
     const job = new MatmulOwnerJob('j', p, planBlocks(40, 30, 16, 16), { now: () => 0 });
     expect(job.progress()).toEqual({ shards: 6, leased: 0, awaiting: 0, verified: 0 });
