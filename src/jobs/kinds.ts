@@ -1,18 +1,27 @@
+import type { ModelSummary } from '../model/hf/cost';
 import type { Rng } from '../model/rng';
 import type { JobKind, Output, Work } from './codec';
-import type { Projector } from './freivalds';
+import type { MatmulProblem, Projector } from './freivalds';
 import { computeInference } from './inference-compute';
 import { InferenceOwnerJob } from './inference-job';
-import { checkInferenceSpec, checkModelSummary, type InferenceSpec } from './inference-spec';
+import {
+  checkInferenceSpec,
+  checkModelSummary,
+  defaultPerShard,
+  defaultPolicy,
+  type InferencePolicy,
+  type InferenceSpec,
+} from './inference-spec';
 import { type Engine, JobSpecError, type OwnerJob } from './job';
 import { MatmulOwnerJob, planBlocks } from './matmul-job';
 import type { OwnerTrust } from './owner-trust';
 import type { SchedulerOptions } from './scheduler';
 
 /**
- * The registry of job kinds: for each, how its spec is checked, how the owner's job is built,
- * and the compute function a contributor runs. src/mesh goes through this and nothing else, so
- * a new kind is a file in src/jobs, its messages in work.proto, and one entry here.
+ * The registry of job kinds: for each, how a researcher's request becomes a spec, how a spec is
+ * checked and described, how the owner's job is built, and the compute function a contributor
+ * runs. src/mesh goes through this and nothing else, so a new kind is a file in src/jobs, its
+ * messages in work.proto, and one entry here.
  */
 
 /** A researcher's matmul: C = A·B in blocks of blockRows × blockCols. */
@@ -24,6 +33,34 @@ export interface MatmulSpec {
   b: Float32Array; // k×n, row-major
   blockRows: number;
   blockCols: number;
+}
+
+/** A researcher's matmul request: the problem and the block size it is cut into. */
+export interface MatmulRequest {
+  problem: MatmulProblem;
+  block: { blockRows: number; blockCols: number };
+}
+
+/** What a batched inference job outputs per sequence: last-position logits, or `steps`
+ * generated tokens (greedy at temperature 0, else seeded sampling, so that copies agree and the
+ * answer can be reproduced from `seed`). */
+export type InferenceOutput =
+  | { mode: 'logits' }
+  | { mode: 'tokens'; steps: number; temperature?: number; seed?: number };
+
+/** A researcher's batched inference over a model the owner holds (Mesh.submitInference resolves
+ * the model first). */
+export interface InferenceRequest {
+  /** The model's checkpoint digest and its summary, as the owner loaded it. */
+  modelDigest: string;
+  model: ModelSummary;
+  /** Token ids, one array per sequence. */
+  sequences: Uint32Array[];
+  output: InferenceOutput;
+  /** How results are verified; defaults depend on the output (inference-job.ts). */
+  policy?: Partial<InferencePolicy>;
+  /** Sequences per shard; defaultPerShard when absent. */
+  perShard?: number;
 }
 
 export type JobSpec =
@@ -51,9 +88,17 @@ export interface JobEnv {
   onSplit?: (splits: number[]) => void;
 }
 
-interface KindDef<S> {
+/** One job kind: its spec `S`, built from a researcher's request `R`. */
+export interface KindDef<S, R> {
+  /** The spec a researcher's request asks for (still to be checked); `rng` draws what the
+   * request leaves to chance (an inference job's seed). */
+  build(req: R, rng: Rng): S;
   /** Validates a spec, also one read back from storage; throws JobSpecError naming the field. */
   check(raw: unknown): S;
+  /** What was asked, in words, for lists ("C = A·B, 512×256 by 256×512"). */
+  describe(spec: S): string;
+  /** The model (by checkpoint digest) the owner must hold to run the job, if any. */
+  model(spec: S): string | undefined;
   create(id: string, spec: S, env: JobEnv): OwnerJob;
   compute(work: Work, engine: Engine): Promise<Output>;
   /** The model (by content digest) a contributor must hold to run the work, if any. */
@@ -86,7 +131,19 @@ function checkNoOverflow(a: Float32Array, b: Float32Array, m: number, k: number,
   }
 }
 
-const matmul: KindDef<MatmulSpec> = {
+const matmul: KindDef<MatmulSpec, MatmulRequest> = {
+  build: ({ problem: p, block }) => ({
+    m: p.m,
+    k: p.k,
+    n: p.n,
+    a: p.a.slice(),
+    b: p.b.slice(),
+    blockRows: block.blockRows,
+    blockCols: block.blockCols,
+  }),
+  describe: ({ m, k, n, blockRows, blockCols }) =>
+    `C = A·B, ${m}×${k} by ${k}×${n}, in ${blockRows}×${blockCols} blocks`,
+  model: () => undefined,
   check(raw) {
     const r = object(raw);
     const dims = ['m', 'k', 'n', 'blockRows', 'blockCols'] as const;
@@ -130,7 +187,27 @@ const matmul: KindDef<MatmulSpec> = {
   requiredModel: () => undefined,
 };
 
-const inference: KindDef<InferenceSpec> = {
+const inference: KindDef<InferenceSpec, InferenceRequest> = {
+  build(req, rng) {
+    const out = req.output;
+    const tokens = out.mode === 'tokens';
+    return {
+      modelDigest: req.modelDigest,
+      model: req.model,
+      sequences: req.sequences.map((q) => Uint32Array.from(q)),
+      mode: out.mode,
+      steps: tokens ? out.steps : 0,
+      temperature: tokens ? (out.temperature ?? 0) : 0,
+      seed: (tokens ? out.seed : undefined) ?? rng.nextUint32(),
+      perShard: req.perShard ?? defaultPerShard(req.sequences.length),
+      policy: { ...defaultPolicy(out.mode), ...req.policy },
+    };
+  },
+  describe(s) {
+    const what = s.mode === 'logits' ? 'next-token logits' : `${s.steps} generated tokens each`;
+    return `${s.sequences.length} sequence(s), ${what}`;
+  },
+  model: (s) => s.modelDigest,
   check(raw) {
     const r = object(raw);
     // A stored spec from before issue 23 names its model by a config of tessel's own
@@ -157,7 +234,15 @@ const inference: KindDef<InferenceSpec> = {
   requiredModel: (work) => (work.kind === 'inference' ? work.modelDigest : undefined),
 };
 
-export const KINDS: { [K in JobKind]: KindDef<Extract<JobSpec, { kind: K }>['spec']> } = {
+/** The request each kind is built from. */
+export interface JobRequests {
+  matmul: MatmulRequest;
+  inference: InferenceRequest;
+}
+
+export const KINDS: {
+  [K in JobKind]: KindDef<Extract<JobSpec, { kind: K }>['spec'], JobRequests[K]>;
+} = {
   matmul,
   inference,
 };
@@ -170,6 +255,23 @@ export function isJobKind(k: unknown): k is JobKind {
 export function checkJobSpec(kind: unknown, spec: unknown): JobSpec {
   if (!isJobKind(kind)) throw new JobSpecError('kind', `unknown job kind ${String(kind)}`);
   return { kind, spec: KINDS[kind].check(spec) } as JobSpec;
+}
+
+/** The spec a researcher's request of kind `kind` asks for, unchecked (checkJobSpec says
+ * whether it can run). */
+export function buildJobSpec<K extends JobKind>(kind: K, req: JobRequests[K], rng: Rng): JobSpec {
+  const def: KindDef<unknown, JobRequests[K]> = KINDS[kind];
+  return { kind, spec: def.build(req, rng) } as JobSpec;
+}
+
+/** A job's request in words, for lists ("C = A·B, 512×256 by 256×512"). */
+export function describeJob(js: JobSpec): string {
+  return js.kind === 'matmul' ? KINDS.matmul.describe(js.spec) : KINDS.inference.describe(js.spec);
+}
+
+/** The model (by checkpoint digest) the owner must hold to run a job, if any. */
+export function jobModel(js: JobSpec): string | undefined {
+  return js.kind === 'matmul' ? KINDS.matmul.model(js.spec) : KINDS.inference.model(js.spec);
 }
 
 export function createJob(id: string, js: JobSpec, env: JobEnv): OwnerJob {

@@ -13,16 +13,8 @@ export interface HistoryRecord extends Omit<StoredJob, 'spec'> {
   summary: string;
 }
 
-/** A job's request in words, for lists ("C = A·B, 512×256 by 256×512"). */
-export function describeJob(js: JobSpec): string {
-  if (js.kind === 'matmul') {
-    const { m, k, n, blockRows, blockCols } = js.spec;
-    return `C = A·B, ${m}×${k} by ${k}×${n}, in ${blockRows}×${blockCols} blocks`;
-  }
-  const s = js.spec;
-  const what = s.mode === 'logits' ? 'next-token logits' : `${s.steps} generated tokens each`;
-  return `${s.sequences.length} sequence(s), ${what}`;
-}
+// A job's request in words comes from the kind registry (its KindDef.describe).
+export { describeJob } from '../jobs/kinds';
 
 /**
  * A history entry's view: the report, progress and spending kept when it ended. A job finished

@@ -1,6 +1,9 @@
+import type { TypedEventTarget } from 'main-event';
 import type { JobKind } from '../jobs/codec';
 import type { JobProgress, VerificationReport } from '../jobs/job';
+import type { Reputation } from '../jobs/reputation';
 import type { AnnouncementMsg } from './codec';
+import { type MeshNode, relayOf, webRtcAddresses } from './node';
 import type { AbandonedShard, ShardOutcome } from './shard-contributor';
 
 /**
@@ -121,4 +124,73 @@ export interface MeshEvents {
   /** This tab gave a shard back: its compute outlived the lease (the Worker was recycled). */
   abandoned: CustomEvent<AbandonedShard>;
   contributing: CustomEvent<boolean>;
+}
+
+/** The configured relays as a view shows them, in the config's order. */
+export function relayViews(node: MeshNode, relays: readonly string[]): RelayView[] {
+  const reserved = new Set(webRtcAddresses(node).map(relayOf));
+  const connected = new Set(node.getConnections().map((c) => c.remotePeer.toString()));
+  return relays.map((addr) => {
+    const id = relayOf(addr);
+    return { addr, connected: connected.has(id), reserved: reserved.has(id) };
+  });
+}
+
+/** The peers `node` is connected to, with what they said of themselves in their latest work
+ * request (`said`) and how this tab's owner side judged them. */
+export function peerViews(
+  node: Pick<MeshNode, 'getConnections'>,
+  relays: readonly string[],
+  said: ReadonlyMap<string, { adapter: string; gflops: number }>,
+  reputation: Pick<Reputation, 'get'>,
+): PeerView[] {
+  const relayIds = new Set(relays.map(relayOf));
+  const byPeer = new Map<string, PeerView>();
+  for (const c of node.getConnections()) {
+    const id = c.remotePeer.toString();
+    const direct = c.remoteAddr.toString().includes('/webrtc') && c.limits == null;
+    const known = byPeer.get(id);
+    if (known) {
+      known.direct ||= direct;
+      continue;
+    }
+    const s = said.get(id);
+    const r = reputation.get(id);
+    byPeer.set(id, {
+      id,
+      direct,
+      relay: relayIds.has(id),
+      ...(s ? { adapter: s.adapter, gflops: s.gflops } : {}),
+      score: r.score,
+      accepted: r.accepted,
+      rejected: r.rejected,
+      missedDeadlines: r.missedDeadlines,
+      quarantined: r.quarantined,
+      ...(r.reason ? { reason: r.reason } : {}),
+    });
+  }
+  return [...byPeer.values()];
+}
+
+/** The relayed WebRTC addresses others dial `node` at now, one per relay holding a reservation
+ * (`fallback`, the ones it started with, while it has none). */
+export function dialAddresses(node: MeshNode, fallback: readonly string[]): string[] {
+  const live = webRtcAddresses(node);
+  const byRelay = new Map<string, string>();
+  for (const a of live.length > 0 ? live : fallback) {
+    if (!byRelay.has(relayOf(a))) byRelay.set(relayOf(a), a);
+  }
+  return [...byRelay.values()];
+}
+
+/** Re-dispatches `from`'s events of `types` as `to`'s own, with the same detail (a facade's
+ * events are its parts'). */
+export function forward<E extends { [K in keyof E]: CustomEvent }>(
+  from: TypedEventTarget<E>,
+  to: TypedEventTarget<MeshEvents>,
+  types: (keyof E & keyof MeshEvents)[],
+): void {
+  for (const type of types) {
+    from.addEventListener(type, (e) => to.safeDispatchEvent(type, { detail: e.detail }));
+  }
 }
