@@ -159,8 +159,9 @@ export class Witness extends TypedEventEmitter<WitnessEvents> {
     this.#equivocations.set(x.log, proof);
     notice(`log of ${x.log} equivocated at size ${x.size}: quarantined`);
     this.#o.quarantine(x.log, `equivocated at size ${x.size}`);
-    await this.#o.store.putNote(`equivocation/${x.log}`, proof.a, proof.b);
+    // Told at once, with the quarantine: whoever sees one sees the other.
     this.safeDispatchEvent('equivocation', { detail: proof });
+    await this.#o.store.putNote(`equivocation/${x.log}`, proof.a, proof.b);
     if (spread) await this.#o.publish(proof.a, proof.b);
   }
 

@@ -221,6 +221,8 @@ describe('the ledger service between three real peers', () => {
     await bob.ledger.log.vote({ proposal: id, yes: false, castAt: Date.now() });
     const everyone = [owner, alice, bob];
     const tallies = [];
+    const told: unknown[] = [];
+    owner.service.addEventListener('params', (e) => told.push(e.detail));
     for (const p of everyone) {
       tallies.push(await p.service.governance(everyone.filter((q) => q !== p).map((q) => q.id)));
     }
@@ -228,6 +230,8 @@ describe('the ledger service between three real peers', () => {
     expect(tallies[2]).toEqual(tallies[0]);
     // Alice holds 6 credits she earned; Bob spent more than he earned: he weighs nothing.
     expect(tallies[0]).toMatchObject([{ id, yes: 6, no: 0, voters: 2, passed: false }]);
+    // The facade tells its views the parameters in force after a tally, as its snapshot has them.
+    expect(told).toEqual([owner.service.snapshot().params]);
 
     await owner.ledger.revoke('job-a', alice.id, 'failed a canary');
     for (const p of everyone) expect((await p.service.audit(alice.id)).account.earned).toBe(0n);
@@ -250,6 +254,10 @@ describe('the ledger service between three real peers', () => {
     const [x, y] = await Promise.all([openCheckpoint(a, owner.id), openCheckpoint(b, owner.id)]);
     expect(x.size).toBe(y.size);
     expect(x.root).not.toEqual(y.root);
+    // The view's read model holds the same proof, and the peers heard on the topic.
+    const seen = bob.service.snapshot();
+    expect(seen.equivocations).toEqual(bob.equivocations);
+    expect([...seen.knownPeers].sort()).toEqual([owner.id, alice.id].sort());
   });
 });
 
