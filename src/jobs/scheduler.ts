@@ -1,58 +1,18 @@
-// Over 450 lines for a reason: the queue, the leases and their deadlines share one state and
-// its invariants (a shard is queued, leased, done or retired); split up, each part would reach
-// into the others' fields.
 import { Deque } from './deque';
 import { MinHeap } from './heap';
-import { LEASE_DEFAULTS, TRANSFER_SLACK, transferTimeMs } from './lease-timing';
+import { LEASE_DEFAULTS, type Lease, LeaseTiming, type LeaseTimingOptions } from './lease-timing';
 
 export {
   DEFAULT_LINK_BYTES_PER_SEC,
   LEASE_DEFAULTS,
+  type Lease,
+  type LeaseTimingOptions,
   TRANSFER_SLACK,
   transferTimeMs,
 } from './lease-timing';
 
-/** A shard handed to a contributor until `deadline` (ms, on the owner's clock). */
-export interface Lease {
-  leaseId: string;
-  shardId: number;
-  contributor: string; // peer id
-  issuedAt: number; // ms
-  deadline: number; // ms
-  /** How long this contributor is given from each heartbeat (ms): its compute window plus
-   * `transferMs`, so a result still on its way after the last heartbeat is not late. */
-  windowMs: number;
-  /** The time allowed for the lease's bytes to cross the link one way (ms, TRANSFER_SLACK ×
-   * the shard's bytes ÷ the link's throughput): the first deadline adds it, since heartbeats
-   * only start once the lease has arrived. */
-  transferMs: number;
-  /** The lease ends at this time (ms) whatever the heartbeats: a peer that heartbeats and never
-   * answers cannot hold a shard for ever. */
-  expiresBy: number;
-  /** True when the shard was already leased to someone else (a speculative copy). */
-  speculative: boolean;
-}
-
-export interface SchedulerOptions {
-  /** Work in one shard, to size deadlines from a contributor's measured GFLOP/s. */
-  shardFlops?: (shardId: number) => number;
-  /** Bytes a lease of the shard and its result carry over the link, together: deadlines
-   * cover their transfer at the link's throughput (default: 0, no transfer). */
-  shardBytes?: (shardId: number) => number;
-  /** Compute window = slack × the expected compute time, clamped to [minWindowMs, maxWindowMs]
-   * (defaults: LEASE_DEFAULTS). */
-  slack?: number;
-  minWindowMs?: number; // ms
-  maxWindowMs?: number; // ms
-  /** Compute window for a contributor whose speed is unknown (ms). */
-  defaultWindowMs?: number;
-  /** A lease's whole life, heartbeats or not: lifetimeSlack × the expected compute time,
-   * clamped to [minLifetimeMs, maxLifetimeMs]; defaultLifetimeMs when the speed is unknown;
-   * plus the transfer both ways. */
-  lifetimeSlack?: number;
-  minLifetimeMs?: number; // ms
-  maxLifetimeMs?: number; // ms
-  defaultLifetimeMs?: number; // ms
+/** How the scheduler leases: deadlines (LeaseTimingOptions), and how many leases and copies. */
+export interface SchedulerOptions extends LeaseTimingOptions {
   /** Leases one contributor may hold at once in this job (ids are free: this bounds what one
    * id can stall, not what many can). */
   maxLeasesPerPeer?: number;
@@ -99,6 +59,7 @@ export type Settlement = 'accepted' | 'rejected' | 'stale';
  */
 export class Scheduler {
   readonly #o: Required<SchedulerOptions>;
+  readonly #timing: LeaseTiming;
   readonly #pending: Deque = new Deque();
   // Per shard id (they only grow): 1 while queued, done, retired; current leases; lapses.
   readonly #queued: number[] = [];
@@ -126,6 +87,7 @@ export class Scheduler {
       onExpire: () => {},
       ...options,
     };
+    this.#timing = new LeaseTiming(this.#o);
     this.addShards(shardCount, false);
   }
 
@@ -242,39 +204,22 @@ export class Scheduler {
     return this.#held.get(contributor) ?? 0;
   }
 
-  /** Expected compute time of the shard at `gflops` (ms); undefined when the speed is unknown. */
-  #computeMs(shardId: number, gflops: number): number | undefined {
-    return gflops > 0 ? this.#o.shardFlops(shardId) / (gflops * 1e6) : undefined;
-  }
-
   /** Time allowed for the shard's bytes to cross a link of `bytesPerSec` one way or the other
    * (ms, TRANSFER_SLACK included; 0 or less: unknown, DEFAULT_LINK_BYTES_PER_SEC). */
   transferMsFor(shardId: number, bytesPerSec = 0): number {
-    return TRANSFER_SLACK * transferTimeMs(this.#o.shardBytes(shardId), bytesPerSec);
+    return this.#timing.transferMs(shardId, bytesPerSec);
   }
 
   /** A lease's whole life for a contributor at `gflops` on a link of `bytesPerSec` (ms),
    * heartbeats or not: its compute lifetime plus the transfer both ways. */
   lifetimeFor(shardId: number, gflops: number, bytesPerSec = 0): number {
-    const { lifetimeSlack, minLifetimeMs, maxLifetimeMs, defaultLifetimeMs } = this.#o;
-    const compute = this.#computeMs(shardId, gflops);
-    const life =
-      compute === undefined
-        ? defaultLifetimeMs
-        : Math.min(maxLifetimeMs, Math.max(minLifetimeMs, lifetimeSlack * compute));
-    return life + 2 * this.transferMsFor(shardId, bytesPerSec);
+    return this.#timing.lifetime(shardId, gflops, bytesPerSec);
   }
 
   /** How long a contributor at `gflops` on a link of `bytesPerSec` is given from each
    * heartbeat (ms): its compute window plus one transfer (the result's trip back). */
   windowFor(shardId: number, gflops: number, bytesPerSec = 0): number {
-    const { slack, minWindowMs, maxWindowMs, defaultWindowMs } = this.#o;
-    const compute = this.#computeMs(shardId, gflops);
-    const window =
-      compute === undefined
-        ? defaultWindowMs
-        : Math.min(maxWindowMs, Math.max(minWindowMs, slack * compute));
-    return window + this.transferMsFor(shardId, bytesPerSec);
+    return this.#timing.window(shardId, gflops, bytesPerSec);
   }
 
   /**
