@@ -128,7 +128,7 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
     });
     this.#oracle = new PriceOracle({
       me,
-      demand: o.supply,
+      demand: () => o.supply(),
       params: () => this.#params,
       now: () => this.#now(),
     });

@@ -70,6 +70,7 @@ export class TesselLedger extends LitElement {
     });
     this.addEventListener(LEDGER_MESSAGE, (e) => {
       if (!(e instanceof CustomEvent)) return;
+      e.stopPropagation(); // the parts' messages are this view's own
       const m: LedgerMessage = e.detail;
       this._message = m.text || undefined;
       if (m.booksChanged) void this.#refresh();
