@@ -1,6 +1,6 @@
 import { html, LitElement } from 'lit';
-import { DEFAULT_PARAMS } from '../ledger/governance';
 import type { LocalLedger } from '../ledger/local';
+import { DEFAULT_PARAMS } from '../ledger/params';
 import { describeError, short } from './format';
 import { fmt, tell } from './ledger-parts';
 import { base } from './styles';
