@@ -10,7 +10,7 @@ import { seededRng } from '../../../src/model/rng';
 import { matmulF64 } from '../../../src/reference/matmul';
 import { referenceEngine, tinySummary } from '../../support/model-fixture';
 
-// The reservation arithmetic of settlement (src/mesh/purse.ts): a lease holds its shard's exact
+// The reservation arithmetic of settlement (src/jobs/purse.ts): a lease holds its shard's exact
 // credit against the job's budget and the owner's balance across all its jobs; a verdict pays
 // from the hold and never more; whatever ends without a payment gives it back.
 
