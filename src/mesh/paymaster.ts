@@ -2,6 +2,7 @@ import type { Work } from '../jobs/codec';
 import type { OwnerJob, Receipt, Verdict } from '../jobs/job';
 import type { Wallet } from '../jobs/purse';
 import type { Lease } from '../jobs/scheduler';
+import { notice } from '../log/log';
 import type { ShardOwnerOptions } from './shard-owner';
 
 /** The money hooks of the owner service (see ShardOwnerOptions). */
@@ -81,8 +82,8 @@ export class Paymaster {
     const credit = purse.leased(v.leaseId, v.contributor) ?? purse.cost(v.flops);
     const paid = this.wallet.pay(v.jobId, v.leaseId, v.contributor, credit);
     if (paid < credit) {
-      console.warn(
-        `tessel: shard ${v.shardId} of ${v.jobId} pays ${paid} of ${credit} µcredits: its lease reserved no more`,
+      notice(
+        `shard ${v.shardId} of ${v.jobId} pays ${paid} of ${credit} µcredits: its lease reserved no more`,
       );
     }
     // Without a ledger there is no receipt to wait for.
