@@ -3,21 +3,23 @@
 //   SIGHUP stops it cleanly: it leaves the mesh, giving its leases back, then exits 0.
 import '../relay/polyfills';
 import { parseArgs } from 'node:util';
+import { BUDGET_MAX, BUDGET_MIN, DEFAULT_BUDGET, isBudget } from '../jobs/budget';
+import { print, printError } from '../log/log';
 import { ConfigError } from '../mesh/config';
 import { contribute, formatCredits } from './contribute';
 
-const USAGE = `usage: tessel contribute --relay <multiaddr> [--relay <multiaddr>]… [--budget 0.5]
+const USAGE = `usage: tessel contribute --relay <multiaddr> [--relay <multiaddr>]… [--budget ${DEFAULT_BUDGET}]
                          [--data ~/.tessel] [--ice stun:host:port]… [--engine auto]
 
   --relay   a relay's multiaddr (…/ws/p2p/<id>, …/wss/p2p/<id>); give two or more to stay
             reachable when one goes down
-  --budget  share of wall time the GPU may be busy, 0.05 to 1 (default 0.5)
+  --budget  share of wall time the GPU may be busy, ${BUDGET_MIN} to ${BUDGET_MAX} (default ${DEFAULT_BUDGET})
   --data    folder for this contributor's key and ledger (default ~/.tessel)
   --ice     a STUN or TURN server for WebRTC across the internet
   --engine  auto (default: the faster of the GPU and the CPU engine, measured), webgpu or cpu`;
 
 const fail = (message: string): never => {
-  console.error(`tessel: ${message}\n\n${USAGE}`);
+  printError(`tessel: ${message}\n\n${USAGE}`);
   process.exit(2);
 };
 
@@ -27,7 +29,7 @@ function parse() {
     allowPositionals: true,
     options: {
       relay: { type: 'string', multiple: true, default: [] },
-      budget: { type: 'string', default: '0.5' },
+      budget: { type: 'string', default: String(DEFAULT_BUDGET) },
       data: { type: 'string' },
       ice: { type: 'string', multiple: true, default: [] },
       engine: { type: 'string', default: 'auto' },
@@ -42,7 +44,7 @@ try {
 }
 const { values, positionals } = parsed!;
 if (values.help) {
-  console.log(USAGE);
+  print(USAGE);
   process.exit(0);
 }
 if (positionals[0] !== 'contribute' || positionals.length > 1) {
@@ -50,7 +52,9 @@ if (positionals[0] !== 'contribute' || positionals.length > 1) {
 }
 if (values.relay.length === 0) fail('--relay is required');
 const budget = Number(values.budget);
-if (!(budget >= 0.05 && budget <= 1)) fail(`--budget must be from 0.05 to 1, got ${values.budget}`);
+if (!isBudget(budget)) {
+  fail(`--budget must be from ${BUDGET_MIN} to ${BUDGET_MAX}, got ${values.budget}`);
+}
 const use = values.engine;
 if (use !== 'auto' && use !== 'webgpu' && use !== 'cpu') {
   fail(`--engine must be auto, webgpu or cpu, got ${JSON.stringify(use)}`);
@@ -67,9 +71,9 @@ try {
     iceServers: values.ice.map((urls) => ({ urls })),
     ...(values.data ? { dataDir: values.data } : {}),
     use: use as 'auto' | 'webgpu' | 'cpu',
-    log: (line) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`),
+    log: (line) => print(`${new Date().toISOString().slice(11, 19)} ${line}`),
   });
-  console.log(`contributing at budget ${budget}; Ctrl+C stops (leases held are given back)`);
+  print(`contributing at budget ${budget}; Ctrl+C stops (leases held are given back)`);
   let stopping = false;
   const stop = (why: string, sig?: string) => {
     if (stopping) {
@@ -77,17 +81,17 @@ try {
       return;
     }
     stopping = true;
-    console.log(`stopping (${why}): giving leases back…`);
+    print(`stopping (${why}): giving leases back…`);
     running.stop().then(
       () => {
         const s = running.stats();
-        console.log(
+        print(
           `stopped: ${s.verified} shard(s) verified, ${s.rejected} rejected, ${s.superseded} superseded, ${s.abandoned} given back this run; ${formatCredits(s.credit)} earned in all`,
         );
         process.exit(0);
       },
       (e: unknown) => {
-        console.error(`tessel: could not leave the mesh cleanly: ${(e as Error)?.message ?? e}`);
+        printError(`tessel: could not leave the mesh cleanly: ${(e as Error)?.message ?? e}`);
         process.exit(1);
       },
     );
@@ -98,6 +102,6 @@ try {
   if (process.send) process.once('disconnect', () => stop('the tessel command is gone'));
 } catch (e) {
   if (e instanceof ConfigError) fail(e.message);
-  console.error(`tessel: ${(e as Error).message}`);
+  printError(`tessel: ${(e as Error).message}`);
   process.exit(1);
 }

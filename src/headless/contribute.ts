@@ -2,15 +2,15 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { matmulKernelDigest } from '../gpu/matmul';
 import { credits } from '../jobs/price';
 import { exportLedger, leavesOf, openLedgerFile, restoreLedger } from '../ledger/file';
 import { LocalLedger } from '../ledger/local';
-import { startMarket } from '../ledger/market';
+import { print } from '../log/log';
 import { parseMeshConfig } from '../mesh/config';
 import type { GoneJobs } from '../mesh/job-board';
-import { Mesh } from '../mesh/mesh';
+import type { Mesh } from '../mesh/mesh';
 import type { AbandonedShard, ShardOutcome } from '../mesh/shard-contributor';
+import { startPeer } from '../peer/peer';
 import { loadOrCreateKey } from '../relay/relay';
 import type { ComputeApi, EngineKind } from '../worker/api';
 import { chooseEngine } from '../worker/engine-choice';
@@ -25,8 +25,8 @@ export type HeadlessEngine = Pick<
 export interface HeadlessOptions {
   /** Relay multiaddrs (…/ws/p2p/<id> or …/wss/p2p/<id>); at least one, two to stay reachable. */
   relays: string[];
-  /** Share of wall time the GPU may be busy, (0, 1]. */
-  budget?: number; // default 0.5
+  /** Share of wall time the GPU may be busy, BUDGET_MIN to BUDGET_MAX (src/jobs/budget.ts). */
+  budget?: number; // share of wall time, default DEFAULT_BUDGET (src/jobs/budget.ts)
   /** STUN/TURN servers for WebRTC across the internet ([] on one machine). */
   iceServers?: RTCIceServer[];
   /** Where the identity key and the ledger file live, so a restart keeps peer id and credit. */
@@ -41,7 +41,7 @@ export interface HeadlessOptions {
   /** Gossip checkpoints, witness and answer audits as a tab does (the market); default on. */
   market?: boolean;
   /** Where progress lines go. */
-  log?: (line: string) => void; // default console.log
+  log?: (line: string) => void; // default print (stdout)
 }
 
 /** A running headless contributor (see `contribute`). */
@@ -71,7 +71,7 @@ export interface HeadlessContributor {
  * starts contributing at once: running it is the owner's consent.
  */
 export async function contribute(o: HeadlessOptions): Promise<HeadlessContributor> {
-  const log = o.log ?? ((line: string) => console.log(line));
+  const log = o.log ?? print;
   const config = parseMeshConfig({ relays: o.relays, iceServers: o.iceServers ?? [] });
   const dataDir = o.dataDir ?? join(process.env.HOME ?? '.', '.tessel');
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -105,20 +105,20 @@ export async function contribute(o: HeadlessOptions): Promise<HeadlessContributo
     const privateKey = await loadOrCreateKey(join(dataDir, 'key'));
     const peerId = peerIdFromPrivateKey(privateKey).toString();
     const ledger = await openLedger(privateKey, peerId, dataDir, log);
-    const mesh = await Mesh.start({
+    const peer = await startPeer({
       config,
       privateKey,
       engine,
       adapter,
-      kernelDigest: await matmulKernelDigest(),
       maxBufferBytes: info.maxBindingBytes,
+      ledger,
       contribute: true,
+      ...(o.market === false ? { market: false } : {}),
       ...(o.budget !== undefined ? { budget: o.budget } : {}),
       ...(gflops ? { gflops } : {}),
-      acceptReceipt: (bundle, expect) => ledger.accept(bundle, expect),
     });
+    const { mesh } = peer;
     log(`peer ${peerId}, reachable at ${mesh.addresses.join(' ')}`);
-    const market = o.market === false ? undefined : await startMarket(mesh, ledger);
     const counts = { verified: 0, rejected: 0, superseded: 0, abandoned: 0 };
     const heard = new Set<string>();
     mesh.addEventListener('announced', (e) => {
@@ -167,8 +167,7 @@ export async function contribute(o: HeadlessOptions): Promise<HeadlessContributo
       stats: () => ({ ...counts, credit: ledger.earned }),
       stop() {
         stopped ??= (async () => {
-          await market?.stop();
-          await mesh.stop();
+          await peer.stop();
           await saveLedger(ledger, dataDir);
           await own?.dispose();
         })();

@@ -1,4 +1,5 @@
 import { css, html, LitElement, nothing } from 'lit';
+import { BUDGET_MAX, BUDGET_MIN, DEFAULT_BUDGET } from '../jobs/budget';
 import type { StoppedBy } from '../mesh/read-model';
 import type { ShardOutcome } from '../mesh/shard-contributor';
 import './chart';
@@ -228,7 +229,7 @@ export class TesselContributor extends LitElement {
   override render() {
     const s = this._status;
     const on = s?.contributing ?? false;
-    const budget = Math.round((s?.budget ?? 0.5) * 100);
+    const budget = Math.round((s?.budget ?? DEFAULT_BUDGET) * 100);
     return html`<section aria-labelledby="contrib-title">
       <h2 id="contrib-title">
         Contribute your GPU
@@ -259,8 +260,8 @@ export class TesselContributor extends LitElement {
           <input
             type="range"
             id="budget"
-            min="10"
-            max="100"
+            min=${Math.round(BUDGET_MIN * 100)}
+            max=${Math.round(BUDGET_MAX * 100)}
             step="5"
             .value=${String(budget)}
             aria-valuetext="${budget}% of the time"

@@ -1,4 +1,7 @@
+import { clampBudget, DEFAULT_BUDGET } from '../jobs/budget';
 import type { EngineKind } from '../worker/api';
+
+export { clampBudget } from '../jobs/budget';
 
 /**
  * What a volunteer chose, remembered for this origin (localStorage): whether to contribute,
@@ -8,7 +11,7 @@ import type { EngineKind } from '../worker/api';
  */
 export interface ContributorPrefs {
   contribute: boolean;
-  budget: number; // share of wall time the GPU may be busy, 0.1..1
+  budget: number; // share of wall time the GPU may be busy, BUDGET_MIN..BUDGET_MAX
   pauseWhenHidden: boolean;
   /** GFLOP/s measured per engine identity ("webgpu:…" adapters, "cpu:wasm-…"). */
   speeds: Record<string, number>;
@@ -19,16 +22,11 @@ export interface ContributorPrefs {
 const KEY = 'tessel:contributor';
 export const DEFAULT_PREFS: ContributorPrefs = {
   contribute: false,
-  budget: 0.5,
+  budget: DEFAULT_BUDGET,
   pauseWhenHidden: true,
   speeds: {},
   engines: {},
 };
-
-/** Clamps a budget to what the contributor accepts: 10 % to 100 %. */
-export function clampBudget(b: number): number {
-  return Number.isFinite(b) ? Math.min(1, Math.max(0.1, b)) : DEFAULT_PREFS.budget;
-}
 
 export function loadPrefs(
   storage: Storage | undefined = globalThis.localStorage,

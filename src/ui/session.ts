@@ -1,18 +1,21 @@
 import { TypedEventEmitter } from 'main-event';
-import { cpuIdentity } from '../cpu/identity';
-import { isSoftwareAdapter } from '../gpu/device';
 import type { LocalLedger } from '../ledger/local';
 import type { LedgerService } from '../ledger/service';
+import { notice } from '../log/log';
 import type { JobHistory } from '../mesh/job-history';
 import type { MeshConfig, Mesh as MeshType } from '../mesh/mesh';
 import type { ModelCache } from '../mesh/model-store';
-import type { OwnerStore } from '../mesh/store';
+import type { Peer } from '../peer/peer';
 import type { ComputeInfo, EngineKind } from '../worker/api';
 import { ComputeClient } from '../worker/client';
 import { chooseEngine, deviceKey, hardwareGpu } from '../worker/engine-choice';
+import { type AdapterView, adapterView, noWebGpu } from './adapter-view';
 import { describeError } from './format';
 import { ContributionGate } from './gate';
 import { type ContributorPrefs, clampBudget, loadPrefs, savePrefs } from './prefs';
+import { TabStores } from './tab-stores';
+
+export type { AdapterView } from './adapter-view';
 
 /** What the volunteer's controls and badge show. */
 export interface SessionStatus {
@@ -25,30 +28,6 @@ export interface SessionStatus {
   budget: number;
   pauseWhenHidden: boolean;
 }
-
-/** The engine and adapter this tab would lend, in words a volunteer can act on. */
-export type AdapterView =
-  | {
-      available: true;
-      /** The engine shards run on: chosen by measurement (or, before the first, predicted). */
-      engine: EngineKind;
-      /** Whether `engine` was chosen by measuring on this device (now or on an earlier visit). */
-      chosen: boolean;
-      /** The engine in words: "CPU · WebAssembly SIMD with FMA · 2 threads" or "GPU · WebGPU". */
-      engineName: string;
-      /** The WebGPU adapter's name, or why there is none. */
-      name: string;
-      /** The WebGPU adapter runs on the CPU (SwiftShader and the like), not a GPU. */
-      software: boolean;
-      /** No WebGPU adapter at all (the CPU engine computes). */
-      noWebGpu?: string;
-      identity: string;
-      /** The chosen engine's speed, measured here (now or on an earlier visit), GFLOP/s. */
-      gflops?: number;
-      tuned: boolean;
-      maxBindingBytes: number;
-    }
-  | { available: false; reason: string; advice: string };
 
 export interface SessionEvents {
   status: CustomEvent<SessionStatus>;
@@ -83,20 +62,14 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
   #prefs: ContributorPrefs;
   readonly #gate: ContributionGate;
   readonly #options: SessionOptions;
-  #mesh: MeshType | undefined;
-  #joining: Promise<MeshType> | undefined;
+  #peer: Peer | undefined;
+  #joining: Promise<Peer> | undefined;
   #meshState: SessionStatus['mesh'] = 'none';
   #phase: SessionStatus['phase'] = 'off';
   #message: string | undefined;
   #adapter: Promise<AdapterView> | undefined;
   #startedAt = 0;
-  #ledger: Promise<LocalLedger> | undefined;
-  /** The tab's libp2p key, loaded once: the ledger and the mesh must sign as the same peer. */
-  #identity: Promise<import('@libp2p/interface').PrivateKey> | undefined;
-  #market: LedgerService | undefined;
-  #store: Promise<OwnerStore> | undefined;
-  #history: Promise<JobHistory> | undefined;
-  #modelCache: Promise<ModelCache> | undefined;
+  readonly #stores = new TabStores();
 
   constructor(options: SessionOptions) {
     super();
@@ -109,7 +82,7 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
 
   /** The mesh, once joined. */
   get mesh(): MeshType | undefined {
-    return this.#mesh;
+    return this.#peer?.mesh;
   }
 
   status(): SessionStatus {
@@ -130,7 +103,7 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
     this.#adapter ??= this.compute.info().then(
       (info) =>
         info.adapter || this.#forcedEngine() !== 'webgpu'
-          ? this.#adapterView(info)
+          ? adapterView(info, this.#prefs, this.#forcedEngine())
           : noWebGpu(info.gpuError?.message),
       (e): AdapterView => noWebGpu(describeError(e)),
     );
@@ -177,7 +150,7 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
   setBudget(budget: number): void {
     this.#prefs = { ...this.#prefs, budget: clampBudget(budget) };
     savePrefs(this.#prefs, this.#options.storage);
-    this.#mesh?.setBudget(this.#prefs.budget);
+    this.mesh?.setBudget(this.#prefs.budget);
     this.#emitStatus();
   }
 
@@ -198,17 +171,7 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
    * GPU, so a page can show them before the volunteer switches anything on.
    */
   ledger(): Promise<LocalLedger> {
-    this.#ledger ??= (async () => {
-      const [{ LocalLedger }, { loadIdentity }, { peerIdFromPrivateKey }] = await Promise.all([
-        import('../ledger/local'),
-        import('../mesh/identity'),
-        import('@libp2p/peer-id'),
-      ]);
-      this.#identity ??= loadIdentity();
-      const key = await this.#identity;
-      return LocalLedger.open(key, peerIdFromPrivateKey(key).toString());
-    })();
-    return this.#ledger;
+    return this.#stores.ledger();
   }
 
   /**
@@ -216,11 +179,7 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
    * view lists them and offers their downloads before the tab joins the mesh.
    */
   history(): Promise<JobHistory> {
-    this.#history ??= (async () => {
-      const { JobHistory } = await import('../mesh/job-history');
-      return new JobHistory(await this.#ownerStore());
-    })();
-    return this.#history;
+    return this.#stores.history();
   }
 
   /**
@@ -229,24 +188,12 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
    * share it, and with it the user's size limit. No network, no GPU.
    */
   modelCache(): Promise<ModelCache> {
-    this.#modelCache ??= import('../mesh/model-store').then(
-      ({ BrowserModelCache, MemoryModelCache }) =>
-        BrowserModelCache.open().catch((e) => {
-          console.warn(`tessel: models are kept in memory only: ${describeError(e)}`);
-          return new MemoryModelCache();
-        }),
-    );
-    return this.#modelCache;
-  }
-
-  #ownerStore(): Promise<OwnerStore> {
-    this.#store ??= import('../mesh/store').then(({ OwnerStore }) => OwnerStore.open());
-    return this.#store;
+    return this.#stores.modelCache();
   }
 
   /** The market's service (audits, witnessing, prices), while the tab is in the mesh. */
   get market(): LedgerService | undefined {
-    return this.#market;
+    return this.#peer?.market;
   }
 
   /** When contributing was last switched on (ms since the epoch), 0 if never. */
@@ -260,15 +207,16 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
    * relay.
    */
   join(): Promise<MeshType> {
-    if (this.#mesh) return Promise.resolve(this.#mesh);
+    if (this.#peer) return Promise.resolve(this.#peer.mesh);
     this.#joining ??= this.#join().then(
-      (mesh) => {
-        this.#mesh = mesh;
+      (peer) => {
+        this.#peer = peer;
         this.#joining = undefined;
         this.#meshState = 'joined';
-        this.safeDispatchEvent('mesh', { detail: mesh });
+        if (peer.market) this.safeDispatchEvent('ledger', { detail: peer.market });
+        this.safeDispatchEvent('mesh', { detail: peer.mesh });
         this.#emitStatus();
-        return mesh;
+        return peer;
       },
       (e) => {
         this.#joining = undefined;
@@ -280,7 +228,7 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
     );
     this.#meshState = 'joining';
     this.#emitStatus();
-    return this.#joining;
+    return this.#joining.then((peer) => peer.mesh);
   }
 
   /** Stops everything: contributing off, and the tab leaves the mesh. */
@@ -296,7 +244,8 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
     this.compute.terminate();
   }
 
-  async #join(): Promise<MeshType> {
+  /** Starts this tab's peer (src/peer): not contributing until setContributing says so. */
+  async #join(): Promise<Peer> {
     const config = await this.#options.config();
     if (!config) {
       throw new Error(
@@ -304,54 +253,32 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
       );
     }
     // libp2p is most of the page's weight: it loads only when the tab joins.
-    const [{ Mesh }, { loadIdentity }, { startMarket }] = await Promise.all([
-      import('../mesh/mesh'),
-      import('../mesh/identity'),
-      import('../ledger/market'),
-    ]);
-    const { matmulKernelDigest } = await import('../gpu/matmul');
-    const { DEFAULT_PARAMS } = await import('../ledger/governance');
-    this.#identity ??= loadIdentity();
-    const [privateKey, info, kernelDigest, ownerStore, history, ledger, modelCache] =
+    const [{ startPeer }, privateKey, info, ownerStore, history, ledger, modelCache] =
       await Promise.all([
-        this.#identity,
+        import('../peer/peer'),
+        this.#stores.identity(),
         this.compute.info().then((i) => this.#initialEngine(i)),
-        matmulKernelDigest(),
-        this.#ownerStore(),
-        this.history(),
-        this.ledger(),
-        this.modelCache(),
+        this.#stores.ownerStore(),
+        this.#stores.history(),
+        this.#stores.ledger(),
+        this.#stores.modelCache(),
       ]);
-    const adapter = info.identity;
-    const gflops = this.#prefs.speeds[adapter];
-    const grant = () => (this.#market?.params.grant ?? DEFAULT_PARAMS.grant) * 1e6;
-    const mesh = await Mesh.start({
+    const gflops = this.#prefs.speeds[info.identity];
+    return startPeer({
       config,
       privateKey,
-      kernelDigest,
       engine: this.compute,
-      adapter,
-      contribute: false, // setContributing turns it on once joined
+      adapter: info.identity,
       maxBufferBytes: info.maxBindingBytes,
+      ledger,
+      contribute: false, // setContributing turns it on once joined
       ownerStore,
       history,
       modelCache,
-      // Settlement is the verdict: the receipt's leaf is durable before "accepted" is sent.
-      issueReceipt: (r) => ledger.issue(r),
-      revokeReceipts: async (jobId, contributor, reason) => {
-        await ledger.revoke(jobId, contributor, reason);
-      },
-      acceptReceipt: (bundle, expect) => ledger.accept(bundle, expect),
-      spentOn: (jobId) => ledger.spent(jobId),
-      canSpend: (credit) => ledger.balance(grant()) >= credit,
       budget: this.#prefs.budget,
       ...(gflops ? { gflops } : {}),
       gate: () => this.#gate.wait(),
     });
-    const market = await startMarket(mesh, ledger);
-    this.#market = market;
-    this.safeDispatchEvent('ledger', { detail: market });
-    return mesh;
   }
 
   /**
@@ -385,7 +312,7 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
       speeds: gflops ? { ...this.#prefs.speeds, [info.identity]: gflops } : this.#prefs.speeds,
     };
     savePrefs(this.#prefs, this.#options.storage);
-    const next = this.#adapterView(info);
+    const next = adapterView(info, this.#prefs, this.#forcedEngine());
     this.#adapter = Promise.resolve(next);
     this.safeDispatchEvent('adapter', { detail: next });
     return { info, gflops };
@@ -394,60 +321,22 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
   async #stopContributing(): Promise<void> {
     this.#phase = 'off';
     this.#message = undefined;
-    this.#mesh?.setContributing(false);
+    this.mesh?.setContributing(false);
     // A tab that is not also running its own jobs has no reason to stay connected.
-    const own = this.#mesh?.snapshot().jobs.some((j) => j.state === 'running');
+    const own = this.mesh?.snapshot().jobs.some((j) => j.state === 'running');
     if (!own) await this.#leave();
     this.#emitStatus();
   }
 
   async #leave(): Promise<void> {
-    const mesh = this.#mesh ?? (await this.#joining?.catch(() => undefined));
-    if (!mesh) return;
-    this.#mesh = undefined;
+    const peer = this.#peer ?? (await this.#joining?.catch(() => undefined));
+    if (!peer) return;
+    this.#peer = undefined;
     this.#meshState = 'none';
-    const market = this.#market;
-    this.#market = undefined;
-    if (market) {
-      await market.stop().catch((e) => console.warn('tessel: stopping the market:', e));
-      this.safeDispatchEvent('ledger', { detail: undefined });
-    }
-    await mesh.stop().catch((e) => console.warn('tessel: leaving the mesh:', e));
+    await peer.stop().catch((e) => notice(`leaving the mesh: ${describeError(e)}`));
+    if (peer.market) this.safeDispatchEvent('ledger', { detail: undefined });
     this.safeDispatchEvent('mesh', { detail: undefined });
     this.#emitStatus();
-  }
-
-  #adapterView(info: ComputeInfo): AdapterView {
-    const a = info.adapter;
-    const remembered = this.#forcedEngine() ?? this.#prefs.engines[deviceKey(info)];
-    // Before the first measurement: what the choice will be unless a hardware GPU wins.
-    const engine =
-      info.cpu || remembered ? (remembered ?? info.engine) : hardwareGpu(info) ? 'webgpu' : 'cpu';
-    const identity =
-      engine === 'cpu'
-        ? info.cpu
-          ? cpuIdentity(info.cpu)
-          : (Object.keys(this.#prefs.speeds).find((k) => k.startsWith('cpu:')) ?? 'cpu:wasm')
-        : info.identity;
-    const gflops = this.#prefs.speeds[identity];
-    return {
-      available: true,
-      engine,
-      chosen: Boolean(remembered),
-      engineName:
-        engine === 'webgpu'
-          ? 'GPU · WebGPU'
-          : `CPU · WebAssembly SIMD${info.cpu ? `${info.cpu.simd === 'relaxed-simd' ? ' with FMA' : ''} · ${info.cpu.threads} thread${info.cpu.threads > 1 ? 's' : ''}` : ''}`,
-      name: a
-        ? [a.vendor, a.architecture].filter(Boolean).join(' · ') || 'unknown adapter'
-        : 'none',
-      software: a ? isSoftwareAdapter(a) : false,
-      ...(a ? {} : { noWebGpu: noWebGpuReason(info.gpuError?.message) }),
-      identity,
-      ...(gflops ? { gflops } : {}),
-      tuned: info.tuned,
-      maxBindingBytes: info.maxBindingBytes,
-    };
   }
 
   /**
@@ -477,24 +366,4 @@ export class TabSession extends TypedEventEmitter<SessionEvents> {
   #emitStatus() {
     this.safeDispatchEvent('status', { detail: this.status() });
   }
-}
-
-/** Why there is no WebGPU adapter here, in a sentence. */
-function noWebGpuReason(why: string | undefined): string {
-  const hasApi = typeof navigator !== 'undefined' && 'gpu' in navigator;
-  return hasApi
-    ? `This browser has WebGPU but gave no usable adapter (${why ?? 'no reason given'}).`
-    : 'This browser has no WebGPU.';
-}
-
-/** Why this tab cannot lend the engine it was told to (WebGPU) and what the volunteer can do. */
-function noWebGpu(why: string | undefined): AdapterView {
-  const hasApi = typeof navigator !== 'undefined' && 'gpu' in navigator;
-  return {
-    available: false,
-    reason: noWebGpuReason(why),
-    advice: hasApi
-      ? 'Update your graphics driver, or in Chrome open chrome://flags and enable "Unsafe WebGPU Support" on Linux; then reload.'
-      : 'Use a recent Chrome or Edge (version 113 or later), or Safari 26; in Firefox, version 141 or later on Windows.',
-  };
 }

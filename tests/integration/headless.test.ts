@@ -13,6 +13,7 @@ import { randomProblem } from '../../src/jobs/matmul-job';
 import { LocalLedger } from '../../src/ledger/local';
 import { Mesh } from '../../src/mesh/mesh';
 import { seededRng } from '../../src/model/rng';
+import { BooksPort } from '../../src/peer/books-port';
 import { matmulF64 } from '../../src/reference/matmul';
 import type { Relay } from '../../src/relay/relay';
 import { createComputeApi } from '../../src/worker/api';
@@ -40,7 +41,7 @@ beforeAll(async () => {
     kernelDigest: await matmulKernelDigest(),
     maxBufferBytes: info.maxBindingBytes,
     contribute: false,
-    issueReceipt: (r) => ledger.issue(r),
+    ledger: new BooksPort(ledger),
   });
 });
 
