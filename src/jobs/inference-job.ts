@@ -1,6 +1,8 @@
+import { notice } from '../log/log';
 import type { Rng } from '../model/rng';
 import type { InferenceOutput, InferenceWork, Output } from './codec';
 import { CopyPlacement } from './copy-placement';
+import { Credits } from './credits';
 import { InferenceChecker } from './inference-check';
 import {
   checkInferenceSpec,
@@ -33,6 +35,7 @@ import {
 import { OwnerTrust } from './owner-trust';
 import { type Decision, RedundancyVerifier } from './redundancy';
 import { type Lease, Scheduler, type SchedulerOptions } from './scheduler';
+import { WaitingCopies } from './waiting-copies';
 
 /**
  * Batched inference as shardable work (pure): a job is a model, named by the digest of its
@@ -66,12 +69,6 @@ export interface InferenceJobOptions extends SchedulerOptions {
   trust?: OwnerTrust;
 }
 
-interface CopyLease {
-  leaseId: string;
-  contributor: string;
-  computeMs: number;
-}
-
 /** The owner's side of one inference job. */
 export class InferenceOwnerJob implements OwnerJob {
   readonly kind = 'inference';
@@ -86,16 +83,13 @@ export class InferenceOwnerJob implements OwnerJob {
   readonly #trust: OwnerTrust;
   readonly #seeds: Uint32Array;
   readonly #report: VerificationReport;
-  /** Results received per shard that wait for a decision, with the lease each came on. */
-  readonly #received = new Map<number, CopyLease[]>();
+  /** Results received per shard that wait for a decision, and since when shards wait. */
+  readonly #copies = new WaitingCopies();
   /** Who is online, and who may take a shard's next copy. */
   readonly #placement: CopyPlacement;
-  /** Since when each shard has waited for a copy (ms). */
-  readonly #waitingSince = new Map<number, number>();
-  /** Shards each contributor was credited for (accepted verdicts), for a revocation. */
-  readonly #credited = new Map<string, Set<number>>();
-  /** Contributors caught (here or in another job of the owner): nothing of theirs counts. */
-  readonly #revoked = new Set<string>();
+  /** Who was credited for which shards; who was caught (here or in another job of the
+   * owner): nothing of theirs counts. */
+  readonly #credits = new Credits();
   /** Verified shards being re-verified by the owner since a contributor to them was caught. */
   readonly #reopened = new Set<number>();
   /** Re-verifications whose owner check failed to run: tried again on the next expire(). */
@@ -183,7 +177,7 @@ export class InferenceOwnerJob implements OwnerJob {
   offer(c: ContributorInfo, now: number, mayTake?: (shardId: number) => boolean): LeaseOffer {
     if (this.done) return { kind: 'none', finished: true, retryAfterMs: 0 };
     // A caught contributor gets nothing more from this owner's jobs.
-    if (this.#revoked.has(c.id) || this.#trust.isCaught(c.id)) {
+    if (this.#credits.barred(c.id) || this.#trust.isCaught(c.id)) {
       return { kind: 'none', finished: false, retryAfterMs: 60_000, reason: 'barred' };
     }
     this.#placement.saw(c.id, c.adapter, now);
@@ -198,17 +192,17 @@ export class InferenceOwnerJob implements OwnerJob {
       const reason = money.refused() ? 'budget' : 'all-leased';
       return { kind: 'none', finished: false, retryAfterMs: 1_000, reason };
     }
-    this.#waitingSince.delete(lease.shardId);
+    this.#copies.stopWaiting(lease.shardId);
     return { kind: 'lease', lease, work: this.work(lease.shardId) };
   }
 
   /** Shards waiting too long for a copy that no one seen lately may take: the owner checks. */
   #checkStuck(now: number) {
     for (const s of this.#book.pendingShards()) {
-      const since = this.#waitingSince.get(s);
+      const since = this.#copies.waitingSince(s);
       if (since === undefined || now - since < this.spec.policy.copyWaitMs) continue;
       if (this.#placement.anyoneCan(s, now)) continue;
-      this.#waitingSince.delete(s);
+      this.#copies.stopWaiting(s);
       void this.#decide(s, this.#verifier.ownerCheck(s));
     }
   }
@@ -226,7 +220,7 @@ export class InferenceOwnerJob implements OwnerJob {
       return;
     }
     const s = lease.shardId;
-    if (this.#revoked.has(contributor) || this.#trust.isCaught(contributor)) {
+    if (this.#credits.barred(contributor) || this.#trust.isCaught(contributor)) {
       this.#book.settle(leaseId, contributor, false);
       this.#tell(leaseId, contributor, s, 'rejected', 'revoked: caught cheating');
       return;
@@ -248,14 +242,13 @@ export class InferenceOwnerJob implements OwnerJob {
       this.#tell(leaseId, contributor, s, 'stale', 'the shard was already decided');
       return;
     }
-    const copies = this.#received.get(s) ?? [];
     // The owner's own measure (lease to result) counts; the claim is kept as a hint.
-    copies.push({ leaseId, contributor, computeMs: Math.max(0, now - lease.issuedAt) });
+    const copy = { leaseId, contributor, computeMs: Math.max(0, now - lease.issuedAt) };
+    this.#copies.add(s, copy);
     this.#report.reportedComputeMs += computeMs;
-    this.#received.set(s, copies);
     // The lease is over either way; the shard stays out of the queue until it is decided.
     this.#book.requeue(leaseId, contributor);
-    if (decision.kind === 'wait') this.#waitingSince.set(s, now);
+    if (decision.kind === 'wait') this.#copies.wait(s, now);
     await this.#decide(s, decision);
   }
 
@@ -268,11 +261,11 @@ export class InferenceOwnerJob implements OwnerJob {
       outcome = await this.#checker.check(s, reason, this.#verifier.results(s));
     } catch (e) {
       // The owner's GPU failed: nothing is decided; the copies wait for another chance.
-      console.warn(`tessel: owner check of shard ${s} of ${this.id} failed: ${e}`);
+      notice(`owner check of shard ${s} of ${this.id} failed: ${e}`);
       if (reason === 'revoked') this.#recheckLater.add(s);
       else {
         this.#verifier.abandonCheck(s);
-        this.#waitingSince.set(s, this.#now());
+        this.#copies.wait(s, this.#now());
       }
       return;
     } finally {
@@ -300,11 +293,11 @@ export class InferenceOwnerJob implements OwnerJob {
       const where = `shard ${s} of job ${this.id}`;
       for (const c of d.rejected) this.#catch(c, `${method} (${why}) on ${where}`);
     }
-    const copies = this.#received.get(s) ?? [];
+    const copies = this.#copies.of(s);
     const units = this.#defs[s]!.sequences.length;
     if (d.kind === 'settled') {
-      this.#received.delete(s);
-      this.#waitingSince.delete(s);
+      this.#copies.clear(s);
+      this.#copies.stopWaiting(s);
       const again = this.#reopened.delete(s);
       this.#recheckLater.delete(s);
       const accepted = copies.filter((c) => d.accepted.includes(c.contributor));
@@ -316,8 +309,7 @@ export class InferenceOwnerJob implements OwnerJob {
       this.#report.rejected += rejected.length;
       for (const c of accepted) {
         this.#report.computeMs += c.computeMs;
-        const mine = this.#credited.get(c.contributor) ?? new Set();
-        this.#credited.set(c.contributor, mine.add(s));
+        this.#credits.credit(c.contributor, s);
       }
       if (checked) for (const c of d.accepted) this.#trust.passed(c, units);
       this.onSettled?.({
@@ -328,7 +320,7 @@ export class InferenceOwnerJob implements OwnerJob {
         shard: { shardId: s, output: result },
       });
     } else if (d.kind === 'retry') {
-      this.#received.delete(s);
+      this.#copies.clear(s);
       this.#report.rejected += copies.length; // the shard is still queued: it goes out again
       this.onSettled?.({
         verdicts: this.#make(copies, s, 'rejected', 'failed the owner’s check', method),
@@ -339,7 +331,7 @@ export class InferenceOwnerJob implements OwnerJob {
 
   /** The owner's own computation found `contributor` wrong: barred here and everywhere. */
   #catch(contributor: string, how: string) {
-    if (this.#revoked.has(contributor)) return;
+    if (this.#credits.barred(contributor)) return;
     const reason = `caught by the owner’s ${how}: a result beyond the honest tolerance`;
     this.#revoke(contributor, reason, true);
     this.#trust.caught(contributor, reason);
@@ -351,21 +343,13 @@ export class InferenceOwnerJob implements OwnerJob {
    * are recomputed by the owner, and a Revocation goes out. Once per contributor.
    */
   #revoke(contributor: string, reason: string, caughtHere = false) {
-    if (this.#revoked.has(contributor) || this.done) return;
-    this.#revoked.add(contributor);
+    if (this.#credits.barred(contributor) || this.done) return;
+    const credited = this.#credits.bar(contributor)!.sort((a, b) => a - b);
     this.#book.dropContributor(contributor);
     const { dropped, agreed } = this.#verifier.bar(contributor);
-    const credited = [...(this.#credited.get(contributor) ?? [])].sort((a, b) => a - b);
     const verdicts: Verdict[] = [];
     for (const s of dropped) {
-      const copies = this.#received.get(s) ?? [];
-      const mine = copies.filter((c) => c.contributor === contributor);
-      const rest = copies.filter((c) => c.contributor !== contributor);
-      if (rest.length) this.#received.set(s, rest);
-      else {
-        this.#received.delete(s);
-        this.#waitingSince.delete(s);
-      }
+      const mine = this.#copies.drop(s, contributor);
       this.#report.rejected += mine.length;
       verdicts.push(...this.#make(mine, s, 'rejected', `revoked: ${reason}`));
     }

@@ -1,5 +1,7 @@
+import { notice } from '../log/log';
 import { type Rng, uniform } from '../model/rng';
 import type { MatmulOutput, Output } from './codec';
+import { Credits } from './credits';
 import {
   type Block,
   type FreivaldsOptions,
@@ -91,10 +93,10 @@ export class MatmulOwnerJob implements OwnerJob {
     this.#trust = options.trust ?? new OwnerTrust();
     // A contributor caught in another of this owner's jobs: what it did here is checked again.
     this.#stopListening = this.#trust.onCaught((c, why) => {
-      if (this.done || this.#revoked.has(c)) return;
+      if (this.done || this.#credits.barred(c)) return;
       this.#revoke(c, why).then(
         (r) => this.#emitRevocation(r),
-        (e) => console.warn(`tessel: job ${this.id} could not re-check ${c}'s shards: ${e}`),
+        (e) => notice(`job ${this.id} could not re-check ${c}'s shards: ${e}`),
       );
     });
   }
@@ -107,8 +109,7 @@ export class MatmulOwnerJob implements OwnerJob {
   readonly #trust: OwnerTrust;
   readonly #stopListening: () => void;
   /** Shards each contributor was credited for, and the contributors caught in this job. */
-  readonly #creditedTo = new Map<string, number[]>();
-  readonly #revoked = new Set<string>();
+  readonly #credits = new Credits();
 
   close(): void {
     this.#stopListening();
@@ -214,7 +215,7 @@ export class MatmulOwnerJob implements OwnerJob {
    */
   offer(c: ContributorInfo, now: number, mayTake?: (shardId: number) => boolean): LeaseOffer {
     if (this.done) return { kind: 'none', finished: true, retryAfterMs: 0 };
-    if (this.#revoked.has(c.id) || this.#trust.isCaught(c.id))
+    if (this.#credits.barred(c.id) || this.#trust.isCaught(c.id))
       return { kind: 'none', finished: true, retryAfterMs: 0, reason: 'barred' };
     this.expire(now);
     const fits = (b: Pick<Block, 'rows' | 'cols'>) => blockFits(b, this.problem.k, c);
@@ -261,7 +262,7 @@ export class MatmulOwnerJob implements OwnerJob {
     const block = this.blocks[lease.shardId]!;
     let accepted = false;
     let reason = 'shape';
-    const barred = this.#revoked.has(contributor) || this.#trust.isCaught(contributor);
+    const barred = this.#credits.barred(contributor) || this.#trust.isCaught(contributor);
     if (barred) {
       reason = 'caught earlier in this owner’s jobs';
     } else if (
@@ -303,10 +304,7 @@ export class MatmulOwnerJob implements OwnerJob {
         : undefined;
     const settlement = this.#book.settle(leaseId, contributor, accepted);
     if (settlement === 'accepted') {
-      this.#creditedTo.set(contributor, [
-        ...(this.#creditedTo.get(contributor) ?? []),
-        lease.shardId,
-      ]);
+      this.#credits.credit(contributor, lease.shardId);
       this.#report.accepted++;
       this.#report.computeMs += Math.max(0, now - lease.issuedAt);
       this.#report.reportedComputeMs += computeMs;
@@ -331,10 +329,9 @@ export class MatmulOwnerJob implements OwnerJob {
    * queue. Its receipts for the job are voided by the owner (the returned revocation).
    */
   async #revoke(contributor: string, reason: string): Promise<Revocation | undefined> {
-    if (this.#revoked.has(contributor)) return undefined;
-    this.#revoked.add(contributor);
+    const credited = this.#credits.bar(contributor);
+    if (!credited) return undefined;
     this.#trust.caught(contributor, `${this.id}: ${reason}`);
-    const credited = this.#creditedTo.get(contributor) ?? [];
     const reopened: number[] = [];
     for (const shardId of credited) {
       const block = this.blocks[shardId]!;
