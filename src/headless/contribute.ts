@@ -1,19 +1,19 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { credits } from '../jobs/price';
-import { exportLedger, leavesOf, openLedgerFile, restoreLedger } from '../ledger/file';
-import { LocalLedger } from '../ledger/local';
+import type { LocalLedger } from '../ledger/local';
 import { print } from '../log/log';
 import { parseMeshConfig } from '../mesh/config';
-import type { GoneJobs } from '../mesh/job-board';
 import type { Mesh } from '../mesh/mesh';
-import type { AbandonedShard, ShardOutcome } from '../mesh/shard-contributor';
 import { startPeer } from '../peer/peer';
 import { loadOrCreateKey } from '../relay/relay';
-import type { ComputeApi, EngineKind } from '../worker/api';
+import type { ComputeApi, ComputeInfo, EngineKind } from '../worker/api';
 import { chooseEngine } from '../worker/engine-choice';
+import { openLedger, saveLedger } from './ledger-file';
+import { ProgressLog } from './progress';
+
+export { formatCredits } from './progress';
 
 /** The engine a headless contributor computes on: the Worker's API, here in-process on Dawn. */
 export type HeadlessEngine = Pick<
@@ -78,28 +78,7 @@ export async function contribute(o: HeadlessOptions): Promise<HeadlessContributo
   const own = o.engine ? undefined : await dawnEngine();
   const engine = (o.engine ?? own) as HeadlessEngine;
   try {
-    let info = await engine.info();
-    log(
-      info.adapter
-        ? `WebGPU adapter ${info.adapter.vendor}/${info.adapter.architecture}${info.adapter.isFallback ? ' (software)' : ''}`
-        : `no WebGPU adapter (${info.gpuError?.message ?? 'none'})`,
-    );
-    let gflops = o.gflops ?? 0;
-    const use = o.use ?? 'auto';
-    if (use === 'auto') {
-      const choice = await chooseEngine(engine);
-      info = choice.info;
-      gflops ||= choice.gflops;
-      const figures = Object.entries(choice.measured).map(([k, v]) => `${k} ${v.toFixed(1)}`);
-      log(`measured GFLOP/s at 512³: ${figures.join(', ')}; lending ${info.engine}`);
-    } else {
-      info = await engine.setEngine(use);
-      if (use === 'webgpu') info = await engine.tune();
-      gflops ||= (await engine.benchmark([512], 1))[0]?.gflops ?? 0;
-      log(`lending ${use}: ${gflops.toFixed(1)} GFLOP/s at 512³`);
-    }
-    if (info.engine === 'webgpu') log(`tile ${JSON.stringify(info.tile)}`);
-    if (info.cpu) log(`CPU engine: ${info.cpu.simd}, ${info.cpu.threads} threads`);
+    const { info, gflops } = await lend(engine, o, log);
     const adapter = info.identity;
     log(`engine ${adapter}`);
     const privateKey = await loadOrCreateKey(join(dataDir, 'key'));
@@ -119,44 +98,8 @@ export async function contribute(o: HeadlessOptions): Promise<HeadlessContributo
     });
     const { mesh } = peer;
     log(`peer ${peerId}, reachable at ${mesh.addresses.join(' ')}`);
-    const counts = { verified: 0, rejected: 0, superseded: 0, abandoned: 0 };
-    const heard = new Set<string>();
-    mesh.addEventListener('announced', (e) => {
-      for (const a of (e as CustomEvent<{ jobId: string; owner: string; kind: string }[]>).detail) {
-        if (heard.has(a.jobId) || a.owner === peerId) continue;
-        heard.add(a.jobId);
-        log(`job ${a.jobId} (${a.kind}) announced by ${a.owner}`);
-      }
-    });
-    mesh.board.addEventListener('gone', (e) => {
-      const { jobs, why } = (e as CustomEvent<GoneJobs>).detail;
-      for (const a of jobs) {
-        if (!heard.delete(a.jobId)) continue;
-        log(
-          why === 'ended'
-            ? `job ${a.jobId} ended: its owner announced it finished or cancelled`
-            : `job ${a.jobId} went silent: its owner stopped announcing it (gone, or reloading)`,
-        );
-      }
-    });
-    mesh.addEventListener('outcome', (e) => {
-      const r = (e as CustomEvent<ShardOutcome>).detail;
-      counts[r.accepted ? 'verified' : r.stale ? 'superseded' : 'rejected']++;
-      const credit = r.receipt ? `, +${formatCredits(r.receipt.credit)}` : '';
-      const verdict = r.accepted
-        ? 'verified'
-        : r.stale
-          ? `superseded (${r.reason}: another copy was settled first)`
-          : `rejected (${r.reason})`;
-      log(
-        `shard ${r.shardId} of job ${r.jobId}: ${verdict} after ${r.computeMs.toFixed(0)} ms${credit}`,
-      );
-    });
-    mesh.addEventListener('abandoned', (e) => {
-      const a = (e as CustomEvent<AbandonedShard>).detail;
-      counts.abandoned++;
-      log(`gave back shard ${a.shardId} of job ${a.jobId}: it outlived its lease`);
-    });
+    const progress = new ProgressLog(peerId, log);
+    progress.follow(mesh);
     let stopped: Promise<void> | undefined;
     return {
       peerId,
@@ -164,7 +107,7 @@ export async function contribute(o: HeadlessOptions): Promise<HeadlessContributo
       gflops,
       mesh,
       ledger,
-      stats: () => ({ ...counts, credit: ledger.earned }),
+      stats: () => ({ ...progress.counts, credit: ledger.earned }),
       stop() {
         stopped ??= (async () => {
           await peer.stop();
@@ -180,12 +123,35 @@ export async function contribute(o: HeadlessOptions): Promise<HeadlessContributo
   }
 }
 
-/**
- * µcredits in the unit the page shows, credits (src/jobs/price.ts credits()), to the µcredit:
- * "0.000420 credits".
- */
-export function formatCredits(micro: number): string {
-  return `${credits(micro).toFixed(6)} credits`;
+/** Chooses the engine to lend (`o.use`) and its speed, and says so in progress lines. */
+async function lend(
+  engine: HeadlessEngine,
+  o: Pick<HeadlessOptions, 'use' | 'gflops'>,
+  log: (line: string) => void,
+): Promise<{ info: ComputeInfo; gflops: number }> {
+  let info = await engine.info();
+  log(
+    info.adapter
+      ? `WebGPU adapter ${info.adapter.vendor}/${info.adapter.architecture}${info.adapter.isFallback ? ' (software)' : ''}`
+      : `no WebGPU adapter (${info.gpuError?.message ?? 'none'})`,
+  );
+  let gflops = o.gflops ?? 0;
+  const use = o.use ?? 'auto';
+  if (use === 'auto') {
+    const choice = await chooseEngine(engine);
+    info = choice.info;
+    gflops ||= choice.gflops;
+    const figures = Object.entries(choice.measured).map(([k, v]) => `${k} ${v.toFixed(1)}`);
+    log(`measured GFLOP/s at 512³: ${figures.join(', ')}; lending ${info.engine}`);
+  } else {
+    info = await engine.setEngine(use);
+    if (use === 'webgpu') info = await engine.tune();
+    gflops ||= (await engine.benchmark([512], 1))[0]?.gflops ?? 0;
+    log(`lending ${use}: ${gflops.toFixed(1)} GFLOP/s at 512³`);
+  }
+  if (info.engine === 'webgpu') log(`tile ${JSON.stringify(info.tile)}`);
+  if (info.cpu) log(`CPU engine: ${info.cpu.simd}, ${info.cpu.threads} threads`);
+  return { info, gflops };
 }
 
 async function dawnEngine() {
@@ -194,50 +160,4 @@ async function dawnEngine() {
     import('../cpu/node-threads'),
   ]);
   return createComputeApi({ cpu: { threads: availableParallelism(), spawn: spawnNodeHelper } });
-}
-
-/**
- * The contributor's books: IndexedDB where there is one, else an in-memory one, restored from
- * and saved to `ledger.json` in the data folder (every receipt in it carries its own proof).
- */
-async function openLedger(
-  key: Parameters<typeof LocalLedger.open>[0],
-  peerId: string,
-  dataDir: string,
-  log: (line: string) => void,
-): Promise<LocalLedger> {
-  if (typeof indexedDB === 'undefined') {
-    // Node has no IndexedDB: an in-memory one, made durable by the ledger file below.
-    const inMemory = 'fake-indexeddb/auto';
-    await import(/* @vite-ignore */ inMemory);
-  }
-  const ledger = await LocalLedger.open(key, peerId, `tessel-ledger-${peerId}`);
-  const file = join(dataDir, 'ledger.json');
-  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return undefined;
-    throw e;
-  });
-  if (text !== undefined) {
-    const restored = await restoreLedger(ledger, await openLedgerFile(text), leavesOf(text));
-    log(
-      `ledger ${file}: ${formatCredits(ledger.earned)} earned (${restored.receipts} receipts read)`,
-    );
-  }
-  // Saved after every receipt, so a crash loses none it was told of.
-  let saving = Promise.resolve();
-  ledger.addEventListener('books', () => {
-    saving = saving
-      .then(() => saveLedger(ledger, dataDir))
-      .catch((e) => {
-        log(`could not save ${file}: ${(e as Error).message}`);
-      });
-  });
-  return ledger;
-}
-
-/** Writes the ledger file whole, then renames it over the old one (never half-written). */
-async function saveLedger(ledger: LocalLedger, dataDir: string): Promise<void> {
-  const file = join(dataDir, 'ledger.json');
-  await writeFile(`${file}.tmp`, await exportLedger(ledger), { mode: 0o600 });
-  await rename(`${file}.tmp`, file);
 }
