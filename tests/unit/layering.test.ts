@@ -50,3 +50,20 @@ test('imports point one way along the data path, with no cycle between folders',
   expect([...folders].filter((f) => !ORDER.includes(f))).toEqual([]);
   expect(backEdges).toEqual([]);
 });
+
+// The market sits beside the mesh, not inside it: it may know the Mesh facade's type (market.ts
+// reads its jobs), never the mesh's parts.
+test('ledger imports nothing from mesh but the Mesh facade type', () => {
+  const src = resolve('src');
+  const bad: string[] = [];
+  for (const file of sources(join(src, 'ledger'))) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:import|export)([^'"]*?)from\s+['"](\.[^'"]+)['"]/g)) {
+      const target = relative(src, resolve(file, '..', m[2]!));
+      if (target.split('/')[0] !== 'mesh') continue;
+      if (target === 'mesh/mesh' && /^\s*type\s/.test(m[1]!)) continue;
+      bad.push(`${relative(src, file)} imports ${m[2]}`);
+    }
+  }
+  expect(bad).toEqual([]);
+});
