@@ -32,14 +32,24 @@ export interface PeerOptions {
   modelCache?: MeshOptions['modelCache'];
 }
 
-/** A started peer: its mesh and its part in the market. */
-export interface Peer {
+/** A started peer: its mesh and its part in the market (see startPeer). */
+export class Peer {
   readonly mesh: Mesh;
   /** The market's service (audits, witnessing, prices); undefined when started without. */
   readonly market: LedgerService | undefined;
+  #stopped: Promise<void> | undefined;
+
+  constructor(mesh: Mesh, market: LedgerService | undefined) {
+    this.mesh = mesh;
+    this.market = market;
+  }
+
   /** Stops the market, then the mesh (held leases given back); both are tried, the first
    * failure is thrown. Later calls share the first. */
-  stop(): Promise<void>;
+  stop(): Promise<void> {
+    this.#stopped ??= stopBoth(this.market, this.mesh);
+    return this.#stopped;
+  }
 }
 
 /**
@@ -76,15 +86,7 @@ export async function startPeer(o: PeerOptions): Promise<Peer> {
     const service = market;
     books.grant = () => service.params.grant;
   }
-  let stopped: Promise<void> | undefined;
-  return {
-    mesh,
-    market,
-    stop() {
-      stopped ??= stopBoth(market, mesh);
-      return stopped;
-    },
-  };
+  return new Peer(mesh, market);
 }
 
 /** The market first: its gossip rides on the mesh's node. */

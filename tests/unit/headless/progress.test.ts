@@ -6,7 +6,7 @@ import type { Receipt } from '../../../src/jobs/job';
 // once when gone (none of its own), each shard's verdict with its credit, and the counts it
 // sums up when it stops.
 describe('ProgressLog', () => {
-  const job = (jobId: string, owner = 'owner-a') => ({ jobId, owner, kind: 'matmul' });
+  const job = (jobId: string, owner = 'owner-a') => ({ jobId, owner, kind: 'matmul' as const });
 
   it('names a job once when announced and once when gone, never its own', () => {
     const lines: string[] = [];
