@@ -5,7 +5,8 @@ import {
   projectJs,
   U_F64,
 } from '../gpu/projection';
-import { compileKernels, sharedMemoryAvailable } from './kernels';
+import { notice } from '../log/log';
+import { compileKernels, sharedMemoryAvailable } from './wasm';
 import { CHUNKS_PER_THREAD, type SpawnHelper, spawnWebHelper, ThreadPool } from './pool';
 
 // Freivalds' projections for the owner of a matmul job, on the CPU engine's float64 SIMD kernels
@@ -66,7 +67,7 @@ export class CpuProjector {
     return this.#pool?.size ?? 1;
   }
 
-  /** Compiles the kernels (relaxed SIMD where valid) and starts the helpers; throws GpuError
+  /** Compiles the kernels (relaxed SIMD where valid) and starts the helpers; throws CpuError
    * without WebAssembly SIMD. Helpers that cannot start leave one thread projecting. */
   static async create(options: CpuProjectorOptions = {}): Promise<CpuProjector> {
     const cores = (globalThis.navigator?.hardwareConcurrency as number | undefined) ?? 1;
@@ -90,7 +91,7 @@ export class CpuProjector {
       try {
         pool = await ThreadPool.start(want - 1, spawn, module, memory, KERNELS);
       } catch (e) {
-        console.warn(`tessel: verifier helper threads did not start (${e}); one thread checks`);
+        notice(`verifier helper threads did not start (${e}); one thread checks`);
       }
     }
     return new CpuProjector(memory, instance.exports as unknown as Kernels, pool);

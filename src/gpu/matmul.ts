@@ -55,20 +55,26 @@ export function paddedShape({ m, k, n }: MatmulShape, t: TileConfig): MatmulShap
   return { m: roundUp(m, bm), k: roundUp(k, t.tk), n: roundUp(n, bn) };
 }
 
-/** Throws GpuError('invalid-argument') unless the shape is positive integers matching the data. */
-export function checkShape(shape: MatmulShape, aLength: number, bLength: number): void {
+/** Why `shape` does not describe positive integers matching the data, or undefined. */
+export function shapeError(
+  shape: MatmulShape,
+  aLength: number,
+  bLength: number,
+): string | undefined {
   const { m, k, n } = shape;
   for (const [name, v] of Object.entries({ m, k, n })) {
-    if (!Number.isSafeInteger(v) || v < 1) {
-      throw new GpuError('invalid-argument', `matmul ${name} must be a positive integer, got ${v}`);
-    }
+    if (!Number.isSafeInteger(v) || v < 1)
+      return `matmul ${name} must be a positive integer, got ${v}`;
   }
-  if (aLength !== m * k) {
-    throw new GpuError('invalid-argument', `A has ${aLength} elements, expected m·k = ${m * k}`);
-  }
-  if (bLength !== k * n) {
-    throw new GpuError('invalid-argument', `B has ${bLength} elements, expected k·n = ${k * n}`);
-  }
+  if (aLength !== m * k) return `A has ${aLength} elements, expected m·k = ${m * k}`;
+  if (bLength !== k * n) return `B has ${bLength} elements, expected k·n = ${k * n}`;
+  return undefined;
+}
+
+/** Throws GpuError('invalid-argument') unless the shape is positive integers matching the data. */
+export function checkShape(shape: MatmulShape, aLength: number, bLength: number): void {
+  const why = shapeError(shape, aLength, bLength);
+  if (why) throw new GpuError('invalid-argument', why);
 }
 
 /** A matmul whose inputs are already on the GPU; `run()` may be called many times. */

@@ -3,8 +3,8 @@
 // 16-bit; GPT-2's Conv1D [in, out] matrices transposed once, as bits), norms and biases widened
 // to float32, the rotary inverse frequencies (with Llama 3's scaling) as float32.
 
+import { CpuError } from '../../cpu/errors';
 import type { CpuKernels, CpuWeightDtype } from '../../cpu/kernels';
-import { GpuError } from '../../gpu/errors';
 import type { Checkpoint } from './checkpoint';
 import { llama3InvFreq, rotaryInvFreq } from './reference-decoder';
 import type { BertConfig, HfWeights, PoolingConfig } from './types';
@@ -58,8 +58,8 @@ export interface Shape {
   slidingWindow?: number;
 }
 
-/** A call or checkpoint the engine cannot run: GpuError('invalid-argument'). */
-export const bad = (msg: string) => new GpuError('invalid-argument', msg);
+/** A call or checkpoint the engine cannot run: CpuError('invalid-argument'). */
+export const bad = (msg: string) => new CpuError('invalid-argument', msg);
 
 export interface Parts {
   shape: Shape;

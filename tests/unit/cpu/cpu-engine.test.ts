@@ -80,7 +80,7 @@ test('bad shapes are typed errors, and calls queued together do not share memory
   const cpu = await engine(2);
   await expect(
     cpu.matmul(new Float32Array(6), new Float32Array(6), { m: 2, k: 2, n: 3 }),
-  ).rejects.toMatchObject({ name: 'GpuError', code: 'invalid-argument' });
+  ).rejects.toMatchObject({ name: 'CpuError', code: 'invalid-argument' });
   await expect(
     cpu.matmul(new Float32Array(1), new Float32Array(1), { m: 1, k: 0.5, n: 1 }),
   ).rejects.toMatchObject({ code: 'invalid-argument' });

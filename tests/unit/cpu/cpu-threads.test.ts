@@ -61,7 +61,7 @@ describe('threadsFor: one thread per MIN_WORK_PER_THREAD of work', () => {
   test('a bad threshold is a typed error', async () => {
     await expect(
       CpuKernels.create({ threads: 2, spawn: spawnNodeHelper, minWorkPerThread: -1 }),
-    ).rejects.toMatchObject({ name: 'GpuError', code: 'invalid-argument' });
+    ).rejects.toMatchObject({ name: 'CpuError', code: 'invalid-argument' });
   });
 });
 

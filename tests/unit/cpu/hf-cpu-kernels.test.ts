@@ -471,7 +471,7 @@ test('16-bit weights stay 16-bit: every F16 and BF16 pattern widens exactly, spe
 
 test('bad arguments are typed errors before any kernel runs', async () => {
   const cpu = await engine(2);
-  const invalid = { name: 'GpuError', code: 'invalid-argument' };
+  const invalid = { name: 'CpuError', code: 'invalid-argument' };
   await framed(cpu, async () => {
     const p = cpu.alloc(64);
     const ranges = cpu.putInt32(Int32Array.from([0, 3]));

@@ -10,9 +10,9 @@
 // fits of a few u: first-order error ≲ 48·u·(a few products per layer) ≈ 1e-5 of the values'
 // scale; BOUND leaves 10× over the worst measured (~2e-6).
 import { afterAll, describe, expect, test } from 'vitest';
+import { CpuError } from '../../../src/cpu/errors';
 import { CpuKernels } from '../../../src/cpu/kernels';
 import { spawnNodeHelper } from '../../../src/cpu/node-threads';
-import { isGpuError } from '../../../src/gpu/errors';
 import { type Checkpoint, loadCheckpoint } from '../../../src/model/hf/checkpoint';
 import { filesFromMap } from '../../../src/model/hf/files';
 import {
@@ -209,8 +209,8 @@ describe.each([1, 2])('CpuHfModel on %i thread(s)', (threads) => {
           const alone = (await model.start([p], 0))[0]!;
           expect(relErr(batch[b]!, Float64Array.from(alone))).toBeLessThan(BOUND);
         }
-        await expect(model.step([1, 2])).rejects.toSatisfy((e) =>
-          isGpuError(e, 'invalid-argument'),
+        await expect(model.step([1, 2])).rejects.toSatisfy(
+          (e) => e instanceof CpuError && e.code === 'invalid-argument',
         );
       } finally {
         await model.dispose();
@@ -297,7 +297,7 @@ describe('CpuHfModel logits at every position', () => {
           const ref = fwd([[...p, next[b]!]], {})[0]!.at(-1)!;
           expect(relErr(stepped[b]!, ref)).toBeLessThan(BOUND);
         }
-        const typed = (e: unknown) => isGpuError(e, 'invalid-argument');
+        const typed = (e: unknown) => e instanceof CpuError && e.code === 'invalid-argument';
         await expect(model.logits(PROMPTS, 3)).rejects.toSatisfy(typed); // the shortest has 3
         await expect(model.logits(PROMPTS, -1)).rejects.toSatisfy(typed);
       } finally {
@@ -324,7 +324,7 @@ describe('CpuHfModel memory and errors', () => {
     const kv = 2 * c.numLayers * rows * c.numKvHeads * c.headDim * 4;
     expect(model.residentBytes.kvCache).toBeGreaterThanOrEqual(kv);
     expect(model.residentBytes.kvCache).toBeLessThan(kv + 2 * c.numLayers * 64);
-    const typed = (e: unknown) => isGpuError(e, 'invalid-argument');
+    const typed = (e: unknown) => e instanceof CpuError && e.code === 'invalid-argument';
     await expect(model.step([1])).rejects.toSatisfy(typed); // 2 sequences
     await expect(model.step([1, 64])).rejects.toSatisfy(typed); // outside the vocabulary
     await expect(model.start([[1], []], 2)).rejects.toSatisfy(typed);
