@@ -10,13 +10,13 @@
 // 2 × layers × batch × (prompt + maxNewTokens) × kvHeads × headDim float32. A call's
 // activations live on the engine's stack above them only while it runs.
 //
-// Over 450 lines (~490): the three families' forward passes share one layer (#layer), one
-// LM head (#head) and one class's memory bookkeeping; the weights' upload is in
-// run-cpu-weights.ts.
+// One layer and the LM head, shared by the three families' forward passes: run-cpu-layer.ts;
+// the weights' upload: run-cpu-weights.ts.
 
 import type { CpuKernels } from '../../cpu/kernels';
 import type { Checkpoint } from './checkpoint';
-import { activate, add, norm } from './run-cpu-ops';
+import { layer, lmHead } from './run-cpu-layer';
+import { norm } from './run-cpu-ops';
 import { DEFAULT_POOLING, pool } from './run-cpu-pool';
 import {
   bad,
@@ -281,78 +281,6 @@ export class CpuHfModel {
   }
 
   /**
-   * One layer over `T` rows of the residual stream x: attention over k/v (cacheRows rows,
-   * ranges per token) after `store` has put this call's keys and values there, then the MLP.
-   * Pre-norm (decoders, GPT-2) or post-norm (BERT).
-   */
-  async #layer(
-    lw: Layer,
-    x: Ptr,
-    T: number,
-    positions: Ptr,
-    ranges: Ptr,
-    cache: { k: Ptr; v: Ptr; rows: number; store?: (k: Ptr, v: Ptr) => void },
-  ) {
-    const cpu = this.#cpu;
-    const s = this.#s;
-    const H = s.hidden;
-    const qW = s.heads * s.headDim;
-    const kvW = s.kvHeads * s.headDim;
-    const post = s.kind === 'bert';
-    const n = post ? x : cpu.alloc(T * H);
-    if (!post) await norm(this.#cpu, this.#s.eps, lw.norm1, x, n, T, H);
-    const q = cpu.alloc(T * qW);
-    const k = cache.store ? cpu.alloc(T * kvW) : cache.k;
-    const v = cache.store ? cpu.alloc(T * kvW) : cache.v;
-    await cpu.linear16(n, lw.q.ptr, lw.q.dtype, q, T, H, qW, lw.qB);
-    await cpu.linear16(n, lw.k.ptr, lw.k.dtype, k, T, H, kvW, lw.kB);
-    await cpu.linear16(n, lw.v.ptr, lw.v.dtype, v, T, H, kvW, lw.vB);
-    if (lw.qNorm && lw.kNorm) {
-      await cpu.rmsnorm(q, lw.qNorm, q, T * s.heads, s.headDim, s.eps);
-      await cpu.rmsnorm(k, lw.kNorm, k, T * s.kvHeads, s.headDim, s.eps);
-    }
-    if (this.#invFreq) {
-      await cpu.rope(q, positions, this.#invFreq, T, s.heads, s.headDim);
-      await cpu.rope(k, positions, this.#invFreq, T, s.kvHeads, s.headDim);
-    }
-    cache.store?.(k, v);
-    await cpu.attentionGqa({
-      q,
-      k: cache.k,
-      v: cache.v,
-      ranges,
-      out: q,
-      tokens: T,
-      heads: s.heads,
-      kvHeads: s.kvHeads,
-      headDim: s.headDim,
-      cacheRows: cache.rows,
-    });
-    const tmp = cpu.alloc(T * H);
-    await cpu.linear16(q, lw.o.ptr, lw.o.dtype, tmp, T, qW, H, lw.oB);
-    if (post) {
-      await add(this.#cpu, tmp, x, T, H);
-      await norm(this.#cpu, this.#s.eps, lw.norm1, tmp, x, T, H);
-    } else {
-      await add(this.#cpu, x, tmp, T, H);
-      await norm(this.#cpu, this.#s.eps, lw.norm2, x, n, T, H);
-    }
-    const g = cpu.alloc(T * s.inter);
-    if (lw.gate) {
-      const u = cpu.alloc(T * s.inter);
-      await cpu.linear16(n, lw.gate.ptr, lw.gate.dtype, g, T, H, s.inter, lw.gateB);
-      await cpu.linear16(n, lw.up.ptr, lw.up.dtype, u, T, H, s.inter, lw.upB);
-      await activate(this.#cpu, this.#s, g, u, T);
-    } else {
-      await cpu.linear16(n, lw.up.ptr, lw.up.dtype, g, T, H, s.inter, lw.upB);
-      await activate(this.#cpu, this.#s, g, 0, T);
-    }
-    await cpu.linear16(g, lw.down.ptr, lw.down.dtype, tmp, T, s.inter, H, lw.downB);
-    await add(this.#cpu, x === n ? tmp : x, x === n ? x : tmp, T, H);
-    if (post) await norm(this.#cpu, this.#s.eps, lw.norm2, tmp, x, T, H);
-  }
-
-  /**
    * A causal call: `perSeq` new tokens for each sequence of the session (ids flattened
    * sequence-major), at slots session.filled…; keys and values go to the cache. Returns the
    * logits after each sequence's last token, or after its tokens heads[b]… when given.
@@ -410,47 +338,15 @@ export class CpuHfModel {
         }
       };
       const cache = { k: session.k[l]!, v: session.v[l]!, rows: B * session.rows, store };
-      await this.#layer(lw, x, T, posPtr, rangePtr, cache);
+      await layer(cpu, s, this.#invFreq, lw, x, T, posPtr, rangePtr, cache);
       cpu.release(mark);
     }
-    return this.#head(x, B, perSeq, heads ?? new Array<number>(B).fill(perSeq - 1));
-  }
-
-  /**
-   * The final norm and the LM head over rows [from[b], perSeq) of each sequence b of x
-   * (B × perSeq rows), a chunk of rows at a time so no call holds more than headChunkFloats
-   * logits in engine memory. Returns (perSeq − from[b]) × vocab floats per sequence.
-   */
-  async #head(x: Ptr, B: number, perSeq: number, from: number[]): Promise<Float32Array[]> {
-    const cpu = this.#cpu;
-    const s = this.#s;
-    const H = s.hidden;
-    const V = s.vocab;
-    const out = from.map((f) => new Float32Array((perSeq - f) * V));
-    const rows: [number, number][] = []; // [sequence, row within it]
-    for (let b = 0; b < B; b++) for (let t = from[b]!; t < perSeq; t++) rows.push([b, t]);
-    const chunk = Math.max(1, Math.floor(this.headChunkFloats / V));
-    const head = this.#headW!;
-    for (let c0 = 0; c0 < rows.length; c0 += chunk) {
-      const part = rows.slice(c0, c0 + chunk);
-      const mark = cpu.mark();
-      const n = cpu.alloc(part.length * H);
-      const xv = cpu.view(x, B * perSeq * H);
-      const nv = cpu.view(n, part.length * H);
-      for (const [i, [b, t]] of part.entries()) {
-        const r = b * perSeq + t;
-        nv.set(xv.subarray(r * H, (r + 1) * H), i * H);
-      }
-      await norm(this.#cpu, this.#s.eps, this.#finalNorm!, n, n, part.length, H);
-      const logits = cpu.alloc(part.length * V);
-      await cpu.linear16(n, head.ptr, head.dtype, logits, part.length, H, V);
-      const lv = cpu.view(logits, part.length * V);
-      for (const [i, [b, t]] of part.entries()) {
-        out[b]!.set(lv.subarray(i * V, (i + 1) * V), (t - from[b]!) * V);
-      }
-      cpu.release(mark);
-    }
-    return out;
+    const lm = {
+      finalNorm: this.#finalNorm!,
+      head: this.#headW!,
+      chunkFloats: this.headChunkFloats,
+    };
+    return lmHead(cpu, s, lm, x, B, perSeq, heads ?? new Array<number>(B).fill(perSeq - 1));
   }
 
   /** BertModel then pooling, over a right-padded batch of L tokens a sequence. */
@@ -486,7 +382,7 @@ export class CpuHfModel {
       const mark = cpu.mark();
       const k = cpu.alloc(T * H);
       const v = cpu.alloc(T * H);
-      await this.#layer(lw, x, T, 0, rangePtr, { k, v, rows: T });
+      await layer(cpu, s, this.#invFreq, lw, x, T, 0, rangePtr, { k, v, rows: T });
       cpu.release(mark);
     }
     return pool(cpu.view(x, T * H), batch, L, H, this.pooling ?? DEFAULT_POOLING);
