@@ -1,5 +1,6 @@
 import * as Comlink from 'comlink';
-import { GpuError } from '../gpu/errors';
+import { CpuError } from '../cpu/errors';
+import { EngineError, GpuError } from '../gpu/errors';
 import { CheckpointError } from '../model/hf/errors';
 import { RequestError } from '../model/hf/request-error';
 import { TokenizerError } from '../model/hf/tokenizer';
@@ -28,7 +29,9 @@ type ErrorClass = abstract new (...args: any[]) => Error;
  * the class: a minifier renames classes, not the `name` field their instances carry.
  */
 const CLASSES = new Map<string, ErrorClass>([
+  ['EngineError', EngineError],
   ['GpuError', GpuError],
+  ['CpuError', CpuError],
   ['RequestError', RequestError],
   ['CheckpointError', CheckpointError],
   ['TokenizerError', TokenizerError],

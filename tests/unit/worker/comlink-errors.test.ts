@@ -1,6 +1,7 @@
 import * as Comlink from 'comlink';
 import { describe, expect, test } from 'vitest';
-import { GpuError, isGpuError } from '../../../src/gpu/errors';
+import { CpuError } from '../../../src/cpu/errors';
+import { EngineError, GpuError, isEngineError, isGpuError } from '../../../src/gpu/errors';
 import { TokenizerError } from '../../../src/model/hf/tokenizer';
 import { registerError, registeredErrors } from '../../../src/worker/comlink-errors';
 
@@ -40,7 +41,14 @@ const thrownAcross = async (fn: () => void) => {
 describe('typed errors across the Worker boundary (comlink-errors.ts)', () => {
   test('the project’s typed errors are registered', () => {
     expect(registeredErrors()).toEqual(
-      expect.arrayContaining(['GpuError', 'RequestError', 'CheckpointError', 'TokenizerError']),
+      expect.arrayContaining([
+        'EngineError',
+        'GpuError',
+        'CpuError',
+        'RequestError',
+        'CheckpointError',
+        'TokenizerError',
+      ]),
     );
   });
 
@@ -52,6 +60,14 @@ describe('typed errors across the Worker boundary (comlink-errors.ts)', () => {
     expect(isGpuError(e, 'too-large')).toBe(true);
     expect(e).toMatchObject({ name: 'GpuError', message: 'a buffer of 9 GB' });
     expect((e as Error).stack).toContain('a buffer of 9 GB');
+    // The CPU engine's errors are engine errors on the page too.
+    const cpu = await thrownAcross(() => {
+      throw new CpuError('out-of-memory', 'the CPU engine has no room for 3 GB');
+    });
+    expect(cpu).toBeInstanceOf(CpuError);
+    expect(cpu).toBeInstanceOf(EngineError);
+    expect(cpu).not.toBeInstanceOf(GpuError);
+    expect(isEngineError(cpu, 'out-of-memory')).toBe(true);
     const t = await thrownAcross(() => {
       throw new TokenizerError('json', 'tokenizer.json', 'model.vocab', 'not an object');
     });

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from 'vitest';
-import { GpuError } from '../../../src/gpu/errors';
+import { CpuError } from '../../../src/cpu/errors';
+import { EngineError, GpuError } from '../../../src/gpu/errors';
 import { CheckpointError } from '../../../src/model/hf/errors';
 import { RequestError } from '../../../src/model/hf/request-error';
 import { checkElementwise, matmulF64 } from '../../../src/reference/matmul';
@@ -88,7 +89,10 @@ describe('ComputeClient, generated from the table, over a real MessageChannel', 
     const short = await client
       .matmul(new Float32Array(3), new Float32Array(4), { m: 2, k: 2, n: 2 })
       .catch((e: unknown) => e);
-    expect(short).toMatchObject({ name: 'GpuError', code: 'invalid-argument' });
+    // This client's Worker computes on the CPU engine, whose errors are its own.
+    expect(short).toBeInstanceOf(CpuError);
+    expect(short).toBeInstanceOf(EngineError);
+    expect(short).toMatchObject({ name: 'CpuError', code: 'invalid-argument' });
     const files = textCheckpointObject('llama');
     delete files['config.json'];
     const ck = await client.loadModel(files).catch((e: unknown) => e);
