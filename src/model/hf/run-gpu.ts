@@ -6,16 +6,15 @@
 //
 // No kernel writes into the cache at an offset, so each layer's new keys and values go to the
 // cache [batch, capacity, kvHeads, headDim] by copyBufferToBuffer (one contiguous block per
-// sequence). The KV cache is f32. Over the usual length (~490 lines, most of it one kernel
-// call per statement, formatted one argument a line): the decoder forward pass is one piece.
+// sequence). The KV cache is f32. The LM head and the decoder's shapes: run-gpu-head.ts.
 
 import residualWgsl from '../../../shaders/residual.wgsl?raw';
 import type { GpuContext } from '../../gpu/context';
 import { HfOps } from '../../gpu/hf/ops';
 import { type GpuWeights, ROPE_EXACT_POSITIONS, storageBuffer } from '../../gpu/hf/tensors';
-import { readBack } from '../../gpu/transfer';
 import type { Checkpoint } from './checkpoint';
 import { bertEmbed } from './run-gpu-bert';
+import { decoderDims, lmHead } from './run-gpu-head';
 import { activate, adder, scratch } from './run-gpu-scratch';
 import { activation, bad, type GpuParts, type Layer, uploadGpuParts } from './run-gpu-weights';
 import { HEAD_CHUNK_FLOATS } from './runtime-types';
@@ -80,23 +79,6 @@ export class GpuHfModel {
     return this.#owned.reduce((n, b) => n + b.size, 0);
   }
 
-  /** The shapes generation needs, from a decoder's or GPT-2's config. */
-  #dims() {
-    const c = this.checkpoint.config as DecoderConfig | Gpt2Config;
-    if (c.family === 'gpt2') {
-      const d = c.nEmbd / c.nHead;
-      return { H: c.nEmbd, heads: c.nHead, kvHeads: c.nHead, d, I: c.nInner, V: c.vocabSize };
-    }
-    return {
-      H: c.hiddenSize,
-      heads: c.numHeads,
-      kvHeads: c.numKvHeads,
-      d: c.headDim,
-      I: c.intermediateSize,
-      V: c.vocabSize,
-    };
-  }
-
   /**
    * Prefills a batch of prompts (ragged; left-padded here, as generate pads decoders) into a
    * new KV cache with room for `maxNewTokens` more tokens each; returns each sequence's
@@ -150,7 +132,7 @@ export class GpuHfModel {
       throw bad(`${longest} positions exceed GPT-2's n_positions ${c.nPositions}`);
     }
     if (longest > ROPE_EXACT_POSITIONS) throw bad(`${longest} positions are too many`);
-    const { kvHeads, d } = this.#dims();
+    const { kvHeads, d } = decoderDims(this.checkpoint.config);
     const B = batch.length;
     const capacity = T + Math.max(maxNewTokens, 1);
     const cacheBytes = B * capacity * kvHeads * d * 4;
@@ -205,7 +187,7 @@ export class GpuHfModel {
   ): Promise<Float32Array[]> {
     const c = this.checkpoint.config as DecoderConfig | Gpt2Config;
     const gpt2 = c.family === 'gpt2';
-    const { H, heads, kvHeads, d, I, V } = this.#dims();
+    const { H, heads, kvHeads, d, I, V } = decoderDims(this.checkpoint.config);
     const B = s.batch;
     const rows = B * T;
     const ctx = this.#ctx;
@@ -369,77 +351,17 @@ export class GpuHfModel {
       pass.end();
       s.past += T;
       const from = headFrom ?? new Array<number>(B).fill(T - 1);
-      return await this.#head(h, T, from, enc, buf);
+      const lm = {
+        ctx: this.#ctx,
+        hf: this.#hf,
+        w: this.#parts.w,
+        chunkFloats: this.headChunkFloats,
+      };
+      return await lmHead(lm, this.checkpoint.config, h, T, from, enc, buf);
     } finally {
       hf.release();
       done();
     }
-  }
-
-  /**
-   * The final norm and the LM head over slots [from[b], T) of each sequence b of h (B × T rows
-   * of the hidden width), a chunk of rows at a time: no chunk's logits exceed headChunkFloats
-   * or a binding. The first chunk is submitted with `enc` (the layers' work).
-   */
-  async #head(
-    h: GPUBuffer,
-    T: number,
-    from: number[],
-    enc: GPUCommandEncoder,
-    buf: (floats: number, label: string) => GPUBuffer,
-  ): Promise<Float32Array[]> {
-    const c = this.checkpoint.config as DecoderConfig | Gpt2Config;
-    const { H, V } = this.#dims();
-    const ctx = this.#ctx;
-    const hf = this.#hf;
-    const w = this.#parts.w;
-    const out = from.map((f) => new Float32Array((T - f) * V));
-    const rows: [number, number][] = []; // [sequence, slot]
-    for (const [b, f] of from.entries()) for (let t = f; t < T; t++) rows.push([b, t]);
-    const bindable = Math.floor(ctx.device.limits.maxStorageBufferBindingSize / (4 * V));
-    const chunk = Math.max(
-      1,
-      Math.min(Math.floor(this.headChunkFloats / V), bindable, rows.length),
-    );
-    const last = buf(chunk * H, 'head rows');
-    const lastN = buf(chunk * H, 'head rows normed');
-    const logits = buf(chunk * V, 'logits');
-    let encoder = enc;
-    for (let c0 = 0; c0 < rows.length; c0 += chunk) {
-      const part = rows.slice(c0, c0 + chunk);
-      const n = part.length;
-      for (const [i, [b, t]] of part.entries())
-        encoder.copyBufferToBuffer(h, (b * T + t) * H * 4, last, i * H * 4, H * 4);
-      const pass = encoder.beginComputePass();
-      if (c.family === 'gpt2') {
-        const eps = c.layerNormEpsilon;
-        await hf.layernorm(pass, {
-          x: last,
-          w: w.finalNorm!,
-          bias: w.finalBias!,
-          y: lastN,
-          rows: n,
-          dim: H,
-          eps,
-        });
-      } else {
-        await hf.rmsnorm(pass, {
-          x: last,
-          w: w.finalNorm!,
-          y: lastN,
-          rows: n,
-          dim: H,
-          eps: c.rmsNormEps,
-        });
-      }
-      await hf.linear(pass, { x: lastN, w: w.head!, y: logits, rows: n, inDim: H, outDim: V });
-      pass.end();
-      const got = new Float32Array(await readBack(ctx, logits, n * V * 4, encoder));
-      for (const [i, [b, t]] of part.entries())
-        out[b]!.set(got.subarray(i * V, (i + 1) * V), (t - from[b]!) * V);
-      encoder = ctx.device.createCommandEncoder();
-    }
-    return out;
   }
 
   /**
