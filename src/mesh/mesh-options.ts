@@ -1,5 +1,5 @@
 import type { PrivateKey } from '@libp2p/interface';
-import type { Engine, Receipt } from '../jobs/job';
+import type { Engine } from '../jobs/job';
 import type { Reputation } from '../jobs/reputation';
 import { notice } from '../log/log';
 import type { JobHistory } from './job-history';
@@ -35,16 +35,6 @@ export interface MeshOptions {
   /** This tab's books (src/ledger): receipts issued and accepted, spending, balance. Absent: no
    * market (payments need no receipt, spending has no limit but budgets). */
   ledger?: LedgerPort;
-  /** @deprecated use `ledger` (its `issue`). */
-  issueReceipt?: (r: Receipt) => Promise<Uint8Array>;
-  /** @deprecated use `ledger` (its `revoke`). */
-  revokeReceipts?: (jobId: string, contributor: string, reason: string) => Promise<void>;
-  /** @deprecated use `ledger` (its `accept`). */
-  acceptReceipt?: ContributorOptions['acceptReceipt'];
-  /** @deprecated use `ledger` (its `spent`). */
-  spentOn?: (jobId: string) => number;
-  /** @deprecated use `ledger` (its `canSpend`). */
-  canSpend?: (credit: number) => boolean;
   /** Contributor pacing: GPU budget and when to pause (see ShardContributor). */
   budget?: number;
   /** This tab's measured matmul speed, sent with work requests so owners size deadlines to it. */
@@ -57,27 +47,18 @@ export interface MeshOptions {
   history?: JobHistory;
 }
 
-/** The books `o` names: its `ledger` (methods bound, so they may be passed on detached), else
- * what the deprecated callbacks give. */
-export function ledgerOf(o: MeshOptions): Partial<LedgerPort> | undefined {
+/** `o`'s books with their methods bound, so that its parts may pass them on detached (the
+ * port may be a class instance). */
+export function ledgerOf(o: MeshOptions): LedgerPort | undefined {
   const l = o.ledger;
-  if (l) {
-    return {
-      issue: (r) => l.issue(r),
-      revoke: (jobId, contributor, reason) => l.revoke(jobId, contributor, reason),
-      accept: (signed, expect) => l.accept(signed, expect),
-      spent: (jobId) => l.spent(jobId),
-      canSpend: (credit) => l.canSpend(credit),
-    };
-  }
-  const port: Partial<LedgerPort> = {
-    ...(o.issueReceipt ? { issue: o.issueReceipt } : {}),
-    ...(o.revokeReceipts ? { revoke: o.revokeReceipts } : {}),
-    ...(o.acceptReceipt ? { accept: o.acceptReceipt } : {}),
-    ...(o.spentOn ? { spent: o.spentOn } : {}),
-    ...(o.canSpend ? { canSpend: o.canSpend } : {}),
+  if (!l) return undefined;
+  return {
+    issue: (r) => l.issue(r),
+    revoke: (jobId, contributor, reason) => l.revoke(jobId, contributor, reason),
+    accept: (signed, expect) => l.accept(signed, expect),
+    spent: (jobId) => l.spent(jobId),
+    canSpend: (credit) => l.canSpend(credit),
   };
-  return Object.keys(port).length > 0 ? port : undefined;
 }
 
 /** The models a Mesh holds, fetches (a peer serving a bad one is recorded as malformed) and

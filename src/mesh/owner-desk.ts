@@ -58,9 +58,9 @@ export interface OwnerDeskOptions {
   ownerStore?: OwnerStore;
   /** Finished and cancelled jobs kept from earlier sessions. */
   history?: JobHistory;
-  /** This tab's books, its methods callable detached (ledgerOf binds them); absent parts: no
+  /** This tab's books, its methods callable detached (ledgerOf binds them); absent: no
    * receipts, no revocations, no balance limit. */
-  ledger?: Partial<LedgerPort>;
+  ledger?: LedgerPort;
 }
 
 export interface OwnerDeskEvents {
@@ -365,7 +365,7 @@ export class OwnerDesk extends TypedEventEmitter<OwnerDeskEvents> {
       largestShardFlops(job),
       paidCopies(js),
     );
-    purse.charge(this.o.ledger?.spent?.(job.id) ?? 0);
+    purse.charge(this.o.ledger?.spent(job.id) ?? 0);
     this.#wallet.open(job.id, purse);
     this.owner.addJob(job);
     const asked: Asked = { js, createdAt: stored.createdAt, state: 'running' };
