@@ -26,10 +26,7 @@ export class GpuContext {
 
   /** Acquires a device (browser, Worker or Node) and wraps it. */
   static async create(options?: AcquireOptions): Promise<GpuContext> {
-    const { device, summary } = await acquireDevice({
-      wantFeatures: ['timestamp-query', 'subgroups'],
-      ...options,
-    });
+    const { device, summary } = await acquireDevice(options);
     return new GpuContext(device, summary);
   }
 

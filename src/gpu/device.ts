@@ -38,16 +38,12 @@ export function adapterIdentity(a: AdapterSummary): string {
 
 export interface AcquiredDevice {
   device: GPUDevice;
-  adapter: GPUAdapter;
   summary: AdapterSummary;
 }
 
 export interface AcquireOptions {
   /** A GPU object to use instead of navigator.gpu or the Node binding (tests, embedding). */
   gpu?: GPU;
-  powerPreference?: GPUPowerPreference;
-  /** Optional features to enable when the adapter has them. */
-  wantFeatures?: GPUFeatureName[];
 }
 
 const SOFTWARE = /swiftshader|lavapipe|llvmpipe|warp|basic render/i;
@@ -59,9 +55,7 @@ const SOFTWARE = /swiftshader|lavapipe|llvmpipe|warp|basic render/i;
  */
 export async function acquireDevice(options: AcquireOptions = {}): Promise<AcquiredDevice> {
   const gpu = options.gpu ?? browserGpu() ?? (await nodeGpu());
-  const adapter = await gpu.requestAdapter({
-    powerPreference: options.powerPreference ?? 'high-performance',
-  });
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
     throw new GpuError(
       'no-adapter',
@@ -70,14 +64,13 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
         '/usr/lib/chromium/vk_swiftshader_icd.json (see scripts/gpu-env.mjs).',
     );
   }
-  const requiredFeatures = (options.wantFeatures ?? []).filter((f) => adapter.features.has(f));
   const l = adapter.limits;
   let device: GPUDevice;
   try {
     // Ask for the adapter's own maxima: the defaults (128 MiB bindings, 16 KiB workgroup memory)
     // would cap shard sizes and tile shapes below what the hardware offers.
+    // No optional features: no kernel uses one (timestamps, subgroups).
     device = await adapter.requestDevice({
-      requiredFeatures,
       requiredLimits: {
         maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
         maxBufferSize: l.maxBufferSize,
@@ -92,7 +85,7 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
       cause,
     });
   }
-  return { device, adapter, summary: summarize(adapter) };
+  return { device, summary: summarize(adapter) };
 }
 
 function summarize(adapter: GPUAdapter): AdapterSummary {

@@ -24,7 +24,7 @@ export function tileExtent(t: TileConfig): { bm: number; bn: number } {
 }
 
 /** Bytes of workgroup memory the kernel declares for `t`. */
-export function tileWorkgroupBytes(t: TileConfig): number {
+function tileWorkgroupBytes(t: TileConfig): number {
   const { bm, bn } = tileExtent(t);
   return t.tk * (bm + bn) * 4;
 }
@@ -47,7 +47,7 @@ export function checkTile(t: TileConfig, limits: GPUSupportedLimits): void {
 }
 
 /** `v` rounded up to a multiple of `step`. */
-export const roundUp = (v: number, step: number) => Math.ceil(v / step) * step;
+const roundUp = (v: number, step: number) => Math.ceil(v / step) * step;
 
 /** Padded sizes the kernel runs at. */
 export function paddedShape({ m, k, n }: MatmulShape, t: TileConfig): MatmulShape {
@@ -72,7 +72,7 @@ export function shapeError(
 }
 
 /** Throws GpuError('invalid-argument') unless the shape is positive integers matching the data. */
-export function checkShape(shape: MatmulShape, aLength: number, bLength: number): void {
+function checkShape(shape: MatmulShape, aLength: number, bLength: number): void {
   const why = shapeError(shape, aLength, bLength);
   if (why) throw new GpuError('invalid-argument', why);
 }

@@ -108,7 +108,7 @@ export class InferenceChecker {
  * Whether two blocks of last-position logits (rows of `vocab`) are the same answer: every
  * element within twice the model's error bound at the row's scale, no NaN.
  */
-export function logitsAgree(c: ModelSummary, x: Float32Array, y: Float32Array): boolean {
+function logitsAgree(c: ModelSummary, x: Float32Array, y: Float32Array): boolean {
   const { vocab } = c;
   if (x.length !== y.length) return false;
   for (let row = 0; row < x.length / vocab; row++) {
@@ -120,7 +120,7 @@ export function logitsAgree(c: ModelSummary, x: Float32Array, y: Float32Array): 
   return true;
 }
 
-export function sameTokens(a: Uint32Array, b: Uint32Array): boolean {
+function sameTokens(a: Uint32Array, b: Uint32Array): boolean {
   return a.length === b.length && a.every((t, i) => t === b[i]);
 }
 

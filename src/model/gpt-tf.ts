@@ -9,7 +9,7 @@ import type { Gpt2Config, HfWeights } from './hf/types';
 export type TfParams = Record<string, TF.Variable>;
 
 /** Every parameter's name and shape, in checkpoint order. */
-export function gpt2TensorShapes(c: Gpt2Config): Record<string, number[]> {
+function gpt2TensorShapes(c: Gpt2Config): Record<string, number[]> {
   const D = c.nEmbd;
   const shapes: Record<string, number[]> = {
     'wte.weight': [c.vocabSize, D],
@@ -96,7 +96,7 @@ function gelu(tf: typeof TF, x: TF.Tensor) {
  * `oneHotEmbedding` looks tokens up with a one-hot matmul instead of a gather: TF.js's WASM
  * backend cannot differentiate a gather.
  */
-export function tfGpt2Hidden(
+function tfGpt2Hidden(
   tf: typeof TF,
   p: TfParams,
   c: Gpt2Config,

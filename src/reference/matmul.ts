@@ -46,17 +46,6 @@ export function matmulF64(
   return c;
 }
 
-/** y = A·x in float64, A m×k row-major. */
-export function matvecF64(a: ArrayLike<number>, x: ArrayLike<number>, m: number, k: number) {
-  const y = new Float64Array(m);
-  for (let i = 0; i < m; i++) {
-    let s = 0;
-    for (let p = 0; p < k; p++) s += a[i * k + p]! * x[p]!;
-    y[i] = s;
-  }
-  return y;
-}
-
 export interface BoundCheck {
   ok: boolean;
   /** Largest |Ĉ − C|ᵢⱼ / boundᵢⱼ seen; ≤ 1 means within the bound. */

@@ -39,9 +39,8 @@ export const ONNX_LOGITS = 'logits'; // float32 [batch, seq, vocab]
 export const ONNX_LAST_HIDDEN_STATE = 'last_hidden_state'; // float32 [batch, seq, hidden]
 
 /** Optimum's names for layer `layer`'s cache inputs and outputs. */
-export const pastKeyName = (layer: number, kind: 'key' | 'value') =>
-  `past_key_values.${layer}.${kind}`;
-export const presentKeyName = (layer: number, kind: 'key' | 'value') => `present.${layer}.${kind}`;
+const pastKeyName = (layer: number, kind: 'key' | 'value') => `past_key_values.${layer}.${kind}`;
+const presentKeyName = (layer: number, kind: 'key' | 'value') => `present.${layer}.${kind}`;
 
 /** An exported model: the ONNX file's bytes and the names a caller feeds and reads. */
 export interface HfOnnxModel {

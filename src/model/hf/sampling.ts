@@ -46,11 +46,7 @@ export function checkSampling(p: SamplingParams, vocab: number): void {
 
 /** RepetitionPenaltyLogitsProcessor: each token already in the sequence has its logit divided
  * by `penalty` when positive, multiplied when negative. Returns `logits` itself when 1. */
-export function penalize(
-  logits: Float32Array,
-  seen: Iterable<number>,
-  penalty: number,
-): Float32Array {
+function penalize(logits: Float32Array, seen: Iterable<number>, penalty: number): Float32Array {
   if (penalty === 1) return logits;
   const out = logits.slice();
   // Computed from `logits`, not `out`: a token seen twice is penalised once.
