@@ -2,51 +2,42 @@ import type { Uint8ArrayList } from 'uint8arraylist';
 import {
   decodeOutput,
   decodeWork,
-  type JobKind,
   type Output,
   outputBytes,
   type Work,
   WorkError,
   workBytes,
 } from '../jobs/codec';
-import { isJobKind } from '../jobs/kinds';
-import { digest, errorText, finite, id, int, line, peerId, text } from '../wire/fields';
+import { errorText, finite, id, int, line, text } from '../wire/fields';
 import { WireError } from '../wire/wire-error';
 import {
   type Failure,
-  JobAnnouncement,
   type Lease,
-  ModelFrame,
-  type ModelManifest,
   type NoWork,
   type Result,
   ShardFrame,
   type Verdict,
   type WorkRequest,
 } from './pb/wire';
+import { one, version, WIRE_VERSION } from './wire-version';
 
 export { WireError, type WireErrorCode } from '../wire/wire-error';
+export * from './announcement-codec';
+export * from './model-codec';
+export { WIRE_VERSION } from './wire-version';
 
 /**
- * The one decoder for everything that arrives from the network. Every field, length and shape
- * is checked here (kind-specific bodies by src/jobs/codec.ts, called from here); the rest
- * of the code only ever sees the validated types below. Longer than most modules on purpose:
- * one file holds every check on network input, so none is missed or done twice.
+ * The one entry point for decoding everything that arrives from the network: the shard
+ * protocol's frames here, model frames (model-codec.ts) and job announcements
+ * (announcement-codec.ts) re-exported. Every field, length and shape is checked in these files
+ * (kind-specific bodies by src/jobs/codec.ts, called from here); the rest of the code only
+ * ever sees the validated types, and imports them from this module.
  */
 
-export const WIRE_VERSION = 2;
 /** Largest frame accepted on the shard protocol: a 64 MiB shard plus its header. */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024 + 4096;
-/** Largest announcement accepted on the jobs topic. */
-export const MAX_ANNOUNCEMENT_BYTES = 8 * 1024;
 /** Largest receipt a verdict may carry: a bundle of the receipt, a checkpoint and a proof. */
 export const MAX_RECEIPT_BYTES = 16 * 1024;
-/** Models: at most 1 GiB, in chunks of 4 KiB to 1 MiB, so at most 262,144 chunk hashes. */
-export const MAX_MODEL_BYTES = 2 ** 30;
-export const MIN_CHUNK_BYTES = 4096;
-export const MAX_CHUNK_BYTES = 2 ** 20;
-/** Largest frame on the model protocol: a chunk, or a manifest with all its hashes. */
-export const MAX_MODEL_FRAME_BYTES = 9 * 2 ** 20;
 /** Longest reason a NoWork frame may give (characters, one line). */
 export const MAX_REASON_CHARS = 200;
 /**
@@ -66,9 +57,6 @@ export function clipReason(s: string): string {
   const end = /[\ud800-\udbff]/.test(clean[cut - 1]!) ? cut - 1 : cut;
   return `${clean.slice(0, end)}…`;
 }
-
-/** Largest model config (JSON). */
-export const MAX_CONFIG_CHARS = 65_536;
 
 // ---- validated message types ----------------------------------------------------------------
 
@@ -138,56 +126,6 @@ export type ShardMsg =
   | ResultMsg
   | VerdictMsg
   | FailureMsg;
-
-export interface ModelRequestMsg {
-  type: 'model-request';
-  digest: string;
-  jobId: string;
-  offset: number;
-}
-export interface ModelManifestMsg {
-  type: 'model-manifest';
-  digest: string;
-  config: string;
-  fileBytes: number;
-  chunkBytes: number;
-  chunkHashes: Uint8Array[];
-}
-export interface ModelChunkMsg {
-  type: 'model-chunk';
-  offset: number;
-  data: Uint8Array;
-}
-export interface ModelRefusalMsg {
-  type: 'model-refusal';
-  code: string;
-  message: string;
-}
-export type ModelMsg = ModelRequestMsg | ModelManifestMsg | ModelChunkMsg | ModelRefusalMsg;
-
-export interface AnnouncementMsg {
-  jobId: string;
-  owner: string;
-  kind: JobKind;
-  shardCount: number;
-  shardsLeft: number;
-  kernelDigest: string;
-  expiresAt: number; // ms since the epoch
-  addrs: string[];
-  /** The model the job runs ('' when it runs none), and its size in bytes. */
-  modelDigest: string;
-  modelBytes: number;
-  /** Credits per GFLOP of verified work the job pays, and the work in one shard (GFLOP). */
-  price: number;
-  shardGflop: number;
-  /** The job is over (finished or cancelled): boards drop it at once and forget it. */
-  ended?: boolean;
-  /** Nothing is leased for now (budget or balance spent); `shardsLeft` still counts what
-   * remains, so the progress shown stays the owner's. */
-  paused?: boolean;
-}
-
-// ---- shard frames -----------------------------------------------------------------------------
 
 /** Encodes a shard-protocol message (after checking it as the decoder would). */
 export function encodeShardMsg(msg: ShardMsg): Uint8Array {
@@ -274,19 +212,6 @@ export function v1Finished(jobId: string): Uint8Array {
     version: 1,
     noWork: { jobId, retryAfterMs: 0, finished: true, reason: '' },
   });
-}
-
-function version(v: number) {
-  if (v !== WIRE_VERSION) {
-    throw new WireError('bad-version', `wire version ${v}, expected ${WIRE_VERSION}`, 'version');
-  }
-}
-
-function one(bodies: unknown[]) {
-  const n = bodies.filter((b) => b !== undefined).length;
-  if (n !== 1) {
-    throw new WireError('invalid-field', `a frame carries exactly one message, got ${n}`);
-  }
 }
 
 function workRequest(w: WorkRequest): WorkRequestMsg {
@@ -379,151 +304,5 @@ function failure(f: Failure): FailureMsg {
     leaseId: id(f.leaseId, 'failure.leaseId'),
     code: text(f.code, 64, 'failure.code'),
     message: text(f.message, 500, 'failure.message'),
-  };
-}
-
-// ---- model frames -----------------------------------------------------------------------------
-
-export function encodeModelMsg(msg: ModelMsg): Uint8Array {
-  const f: ModelFrame = { version: WIRE_VERSION };
-  if (msg.type === 'model-request') f.request = msg;
-  else if (msg.type === 'model-manifest') f.manifest = msg;
-  else if (msg.type === 'model-chunk') f.chunk = msg;
-  else f.refusal = msg;
-  const bytes = ModelFrame.encode(f);
-  decodeModelMsg(bytes);
-  return bytes;
-}
-
-/** Decodes and validates one model-protocol frame. Throws WireError, never anything else. */
-export function decodeModelMsg(data: Uint8Array | Uint8ArrayList): ModelMsg {
-  if (data.byteLength > MAX_MODEL_FRAME_BYTES) {
-    throw new WireError('too-large', `model frame of ${data.byteLength} bytes`);
-  }
-  let f: ModelFrame;
-  try {
-    f = ModelFrame.decode(data, {
-      limits: { manifest: { chunkHashes: MAX_MODEL_BYTES / MIN_CHUNK_BYTES } },
-    });
-  } catch (cause) {
-    throw new WireError('malformed', `not a ModelFrame: ${errorText(cause)}`, undefined, { cause });
-  }
-  version(f.version);
-  one([f.request, f.manifest, f.chunk, f.refusal]);
-  if (f.request) {
-    return {
-      type: 'model-request',
-      digest: digest(f.request.digest, 'request.digest'),
-      jobId: id(f.request.jobId, 'request.jobId'),
-      offset: int(f.request.offset, 0, MAX_MODEL_BYTES, 'request.offset'),
-    };
-  }
-  if (f.manifest) return manifest(f.manifest);
-  if (f.chunk) {
-    if (f.chunk.data.byteLength < 1 || f.chunk.data.byteLength > MAX_CHUNK_BYTES) {
-      throw new WireError('invalid-field', 'a chunk holds 1 B to 1 MiB', 'chunk.data');
-    }
-    return {
-      type: 'model-chunk',
-      offset: int(f.chunk.offset, 0, MAX_MODEL_BYTES, 'chunk.offset'),
-      data: f.chunk.data,
-    };
-  }
-  return {
-    type: 'model-refusal',
-    code: text(f.refusal!.code, 64, 'refusal.code'),
-    message: text(f.refusal!.message, 500, 'refusal.message'),
-  };
-}
-
-function manifest(m: ModelManifest): ModelManifestMsg {
-  const fileBytes = int(m.fileBytes, 1, MAX_MODEL_BYTES, 'manifest.fileBytes');
-  const chunkBytes = int(m.chunkBytes, MIN_CHUNK_BYTES, MAX_CHUNK_BYTES, 'manifest.chunkBytes');
-  if (m.chunkHashes.length !== Math.ceil(fileBytes / chunkBytes)) {
-    throw new WireError(
-      'invalid-field',
-      `${m.chunkHashes.length} chunk hashes for ${fileBytes} bytes in ${chunkBytes}-byte chunks`,
-      'manifest.chunkHashes',
-    );
-  }
-  m.chunkHashes.forEach((h, i) => {
-    if (h.byteLength !== 32) {
-      throw new WireError('invalid-field', 'a SHA-256 is 32 bytes', `manifest.chunkHashes[${i}]`);
-    }
-  });
-  return {
-    type: 'model-manifest',
-    digest: digest(m.digest, 'manifest.digest'),
-    config: text(m.config, MAX_CONFIG_CHARS, 'manifest.config'),
-    fileBytes,
-    chunkBytes,
-    chunkHashes: m.chunkHashes,
-  };
-}
-
-// ---- announcements ----------------------------------------------------------------------------
-
-export function encodeAnnouncement(a: AnnouncementMsg): Uint8Array {
-  const bytes = JobAnnouncement.encode({
-    version: WIRE_VERSION,
-    ...a,
-    ended: a.ended === true,
-    paused: a.paused === true,
-  });
-  decodeAnnouncement(bytes);
-  return bytes;
-}
-
-/** Decodes and validates a job announcement. `now` (ms) rejects ones already expired (but
- * for an end). */
-export function decodeAnnouncement(data: Uint8Array, now?: number): AnnouncementMsg {
-  if (data.byteLength > MAX_ANNOUNCEMENT_BYTES) {
-    throw new WireError('too-large', `announcement of ${data.byteLength} bytes`);
-  }
-  let a: JobAnnouncement;
-  try {
-    a = JobAnnouncement.decode(data, { limits: { addrs: 16 } });
-  } catch (cause) {
-    throw new WireError('malformed', `not a JobAnnouncement: ${errorText(cause)}`, undefined, {
-      cause,
-    });
-  }
-  version(a.version);
-  if (!isJobKind(a.kind)) throw new WireError('invalid-field', `unknown job kind`, 'kind');
-  const shardCount = int(a.shardCount, 1, 1_000_000, 'shardCount');
-  const expiresAt = a.expiresAt;
-  if (!Number.isSafeInteger(expiresAt))
-    throw new WireError('invalid-field', 'bad expiry', 'expiresAt');
-  // An end is taken however late: it only ever takes a job off a board.
-  if (now !== undefined && expiresAt <= now && !a.ended) {
-    throw new WireError('invalid-field', 'announcement has expired', 'expiresAt');
-  }
-  digest(a.kernelDigest, 'kernelDigest');
-  if (a.modelDigest !== '') digest(a.modelDigest, 'modelDigest');
-  const modelBytes = int(a.modelBytes, 0, MAX_MODEL_BYTES, 'modelBytes');
-  if ((a.modelDigest === '') !== (modelBytes === 0)) {
-    throw new WireError('invalid-field', 'a model has a digest and a size', 'modelBytes');
-  }
-  peerId(a.owner, 'owner');
-  a.addrs.forEach((addr, i) => {
-    if (addr.length > 512 || !addr.startsWith('/')) {
-      throw new WireError('invalid-field', 'multiaddr expected', `addrs[${i}]`);
-    }
-  });
-  return {
-    jobId: id(a.jobId, 'jobId'),
-    owner: a.owner,
-    kind: a.kind,
-    shardCount,
-    shardsLeft: int(a.shardsLeft, 0, shardCount, 'shardsLeft'),
-    kernelDigest: a.kernelDigest,
-    expiresAt,
-    addrs: a.addrs,
-    modelDigest: a.modelDigest,
-    modelBytes,
-    price: finite(a.price, 0, 1_000, 'price'),
-    shardGflop: finite(a.shardGflop, 0, 1e9, 'shardGflop'),
-    ...(a.ended ? { ended: true } : {}),
-    ...(a.paused ? { paused: true } : {}),
   };
 }

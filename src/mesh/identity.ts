@@ -1,6 +1,7 @@
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { openDB } from 'idb';
+import { notice } from '../log/log';
 
 /**
  * The tab's Ed25519 identity, kept in IndexedDB (database `tessel-mesh`) so a contributor keeps
@@ -20,7 +21,7 @@ export async function loadIdentity(name = 'default'): Promise<PrivateKey> {
         return privateKeyFromProtobuf(stored);
       } catch (e) {
         // A corrupt record would otherwise lock the tab out of the mesh for good.
-        console.warn('tessel: stored peer key is unreadable; creating a new identity', e);
+        notice(`stored peer key is unreadable (${e}); creating a new identity`);
         return undefined;
       }
     };

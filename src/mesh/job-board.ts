@@ -1,6 +1,21 @@
 import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossipsub';
+import { TypedEventEmitter } from 'main-event';
+import { log, notice } from '../log/log';
 import { type AnnouncementMsg, decodeAnnouncement, encodeAnnouncement, WireError } from './codec';
 import { JOBS_ASK_TOPIC, JOBS_TOPIC } from './topics';
+
+const trace = log('mesh:board');
+
+/** What a board uses of gossipsub (a full GossipSub service satisfies it). */
+export type BoardPubSub = Pick<
+  GossipSub,
+  | 'subscribe'
+  | 'unsubscribe'
+  | 'publish'
+  | 'getSubscribers'
+  | 'addEventListener'
+  | 'removeEventListener'
+>;
 
 /** Jobs that left the board: their owner announced their end, or fell silent. */
 export interface GoneJobs {
@@ -55,8 +70,8 @@ export const ENDED_MEMORY_MS = 10 * 60_000; // ms
  * An announcement whose `owner` is not the peer that signed it is refused, so nobody can
  * advertise work, or end it, in someone else's name.
  */
-export class JobBoard extends EventTarget {
-  readonly #pubsub: GossipSub;
+export class JobBoard extends TypedEventEmitter<JobBoardEvents> {
+  readonly #pubsub: BoardPubSub;
   /** Live announcements by owner and job id (a job id is the owner's to name: another peer
    * announcing the same id does not replace it), with when each was last heard (ms). */
   readonly #jobs = new Map<string, { a: AnnouncementMsg; heardAt: number }>();
@@ -80,7 +95,7 @@ export class JobBoard extends EventTarget {
     if (evt.detail.subscriptions.some((s) => s.topic === JOBS_ASK_TOPIC && s.subscribe)) this.ask();
   };
 
-  constructor(pubsub: GossipSub, options: JobBoardOptions = {}) {
+  constructor(pubsub: BoardPubSub, options: JobBoardOptions = {}) {
     super();
     this.#pubsub = pubsub;
     this.#now = options.now ?? Date.now;
@@ -118,7 +133,7 @@ export class JobBoard extends EventTarget {
     if (now - this.#askedAt < this.#answerIntervalMs) return;
     this.#askedAt = now;
     this.#pubsub.publish(JOBS_ASK_TOPIC, Uint8Array.of(1)).catch((e) => {
-      console.debug('tessel: board request not published', e);
+      trace('board request not published: %s', e);
     });
   }
 
@@ -183,7 +198,7 @@ export class JobBoard extends EventTarget {
       await this.#pubsub.publish(JOBS_TOPIC, encodeAnnouncement(a));
     } catch (e) {
       // No peers yet (e.g. the relay is down): the next tick tries again.
-      console.debug('tessel: announcement not published', e);
+      trace('announcement not published: %s', e);
     }
   }
 
@@ -201,11 +216,11 @@ export class JobBoard extends EventTarget {
       if (a.ended) return this.#end(key, a);
       if (this.#ended.has(key)) return; // a late copy from before its end
       this.#keep(a);
-      this.dispatchEvent(new CustomEvent('job', { detail: a }));
+      this.safeDispatchEvent('job', { detail: a });
     } catch (e) {
       if (!(e instanceof WireError)) throw e;
-      console.warn(`tessel: bad job announcement from ${peer}: ${e.message}`);
-      this.dispatchEvent(new CustomEvent('invalid', { detail: { peer, error: e } }));
+      notice(`bad job announcement from ${peer}: ${e.message}`);
+      this.safeDispatchEvent('invalid', { detail: { peer, error: e } });
     }
   }
 
@@ -217,7 +232,7 @@ export class JobBoard extends EventTarget {
     // Ids are free: the memory is bounded like the board (the oldest ends are forgotten).
     if (this.#ended.size > MAX_JOBS) this.#ended.delete(this.#ended.keys().next().value!);
     if (!this.#jobs.delete(key)) return; // never heard of, or already gone: nothing to tell
-    this.dispatchEvent(new CustomEvent<GoneJobs>('gone', { detail: { jobs: [a], why: 'ended' } }));
+    this.safeDispatchEvent('gone', { detail: { jobs: [a], why: 'ended' } });
   }
 
   /** Keeps an announcement within the board's bounds: ids are free, so one peer may hold at
@@ -251,9 +266,7 @@ export class JobBoard extends EventTarget {
       this.#ended.delete(key);
     }
     if (gone.length > 0) {
-      this.dispatchEvent(
-        new CustomEvent<GoneJobs>('gone', { detail: { jobs: gone, why: 'silent' } }),
-      );
+      this.safeDispatchEvent('gone', { detail: { jobs: gone, why: 'silent' } });
     }
   }
 }

@@ -1,8 +1,8 @@
 import type { Connection, Stream } from '@libp2p/interface';
-import { logger } from '@libp2p/logger';
 import { type LengthPrefixedStream, lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
 import { sha256 } from '../gpu/digest';
+import { log } from '../log/log';
 import { asStreamError, describeStreamError } from '../wire/stream-errors';
 import type { CheckpointFileMap } from '../worker/api';
 import {
@@ -17,7 +17,7 @@ import { checkpointDigest, decodeFileMap, encodeFileMap } from './file-map';
 import type { MeshNode } from './node';
 import { MODEL_PROTOCOL } from './topics';
 
-const log = logger('tessel:model-transfer');
+const trace = log('mesh:model-transfer');
 
 export type ModelTransferErrorCode =
   | 'refused' // the owner will not serve it (no lease on a job that uses it, unknown model)
@@ -47,6 +47,21 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 // ---- owner ------------------------------------------------------------------------------------
 
+/** What a model server uses of the node (a full MeshNode satisfies it). */
+export type ModelServerComponents = Pick<MeshNode, 'handle' | 'unhandle'>;
+/** What a model fetcher uses of the node. */
+export type ModelFetcherComponents = Pick<MeshNode, 'dialProtocol'>;
+
+/** Faults injected into servers (tests only: set through src/mesh/faults.ts, never by
+ * production code). Kept outside the class so the served path reads them and nothing else. */
+const injected = new WeakMap<ModelServer, { corruptChunks: number }>();
+
+/** Test fault: the next `n` chunks `server` sends have one byte flipped (corruption in
+ * flight, which the fetcher must catch by the chunk's hash). */
+export function corruptModelChunks(server: ModelServer, n: number): void {
+  injected.set(server, { corruptChunks: Math.max(0, Math.floor(n)) });
+}
+
 export interface ModelServerOptions {
   /** Whether `peer` may fetch `digest` for `jobId`: it holds a lease on a job that runs it. */
   mayFetch: (peer: string, digest: string, jobId: string) => boolean;
@@ -61,15 +76,22 @@ export interface ModelServerOptions {
  * one of the framed files).
  */
 export class ModelServer {
-  readonly #node: MeshNode;
+  readonly #node: ModelServerComponents;
   readonly #o: ModelServerOptions;
   readonly #models = new Map<string, Promise<{ file: Uint8Array; manifest: ModelManifestMsg }>>();
-  /** Test hook: the next this-many chunks served have one byte flipped (corruption in flight). */
-  corruptChunks = 0;
 
-  constructor(node: MeshNode, options: ModelServerOptions) {
+  constructor(node: ModelServerComponents, options: ModelServerOptions) {
     this.#node = node;
     this.#o = options;
+  }
+
+  /** @deprecated test hook: use faults.ts's `corruptChunks(n)` (corruptModelChunks). */
+  get corruptChunks(): number {
+    return injected.get(this)?.corruptChunks ?? 0;
+  }
+  /** @deprecated test hook: use faults.ts's `corruptChunks(n)` (corruptModelChunks). */
+  set corruptChunks(n: number) {
+    corruptModelChunks(this, n);
   }
 
   async start(): Promise<void> {
@@ -118,7 +140,7 @@ export class ModelServer {
       }
       const model = this.#models.get(req.digest);
       if (!model || !this.#o.mayFetch(peer, req.digest, req.jobId)) {
-        log('refused model %s to %s', req.digest, peer);
+        trace('refused model %s to %s', req.digest, peer);
         await send({
           type: 'model-refusal',
           code: model ? 'not-leased' : 'unknown-model',
@@ -136,8 +158,9 @@ export class ModelServer {
       await send(manifest);
       for (let at = req.offset; at < file.length; at += manifest.chunkBytes) {
         let data = file.subarray(at, at + manifest.chunkBytes);
-        if (this.corruptChunks > 0) {
-          this.corruptChunks--;
+        const faults = injected.get(this);
+        if (faults && faults.corruptChunks > 0) {
+          faults.corruptChunks--;
           data = data.slice();
           data[data.length >> 1]! ^= 0x40;
         }
@@ -145,7 +168,7 @@ export class ModelServer {
       }
       await stream.close();
     } catch (e) {
-      log('model stream from %s ended: %s', peer, describeStreamError(e));
+      trace('model stream from %s ended: %s', peer, describeStreamError(e));
       stream.abort(asStreamError(e));
     }
   }
@@ -182,13 +205,13 @@ interface Partial {
  * to the digest; a dropped connection resumes after the last good chunk.
  */
 export class ModelFetcher {
-  readonly #node: MeshNode;
+  readonly #node: ModelFetcherComponents;
   readonly #o: ModelFetcherOptions;
   readonly #partial = new Map<string, Partial>();
   /** Completed fetches, oldest first (the last 16): what moved, and how fast. */
   readonly fetched: { digest: string; bytes: number; ms: number; attempts: number }[] = [];
 
-  constructor(node: MeshNode, options: ModelFetcherOptions = {}) {
+  constructor(node: ModelFetcherComponents, options: ModelFetcherOptions = {}) {
     this.#node = node;
     this.#o = options;
   }
@@ -216,7 +239,7 @@ export class ModelFetcher {
           // A refusal or a lie about the whole is final; a bad chunk or frame is fetched again.
           if (!RETRYABLE.includes(e.code)) throw e;
         }
-        log(
+        trace(
           'model %s from %s: attempt %d failed: %s',
           digest,
           src.owner,

@@ -1,4 +1,4 @@
-import { logger } from '@libp2p/logger';
+import { log, notice } from '../log/log';
 import { parseConfig, parseJsonObject } from '../model/hf/config';
 import { type ModelSummary, modelSummary } from '../model/hf/cost';
 import type { CheckpointFileMap, ComputeApi } from '../worker/api';
@@ -11,7 +11,7 @@ import {
   ModelTransferError,
 } from './model-transfer';
 
-const log = logger('tessel:models');
+const trace = log('mesh:models');
 
 /** Where models run: the tab's compute Worker. loadModel checks the whole checkpoint (typed
  * CheckpointError / TokenizerError) and reports its digest; it may take the files' buffers. */
@@ -60,7 +60,7 @@ export class ModelLibrary {
     const own = copy(checkpointFiles(files));
     const digest = await this.#load(own);
     await this.cache.put(digest, own, name).catch((e) => {
-      console.warn(`tessel: model ${digest} not cached: ${e}`);
+      notice(`model ${digest} not cached: ${e}`);
     });
     return digest;
   }
@@ -84,7 +84,7 @@ export class ModelLibrary {
     // A model the Worker holds already (loaded by this tab for itself) is not fetched again.
     if (await this.host.hasModel(digest)) return;
     if (await this.#cached(digest)) return;
-    log('fetching model %s from %s', digest, src.owner);
+    trace('fetching model %s from %s', digest, src.owner);
     const files = await this.fetcher.fetch(digest, src, signal);
     await this.#load(files, digest);
     await this.cache.put(digest, files, `${digest.slice(0, 12)}… (a job's model)`).catch(() => {});
@@ -99,7 +99,7 @@ export class ModelLibrary {
       await this.#load(files, digest);
       return true;
     } catch (e) {
-      console.warn(`tessel: cached model ${digest} is damaged (${e}); fetching it again`);
+      notice(`cached model ${digest} is damaged (${e}); fetching it again`);
       await this.cache.delete(digest).catch(() => {});
       return false;
     }

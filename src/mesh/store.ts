@@ -12,6 +12,7 @@ import { planBlocks } from '../jobs/matmul-job';
 import { MAX_TRUST_RECORDS, type TrustRecord } from '../jobs/owner-trust';
 import type { PeerRecord } from '../jobs/reputation';
 import type { JobTerms } from '../jobs/terms';
+import { notice } from '../log/log';
 import { decodeShardMsg, encodeShardMsg, type VerdictMsg } from './codec';
 import { describeJob, type HistoryRecord } from './job-history';
 import type { DurableSettlement } from './shard-owner';
@@ -154,7 +155,7 @@ export class OwnerStore {
       if (!raw?.finished) continue;
       const checked = checkStoredJob(raw);
       if (typeof checked === 'string') {
-        console.warn(`tessel: stored job ${String(raw?.id)} is unusable (${checked}); skipped`);
+        notice(`stored job ${String(raw?.id)} is unusable (${checked}); skipped`);
         continue;
       }
       const {
@@ -174,7 +175,7 @@ export class OwnerStore {
     for (const raw of await this.db.getAll('jobs')) {
       const checked = checkStoredJob(raw);
       if (typeof checked === 'string') {
-        console.warn(`tessel: stored job ${String(raw?.id)} is unusable (${checked}); skipped`);
+        notice(`stored job ${String(raw?.id)} is unusable (${checked}); skipped`);
       } else if (!raw.finished) {
         out.push(checked);
       }
@@ -218,7 +219,7 @@ export class OwnerStore {
         if (!(r.output instanceof ArrayBuffer)) throw new WorkError('output', 'not bytes');
         out.push({ shardId: r.shardId, output: decodeOutput(new Uint8Array(r.output)) });
       } catch (e) {
-        console.warn(`tessel: stored shard ${r.shardId} of ${jobId} is unusable: ${e}`);
+        notice(`stored shard ${r.shardId} of ${jobId} is unusable: ${e}`);
       }
     }
     return out;
@@ -236,7 +237,7 @@ export class OwnerStore {
         const msg = decodeShardMsg(new Uint8Array(r.frame));
         if (msg.type === 'verdict' && typeof r.peer === 'string') out.push([r.peer, msg]);
       } catch (e) {
-        console.warn(`tessel: a stored verdict is unusable: ${e}`);
+        notice(`a stored verdict is unusable: ${e}`);
       }
     }
     return out;

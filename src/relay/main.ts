@@ -3,6 +3,7 @@
 import './polyfills';
 import { parseArgs } from 'node:util';
 import { multiaddr } from '@multiformats/multiaddr';
+import { print, printError } from '../log/log';
 import { startRelay } from './relay';
 
 const { values } = parseArgs({
@@ -15,16 +16,14 @@ const { values } = parseArgs({
 });
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(
-    `--port must be a whole number from 0 to 65535, got ${JSON.stringify(values.port)}`,
-  );
+  printError(`--port must be a whole number from 0 to 65535, got ${JSON.stringify(values.port)}`);
   process.exit(2);
 }
 for (const p of values.peer) {
   try {
     if (!multiaddr(p).toString().includes('/p2p/')) throw new Error('no /p2p/<peer id>');
   } catch (e) {
-    console.error(`--peer ${JSON.stringify(p)} is not a relay multiaddr: ${(e as Error).message}`);
+    printError(`--peer ${JSON.stringify(p)} is not a relay multiaddr: ${(e as Error).message}`);
     process.exit(2);
   }
 }
@@ -35,7 +34,7 @@ const relay = await startRelay({
   peers: values.peer,
 });
 // The first line is machine-readable: scripts/start.mjs reads the addresses from it.
-console.log(JSON.stringify({ relay: relay.multiaddrs }));
+print(JSON.stringify({ relay: relay.multiaddrs }));
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => void relay.stop().then(() => process.exit(0)));
 }

@@ -26,7 +26,7 @@ import {
 } from '../../src/mesh/codec';
 import { checkpointDigest, encodeFileMap } from '../../src/mesh/file-map';
 import { MemoryModelCache } from '../../src/mesh/model-store';
-import { ModelFetcher, ModelServer } from '../../src/mesh/model-transfer';
+import { corruptModelChunks, ModelFetcher, ModelServer } from '../../src/mesh/model-transfer';
 import { ModelLibrary } from '../../src/mesh/models';
 import type { MeshNode } from '../../src/mesh/node';
 import { ShardFrame } from '../../src/mesh/pb/wire';
@@ -469,7 +469,7 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
       const fetcher = new ModelFetcher(fetchingNode, {
         onBadPeer: (p, e) => bad.push({ peer: p, code: e.code }),
       });
-      ownerModels.server.corruptChunks = 1;
+      corruptModelChunks(ownerModels.server, 1);
       try {
         const got = await fetcher.fetch(
           digest,
@@ -485,7 +485,7 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
           { peer: ownerNode.peerId.toString(), code: 'chunk-mismatch' },
         ]);
       } finally {
-        ownerModels.server.corruptChunks = 0;
+        corruptModelChunks(ownerModels.server, 0);
         await fetchingNode.stop();
       }
     });
