@@ -1,4 +1,5 @@
 import { bytesToF32, bytesToU32, f32ToBytes, u32ToBytes } from '../model/bytes';
+import { MAX_DIM } from './limits';
 import {
   InferenceMode,
   Output as OutputFrame,
@@ -12,8 +13,8 @@ import {
  * field; a third job kind adds its messages to work.proto and its checks here.
  */
 
-/** Largest matrix side a matmul shard may have. */
-export const MAX_DIM = 16_384;
+/** Largest matrix side a matmul shard may have (src/jobs/limits.ts). */
+export { MAX_DIM };
 /** Most sequences in one inference shard, and most tokens in one sequence. */
 export const MAX_SEQUENCES = 4_096;
 export const MAX_SEQUENCE_TOKENS = 65_536;
