@@ -1,6 +1,7 @@
+// Over 450 lines: gemm (packing, micro-kernel, GELU epilogue) and the shipped model's other kernels share module-private SIMD helpers.
 // tessel's CPU engine: float32 kernels in AssemblyScript, compiled to WebAssembly with 128-bit
 // SIMD (scripts/build-wasm.mjs builds four variants: relaxed-SIMD FMA or not × shared memory or
-// not). Every pointer is a byte offset into the imported memory, laid out by src/cpu/arena.ts;
+// not). Every pointer is a byte offset into the imported memory, laid out by src/cpu/runtime.ts;
 // nothing here allocates. Every kernel takes a row range [r0, r1) so src/cpu/pool.ts can split
 // one call across threads that share the memory: rows never overlap, so no atomics are needed.
 
@@ -19,6 +20,8 @@ export const SCRATCH_FLOATS: i32 = MC * KC + MR * NR;
 export * from './verify';
 // Hugging Face decoders' and encoders' kernels (RMSNorm, RoPE, SwiGLU, GELU, 16-bit linear, GQA).
 export * from './hf';
+export * from './hf-linear';
+export * from './hf-attention';
 
 const GELU: i32 = 1;
 const BIAS: i32 = 2;

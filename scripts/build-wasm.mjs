@@ -7,15 +7,27 @@
 // test`, `npm start`, `npm run bench` and every Vite config (scripts/wasm-plugin.mjs).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCE = join(root, 'assembly', 'kernels.ts');
-/** Every file the build reads: the entry and the modules it imports. */
-const SOURCES = ['kernels.ts', 'verify.ts', 'hf.ts'].map((f) => join(root, 'assembly', f));
+/** Every file the build may read: the entry and the modules it imports (all of assembly/, so a
+ * module split off needs no change here). */
+const SOURCES = readdirSync(join(root, 'assembly'))
+  .filter((f) => f.endsWith('.ts'))
+  .sort()
+  .map((f) => join(root, 'assembly', f));
 const OUT = join(root, 'src', 'cpu', 'generated');
 /** 2 GiB: a shared memory must declare its maximum (reserved, not committed). */
 export const MAX_PAGES = 32_768;
