@@ -1,12 +1,22 @@
 import type { Stream } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
+import { TypedEventEmitter } from 'main-event';
 import type { Output } from '../jobs/codec';
 import type { Receipt } from '../jobs/job';
+import { notice } from '../log/log';
 import { describeStreamError } from '../wire/stream-errors';
-import type { AnnouncementMsg, LeaseMsg, NoWorkMsg, ShardMsg, VerdictMsg } from './codec';
+import type { AnnouncementMsg, LeaseMsg, NoWorkMsg, VerdictMsg } from './codec';
 import { FramedStream } from './framed';
 import type { MeshNode } from './node';
+import { delay, Replies, sleep } from './owner-replies';
 import { DIAL_TIMEOUT_MS, SHARD_PROTOCOL } from './topics';
+
+/** What a contributor uses of the node (a full MeshNode satisfies it): dialing owners, and its
+ * id for checking the receipts it earns. */
+export type ContributorComponents = Pick<MeshNode, 'dialProtocol' | 'peerId'>;
+
+/** Share of wall time the GPU may be busy when none is given. */
+export const DEFAULT_BUDGET = 0.5;
 
 /**
  * Computes one leased shard (fetching what it needs first, e.g. a model from the job's owner);
@@ -27,7 +37,7 @@ export interface ContributorOptions {
   /** Measured GFLOP/s, sent with work requests (0 when unknown). */
   gflops?: number;
   /** Share of wall time the GPU may be busy (0, 1]: after a shard of t ms, rest t·(1−b)/b. */
-  budget?: number; // default 0.5
+  budget?: number; // default DEFAULT_BUDGET
   /** Resolves when work may go on (tab visible, on mains power, …); checked between shards. */
   gate?: () => Promise<void>;
   /** Ask for the next lease while one computes, so transfer overlaps compute. */
@@ -114,8 +124,8 @@ const MAX_PENDING = 1_024;
  * which may be after the next lease (a copy waiting for another to compare with), so every
  * frame read may be a verdict.
  */
-export class ShardContributor extends EventTarget {
-  readonly #node: MeshNode;
+export class ShardContributor extends TypedEventEmitter<ContributorEvents> {
+  readonly #node: ContributorComponents;
   readonly #o: ContributorOptions;
   /** Results awaiting a verdict, by lease id. */
   readonly #pending = new Map<
@@ -133,11 +143,11 @@ export class ShardContributor extends EventTarget {
   /** Ask for the next lease while computing one (double-buffering); off: one at a time. */
   prefetch: boolean;
 
-  constructor(node: MeshNode, options: ContributorOptions) {
+  constructor(components: ContributorComponents, options: ContributorOptions) {
     super();
-    this.#node = node;
+    this.#node = components;
     this.#o = options;
-    this.budget = options.budget ?? 0.5;
+    this.budget = options.budget ?? DEFAULT_BUDGET;
     this.gflops = options.gflops ?? 0;
     this.adapter = options.adapter;
     this.maxBufferBytes = options.maxBufferBytes;
@@ -273,12 +283,8 @@ export class ShardContributor extends EventTarget {
 
   /** The owner says it is done with us on `job`, and why: say so, once per answer. */
   #stopped(job: AnnouncementMsg, reason: string) {
-    console.warn(`tessel: owner ${job.owner} gives no more work on job ${job.jobId}: ${reason}`);
-    this.dispatchEvent(
-      new CustomEvent<StoppedByOwner>('stopped', {
-        detail: { owner: job.owner, jobId: job.jobId, reason },
-      }),
-    );
+    notice(`owner ${job.owner} gives no more work on job ${job.jobId}: ${reason}`);
+    this.safeDispatchEvent('stopped', { detail: { owner: job.owner, jobId: job.jobId, reason } });
   }
 
   async #dial(job: AnnouncementMsg, signal: AbortSignal): Promise<Stream> {
@@ -328,11 +334,7 @@ export class ShardContributor extends EventTarget {
       await framed.write({ type: 'failure', leaseId: lease.leaseId, code, message }, signal);
       if (overrun.aborted) {
         const { jobId, shardId, leaseId, lifetimeMs } = lease;
-        this.dispatchEvent(
-          new CustomEvent<AbandonedShard>('abandoned', {
-            detail: { jobId, shardId, leaseId, lifetimeMs },
-          }),
-        );
+        this.safeDispatchEvent('abandoned', { detail: { jobId, shardId, leaseId, lifetimeMs } });
       }
       return performance.now() - t0;
     } finally {
@@ -362,7 +364,7 @@ export class ShardContributor extends EventTarget {
   async #verdict(v: VerdictMsg, owner: string) {
     const mine = this.#pending.get(v.leaseId);
     if (!mine || mine.owner !== owner || mine.jobId !== v.jobId) {
-      console.warn(`tessel: owner ${owner} sent a verdict for a result we did not send it`);
+      notice(`owner ${owner} sent a verdict for a result we did not send it`);
       return;
     }
     this.#pending.delete(v.leaseId);
@@ -376,93 +378,20 @@ export class ShardContributor extends EventTarget {
           shardId: mine.shardId,
         });
       } catch (e) {
-        console.warn(`tessel: owner ${owner} sent a bad receipt: ${(e as Error).message}`);
+        notice(`owner ${owner} sent a bad receipt: ${(e as Error).message}`);
       }
     }
-    this.dispatchEvent(
-      new CustomEvent<ShardOutcome>('outcome', {
-        detail: {
-          jobId: mine.jobId,
-          shardId: mine.shardId,
-          accepted: v.accepted,
-          ...(v.stale ? { stale: true } : {}),
-          reason: v.reason,
-          computeMs: mine.computeMs,
-          computedAt: mine.computedAt,
-          ...(receipt ? { receipt } : {}),
-        },
-      }),
-    );
+    this.safeDispatchEvent('outcome', {
+      detail: {
+        jobId: mine.jobId,
+        shardId: mine.shardId,
+        accepted: v.accepted,
+        ...(v.stale ? { stale: true } : {}),
+        reason: v.reason,
+        computeMs: mine.computeMs,
+        computedAt: mine.computedAt,
+        ...(receipt ? { receipt } : {}),
+      },
+    });
   }
-}
-
-/**
- * The owner's frames on one shard stream, read as they come: verdicts go to `onVerdict` at
- * once; leases and no-works go to the `next()` calls in order (one per work request).
- */
-class Replies {
-  readonly #waiting: {
-    resolve: (m: LeaseMsg | NoWorkMsg) => void;
-    reject: (e: unknown) => void;
-  }[] = [];
-  #error: unknown;
-  /** Settles when the stream has ended or broken. */
-  readonly ended: Promise<void>;
-
-  constructor(
-    framed: FramedStream,
-    signal: AbortSignal,
-    onVerdict: (v: VerdictMsg) => Promise<void>,
-  ) {
-    this.ended = (async () => {
-      try {
-        for (;;) {
-          const msg = await framed.read(signal);
-          if (msg.type === 'verdict') await onVerdict(msg);
-          else if (msg.type === 'lease' || msg.type === 'no-work') {
-            const taker = this.#waiting.shift();
-            if (!taker) throw new Error(`owner sent a '${msg.type}' nobody asked for`);
-            taker.resolve(msg);
-          } else throw unexpected(msg);
-        }
-      } catch (e) {
-        this.#error = e;
-        for (const w of this.#waiting.splice(0)) w.reject(e);
-      }
-    })();
-  }
-
-  /** The reply to the next work request. */
-  next(): Promise<LeaseMsg | NoWorkMsg> {
-    if (this.#error !== undefined) return Promise.reject(this.#error);
-    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
-  }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function unexpected(msg: ShardMsg): Error {
-  return new Error(`owner sent an unexpected '${msg.type}' frame`);
-}
-
-/** Waits `ms`, or rejects when `signal` aborts; leaves no listener behind on the signal (the
- * work loop's lives as long as the job, and sleeps after every shard). */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

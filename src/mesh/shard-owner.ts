@@ -1,124 +1,33 @@
-// Over 450 lines: the owner service still reads frames, leases, meters links and settles in one
-// class; its split by role comes with issue 24 (libp2p-shaped services).
 import type { Connection, Stream } from '@libp2p/interface';
-import { logger } from '@libp2p/logger';
-import { lpStream } from '@libp2p/utils';
-import type { Output, Work } from '../jobs/codec';
-import type { LeaseOffer, OwnerJob, Receipt, Revocation, Settlement, Verdict } from '../jobs/job';
-import type { Reputation } from '../jobs/reputation';
-import type { Lease } from '../jobs/scheduler';
+import { TypedEventEmitter } from 'main-event';
+import type { OwnerJob, Settlement } from '../jobs/job';
+import { log, notice } from '../log/log';
 import { asStreamError, describeStreamError } from '../wire/stream-errors';
-import {
-  clipReason,
-  type ResultMsg,
-  type ShardMsg,
-  type VerdictMsg,
-  v1Finished,
-  v1WorkRequestJob,
-  WireError,
-} from './codec';
+import { clipReason, type ResultMsg, type ShardMsg, type VerdictMsg, WireError } from './codec';
 import { FramedStream } from './framed';
 import { LinkMeter, workBytes } from './link-meter';
-import type { MeshNode } from './node';
+import { type Ask, AskLog, MAX_KNOWN } from './owner-asks';
+import { answerWorkRequest } from './owner-lease';
+import { refuseV1 } from './refuse-v1';
+import {
+  type DurableSettlement,
+  HEARTBEAT_MS,
+  IDLE_TIMEOUT_MS,
+  MAX_EARLY_REQUESTS,
+  MAX_RESULT_FRAME_BYTES,
+  MAX_STREAMS_PER_CONNECTION,
+  type ShardOwnerComponents,
+  type ShardOwnerEvents,
+  type ShardOwnerOptions,
+  TURN_AWAY_MS,
+} from './shard-owner-options';
 import { SHARD_PROTOCOL, SHARD_PROTOCOL_V1 } from './topics';
+import { VerdictOutbox } from './verdict-outbox';
 
-const log = logger('tessel:shard-owner');
+export { ASK_FRESH_MS, type Ask } from './owner-asks';
+export * from './shard-owner-options';
 
-export interface ShardOwnerOptions {
-  /** How often contributors must heartbeat while computing. */
-  heartbeatMs?: number; // default 2_000
-  /** Per-peer record; quarantined peers get no shards. */
-  reputation?: Reputation;
-  /**
-   * Signs and keeps a receipt for an accepted result (src/ledger supplies it); returns the
-   * encoded ReceiptBundle the contributor is sent. Without it, verdicts carry no receipt.
-   */
-  issueReceipt?: (r: Receipt) => Promise<Uint8Array>;
-  /** Settles one verdict's money, synchronously as it is decided: an accepted one is paid from
-   * what its lease reserved (never more); any other gives that back. Returns the µcredits the
-   * receipt pays. Nothing is paid without it. */
-  payFor?: (v: Verdict) => number;
-  /** Whether the job may lease one more shard (its budget, its owner's balance); always
-   * without it. */
-  mayLease?: (job: OwnerJob) => boolean;
-  /** Whether the job's budget and its owner's balance pay for a lease of `shardId` now (every
-   * copy its shard still needs); the job then leases only such shards. All without it. */
-  mayTake?: (job: OwnerJob, shardId: number) => boolean;
-  /** Reserves what a lease just made pays if verified, in the same tick as the lease; false
-   * when nothing can pay it (the lease is then given back). Always true without it. */
-  reserve?: (job: OwnerJob, lease: Lease, work: Work) => boolean;
-  /** A result for lease `leaseId` of `contributor` reached job `jobId`: what the lease reserved
-   * stays until its verdict, even if the lease ends first (a copy waiting for its twin). */
-  submitted?: (jobId: string, leaseId: string, contributor: string) => void;
-  /** Voids a caught contributor's receipts for one job (an entry in this owner's log stating
-   * why; src/ledger). Without it, nothing is voided. */
-  revoke?: (r: Revocation) => Promise<void>;
-  /** Verdicts kept for a contributor that is not connected when they are decided. */
-  maxUndelivered?: number; // default 256 per peer
-  /**
-   * Makes a settlement durable before anyone is told (IndexedDB in the app): the shard's verified
-   * output, if it became final, and every verdict with its receipt, in one write. A reload of this
-   * tab then either forgets the shard and its verdicts together (the shard is leased again) or
-   * keeps both (the shard is done and its contributors hear their verdicts when they are back).
-   */
-  persist?: (job: OwnerJob, s: DurableSettlement) => Promise<void>;
-  /** Told when a verdict was written to its contributor (it may leave the outbox). */
-  delivered?: (leaseId: string) => Promise<void>;
-  /** A stream that sends nothing for this long is closed (contributors heartbeat while they
-   * compute; one resting between shards for longer dials again). */
-  idleTimeoutMs?: number; // default 300_000
-  /** Largest frame a contributor may send: a result (outputs of the largest shards allowed,
-   * 16 MiB) and its header. */
-  maxFrameBytes?: number; // default 16 MiB + 4 KiB
-  /** Shard streams one connection may hold open at once. */
-  maxStreamsPerConnection?: number; // default 8
-  /** Work requests sent sooner than the retry time this owner gave, before the peer is cut
-   * off and marked: asking again and again is a flood, not a contributor. */
-  maxEarlyRequests?: number; // default 10
-}
-
-/** A settlement as it is kept: the verdicts, receipts signed, addressed to their contributors. */
-export interface DurableSettlement {
-  shard?: { shardId: number; output: Output };
-  verdicts: { peer: string; msg: VerdictMsg }[];
-  /** Shards whose kept output must go: a caught contributor had a part in it (it is redone). */
-  reopened?: number[];
-}
-
-/** What the owner saw of one settled result (for the UI, reports and tests). */
-export interface SettledEvent extends Omit<Verdict, 'flops'> {
-  /** Multiaddr of the connection the result came over, and whether it was a limited (relayed) one. */
-  remoteAddr: string;
-  limited: boolean;
-}
-
-export interface ShardOwnerEvents {
-  settled: CustomEvent<SettledEvent>;
-  done: CustomEvent<{ jobId: string }>;
-  misbehaved: CustomEvent<{ peer: string; error: Error }>;
-  /** A contributor spoke an older version of the protocol and was told to stop. */
-  refused: CustomEvent<{ peer: string; protocol: string }>;
-}
-
-const MAX_KNOWN = 512;
-
-/** What a contributor asking for work on a job was answered, and when. */
-export interface Ask {
-  at: number; // ms since the epoch
-  /** 'lease': it got one; otherwise why it got none (see LeaseOffer's reason). */
-  answer: 'lease' | 'quarantined' | 'barred' | 'too-big' | 'unpaid' | 'all-leased' | 'finished';
-}
-
-/** How long a quarantined peer's stream waits for the work request it is answered on (ms): a
- * contributor asks as soon as its stream opens. */
-export const TURN_AWAY_MS = 2_000;
-
-/** How long an answer counts as a contributor's current state (contributors ask again every few
- * seconds while they wait). */
-export const ASK_FRESH_MS = 30_000;
-/** The largest frame an owner reads: a result of the largest shard allowed (16 MiB), plus room
- * for its header. Leases (owner to contributor) may be larger: see MAX_FRAME_BYTES. */
-export const MAX_RESULT_FRAME_BYTES = 16 * 2 ** 20 + 4096;
+const trace = log('mesh:owner');
 
 /**
  * The owner's side of /tessel/shard/2.0.0, for jobs of any kind: answers work requests with
@@ -127,7 +36,7 @@ export const MAX_RESULT_FRAME_BYTES = 16 * 2 ** 20 + 4096;
  * has open then. Registered without `runOnLimitedConnection`, so shard data only ever flows
  * over direct (WebRTC) connections, never through the relay.
  */
-export class ShardOwnerService extends EventTarget {
+export class ShardOwnerService extends TypedEventEmitter<ShardOwnerEvents> {
   readonly jobs = new Map<string, OwnerJob>();
   /** What contributors said of themselves in their latest work request (shown, never trusted),
    * newest last, at most MAX_KNOWN: peer ids are free to make. */
@@ -137,11 +46,9 @@ export class ShardOwnerService extends EventTarget {
   >();
   /** Jobs cancelled by their owner: late results hear so instead of "unknown job". */
   readonly #cancelled = new Set<string>();
-  readonly #node: MeshNode;
+  readonly #node: ShardOwnerComponents;
   readonly #o: ShardOwnerOptions;
-  /** Each contributor's open streams, newest last: where its verdicts go. */
-  readonly #streams = new Map<string, FramedStream[]>();
-  readonly #undelivered = new Map<string, VerdictMsg[]>();
+  readonly #outbox: VerdictOutbox;
   /** Where each result came from, for the settled event. */
   readonly #origin = new Map<string, { remoteAddr: string; limited: boolean }>();
   /** Settlements still being made durable, per job: "finished" waits for them. */
@@ -150,19 +57,24 @@ export class ShardOwnerService extends EventTarget {
   /** The owner's measure of each contributor's link (lease bytes ÷ time to its first word). */
   readonly links = new LinkMeter();
   /** Per job, what each contributor that asked lately was answered (for a stalled job's why). */
-  readonly #asks = new Map<string, Map<string, Ask>>();
+  readonly #asks = new AskLog();
 
-  constructor(node: MeshNode, options: ShardOwnerOptions = {}) {
+  constructor(components: ShardOwnerComponents, options: ShardOwnerOptions = {}) {
     super();
-    this.#node = node;
+    this.#node = components;
     this.#o = options;
+    this.#outbox = new VerdictOutbox(options.delivered, options.maxUndelivered);
   }
 
   async start(): Promise<void> {
     await this.#node.handle(SHARD_PROTOCOL, (stream, conn) => this.handle(stream, conn), {
-      maxInboundStreams: this.#o.maxStreamsPerConnection ?? 8,
+      maxInboundStreams: this.#o.maxStreamsPerConnection ?? MAX_STREAMS_PER_CONNECTION,
     });
-    await this.#node.handle(SHARD_PROTOCOL_V1, (stream, conn) => this.#refuseV1(stream, conn));
+    await this.#node.handle(SHARD_PROTOCOL_V1, (stream, conn) =>
+      refuseV1(stream, conn, (peer) =>
+        this.safeDispatchEvent('refused', { detail: { peer, protocol: SHARD_PROTOCOL_V1 } }),
+      ),
+    );
     // Lapsed leases go back to the queue even when nobody is asking for work.
     this.#timer = setInterval(() => {
       for (const job of this.jobs.values()) job.expire(Date.now());
@@ -184,7 +96,7 @@ export class ShardOwnerService extends EventTarget {
   removeJob(id: string): void {
     const job = this.jobs.get(id);
     if (this.jobs.delete(id)) this.#cancelled.add(id);
-    this.#asks.delete(id);
+    this.#asks.forget(id);
     job?.close?.(); // it stops listening to the owner's shared trust
   }
 
@@ -200,8 +112,8 @@ export class ShardOwnerService extends EventTarget {
     }
     const mine = new Map<string, OwnerJob>(); // leases issued on this stream
     const pace = { notBefore: 0, early: 0 };
-    const idleMs = this.#o.idleTimeoutMs ?? 300_000;
-    this.#attach(peer, framed);
+    const idleMs = this.#o.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
+    this.#outbox.attach(peer, framed);
     try {
       for (;;) {
         let msg: ShardMsg;
@@ -224,11 +136,11 @@ export class ShardOwnerService extends EventTarget {
       }
     } catch (e) {
       const error = asStreamError(e);
-      console.warn(`tessel: shard stream from ${peer} ended: ${describeStreamError(e)}`);
-      this.dispatchEvent(new CustomEvent('misbehaved', { detail: { peer, error } }));
+      notice(`shard stream from ${peer} ended: ${describeStreamError(e)}`);
+      this.safeDispatchEvent('misbehaved', { detail: { peer, error } });
       framed.abort(error);
     } finally {
-      this.#detach(peer, framed);
+      this.#outbox.detach(peer, framed);
       // A contributor that left (tab closed) gives its shards back now, not at the deadline.
       for (const [leaseId, job] of mine) job.fail(leaseId, peer);
       await framed.close().catch(() => {});
@@ -243,7 +155,7 @@ export class ShardOwnerService extends EventTarget {
     try {
       const msg = await framed.read(AbortSignal.timeout(TURN_AWAY_MS));
       if (msg.type === 'work-request') {
-        this.#noteAsk(msg.jobId, peer, 'quarantined');
+        this.#asks.note(msg.jobId, peer, 'quarantined');
         await framed.write({
           type: 'no-work',
           jobId: msg.jobId,
@@ -254,7 +166,7 @@ export class ShardOwnerService extends EventTarget {
       }
       await framed.close();
     } catch (e) {
-      log('turning away %s: %s', peer, describeStreamError(e));
+      trace('turning away %s: %s', peer, describeStreamError(e));
       framed.abort(asStreamError(e));
     }
   }
@@ -266,23 +178,15 @@ export class ShardOwnerService extends EventTarget {
     return clipReason(`quarantined by this owner${why ? `: ${why}` : ''}`);
   }
 
-  #noteAsk(jobId: string, peer: string, answer: Ask['answer']) {
-    const asks = this.#asks.get(jobId) ?? new Map<string, Ask>();
-    asks.delete(peer);
-    asks.set(peer, { at: Date.now(), answer });
-    if (asks.size > MAX_KNOWN) asks.delete(asks.keys().next().value as string);
-    this.#asks.set(jobId, asks);
-  }
-
   /** What contributors asking for work on `jobId` in the last ASK_FRESH_MS were answered. */
   asks(jobId: string, now = Date.now()): Ask[] {
-    return [...(this.#asks.get(jobId)?.values() ?? [])].filter((a) => now - a.at <= ASK_FRESH_MS);
+    return this.#asks.fresh(jobId, now);
   }
 
   /** Counts a work request that came sooner than the retry time this peer was given. */
   #pace(peer: string, pace: { notBefore: number; early: number }) {
     if (Date.now() >= pace.notBefore) return;
-    if (++pace.early > (this.#o.maxEarlyRequests ?? 10)) {
+    if (++pace.early > (this.#o.maxEarlyRequests ?? MAX_EARLY_REQUESTS)) {
       this.#o.reputation?.record(peer, 'malformed', 'flooded this owner with work requests');
       throw new WireError('flood', `${pace.early} work requests sooner than told to ask again`);
     }
@@ -309,62 +213,15 @@ export class ShardOwnerService extends EventTarget {
         if (this.contributors.size > MAX_KNOWN) {
           this.contributors.delete(this.contributors.keys().next().value as string);
         }
-        // A quarantined peer is told the job is finished: it gets nothing more from this owner.
-        // A job whose budget is spent leases nothing until its owner adds to it: ask later.
-        // Shards nobody can pay for now are skipped, not leased and given back.
-        let unpaid = false;
-        const mayTake = this.#o.mayTake;
-        const take =
-          mayTake && job
-            ? (s: number) => {
-                const ok = mayTake(job, s);
-                unpaid ||= !ok;
-                return ok;
-              }
-            : undefined;
-        const quarantined = this.#o.reputation?.isQuarantined(peer) ?? false;
-        const budgetSpent = job !== undefined && !(this.#o.mayLease?.(job) ?? true);
-        let offer: LeaseOffer =
-          !job || quarantined
-            ? { kind: 'none', finished: true, retryAfterMs: 0 }
-            : budgetSpent
-              ? { kind: 'none', finished: false, retryAfterMs: 30_000 }
-              : job.offer(
-                  {
-                    id: peer,
-                    gflops: msg.gflops,
-                    maxBufferBytes: msg.maxBufferBytes,
-                    adapter: msg.adapter,
-                    bytesPerSec: this.links.bytesPerSec(peer),
-                  },
-                  now,
-                  take,
-                );
-        if (offer.kind === 'none' && !offer.finished && unpaid) offer.retryAfterMs = 30_000;
-        if (job) {
-          this.#noteAsk(
-            job.id,
-            peer,
-            offer.kind === 'lease'
-              ? 'lease'
-              : quarantined
-                ? 'quarantined'
-                : budgetSpent || unpaid
-                  ? 'unpaid'
-                  : offer.finished
-                    ? job.done
-                      ? 'finished'
-                      : 'barred'
-                    : offer.reason === 'too-big'
-                      ? 'too-big'
-                      : 'all-leased',
-          );
-        }
-        // The lease and its reservation in one tick: no other lease can count on that credit.
-        if (offer.kind === 'lease' && !(this.#o.reserve?.(job!, offer.lease, offer.work) ?? true)) {
-          job!.fail(offer.lease.leaseId, peer);
-          offer = { kind: 'none', finished: false, retryAfterMs: 30_000 };
-        }
+        const { offer, quarantined } = answerWorkRequest(
+          job,
+          peer,
+          msg,
+          this.#o,
+          this.links.bytesPerSec(peer),
+          now,
+        );
+        if (job) this.#asks.note(job.id, peer, offer.answer);
         if (offer.kind === 'none') {
           // Half the retry time is allowed for clocks and queues before a request counts early.
           pace.notBefore = now + offer.retryAfterMs / 2;
@@ -383,7 +240,7 @@ export class ShardOwnerService extends EventTarget {
           return;
         }
         mine.set(offer.lease.leaseId, job!);
-        const heartbeatMs = Math.min(this.#o.heartbeatMs ?? 2_000, offer.lease.windowMs);
+        const heartbeatMs = Math.min(this.#o.heartbeatMs ?? HEARTBEAT_MS, offer.lease.windowMs);
         this.links.sent(offer.lease.leaseId, peer, workBytes(offer.work), Date.now());
         await framed.write({
           type: 'lease',
@@ -435,7 +292,7 @@ export class ShardOwnerService extends EventTarget {
 
   /** A "rejected" verdict for a result nothing was verified for (no receipt, no shard). */
   #refuse(peer: string, msg: ResultMsg, reason: string) {
-    this.#deliver(peer, {
+    this.#outbox.deliver(peer, {
       type: 'verdict',
       leaseId: msg.leaseId,
       jobId: msg.jobId,
@@ -463,7 +320,7 @@ export class ShardOwnerService extends EventTarget {
     // the contributor's next work request is not held up by it; its verdict comes when ready.
     job
       .submit(msg.leaseId, peer, msg.output, msg.computeMs, Date.now())
-      .catch((e) => console.warn(`tessel: result for ${msg.leaseId} of ${job.id}: ${e}`));
+      .catch((e) => notice(`result for ${msg.leaseId} of ${job.id}: ${e}`));
     // A verdict decided at once is delivered before this stream's next frame is read.
     await Promise.all(this.#inflight.get(job.id) ?? []);
   }
@@ -478,9 +335,7 @@ export class ShardOwnerService extends EventTarget {
       const origin = this.#origin.get(v.leaseId) ?? { remoteAddr: '', limited: false };
       this.#origin.delete(v.leaseId);
       const { flops: _, ...verdict } = v;
-      this.dispatchEvent(
-        new CustomEvent<SettledEvent>('settled', { detail: { ...verdict, ...origin } }),
-      );
+      this.safeDispatchEvent('settled', { detail: { ...verdict, ...origin } });
       if (v.settlement === 'accepted') this.#o.reputation?.record(v.contributor, 'accepted');
       else if (v.settlement === 'rejected')
         this.#o.reputation?.record(
@@ -490,7 +345,7 @@ export class ShardOwnerService extends EventTarget {
         );
     }
     for (const r of s.revoke ?? []) {
-      log(
+      trace(
         '%s caught in job %s (%s): its receipts for the job are voided',
         r.contributor,
         r.jobId,
@@ -539,7 +394,7 @@ export class ShardOwnerService extends EventTarget {
             credit: credits[i] ?? 0,
           });
         } catch (e) {
-          console.warn(`tessel: receipt for shard ${v.shardId} of ${job.id} not issued: ${e}`);
+          notice(`receipt for shard ${v.shardId} of ${job.id} not issued: ${e}`);
         }
       }
       const msg: VerdictMsg = {
@@ -563,82 +418,24 @@ export class ShardOwnerService extends EventTarget {
       });
     } catch (e) {
       // The output is in the job; only a reload before it ends would cost a recomputation.
-      console.warn(`tessel: settlement of ${job.id} not kept durably: ${e}`);
+      notice(`settlement of ${job.id} not kept durably: ${e}`);
     }
     if (earlier.length) await Promise.allSettled(earlier);
     for (const r of s.revoke ?? []) {
       try {
         await this.#o.revoke?.(r);
       } catch (e) {
-        console.warn(`tessel: receipts of ${r.contributor} for ${r.jobId} not voided: ${e}`);
+        notice(`receipts of ${r.contributor} for ${r.jobId} not voided: ${e}`);
       }
     }
     // The settlement stands whether or not the contributor is still there to hear it.
-    for (const { peer, msg } of verdicts) this.#deliver(peer, msg);
+    for (const { peer, msg } of verdicts) this.#outbox.deliver(peer, msg);
     // The shard that completed the job reports it, once, when its own output is durable.
-    if (completed) this.dispatchEvent(new CustomEvent('done', { detail: { jobId: job.id } }));
+    if (completed) this.safeDispatchEvent('done', { detail: { jobId: job.id } });
   }
 
   /** Verdicts owed from an earlier session (read from the outbox): sent when each peer is back. */
   redeliver(owed: Iterable<[string, VerdictMsg]>): void {
-    for (const [peer, msg] of owed) this.#deliver(peer, msg);
-  }
-
-  /** Sends a verdict on the contributor's newest open stream, or keeps it for its next one. */
-  #deliver(peer: string, msg: VerdictMsg) {
-    const stream = this.#streams.get(peer)?.at(-1);
-    if (stream) {
-      stream.write(msg).then(
-        () => this.#o.delivered?.(msg.leaseId).catch(() => {}),
-        () => this.#keep(peer, msg),
-      );
-    } else {
-      this.#keep(peer, msg);
-    }
-  }
-
-  #keep(peer: string, msg: VerdictMsg) {
-    const kept = this.#undelivered.get(peer) ?? [];
-    kept.push(msg);
-    // Bounded: a contributor that never comes back costs a few hundred small frames at most.
-    if (kept.length > (this.#o.maxUndelivered ?? 256)) kept.shift();
-    this.#undelivered.set(peer, kept);
-  }
-
-  #attach(peer: string, framed: FramedStream) {
-    this.#streams.set(peer, [...(this.#streams.get(peer) ?? []), framed]);
-    const kept = this.#undelivered.get(peer);
-    this.#undelivered.delete(peer);
-    for (const msg of kept ?? []) this.#deliver(peer, msg);
-  }
-
-  #detach(peer: string, framed: FramedStream) {
-    const left = (this.#streams.get(peer) ?? []).filter((f) => f !== framed);
-    if (left.length) this.#streams.set(peer, left);
-    else this.#streams.delete(peer);
-  }
-
-  /**
-   * A version-1 contributor (matmul-only frames) is answered in its own format that the job is
-   * finished, so it stops asking instead of retrying, and the refusal is logged with its id.
-   */
-  async #refuseV1(stream: Stream, conn: Connection) {
-    const peer = conn.remotePeer.toString();
-    const lp = lpStream(stream, { maxDataLength: 64 * 1024 });
-    try {
-      const first = await lp.read({ signal: AbortSignal.timeout(10_000) });
-      const jobId = v1WorkRequestJob(first);
-      if (jobId) await lp.write(v1Finished(jobId));
-      console.warn(
-        `tessel: ${peer} speaks ${SHARD_PROTOCOL_V1}; refused (this tab speaks ${SHARD_PROTOCOL}: the other tab should reload)`,
-      );
-      this.dispatchEvent(
-        new CustomEvent('refused', { detail: { peer, protocol: SHARD_PROTOCOL_V1 } }),
-      );
-      await stream.close();
-    } catch (e) {
-      log('v1 stream from %s ended: %s', peer, describeStreamError(e));
-      stream.abort(asStreamError(e));
-    }
+    for (const [peer, msg] of owed) this.#outbox.deliver(peer, msg);
   }
 }
