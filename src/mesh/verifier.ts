@@ -1,8 +1,8 @@
-import { logger } from '@libp2p/logger';
 import { CpuProjector } from '../cpu/projector';
 import { type Projector, projectJs } from '../gpu/projection';
+import { log } from '../log/log';
 
-const log = logger('tessel:verifier');
+const trace = log('mesh:verifier');
 
 /**
  * The owner's matmul checks on this tab: Freivalds' projections on the CPU engine's float64
@@ -18,7 +18,7 @@ export class OwnerVerifier {
   /** A `Projector` for the owner's jobs. */
   readonly project: Projector = async (req) => {
     this.#cpu ??= CpuProjector.create().catch((e) => {
-      log.error('the CPU engine cannot project (%s): checks run in JavaScript', e);
+      trace.error('the CPU engine cannot project (%s): checks run in JavaScript', e);
       return undefined;
     });
     const cpu = await this.#cpu;
@@ -27,7 +27,7 @@ export class OwnerVerifier {
         return cpu.project(req);
       } catch (e) {
         // Out of memory in the kernels, a helper thread gone: the check still happens.
-        log.error('the CPU projector failed (%s): this check runs in JavaScript', e);
+        trace.error('the CPU projector failed (%s): this check runs in JavaScript', e);
       }
     }
     return projectJs(req);

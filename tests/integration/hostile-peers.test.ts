@@ -106,8 +106,8 @@ describe('hostile peers against a real owner and contributor', () => {
       idleTimeoutMs: 1_500,
       maxFrameBytes: 1 << 20,
     });
-    owner.addEventListener('misbehaved', (e) => misbehaved.push((e as CustomEvent).detail));
-    owner.addEventListener('settled', (e) => settled.push((e as CustomEvent).detail));
+    owner.addEventListener('misbehaved', (e) => misbehaved.push(e.detail));
+    owner.addEventListener('settled', (e) => settled.push(e.detail));
     await owner.start();
   });
   beforeEach(async () => {
@@ -159,7 +159,7 @@ describe('hostile peers against a real owner and contributor', () => {
       budget: 1,
     });
     const outcomes: ShardOutcome[] = [];
-    c.addEventListener('outcome', (e) => outcomes.push((e as CustomEvent<ShardOutcome>).detail));
+    c.addEventListener('outcome', (e) => outcomes.push(e.detail));
     await c.work(announce(j));
     expect(j.done).toBe(true);
     for (let i = 0; i < exact.length; i++) expect(Math.abs(j.c[i]! - exact[i]!)).toBeLessThan(1e-5);
@@ -319,7 +319,7 @@ describe('hostile peers against a real owner and contributor', () => {
       },
     });
     const abandoned: AbandonedShard[] = [];
-    c.addEventListener('abandoned', (e) => abandoned.push((e as CustomEvent).detail));
+    c.addEventListener('abandoned', (e) => abandoned.push(e.detail));
     const failures = reputation.get(honestNode.peerId.toString()).failures;
     await c.work(announce(j));
     expect(abandoned).toMatchObject([{ jobId: j.id }]);

@@ -39,7 +39,7 @@ describe('job board: volunteers see the owner’s truth', () => {
     board = new JobBoard(volunteer.services.pubsub, FAST);
     ownerBoard.start();
     board.start();
-    board.addEventListener('gone', (e) => gone.push((e as CustomEvent<GoneJobs>).detail));
+    board.addEventListener('gone', (e) => gone.push(e.detail));
     other.services.pubsub.subscribe(JOBS_TOPIC);
     await owner.dial(volunteer.getMultiaddrs()[0]!);
     await other.dial(volunteer.getMultiaddrs()[0]!);
@@ -108,9 +108,7 @@ describe('job board: volunteers see the owner’s truth', () => {
     ownerBoard.announce(() => job('kept'));
     await until('the announcement', () => seen('kept') !== undefined);
     const invalid: string[] = [];
-    board.addEventListener('invalid', (e) =>
-      invalid.push((e as CustomEvent<{ peer: string }>).detail.peer),
-    );
+    board.addEventListener('invalid', (e) => invalid.push(e.detail.peer));
     await other.services.pubsub.publish(
       JOBS_TOPIC,
       encodeAnnouncement({ ...job('kept'), ended: true }),

@@ -73,8 +73,8 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
     ownerNode = await peer(true);
     workerNode = await peer(false);
     owner = new ShardOwnerService(ownerNode);
-    owner.addEventListener('misbehaved', (e) => misbehaved.push((e as CustomEvent).detail));
-    owner.addEventListener('settled', (e) => settled.push((e as CustomEvent).detail));
+    owner.addEventListener('misbehaved', (e) => misbehaved.push(e.detail));
+    owner.addEventListener('settled', (e) => settled.push(e.detail));
     await owner.start();
   });
   afterAll(async () => {
@@ -113,7 +113,7 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
       ...options,
     });
     const outcomes: ShardOutcome[] = [];
-    c.addEventListener('outcome', (e) => outcomes.push((e as CustomEvent<ShardOutcome>).detail));
+    c.addEventListener('outcome', (e) => outcomes.push(e.detail));
     return { c, outcomes };
   }
 
@@ -189,7 +189,7 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
       return { ...out, c: out.c.map(() => 1) }; // no work done
     });
     const stopped: StoppedByOwner[] = [];
-    c.addEventListener('stopped', (e) => stopped.push((e as CustomEvent<StoppedByOwner>).detail));
+    c.addEventListener('stopped', (e) => stopped.push(e.detail));
     // Caught on its first result, it is told the job is finished for it, and why (what it held
     // when caught comes back rejected too): its loop ends by itself.
     await c.work(announce(job), ctl.signal);
@@ -222,7 +222,7 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
       reputation.quarantine(workerNode.peerId.toString(), why);
       const { c, outcomes } = contributor(honestMatmul);
       const stopped: StoppedByOwner[] = [];
-      c.addEventListener('stopped', (e) => stopped.push((e as CustomEvent<StoppedByOwner>).detail));
+      c.addEventListener('stopped', (e) => stopped.push(e.detail));
       await c.work({
         ...announce(job),
         owner: strictNode.peerId.toString(),
@@ -267,7 +267,7 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
 
   test('an old version: a v1 contributor is told "finished" in v1; v1 frames on v2 are refused', async () => {
     const refused: { peer: string; protocol: string }[] = [];
-    owner.addEventListener('refused', (e) => refused.push((e as CustomEvent).detail));
+    owner.addEventListener('refused', (e) => refused.push(e.detail));
     const old = await workerNode.dialProtocol(ownerNode.getMultiaddrs()[0]!, SHARD_PROTOCOL_V1);
     const lp = lpStream(old);
     await lp.write(

@@ -219,7 +219,7 @@ describe('a peer that goes away mid-lease', () => {
     });
     const c = new ShardContributor(workerNode, { compute, maxBufferBytes: 2 ** 20, adapter: 't' });
     const stopped: StoppedByOwner[] = [];
-    c.addEventListener('stopped', (e) => stopped.push((e as CustomEvent<StoppedByOwner>).detail));
+    c.addEventListener('stopped', (e) => stopped.push(e.detail));
     await c.work(job()); // resolves: finished
     expect(stopped).toEqual([{ owner: ownerNode.peerId.toString(), jobId: 'job-gone', reason }]);
   });
