@@ -1,52 +1,12 @@
 /**
- * The Hugging Face tokenizer and chat templates, on real files (Llama 3, Qwen 3) and on small
- * tokenizer.json files written here. Over ~450 lines because the small files and the expected
- * chat-template strings stay inline, beside the tests that read them.
+ * The Hugging Face tokenizer, on real files (Llama 3, Qwen 3) and on small tokenizer.json files
+ * written here, inline beside the tests that read them (chat templates: hf-chat-template.test.ts).
  */
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
-import { applyChatTemplate, type ChatMessage } from '../../../src/model/hf/chat-template';
-import { loadTokenizer, TokenizerError } from '../../../src/model/hf/tokenizer';
+import { loadTokenizer } from '../../../src/model/hf/tokenizer';
 import { mixedLines } from '../../fixtures/tokenizers/mixed-text';
-
-// Real tokenizer.json files (Llama 3, Qwen 3), gzipped; see tests/fixtures/tokenizers/README.md.
-const DIR = 'tests/fixtures/tokenizers';
-// biome-ignore lint/suspicious/noExplicitAny: the tests read and mutate parsed JSON field by field
-type Json = Record<string, any>;
-const readJson = (path: string): Json => JSON.parse(readFileSync(path, 'utf8'));
-const real = (name: 'llama3' | 'qwen3') => {
-  const json = JSON.parse(
-    gunzipSync(readFileSync(`${DIR}/${name}/tokenizer.json.gz`)).toString('utf8'),
-  );
-  const config = readJson(`${DIR}/${name}/tokenizer_config.json`);
-  return { json: json as Json, config, tokenizer: loadTokenizer(json, config) };
-};
-const llama3 = real('llama3');
-const qwen3 = real('qwen3');
-
-/** Ids that Python `tokenizers` (the Rust reference) gave for mixedLines(3000): see the README. */
-const reference = JSON.parse(
-  gunzipSync(readFileSync(`${DIR}/reference-ids.json.gz`)).toString('utf8'),
-) as {
-  tokenizers_version: string;
-  lines: string[];
-  llama3: number[][];
-  qwen3: number[][];
-  /** Python's decode(ids, skip_special_tokens=True) of each line's ids. */
-  llama3_skip_special: string[];
-  qwen3_skip_special: string[];
-};
-
-function thrown(f: () => unknown): TokenizerError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TokenizerError);
-    return e as TokenizerError;
-  }
-  throw new Error('expected a TokenizerError');
-}
+import { type Json, llama3, qwen3, reference, thrown } from '../../support/real-tokenizers';
+import { charLevel, unigram, wordPiece } from '../../support/small-tokenizers';
 
 describe.each([
   // Qwen's normalizer is NFC, so its round trip gives the NFC form of the text (e + U+0301 → é).
@@ -100,10 +60,10 @@ describe.each([
   test('known ids come from the vocab itself', () => {
     const vocab = t.json.model.vocab as Record<string, number>;
     expect(tk.encode('Hello')).toEqual([vocab.Hello]);
-    expect(tk.encode('Hello world')).toEqual([vocab.Hello, vocab['Ġworld']]); // Ġ: byte-level space
+    expect(tk.encode('Hello world')).toEqual([vocab.Hello, vocab.Ġworld]); // Ġ: byte-level space
     expect(tk.encode(' 😀')).toEqual(tk.encode(' 😀', { addSpecialTokens: false }));
     expect(tk.tokenToId('Hello')).toBe(vocab.Hello);
-    expect(tk.idToToken(vocab['Ġworld']!)).toBe('Ġworld');
+    expect(tk.idToToken(vocab.Ġworld!)).toBe('Ġworld');
     expect(tk.encode('')).toEqual([]);
     expect(tk.decode([])).toBe('');
   });
@@ -188,117 +148,6 @@ describe('padded batches', () => {
       'padding',
     );
   });
-});
-
-// Small tokenizer.json files written here; the ids were checked with Python tokenizers 0.23.2.
-const added = (names: string[]) =>
-  names.map((content, id) => ({
-    id,
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  }));
-const CHARS = "abcdefghijklmnopqrstuvwxyz ,.!?'\n";
-const charLevel = (unk: string | null): Json => ({
-  version: '1.0',
-  added_tokens: added(['<unk>', '<s>', '</s>']),
-  normalizer: null,
-  pre_tokenizer: null,
-  post_processor: {
-    type: 'TemplateProcessing',
-    single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-    pair: [
-      { SpecialToken: { id: '<s>', type_id: 0 } },
-      { Sequence: { id: 'A', type_id: 0 } },
-      { Sequence: { id: 'B', type_id: 1 } },
-    ],
-    special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
-  },
-  decoder: { type: 'Fuse' },
-  model: {
-    type: 'BPE',
-    unk_token: unk,
-    vocab: Object.fromEntries([
-      ['<unk>', 0],
-      ['<s>', 1],
-      ['</s>', 2],
-      ...[...CHARS].map((c, i) => [c, i + 3]),
-    ]),
-    merges: [],
-  },
-});
-const wordPiece = (): Json => ({
-  version: '1.0',
-  added_tokens: added(['[PAD]', '[UNK]', '[CLS]', '[SEP]']),
-  normalizer: {
-    type: 'BertNormalizer',
-    clean_text: true,
-    handle_chinese_chars: true,
-    strip_accents: null,
-    lowercase: true,
-  },
-  pre_tokenizer: { type: 'BertPreTokenizer' },
-  post_processor: {
-    type: 'TemplateProcessing',
-    single: [
-      { SpecialToken: { id: '[CLS]', type_id: 0 } },
-      { Sequence: { id: 'A', type_id: 0 } },
-      { SpecialToken: { id: '[SEP]', type_id: 0 } },
-    ],
-    pair: [],
-    special_tokens: {
-      '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] },
-      '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] },
-    },
-  },
-  decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-  model: {
-    type: 'WordPiece',
-    unk_token: '[UNK]',
-    continuing_subword_prefix: '##',
-    max_input_chars_per_word: 100,
-    vocab: {
-      '[PAD]': 0,
-      '[UNK]': 1,
-      '[CLS]': 2,
-      '[SEP]': 3,
-      hello: 4,
-      world: 5,
-      '##s': 6,
-      '!': 7,
-      token: 8,
-      '##ize': 9,
-      '##r': 10,
-      the: 11,
-    },
-  },
-});
-
-const unigram = (unk: number | null): Json => ({
-  version: '1.0',
-  added_tokens: unk === null ? [] : added(['<unk>']),
-  normalizer: null,
-  pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
-  post_processor: null,
-  decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
-  model: {
-    type: 'Unigram',
-    unk_id: unk,
-    byte_fallback: false,
-    vocab: [
-      ['<unk>', 0],
-      ['▁', -2],
-      ['a', -3],
-      ['b', -3],
-      ['ab', -2.5],
-      ['▁ab', -1],
-      ['▁a', -2],
-      ['c', -4],
-    ],
-  },
 });
 
 describe('tokenizer.json files built here', () => {
@@ -493,118 +342,5 @@ describe('malformed files are typed errors naming the file and the field', () =>
     const tk = qwen3.tokenizer;
     for (const id of [-1, 1.5, tk.vocabSize, Number.NaN])
       expect(thrown(() => tk.decode([9707, id])).code).toBe('decode');
-  });
-});
-
-describe('chat templates', () => {
-  const chat: ChatMessage[] = [
-    { role: 'system', content: 'You are terse.' },
-    { role: 'user', content: 'Hi! 你好 😀' },
-  ];
-  // Expected strings: rendered by Python jinja2 as transformers' apply_chat_template sets it up.
-  test("Llama 3's template: bos_token bound, headers, <|eot_id|>", () => {
-    expect(applyChatTemplate(llama3.config, chat, { addGenerationPrompt: true })).toBe(
-      '<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nYou are terse.<|eot_id|>' +
-        '<|start_header_id|>user<|end_header_id|>\n\nHi! 你好 😀<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n',
-    );
-  });
-
-  test("Qwen 3's template: generation prompt, enable_thinking, reasoning kept only after the last query, tools", () => {
-    const base =
-      '<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nHi! 你好 😀<|im_end|>\n';
-    expect(applyChatTemplate(qwen3.config, chat)).toBe(base);
-    expect(applyChatTemplate(qwen3.config, chat, { addGenerationPrompt: true })).toBe(
-      `${base}<|im_start|>assistant\n`,
-    );
-    expect(
-      applyChatTemplate(qwen3.config, chat, {
-        addGenerationPrompt: true,
-        extra: { enable_thinking: false },
-      }),
-    ).toBe(`${base}<|im_start|>assistant\n<think>\n\n</think>\n\n`);
-    const turns = [
-      ...chat,
-      { role: 'assistant', content: '<think>\nShort.\n</think>\n\nHello.' },
-      { role: 'user', content: 'Again' },
-      { role: 'assistant', content: '<think>\nStill short.\n</think>\n\nHello again.' },
-    ];
-    expect(applyChatTemplate(qwen3.config, turns)).toBe(
-      `${base}<|im_start|>assistant\nHello.<|im_end|>\n<|im_start|>user\nAgain<|im_end|>\n` +
-        '<|im_start|>assistant\n<think>\nStill short.\n</think>\n\nHello again.<|im_end|>\n',
-    );
-    const tools = [
-      {
-        type: 'function',
-        function: {
-          name: 'get_weather',
-          description: 'Weather in a city',
-          parameters: {
-            type: 'object',
-            properties: { city: { type: 'string' } },
-            required: ['city'],
-          },
-        },
-      },
-    ];
-    expect(
-      applyChatTemplate(qwen3.config, [{ role: 'user', content: 'Weather in Paris?' }], {
-        tools,
-        addGenerationPrompt: true,
-      }),
-    ).toBe(
-      '<|im_start|>system\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n' +
-        'You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n' +
-        '{"type": "function", "function": {"name": "get_weather", "description": "Weather in a city", "parameters": ' +
-        '{"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}\n</tools>\n\n' +
-        'For each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n' +
-        '<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call><|im_end|>\n' +
-        '<|im_start|>user\nWeather in Paris?<|im_end|>\n<|im_start|>assistant\n',
-    );
-  });
-
-  test('the rendered prompt encodes to the special ids, not their spelling', () => {
-    const ids = qwen3.tokenizer.encode(
-      applyChatTemplate(qwen3.config, chat, { addGenerationPrompt: true }),
-      {
-        addSpecialTokens: false,
-      },
-    );
-    expect(ids.filter((id) => id === 151644).length).toBe(3);
-    expect(ids.filter((id) => id === 151645).length).toBe(2);
-  });
-
-  test('a named list picks "default", or "tool_use" when tools are given', () => {
-    const config = {
-      bos_token: { content: '<s>' },
-      chat_template: [
-        {
-          name: 'default',
-          template:
-            '{{ bos_token }}{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}',
-        },
-        { name: 'tool_use', template: '{{ tools | length }} tool(s)' },
-      ],
-    };
-    expect(applyChatTemplate(config, chat)).toBe('<s>[system]You are terse.[user]Hi! 你好 😀');
-    expect(applyChatTemplate(config, chat, { tools: [{}] })).toBe('1 tool(s)');
-    expect(thrown(() => applyChatTemplate(config, chat, { templateName: 'rag' })).field).toBe(
-      'chat_template',
-    );
-  });
-
-  test.each([
-    ['no template', {}],
-    ['not a template', { chat_template: 42 }],
-    ['does not parse', { chat_template: '{% if %}' }],
-    ['raises', { chat_template: "{{ raise_exception('System role not supported') }}" }],
-    ['bad list entry', { chat_template: [{ name: 'default' }] }],
-  ])('%s → TokenizerError', (_name, config) => {
-    const e = thrown(() => applyChatTemplate(config, chat));
-    expect([e.code, e.file, e.field]).toEqual([
-      'chat-template',
-      'tokenizer_config.json',
-      'chat_template',
-    ]);
-    if (_name === 'raises') expect(e.message).toContain('System role not supported');
   });
 });
