@@ -99,6 +99,8 @@ export interface KindDef<S, R> {
   describe(spec: S): string;
   /** The model (by checkpoint digest) the owner must hold to run the job, if any. */
   model(spec: S): string | undefined;
+  /** Verified copies of one shard the job pays for. */
+  paidCopies(spec: S): number;
   create(id: string, spec: S, env: JobEnv): OwnerJob;
   compute(work: Work, engine: Engine): Promise<Output>;
   /** The model (by content digest) a contributor must hold to run the work, if any. */
@@ -144,6 +146,8 @@ const matmul: KindDef<MatmulSpec, MatmulRequest> = {
   describe: ({ m, k, n, blockRows, blockCols }) =>
     `C = A·B, ${m}×${k} by ${k}×${n}, in ${blockRows}×${blockCols} blocks`,
   model: () => undefined,
+  // Freivalds verifies a result alone; speculative copies are stale.
+  paidCopies: () => 1,
   check(raw) {
     const r = object(raw);
     const dims = ['m', 'k', 'n', 'blockRows', 'blockCols'] as const;
@@ -208,6 +212,8 @@ const inference: KindDef<InferenceSpec, InferenceRequest> = {
     return `${s.sequences.length} sequence(s), ${what}`;
   },
   model: (s) => s.modelDigest,
+  // Redundant inference pays each agreeing copy.
+  paidCopies: (s) => Math.max(1, s.policy.copies),
   check(raw) {
     const r = object(raw);
     // A stored spec from before issue 23 names its model by a config of tessel's own
@@ -267,6 +273,13 @@ export function buildJobSpec<K extends JobKind>(kind: K, req: JobRequests[K], rn
 /** A job's request in words, for lists ("C = A·B, 512×256 by 256×512"). */
 export function describeJob(js: JobSpec): string {
   return js.kind === 'matmul' ? KINDS.matmul.describe(js.spec) : KINDS.inference.describe(js.spec);
+}
+
+/** Verified copies of one shard a job pays for (its kind's KindDef.paidCopies). */
+export function paidCopies(js: JobSpec): number {
+  return js.kind === 'matmul'
+    ? KINDS.matmul.paidCopies(js.spec)
+    : KINDS.inference.paidCopies(js.spec);
 }
 
 /** The model (by checkpoint digest) the owner must hold to run a job, if any. */

@@ -1,5 +1,4 @@
-import type { OwnerJob } from '../jobs/job';
-import type { JobSpec } from '../jobs/kinds';
+import type { OwnerJob } from './job';
 import { creditFor } from './price';
 import type { JobTerms } from './terms';
 
@@ -288,11 +287,8 @@ function checkCredit(credit: number): number {
   return credit;
 }
 
-/** Verified copies of one shard a job pays for: redundant inference pays each agreeing copy;
- * a matmul pays one (Freivalds verifies it alone; speculative copies are stale). */
-export function paidCopies(js: JobSpec): number {
-  return js.kind === 'inference' ? Math.max(1, js.spec.policy.copies) : 1;
-}
+// Verified copies of one shard a job pays for are its kind's to say (kinds.ts).
+export { paidCopies } from './kinds';
 
 /** FLOPs of a job's costliest shard (canaries included), as the job counts them in verdicts. */
 export function largestShardFlops(job: Pick<OwnerJob, 'shardCount' | 'shardFlops'>): number {

@@ -1,18 +1,24 @@
 import { TypedEventEmitter } from 'main-event';
 import type { MatmulProblem } from '../jobs/freivalds';
 import { type Engine, JobSpecError, type OwnerJob } from '../jobs/job';
-import { buildJobSpec, checkJobSpec, createJob, type JobSpec, jobModel } from '../jobs/kinds';
+import {
+  buildJobSpec,
+  checkJobSpec,
+  createJob,
+  type JobSpec,
+  jobModel,
+  paidCopies,
+} from '../jobs/kinds';
 import { OwnerTrust } from '../jobs/owner-trust';
 import { PRICE_CEILING, PRICE_FLOOR } from '../jobs/price';
-import { largestShardFlops, Purse, paidCopies, Wallet } from '../jobs/purse';
+import { largestShardFlops, Purse, Wallet } from '../jobs/purse';
 import type { Reputation } from '../jobs/reputation';
 import { type ShardSize, sizeShards } from '../jobs/shard-size';
 import { checkTerms, DEFAULT_TERMS, type JobTerms } from '../jobs/terms';
 import { notice } from '../log/log';
 import { cryptoRng } from '../model/rng';
 import type { JobBoard } from './job-board';
-import type { JobHistory, PartialAnswer } from './job-history';
-import { partialAnswer } from './job-history';
+import { type JobHistory, type PartialAnswer, partialAnswer } from './job-history';
 import type { LedgerPort } from './ledger-port';
 import type { ModelLibrary } from './models';
 import type { MeshNode } from './node';
@@ -423,14 +429,11 @@ export class OwnerDesk extends TypedEventEmitter<OwnerDeskEvents> {
     }));
   }
 
-  #books(): DeskBooks {
-    return { wallet: this.#wallet, pay: this.#pay, owner: this.owner };
-  }
-
   #view(jobId: string): JobView | undefined {
     const run = this.running.get(jobId);
     const asked = this.#asked.get(jobId);
-    return run && asked ? jobView(run, asked, this.#books()) : undefined;
+    const books: DeskBooks = { wallet: this.#wallet, pay: this.#pay, owner: this.owner };
+    return run && asked ? jobView(run, asked, books) : undefined;
   }
 
   #ending(jobId: string) {

@@ -6,6 +6,7 @@ import {
   describeJob,
   type InferenceRequest,
   jobModel,
+  paidCopies,
 } from '../../../src/jobs/kinds';
 import { randomProblem } from '../../../src/jobs/matmul-job';
 import { seededRng } from '../../../src/model/rng';
@@ -41,6 +42,7 @@ describe('the kind registry', () => {
     expect(() => checkJobSpec(js.kind, js.spec)).not.toThrow();
     expect(describeJob(js)).toBe('C = A·B, 4×2 by 2×6, in 2×3 blocks');
     expect(jobModel(js)).toBeUndefined();
+    expect(paidCopies(js)).toBe(1); // Freivalds verifies one copy alone
   });
 
   it('builds an inference spec with the defaults the request leaves out', () => {
@@ -70,6 +72,7 @@ describe('the kind registry', () => {
     // Its own copies of the token ids.
     expect(js.spec.sequences[0]).not.toBe(req.sequences[0]);
     expect(describeJob(js)).toBe('2 sequence(s), 3 generated tokens each');
+    expect(paidCopies(js)).toBe(3); // each agreeing copy is paid
   });
 
   it('a request that cannot run is refused when checked, naming the field', () => {
