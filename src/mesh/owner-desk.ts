@@ -33,7 +33,7 @@ import {
 import { type Asked, type DeskBooks, ending, jobView, meanShardGflop } from './owner-views';
 import { Paymaster } from './paymaster';
 import type { JobView } from './read-model';
-import { type SettledEvent, ShardOwnerService } from './shard-owner';
+import { type SettledEvent, type ShardOwnerEvents, ShardOwnerService } from './shard-owner';
 import type { OwnerStore, StoredJob } from './store';
 import { OwnerVerifier } from './verifier';
 
@@ -130,7 +130,7 @@ export class OwnerDesk extends TypedEventEmitter<OwnerDeskEvents> {
       ...this.#pay.hooks(),
     });
     this.owner.addEventListener('settled', (e) => {
-      const settled = (e as CustomEvent<SettledEvent>).detail;
+      const settled = e.detail;
       this.settled.push(settled);
       this.#emitJob(settled.jobId);
     });
@@ -330,8 +330,7 @@ export class OwnerDesk extends TypedEventEmitter<OwnerDeskEvents> {
         // restore() refuses an output that does not fit the shard.
         for (const r of earlier) job.restore(r.shardId, r.output);
       });
-      if (run.job.done)
-        this.owner.dispatchEvent(new CustomEvent('done', { detail: { jobId: stored.id } }));
+      if (run.job.done) this.owner.safeDispatchEvent('done', { detail: { jobId: stored.id } });
     }
   }
 
@@ -377,8 +376,8 @@ export class OwnerDesk extends TypedEventEmitter<OwnerDeskEvents> {
     const asked: Asked = { js, createdAt: stored.createdAt, state: 'running' };
     this.#asked.set(job.id, asked);
     const done = new Promise<FinishedJob>((resolve, reject) => {
-      const onDone = (e: Event) => {
-        if ((e as CustomEvent<{ jobId: string }>).detail.jobId !== job.id) return;
+      const onDone = (e: ShardOwnerEvents['done']) => {
+        if (e.detail.jobId !== job.id) return;
         this.owner.removeEventListener('done', onDone);
         this.c.board.withdraw(job.id, { ended: true });
         this.#wallet.close(job.id);

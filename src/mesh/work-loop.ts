@@ -109,21 +109,21 @@ export class WorkLoop extends TypedEventEmitter<WorkLoopEvents> {
       compute: leaseCompute(c.models, o.engine),
     });
     this.contributor.addEventListener('abandoned', (e) => {
-      const abandoned = (e as CustomEvent<AbandonedShard>).detail;
+      const abandoned = e.detail;
       notice(
         `gave back shard ${abandoned.shardId} of ${abandoned.jobId}: it outlived its ${abandoned.lifetimeMs} ms lease`,
       );
       this.safeDispatchEvent('abandoned', { detail: abandoned });
     });
     this.contributor.addEventListener('stopped', (e) => {
-      const { owner, jobId, reason } = (e as CustomEvent<Omit<StoppedBy, 'at'>>).detail;
+      const { owner, jobId, reason } = e.detail;
       const stopped = { owner, jobId, reason, at: Date.now() };
       this.stoppedBy.unshift(stopped);
       this.stoppedBy.splice(MAX_STOPPED_BY);
       this.safeDispatchEvent('stopped', { detail: stopped });
     });
     this.contributor.addEventListener('outcome', (e) => {
-      const outcome = (e as CustomEvent<ShardOutcome>).detail;
+      const outcome = e.detail;
       this.outcomes.push(outcome);
       this.safeDispatchEvent('outcome', { detail: outcome });
     });
