@@ -33,7 +33,7 @@ const KERNELS = [
   'embedding',
   'residual',
   'attention',
-  // Hugging Face models (assembly/hf.ts)
+  // Hugging Face models (assembly/hf*.ts)
   'rmsnorm',
   'rope',
   'swiglu',
