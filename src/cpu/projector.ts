@@ -6,8 +6,8 @@ import {
   U_F64,
 } from '../gpu/projection';
 import { notice } from '../log/log';
-import { compileKernels, sharedMemoryAvailable } from './wasm';
 import { CHUNKS_PER_THREAD, type SpawnHelper, spawnWebHelper, ThreadPool } from './pool';
+import { compileKernels, sharedMemoryAvailable } from './wasm';
 
 // Freivalds' projections for the owner of a matmul job, on the CPU engine's float64 SIMD kernels
 // (assembly/verify.ts), on the thread that owns the job (the page's main thread, or Node) and,
