@@ -42,7 +42,7 @@ export class ProgressLog {
   /** Writes the lines of `mesh`'s events from now on. */
   follow(mesh: Mesh): void {
     mesh.addEventListener('announced', (e) => this.announced(e.detail));
-    mesh.board.addEventListener('gone', (e) => this.gone((e as CustomEvent<GoneJobs>).detail));
+    mesh.board.addEventListener('gone', (e) => this.gone(e.detail));
     mesh.addEventListener('outcome', (e) => this.outcome(e.detail));
     mesh.addEventListener('abandoned', (e) => this.abandoned(e.detail));
   }

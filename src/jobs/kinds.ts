@@ -13,6 +13,7 @@ import {
   type InferenceSpec,
 } from './inference-spec';
 import { type Engine, JobSpecError, type OwnerJob } from './job';
+import { MAX_JOB_DIM } from './limits';
 import { MatmulOwnerJob, planBlocks } from './matmul-job';
 import type { OwnerTrust } from './owner-trust';
 import type { SchedulerOptions } from './scheduler';
@@ -153,7 +154,7 @@ const matmul: KindDef<MatmulSpec, MatmulRequest> = {
     const dims = ['m', 'k', 'n', 'blockRows', 'blockCols'] as const;
     for (const f of dims) {
       const v = r[f];
-      if (!Number.isSafeInteger(v) || (v as number) < 1 || (v as number) > 65_536) {
+      if (!Number.isSafeInteger(v) || (v as number) < 1 || (v as number) > MAX_JOB_DIM) {
         throw new JobSpecError(f, 'a size from 1 to 65,536');
       }
     }

@@ -2,7 +2,7 @@ import { type Rng, uniform } from '../model/rng';
 
 /**
  * Verification for shards with no cheap algebraic check (inference): redundancy, canaries and
- * owner checks, as in ARCHITECTURE.md. Pure; the owner executes what it decides.
+ * owner checks (docs/verification.md). Pure; the owner executes what it decides.
  *
  * - A real shard is computed by `copies` different contributors (on different adapters where
  *   the mesh has them). Their agreement counts only when at least one agreeing contributor is

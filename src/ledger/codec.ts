@@ -4,6 +4,9 @@ import type { FrameCodec } from '../wire/framed';
 import { WireError } from '../wire/wire-error';
 import { CheckpointGossip, LedgerRequest, LedgerResponse } from './pb/ledger';
 
+/** The most queued work one market report may state (GFLOP); more is refused. */
+export const MAX_QUEUED_GFLOP = 1e9; // GFLOP
+
 // The ledger's frames: /tessel/ledger/1.0.0 requests and responses, and checkpoint gossip.
 // Every decoder validates and throws WireError; nothing else escapes.
 
@@ -163,7 +166,9 @@ export function decodeGossip(data: Uint8Array): GossipMsg {
   if (!(Number.isSafeInteger(g.at) && g.at >= 0)) {
     throw new WireError('invalid-field', 'time out of range', 'at');
   }
-  if (!(Number.isFinite(g.queuedGflop) && g.queuedGflop >= 0 && g.queuedGflop <= 1e9)) {
+  if (
+    !(Number.isFinite(g.queuedGflop) && g.queuedGflop >= 0 && g.queuedGflop <= MAX_QUEUED_GFLOP)
+  ) {
     throw new WireError('invalid-field', 'queued work out of range', 'queuedGflop');
   }
   return {

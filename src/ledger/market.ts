@@ -1,5 +1,5 @@
-import { matmulFlops } from '../jobs/price';
 import type { Mesh } from '../mesh/mesh';
+import { MAX_QUEUED_GFLOP } from './codec';
 import type { LocalLedger } from './local';
 import { LedgerService } from './service';
 
@@ -29,18 +29,18 @@ export async function startMarket(mesh: Mesh, ledger: LocalLedger): Promise<Ledg
 }
 
 /**
- * Work left in this peer's own unfinished jobs (GFLOP): the demand it reports. Matmul shards
- * only, as its announcements state them (an inference shard's work depends on the model and is
- * announced as 0).
+ * Work left in this peer's own unfinished jobs (GFLOP), of every kind: the demand it reports.
+ * Each job counts its mean shard (OwnerJob.shardFlops, what its announcements state) times the
+ * shards not yet done, capped at what one report may state (MAX_QUEUED_GFLOP).
  */
-export function queuedGflop(mesh: Pick<Mesh, 'running' | 'request'>): number {
+export function queuedGflop(mesh: Pick<Mesh, 'running'>): number {
   let total = 0;
-  for (const [id, run] of mesh.running) {
-    const js = run.job.done ? undefined : mesh.request(id);
-    if (js?.kind !== 'matmul') continue;
-    const { m, k, n } = js.spec;
-    const left = Math.max(0, run.job.shardCount - run.job.doneCount);
-    total += (matmulFlops(m, k, n) / Math.max(1, run.job.shardCount) / 1e9) * left;
+  for (const { job } of mesh.running.values()) {
+    const left = job.done ? 0 : Math.max(0, job.shardCount - job.doneCount);
+    if (left === 0) continue;
+    let flops = 0;
+    for (let s = 0; s < job.shardCount; s++) flops += job.shardFlops(s);
+    total += (flops / job.shardCount / 1e9) * left;
   }
-  return total;
+  return Math.min(total, MAX_QUEUED_GFLOP);
 }

@@ -5,7 +5,7 @@ import { LedgerClient } from './client';
 import type { GossipMsg } from './codec';
 import type { LedgerNode } from './components';
 import type { HeldReceipt } from './entries';
-import { ledgerFaults, registerFaultParts } from './faults';
+import { registerFaultParts } from './faults';
 import { CheckpointTopic } from './gossip';
 import { DEFAULT_PARAMS, type Params, paramsFrom, type Tally } from './governance';
 import type { LocalLedger } from './local';
@@ -56,8 +56,6 @@ export interface LedgerServiceOptions {
   /** The libp2p node's parts the market uses (a MeshNode is one). */
   node: LedgerNode;
   ledger: LocalLedger;
-  /** @deprecated unused: the price's demand comes from `supply`. */
-  board?: unknown;
   /** This tab's WebRTC address, gossiped so peers can ask it for proofs; a function for one
    * that changes (a relay went away and the tab reserved on another). */
   address: string | (() => string);
@@ -276,11 +274,6 @@ export class LedgerService extends TypedEventEmitter<LedgerEvents> {
   /** Recomputes the price now: a new epoch's, or the same one with new parameters. */
   reprice(): PriceQuote {
     return this.#oracle.reprice();
-  }
-
-  /** @deprecated test hook: use `ledgerFaults(service).equivocate()` (src/ledger/faults.ts). */
-  equivocate(): Promise<void> {
-    return ledgerFaults(this).equivocate();
   }
 
   /** Gossips this tab's head (or `note`, a cosignature or proof) with its market report. */

@@ -11,7 +11,7 @@ import { ledgerOf, type MeshOptions, modelLibrary } from './mesh-options';
 import type { ModelLibrary } from './models';
 import { type MeshNode, startMeshNode, waitForWebRtcAddress } from './node';
 import { OwnerDesk } from './owner-desk';
-import type { FinishedJob, InferenceRequest, LeasePolicy, RunningJob } from './owner-jobs';
+import type { FinishedJob, InferenceRequest, RunningJob } from './owner-jobs';
 import {
   dialAddresses,
   forward,
@@ -153,14 +153,6 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
   /** Contributing and waiting for work (the supply the price rule counts). */
   get idle(): boolean {
     return this.loop.idle;
-  }
-
-  /** @deprecated test hook: use meshFaults(mesh).leasePolicy (faults.ts). */
-  get leasePolicy(): LeasePolicy {
-    return this.desk.leasePolicy;
-  }
-  set leasePolicy(p: LeasePolicy) {
-    this.desk.leasePolicy = p;
   }
 
   /** Everything a view shows, as plain data (see read-model.ts). */

@@ -3,6 +3,7 @@ import { type LengthPrefixedStream, lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
 import { sha256 } from '../gpu/digest';
 import { log } from '../log/log';
+import { DEFAULT_MAX_MODEL_BYTES } from '../model/limits';
 import { asStreamError, describeStreamError } from '../wire/stream-errors';
 import type { CheckpointFileMap } from '../worker/api';
 import {
@@ -83,15 +84,6 @@ export class ModelServer {
   constructor(node: ModelServerComponents, options: ModelServerOptions) {
     this.#node = node;
     this.#o = options;
-  }
-
-  /** @deprecated test hook: use faults.ts's `corruptChunks(n)` (corruptModelChunks). */
-  get corruptChunks(): number {
-    return injected.get(this)?.corruptChunks ?? 0;
-  }
-  /** @deprecated test hook: use faults.ts's `corruptChunks(n)` (corruptModelChunks). */
-  set corruptChunks(n: number) {
-    corruptModelChunks(this, n);
   }
 
   async start(): Promise<void> {
@@ -184,7 +176,7 @@ export interface ModelSource {
 
 export interface ModelFetcherOptions {
   /** Largest model this contributor accepts (its framed folder). */
-  maxModelBytes?: number; // default 256 MiB
+  maxModelBytes?: number; // bytes, default DEFAULT_MAX_MODEL_BYTES (src/model/limits.ts)
   /** Attempts per fetch; each resumes after the last good chunk. */
   attempts?: number; // default 4
   /** Told each time a peer sent bad bytes or a lying manifest (its reputation drops). */
@@ -312,7 +304,7 @@ export class ModelFetcher {
 
   /** Starts or resumes a fetch from a manifest, after checking it. */
   #start(digest: string, m: ModelManifestMsg, src: ModelSource): Partial {
-    const max = this.#o.maxModelBytes ?? 256 * 2 ** 20;
+    const max = this.#o.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES;
     if (m.digest !== digest)
       throw this.#fail('manifest', 'a manifest for another model', digest, src);
     if (m.fileBytes > max) {

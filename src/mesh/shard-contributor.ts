@@ -1,6 +1,7 @@
 import type { Stream } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import { TypedEventEmitter } from 'main-event';
+import { clampBudget, DEFAULT_BUDGET } from '../jobs/budget';
 import type { Output } from '../jobs/codec';
 import type { Receipt } from '../jobs/job';
 import { notice } from '../log/log';
@@ -15,8 +16,8 @@ import { DIAL_TIMEOUT_MS, SHARD_PROTOCOL } from './topics';
  * id for checking the receipts it earns. */
 export type ContributorComponents = Pick<MeshNode, 'dialProtocol' | 'peerId'>;
 
-/** Share of wall time the GPU may be busy when none is given. */
-export const DEFAULT_BUDGET = 0.5;
+/** Share of wall time the GPU may be busy when none is given (src/jobs/budget.ts). */
+export { DEFAULT_BUDGET };
 
 /**
  * Computes one leased shard (fetching what it needs first, e.g. a model from the job's owner);
@@ -193,7 +194,7 @@ export class ShardContributor extends TypedEventEmitter<ContributorEvents> {
           await sleep(got.retryAfterMs, signal);
           continue;
         }
-        const b = Math.min(1, Math.max(0.01, this.budget));
+        const b = clampBudget(this.budget);
         // At a budget of a quarter or more the next lease is asked for as this one starts, so
         // it crosses during the compute; below, the rest alone (≥ 3 computes) leaves time, and
         // asking after the compute keeps the lease's wait well inside its lifetime.

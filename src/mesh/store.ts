@@ -7,14 +7,14 @@ import {
 } from 'idb';
 import { decodeOutput, encodeOutput, type Output, WorkError } from '../jobs/codec';
 import type { JobProgress, VerificationReport } from '../jobs/job';
-import { checkJobSpec, type JobSpec } from '../jobs/kinds';
+import { checkJobSpec, describeJob, type JobSpec } from '../jobs/kinds';
 import { planBlocks } from '../jobs/matmul-job';
 import { MAX_TRUST_RECORDS, type TrustRecord } from '../jobs/owner-trust';
 import type { PeerRecord } from '../jobs/reputation';
 import type { JobTerms } from '../jobs/terms';
 import { notice } from '../log/log';
 import { decodeShardMsg, encodeShardMsg, type VerdictMsg } from './codec';
-import { describeJob, type HistoryRecord } from './job-history';
+import type { HistoryRecord } from './job-history';
 import type { DurableSettlement } from './shard-owner';
 
 /** A submitted job as kept in IndexedDB: everything needed to resume it after a reload. */

@@ -1,9 +1,11 @@
 import { peerIdFromString } from '@libp2p/peer-id';
 import { TypedEventEmitter } from 'main-event';
+import { BUDGET_MAX, BUDGET_MIN, isBudget } from '../jobs/budget';
 import type { Engine } from '../jobs/job';
 import { computeShard, requiredModel } from '../jobs/kinds';
 import type { Reputation } from '../jobs/reputation';
 import { notice } from '../log/log';
+import { DEFAULT_MAX_MODEL_BYTES } from '../model/limits';
 import { describeStreamError } from '../wire/stream-errors';
 import type { AnnouncementMsg } from './codec';
 import type { JobBoard } from './job-board';
@@ -18,7 +20,8 @@ import {
 } from './shard-contributor';
 
 /** Largest model this tab fetches to contribute when its options name no limit. */
-export const DEFAULT_MAX_MODEL_BYTES = 256 * 2 ** 20; // bytes
+export { DEFAULT_MAX_MODEL_BYTES };
+
 /** How long a job whose work broke is skipped before it is tried again. */
 const SKIP_BROKEN_MS = 1_000; // ms
 /** An owner's first back-off; it doubles with each consecutive failure, up to MAX_BACKOFF_MS. */
@@ -175,7 +178,9 @@ export class WorkLoop extends TypedEventEmitter<WorkLoopEvents> {
 
   /** The share of wall time the GPU may be busy, (0, 1]; applies from the next shard. */
   setBudget(budget: number): void {
-    if (!(budget > 0 && budget <= 1)) throw new RangeError(`budget ${budget} is not in (0, 1]`);
+    if (!isBudget(budget)) {
+      throw new RangeError(`budget ${budget} is not in [${BUDGET_MIN}, ${BUDGET_MAX}]`);
+    }
     this.contributor.budget = budget;
   }
 

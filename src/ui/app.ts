@@ -5,7 +5,9 @@ import './ledger-view';
 import './local-view';
 import './mesh-view';
 import './researcher-view';
+import { ComputeClient } from '../worker/client';
 import { loadMeshConfig, parseEngine } from './config';
+import { FAULTS_FLAG, pageFaults } from './faults';
 import type { PageHandle } from './handle';
 import { TabSession } from './session';
 import { SHIPPED_MODEL_URL, type ShippedModel, shippedModel } from './shipped-model';
@@ -40,9 +42,11 @@ export class TesselApp extends LitElement {
   override connectedCallback() {
     super.connectedCallback();
     const url = new URL(location.href);
+    const faults = url.searchParams.has(FAULTS_FLAG);
     const session = new TabSession({
       config: () => loadMeshConfig(url),
       engine: () => parseEngine('?engine', url.searchParams.get('engine')),
+      compute: new ComputeClient({ faults }),
     });
     this.session = session;
     const handle: PageHandle = {
@@ -52,6 +56,7 @@ export class TesselApp extends LitElement {
         return session.mesh;
       },
       join: () => session.join(),
+      ...(faults ? { faults: pageFaults(session) } : {}),
     };
     (globalThis as { tessel?: PageHandle }).tessel = handle;
     void session.restore();

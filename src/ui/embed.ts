@@ -22,8 +22,8 @@ export { TesselContributor };
 export interface StartContributorOptions {
   /** A relay's multiaddr, ending in /p2p/<peer id>, or several (the tab reserves on two). */
   relay: string | string[];
-  /** Share of wall time the GPU may be busy, 0.1 to 1. */
-  budget?: number; // default 0.5
+  /** Share of wall time the GPU may be busy, BUDGET_MIN to BUDGET_MAX (src/jobs/budget.ts). */
+  budget?: number; // default DEFAULT_BUDGET
   /** `auto` (default: the faster engine, measured on the visitor's device), `webgpu` or `cpu`. */
   engine?: 'auto' | EngineKind;
   /** Called on every change of state (starting, contributing, paused, error, off). */

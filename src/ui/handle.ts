@@ -1,5 +1,6 @@
 import type { Mesh } from '../mesh/mesh';
 import type { ComputeClient } from '../worker/client';
+import type { PageFaults } from './faults';
 import type { TabSession } from './session';
 
 /**
@@ -13,4 +14,6 @@ export interface PageHandle {
   readonly mesh: Mesh | undefined;
   /** Joins the mesh as the owner of jobs, without contributing (what submitting a job does). */
   join(): Promise<Mesh>;
+  /** Fault injection for the end-to-end specs: only on a page opened with `?faults`. */
+  faults?: PageFaults;
 }

@@ -9,7 +9,7 @@ import type { TabSession } from './session';
 import { base } from './styles';
 import './try-model-view';
 
-const MAX_DIM = 4096;
+const LOCAL_MAX_DIM = 4096; // a side of a matmul run in this tab
 type Message = { text: string; kind: 'ok' | 'error' | ''; verdict?: string };
 
 /**
@@ -57,9 +57,9 @@ export class TesselLocal extends LitElement {
       <p class="muted">These run on your GPU only when you press their button.</p>
       <h3 id="run-title">Multiply and verify</h3>
       <form id="run-form" aria-labelledby="run-title" novalidate @submit=${this.#runMatmul}>
-        <label>M <input name="m" type="number" min="1" max=${MAX_DIM} value="256" /></label>
-        <label>K <input name="k" type="number" min="1" max=${MAX_DIM} value="256" /></label>
-        <label>N <input name="n" type="number" min="1" max=${MAX_DIM} value="256" /></label>
+        <label>M <input name="m" type="number" min="1" max=${LOCAL_MAX_DIM} value="256" /></label>
+        <label>K <input name="k" type="number" min="1" max=${LOCAL_MAX_DIM} value="256" /></label>
+        <label>N <input name="n" type="number" min="1" max=${LOCAL_MAX_DIM} value="256" /></label>
         <button type="submit" id="run-button" ?disabled=${this._busy === 'run'}>Run and verify</button>
       </form>
       <p id="run-result" class=${this._run?.kind ?? ''} data-verdict=${this._run?.verdict ?? ''} role="status">
@@ -98,7 +98,7 @@ export class TesselLocal extends LitElement {
   async #runMatmul(ev: SubmitEvent) {
     ev.preventDefault();
     const form = ev.target as HTMLFormElement;
-    const dims = ['m', 'k', 'n'].map((f) => readInt(form, f, 1, MAX_DIM));
+    const dims = ['m', 'k', 'n'].map((f) => readInt(form, f, 1, LOCAL_MAX_DIM));
     const bad = dims.find((d) => 'error' in d);
     if (bad && 'error' in bad) {
       this._run = { text: bad.error, kind: 'error' };

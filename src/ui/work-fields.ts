@@ -1,4 +1,5 @@
 import { defaultPolicy, type InferencePolicy, shardFlops } from '../jobs/inference-spec';
+import { MAX_DIM } from '../jobs/limits';
 import { matmulFlops } from '../jobs/price';
 import type { InferenceRequest } from '../mesh/mesh';
 import { type Matrix, readMatrix } from '../model/matrix-file';
@@ -12,8 +13,9 @@ import { encodeText, type ShippedModel } from './shipped-model';
 // prompts, read and checked for submitting, and the FLOPs the job would be paid for, for the
 // estimate while the researcher types.
 
-/** Largest dimension the form takes (the job spec allows up to 65,536). */
-export const MAX_DIM = 16_384;
+// The largest side the form takes is MAX_DIM (src/jobs/limits.ts), as for a shard; a job spec
+// allows up to MAX_JOB_DIM.
+export { MAX_DIM };
 
 /** Most prompts one inference job takes from the form. */
 const MAX_PROMPTS = 1_024;

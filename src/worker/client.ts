@@ -2,7 +2,7 @@ import * as Comlink from 'comlink';
 import type { ComputeApi, ComputeInfo, EngineKind } from './api';
 import workerUrl from './compute.worker.ts?worker&url';
 import './comlink-errors';
-import type { ComputeFaults, TestMode } from './faults';
+import type { ComputeFaults } from './faults';
 import {
   COMPUTE_METHODS,
   FAULT_METHODS,
@@ -19,13 +19,6 @@ export class WorkerRecycledError extends Error {
   override readonly name = 'WorkerRecycledError';
   readonly code = 'recycled';
 }
-
-/**
- * Whether a client started without `faults` installs fault injection anyway.
- * @deprecated true only until the page spawns with `faults: url.searchParams.has('faults')`
- * and the end-to-end specs open it with `?faults`; then false (and this constant goes).
- */
-export const FAULTS_BY_DEFAULT = true;
 
 export interface ComputeClientOptions extends ComputeSpawnOptions {
   /** Starts a compute Worker; called again for each recycle. Default: the bundled Worker (from
@@ -64,7 +57,7 @@ export class ComputeClient extends remoteClass<ComputeApi>(COMPUTE_METHODS) {
   /** Starts the compute Worker (see ComputeClientOptions). */
   constructor(options: ComputeClientOptions = {}) {
     super();
-    const faults = options.faults ?? FAULTS_BY_DEFAULT;
+    const faults = options.faults ?? false;
     this.#spawn =
       options.spawn ?? (() => spawnModuleWorker(workerUrl, computeWorkerName({ faults })));
     this.#worker = this.#spawn();
@@ -135,21 +128,6 @@ export class ComputeClient extends remoteClass<ComputeApi>(COMPUTE_METHODS) {
       if (this.#engine === engine) this.#engine = previous;
       throw e;
     });
-  }
-
-  /** @deprecated test hook: use `faults.setTestMode` (window.tessel.faults with `?faults`). */
-  async setTestMode(mode: TestMode): Promise<void> {
-    return this.#faults().setTestMode(mode);
-  }
-
-  /** @deprecated test hook: use `faults.simulateDeviceLoss` (window.tessel.faults with `?faults`). */
-  async simulateDeviceLoss(): Promise<void> {
-    return this.#faults().simulateDeviceLoss();
-  }
-
-  #faults(): ComputeFaults {
-    if (this.faults) return this.faults;
-    throw new Error('fault injection is off: spawn the compute Worker with { faults: true }');
   }
 
   terminate(): void {

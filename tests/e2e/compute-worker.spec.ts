@@ -35,7 +35,7 @@ async function workerMatmul(
 
 test.beforeEach(async ({ page }) => {
   page.on('pageerror', (e) => console.log('pageerror', e));
-  await page.goto('/');
+  await page.goto('/?faults');
   await expect(page.locator('#adapter')).toHaveAttribute('data-state', 'ready', {
     timeout: 60_000,
   });
@@ -93,8 +93,8 @@ test('a lost device fails nothing silently: the worker recovers and computes aga
   page,
 }) => {
   const losses = await page.evaluate(async () => {
-    const { compute } = (globalThis as unknown as { tessel: Tessel }).tessel;
-    await compute.simulateDeviceLoss();
+    const { compute, faults } = (globalThis as unknown as { tessel: Tessel }).tessel;
+    await faults!.compute.simulateDeviceLoss();
     return (await compute.info()).deviceLosses;
   });
   expect(losses).toBe(1);

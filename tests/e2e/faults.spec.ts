@@ -26,7 +26,7 @@ test('a contributor closed mid-shard: the job completes, correct, with 0 shards 
   const leaverId = await peerIdOf(leaver);
   // The leaver's GPU never finishes, so it is surely mid-shard when its tab closes.
   await leaver.evaluate(() =>
-    (globalThis as unknown as Win).tessel.compute.setTestMode({ stall: true }),
+    (globalThis as unknown as Win).tessel.faults!.compute.setTestMode({ stall: true }),
   );
 
   const p = randomProblem(128, 64, 128, seededRng(11)); // 4 shards
@@ -70,7 +70,7 @@ test('cheating contributors are caught every time, quarantined, and the answer i
   for (const cheat of cheats) {
     const page = await openTab(browser, addr, { contribute: false, name: `cheater-${cheat}` });
     await page.evaluate(
-      (c) => (globalThis as unknown as Win).tessel.compute.setTestMode({ cheat: c }),
+      (c) => (globalThis as unknown as Win).tessel.faults!.compute.setTestMode({ cheat: c }),
       cheat,
     );
     cheaters.push(page);
@@ -130,7 +130,7 @@ test('the researcher’s tab reloaded mid-job resumes and finishes; no accepted 
   const worker = await openTab(browser, addr, { contribute: true, name: 'worker' });
   // A slow GPU, so the job is surely half done when the researcher reloads.
   await worker.evaluate(() =>
-    (globalThis as unknown as Win).tessel.compute.setTestMode({ delayMs: 250 }),
+    (globalThis as unknown as Win).tessel.faults!.compute.setTestMode({ delayMs: 250 }),
   );
 
   const p = randomProblem(256, 32, 256, seededRng(13)); // 16 shards
@@ -195,7 +195,7 @@ test('a contributor whose GPU is lost mid-shard reports it, recovers, and takes 
     engine: 'webgpu',
   });
   await crasher.evaluate(() =>
-    (globalThis as unknown as Win).tessel.compute.setTestMode({
+    (globalThis as unknown as Win).tessel.faults!.compute.setTestMode({
       loseDeviceOnNext: true,
       delayMs: 50,
     }),
@@ -231,19 +231,19 @@ test('a hung GPU: the lease runs out, the tab gives the shard back, its Worker i
   const researcher = await openTab(browser, addr, { contribute: false, name: 'researcher' });
   // Short leases, so the test need not wait minutes: 2 s between heartbeats, 4 s in all.
   await researcher.evaluate(() => {
-    (globalThis as unknown as Win).tessel.mesh.leasePolicy = {
+    (globalThis as unknown as Win).tessel.faults!.mesh.leasePolicy({
       defaultWindowMs: 2_000,
       minWindowMs: 2_000,
       maxWindowMs: 2_000,
       minLifetimeMs: 4_000,
       maxLifetimeMs: 4_000,
       defaultLifetimeMs: 4_000,
-    };
+    });
   });
   const worker = await openTab(browser, addr, { contribute: false, name: 'worker' });
   // Its GPU never finishes; heartbeats keep going (the tab is alive), so only the lifetime ends it.
   await worker.evaluate(() =>
-    (globalThis as unknown as Win).tessel.compute.setTestMode({ stall: true }),
+    (globalThis as unknown as Win).tessel.faults!.compute.setTestMode({ stall: true }),
   );
   const p = randomProblem(128, 64, 128, seededRng(17)); // 4 shards
   const jobId = await submit(researcher, p);

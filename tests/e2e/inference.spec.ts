@@ -105,11 +105,11 @@ test('logits: three contributors, one fetching the model (a chunk corrupted on t
     ),
   ).toBe(false);
   await cheater.evaluate(() =>
-    (globalThis as unknown as Win).tessel.compute.setTestMode({ cheat: 'perturb' }),
+    (globalThis as unknown as Win).tessel.faults!.compute.setTestMode({ cheat: 'perturb' }),
   );
   // The first model chunk the researcher serves is corrupted in flight.
   await researcher.evaluate(() => {
-    (globalThis as unknown as Win).tessel.mesh.models.server.corruptChunks = 1;
+    (globalThis as unknown as Win).tessel.faults!.mesh.corruptChunks(1);
   });
   const researcherId = await peerIdOf(researcher);
   const cheaterId = await peerIdOf(cheater);
@@ -199,7 +199,7 @@ test('generated text: the form returns each prompt’s continuation; a cheater s
   const honest = await openTab(browser, addr, { contribute: false, name: 'honest' });
   const cheater = await openTab(browser, addr, { contribute: false, name: 'cheater' });
   await cheater.evaluate(() =>
-    (globalThis as unknown as Win).tessel.compute.setTestMode({ cheat: 'other-shard' }),
+    (globalThis as unknown as Win).tessel.faults!.compute.setTestMode({ cheat: 'other-shard' }),
   );
   const cheaterId = await peerIdOf(cheater);
   const prompts = PROMPTS.slice(0, 8);

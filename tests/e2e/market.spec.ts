@@ -161,7 +161,7 @@ test('credits move as shards verify, every tab audits the same books, a spent bu
   // Owner 1 signs a second, different head of its log at the same size. Every other tab holds
   // the proof within a gossip round or two, quarantines it and shows the proof.
   const liar = await peerIdOf(o1);
-  await o1.evaluate(() => (globalThis as unknown as Win).tessel.session.market!.equivocate());
+  await o1.evaluate(() => (globalThis as unknown as Win).tessel.faults!.ledger.equivocate());
   for (const page of everyone.slice(1)) {
     await expect(page.locator(`#equivocations li[data-log="${liar}"]`)).toBeVisible({
       timeout: 6_000,

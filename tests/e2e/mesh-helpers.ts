@@ -37,6 +37,7 @@ export async function openTab(
   const relays = [relayAddr].flat();
   const params = relays.map((r) => `relay=${encodeURIComponent(r)}`);
   if (engine) params.push(`engine=${engine}`);
+  params.push('faults'); // these tabs may play cheats and crashes (window.tessel.faults)
   await page.goto(`/?${params.join('&')}`);
   if (contribute) await page.check('#contribute');
   else await page.evaluate(() => (globalThis as unknown as Win).tessel.join().then(() => {}));

@@ -381,7 +381,6 @@ describe('hostile peers against a real owner and contributor', () => {
     const service = new LedgerService({
       node: honestNode,
       ledger,
-      board: new JobBoard(honestNode.services.pubsub),
       address: honestNode.getMultiaddrs()[0]!.toString(),
       quarantine: () => {},
       supply: () => ({ gflops: 1, idle: true }),

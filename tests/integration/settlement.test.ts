@@ -97,7 +97,7 @@ async function toTheLastCredit(
   });
   const settled: SettledEvent[] = [];
   owner.addEventListener('settled', (e) => {
-    settled.push((e as CustomEvent<SettledEvent>).detail);
+    settled.push(e.detail);
     watch();
   });
   for (const { job } of jobs) owner.addJob(job);

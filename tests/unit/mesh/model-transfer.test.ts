@@ -65,16 +65,10 @@ describe('/tessel/model/1.0.0 over in-memory streams', () => {
     expect(await fetcher.fetch(digest, src, AbortSignal.timeout(4_000))).toEqual(files);
     expect(bad).toEqual([{ peer: OWNER, code: 'chunk-mismatch' }]);
     expect(fetcher.fetched.at(-1)).toMatchObject({ attempts: 2 });
-    expect(server.corruptChunks).toBe(0); // the fault is spent
-  });
-
-  test('the deprecated corruptChunks property still injects the same fault', async () => {
-    const { server, fetcher, files, digest, src, bad } = await setup();
-    server.corruptChunks = 1;
-    expect(server.corruptChunks).toBe(1);
+    // The fault is spent: fetched again, every chunk is right the first time.
     expect(await fetcher.fetch(digest, src, AbortSignal.timeout(4_000))).toEqual(files);
-    expect(bad).toEqual([{ peer: OWNER, code: 'chunk-mismatch' }]);
-    expect(server.corruptChunks).toBe(0);
+    expect(bad).toHaveLength(1);
+    expect(fetcher.fetched.at(-1)).toMatchObject({ attempts: 1 });
   });
 
   test('a peer without a lease is refused, and the owner is not blamed', async () => {
