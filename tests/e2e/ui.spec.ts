@@ -6,6 +6,7 @@ import { readNpy, writeNpy } from '../../src/model/npy';
 import { seededRng, uniform } from '../../src/model/rng';
 import { checkElementwise, matmulF64 } from '../../src/reference/matmul';
 import { type Relay, startRelay } from '../../src/relay/relay';
+import type { PageHandle } from '../../src/ui/handle';
 
 // Specs that use tessel as people do: through the page and the embed, never through its handle.
 
@@ -84,6 +85,13 @@ test('consent first: no GPU work and no connection until Contribute is switched 
   await expect(page.locator('#adapter')).toHaveAttribute('data-engine', 'cpu');
   expect(relay.node.getConnections()).toHaveLength(0);
   await expect(page.locator('.badge')).toHaveCount(0);
+  // A page opened without ?faults has no fault injection, in the page or in its Worker.
+  expect(
+    await page.evaluate(() => {
+      const t = (globalThis as unknown as { tessel: PageHandle }).tessel;
+      return [t.faults === undefined, t.compute.faults === undefined];
+    }),
+  ).toEqual([true, true]);
   await shoot(page, info, 'tessel-contributor', 'contributor-off');
 
   // On, from the keyboard: the switch is focusable and toggles with Space.
