@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// Over 450 lines: the one entry point of every bench (options, the build, each bench's page and
+// its peer, the JSON written); each bench's own logic lives in bench/.
 // `npm run bench`: tessel against a peer in the same run, in headless Chromium.
 // Peers are measured fairly (peer-bench.mjs, fair-bench.mjs): each side in a browser of its own,
 // launched fresh for every run, sides alternating A B A B with the machine idle between, medians

@@ -1,3 +1,5 @@
+// Over 450 lines: one suite of hostile peers on one pair of real TCP nodes (started once); each
+// attack is a short test beside the others it shares the nodes with.
 import '../../src/relay/polyfills';
 import 'fake-indexeddb/auto';
 import v8 from 'node:v8';

@@ -1,3 +1,5 @@
+// Over 450 lines: the shard protocol end to end on real TCP libp2p nodes, started once for the
+// whole suite (starting them per file would cost more than the tests).
 import '../../src/relay/polyfills';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';

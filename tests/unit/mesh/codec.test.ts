@@ -1,3 +1,5 @@
+// Over 450 lines: the shard protocol's validating codec, one test per message type and field
+// rule; splitting by message would repeat the frame builders in each file.
 import { describe, expect, test } from 'vitest';
 import type { MatmulWork } from '../../../src/jobs/codec';
 import {
