@@ -1,7 +1,6 @@
 // The Hugging Face WGSL kernels (shaders/hf) on a real WebGPU device, against the float64
-// reference (src/model/hf/reference-*.ts), for F32, F16 and BF16 weights; and each kernel's
-// a descriptor the device refuses (the descriptors against their shaders' text, with no device:
-// hf-kernel-descriptors.test.ts). One file, over the usual length, on purpose: each test file is
+// reference (src/model/hf/reference-*.ts), for F32, F16 and BF16 weights (the descriptors are
+// checked against their shaders' text, with no device, in hf-kernel-descriptors.test.ts). One file, over the usual length, on purpose: each test file is
 // its own process with its own SwiftShader device, and the kernels here share one device and its
 // compiled pipelines (the suite runs in ~3 s).
 //
