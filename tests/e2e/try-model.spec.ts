@@ -4,56 +4,19 @@ import { dirname, join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, type Page, test } from '@playwright/test';
 import { hfCheckpointFiles } from '../support/hf-checkpoints';
+import { bertWordPiece, charBpe } from '../support/tokenizer-json';
 
 // "Try a model" as a person uses it: a checkpoint folder given to the folder picker, Load,
 // Generate (a decoder) or Embed (BERT), the models kept by digest across a reload, Delete.
 // Tiny random-weight checkpoints in Hugging Face's layout (tests/support/hf-checkpoints.ts),
 // with small tokenizers written here; the tab lends the CPU engine (SwiftShader is software).
 
-const added = (names: string[]) =>
-  names.map((content, id) => ({
-    id,
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  }));
-
 /** A character-level BPE tokenizer.json filling the decoder fixture's 64 ids exactly, so every
  * id the random model picks decodes. */
 function charTokenizer(): object {
   const chars = [..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ ,.!?'\n01"];
   if (chars.length + 3 !== 64) throw new Error(`${chars.length + 3} ids, not 64`);
-  return {
-    version: '1.0',
-    added_tokens: added(['<unk>', '<s>', '</s>']),
-    normalizer: null,
-    pre_tokenizer: null,
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-      pair: [
-        { SpecialToken: { id: '<s>', type_id: 0 } },
-        { Sequence: { id: 'A', type_id: 0 } },
-        { Sequence: { id: 'B', type_id: 1 } },
-      ],
-      special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
-    },
-    decoder: { type: 'Fuse' },
-    model: {
-      type: 'BPE',
-      unk_token: '<unk>',
-      vocab: Object.fromEntries([
-        ['<unk>', 0],
-        ['<s>', 1],
-        ['</s>', 2],
-        ...chars.map((c, i) => [c, i + 3]),
-      ]),
-      merges: [],
-    },
-  };
+  return charBpe(chars);
 }
 
 /** A WordPiece tokenizer.json (BERT's pipeline) under the BERT fixture's 64 ids. */
@@ -61,41 +24,7 @@ function wordPieceTokenizer(): object {
   const words = 'the a cat sat on mat rug was sitting stock markets fell sharply today . !'.split(
     ' ',
   );
-  return {
-    version: '1.0',
-    added_tokens: added(['[PAD]', '[UNK]', '[CLS]', '[SEP]']),
-    normalizer: {
-      type: 'BertNormalizer',
-      clean_text: true,
-      handle_chinese_chars: true,
-      strip_accents: null,
-      lowercase: true,
-    },
-    pre_tokenizer: { type: 'BertPreTokenizer' },
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [
-        { SpecialToken: { id: '[CLS]', type_id: 0 } },
-        { Sequence: { id: 'A', type_id: 0 } },
-        { SpecialToken: { id: '[SEP]', type_id: 0 } },
-      ],
-      pair: [],
-      special_tokens: {
-        '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] },
-        '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] },
-      },
-    },
-    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: {
-      type: 'WordPiece',
-      unk_token: '[UNK]',
-      continuing_subword_prefix: '##',
-      max_input_chars_per_word: 100,
-      vocab: Object.fromEntries(
-        ['[PAD]', '[UNK]', '[CLS]', '[SEP]', ...words].map((w, i) => [w, i]),
-      ),
-    },
-  };
+  return bertWordPiece(words);
 }
 
 const json = (v: unknown) => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
