@@ -16,7 +16,7 @@ const ISOLATION = {
   'Cross-Origin-Resource-Policy': 'cross-origin',
 };
 
-// es2022: libp2p uses BigInt and top-level await (see ../shared/design/FACTS.md).
+// es2022: libp2p uses BigInt and top-level await.
 export default defineConfig({
   // The mesh chunk (libp2p, ~180 kB gzipped) is loaded after the page is up.
   build: { target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 1024 },

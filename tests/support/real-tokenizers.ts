@@ -21,7 +21,7 @@ const real = (name: 'llama3' | 'qwen3') => {
 export const llama3 = real('llama3');
 export const qwen3 = real('qwen3');
 
-/** Ids that Python `tokenizers` (the Rust reference) gave for mixedLines(3000): see the README. */
+/** Ids that Python `tokenizers` (the Rust reference) gave for mixedLines(3000): see tests/fixtures/tokenizers/README.md. */
 export const reference = JSON.parse(
   gunzipSync(readFileSync(`${DIR}/reference-ids.json.gz`)).toString('utf8'),
 ) as {
