@@ -33,13 +33,17 @@ export interface JobBoardEvents {
   invalid: CustomEvent<{ peer: string; error: WireError }>;
 }
 
+/** Least time between two answers to peers asking for the board: a flood of asks costs one
+ * announcement round a second at most. */
+export const ANSWER_INTERVAL_MS = 1_000; // ms
+
 export interface JobBoardOptions {
   /** How often an owner re-announces its active jobs. */
   announceIntervalMs?: number; // default ANNOUNCE_INTERVAL_MS
   /** A job not re-announced for this long leaves the board. */
   silentTtlMs?: number; // default SILENT_JOB_TTL_MS
   /** Least time between two answers to peers asking for the board (JOBS_ASK_TOPIC). */
-  answerIntervalMs?: number; // default 1_000
+  answerIntervalMs?: number; // default ANSWER_INTERVAL_MS
   /** Clock, for tests. */
   now?: () => number;
   /** Announcements from these peers are dropped (quarantined owners). */
@@ -101,7 +105,7 @@ export class JobBoard extends TypedEventEmitter<JobBoardEvents> {
     this.#now = options.now ?? Date.now;
     this.#intervalMs = options.announceIntervalMs ?? ANNOUNCE_INTERVAL_MS;
     this.#silentTtlMs = options.silentTtlMs ?? SILENT_JOB_TTL_MS;
-    this.#answerIntervalMs = options.answerIntervalMs ?? 1_000;
+    this.#answerIntervalMs = options.answerIntervalMs ?? ANSWER_INTERVAL_MS;
     this.#ignore = options.ignore ?? (() => false);
   }
 

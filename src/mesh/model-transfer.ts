@@ -63,10 +63,15 @@ export function corruptModelChunks(server: ModelServer, n: number): void {
   injected.set(server, { corruptChunks: Math.max(0, Math.floor(n)) });
 }
 
+/** A served model's chunk: small enough that a corrupt one costs little to fetch again, large
+ * enough that the manifest's hashes stay a small part of it. */
+export const MODEL_CHUNK_BYTES = 256 * 1024; // bytes
+
 export interface ModelServerOptions {
   /** Whether `peer` may fetch `digest` for `jobId`: it holds a lease on a job that runs it. */
   mayFetch: (peer: string, digest: string, jobId: string) => boolean;
-  chunkBytes?: number; // default 256 KiB
+  /** Bytes a chunk, each hashed in the manifest (a corrupt one is fetched again alone). */
+  chunkBytes?: number; // default MODEL_CHUNK_BYTES
 }
 
 /**
@@ -99,7 +104,7 @@ export class ModelServer {
   /** Makes a model available (its digest was checked by whoever loaded it). */
   add(digest: string, files: CheckpointFileMap): void {
     if (this.#models.has(digest)) return;
-    const chunkBytes = this.#o.chunkBytes ?? 256 * 1024;
+    const chunkBytes = this.#o.chunkBytes ?? MODEL_CHUNK_BYTES;
     const prepared = (async () => {
       const file = encodeFileMap(files);
       const hashes: Uint8Array[] = [];

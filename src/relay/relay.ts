@@ -15,6 +15,15 @@ import { createLibp2p, type Libp2p } from 'libp2p';
 import { CHECKPOINTS_TOPIC } from '../ledger/codec';
 import { JOBS_ASK_TOPIC, JOBS_TOPIC } from '../mesh/topics';
 
+/** Circuit reservations a relay grants at once: one per browser tab reachable through it. */
+export const MAX_RESERVATIONS = 4_096;
+/** Connections a relay keeps at once (tabs, headless contributors, other relays). */
+export const RELAY_MAX_CONNECTIONS = 10_000;
+/** New connections a second from one address (libp2p's default is 5). */
+export const RELAY_INBOUND_PER_HOST = 100;
+/** Connections still upgrading at once. */
+export const RELAY_PENDING_CONNECTIONS = 256;
+
 export interface RelayOptions {
   /** TCP port for websockets; 0 picks a free one. */
   port?: number; // default 9090
@@ -22,7 +31,7 @@ export interface RelayOptions {
   /** File holding the relay's Ed25519 key, so its multiaddr survives restarts. */
   keyFile?: string; // default .relay/key
   /** Reservations this relay grants at once (one per browser tab). */
-  maxReservations?: number; // default 4_096
+  maxReservations?: number; // default MAX_RESERVATIONS
   /**
    * Other relays of the same mesh (…/ws/p2p/<id>): this one stays connected to them (redialling
    * when one drops) so that gossip crosses between tabs on different relays.
@@ -60,11 +69,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     // Peer relays are tagged keep-alive: one that drops is redialled, 1 s, 2 s, … for ~4 min,
     // and again whenever it dials back.
     connectionManager: {
-      maxConnections: 10_000,
+      maxConnections: RELAY_MAX_CONNECTIONS,
       // Many tabs share one address (a NAT, a campus, this machine in tests): libp2p's default
       // of 5 new connections a second per host would turn most of them away.
-      inboundConnectionThreshold: 100,
-      maxIncomingPendingConnections: 256,
+      inboundConnectionThreshold: RELAY_INBOUND_PER_HOST,
+      maxIncomingPendingConnections: RELAY_PENDING_CONNECTIONS,
       reconnectRetries: 8,
       reconnectRetryInterval: 1_000,
     },
@@ -74,7 +83,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     services: {
       identify: identify(),
       relay: circuitRelayServer({
-        reservations: { maxReservations: options.maxReservations ?? 4_096 },
+        reservations: { maxReservations: options.maxReservations ?? MAX_RESERVATIONS },
       }),
       // The relay joins the jobs and checkpoints topics so announcements, checkpoints and
       // equivocation proofs travel between tabs through it (small messages: signalling only).
