@@ -20,13 +20,19 @@ export { MAX_DIM };
 /** Most prompts one inference job takes from the form. */
 const MAX_PROMPTS = 1_024;
 
+/** The largest matrix file the form takes, whatever the device. */
+export const MAX_MATRIX_BYTES = 2 ** 30; // bytes
+/** The share of the device's memory (navigator.deviceMemory, 4 GiB when unknown) one matrix
+ * file may take. */
+export const MATRIX_MEMORY_SHARE = 1 / 8;
+
 /**
  * Largest matrix file this browser is asked to hold: A, B and C stay in the researcher's tab
  * (and its IndexedDB, so a reload resumes the job) until the job ends.
  */
 export function maxMatrixBytes(): number {
   const gib = (navigator as Navigator & { deviceMemory?: number }).deviceMemory ?? 4;
-  return Math.min(2 ** 30, (gib * 2 ** 30) / 8);
+  return Math.min(MAX_MATRIX_BYTES, gib * 2 ** 30 * MATRIX_MEMORY_SHARE);
 }
 
 /** Reads and checks one uploaded matrix; a refusal names the file and says why. */
