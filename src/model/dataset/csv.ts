@@ -36,15 +36,17 @@ export async function* readCsvRecords(
     failure ??= e;
   });
   let row = 0;
+  let width: number | undefined; // the header's column count
   // The parser emits synchronously as it is written to (checked in the tests), so after each
   // write every record it completed can be read before the next chunk.
   const drain = function* (): Generator<CsvRecord> {
     for (;;) {
       const cells = parser.read() as string[] | null;
       if (cells === null) break;
+      width ??= cells.length;
       yield { row: row++, cells };
     }
-    if (failure) throw csvFailure(file, failure);
+    if (failure) throw csvFailure(file, failure, width);
   };
   try {
     for await (const text of decodeChunks(file, signal)) {
@@ -86,7 +88,7 @@ function badBytesRow(parser: ReturnType<typeof parse>, next: number): number | u
   return typeof records === 'number' && records > 0 ? records : undefined;
 }
 
-function csvFailure(file: DatasetFile, e: CsvError): DatasetError {
+function csvFailure(file: DatasetFile, e: CsvError, width: number | undefined): DatasetError {
   // `records` counts the records completed before the failing one, the header included, which
   // is the failing record's data-row number; 0 means the header itself failed.
   const records = typeof e.records === 'number' ? e.records : undefined;
@@ -94,8 +96,15 @@ function csvFailure(file: DatasetFile, e: CsvError): DatasetError {
   const line = typeof e.lines === 'number' ? ` (line ${e.lines} of the file)` : '';
   const what = records === 0 ? 'the header: ' : '';
   switch (e.code) {
-    case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
-      return new DatasetError('bad-row', place, `${what}${e.message}${line}`, { cause: e });
+    case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH': {
+      const got = Array.isArray(e.record) ? e.record.length : '?';
+      return new DatasetError(
+        'bad-row',
+        place,
+        `the row has ${got} columns, the header ${width ?? '?'}${line}`,
+        { cause: e },
+      );
+    }
     case 'CSV_QUOTE_NOT_CLOSED':
       return new DatasetError(
         'truncated',

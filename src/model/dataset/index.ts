@@ -9,7 +9,7 @@ import { previewCsv, readCsv } from './csv.js';
 import { DatasetError } from './errors.js';
 import { DEFAULT_PREVIEW_ROWS, MAX_DATASET_ROWS, MAX_RAW_ROW_CHARS } from './limits.js';
 import { readJsonl, readJsonlObjects, readTxt, toCell } from './lines.js';
-import { previewParquet, readParquet } from './parquet.js';
+import { BAD_UTF8, previewParquet, readParquet } from './parquet.js';
 import { keepChars } from './text-stream.js';
 import type { Cell, DatasetFile, DatasetFormat, FieldValue, OverLong } from './types.js';
 import { MISSING } from './types.js';
@@ -124,6 +124,9 @@ export async function* readRows(
 function asText(file: DatasetFile, row: number, field: string, value: unknown): string {
   if (typeof value === 'string') return value;
   const place = { file: file.name, row, field };
+  if (value === BAD_UTF8) {
+    throw new DatasetError('bad-encoding', place, 'the text holds bytes that are not UTF-8');
+  }
   if (value === MISSING || value === undefined) {
     throw new DatasetError('missing-field', place, 'the row has no such field');
   }

@@ -20,6 +20,24 @@ const MAGIC = 'PAR1';
 /** The bytes fetched from the end for the footer; hyparquet fetches more if the footer is larger. */
 const FOOTER_FETCH = 64 * 1024; // bytes
 
+/** Stands for a parquet string whose bytes are not UTF-8, so the row that holds it is named. */
+export const BAD_UTF8: unique symbol = Symbol('bad-utf8');
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * hyparquet decodes strings leniently (bad bytes become U+FFFD, a silent wrong answer); this
+ * decodes strictly and marks bad values instead of failing the whole page.
+ */
+function stringFromBytes(bytes: Uint8Array | undefined): string | undefined | typeof BAD_UTF8 {
+  if (!bytes) return bytes;
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return BAD_UTF8;
+  }
+}
+
 /** The Blob as hyparquet's AsyncBuffer: reads only the byte ranges asked for. */
 function asyncBuffer(file: Blob): AsyncBuffer {
   return { byteLength: file.size, slice: (start, end) => file.slice(start, end).arrayBuffer() };
@@ -125,6 +143,7 @@ export async function* readParquet(
         file: asyncBuffer(file),
         metadata,
         columns: [field],
+        parsers: { stringFromBytes: stringFromBytes as (bytes: Uint8Array) => string },
         rowStart: start,
         rowEnd: end,
       });
