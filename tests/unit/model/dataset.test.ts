@@ -218,6 +218,12 @@ describe('readRows: .csv', () => {
     ]);
   });
 
+  it('drops the byte-order mark spreadsheet programs write before the header', async () => {
+    const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...utf8.encode('text,id\nx,1\n')]);
+    expect((await read(file('excel.csv', bom), { field: 'text' })).texts).toEqual(['x']);
+    expect((await previewDataset(file('excel.csv', bom))).fields).toEqual(['text', 'id']);
+  });
+
   it('reads a last row without a final newline, and one split from its newline', async () => {
     expect((await read(file('d.csv', 'a,text\n1,x\n2,"y"'), { field: 'text' })).texts).toEqual([
       'x',
