@@ -5,11 +5,11 @@
  * record are held at a time.
  */
 import { type CsvError, parse } from 'csv-parse/browser/esm';
-import { DatasetError } from './errors.js';
-import { MAX_RAW_ROW_CHARS } from './limits.js';
-import { lineFailure } from './lines.js';
-import { decodeChunks, InvalidUtf8 } from './text-stream.js';
-import type { DatasetFile, FieldValue } from './types.js';
+import { DatasetError } from './errors';
+import { MAX_RAW_ROW_CHARS } from './limits';
+import { lineFailure } from './lines';
+import { decodeChunks, InvalidUtf8 } from './text-stream';
+import type { DatasetFile, FieldValue } from './types';
 
 /** One CSV record: `row` 0 is the header, data rows count from 1. */
 export interface CsvRecord {

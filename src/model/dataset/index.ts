@@ -5,18 +5,18 @@
  * field's text row by row, refusing with a DatasetError that names file, row and field anything
  * that is not text, and cutting (flagged) or refusing rows longer than the researcher allows.
  */
-import { previewCsv, readCsv } from './csv.js';
-import { DatasetError } from './errors.js';
-import { DEFAULT_PREVIEW_ROWS, MAX_DATASET_ROWS, MAX_RAW_ROW_CHARS } from './limits.js';
-import { readJsonl, readJsonlObjects, readTxt, toCell } from './lines.js';
-import { BAD_UTF8, previewParquet, readParquet } from './parquet.js';
-import { keepChars } from './text-stream.js';
-import type { Cell, DatasetFile, DatasetFormat, FieldValue, OverLong } from './types.js';
-import { MISSING } from './types.js';
+import { previewCsv, readCsv } from './csv';
+import { DatasetError } from './errors';
+import { DEFAULT_PREVIEW_ROWS, MAX_DATASET_ROWS, MAX_RAW_ROW_CHARS } from './limits';
+import { readJsonl, readJsonlObjects, readTxt, toCell } from './lines';
+import { BAD_UTF8, previewParquet, readParquet } from './parquet';
+import { keepChars } from './text-stream';
+import type { Cell, DatasetFile, DatasetFormat, FieldValue, OverLong } from './types';
+import { MISSING } from './types';
 
-export { DatasetError, type DatasetErrorCode, type DatasetPlace } from './errors.js';
-export { DEFAULT_PREVIEW_ROWS, MAX_DATASET_ROWS, MAX_RAW_ROW_CHARS } from './limits.js';
-export type { Cell, DatasetFile, DatasetFormat, OverLong } from './types.js';
+export { DatasetError, type DatasetErrorCode, type DatasetPlace } from './errors';
+export { DEFAULT_PREVIEW_ROWS, MAX_DATASET_ROWS, MAX_RAW_ROW_CHARS } from './limits';
+export type { Cell, DatasetFile, DatasetFormat, OverLong } from './types';
 
 const EXTENSIONS: Record<string, DatasetFormat> = {
   txt: 'txt',

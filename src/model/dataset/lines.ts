@@ -2,11 +2,11 @@
  * The line formats: `.txt` (a row a line) and `.jsonl` (a JSON object a line, one field chosen).
  * Both stream: a line is held only until its newline, and never beyond a limit.
  */
-import { DatasetError } from './errors.js';
-import { MAX_RAW_ROW_CHARS } from './limits.js';
-import { decodeChunks, InvalidUtf8, ReadAborted, splitLines } from './text-stream.js';
-import type { Cell, DatasetFile, FieldValue, OverLong } from './types.js';
-import { MISSING } from './types.js';
+import { DatasetError } from './errors';
+import { MAX_RAW_ROW_CHARS } from './limits';
+import { decodeChunks, InvalidUtf8, ReadAborted, splitLines } from './text-stream';
+import type { Cell, DatasetFile, FieldValue, OverLong } from './types';
+import { MISSING } from './types';
 
 /** Maps the stream's own failures to DatasetErrors naming the file and row. */
 export function lineFailure(file: DatasetFile, e: unknown): unknown {

@@ -11,10 +11,10 @@ import {
   parquetSchema,
   type SchemaElement,
 } from 'hyparquet';
-import { DatasetError } from './errors.js';
-import { toCell } from './lines.js';
-import type { Cell, DatasetFile, FieldValue } from './types.js';
-import { MISSING } from './types.js';
+import { DatasetError } from './errors';
+import { toCell } from './lines';
+import type { Cell, DatasetFile, FieldValue } from './types';
+import { MISSING } from './types';
 
 const MAGIC = 'PAR1';
 /** The bytes fetched from the end for the footer; hyparquet fetches more if the footer is larger. */

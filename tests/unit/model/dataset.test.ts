@@ -8,7 +8,7 @@ import {
   previewDataset,
   type ReadRowsOptions,
   readRows,
-} from '../../../src/model/dataset/index.js';
+} from '../../../src/model/dataset/index';
 
 const utf8 = new TextEncoder();
 
