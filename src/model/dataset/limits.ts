@@ -1,4 +1,4 @@
-/** The most rows one job reads from a data set (issue 25: up to 1,000,000 rows a job). */
+/** The most rows one job reads from a data set. */
 export const MAX_DATASET_ROWS = 1_000_000; // rows
 
 /**
