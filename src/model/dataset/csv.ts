@@ -148,6 +148,16 @@ export async function* readCsv(
         `no such column; the header has ${columns.map((c) => `"${c}"`).join(', ')}`,
       );
     }
+    // Two columns of one name: which one is meant is a guess, and a wrong guess is a silently
+    // wrong job. Another column may share a name; the chosen one may not.
+    const count = columns.filter((c) => c === field).length;
+    if (count > 1) {
+      throw new DatasetError(
+        'bad-field',
+        { file: file.name, field },
+        `the header names ${count} columns so; rename one`,
+      );
+    }
     for await (const { row, cells } of records) yield { row, value: cells[at] };
   } finally {
     await records.return(undefined);

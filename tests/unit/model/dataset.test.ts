@@ -260,6 +260,12 @@ describe('readRows: .csv', () => {
     const missing = await failure(file('d.csv', 'a,b\n1,2\n'), { field: 'text' });
     expect([missing.code, missing.field]).toEqual(['missing-field', 'text']);
     expect(missing.message).toMatch(/"a", "b"/);
+    const twice = await failure(file('d.csv', 'text,a,text\nx,1,y\n'), { field: 'text' });
+    expect([twice.code, twice.field]).toEqual(['bad-field', 'text']);
+    expect(twice.message).toMatch(/2 columns/);
+    // A repeated name the researcher did not choose is no obstacle.
+    const other = await read(file('d.csv', 'a,text,a\n1,x,2\n'), { field: 'text' });
+    expect([other.texts, other.error]).toEqual([['x'], undefined]);
     const bad = new Uint8Array([...utf8.encode('a,text\n1,x\n2,'), 0xfe, ...utf8.encode('\n')]);
     const enc = await failure(file('d.csv', bad), { field: 'text' });
     expect([enc.code, enc.row]).toEqual(['bad-encoding', 2]);
