@@ -73,18 +73,13 @@ export class CpuKernels extends CpuRuntime {
         `matmul ${JSON.stringify(shape)} needs ${bytes} bytes at once`,
       );
     }
-    return this.exclusive(async () => {
-      const mark = this.mark();
-      try {
-        const pa = this.put(a);
-        const pb = this.put(b);
-        const bp = await this.packB(pb, n, k, n);
-        const pc = this.alloc(m * n);
-        await this.linear(pa, bp, pc, m, k, n);
-        return this.view(pc, m * n).slice();
-      } finally {
-        this.release(mark);
-      }
+    return this.frame(async () => {
+      const pa = this.put(a);
+      const pb = this.put(b);
+      const bp = await this.packB(pb, n, k, n);
+      const pc = this.alloc(m * n);
+      await this.linear(pa, bp, pc, m, k, n);
+      return this.view(pc, m * n).slice();
     });
   }
 

@@ -140,6 +140,19 @@ export class CpuRuntime {
     return run;
   }
 
+  /** Runs `fn` exclusively (see `exclusive`) in a stack frame of its own: everything it
+   * allocates is freed when it settles. */
+  frame<T>(fn: () => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      const mark = this.mark();
+      try {
+        return await fn();
+      } finally {
+        this.release(mark);
+      }
+    });
+  }
+
   /** Reserves `floats` floats (cache-line aligned); returns the byte offset. */
   alloc(floats: number): number {
     const at = this.#top;

@@ -22,18 +22,6 @@ export async function disposeEngines(): Promise<void> {
   for (const e of engines.values()) (await e).dispose();
 }
 
-/** Runs `fn` on the engine in a stack frame of its own, freed after. */
-export async function framed<T>(cpu: CpuKernels, fn: () => Promise<T>): Promise<T> {
-  return cpu.exclusive(async () => {
-    const mark = cpu.mark();
-    try {
-      return await fn();
-    } finally {
-      cpu.release(mark);
-    }
-  });
-}
-
 /** Reproducible float32 values uniform in [lo, hi). */
 export function randoms(n: number, seed: number, lo = -1, hi = 1): Float32Array {
   const rng = seededRng(seed);

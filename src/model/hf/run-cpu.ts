@@ -165,7 +165,7 @@ export class CpuHfModel {
    * token's work per sequence: earlier tokens' keys and values come from the cache. */
   async step(next: number[]): Promise<Float32Array[]> {
     checkIds('step', [next], this.#s.vocab);
-    return this.#frame(async () => {
+    return this.#cpu.frame(async () => {
       // Read in turn: a start queued before this step replaces the batch.
       const session = this.#session;
       if (!session) throw bad('step: no batch is open (call start)');
@@ -195,7 +195,7 @@ export class CpuHfModel {
     if (!(Number.isInteger(from) && from >= 0 && from < shortest)) {
       throw bad(`logits: from = ${from} is not in 0..${shortest - 1} (the shortest sequence)`);
     }
-    return this.#frame(async () => {
+    return this.#cpu.frame(async () => {
       const cpu = this.#cpu;
       const B = batch.length;
       const P = Math.max(...batch.map((r) => r.length));
@@ -238,7 +238,7 @@ export class CpuHfModel {
     }
     const L = Math.max(...batch.map((r) => r.length));
     if (L > s.maxPositions) throw bad(`embed: ${L} tokens exceed ${s.maxPositions} positions`);
-    return this.#frame(() => this.#bert(batch, tokenTypes, L));
+    return this.#cpu.frame(() => this.#bert(batch, tokenTypes, L));
   }
 
   /** Frees the weights and the cache (the engine's stack drops back to where `load` found it).
@@ -251,21 +251,8 @@ export class CpuHfModel {
     });
   }
 
-  /** Runs `fn` exclusively on the engine in a stack frame of its own, freed after. */
-  #frame<T>(fn: () => Promise<T>): Promise<T> {
-    const cpu = this.#cpu;
-    return cpu.exclusive(async () => {
-      const mark = cpu.mark();
-      try {
-        return await fn();
-      } finally {
-        cpu.release(mark);
-      }
-    });
-  }
-
-  /** As #frame, for calls that move this model's own top (a new cache, dispose): only the
-   * model allocated last may, or it would free what was allocated above it. */
+  /** As the engine's `frame`, for calls that move this model's own top (a new cache,
+   * dispose): only the model allocated last may, or it would free what was allocated above it. */
   #onTop<T>(fn: () => Promise<T>): Promise<T> {
     const cpu = this.#cpu;
     return cpu.exclusive(async () => {

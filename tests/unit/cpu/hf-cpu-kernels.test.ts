@@ -14,7 +14,6 @@ import {
   disposeEngines,
   engine,
   F16_BITS,
-  framed,
   putWeights,
   randoms,
   weightValues,
@@ -37,7 +36,7 @@ describe.each([1, 2])('Hugging Face kernels on the CPU engine, %i thread(s)', (t
       const x = randoms(rows * dim, rows + dim, -range, range);
       const w = Float32Array.from({ length: dim }, (_, i) => 1 + ((i % 65) - 32) / 128);
       const eps = 1e-6;
-      const got = await framed(cpu, async () => {
+      const got = await cpu.frame(async () => {
         const px = cpu.put(x);
         await cpu.rmsnorm(px, cpu.put(w), px, rows, dim, eps); // in place, as Qwen3's q/k norm runs
         return cpu.view(px, rows * dim).slice();
@@ -69,7 +68,7 @@ describe.each([1, 2])('Hugging Face kernels on the CPU engine, %i thread(s)', (t
       const positions = Int32Array.from([0, 1, 2, 7, 1000, 40_000]);
       const invFreq64 = rotaryInvFreq(headDim, theta);
       const x = randoms(tokens * heads * headDim, headDim, -2, 2);
-      const got = await framed(cpu, async () => {
+      const got = await cpu.frame(async () => {
         const px = cpu.put(x);
         const pp = cpu.putInt32(positions);
         const pf = cpu.put(Float32Array.from(invFreq64)); // the caller's float32 rounding
@@ -101,7 +100,7 @@ describe.each([1, 2])('Hugging Face kernels on the CPU engine, %i thread(s)', (t
     const gate = randoms(rows * n, 1, -30, 30);
     gate.set([0, -0, 100, -100, 1e4, -1e4, 88.5, -88.5, 1e-30, -1e-30]);
     const up = randoms(rows * n, 2, -2, 2);
-    const got = await framed(cpu, async () => {
+    const got = await cpu.frame(async () => {
       const pg = cpu.put(gate);
       const pu = cpu.put(up);
       const out = cpu.alloc(rows * n);
@@ -124,7 +123,7 @@ describe.each([1, 2])('Hugging Face kernels on the CPU engine, %i thread(s)', (t
     x[4001] = Math.SQRT2;
     x[4002] = -Math.SQRT2;
     x.set(randoms(997, 3, -6, 6), 4003);
-    const got = await framed(cpu, async () => {
+    const got = await cpu.frame(async () => {
       const px = cpu.put(x);
       const py = cpu.alloc(x.length);
       await cpu.geluErf(px, py, 5, x.length / 5);
@@ -157,7 +156,7 @@ describe.each([1, 2])('Hugging Face kernels on the CPU engine, %i thread(s)', (t
       [-12.5, -4.665705373597142e-35],
       [-13, -7.952313719414843e-38],
     ];
-    const far = await framed(cpu, async () => {
+    const far = await cpu.frame(async () => {
       const px = cpu.put(Float32Array.from(tail, ([v]) => v));
       await cpu.geluErf(px, px, 1, tail.length);
       return Array.from(cpu.view(px, tail.length));
@@ -165,7 +164,7 @@ describe.each([1, 2])('Hugging Face kernels on the CPU engine, %i thread(s)', (t
     tail.forEach(([, want], i) => {
       expect(Math.abs(far[i]! - want)).toBeLessThanOrEqual(8 * U * Math.abs(want));
     });
-    const special = await framed(cpu, async () => {
+    const special = await cpu.frame(async () => {
       const px = cpu.put(Float32Array.from([Infinity, -Infinity, Number.NaN, 30, -30, 0]));
       await cpu.geluErf(px, px, 1, 6);
       return Array.from(cpu.view(px, 6));
@@ -188,7 +187,7 @@ describe.each([1, 2])('Hugging Face kernels on the CPU engine, %i thread(s)', (t
         const x = randoms(rows * inF, rows * inF, -2, 2);
         const w = weightValues(outF * inF, outF);
         const b = hasBias ? weightValues(outF, 7) : undefined;
-        const got = await framed(cpu, async () => {
+        const got = await cpu.frame(async () => {
           const px = cpu.put(x);
           const pw = putWeights(cpu, w, dtype);
           const pb = b ? cpu.put(Float32Array.from(b)) : 0;
@@ -226,7 +225,7 @@ describe.each([1, 2])('Hugging Face kernels on the CPU engine, %i thread(s)', (t
       const ids = Int32Array.from({ length: tokens }, (_, i) => (i * 17 + 3) % vocab);
       const positions = Int32Array.from({ length: tokens }, (_, i) => (i + 2) % maxPos);
       const typeIds = Int32Array.from({ length: tokens }, (_, i) => (i > 4 ? 1 : 0));
-      const got = await framed(cpu, async () => {
+      const got = await cpu.frame(async () => {
         const out = cpu.alloc(tokens * dim);
         const lookup = async (table: Float64Array, rows: number, at: Int32Array, acc: boolean) =>
           cpu.embed16(
@@ -277,7 +276,7 @@ describe.each([1, 2])('Hugging Face kernels on the CPU engine, %i thread(s)', (t
       ]);
       const tokens = ranges.length / 2;
       const q = randoms(tokens * heads * d, 13, -2, 2);
-      const got = await framed(cpu, async () => {
+      const got = await cpu.frame(async () => {
         const out = cpu.alloc(tokens * heads * d);
         await cpu.attentionGqa({
           q: cpu.put(q),
@@ -329,7 +328,7 @@ describe.each([1, 2])('Hugging Face kernels on the CPU engine, %i thread(s)', (t
 test('every kernel gives bit-identical results on 1 and 2 threads (threads split rows only)', async () => {
   const run = async (threads: number) => {
     const cpu = await engine(threads);
-    return framed(cpu, async () => {
+    return cpu.frame(async () => {
       const [rows, dim, heads, kvHeads, d] = [9, 96, 4, 2, 24];
       const x = cpu.put(randoms(rows * dim, 21, -2, 2));
       await cpu.rmsnorm(x, cpu.put(randoms(dim, 22)), x, rows, dim, 1e-5);
@@ -379,7 +378,7 @@ test('16-bit weights stay 16-bit: every F16 and BF16 pattern widens exactly, spe
     const all = Uint16Array.from({ length: 65_536 }, (_, i) => i);
     const finite = all.filter((b) => Number.isFinite(decode(b)));
     const special = all.filter((b) => !Number.isFinite(decode(b)));
-    await framed(cpu, async () => {
+    await cpu.frame(async () => {
       // Finite patterns as W [n/8, 8] through x = I₈: y[r, o] = W[o, r], exactly.
       const outF = finite.length / 8;
       const before = cpu.mark();
@@ -424,7 +423,7 @@ test('16-bit weights stay 16-bit: every F16 and BF16 pattern widens exactly, spe
 test('bad arguments are typed errors before any kernel runs', async () => {
   const cpu = await engine(2);
   const invalid = { name: 'CpuError', code: 'invalid-argument' };
-  await framed(cpu, async () => {
+  await cpu.frame(async () => {
     const p = cpu.alloc(64);
     const ranges = cpu.putInt32(Int32Array.from([0, 3]));
     const gqa = { q: p, k: p, v: p, ranges, out: p, tokens: 1, heads: 4, kvHeads: 2, headDim: 8 };
