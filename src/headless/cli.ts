@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import { BUDGET_MAX, BUDGET_MIN, DEFAULT_BUDGET, isBudget } from '../jobs/budget';
 import { print, printError } from '../log/log';
 import { ConfigError } from '../mesh/config';
-import { contribute, formatCredits } from './contribute';
+import { contribute } from './contribute';
+import { formatCredits } from './progress';
 
 const USAGE = `usage: tessel contribute --relay <multiaddr> [--relay <multiaddr>]… [--budget ${DEFAULT_BUDGET}]
                          [--data ~/.tessel] [--ice stun:host:port]… [--engine auto]

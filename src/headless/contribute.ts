@@ -13,8 +13,6 @@ import { chooseEngine } from '../worker/engine-choice';
 import { openLedger, saveLedger } from './ledger-file';
 import { ProgressLog } from './progress';
 
-export { formatCredits } from './progress';
-
 /** The engine a headless contributor computes on: the Worker's API, here in-process on Dawn. */
 export type HeadlessEngine = Pick<
   ComputeApi,

@@ -14,7 +14,6 @@ import {
  */
 
 /** Largest matrix side a matmul shard may have (src/jobs/limits.ts). */
-export { MAX_DIM };
 /** Most sequences in one inference shard, and most tokens in one sequence. */
 export const MAX_SEQUENCES = 4_096;
 export const MAX_SEQUENCE_TOKENS = 65_536;

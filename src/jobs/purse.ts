@@ -288,7 +288,6 @@ function checkCredit(credit: number): number {
 }
 
 // Verified copies of one shard a job pays for are its kind's to say (kinds.ts).
-export { paidCopies } from './kinds';
 
 /** FLOPs of a job's costliest shard (canaries included), as the job counts them in verdicts. */
 export function largestShardFlops(job: Pick<OwnerJob, 'shardCount' | 'shardFlops'>): number {

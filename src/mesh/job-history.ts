@@ -14,7 +14,6 @@ export interface HistoryRecord extends Omit<StoredJob, 'spec'> {
 }
 
 // A job's request in words comes from the kind registry (its KindDef.describe).
-export { describeJob } from '../jobs/kinds';
 
 /**
  * A history entry's view: the report, progress and spending kept when it ended. A job finished

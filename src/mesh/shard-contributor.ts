@@ -16,9 +16,6 @@ import { DIAL_TIMEOUT_MS, SHARD_PROTOCOL } from './topics';
  * id for checking the receipts it earns. */
 export type ContributorComponents = Pick<MeshNode, 'dialProtocol' | 'peerId'>;
 
-/** Share of wall time the GPU may be busy when none is given (src/jobs/budget.ts). */
-export { DEFAULT_BUDGET };
-
 /**
  * Computes one leased shard (fetching what it needs first, e.g. a model from the job's owner);
  * rejects with an error that has a `code` when the GPU fails.

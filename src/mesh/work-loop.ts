@@ -20,7 +20,6 @@ import {
 } from './shard-contributor';
 
 /** Largest model this tab fetches to contribute when its options name no limit. */
-export { DEFAULT_MAX_MODEL_BYTES };
 
 /** How long a job whose work broke is skipped before it is tried again. */
 const SKIP_BROKEN_MS = 1_000; // ms

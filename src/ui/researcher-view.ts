@@ -1,5 +1,6 @@
 import { html, LitElement, nothing } from 'lit';
 import { defaultPolicy } from '../jobs/inference-spec';
+import { MAX_DIM } from '../jobs/limits';
 import { randomProblem } from '../jobs/matmul-job';
 import { DEFAULT_PARAMS } from '../ledger/params';
 import type { PriceQuote } from '../ledger/price-book';
@@ -29,7 +30,6 @@ import type { ShippedModel } from './shipped-model';
 import { base } from './styles';
 import {
   inferenceWork,
-  MAX_DIM,
   matmulWork,
   readInference,
   readPrompts,

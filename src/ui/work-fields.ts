@@ -15,7 +15,6 @@ import { encodeText, type ShippedModel } from './shipped-model';
 
 // The largest side the form takes is MAX_DIM (src/jobs/limits.ts), as for a shard; a job spec
 // allows up to MAX_JOB_DIM.
-export { MAX_DIM };
 
 /** Most prompts one inference job takes from the form. */
 const MAX_PROMPTS = 1_024;

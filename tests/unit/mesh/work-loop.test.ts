@@ -6,7 +6,8 @@ import { MemoryModelCache } from '../../../src/mesh/model-store';
 import { ModelFetcher, ModelServer } from '../../../src/mesh/model-transfer';
 import { ModelLibrary } from '../../../src/mesh/models';
 import type { MeshNode } from '../../../src/mesh/node';
-import { DEFAULT_MAX_MODEL_BYTES, WorkLoop } from '../../../src/mesh/work-loop';
+import { WorkLoop } from '../../../src/mesh/work-loop';
+import { DEFAULT_MAX_MODEL_BYTES } from '../../../src/model/limits';
 import { referenceEngine } from '../../support/model-fixture';
 import { tcpNode } from '../../support/tcp-node';
 
