@@ -2,6 +2,7 @@ import type { Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { log } from '../log/log';
+import { DIAL_TIMEOUT_MS } from '../wire/dial';
 import { errorText } from '../wire/fields';
 import { Framed } from '../wire/framed';
 import { WireError } from '../wire/wire-error';
@@ -22,8 +23,6 @@ const trace = log('ledger:client');
 
 /** Tries of one request, each on a fresh connection after the first fails. */
 export const ASK_ATTEMPTS = 3;
-/** How long one dial of a peer's ledger may take. */
-const DIAL_TIMEOUT_MS = 15_000; // ms
 /** How long a peer may take to answer once asked. */
 const ANSWER_TIMEOUT_MS = 30_000; // ms
 /** Peers whose gossiped addresses are kept: ids are free to make. */

@@ -9,7 +9,7 @@ import { webRTC } from '@libp2p/webrtc';
 import { webSockets } from '@libp2p/websockets';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2p } from 'libp2p';
-import { DIAL_TIMEOUT_MS } from './topics';
+import { DIAL_TIMEOUT_MS } from '../wire/dial';
 
 export type MeshNode = Libp2p<{ identify: Identify; pubsub: GossipSub }>;
 

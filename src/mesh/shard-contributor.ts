@@ -5,12 +5,13 @@ import { clampBudget, DEFAULT_BUDGET } from '../jobs/budget';
 import type { Output } from '../jobs/codec';
 import type { Receipt } from '../jobs/job';
 import { notice } from '../log/log';
+import { DIAL_TIMEOUT_MS } from '../wire/dial';
 import { describeStreamError } from '../wire/stream-errors';
 import type { AnnouncementMsg, LeaseMsg, NoWorkMsg, VerdictMsg } from './codec';
 import { FramedStream } from './framed';
 import type { MeshNode } from './node';
 import { delay, Replies, sleep } from './owner-replies';
-import { DIAL_TIMEOUT_MS, SHARD_PROTOCOL } from './topics';
+import { SHARD_PROTOCOL } from './topics';
 
 /** What a contributor uses of the node (a full MeshNode satisfies it): dialing owners, and its
  * id for checking the receipts it earns. */

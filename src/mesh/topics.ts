@@ -9,10 +9,3 @@ export const SHARD_PROTOCOL = '/tessel/shard/2.0.0';
 export const SHARD_PROTOCOL_V1 = '/tessel/shard/1.0.0';
 /** Model transfer: a leased contributor fetches a model by content digest from the job's owner. */
 export const MODEL_PROTOCOL = '/tessel/model/1.0.0';
-/**
- * How long one dial to a peer may take, per address: a WebRTC dial is a relayed SDP exchange,
- * ICE, DTLS and noise, and on a busy 2-core machine with several tabs computing that took more
- * than libp2p's 6 s default (contributors missed whole jobs). The contributor's own dial timer
- * uses the same figure.
- */
-export const DIAL_TIMEOUT_MS = 15_000; // ms
