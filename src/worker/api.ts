@@ -4,12 +4,15 @@ import type { GpuErrorCode } from '../gpu/errors';
 import type { TileConfig } from '../gpu/matmul';
 import type {
   CheckpointFileMap,
+  DetokenizeOptions,
   EmbedRequest,
   GenerateOptions,
   GenerateRequest,
   Generation,
   ModelInfo,
   ScoreRequest,
+  TokenizedRows,
+  TokenizeRequest,
   TokenScores,
 } from '../model/hf/runtime-types';
 import type { MatmulShape } from '../reference/matmul';
@@ -18,14 +21,18 @@ export { RequestError } from '../model/hf/request-error';
 export type {
   ChatMessage,
   CheckpointFileMap,
+  DetokenizeOptions,
   EmbedRequest,
   GenerateOptions,
   GenerateRequest,
   Generation,
   ModelInfo,
   ScoreRequest,
+  TokenizedRows,
+  TokenizeRequest,
   TokenScores,
 } from '../model/hf/runtime-types';
+export { MAX_TOKENIZE_TEXTS } from '../model/hf/runtime-types';
 // The types of the compute Worker's API. The implementation is local-api.ts (re-exported here,
 // where Node callers have always found it); the table of its methods is methods.ts.
 export { type ComputeApiOptions, createComputeApi, type LocalCompute } from './local-api';
@@ -107,6 +114,21 @@ export interface ComputeApi {
   embed(digest: string, request: EmbedRequest): Promise<Float32Array[]>;
   /** Per-token log-probabilities of each input. */
   score(digest: string, request: ScoreRequest): Promise<TokenScores[]>;
+  /**
+   * A chunk of a data set's texts (1..MAX_TOKENIZE_TEXTS) as rows of token ids with the model's
+   * tokenizer, each at most `maxTokens` long: cut as the tokenizer's truncation does (listed in
+   * `truncated`) or refused (RequestError 'too-long' naming the row), as the request says; with
+   * `chat`, each text is one user message through the chat template. Runs no engine. RequestError
+   * for a bad request or a text with no tokens; CheckpointError 'missing-file' when the model has
+   * no tokenizer.json. The rows' buffers are transferred back.
+   */
+  tokenize(digest: string, request: TokenizeRequest): Promise<TokenizedRows>;
+  /**
+   * Each row of ids (at most MAX_TOKENIZE_TEXTS) decoded to text, special tokens skipped unless
+   * `skipSpecialTokens: false`. An id past the model's vocabulary is a RequestError. Runs no
+   * engine; the rows are copied, not transferred (callers keep them).
+   */
+  detokenize(digest: string, rows: Uint32Array[], options?: DetokenizeOptions): Promise<string[]>;
   /**
    * Low level, for the mesh's inference kind: logits at positions [from, seq) of `batch`
    * sequences of `seq` token ids: batch × (seq − from) × vocab floats. A shard's result is

@@ -6,6 +6,7 @@ import { type AcquireOptions, adapterIdentity } from '../gpu/device';
 import { GpuError, type GpuErrorCode } from '../gpu/errors';
 import { DEFAULT_TILE, Matmul, type TileConfig } from '../gpu/matmul';
 import type { HfSession } from '../model/hf/session';
+import { detokenizeRows, tokenizeTexts } from '../model/hf/tokenize';
 import type { BenchmarkRow, ComputeApi, ComputeInfo, EngineKind } from './api';
 import { DeviceKeeper } from './device-keeper';
 import { ModelHost } from './model-host';
@@ -214,6 +215,15 @@ export function createComputeApi(options: ComputeApiOptions = {}): LocalCompute 
 
     async score(digest, request) {
       return onEngine(digest, false, (s) => s.score(request));
+    },
+
+    // The tokenizer only: no engine starts and no weights load.
+    async tokenize(digest, request) {
+      return tokenizeTexts(host.model(digest), request);
+    },
+
+    async detokenize(digest, rows, options) {
+      return detokenizeRows(host.model(digest), rows, options);
     },
 
     async logits(digest, tokens, batch, seq, from) {

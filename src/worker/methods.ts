@@ -57,6 +57,9 @@ export const COMPUTE_METHODS = {
   generate: {},
   embed: { result: (vectors) => buffersOf(vectors) },
   score: { result: (scores) => buffersOf(scores.map((s) => s.logprobs)) },
+  tokenize: { result: (tokenized) => buffersOf(tokenized.rows) },
+  // Rows to text: small, and the caller keeps its rows (copied, not moved).
+  detokenize: {},
   logits: {
     args: (_digest, tokens) => buffersOf([tokens]),
     result: (logits) => buffersOf([logits]),

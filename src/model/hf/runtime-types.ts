@@ -133,3 +133,34 @@ export const SCORE_BATCH = 8;
 /** Most stop strings, and characters in one. */
 export const MAX_STOP_STRINGS = 16;
 export const MAX_STOP_LENGTH = 256;
+
+/** A chunk of a data set's texts to turn into token rows (a job's rows); callers batch. */
+export interface TokenizeRequest {
+  /** 1..MAX_TOKENIZE_TEXTS texts, each with at least one token of its own. */
+  texts: string[];
+  /** Most tokens a row may have, special tokens included; an integer in [1, maxPositions],
+   * default the model's maxPositions. */
+  maxTokens?: number;
+  /** 'truncate' (default): cut a longer row as the tokenizer's truncation does (an encoder's
+   * row keeps its [CLS] … [SEP]; a decoder's keeps its first maxTokens ids) and list it in
+   * `truncated`; 'refuse': RequestError 'too-long' naming the row and its token count. */
+  overLong?: 'truncate' | 'refuse';
+  /** Render each text as one user message through the chat template, generation prompt on (as
+   * GenerateRequest.chats); RequestError when the model has none. Default false. */
+  chat?: boolean;
+}
+
+export interface TokenizedRows {
+  /** One row of token ids per text, in order, never empty. */
+  rows: Uint32Array[];
+  /** Indices of the rows that were cut to maxTokens, ascending. */
+  truncated: number[];
+}
+
+export interface DetokenizeOptions {
+  /** Drop the special tokens ([CLS], <s>, eos ...); default true. */
+  skipSpecialTokens?: boolean;
+}
+
+/** Most texts one tokenize call takes, and most rows one detokenize call decodes. */
+export const MAX_TOKENIZE_TEXTS = 4_096;

@@ -4,8 +4,6 @@
 // `generateTokens`. Engine-agnostic: the Worker (src/worker/api.ts) picks the runner.
 
 import { cryptoRng, seededRng } from '../rng';
-import { applyChatTemplate } from './chat-template';
-import { CheckpointError } from './errors';
 import { checkGrid, generateIds, generateTokens } from './generate';
 import type { HfModel } from './model';
 import { RequestError } from './request-error';
@@ -26,7 +24,7 @@ import {
   type TokenScores,
 } from './runtime-types';
 import { checkSampling, type SamplingParams } from './sampling';
-import type { HfTokenizer } from './tokenizer';
+import { chatIds, requireTokenizer, truncateText } from './tokenize';
 
 /**
  * A loaded model on one engine's runner. Calls run one at a time (a runner holds one batch),
@@ -243,7 +241,7 @@ export class HfSession {
 
   /** The token ids of a request's one input field, checked. */
   #inputs(r: GenerateRequest | EmbedRequest | ScoreRequest, call: string): number[][] {
-    const { tokenizer, info } = this.model;
+    const { info } = this.model;
     const fields = (['prompts', 'chats', 'texts', 'tokens'] as const).filter(
       (k) => (r as Record<string, unknown>)[k] !== undefined,
     );
@@ -270,24 +268,9 @@ export class HfSession {
         return [...(s as number[])];
       });
     } else {
-      if (!tokenizer) {
-        throw new CheckpointError(
-          'missing-file',
-          'tokenizer.json',
-          '',
-          `${field} need a tokenizer`,
-        );
-      }
+      const tokenizer = requireTokenizer(this.model, field);
       ids = list.map((x, i) => {
-        if (field === 'chats') {
-          const text = applyChatTemplate(this.model.tokenizerConfig, x, {
-            addGenerationPrompt: true,
-            ...(this.model.chatTemplate !== undefined
-              ? { chatTemplate: this.model.chatTemplate }
-              : {}),
-          });
-          return tokenizer.encode(text, { addSpecialTokens: false });
-        }
+        if (field === 'chats') return chatIds(this.model, tokenizer, x);
         if (typeof x !== 'string') {
           throw new RequestError('invalid-request', `${field}[${i}] is not a string`);
         }
@@ -316,26 +299,4 @@ function tokenScores(tokens: number[], logits: Float32Array): TokenScores {
     total += lp;
   }
   return { tokens, logprobs, total };
-}
-
-/**
- * A text's ids cut to `L` as the tokenizer's truncation cuts them: the text's own tokens are
- * cut, the special tokens the post-processor puts around them ([CLS] … [SEP]) are kept.
- */
-function truncateText(tokenizer: HfTokenizer, text: string, L: number): number[] {
-  const full = tokenizer.encode(text);
-  const plain = tokenizer.encode(text, { addSpecialTokens: false });
-  // The post-processor's template around the text: prefix + plain + suffix.
-  const specials = full.length - plain.length;
-  for (let pre = 0; pre <= specials && specials < L; pre++) {
-    if (plain.every((t, i) => full[pre + i] === t)) {
-      const post = specials - pre;
-      return [
-        ...full.slice(0, pre),
-        ...plain.slice(0, L - specials),
-        ...full.slice(full.length - post),
-      ];
-    }
-  }
-  return full.slice(0, L);
 }

@@ -106,6 +106,36 @@ describe('ComputeClient, generated from the table, over a real MessageChannel', 
     expect((req as Error).stack).toContain('model-host'); // the stack of the throw, in the Worker
   });
 
+  test('tokenize and detokenize cross the channel without starting an engine', async () => {
+    // A Worker of its own, so no earlier test has started its CPU engine.
+    const fresh = new ComputeClient({ spawn, faults: false });
+    try {
+      const { digest } = await fresh.loadModel(textCheckpointObject('bert'));
+      const texts = ['hello world', 'abcdefghijklmnopqrstuvwxyz'];
+      const out = await fresh.tokenize(digest, { texts, maxTokens: 12 });
+      expect(out.rows.map((r) => r.constructor)).toEqual([Uint32Array, Uint32Array]);
+      expect(out.rows.map((r) => r.length)).toEqual([12, 12]); // [CLS] h ##e … ##d [SEP]; cut
+      expect(out.truncated).toEqual([1]);
+      const rows = out.rows.map((r) => r.slice());
+      expect(await fresh.detokenize(digest, out.rows)).toEqual(['hello world', 'abcdefghij']);
+      expect(out.rows).toEqual(rows); // copied to the Worker, not moved: the caller keeps them
+      const long = await fresh
+        .tokenize(digest, { texts: ['a', 'hello world'], maxTokens: 5, overLong: 'refuse' })
+        .catch((e: unknown) => e);
+      expect(long).toBeInstanceOf(RequestError);
+      expect(long).toMatchObject({
+        code: 'too-long',
+        message: expect.stringContaining('texts[1]'),
+      });
+      const unknown = await fresh.detokenize('0'.repeat(64), []).catch((e: unknown) => e);
+      expect(unknown).toMatchObject({ name: 'RequestError', code: 'unknown-model' });
+      const info = await fresh.info();
+      expect([info.cpu, info.cpuCalls]).toEqual([undefined, 0]); // no engine started
+    } finally {
+      fresh.terminate();
+    }
+  });
+
   test('a Worker spawned without faults serves no fault method', async () => {
     expect(client.faults).toBe(undefined);
     // Asked anyway, the Worker has no such method.
