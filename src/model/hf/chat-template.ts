@@ -81,10 +81,19 @@ export function applyChatTemplate(
   messages: readonly ChatMessage[],
   options: ChatTemplateOptions = {},
 ): string {
+  checkMessages(messages);
+  return chatRenderer(tokenizerConfig, options)(messages);
+}
+
+/**
+ * The chat template parsed once, as a function of the messages (what applyChatTemplate does per
+ * call): for rendering many conversations with the same options, e.g. a data set's rows.
+ */
+export function chatRenderer(
+  tokenizerConfig: unknown,
+  options: ChatTemplateOptions = {},
+): (messages: readonly ChatMessage[]) => string {
   const config = isObject(tokenizerConfig) ? tokenizerConfig : {};
-  if (!Array.isArray(messages)) fail('messages is not a list');
-  for (const [i, m] of messages.entries())
-    if (!isObject(m) || typeof m.role !== 'string') fail(`message ${i} has no string role`);
   const source = templateSource(config, options);
   let template: Template;
   try {
@@ -107,15 +116,24 @@ export function applyChatTemplate(
   }
   if (Array.isArray(config.additional_special_tokens))
     special.additional_special_tokens = config.additional_special_tokens.map(tokenContent);
-  try {
-    return template.render({
-      ...special,
-      ...options.extra,
-      messages,
-      tools: options.tools,
-      add_generation_prompt: options.addGenerationPrompt ?? false,
-    });
-  } catch (e) {
-    return fail(`failed to render: ${(e as Error).message}`, e);
-  }
+  return (messages) => {
+    checkMessages(messages);
+    try {
+      return template.render({
+        ...special,
+        ...options.extra,
+        messages,
+        tools: options.tools,
+        add_generation_prompt: options.addGenerationPrompt ?? false,
+      });
+    } catch (e) {
+      return fail(`failed to render: ${(e as Error).message}`, e);
+    }
+  };
+}
+
+function checkMessages(messages: readonly ChatMessage[]): void {
+  if (!Array.isArray(messages)) fail('messages is not a list');
+  for (const [i, m] of messages.entries())
+    if (!isObject(m) || typeof m.role !== 'string') fail(`message ${i} has no string role`);
 }

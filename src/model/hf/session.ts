@@ -24,7 +24,7 @@ import {
   type TokenScores,
 } from './runtime-types';
 import { checkSampling, type SamplingParams } from './sampling';
-import { chatIds, requireTokenizer, truncateText } from './tokenize';
+import { chatPrompts, requireTokenizer, truncateText } from './tokenize';
 
 /**
  * A loaded model on one engine's runner. Calls run one at a time (a runner holds one batch),
@@ -269,8 +269,9 @@ export class HfSession {
       });
     } else {
       const tokenizer = requireTokenizer(this.model, field);
+      const render = field === 'chats' ? chatPrompts(this.model) : undefined;
       ids = list.map((x, i) => {
-        if (field === 'chats') return chatIds(this.model, tokenizer, x);
+        if (render) return tokenizer.encode(render(x), { addSpecialTokens: false });
         if (typeof x !== 'string') {
           throw new RequestError('invalid-request', `${field}[${i}] is not a string`);
         }

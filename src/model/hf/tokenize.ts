@@ -2,7 +2,7 @@
 // jobs: a researcher's texts become rows of ids (cut or refused at the model's length, never
 // silently), and generated rows become text. Tokenizing needs no engine: no weights are touched.
 
-import { applyChatTemplate, type ChatMessage } from './chat-template';
+import { type ChatMessage, chatRenderer } from './chat-template';
 import { CheckpointError } from './errors';
 import type { HfModel } from './model';
 import { RequestError } from './request-error';
@@ -22,14 +22,12 @@ export function requireTokenizer(model: HfModel, what: string): HfTokenizer {
   return model.tokenizer;
 }
 
-/** The ids of a conversation rendered through the model's chat template with the generation
- * prompt (the template writes BOS itself where the model wants one). */
-export function chatIds(model: HfModel, tokenizer: HfTokenizer, chat: ChatMessage[]): number[] {
-  const text = applyChatTemplate(model.tokenizerConfig, chat, {
+/** The model's chat template, parsed once, rendering with the generation prompt. */
+export function chatPrompts(model: HfModel): (chat: readonly ChatMessage[]) => string {
+  return chatRenderer(model.tokenizerConfig, {
     addGenerationPrompt: true,
     ...(model.chatTemplate !== undefined ? { chatTemplate: model.chatTemplate } : {}),
   });
-  return tokenizer.encode(text, { addSpecialTokens: false });
 }
 
 /**
@@ -86,6 +84,7 @@ export function tokenizeTexts(model: HfModel, request: TokenizeRequest): Tokeniz
   // The special tokens the post-processor puts around every text ([CLS] [SEP], <s>): a text
   // whose row is no longer than that has no tokens of its own.
   const specials = chat ? 0 : tokenizer.encode('').length;
+  const render = chat ? chatPrompts(model) : undefined;
   const encoder = info.task === 'embed';
   const rows: Uint32Array[] = [];
   const truncated: number[] = [];
@@ -93,8 +92,8 @@ export function tokenizeTexts(model: HfModel, request: TokenizeRequest): Tokeniz
     if (typeof text !== 'string') {
       throw new RequestError('invalid-request', `texts[${i}] is not a string`);
     }
-    const ids = chat
-      ? chatIds(model, tokenizer, [{ role: 'user', content: text }])
+    const ids = render
+      ? tokenizer.encode(render([{ role: 'user', content: text }]), { addSpecialTokens: false })
       : tokenizer.encode(text);
     const own = chat
       ? tokenizer.encode(text, { addSpecialTokens: false }).length
