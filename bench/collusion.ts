@@ -324,6 +324,12 @@ function syntheticEngine(noiseSalt: number, cheap: number, share: number): Synth
     async generateTokens() {
       throw new Error('logits only');
     },
+    async embed() {
+      throw new Error('logits only');
+    },
+    async score() {
+      throw new Error('logits only');
+    },
   };
   return e;
 }

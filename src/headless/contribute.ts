@@ -16,7 +16,15 @@ import { ProgressLog } from './progress';
 /** The engine a headless contributor computes on: the Worker's API, here in-process on Dawn. */
 export type HeadlessEngine = Pick<
   ComputeApi,
-  'info' | 'tune' | 'benchmark' | 'setEngine' | 'matmul' | 'logits' | 'generateTokens'
+  | 'info'
+  | 'tune'
+  | 'benchmark'
+  | 'setEngine'
+  | 'matmul'
+  | 'logits'
+  | 'generateTokens'
+  | 'embed'
+  | 'score'
 > &
   Pick<ComputeApi, 'loadModel' | 'hasModel'>;
 

@@ -36,7 +36,9 @@ export interface MatmulOutput {
   c: Float32Array;
 }
 
-export type InferenceOutputMode = 'logits' | 'tokens';
+/** What an inference shard returns per sequence: last-position logits, generated tokens, a
+ * pooled embedding (an encoder), or the sequence's log-likelihood. */
+export type InferenceOutputMode = 'logits' | 'tokens' | 'embed' | 'score';
 
 export interface InferenceWork {
   kind: 'inference';
@@ -59,11 +61,19 @@ export interface InferenceOutput {
   logits: Float32Array;
   /** sequences × steps (mode 'tokens'), else empty. */
   tokens: Uint32Array;
+  /** sequences × hidden (mode 'embed'), else empty. */
+  vectors: Float32Array;
+  /** One per sequence (mode 'score'): Σᵢ log p(tᵢ | t₍<ᵢ₎), natural log, else empty. */
+  scores: Float32Array;
 }
 
 export type Work = MatmulWork | InferenceWork;
 export type Output = MatmulOutput | InferenceOutput;
-export type JobKind = Work['kind'];
+/** What a lease carries on the wire: a matmul block, or sequences for a model. */
+export type WorkKind = Work['kind'];
+/** The kinds of job a researcher submits (src/jobs/kinds.ts): the data-set kinds embed,
+ * generate and score, like the low-level 'inference', run as 'inference' work. */
+export type JobKind = WorkKind | 'embed' | 'generate' | 'score';
 
 /** A work or output body that failed validation; `field` names the first offending field. */
 export class WorkError extends Error {
@@ -74,6 +84,27 @@ export class WorkError extends Error {
   ) {
     super(`${field}: ${message}`);
   }
+}
+
+const WIRE_MODE: Record<InferenceOutputMode, InferenceMode> = {
+  logits: InferenceMode.LOGITS,
+  tokens: InferenceMode.TOKENS,
+  embed: InferenceMode.EMBED,
+  score: InferenceMode.SCORE,
+};
+const MODE_OF_WIRE = new Map(
+  Object.entries(WIRE_MODE).map(([mode, wire]) => [wire, mode as InferenceOutputMode]),
+);
+
+/** An inference output of `mode` with the others' arrays empty. */
+export function inferenceOutput(fields: Partial<Omit<InferenceOutput, 'kind'>>): InferenceOutput {
+  return {
+    kind: 'inference',
+    logits: fields.logits ?? new Float32Array(0),
+    tokens: fields.tokens ?? new Uint32Array(0),
+    vectors: fields.vectors ?? new Float32Array(0),
+    scores: fields.scores ?? new Float32Array(0),
+  };
 }
 
 // ---- encoding -------------------------------------------------------------------------------
@@ -90,7 +121,7 @@ export function workBytes(w: Work): Uint8Array {
           modelDigest: w.modelDigest,
           lengths: u32ToBytes(w.lengths),
           tokens: u32ToBytes(w.tokens),
-          mode: w.mode === 'tokens' ? InferenceMode.TOKENS : InferenceMode.LOGITS,
+          mode: WIRE_MODE[w.mode],
           steps: w.steps,
           temperature: w.temperature,
           seeds: u32ToBytes(w.seeds),
@@ -110,7 +141,12 @@ export function outputBytes(o: Output): Uint8Array {
   return o.kind === 'matmul'
     ? OutputFrame.encode({ matmul: { rows: o.rows, cols: o.cols, c: f32ToBytes(o.c) } })
     : OutputFrame.encode({
-        inference: { logits: f32ToBytes(o.logits), tokens: u32ToBytes(o.tokens) },
+        inference: {
+          logits: f32ToBytes(o.logits),
+          tokens: u32ToBytes(o.tokens),
+          vectors: f32ToBytes(o.vectors),
+          scores: f32ToBytes(o.scores),
+        },
       });
 }
 
@@ -162,7 +198,8 @@ function inferenceWork(w: WireInferenceWork): InferenceWork {
     total += l;
   }
   const tokens = u32(w.tokens, total, 'inference.tokens');
-  const mode: InferenceOutputMode = w.mode === InferenceMode.TOKENS ? 'tokens' : 'logits';
+  const mode = MODE_OF_WIRE.get(w.mode);
+  if (mode === undefined) throw new WorkError('inference.mode', `unknown mode ${w.mode}`);
   const steps =
     mode === 'tokens'
       ? int(w.steps, 1, MAX_STEPS, 'inference.steps')
@@ -201,12 +238,18 @@ export function decodeOutput(bytes: Uint8Array): Output {
     return { kind: 'matmul', rows, cols, c: f32(f.matmul.c, rows * cols, 'matmul.c') };
   }
   const i = f.inference!;
-  const logits = f32(i.logits, undefined, 'inference.logits');
-  const tokens = u32(i.tokens, undefined, 'inference.tokens');
-  if (logits.length > 0 === tokens.length > 0) {
-    throw new WorkError('inference', 'an output carries either logits or tokens');
+  const out = {
+    kind: 'inference' as const,
+    logits: f32(i.logits, undefined, 'inference.logits'),
+    tokens: u32(i.tokens, undefined, 'inference.tokens'),
+    vectors: f32(i.vectors, undefined, 'inference.vectors'),
+    scores: f32(i.scores, undefined, 'inference.scores'),
+  };
+  const set = [out.logits, out.tokens, out.vectors, out.scores].filter((a) => a.length > 0);
+  if (set.length !== 1) {
+    throw new WorkError('inference', 'an output carries one of logits, tokens, vectors or scores');
   }
-  return { kind: 'inference', logits, tokens };
+  return out;
 }
 
 // ---- field checks -----------------------------------------------------------------------------

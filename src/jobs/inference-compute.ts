@@ -1,4 +1,4 @@
-import type { InferenceOutput, InferenceWork } from './codec';
+import { type InferenceOutput, type InferenceWork, inferenceOutput } from './codec';
 import type { Engine } from './job';
 
 /** Where each sequence starts in the concatenated tokens. */
@@ -24,6 +24,7 @@ export function groupByLength(lengths: Uint32Array): Map<number, number[]> {
  * outputs come back in the shard's order. The contributor's compute function, and the owner's.
  */
 export async function computeInference(w: InferenceWork, engine: Engine): Promise<InferenceOutput> {
+  if (w.mode === 'embed' || w.mode === 'score') return computeRows(w, engine);
   const n = w.lengths.length;
   const offsets = prefixSums(w.lengths);
   let logits = new Float32Array(0);
@@ -53,5 +54,30 @@ export async function computeInference(w: InferenceWork, engine: Engine): Promis
       }
     }
   }
-  return { kind: 'inference', logits, tokens };
+  return inferenceOutput({ logits, tokens });
+}
+
+/** The shard's sequences as the runtime's requests take them. */
+export function sequencesOf(w: InferenceWork): number[][] {
+  const offsets = prefixSums(w.lengths);
+  return Array.from(w.lengths, (len, i) =>
+    Array.from(w.tokens.subarray(offsets[i]!, offsets[i]! + len)),
+  );
+}
+
+/** Embeddings (the checkpoint's pooling) or log-likelihoods of every sequence: the runtime
+ * batches ragged rows itself. */
+async function computeRows(w: InferenceWork, engine: Engine): Promise<InferenceOutput> {
+  const tokens = sequencesOf(w);
+  if (w.mode === 'embed') {
+    // Rows are cut to the model's positions when the job is made; the runtime would refuse
+    // longer ones rather than cut them differently.
+    const vectors = await engine.embed(w.modelDigest, { tokens, truncate: false });
+    const dim = vectors[0]?.length ?? 0;
+    const out = new Float32Array(vectors.length * dim);
+    for (const [i, v] of vectors.entries()) out.set(v, i * dim);
+    return inferenceOutput({ vectors: out });
+  }
+  const scored = await engine.score(w.modelDigest, { tokens });
+  return inferenceOutput({ scores: Float32Array.from(scored, (s) => s.total) });
 }

@@ -1,6 +1,6 @@
 import { notice } from '../log/log';
 import type { Rng } from '../model/rng';
-import type { InferenceOutput, InferenceWork, Output } from './codec';
+import type { InferenceOutput, InferenceWork, JobKind, Output } from './codec';
 import { CopyPlacement } from './copy-placement';
 import { Credits } from './credits';
 import { InferenceChecker } from './inference-check';
@@ -67,15 +67,27 @@ export interface InferenceJobOptions extends SchedulerOptions {
    * one keeps its own: every contributor starts unproven, and agreement costs a check until
    * a contributor is proven. */
   trust?: OwnerTrust;
+  /** The registry kind the job runs as (announcements and reports show it); 'inference'. */
+  kind?: JobKind;
+  /** Keep the assembled answer in memory (`answer()`); default true. A data-set job (a
+   * million rows of embeddings) keeps nothing: every verified shard's output goes to the
+   * owner's store as it settles (Settlement.shard), and files are written from there. */
+  holdAnswer?: boolean;
 }
 
 /** The owner's side of one inference job. */
 export class InferenceOwnerJob implements OwnerJob {
-  readonly kind = 'inference';
+  readonly kind: JobKind;
   onSettled?: (s: Settlement) => void;
-  /** The answer: sequences × vocab logits, or sequences × steps tokens. */
+  /** The answer: sequences × vocab logits, sequences × steps tokens, or one score per
+   * sequence; all empty when the job does not hold its answer. */
   readonly logits: Float32Array;
   readonly tokens: Uint32Array;
+  readonly scores: Float32Array;
+  readonly holds: boolean;
+  get holdsAnswer(): boolean {
+    return this.holds;
+  }
   readonly #defs: ShardDef[];
   readonly #book: Scheduler;
   readonly #verifier: RedundancyVerifier<InferenceOutput>;
@@ -104,13 +116,15 @@ export class InferenceOwnerJob implements OwnerJob {
     options: InferenceJobOptions,
   ) {
     checkInferenceSpec(spec);
+    this.kind = options.kind ?? 'inference';
+    this.holds = options.holdAnswer ?? true;
     this.#now = options.now ?? (() => performance.now());
     this.#defs = planShards(spec);
     this.#seeds =
       spec.mode === 'tokens' && spec.temperature > 0
         ? sequenceSeeds(spec.seed, spec.sequences.length)
         : new Uint32Array(0);
-    this.#checker = new InferenceChecker(spec, options.engine, (s) => this.work(s));
+    this.#checker = new InferenceChecker(spec, options.engine, (s) => this.work(s), options.rng);
     this.#trust = options.trust ?? new OwnerTrust();
     const canaries = new Set<number>();
     for (const [i, d] of this.#defs.entries()) if (d.canary) canaries.add(i);
@@ -127,10 +141,11 @@ export class InferenceOwnerJob implements OwnerJob {
       shardBytes: (s) => shardBytes(spec, this.#defs[s]),
       ...options,
     });
-    const n = spec.sequences.length;
+    const n = this.holds ? spec.sequences.length : 0;
     this.logits = new Float32Array(spec.mode === 'logits' ? n * spec.model.vocab : 0);
     this.tokens = new Uint32Array(spec.mode === 'tokens' ? n * spec.steps : 0);
-    this.#report = emptyReport('inference', this.#defs.length);
+    this.scores = new Float32Array(spec.mode === 'score' ? n : 0);
+    this.#report = emptyReport(this.kind, this.#defs.length);
     this.#report.canaries = canaries.size;
     this.#stopListening = this.#trust.onCaught((c, why) => this.#revoke(c, why));
   }
@@ -143,7 +158,7 @@ export class InferenceOwnerJob implements OwnerJob {
   }
 
   answer(): JobAnswer {
-    return { kind: 'inference', logits: this.logits, tokens: this.tokens };
+    return { kind: 'inference', logits: this.logits, tokens: this.tokens, scores: this.scores };
   }
   get doneCount(): number {
     return this.#book.doneCount - this.#reopened.size;
@@ -274,7 +289,9 @@ export class InferenceOwnerJob implements OwnerJob {
     // A canary that nobody got right goes out again (it keeps testing); a real shard takes
     // the owner's own answer rather than another round of contributors' work.
     const own = reason === 'canary' ? undefined : outcome.own;
-    const next = this.#verifier.resolveCheck(s, outcome.valid, own);
+    const next = this.#verifier.resolveCheck(s, outcome.valid, own, outcome.sampled !== undefined);
+    this.#report.rowsChecked += outcome.sampled?.length ?? this.#defs[s]!.sequences.length;
+    this.#report.checkFlops += outcome.flops;
     if (reason !== 'canary') this.#report.spotChecks++;
     const failed = next.kind === 'retry' || (next.kind === 'settled' && next.rejected.length > 0);
     if (failed) {
@@ -305,7 +322,10 @@ export class InferenceOwnerJob implements OwnerJob {
       this.#book.markDone(s);
       const result = this.#verifier.result(s)!;
       placeOutput(this.spec, this.#defs[s]!, result, this);
-      if (!again) this.#report.accepted++;
+      if (!again) {
+        this.#report.accepted++;
+        if (!this.#defs[s]!.canary) this.#report.computeFlops += this.shardFlops(s);
+      }
       this.#report.rejected += rejected.length;
       for (const c of accepted) {
         this.#report.computeMs += c.computeMs;
@@ -319,6 +339,9 @@ export class InferenceOwnerJob implements OwnerJob {
         ],
         shard: { shardId: s, output: result },
       });
+      // The mesh stores the output it was handed: a job that does not hold its answer keeps
+      // no reference to it.
+      if (!this.holds) this.#verifier.forget(s);
     } else if (d.kind === 'retry') {
       this.#copies.clear(s);
       this.#report.rejected += copies.length; // the shard is still queued: it goes out again
@@ -389,18 +412,19 @@ export class InferenceOwnerJob implements OwnerJob {
     this.onSettled?.({ verdicts: this.#make([{ leaseId, contributor }], s, v, why) });
   }
 
-  restore(shardId: number, output: Output): boolean {
-    if (
-      !this.#defs[shardId] ||
-      output.kind !== 'inference' ||
-      this.#book.isDone(shardId) ||
-      outputShapeError(this.spec, this.#defs[shardId]!, output)
-    ) {
+  restore(shardId: number, output?: Output): boolean {
+    const d = this.#defs[shardId];
+    if (!d || this.#book.isDone(shardId)) return false;
+    if (output === undefined) {
+      // A data-set job's stored output was checked by the codec when it was kept; it is read
+      // again (and checked again) when a file is written.
+      if (this.holds) return false;
+    } else if (output.kind !== 'inference' || outputShapeError(this.spec, d, output)) {
       return false;
     }
     this.#book.markDone(shardId);
-    this.#verifier.restore(shardId, output);
-    placeOutput(this.spec, this.#defs[shardId]!, output, this);
+    this.#verifier.restore(shardId, this.holds ? output : undefined);
+    if (output) placeOutput(this.spec, d, output as InferenceOutput, this);
     this.#report.accepted++;
     this.#report.restored++;
     return true;

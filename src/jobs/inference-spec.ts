@@ -18,6 +18,26 @@ export interface InferencePolicy {
   spotCheckRate: number;
   /** A shard whose next copy nobody online may take is checked by the owner after this long. */
   copyWaitMs: number; // ms
+  /** Rows of a shard the owner's check recomputes (drawn after the result is in, so nobody
+   * knows which); 0, or absent in a spec stored before issue 25: every row. A canary, or a
+   * shard re-verified after a catch, is always recomputed whole. */
+  checkRows?: number; // rows
+}
+
+/**
+ * Rows the owner checks in a job by default, spread over its shards: a contributor that fakes
+ * FAKE_SHARE of the rows of the whole job escapes ROWS_FOR_CATCH independent draws with
+ * probability (1 − FAKE_SHARE)^ROWS_FOR_CATCH ≤ 1 − CATCH_TARGET.
+ */
+export const FAKE_SHARE = 0.1;
+export const CATCH_TARGET = 0.99;
+export const ROWS_FOR_CATCH = Math.ceil(Math.log(1 - CATCH_TARGET) / Math.log(1 - FAKE_SHARE)); // 44
+
+/** Rows to check per shard so that a job of `shards` real shards of `perShard` rows checks at
+ * least ROWS_FOR_CATCH rows, and at least one of every shard (a shard faked whole is caught
+ * for certain). */
+export function defaultCheckRows(shards: number, perShard: number): number {
+  return Math.min(perShard, Math.max(1, Math.ceil(ROWS_FOR_CATCH / Math.max(1, shards))));
 }
 
 /**
@@ -27,9 +47,14 @@ export interface InferencePolicy {
  * double the contributors' work.
  */
 export function defaultPolicy(mode: InferenceOutputMode): InferencePolicy {
-  return mode === 'logits'
-    ? { copies: 2, canaryRate: 1 / 16, spotCheckRate: 0.02, copyWaitMs: 5_000 }
-    : { copies: 1, canaryRate: 0, spotCheckRate: 1, copyWaitMs: 5_000 };
+  if (mode === 'logits') {
+    return { copies: 2, canaryRate: 1 / 16, spotCheckRate: 0.02, copyWaitMs: 5_000, checkRows: 0 };
+  }
+  // Embeddings and scores: the owner recomputes sampled rows of every shard (the kinds' build
+  // sets checkRows from the job's size, defaultCheckRows). Generated tokens: a teacher-forced
+  // pass (about 1/steps of the generation's time) over every row, or over sampled rows when a
+  // row kind asks for it.
+  return { copies: 1, canaryRate: 0, spotCheckRate: 1, copyWaitMs: 5_000, checkRows: 0 };
 }
 
 /** What a researcher submits, and what the owner stores to resume the job after a reload. */
@@ -48,10 +73,17 @@ export interface InferenceSpec {
   seed: number;
   perShard: number; // sequences per shard
   policy: InferencePolicy;
+  /** The rows' texts, as the researcher gave them (for the results file); absent when the job
+   * was made from token ids. */
+  inputs?: string[];
+  /** Tokens that end a generated row (the model's eos): the results file cuts a row after
+   * the first one, finish reason 'stop'. Contributors generate all `steps` regardless, so
+   * every row is checked the same way. */
+  stopTokens?: number[];
 }
 
-/** Most sequences in one job. */
-export const MAX_JOB_SEQUENCES = 100_000;
+/** Most sequences (rows of a data set) in one job. */
+export const MAX_JOB_SEQUENCES = 1_000_000;
 
 /** Most sequences in one shard when the researcher names no size. */
 export const DEFAULT_MAX_PER_SHARD = 64;
@@ -62,20 +94,30 @@ export function defaultPerShard(sequences: number): number {
   return Math.min(DEFAULT_MAX_PER_SHARD, Math.max(1, Math.ceil(sequences / 8)));
 }
 
-/** The families the inference kind runs: causal language models (BERT has no LM head). */
+/** The families that generate and score: causal language models (BERT has no LM head). */
 const CAUSAL_FAMILIES: readonly HfFamily[] = ['llama', 'qwen2', 'qwen3', 'mistral', 'gpt2'];
+/** The families that embed: encoders. */
+const ENCODER_FAMILIES: readonly HfFamily[] = ['bert'];
+
+/** The families a mode runs on. */
+export function familiesFor(mode: InferenceOutputMode): readonly HfFamily[] {
+  return mode === 'embed' ? ENCODER_FAMILIES : CAUSAL_FAMILIES;
+}
 
 /**
  * Checks a model summary (a spec read back from storage is untrusted): a causal family, every
  * count an integer within src/model/hf/config.ts's CONFIG_LIMITS, the gate matching the family.
  * Returns a copy holding only the summary's fields; throws JobSpecError naming the field.
  */
-export function checkModelSummary(raw: unknown): ModelSummary {
+export function checkModelSummary(
+  raw: unknown,
+  families: readonly HfFamily[] = CAUSAL_FAMILIES,
+): ModelSummary {
   if (typeof raw !== 'object' || raw === null) throw new JobSpecError('model', 'not an object');
   const r = raw as Record<string, unknown>;
   const family = r.family as HfFamily;
-  if (!CAUSAL_FAMILIES.includes(family)) {
-    throw new JobSpecError('model.family', `one of ${CAUSAL_FAMILIES.join(', ')}`);
+  if (!families.includes(family)) {
+    throw new JobSpecError('model.family', `one of ${families.join(', ')}`);
   }
   const L = CONFIG_LIMITS;
   const int = (f: string, max: number) => {
@@ -86,10 +128,11 @@ export function checkModelSummary(raw: unknown): ModelSummary {
     return v;
   };
   const gated = r.gated;
-  if (gated !== (family !== 'gpt2')) {
+  const ungated = family === 'gpt2' || family === 'bert';
+  if (gated !== !ungated) {
     throw new JobSpecError(
       'model.gated',
-      `${family} models ${family === 'gpt2' ? 'have no' : 'have a'} gated MLP`,
+      `${family} models ${ungated ? 'have no' : 'have a'} gated MLP`,
     );
   }
   return {
@@ -107,7 +150,8 @@ export function checkModelSummary(raw: unknown): ModelSummary {
 
 /** Checks a spec against its model; throws JobSpecError naming the field. */
 export function checkInferenceSpec(s: InferenceSpec): void {
-  const c = checkModelSummary(s.model);
+  if (!MODES.includes(s.mode)) throw new JobSpecError('mode', MODES.join(', '));
+  const c = checkModelSummary(s.model, familiesFor(s.mode));
   if (!/^[0-9a-f]{64}$/.test(s.modelDigest)) throw new JobSpecError('model', 'no model digest');
   if (!Array.isArray(s.sequences) || s.sequences.length < 1) {
     throw new JobSpecError('sequences', 'at least one sequence is needed');
@@ -115,8 +159,6 @@ export function checkInferenceSpec(s: InferenceSpec): void {
   if (s.sequences.length > MAX_JOB_SEQUENCES) {
     throw new JobSpecError('sequences', `at most ${MAX_JOB_SEQUENCES} per job`);
   }
-  if (s.mode !== 'logits' && s.mode !== 'tokens')
-    throw new JobSpecError('mode', 'logits or tokens');
   const steps = s.mode === 'tokens' ? s.steps : 0;
   if (s.mode === 'tokens' && !(Number.isSafeInteger(steps) && steps >= 1)) {
     throw new JobSpecError('steps', 'generate at least one token');
@@ -157,7 +199,28 @@ export function checkInferenceSpec(s: InferenceSpec): void {
   if (!(p.copyWaitMs >= 0 && p.copyWaitMs <= 3_600_000)) {
     throw new JobSpecError('policy.copyWaitMs', 'milliseconds, at most an hour');
   }
+  const rows = p.checkRows ?? 0;
+  if (!(Number.isSafeInteger(rows) && rows >= 0 && rows <= 4_096)) {
+    throw new JobSpecError('policy.checkRows', 'rows per checked shard, 0 (all) to 4,096');
+  }
+  if (s.inputs !== undefined) {
+    const n = s.sequences.length;
+    if (!Array.isArray(s.inputs) || s.inputs.length !== n) {
+      throw new JobSpecError('inputs', `one text per row (${n})`);
+    }
+    const bad = s.inputs.findIndex((t) => typeof t !== 'string');
+    if (bad >= 0) throw new JobSpecError(`inputs[${bad}]`, 'not a string');
+  }
+  if (s.stopTokens !== undefined) {
+    const ok =
+      Array.isArray(s.stopTokens) &&
+      s.stopTokens.length <= 64 &&
+      s.stopTokens.every((t) => Number.isSafeInteger(t) && t >= 0 && t < c.vocab);
+    if (!ok) throw new JobSpecError('stopTokens', `at most 64 token ids below ${c.vocab}`);
+  }
 }
+
+const MODES: readonly InferenceOutputMode[] = ['logits', 'tokens', 'embed', 'score'];
 
 export interface SequenceBlock {
   start: number; // first sequence
@@ -246,12 +309,44 @@ export function shardWork(spec: InferenceSpec, d: ShardDef, seeds: Uint32Array):
 export function shardFlops(spec: InferenceSpec, d: ShardDef | undefined): number {
   if (!d) return 0;
   let total = 0;
-  for (const i of d.sequences) {
-    const len = spec.sequences[i]!.length;
-    if (spec.mode === 'logits') total += forwardFlops(spec.model, len);
-    else total += forwardFlops(spec.model, len + spec.steps - 1, spec.steps);
-  }
+  for (const i of d.sequences) total += rowFlops(spec, spec.sequences[i]!.length);
   return total;
+}
+
+/**
+ * Work in one row of `len` tokens: a forward pass with the LM head at the last position
+ * (logits), at every position (a score), at none (an encoder's embedding: its attention is
+ * bidirectional, counted as a causal pass's, which undercounts it by the attention's half);
+ * generation as in shardFlops.
+ */
+export function rowFlops(
+  spec: Pick<InferenceSpec, 'model' | 'mode' | 'steps'>,
+  len: number,
+): number {
+  switch (spec.mode) {
+    case 'logits':
+      return forwardFlops(spec.model, len);
+    case 'embed':
+      return forwardFlops(spec.model, len, 0);
+    case 'score':
+      return forwardFlops(spec.model, len, len);
+    default:
+      return forwardFlops(spec.model, len + spec.steps - 1, spec.steps);
+  }
+}
+
+/** Output words (32-bit) of one row. */
+function outputWords(spec: InferenceSpec): number {
+  switch (spec.mode) {
+    case 'logits':
+      return spec.model.vocab;
+    case 'embed':
+      return spec.model.hidden;
+    case 'score':
+      return 1;
+    default:
+      return spec.steps;
+  }
 }
 
 /** Bytes a lease of the shard and its result carry (token ids, lengths and seeds in; logits
@@ -261,13 +356,24 @@ export function shardBytes(spec: InferenceSpec, d: ShardDef | undefined): number
   const n = d.sequences.length;
   let tokens = 0;
   for (const i of d.sequences) tokens += spec.sequences[i]!.length;
-  return 4 * (tokens + 2 * n + (spec.mode === 'logits' ? n * spec.model.vocab : n * spec.steps));
+  return 4 * (tokens + 2 * n + n * outputWords(spec));
 }
 
 /** Why an output cannot be this shard's (wrong size, token outside the vocabulary), or ''. */
 export function outputShapeError(spec: InferenceSpec, d: ShardDef, o: InferenceOutput): string {
   const n = d.sequences.length;
-  const { vocab } = spec.model;
+  const { vocab, hidden } = spec.model;
+  if (spec.mode === 'embed') {
+    if (o.vectors.length !== n * hidden) return `expected ${n}×${hidden} embedding values`;
+    return o.vectors.every(Number.isFinite) ? '' : 'a non-finite embedding value';
+  }
+  if (spec.mode === 'score') {
+    if (o.scores.length !== n) return `expected ${n} scores`;
+    // A log-likelihood is at most 0; rounding may leave an honest one a hair above.
+    return o.scores.every((x) => Number.isFinite(x) && x <= 1e-3)
+      ? ''
+      : 'a score that is not a log-likelihood';
+  }
   if (spec.mode === 'logits') {
     if (o.logits.length !== n * vocab) return `expected ${n}×${vocab} logits`;
     return o.logits.every(Number.isFinite) ? '' : 'non-finite logits';
@@ -281,9 +387,16 @@ export function placeOutput(
   spec: InferenceSpec,
   d: ShardDef,
   r: InferenceOutput,
-  answer: { logits: Float32Array; tokens: Uint32Array },
+  answer: { logits: Float32Array; tokens: Uint32Array; scores: Float32Array; holds: boolean },
 ): void {
-  if (d.canary) return;
+  if (d.canary || !answer.holds) return;
+  if (spec.mode === 'score') {
+    d.sequences.forEach((seq, i) => {
+      answer.scores[seq] = r.scores[i]!;
+    });
+    return;
+  }
+  if (spec.mode === 'embed') return;
   const logits = spec.mode === 'logits';
   const w = logits ? spec.model.vocab : spec.steps;
   d.sequences.forEach((seq, i) => {

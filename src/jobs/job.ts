@@ -165,6 +165,13 @@ export interface VerificationReport {
   rowsRecomputed: number;
   /** verifyMs ÷ computeMs: the owner's cost of trusting nobody. */
   verifyOverCompute: number;
+  /** Rows (sequences) the owner's own checks recomputed, canaries included (inference kinds). */
+  rowsChecked: number;
+  /** FLOPs of the owner's own checks (inference kinds), beside computeFlops: their ratio is
+   * the checks' cost in work, which no clock can skew. */
+  checkFlops: number;
+  /** FLOPs of the verified real shards (restored ones not counted). */
+  computeFlops: number;
 }
 
 /** An empty report of a kind, for jobs to fill in. */
@@ -187,6 +194,9 @@ export function emptyReport(kind: JobKind, shards: number): VerificationReport {
     reportedComputeMs: 0,
     rowsRecomputed: 0,
     verifyOverCompute: 0,
+    rowsChecked: 0,
+    checkFlops: 0,
+    computeFlops: 0,
   };
 }
 
@@ -276,8 +286,13 @@ export interface OwnerJob {
   /** Releases lapsed leases. */
   expire(now: number): Lease[];
   outstanding(): Lease[];
-  /** Puts back a shard verified in an earlier session. False when it does not fit the job. */
-  restore(shardId: number, output: Output): boolean;
+  /** Puts back a shard verified in an earlier session. False when it does not fit the job.
+   * A job that does not hold its answer (`holdsAnswer` false) takes the id alone: its output
+   * stays in the store. */
+  restore(shardId: number, output?: Output): boolean;
+  /** False when the job keeps no answer in memory (a data-set job): its outputs are read from
+   * the owner's store. */
+  readonly holdsAnswer?: boolean;
   report(): VerificationReport;
   /** The verified answer assembled so far (complete once `done`). */
   answer(): JobAnswer;
@@ -300,13 +315,17 @@ export interface OwnerJob {
 /** A job's verified answer. */
 export type JobAnswer =
   | { kind: 'matmul'; c: Float32Array } // m×n, row-major
-  | { kind: 'inference'; logits: Float32Array; tokens: Uint32Array }; // per sequence, in order
+  // Per sequence, in order; empty for a data-set job, whose outputs stay in the owner's store.
+  | { kind: 'inference'; logits: Float32Array; tokens: Uint32Array; scores?: Float32Array };
 
 /**
  * What the compute functions of job kinds and the owner's own checks run on: the Worker's API
  * (src/worker/api.ts; the page's ComputeClient has the same methods), or a reference in tests.
  */
-export type Engine = Pick<ComputeApi, 'matmul' | 'logits' | 'generateTokens'> & {
+export type Engine = Pick<
+  ComputeApi,
+  'matmul' | 'logits' | 'generateTokens' | 'embed' | 'score'
+> & {
   /** Runs `fn` (calls on this engine) so that `signal` stops it, dispatch and all (the page's
    * ComputeClient recycles its Worker). Engines that cannot stop a dispatch leave it out: the
    * caller then stops waiting, and the work finishes unobserved. */

@@ -1,6 +1,6 @@
 import type { ModelSummary } from '../model/hf/cost';
 import type { Rng } from '../model/rng';
-import type { JobKind, Output, Work } from './codec';
+import type { JobKind, Output, Work, WorkKind } from './codec';
 import type { MatmulProblem, Projector } from './freivalds';
 import { computeInference } from './inference-compute';
 import { InferenceOwnerJob } from './inference-job';
@@ -16,6 +16,7 @@ import { type Engine, JobSpecError, type OwnerJob } from './job';
 import { MAX_JOB_DIM } from './limits';
 import { MatmulOwnerJob, planBlocks } from './matmul-job';
 import type { OwnerTrust } from './owner-trust';
+import { buildRowsSpec, checkRowsSpec, describeRows, type RowKind, type RowsRequest } from './rows';
 import type { SchedulerOptions } from './scheduler';
 
 /**
@@ -66,7 +67,7 @@ export interface InferenceRequest {
 
 export type JobSpec =
   | { kind: 'matmul'; spec: MatmulSpec }
-  | { kind: 'inference'; spec: InferenceSpec };
+  | { kind: 'inference' | RowKind; spec: InferenceSpec };
 
 /** What the owner's jobs are built with. */
 export interface JobEnv {
@@ -103,6 +104,10 @@ export interface KindDef<S, R> {
   /** Verified copies of one shard the job pays for. */
   paidCopies(spec: S): number;
   create(id: string, spec: S, env: JobEnv): OwnerJob;
+}
+
+/** What a contributor runs for each kind of work a lease carries. */
+interface WorkDef {
   compute(work: Work, engine: Engine): Promise<Output>;
   /** The model (by content digest) a contributor must hold to run the work, if any. */
   requiredModel(work: Work): string | undefined;
@@ -183,13 +188,6 @@ const matmul: KindDef<MatmulSpec, MatmulRequest> = {
     if (env.onSplit) job.onSplit = env.onSplit;
     return job;
   },
-  async compute(work, engine) {
-    if (work.kind !== 'matmul') throw new JobSpecError('work', 'not a matmul');
-    // The lease's tensors are not needed afterwards, so the engine may take them.
-    const c = await engine.matmul(work.a, work.b, { m: work.m, k: work.k, n: work.n });
-    return { kind: 'matmul', rows: work.m, cols: work.n, c };
-  },
-  requiredModel: () => undefined,
 };
 
 const inference: KindDef<InferenceSpec, InferenceRequest> = {
@@ -227,32 +225,76 @@ const inference: KindDef<InferenceSpec, InferenceRequest> = {
     checkInferenceSpec(spec);
     return spec;
   },
-  create: (id, s, env) =>
-    new InferenceOwnerJob(id, s, {
-      engine: env.engine,
-      rng: env.rng,
-      ...env.scheduler,
-      ...(env.trust ? { trust: env.trust } : {}),
-    }),
-  async compute(work, engine) {
-    if (work.kind !== 'inference') throw new JobSpecError('work', 'not inference');
-    return computeInference(work, engine);
+  create: (id, s, env) => inferenceJob(id, s, env, 'inference'),
+};
+
+/** The owner's job of an inference spec, run as `kind`. A data-set kind keeps no answer in
+ * memory: its outputs are stored as they verify. */
+function inferenceJob(id: string, s: InferenceSpec, env: JobEnv, kind: 'inference' | RowKind) {
+  return new InferenceOwnerJob(id, s, {
+    engine: env.engine,
+    rng: env.rng,
+    ...env.scheduler,
+    ...(env.trust ? { trust: env.trust } : {}),
+    kind,
+    holdAnswer: kind === 'inference',
+  });
+}
+
+/** A data-set kind (src/jobs/rows.ts). */
+function rowKind(kind: RowKind): KindDef<InferenceSpec, RowsRequest> {
+  return {
+    build: (req, rng) => buildRowsSpec(kind, req, rng),
+    check: (raw) => checkRowsSpec(kind, raw),
+    describe: (s) => describeRows(kind, s),
+    model: (s) => s.modelDigest,
+    paidCopies: (s) => Math.max(1, s.policy.copies),
+    create: (id, s, env) => inferenceJob(id, s, env, kind),
+  };
+}
+
+const WORK: { [K in WorkKind]: WorkDef } = {
+  matmul: {
+    async compute(work, engine) {
+      if (work.kind !== 'matmul') throw new JobSpecError('work', 'not a matmul');
+      // The lease's tensors are not needed afterwards, so the engine may take them.
+      const c = await engine.matmul(work.a, work.b, { m: work.m, k: work.k, n: work.n });
+      return { kind: 'matmul', rows: work.m, cols: work.n, c };
+    },
+    requiredModel: () => undefined,
   },
-  requiredModel: (work) => (work.kind === 'inference' ? work.modelDigest : undefined),
+  inference: {
+    async compute(work, engine) {
+      if (work.kind !== 'inference') throw new JobSpecError('work', 'not inference');
+      return computeInference(work, engine);
+    },
+    requiredModel: (work) => (work.kind === 'inference' ? work.modelDigest : undefined),
+  },
 };
 
 /** The request each kind is built from. */
 export interface JobRequests {
   matmul: MatmulRequest;
   inference: InferenceRequest;
+  embed: RowsRequest;
+  generate: RowsRequest;
+  score: RowsRequest;
 }
 
 export const KINDS: {
-  [K in JobKind]: KindDef<Extract<JobSpec, { kind: K }>['spec'], JobRequests[K]>;
+  [K in JobKind]: KindDef<K extends 'matmul' ? MatmulSpec : InferenceSpec, JobRequests[K]>;
 } = {
   matmul,
   inference,
+  embed: rowKind('embed'),
+  generate: rowKind('generate'),
+  score: rowKind('score'),
 };
+
+/** A kind's definition, looked up by a spec's tag. */
+function defOf(js: JobSpec): KindDef<unknown, unknown> {
+  return KINDS[js.kind] as KindDef<unknown, unknown>;
+}
 
 export function isJobKind(k: unknown): k is JobKind {
   return typeof k === 'string' && Object.hasOwn(KINDS, k);
@@ -273,32 +315,34 @@ export function buildJobSpec<K extends JobKind>(kind: K, req: JobRequests[K], rn
 
 /** A job's request in words, for lists ("C = A·B, 512×256 by 256×512"). */
 export function describeJob(js: JobSpec): string {
-  return js.kind === 'matmul' ? KINDS.matmul.describe(js.spec) : KINDS.inference.describe(js.spec);
+  return defOf(js).describe(js.spec);
 }
 
 /** Verified copies of one shard a job pays for (its kind's KindDef.paidCopies). */
 export function paidCopies(js: JobSpec): number {
-  return js.kind === 'matmul'
-    ? KINDS.matmul.paidCopies(js.spec)
-    : KINDS.inference.paidCopies(js.spec);
+  return defOf(js).paidCopies(js.spec);
 }
 
 /** The model (by checkpoint digest) the owner must hold to run a job, if any. */
 export function jobModel(js: JobSpec): string | undefined {
-  return js.kind === 'matmul' ? KINDS.matmul.model(js.spec) : KINDS.inference.model(js.spec);
+  return defOf(js).model(js.spec);
+}
+
+/** Whether a job keeps its answer in memory (matmul, low-level inference); a data-set job's
+ * outputs are read from the owner's store. */
+export function holdsAnswer(js: JobSpec): boolean {
+  return js.kind === 'matmul' || js.kind === 'inference';
 }
 
 export function createJob(id: string, js: JobSpec, env: JobEnv): OwnerJob {
-  return js.kind === 'matmul'
-    ? KINDS.matmul.create(id, js.spec, env)
-    : KINDS.inference.create(id, js.spec, env);
+  return defOf(js).create(id, js.spec, env);
 }
 
 /** Runs a lease's work on an engine: the contributor's side of every kind. When `signal`
  * aborts (the lease ran out), the promise rejects with its reason and the engine stops the
  * work if it can (see Engine.cancellable). */
 export function computeShard(work: Work, engine: Engine, signal?: AbortSignal): Promise<Output> {
-  const run = () => KINDS[work.kind].compute(work, engine);
+  const run = () => WORK[work.kind].compute(work, engine);
   if (!signal) return run();
   if (signal.aborted) return Promise.reject(signal.reason);
   if (engine.cancellable) return engine.cancellable(signal, run);
@@ -312,7 +356,7 @@ export function computeShard(work: Work, engine: Engine, signal?: AbortSignal): 
 }
 
 export function requiredModel(work: Work): string | undefined {
-  return KINDS[work.kind].requiredModel(work);
+  return WORK[work.kind].requiredModel(work);
 }
 
 function object(raw: unknown): Record<string, unknown> {

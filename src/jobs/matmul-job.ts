@@ -168,11 +168,11 @@ export class MatmulOwnerJob implements OwnerJob {
   }
 
   /** Puts back a block verified in an earlier session; it is never leased again. */
-  restore(shardId: number, output: Output): boolean {
+  restore(shardId: number, output?: Output): boolean {
     const block = this.blocks[shardId];
     if (
       !block ||
-      output.kind !== 'matmul' ||
+      output?.kind !== 'matmul' ||
       output.c.length !== block.rows * block.cols ||
       this.#book.isDone(shardId) ||
       this.#book.isRetired(shardId)

@@ -48,13 +48,15 @@ export type Decision =
   | { kind: 'retry'; rejected: string[] } // no copy was right: lease the shard again
   | { kind: 'stale' }; // the shard is decided or being checked, or this contributor sent it before
 
-/** How a settled shard was decided: by agreement alone, or by the owner's own computation. */
-export type SettledBy = 'agreement' | 'owner';
+/** How a settled shard was decided: by agreement alone, by the owner's own computation, or by
+ * the owner's computation of a sample of its rows (the rest taken on trust). */
+export type SettledBy = 'agreement' | 'owner' | 'sample';
 
 interface Copy<T> {
   contributor: string;
   adapter: string;
-  result: T;
+  /** Dropped once the shard is settled and its output stored (`forget`). */
+  result?: T;
 }
 
 export class RedundancyVerifier<T> {
@@ -116,7 +118,9 @@ export class RedundancyVerifier<T> {
 
   /** The results returned for the shard so far, to check them. */
   results(shardId: number): readonly T[] {
-    return (this.#copies.get(shardId) ?? []).map((c) => c.result);
+    return (this.#copies.get(shardId) ?? []).flatMap((c) =>
+      c.result === undefined ? [] : [c.result],
+    );
   }
 
   /** How many results the shard still needs before it can be decided. */
@@ -178,12 +182,19 @@ export class RedundancyVerifier<T> {
    * copy never is). With `own` (the owner's own answer), a shard no copy got right is settled
    * with it rather than leased again.
    */
-  resolveCheck(shardId: number, valid: (result: T) => boolean, own?: T): Decision {
+  resolveCheck(shardId: number, valid: (result: T) => boolean, own?: T, sampled = false): Decision {
     this.#checking.delete(shardId);
     const copies = this.#copies.get(shardId) ?? [];
-    const winners = copies.filter((c) => !this.#barred.has(c.contributor) && valid(c.result));
+    const winners = copies.filter(
+      (c) => !this.#barred.has(c.contributor) && c.result !== undefined && valid(c.result),
+    );
     if (winners.length > 0 || own !== undefined) {
-      return this.#settle(shardId, winners, 'owner', own);
+      return this.#settle(
+        shardId,
+        winners,
+        sampled && winners.length > 0 ? 'sample' : 'owner',
+        own,
+      );
     }
     // Nobody was right: forget the copies and start the shard over.
     this.#copies.delete(shardId);
@@ -207,7 +218,7 @@ export class RedundancyVerifier<T> {
     for (const [shardId, copies] of this.#copies) {
       if (!copies.some((c) => c.contributor === contributor)) continue;
       const by = this.#settled.get(shardId);
-      if (by === 'agreement') agreed.push(shardId);
+      if (by === 'agreement' || by === 'sample') agreed.push(shardId);
       else if (by === undefined && !this.#checking.has(shardId)) {
         this.#copies.set(
           shardId,
@@ -221,9 +232,11 @@ export class RedundancyVerifier<T> {
     return { dropped, agreed };
   }
 
-  /** Reopens a shard settled by agreement for the owner to check: call resolveCheck next. */
+  /** Reopens a shard settled by agreement or on a sample for the owner to check whole: call
+   * resolveCheck next. */
   reopen(shardId: number): Decision {
-    if (this.#settled.get(shardId) !== 'agreement') return { kind: 'stale' };
+    const by = this.#settled.get(shardId);
+    if (by !== 'agreement' && by !== 'sample') return { kind: 'stale' };
     this.#settled.delete(shardId);
     return this.#check(shardId, 'revoked');
   }
@@ -233,10 +246,19 @@ export class RedundancyVerifier<T> {
     return this.#results.get(shardId);
   }
 
-  /** Marks a shard verified in an earlier session. */
-  restore(shardId: number, result: T): void {
+  /** Marks a shard verified in an earlier session (`result`: its output, when the job keeps
+   * outputs in memory). */
+  restore(shardId: number, result?: T): void {
     this.#settled.set(shardId, 'owner');
-    this.#results.set(shardId, result);
+    if (result !== undefined) this.#results.set(shardId, result);
+  }
+
+  /** Drops a settled shard's outputs (the owner stored them): who sent copies is kept, so a
+   * contributor caught later still has the shard reopened. */
+  forget(shardId: number): void {
+    if (!this.#settled.has(shardId)) return;
+    this.#results.delete(shardId);
+    for (const c of this.#copies.get(shardId) ?? []) delete c.result;
   }
 
   #check(shardId: number, reason: CheckReason): Decision {
@@ -256,7 +278,7 @@ export class RedundancyVerifier<T> {
   #agreeingGroups(copies: Copy<T>[]): Copy<T>[][] {
     const groups: Copy<T>[][] = [];
     for (const c of copies) {
-      const g = groups.find((group) => this.#o.agree(group[0]!.result, c.result));
+      const g = groups.find((group) => this.#o.agree(group[0]!.result!, c.result!));
       if (g) g.push(c);
       else groups.push([c]);
     }

@@ -1,6 +1,6 @@
 import { planShards } from '../jobs/inference-spec';
 import { type Engine, emptyReport, type JobAnswer, type OwnerJob } from '../jobs/job';
-import { createJob, type JobSpec } from '../jobs/kinds';
+import { createJob, holdsAnswer, type JobSpec } from '../jobs/kinds';
 import { MatmulOwnerJob } from '../jobs/matmul-job';
 import { DEFAULT_TERMS } from '../jobs/terms';
 import { cryptoRng } from '../model/rng';
@@ -70,7 +70,7 @@ export function partialAnswer(job: OwnerJob, js: JobSpec, verified: number[]): P
       for (let r = b.row0; r < b.row0 + b.rows; r++)
         mask.fill(1, r * n + b.col0, r * n + b.col0 + b.cols);
     }
-  } else if (js.kind === 'inference') {
+  } else if (js.kind !== 'matmul') {
     // Shard ids are shuffled, and canaries hold sequences of their own choosing: the plan says
     // which sequences each real shard holds.
     const defs = planShards(js.spec);
@@ -125,7 +125,10 @@ export class JobHistory {
       ...(checked.splits ? { splits: checked.splits } : {}),
     });
     const verified: number[] = [];
-    for (const r of await this.store.results(jobId)) {
+    const kept = holdsAnswer(checked)
+      ? await this.store.results(jobId)
+      : (await this.store.resultIds(jobId)).map((shardId) => ({ shardId, output: undefined }));
+    for (const r of kept) {
       if (job.restore(r.shardId, r.output)) verified.push(r.shardId);
     }
     return partialAnswer(job, checked, verified);

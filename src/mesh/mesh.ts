@@ -1,17 +1,20 @@
 import { TypedEventEmitter } from 'main-event';
+import type { Output } from '../jobs/codec';
 import type { MatmulProblem } from '../jobs/freivalds';
 import type { JobSpec } from '../jobs/kinds';
 import type { OwnerTrust } from '../jobs/owner-trust';
 import { Reputation } from '../jobs/reputation';
+import type { RowKind } from '../jobs/rows';
 import type { ShardSize } from '../jobs/shard-size';
 import type { JobTerms } from '../jobs/terms';
 import { JobBoard } from './job-board';
 import type { PartialAnswer } from './job-history';
+import { JobIntake } from './job-intake';
 import { ledgerOf, type MeshOptions, modelLibrary } from './mesh-options';
 import type { ModelLibrary } from './models';
 import { type MeshNode, startMeshNode, waitForWebRtcAddress } from './node';
 import { OwnerDesk } from './owner-desk';
-import type { FinishedJob, InferenceRequest, RunningJob } from './owner-jobs';
+import type { FinishedJob, InferenceRequest, RowsJobRequest, RunningJob } from './owner-jobs';
 import {
   dialAddresses,
   forward,
@@ -30,6 +33,7 @@ export {
   type InferenceRequest,
   JobCancelledError,
   type LeasePolicy,
+  type RowsJobRequest,
   type RunningJob,
 } from './owner-jobs';
 
@@ -47,6 +51,8 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
   readonly reputation = new Reputation();
   /** This tab's jobs as their owner. */
   readonly desk: OwnerDesk;
+  /** A researcher's requests made into jobs for the desk. */
+  readonly intake: JobIntake;
   /** Which announced job this tab works on, and when. */
   readonly loop: WorkLoop;
   /** The desk's owner service, jobs (resumed ones included), results settled in order, and
@@ -90,6 +96,11 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
       },
       { ...options, ...(ledger ? { ledger } : {}) },
     );
+    this.intake = new JobIntake({
+      submit: (js, terms) => this.desk.submit(js, terms),
+      owner: this.desk.owner,
+      models: this.models,
+    });
     this.loop = new WorkLoop(
       { node, board: this.board, models: this.models, reputation: this.reputation },
       {
@@ -197,15 +208,21 @@ export class Mesh extends TypedEventEmitter<MeshEvents> {
   setPrice = (jobId: string, price: number): Promise<void> => this.desk.setPrice(jobId, price);
   splitShards = (jobId: string): number => this.desk.splitShards(jobId);
   addBudget = (jobId: string, micro: number): Promise<void> => this.desk.addBudget(jobId, micro);
-  sizeMatmul = (m: number, k: number, n: number): ShardSize => this.desk.sizeMatmul(m, k, n);
+  shardOutput = (jobId: string, shardId: number): Promise<Output | undefined> =>
+    this.desk.shardOutput(jobId, shardId);
+
+  // A researcher's requests: see JobIntake for each.
+  sizeMatmul = (m: number, k: number, n: number): ShardSize => this.intake.sizeMatmul(m, k, n);
   submit = (js: JobSpec, terms?: JobTerms): Submitted => this.desk.submit(js, terms);
   submitMatmul = (
     problem: MatmulProblem,
     block?: { blockRows: number; blockCols: number },
     terms?: JobTerms,
-  ): Submitted => this.desk.submitMatmul(problem, block, terms);
+  ): Submitted => this.intake.submitMatmul(problem, block, terms);
   submitInference = (req: InferenceRequest, terms?: JobTerms): Submitted =>
-    this.desk.submitInference(req, terms);
+    this.intake.submitInference(req, terms);
+  submitRows = (kind: RowKind, req: RowsJobRequest, terms?: JobTerms): Submitted =>
+    this.intake.submitRows(kind, req, terms);
 
   /** Lifts a quarantine this tab's owner side put on `peer` (the owner's call, from the mesh
    * view): it may ask for work again, and what this tab's checks caught is forgiven. */

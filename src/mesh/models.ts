@@ -1,3 +1,4 @@
+import { JobSpecError } from '../jobs/job';
 import { log, notice } from '../log/log';
 import { parseConfig, parseJsonObject } from '../model/hf/config';
 import { type ModelSummary, modelSummary } from '../model/hf/cost';
@@ -63,6 +64,17 @@ export class ModelLibrary {
       notice(`model ${digest} not cached: ${e}`);
     });
     return digest;
+  }
+
+  /** The model a job request names (files to add, or the digest of one held), held by this
+   * tab: its digest and summary. Throws JobSpecError when a named digest is not held. */
+  async hold(
+    model: { files: CheckpointFileMap; name?: string } | { digest: string },
+  ): Promise<{ modelDigest: string; model: ModelSummary }> {
+    const digest = 'digest' in model ? model.digest : await this.add(model.files, model.name);
+    const summary = this.summary(digest);
+    if (!summary) throw new JobSpecError('model', `no model ${digest} is held by this tab`);
+    return { modelDigest: digest, model: summary };
   }
 
   /** Serves a model this tab already keeps (a job resumed after a reload); false if it has none. */

@@ -1,10 +1,10 @@
 import { TypedEventEmitter } from 'main-event';
-import type { MatmulProblem } from '../jobs/freivalds';
-import { type Engine, JobSpecError, type OwnerJob } from '../jobs/job';
+import type { Output } from '../jobs/codec';
+import type { Engine, OwnerJob } from '../jobs/job';
 import {
-  buildJobSpec,
   checkJobSpec,
   createJob,
+  holdsAnswer,
   type JobSpec,
   jobModel,
   paidCopies,
@@ -13,7 +13,6 @@ import { OwnerTrust } from '../jobs/owner-trust';
 import { PRICE_CEILING, PRICE_FLOOR } from '../jobs/price';
 import { largestShardFlops, Purse, Wallet } from '../jobs/purse';
 import type { Reputation } from '../jobs/reputation';
-import { type ShardSize, sizeShards } from '../jobs/shard-size';
 import { checkTerms, DEFAULT_TERMS, type JobTerms } from '../jobs/terms';
 import { notice } from '../log/log';
 import { cryptoRng } from '../model/rng';
@@ -24,7 +23,6 @@ import type { ModelLibrary } from './models';
 import type { MeshNode } from './node';
 import {
   type FinishedJob,
-  type InferenceRequest,
   JobCancelledError,
   type LeasePolicy,
   newJobId,
@@ -48,7 +46,7 @@ export interface OwnerDeskComponents {
   node: MeshNode;
   board: Pick<JobBoard, 'announce' | 'withdraw'>;
   /** Models this tab's inference jobs run (added, resumed after a reload, served). */
-  models: Pick<ModelLibrary, 'add' | 'summary' | 'size' | 'resume'>;
+  models: Pick<ModelLibrary, 'hold' | 'size' | 'resume'>;
   /** How this tab's owner side judges contributors (shared with the contributor side). */
   reputation: Reputation;
   /** This tab's peer id and the addresses its announcements carry now. */
@@ -188,46 +186,10 @@ export class OwnerDesk extends TypedEventEmitter<OwnerDeskEvents> {
     return { jobId: stored.id, ...this.#run(stored, checked, false) };
   }
 
-  /** A matmul C = A·B, cut into blocks that fit contributors' GPUs unless `block` says. */
-  submitMatmul(
-    problem: MatmulProblem,
-    block?: { blockRows: number; blockCols: number },
-    terms?: JobTerms,
-  ): Promise<RunningJob & { jobId: string }> {
-    const size = block ?? this.sizeMatmul(problem.m, problem.k, problem.n);
-    return this.submit(buildJobSpec('matmul', { problem, block: size }, cryptoRng()), terms);
-  }
-
-  /**
-   * Block sizes for an m×k×n matmul, cut to TARGET_SHARD_MS for the median of the contributors
-   * that asked this tab for work lately (their stated speed and limits, the links this tab
-   * measured), or for conservative defaults when it has seen none (shards that turn out too big
-   * lapse and are split). Throws RangeError when K is too deep for any contributor.
-   */
-  sizeMatmul(m: number, k: number, n: number): ShardSize {
-    const seen = [...this.owner.contributors].map(([peer, c]) => ({
-      gflops: c.gflops,
-      bytesPerSec: this.owner.links.bytesPerSec(peer),
-      maxBufferBytes: c.maxBufferBytes,
-    }));
-    return sizeShards(m, k, n, seen);
-  }
-
-  /**
-   * Batched inference: sequences are cut into shards, leased to contributors (who fetch the
-   * model from this tab if they lack it), verified by the job's policy, and assembled in order.
-   */
-  async submitInference(
-    req: InferenceRequest,
-    terms?: JobTerms,
-  ): Promise<RunningJob & { jobId: string }> {
-    const models = this.c.models;
-    const digest =
-      'digest' in req.model ? req.model.digest : await models.add(req.model.files, req.model.name);
-    const model = models.summary(digest);
-    if (!model) throw new JobSpecError('model', `no model ${digest} is held by this tab`);
-    const held = { ...req, modelDigest: digest, model };
-    return this.submit(buildJobSpec('inference', held, cryptoRng()), terms);
+  /** A verified shard's output of one of this tab's jobs, from the store (undefined: none is
+   * kept). Throws WorkError for a kept record that fails the codec. */
+  shardOutput(jobId: string, shardId: number): Promise<Output | undefined> {
+    return this.o.ownerStore?.result(jobId, shardId) ?? Promise.resolve(undefined);
   }
 
   /** Raises a job's budget by `micro` µcredits; a job whose budget was spent leases again. */
@@ -325,7 +287,9 @@ export class OwnerDesk extends TypedEventEmitter<OwnerDeskEvents> {
         notice(`job ${stored.id} needs model ${model}, which this tab lost`);
         continue;
       }
-      const earlier = await store.results(stored.id);
+      const earlier = holdsAnswer(stored)
+        ? await store.results(stored.id)
+        : (await store.resultIds(stored.id)).map((shardId) => ({ shardId, output: undefined }));
       const run = this.#run(stored, stored, true, (job) => {
         // restore() refuses an output that does not fit the shard.
         for (const r of earlier) job.restore(r.shardId, r.output);

@@ -1,5 +1,6 @@
 import type { JobAnswer, OwnerJob, VerificationReport } from '../jobs/job';
 import type { InferenceRequest as HeldModelRequest } from '../jobs/kinds';
+import type { RowsRequest } from '../jobs/rows';
 import type { SchedulerOptions } from '../jobs/scheduler';
 import type { CheckpointFileMap } from '../worker/api';
 
@@ -35,6 +36,12 @@ export interface InferenceRequest extends Omit<HeldModelRequest, 'modelDigest' |
   /** The model: a Hugging Face checkpoint folder's files (and a name to list it under), or the
    * checkpoint digest of one this tab holds. */
   model: { files: CheckpointFileMap; name?: string } | { digest: string };
+}
+
+/** A researcher's data-set job (see OwnerDesk.submitRows): rows through a model. */
+export interface RowsJobRequest extends Omit<RowsRequest, 'modelDigest' | 'model'> {
+  /** The model, as InferenceRequest takes it. */
+  model: InferenceRequest['model'];
 }
 
 /** A fresh job id: 96 random bits, base64url. */

@@ -225,6 +225,25 @@ export class OwnerStore {
     return out;
   }
 
+  /** Ids of a job's verified shards, without reading their outputs (a data-set job's can
+   * be gigabytes). */
+  async resultIds(jobId: string): Promise<number[]> {
+    const keys = await this.db.getAllKeys(
+      'results',
+      IDBKeyRange.bound([jobId, 0], [jobId, Number.MAX_SAFE_INTEGER]),
+    );
+    return keys.map((k) => (k as [string, number])[1]);
+  }
+
+  /** One verified shard's output; undefined when none is kept. Throws WorkError for a record
+   * that fails the codec. */
+  async result(jobId: string, shardId: number): Promise<Output | undefined> {
+    const r = await this.db.get('results', [jobId, shardId]);
+    if (!r) return undefined;
+    if (!(r.output instanceof ArrayBuffer)) throw new WorkError('output', 'not bytes');
+    return decodeOutput(new Uint8Array(r.output));
+  }
+
   async deleteVerdict(leaseId: string): Promise<void> {
     await this.db.delete('outbox', leaseId);
   }

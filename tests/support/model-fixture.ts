@@ -4,7 +4,14 @@ import { type Checkpoint, loadCheckpoint } from '../../src/model/hf/checkpoint';
 import { parseConfig } from '../../src/model/hf/config';
 import { type ModelSummary, modelSummary } from '../../src/model/hf/cost';
 import { filesFromMap } from '../../src/model/hf/files';
-import { decoderForward, gpt2Forward, KvCache } from '../../src/model/hf/reference';
+import {
+  bertForward,
+  decoderForward,
+  gpt2Forward,
+  KvCache,
+  poolEmbeddings,
+} from '../../src/model/hf/reference';
+import type { BertConfig } from '../../src/model/hf/types';
 import { seededRng } from '../../src/model/rng';
 import { sampleToken } from '../../src/model/sample';
 import type { CheckpointFileMap, ModelInfo } from '../../src/worker/api';
@@ -77,6 +84,8 @@ export function referenceEngine(
   tamper: {
     logits?: (l: Float32Array) => Float32Array;
     tokens?: (t: Uint32Array) => Uint32Array;
+    vectors?: (v: Float32Array, row: number) => Float32Array;
+    score?: (total: number) => number;
   } = {},
 ): Engine & ModelHost & { models: Map<string, Checkpoint>; calls: Record<string, number> } {
   const models = new Map<string, Checkpoint>();
@@ -137,6 +146,39 @@ export function referenceEngine(
           );
       }
       return tamper.tokens ? tamper.tokens(out) : out;
+    },
+    async embed(digest, { tokens }) {
+      calls.embed = (calls.embed ?? 0) + 1;
+      const m = model(digest);
+      if (m.config.family !== 'bert' || !tokens) throw new Error('an encoder embeds tokens');
+      // One row at a time: no padding, so the reference is each row's own.
+      const out = tokens.map((row) => {
+        const hidden = bertForward(m.config as BertConfig, m.weights, [row]);
+        const pooling = m.pooling ?? { mode: 'mean' as const, normalize: false };
+        return Float32Array.from(poolEmbeddings(hidden, [row.map(() => 1)], pooling)[0]!);
+      });
+      return tamper.vectors ? out.map(tamper.vectors) : out;
+    },
+    async score(digest, { tokens }) {
+      calls.score = (calls.score ?? 0) + 1;
+      if (!tokens) throw new Error('scores tokens');
+      const m = model(digest);
+      return tokens.map((row) => {
+        const logits = forward(m, [row])[0]!;
+        const logprobs = new Float32Array(row.length - 1);
+        let total = 0;
+        for (let i = 1; i < row.length; i++) {
+          const z = logits[i - 1]!;
+          let max = Number.NEGATIVE_INFINITY;
+          for (const x of z) max = Math.max(max, x);
+          let sum = 0;
+          for (const x of z) sum += Math.exp(x - max);
+          const lp = z[row[i]!]! - max - Math.log(sum);
+          logprobs[i - 1] = lp;
+          total += lp;
+        }
+        return { tokens: row, logprobs, total: tamper.score ? tamper.score(total) : total };
+      });
     },
   };
 }

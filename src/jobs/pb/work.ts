@@ -318,6 +318,16 @@ export namespace Output {
     value: Uint8Array
   }
 
+  export interface OutputInferenceVectorsFieldEvent {
+    field: '$.inference.vectors'
+    value: Uint8Array
+  }
+
+  export interface OutputInferenceScoresFieldEvent {
+    field: '$.inference.scores'
+    value: Uint8Array
+  }
+
   export function encode (obj: Partial<Output>): Uint8Array {
     return encodeMessage(obj, Output.codec())
   }
@@ -326,7 +336,7 @@ export namespace Output {
     return decodeMessage(buf, Output.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Output>): Generator<OutputMatmulRowsFieldEvent | OutputMatmulColsFieldEvent | OutputMatmulCFieldEvent | OutputInferenceLogitsFieldEvent | OutputInferenceTokensFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Output>): Generator<OutputMatmulRowsFieldEvent | OutputMatmulColsFieldEvent | OutputMatmulCFieldEvent | OutputInferenceLogitsFieldEvent | OutputInferenceTokensFieldEvent | OutputInferenceVectorsFieldEvent | OutputInferenceScoresFieldEvent> {
     return streamMessage(buf, Output.codec(), opts)
   }
 }
@@ -649,12 +659,16 @@ export namespace MatmulOutput {
 
 export enum InferenceMode {
   LOGITS = 'LOGITS',
-  TOKENS = 'TOKENS'
+  TOKENS = 'TOKENS',
+  EMBED = 'EMBED',
+  SCORE = 'SCORE'
 }
 
 enum __InferenceModeValues {
   LOGITS = 0,
-  TOKENS = 1
+  TOKENS = 1,
+  EMBED = 2,
+  SCORE = 3
 }
 
 export namespace InferenceMode {
@@ -893,6 +907,8 @@ export namespace InferenceWork {
 export interface InferenceOutput {
   logits: Uint8Array
   tokens: Uint8Array
+  vectors: Uint8Array
+  scores: Uint8Array
 }
 
 export namespace InferenceOutput {
@@ -915,13 +931,25 @@ export namespace InferenceOutput {
           w.bytes(obj.tokens)
         }
 
+        if ((obj.vectors != null && obj.vectors.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.vectors)
+        }
+
+        if ((obj.scores != null && obj.scores.byteLength > 0)) {
+          w.uint32(34)
+          w.bytes(obj.scores)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           logits: uint8ArrayAlloc(0),
-          tokens: uint8ArrayAlloc(0)
+          tokens: uint8ArrayAlloc(0),
+          vectors: uint8ArrayAlloc(0),
+          scores: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -936,6 +964,14 @@ export namespace InferenceOutput {
             }
             case 2: {
               obj.tokens = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.vectors = reader.bytes()
+              break
+            }
+            case 4: {
+              obj.scores = reader.bytes()
               break
             }
             default: {
@@ -967,6 +1003,20 @@ export namespace InferenceOutput {
               }
               break
             }
+            case 3: {
+              yield {
+                field: `${prefix}.vectors`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.scores`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -989,6 +1039,16 @@ export namespace InferenceOutput {
     value: Uint8Array
   }
 
+  export interface InferenceOutputVectorsFieldEvent {
+    field: '$.vectors'
+    value: Uint8Array
+  }
+
+  export interface InferenceOutputScoresFieldEvent {
+    field: '$.scores'
+    value: Uint8Array
+  }
+
   export function encode (obj: Partial<InferenceOutput>): Uint8Array {
     return encodeMessage(obj, InferenceOutput.codec())
   }
@@ -997,7 +1057,7 @@ export namespace InferenceOutput {
     return decodeMessage(buf, InferenceOutput.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InferenceOutput>): Generator<InferenceOutputLogitsFieldEvent | InferenceOutputTokensFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InferenceOutput>): Generator<InferenceOutputLogitsFieldEvent | InferenceOutputTokensFieldEvent | InferenceOutputVectorsFieldEvent | InferenceOutputScoresFieldEvent> {
     return streamMessage(buf, InferenceOutput.codec(), opts)
   }
 }

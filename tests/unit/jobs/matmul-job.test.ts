@@ -177,7 +177,13 @@ describe('MatmulOwnerJob', () => {
     expect(job.offer(who('a'), 1)).toMatchObject({ kind: 'none', finished: true });
     const again = job.offer(who('c'), 1);
     if (again.kind !== 'lease') throw new Error('expected a lease');
-    const logits = { kind: 'inference' as const, logits: exact, tokens: new Uint32Array(0) };
+    const logits = {
+      kind: 'inference' as const,
+      logits: exact,
+      tokens: new Uint32Array(0),
+      vectors: new Float32Array(0),
+      scores: new Float32Array(0),
+    };
     await job.submit(again.lease.leaseId, 'c', logits, 1);
     expect(verdicts.at(-1)).toMatchObject({ settlement: 'rejected', reason: 'shape' });
     expect(job.offer(who('d'), 2)).toMatchObject({ kind: 'lease' });

@@ -271,6 +271,8 @@ describe('what a lease reserves (the job’s shardFlops) is what its verdict pay
           kind: 'inference' as const,
           logits: new Float32Array(0),
           tokens: new Uint32Array(0),
+          vectors: new Float32Array(0),
+          scores: new Float32Array(0),
         };
         await job.submit(offer.lease.leaseId, `p${i}`, empty, 1, 0);
       }

@@ -231,6 +231,8 @@ describe('the owner store (IndexedDB)', () => {
           kind: 'inference',
           logits: new Float32Array(0),
           tokens: Uint32Array.from([1, 2, 3, 4]),
+          vectors: new Float32Array(0),
+          scores: new Float32Array(0),
         },
       },
       verdicts: [],
@@ -246,9 +248,15 @@ describe('the owner store (IndexedDB)', () => {
           kind: 'inference',
           logits: new Float32Array(0),
           tokens: Uint32Array.from([1, 2, 3, 4]),
+          vectors: new Float32Array(0),
+          scores: new Float32Array(0),
         },
       },
     ]);
+    // Read back one at a time, and by id alone (a data-set job's outputs stay on disk).
+    expect(await store.resultIds('job_2')).toEqual([0]);
+    expect((await store.result('job_2', 0))?.kind).toBe('inference');
+    expect(await store.result('job_2', 1)).toBeUndefined();
     await store.finishJob('job_1');
     expect((await store.unfinishedJobs()).map((j) => j.id)).toEqual(['job_2']);
     store.close();
