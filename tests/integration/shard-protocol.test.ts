@@ -10,14 +10,15 @@ import { lpStream } from '@libp2p/utils';
 import { createLibp2p } from 'libp2p';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEFAULT_TILE } from '../../src/gpu/matmul';
-import type { InferenceWork, Output } from '../../src/jobs/codec';
+import type { InferenceOutput, InferenceWork, Output } from '../../src/jobs/codec';
 import { computeInference } from '../../src/jobs/inference-compute';
 import { InferenceOwnerJob } from '../../src/jobs/inference-job';
 import { defaultPolicy, sequenceSeeds } from '../../src/jobs/inference-spec';
 import type { OwnerJob } from '../../src/jobs/job';
-import { computeShard, requiredModel } from '../../src/jobs/kinds';
+import { buildJobSpec, computeShard, createJob, requiredModel } from '../../src/jobs/kinds';
 import { MatmulOwnerJob, planBlocks, randomProblem } from '../../src/jobs/matmul-job';
 import { Reputation } from '../../src/jobs/reputation';
+import { rowShards } from '../../src/jobs/rows';
 import {
   type AnnouncementMsg,
   decodeModelMsg,
@@ -424,6 +425,60 @@ describe('/tessel/shard/2.0.0 between two real libp2p peers', () => {
         const r = job.report();
         expect(r.spotChecks + r.canaries).toBe(job.shardCount);
         expect(r).toMatchObject({ spotChecksFailed: 0, canariesFailed: 0, rejected: 0 });
+      },
+    );
+
+    test.each(['embed', 'score'] as const)(
+      'a data-set %s job crosses the wire on CPU engines; the owner checks sampled rows',
+      async (kind) => {
+        const files = kind === 'embed' ? tinyModelFiles(401, 'bert') : undefined;
+        const d = files ? await ownerModels.add(files, 'tiny-bert') : digest;
+        const model = (await ownerApi.hasModel(d)) ? ownerModels.summary(d)! : tinySummary;
+        const rows = Array.from({ length: 120 }, (_, i) =>
+          Uint32Array.from({ length: 4 + (i % 5) }, (_, j) => (i * 7 + j) % 30),
+        );
+        const js = buildJobSpec(kind, { modelDigest: d, model, rows, perShard: 8 }, cryptoRng());
+        const job = createJob(`rows-${kind}`, js, {
+          engine: ownerApi,
+          rng: cryptoRng(),
+        }) as InferenceOwnerJob;
+        const stored = new Map<number, Output>();
+        owner.addJob(job);
+        const service = job.onSettled;
+        job.onSettled = (st) => {
+          service?.(st);
+          if (st.shard) stored.set(st.shard.shardId, st.shard.output);
+        };
+        const a = announce(job);
+        expect(a.kind).toBe(kind);
+        const { c, outcomes } = contributor(computeWithModels(a));
+        await c.work(a);
+        expect(job.done).toBe(true);
+        expect(outcomes.every((o) => o.accepted)).toBe(true);
+        // A job of 15 shards checks ⌈44 / 15⌉ = 3 of the 8 rows of each.
+        const r = job.report();
+        expect(job.spec.policy.checkRows).toBe(3);
+        expect(r.rowsChecked).toBe(45);
+        expect(r.checkFlops / r.computeFlops).toBeLessThan(0.5);
+        // The stored outputs are the owner's own engine's answer for each row.
+        const mine = await computeInference(
+          {
+            ...(job.work(0) as InferenceWork),
+            lengths: Uint32Array.from(rows, (q) => q.length),
+            tokens: Uint32Array.from(rows.flatMap((q) => Array.from(q))),
+          },
+          ownerApi,
+        );
+        const width = kind === 'embed' ? model.hidden : 1;
+        for (const { shardId, start, count } of rowShards(job.spec)) {
+          const o = stored.get(shardId) as InferenceOutput;
+          const got = kind === 'embed' ? o.vectors : o.scores;
+          const want = (kind === 'embed' ? mine.vectors : mine.scores).subarray(
+            start * width,
+            (start + count) * width,
+          );
+          for (let i = 0; i < got.length; i++) expect(got[i]).toBeCloseTo(want[i]!, 4);
+        }
       },
     );
 
