@@ -13,6 +13,7 @@ import {
   type Pace,
   short,
 } from './format';
+import { isRowKind, type RowJobState, rowJobLines } from './row-progress';
 
 // One job of `<tessel-jobs>` (jobs-view.ts), as a render helper rather than an element of its
 // own: its `<li>` stays a direct child of `ul#my-jobs` in the list's shadow root, which the
@@ -43,6 +44,8 @@ export interface JobList {
   notes: ReadonlyMap<string, { text: string; error: boolean }>;
   /** Each running job's pace, as the list has seen it: updated as the time left is drawn. */
   paces: Map<string, Pace>;
+  /** Each data-set job's rows verified, pace and results file (row-jobs.ts). */
+  rows?: ReadonlyMap<string, RowJobState>;
   actions: JobActions;
 }
 
@@ -61,6 +64,7 @@ export function jobItem(j: JobView, now: number, list: JobList) {
     : 'no ceiling';
   const running = j.state === 'running';
   const partial = (j.state === 'cancelled' || (running && j.stall)) && p.verified > 0;
+  const rows = isRowKind(j.kind);
   return html`<li
       data-job-id=${j.jobId}
       data-state=${j.state}
@@ -93,6 +97,7 @@ export function jobItem(j: JobView, now: number, list: JobList) {
         leased${r.restored ? ` (${r.restored} from before the reload)` : ''}; ${r.rejected}
         rejected, ${r.reassignments} reassigned${running ? '; ' : ''}${running ? eta(j, now, list.paces) : nothing}.
       </p>
+      ${rows ? rowJobLines(j.jobId, list.rows?.get(j.jobId), running, r) : nothing}
       ${running ? stall(j, list) : nothing}
       <p class="spend">
         Paid ${credits(j.spent).toFixed(3)} credits of a budget of ${budget}, at ${j.price} credits
@@ -127,7 +132,7 @@ export function jobItem(j: JobView, now: number, list: JobList) {
           </ol>`
           : nothing
       }
-      ${reportDetails(r)}
+      ${rows ? nothing : reportDetails(r)}
     </li>`;
 }
 
@@ -218,6 +223,9 @@ function downloads(j: JobView, name: string, list: JobList) {
         ${label}
       </button>`;
   if (j.kind === 'matmul') return button('Download C (.npy)');
+  if (j.kind === 'embed') return button('Download embeddings (.npy)');
+  if (j.kind === 'generate') return button('Download generations (.jsonl)');
+  if (j.kind === 'score') return button('Download scores (.jsonl)');
   // A kept job's request is read back with its answer: until then its mode may be unknown.
   const js = list.mesh?.request(j.jobId);
   const mode = js?.kind === 'inference' ? js.spec.mode : list.texts.has(j.jobId) ? 'tokens' : '';
@@ -237,6 +245,10 @@ function partialDownloads(j: JobView, name: string, list: JobList) {
         ${label}
       </button>`;
   const js = list.mesh?.request(j.jobId);
+  if (j.kind === 'embed') return nothing; // an .npy needs every row
+  if (j.kind === 'generate' || j.kind === 'score') {
+    return button('', 'Download the rows verified so far (.jsonl)', 'texts');
+  }
   if (j.kind === 'inference' && (js?.kind !== 'inference' || js.spec.mode === 'tokens')) {
     return button('', 'Download the texts verified so far (.jsonl)', 'texts');
   }

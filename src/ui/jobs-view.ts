@@ -13,6 +13,8 @@ import {
   verifiedFiles,
 } from './job-files';
 import { type JobActions, type JobList, jobItem, topUp } from './job-item';
+import { RowJobs } from './row-jobs';
+import { isRowKind } from './row-progress';
 import type { TabSession } from './session';
 import { SessionWatcher } from './session-watcher';
 import type { ShippedModel } from './shipped-model';
@@ -58,6 +60,11 @@ export class TesselJobs extends LitElement {
   #timer: ReturnType<typeof setInterval> | undefined;
   /** Each running job's pace, as this view has seen it. */
   readonly #pace = new Map<string, Pace>();
+  /** The data-set jobs' rows verified and results files. */
+  readonly #rows = new RowJobs(
+    () => this.session,
+    () => this.requestUpdate(),
+  );
 
   constructor() {
     super();
@@ -72,6 +79,11 @@ export class TesselJobs extends LitElement {
   override disconnectedCallback() {
     super.disconnectedCallback();
     clearInterval(this.#timer);
+    this.#rows.dispose();
+  }
+
+  override willUpdate(changed: Map<string, unknown>) {
+    if (changed.has('_jobs')) this.#rows.track(this._jobs);
   }
 
   #watch(mesh: Mesh | undefined, signal: AbortSignal) {
@@ -124,6 +136,7 @@ export class TesselJobs extends LitElement {
       texts: this._texts,
       notes: this._notes,
       paces: this.#pace,
+      rows: this.#rows.views,
       actions: this.#actions,
     };
     return html`<section aria-labelledby="jobs-title">
@@ -195,6 +208,7 @@ export class TesselJobs extends LitElement {
   #forget(jobId: string) {
     this._jobs = this._jobs.filter((j) => j.jobId !== jobId);
     this.#pace.delete(jobId);
+    this.#rows.forget(jobId);
     const texts = new Map(this._texts);
     const notes = new Map(this._notes);
     texts.delete(jobId);
@@ -253,6 +267,8 @@ export class TesselJobs extends LitElement {
 
   /** C or logits as .npy; generated texts as JSONL. */
   async #downloadAll(jobId: string) {
+    const asked = this.session?.mesh?.request(jobId);
+    if (asked && isRowKind(asked.kind)) return this.#rowResults(jobId, asked, false);
     const { js, answer } = await this.#answer(jobId);
     if (js.kind === 'inference' && js.spec.mode === 'tokens') return this.#downloadTexts(jobId);
     save(this, valuesFile(jobId, js, answer));
@@ -264,7 +280,14 @@ export class TesselJobs extends LitElement {
     save(this, verifiedFiles(jobId, got.js, got)[part]);
   }
 
+  /** A data-set job's results file (all rows, or those verified so far), offered as a link. */
+  #rowResults(jobId: string, js: JobSpec, partial: boolean) {
+    return this.#rows.build(jobId, js, partial, (text) => this.#note(jobId, text, false));
+  }
+
   async #downloadTexts(jobId: string) {
+    const js = this.session?.mesh?.request(jobId);
+    if (js && isRowKind(js.kind)) return this.#rowResults(jobId, js, true);
     const texts = await this.#decode(jobId);
     if (!texts) throw new Error(`job ${jobId} has no generated texts`);
     save(this, textsFile(jobId, texts));

@@ -19,7 +19,7 @@ import { formatDuration } from './format';
 // job would cost and take. The element keeps the state; these render it and read the fields.
 
 /** The researcher's two forms, by the prefix of their payment fields' ids. */
-export type Form = 'mm' | 'infer';
+export type Form = 'mm' | 'infer' | 'rows';
 
 /** What a form's estimate is computed from. */
 export interface EstimateInputs {

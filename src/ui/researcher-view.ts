@@ -26,7 +26,7 @@ import {
 } from './payment-fields';
 import type { TabSession } from './session';
 import { SessionWatcher } from './session-watcher';
-import type { ShippedModel } from './shipped-model';
+import { SHIPPED_MODEL_URL, type ShippedModel } from './shipped-model';
 import { base } from './styles';
 import {
   inferenceWork,
@@ -36,6 +36,7 @@ import {
   readUpload,
   uploadedProblem,
 } from './work-fields';
+import './workloads-view';
 
 // The forms' parts live beside this element: the payment fields (the mesh's price, live, and
 // what the job would cost and take) in payment-fields.ts, the work fields' reading, checking
@@ -277,6 +278,8 @@ And Moses spake</textarea
         <button type="submit" id="infer-button" ?disabled=${this._busy}>Run on the mesh</button>
       </form>
       ${formMessage('infer-result', this._inferMessage)}
+      <tessel-workloads .session=${this.session} .quote=${this._quote} .market=${this.#market}
+        .balance=${this._balance} .shippedUrl=${SHIPPED_MODEL_URL}></tessel-workloads>
     </section>`;
   }
 
