@@ -299,11 +299,20 @@ export class InferenceOwnerJob implements OwnerJob {
       else this.#report.spotChecksFailed++;
     }
     const method = reason === 'canary' ? 'canary' : 'spot-check';
-    this.#apply(s, next, method, true, reason);
+    this.#apply(s, next, method, true, reason, outcome.sampled?.length);
   }
 
-  /** Carries out a decision; `checked` when it came from the owner's own computation. */
-  #apply(s: number, d: Decision, method: VerificationMethod, checked: boolean, why = '') {
+  /** Carries out a decision; `checked` when it came from the owner's own computation, of
+   * `sampled` rows of the shard when it checked a sample (what the contributor is credited
+   * with toward being proven), else of all. */
+  #apply(
+    s: number,
+    d: Decision,
+    method: VerificationMethod,
+    checked: boolean,
+    why = '',
+    sampled?: number,
+  ) {
     // Whoever the owner's computation found wrong is caught first: what it returned is reopened
     // before this shard settles, so the job cannot report done with its output still in.
     if (checked && (d.kind === 'settled' || d.kind === 'retry')) {
@@ -311,7 +320,7 @@ export class InferenceOwnerJob implements OwnerJob {
       for (const c of d.rejected) this.#catch(c, `${method} (${why}) on ${where}`);
     }
     const copies = this.#copies.of(s);
-    const units = this.#defs[s]!.sequences.length;
+    const units = sampled ?? this.#defs[s]!.sequences.length;
     if (d.kind === 'settled') {
       this.#copies.clear(s);
       this.#copies.stopWaiting(s);

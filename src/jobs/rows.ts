@@ -12,6 +12,7 @@ import {
   MAX_JOB_SEQUENCES,
   planSequenceBlocks,
   planShards,
+  ROWS_FOR_CATCH,
   rowFlops,
 } from './inference-spec';
 import { JobSpecError } from './job';
@@ -111,11 +112,28 @@ export function buildRowsSpec(kind: RowKind, req: RowsRequest, rng: Rng): Infere
     perShard,
     policy: {
       ...defaultPolicy(mode),
-      checkRows: defaultCheckRows(shards, perShard),
+      ...defaultChecks(shards, perShard),
       ...req.policy,
     },
     ...(req.inputs ? { inputs: [...req.inputs] } : {}),
     ...(generate ? { stopTokens: [...(req.stopTokens ?? [])] } : {}),
+  };
+}
+
+/**
+ * How many of a job's shards the owner checks, and how many rows of each: ROWS_FOR_CATCH rows
+ * a job, one or more of every shard when the job has fewer shards than that, else one row of a
+ * random ROWS_FOR_CATCH / shards share of them (a contributor faking whole shards then escapes
+ * each with probability 1 − that share). A contributor this owner has not yet proven
+ * (src/jobs/owner-trust.ts) has every shard checked whatever the share.
+ */
+export function defaultChecks(
+  shards: number,
+  perShard: number,
+): Pick<InferencePolicy, 'spotCheckRate' | 'checkRows'> {
+  return {
+    spotCheckRate: Math.min(1, ROWS_FOR_CATCH / Math.max(1, shards)),
+    checkRows: defaultCheckRows(shards, perShard),
   };
 }
 

@@ -18,6 +18,7 @@ import {
 } from '../../../src/jobs/inference-spec';
 import { type Engine, JobSpecError, type Settlement } from '../../../src/jobs/job';
 import { buildJobSpec, checkJobSpec, createJob, KINDS } from '../../../src/jobs/kinds';
+import { OwnerTrust, PROVEN_AFTER } from '../../../src/jobs/owner-trust';
 import {
   finishRow,
   MAX_ROWS_PER_SHARD,
@@ -267,6 +268,33 @@ describe('data-set jobs: verified on sampled rows', () => {
       expect(Array.from(assemble(s, stored))).toEqual(Array.from(ref));
     });
   }
+
+  test('a big job checks about ROWS_FOR_CATCH rows of proven contributors, every shard of new ones', async () => {
+    const s = spec('embed', 1_000, { perShard: 8 }); // 125 shards
+    expect(s.policy).toMatchObject({ checkRows: 1, spotCheckRate: 44 / 125 });
+    const trust = new OwnerTrust();
+    for (const id of ['a', 'b']) trust.passed(id, PROVEN_AFTER);
+    const proven = createJob(
+      'big',
+      { kind: 'embed', spec: s },
+      {
+        engine: owner,
+        rng: seededRng(23),
+        trust,
+      },
+    ) as InferenceOwnerJob;
+    await run(proven, [peer('a', honest), peer('b', honest)]);
+    const r = proven.report();
+    // Binomial(125, 0.352): mean 44, and this seed's draw.
+    expect(r.rowsChecked).toBeGreaterThan(25);
+    expect(r.rowsChecked).toBeLessThan(65);
+    expect(r.checkFlops / r.computeFlops).toBeLessThan(0.07);
+    // Unproven contributors: every shard checked (one row each), and one row is one unit
+    // toward being proven, so none is proven within this job.
+    const fresh = job('embed', s, seededRng(29));
+    await run(fresh, [peer('c', honest), peer('d', honest)]);
+    expect(fresh.report().rowsChecked).toBe(125);
+  });
 
   test('a job resumed from stored ids keeps nothing in memory and finishes', async () => {
     const s = spec('embed', 64);
