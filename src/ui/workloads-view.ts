@@ -298,10 +298,14 @@ export class TesselWorkloads extends LitElement {
     }
   }
 
-  /** The contributors' speed this tab knows (GFLOP/s they reported, not quarantined). */
+  /** The contributors' speed this tab knows: what those that asked it for work reported
+   * (not quarantined), else the market's count of contributing peers (GFLOP/s). */
   #gflops(): number | undefined {
     const peers = this.session?.mesh?.snapshot().peers ?? [];
-    const total = peers.reduce((s, p) => s + (!p.quarantined && p.gflops ? p.gflops : 0), 0);
+    const asked = peers.reduce((s, p) => s + (!p.quarantined && p.gflops ? p.gflops : 0), 0);
+    const q = this.quote;
+    const market = q?.state === 'price' ? q.last.supplyGflops : this.market?.sample().supplyGflops;
+    const total = asked > 0 ? asked : (market ?? 0);
     return total > 0 ? total : undefined;
   }
 
