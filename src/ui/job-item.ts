@@ -97,7 +97,7 @@ export function jobItem(j: JobView, now: number, list: JobList) {
         leased${r.restored ? ` (${r.restored} from before the reload)` : ''}; ${r.rejected}
         rejected, ${r.reassignments} reassigned${running ? '; ' : ''}${running ? eta(j, now, list.paces) : nothing}.
       </p>
-      ${rows ? rowJobLines(j.jobId, list.rows?.get(j.jobId), running, r) : nothing}
+      ${rows ? rowJobLines(list.rows?.get(j.jobId), running, r) : nothing}
       ${running ? stall(j, list) : nothing}
       <p class="spend">
         Paid ${credits(j.spent).toFixed(3)} credits of a budget of ${budget}, at ${j.price} credits

@@ -93,7 +93,6 @@ export interface RowJobState {
 
 /** Rows verified, rows/s and time left, and the report, under a data-set job in the list. */
 export function rowJobLines(
-  jobId: string,
   state: RowJobState | undefined,
   running: boolean,
   r: VerificationReport,
@@ -105,7 +104,6 @@ export function rowJobLines(
       class="rows"
       data-rows-verified=${p?.rows ?? ''}
       data-rows=${p?.total ?? ''}
-      aria-label="Rows verified of job ${jobId}"
     >
       ${
         p

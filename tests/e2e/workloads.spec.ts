@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, type Page, test } from '@playwright/test';
 import { readNpy } from '../../src/model/npy';
 import { type Relay, startRelay } from '../../src/relay/relay';
@@ -131,6 +132,11 @@ test('a researcher embeds a 2,000-row JSONL on two volunteers and generates over
   const jobId = await submitAndFinish(researcher);
   const item = researcher.locator(`#my-jobs > li[data-job-id="${jobId}"]`);
   await expect(item.locator('.rows')).toHaveAttribute('data-rows-verified', String(ROWS));
+  // The form, its preview and the job's rows and report pass the page's accessibility bar.
+  await item.locator('.row-report summary').click();
+  const { violations } = await new AxeBuilder({ page: researcher }).analyze();
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`)).toEqual([]);
   const bound = Number(await item.locator('.embed-bound').getAttribute('data-bound'));
   expect(bound).toBeGreaterThan(0);
   expect(bound).toBeLessThan(1e-3);
