@@ -270,6 +270,7 @@ export class TesselJobs extends LitElement {
     const asked = this.session?.mesh?.request(jobId);
     if (asked && isRowKind(asked.kind)) return this.#rowResults(jobId, asked, false);
     const { js, answer } = await this.#answer(jobId);
+    if (isRowKind(js.kind)) return this.#rowResults(jobId, js, false);
     if (js.kind === 'inference' && js.spec.mode === 'tokens') return this.#downloadTexts(jobId);
     save(this, valuesFile(jobId, js, answer));
   }

@@ -54,6 +54,8 @@ export interface ResultsLine {
   logprob?: number; // score only: Σ log p(token | prefix), natural log
 }
 
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** Parts are folded into one Blob every this many, so the list stays short. */
 const FOLD_PARTS = 64;
 
@@ -120,6 +122,9 @@ function vectorBytes(
       'shape',
       `shard ${shard.shardId} holds ${vectors.length} values, not ${shard.count}×${hidden}`,
     );
+  }
+  if (LITTLE_ENDIAN_HOST) {
+    return new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength).slice();
   }
   const out = new Uint8Array(vectors.byteLength);
   const view = new DataView(out.buffer);

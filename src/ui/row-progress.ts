@@ -113,7 +113,9 @@ export function rowJobLines(
                     <span class="row-eta">${eta === undefined ? 'time left: unknown' : `about ${formatDuration(eta)} left`}</span>`
                 : nothing
             }.`
-          : 'Rows verified: counting…'
+          : running
+            ? 'Rows verified: counting…'
+            : nothing
       }
     </p>
     ${

@@ -109,8 +109,9 @@ export class TesselWorkloads extends LitElement {
     this.#submitting?.abort(new InputError('Stopped.'));
   }
 
-  override updated(changed: Map<string, unknown>) {
-    // The price follows the mesh's: the cost is recomputed when it moves.
+  override willUpdate(changed: Map<string, unknown>) {
+    // The price follows the mesh's: the cost is recomputed when it moves (before this render,
+    // so the new cost is drawn with it).
     if (changed.has('quote') || changed.has('balance')) this.#readPayment();
   }
 
