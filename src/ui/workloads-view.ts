@@ -84,8 +84,9 @@ export class TesselWorkloads extends LitElement {
   /** The estimate's words, or why there is none yet. */
   declare _estimate: { text: string; error: boolean } | undefined;
   declare _inputs: EstimateInputs | undefined;
-  /** Rows read and tokenized while submitting; undefined when not submitting. */
-  declare _progress: number | undefined;
+  /** Rows read and tokenized while submitting, then 'sending' (no longer cancellable: the
+   * job is being made); undefined when not submitting. */
+  declare _progress: number | 'sending' | undefined;
   declare _message: FormMessage | undefined;
   /** The price the researcher typed; undefined while the field follows the mesh's. */
   #typed: string | undefined;
@@ -150,7 +151,7 @@ export class TesselWorkloads extends LitElement {
             >Rows per shard (empty: sized to the contributors)
             <input id="wl-per-shard" name="per-shard" type="number" min="1" max=${MAX_PER_SHARD} placeholder="auto"
           /></label>
-          <p id="wl-estimate" role="status" class=${this._estimate?.error ? 'error' : 'muted'}>
+          <p id="wl-estimate" role=${this._estimate?.error ? 'alert' : 'status'} class=${this._estimate?.error ? 'error' : 'muted'}>
             ${this._estimate?.text ?? 'Choose a model and a data set to see the estimate.'}
           </p>
         </fieldset>
@@ -172,10 +173,14 @@ export class TesselWorkloads extends LitElement {
         ${
           busy
             ? html`<p id="wl-progress" role="status" data-rows=${this._progress}>
-                Read and tokenized ${this._progress!.toLocaleString('en')} rows…
-                <button type="button" id="wl-cancel" @click=${() => this.#submitting?.abort(new InputError('Stopped.'))}>
-                  Cancel
-                </button>
+                ${
+                  this._progress === 'sending'
+                    ? 'Making the job and announcing it…'
+                    : html`Read and tokenized ${this._progress!.toLocaleString('en')} rows…
+                      <button type="button" id="wl-cancel" @click=${() => this.#submitting?.abort(new InputError('Stopped.'))}>
+                        Cancel
+                      </button>`
+                }
               </p>`
             : nothing
         }
@@ -363,13 +368,14 @@ export class TesselWorkloads extends LitElement {
         { signal: abort.signal, onProgress: (n) => (this._progress = n) },
       );
       abort.signal.throwIfAborted();
+      this._progress = 'sending';
       const run = await mesh.submitRows(p.kind, this.#request(mesh, m, p, data), terms);
       this._message = {
         text: submitted(run.jobId, run.job.shardCount, data, maxTokens),
         kind: 'ok',
       };
     } catch (e) {
-      const stopped = abort.signal.aborted;
+      const stopped = abort.signal.aborted && this._progress !== 'sending';
       this._message = {
         text: stopped ? 'Stopped: nothing was submitted.' : describeModelError(e),
         kind: 'error',

@@ -34,7 +34,7 @@ const PROMPTS = [
 
 const json = (v: unknown) => new TextEncoder().encode(`${JSON.stringify(v)}\n`);
 let root: string;
-const paths = { bert: '', llama: '', jsonl: '', csv: '' };
+const paths = { bert: '', llama: '', jsonl: '', csv: '', long: '' };
 
 function writeFolder(name: string, files: Map<string, Uint8Array>): string {
   const dir = join(root, name);
@@ -64,6 +64,9 @@ test.beforeAll(() => {
   paths.llama = writeFolder('tiny-llama', llama);
   paths.jsonl = join(root, 'corpus.jsonl');
   writeFileSync(paths.jsonl, texts.map((text, id) => JSON.stringify({ id, text })).join('\n'));
+  paths.long = join(root, 'long.jsonl');
+  const long = ['the cat', 'a mat', WORDS.join(' ').repeat(3), 'the rug'];
+  writeFileSync(paths.long, long.map((text) => JSON.stringify({ text })).join('\n'));
   paths.csv = join(root, 'prompts.csv');
   writeFileSync(paths.csv, `id,prompt\n${PROMPTS.map((p, i) => `${i},"${p}"`).join('\n')}\n`);
 });
@@ -119,8 +122,17 @@ test('a researcher embeds a 2,000-row JSONL on two volunteers and generates over
     ['v1', 'v2'].map((name) => openTab(browser, addr, { contribute: true, name })),
   );
 
-  // Embeddings: the model, the data set with its preview and field, the estimate, submit.
+  // A row longer than the model's 40 positions, with "refuse": a typed refusal naming it.
   await chooseModel(researcher, paths.bert, 'embed');
+  await researcher.locator('tessel-workloads #wl-dataset').setInputFiles(paths.long);
+  await researcher.locator('tessel-workloads #wl-overlong').selectOption('refuse');
+  await researcher.locator('tessel-workloads #wl-submit').click();
+  await expect(researcher.locator('tessel-workloads #wl-result[role=alert]')).toContainText(
+    'DatasetError (row-too-long): long.jsonl, row 3, field "text": the text has',
+  );
+  await researcher.locator('tessel-workloads #wl-overlong').selectOption('truncate');
+
+  // Embeddings: the data set with its preview and field, the estimate, submit.
   await researcher.locator('tessel-workloads #wl-dataset').setInputFiles(paths.jsonl);
   await expect(researcher.locator('tessel-workloads #wl-preview tbody tr')).toHaveCount(5);
   await expect(researcher.locator('tessel-workloads #wl-field')).toHaveValue('text');
