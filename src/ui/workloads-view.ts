@@ -227,6 +227,7 @@ export class TesselWorkloads extends LitElement {
 
   #setModel(m: WorkloadModel) {
     this._model = m;
+    this._message = undefined; // about the job before
     const kinds = kindsFor(m.info.task);
     if (!kinds.includes(this._kind)) this._kind = kinds[0]!;
     void this.updateComplete.then(() => this.#estimate());
@@ -234,6 +235,7 @@ export class TesselWorkloads extends LitElement {
 
   #setDataset(d: DatasetChoice | undefined) {
     this._dataset = d;
+    this._message = undefined;
     this.#sampling?.abort();
     this._sample = undefined;
     if (d) void this.#readSample(d);

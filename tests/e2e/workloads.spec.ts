@@ -141,6 +141,9 @@ test('a researcher embeds a 2,000-row JSONL on two volunteers and generates over
     { timeout: 20_000 },
   );
   await expect(researcher.locator('#rows-estimate')).toContainText('Estimated total');
+  const shot = test.info().outputPath('workloads.png');
+  await researcher.locator('tessel-workloads').screenshot({ path: shot });
+  await test.info().attach('workloads', { path: shot, contentType: 'image/png' });
   const jobId = await submitAndFinish(researcher);
   const item = researcher.locator(`#my-jobs > li[data-job-id="${jobId}"]`);
   await expect(item.locator('.rows')).toHaveAttribute('data-rows-verified', String(ROWS));
@@ -149,6 +152,9 @@ test('a researcher embeds a 2,000-row JSONL on two volunteers and generates over
   const { violations } = await new AxeBuilder({ page: researcher }).analyze();
   const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`)).toEqual([]);
+  const jobShot = test.info().outputPath('row-job.png');
+  await item.screenshot({ path: jobShot });
+  await test.info().attach('row-job', { path: jobShot, contentType: 'image/png' });
   const bound = Number(await item.locator('.embed-bound').getAttribute('data-bound'));
   expect(bound).toBeGreaterThan(0);
   expect(bound).toBeLessThan(1e-3);
