@@ -376,6 +376,7 @@ export class InferenceOwnerJob implements OwnerJob {
    */
   #revoke(contributor: string, reason: string, caughtHere = false) {
     if (this.#credits.barred(contributor) || this.done) return;
+    this.#report.contributorsCaught++;
     const credited = this.#credits.bar(contributor)!.sort((a, b) => a - b);
     this.#book.dropContributor(contributor);
     const { dropped, agreed } = this.#verifier.bar(contributor);

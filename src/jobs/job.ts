@@ -165,6 +165,9 @@ export interface VerificationReport {
   rowsRecomputed: number;
   /** verifyMs ÷ computeMs: the owner's cost of trusting nobody. */
   verifyOverCompute: number;
+  /** Contributors barred from the job: caught by its checks, or by another job of the owner
+   * while this one ran (all they returned here is redone). */
+  contributorsCaught: number;
   /** Rows (sequences) the owner's own checks recomputed, canaries included (inference kinds). */
   rowsChecked: number;
   /** FLOPs of the owner's own checks (inference kinds), beside computeFlops: their ratio is
@@ -194,6 +197,7 @@ export function emptyReport(kind: JobKind, shards: number): VerificationReport {
     reportedComputeMs: 0,
     rowsRecomputed: 0,
     verifyOverCompute: 0,
+    contributorsCaught: 0,
     rowsChecked: 0,
     checkFlops: 0,
     computeFlops: 0,

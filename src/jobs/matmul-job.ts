@@ -331,6 +331,7 @@ export class MatmulOwnerJob implements OwnerJob {
   async #revoke(contributor: string, reason: string): Promise<Revocation | undefined> {
     const credited = this.#credits.bar(contributor);
     if (!credited) return undefined;
+    this.#report.contributorsCaught++;
     this.#trust.caught(contributor, `${this.id}: ${reason}`);
     const reopened: number[] = [];
     for (const shardId of credited) {

@@ -341,23 +341,33 @@ export function writeNpy(data: Float32Array | Uint8Array, shape: readonly number
   if (count !== data.length) {
     throw new TensorFileError('shape', `${data.length} values do not fill shape (${shape})`);
   }
+  const header = npyHeader(data instanceof Uint8Array ? '|u1' : '<f4', shape);
+  const out = new Uint8Array(header.length + data.byteLength);
+  out.set(header);
+  if (data instanceof Uint8Array) {
+    out.set(data, header.length);
+    return out;
+  }
+  const body = new DataView(out.buffer, header.length);
+  for (let i = 0; i < data.length; i++) body.setFloat32(i * 4, data[i]!, true);
+  return out;
+}
+
+/**
+ * The .npy v1.0 header (magic, version, length, the dict padded with spaces so that the data
+ * starts on a 64-byte boundary, ending in \n) for C-order data of `descr` and `shape`: what
+ * writeNpy puts before its data, and what a file written a piece at a time starts with.
+ */
+export function npyHeader(descr: '<f4' | '|u1', shape: readonly number[]): Uint8Array {
   const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
-  const descr = data instanceof Uint8Array ? '|u1' : '<f4';
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`;
-  // numpy pads so that the data starts on a 64-byte boundary, ending the header with \n.
   const total = 10 + header.length + 1;
   header += `${' '.repeat((64 - (total % 64)) % 64)}\n`;
-  const out = new Uint8Array(10 + header.length + data.byteLength);
+  const out = new Uint8Array(10 + header.length);
   out.set(MAGIC);
   out[6] = 1;
   out[7] = 0;
   new DataView(out.buffer).setUint16(8, header.length, true);
   for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  if (data instanceof Uint8Array) {
-    out.set(data, 10 + header.length);
-    return out;
-  }
-  const body = new DataView(out.buffer, 10 + header.length);
-  for (let i = 0; i < data.length; i++) body.setFloat32(i * 4, data[i]!, true);
   return out;
 }

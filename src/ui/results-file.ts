@@ -2,6 +2,7 @@ import type { Output } from '../jobs/codec';
 import type { InferenceSpec } from '../jobs/inference-spec';
 import { finishRow, type RowKind, rowShards } from '../jobs/rows';
 import { MAX_TOKENIZE_TEXTS } from '../model/hf/runtime-types';
+import { npyHeader } from '../model/npy';
 
 // The results file of a data-set job (embed, generate, score), built shard by shard in row
 // order from the outputs the owner store keeps, as Blob parts: the whole output is never one
@@ -210,23 +211,4 @@ class BlobParts {
     this.#fold();
     return this.#folded;
   }
-}
-
-/**
- * The .npy v1.0 header (magic, version, length, dict padded with spaces to a 64-byte boundary
- * ending in \n) for C-order data of `descr` and `shape`: byte for byte what src/model/npy.ts
- * writeNpy puts before its data (a unit test holds them equal). Written out here because
- * writeNpy takes the whole array, and a results file is built a shard at a time.
- * TODO(issue 25): use npy.ts's own header once it exports one (see the report).
- */
-export function npyHeader(descr: '<f4' | '|u1', shape: readonly number[]): Uint8Array {
-  const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`;
-  const total = 10 + header.length + 1;
-  header += `${' '.repeat((64 - (total % 64)) % 64)}\n`;
-  const out = new Uint8Array(10 + header.length);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
-  new DataView(out.buffer).setUint16(8, header.length, true);
-  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  return out;
 }

@@ -69,7 +69,8 @@ export function rowReportRows(r: VerificationReport): [string, string][] {
     ['Rows the owner checked', r.rowsChecked.toLocaleString('en')],
     ['Cost of the checks (FLOPs ÷ contributors’ FLOPs)', share],
     ['Copies that disagreed', String(r.disagreements)],
-    ['Checks failed (contributors caught)', String(r.spotChecksFailed + r.canariesFailed)],
+    ['Checks failed', String(r.spotChecksFailed + r.canariesFailed)],
+    ['Contributors caught', String(r.contributorsCaught)],
     ['Results rejected', String(r.rejected)],
     ['Reassigned', String(r.reassignments)],
   ];

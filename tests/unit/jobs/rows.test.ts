@@ -263,6 +263,7 @@ describe('data-set jobs: verified on sampled rows', () => {
       const { stored, revoked } = await run(j, [peer('a', honest), peer('cheat', cheat)]);
       expect(j.done).toBe(true);
       expect(revoked).toEqual(['cheat']);
+      expect(j.report().contributorsCaught).toBe(1);
       const want = await truth(s);
       const ref = kind === 'embed' ? want.vectors : kind === 'score' ? want.scores : want.tokens;
       expect(Array.from(assemble(s, stored))).toEqual(Array.from(ref));

@@ -48,13 +48,15 @@ describe('report', () => {
       disagreements: 1,
       spotChecksFailed: 2,
       canariesFailed: 1,
+      contributorsCaught: 2,
     };
     expect(Object.fromEntries(rowReportRows(r))).toMatchObject({
       'Shards verified': '8 of 10',
       'Rows the owner checked': '44',
       'Cost of the checks (FLOPs ÷ contributors’ FLOPs)': '1.50%',
       'Copies that disagreed': '1',
-      'Checks failed (contributors caught)': '3',
+      'Checks failed': '3',
+      'Contributors caught': '2',
     });
     expect(
       Object.fromEntries(rowReportRows(emptyReport('score', 3)))[
