@@ -109,6 +109,8 @@ export class InferenceOwnerJob implements OwnerJob {
   readonly #stopListening: () => void;
   /** Clock for verification timings (ms). */
   readonly #now: () => number;
+  /** Rows of the real shards verified (restored ones included), reopened ones still in. */
+  #rowsDone = 0;
 
   constructor(
     readonly id: string,
@@ -320,7 +322,8 @@ export class InferenceOwnerJob implements OwnerJob {
       for (const c of d.rejected) this.#catch(c, `${method} (${why}) on ${where}`);
     }
     const copies = this.#copies.of(s);
-    const units = sampled ?? this.#defs[s]!.sequences.length;
+    const rows = this.#defs[s]!.sequences.length;
+    const units = sampled ?? rows;
     if (d.kind === 'settled') {
       this.#copies.clear(s);
       this.#copies.stopWaiting(s);
@@ -333,7 +336,10 @@ export class InferenceOwnerJob implements OwnerJob {
       placeOutput(this.spec, this.#defs[s]!, result, this);
       if (!again) {
         this.#report.accepted++;
-        if (!this.#defs[s]!.canary) this.#report.computeFlops += this.shardFlops(s);
+        if (!this.#defs[s]!.canary) {
+          this.#report.computeFlops += this.shardFlops(s);
+          this.#rowsDone += rows;
+        }
       }
       this.#report.rejected += rejected.length;
       for (const c of accepted) {
@@ -437,6 +443,7 @@ export class InferenceOwnerJob implements OwnerJob {
     if (output) placeOutput(this.spec, d, output as InferenceOutput, this);
     this.#report.accepted++;
     this.#report.restored++;
+    if (!d.canary) this.#rowsDone += d.sequences.length;
     return true;
   }
 
@@ -468,12 +475,19 @@ export class InferenceOwnerJob implements OwnerJob {
     return this.#book.doneShards().filter((s) => !this.#reopened.has(s));
   }
   progress(): JobProgress {
-    return progressOf(
-      this.shardCount,
-      this.#book.outstanding,
-      this.#verifier.awaiting(),
-      this.doneCount,
-    );
+    let reopened = 0;
+    for (const s of this.#reopened)
+      if (!this.#defs[s]!.canary) reopened += this.#defs[s]!.sequences.length;
+    return {
+      ...progressOf(
+        this.shardCount,
+        this.#book.outstanding,
+        this.#verifier.awaiting(),
+        this.doneCount,
+      ),
+      rows: this.spec.sequences.length,
+      rowsVerified: this.#rowsDone - reopened,
+    };
   }
 
   outstanding(): Lease[] {

@@ -213,6 +213,9 @@ export interface JobProgress {
   awaiting: number;
   /** Shards verified. */
   verified: number;
+  /** Inference kinds: the job's rows (sequences), and how many of them are verified. */
+  rows?: number;
+  rowsVerified?: number;
 }
 
 /**

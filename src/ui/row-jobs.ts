@@ -11,8 +11,8 @@ import type { TabSession } from './session';
 const COUNT_EVERY_MS = 1_000; // ms
 
 /**
- * The data-set jobs of `<tessel-jobs>`: each one's rows verified (counted from the mesh's
- * answer mask as shards settle, at most once a COUNT_EVERY_MS), its pace, and the results
+ * The data-set jobs of `<tessel-jobs>`: each one's rows verified (the job's progress.rowsVerified,
+ * read as shards settle, at most once a COUNT_EVERY_MS), its pace, and the results
  * file built on request from the verified outputs the owner store keeps (results-file.ts).
  * `changed` is called whenever something shown moved.
  */
@@ -49,11 +49,7 @@ export class RowJobs {
     const js = mesh?.request(j.jobId);
     if (!mesh || !js || js.kind === 'matmul') return;
     const total = js.spec.sequences.length;
-    let rows = total;
-    if (j.state !== 'done') {
-      const got = await mesh.answer(j.jobId);
-      rows = got ? ones(got.mask) : 0;
-    }
+    const rows = j.state === 'done' ? total : (j.progress.rowsVerified ?? 0);
     const before = this.#views.get(j.jobId);
     this.#views.set(j.jobId, {
       ...before,
@@ -124,10 +120,4 @@ export class RowJobs {
   dispose(): void {
     for (const id of [...this.#views.keys()]) this.forget(id);
   }
-}
-
-function ones(mask: Uint8Array): number {
-  let n = 0;
-  for (const b of mask) n += b;
-  return n;
 }

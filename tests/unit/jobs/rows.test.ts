@@ -237,6 +237,7 @@ describe('data-set jobs: verified on sampled rows', () => {
       expect(j.done).toBe(true);
       expect(revoked).toEqual([]);
       expect(verdicts.every((v) => v.settlement === 'accepted')).toBe(true);
+      expect(j.progress()).toMatchObject({ rows: 120, rowsVerified: 120 });
       // Nothing is held in memory: the answer is what was stored.
       expect(j.holdsAnswer).toBe(false);
       expect(j.answer()).toMatchObject({ kind: 'inference' });
@@ -306,6 +307,7 @@ describe('data-set jobs: verified on sampled rows', () => {
     for (const id of ids) expect(again.restore(id)).toBe(true);
     expect(again.restore(ids[0]!)).toBe(false); // once
     expect(again.doneCount).toBe(2);
+    expect(again.progress()).toMatchObject({ rows: 64, rowsVerified: 32 });
     await run(again, [peer('b', honest)]);
     expect(again.done).toBe(true);
     expect(again.report().restored).toBe(2);
