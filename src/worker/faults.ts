@@ -13,9 +13,9 @@ export interface TestMode {
    * Applies to matmul, last-position `logits` (a shard's result) and `generateTokens` alike,
    * never to the teacher-forced logits an owner checks with. */
   cheat?: 'perturb' | 'garbage' | 'other-shard';
-  /** Never finish a matmul (a hung GPU). */
+  /** Never finish a shard's call (a hung GPU). */
   stall?: boolean;
-  /** Take this much longer over every matmul (a slow GPU), ms. */
+  /** Take this much longer over every shard's call (a slow GPU), ms. */
   delayMs?: number;
   /** Lose the device in the middle of the next matmul on the GPU engine (a driver reset). */
   loseDeviceOnNext?: boolean;
@@ -81,10 +81,15 @@ export function withFaults<T extends LocalCompute>(api: T): FaultyCompute<T> {
   ): Promise<R> {
     // A cheat must recognise a shard it saw before to return another one's result.
     const seen = mode.cheat ? inputs() : '';
+    const out = await slowed(run);
+    return mode.cheat ? cheat(mode.cheat, out, seen, range) : out;
+  }
+
+  /** A call run as the test mode's slow or hung engine would run it. */
+  async function slowed<R>(run: () => Promise<R>): Promise<R> {
     if (mode.stall) await new Promise(() => {});
     if (mode.delayMs) await new Promise((r) => setTimeout(r, mode.delayMs));
-    const out = await run();
-    return mode.cheat ? cheat(mode.cheat, out, seen, range) : out;
+    return run();
   }
 
   async function loseDevice(): Promise<void> {
@@ -132,6 +137,10 @@ export function withFaults<T extends LocalCompute>(api: T): FaultyCompute<T> {
       if (range === undefined) return run();
       return shard(() => fingerprint(tokens), run, range);
     },
+    // Data-set shards: slowed or hung like any other work (a cheat's tampering is played on
+    // the owner's side in the unit tests, src/jobs).
+    embed: (digest, request) => slowed(() => api.embed(digest, request)),
+    score: (digest, request) => slowed(() => api.score(digest, request)),
     async setTestMode(next) {
       mode = { ...next };
     },

@@ -112,6 +112,40 @@ async function download(page: Page, jobId: string, name: string): Promise<Buffer
   return readFileSync((await file.path())!);
 }
 
+/**
+ * Downloads a finished embed job's .npy and compares it with the tab's own embedding of
+ * `rows`; returns the largest |difference| ÷ (bound × the row's scale).
+ */
+async function compareWithLocal(page: Page, jobId: string, rows: string[], bound: number) {
+  const npy = readNpy(new Uint8Array(await download(page, jobId, `embeddings-${jobId}.npy`)));
+  const digest = await page.locator('tessel-workloads #wl-model').getAttribute('data-digest');
+  const local = await page.evaluate(
+    async ({ digest, rows }) => {
+      const { compute } = (globalThis as unknown as Win).tessel;
+      const out: number[] = [];
+      for (let at = 0; at < rows.length; at += 250) {
+        for (const v of await compute.embed(digest!, { texts: rows.slice(at, at + 250) }))
+          out.push(...v);
+      }
+      return out;
+    },
+    { digest, rows },
+  );
+  const dim = npy.shape[1]!;
+  expect(npy.shape).toEqual([rows.length, dim]);
+  expect(local).toHaveLength(rows.length * dim);
+  expect(npy.data.some((v) => v !== 0)).toBe(true);
+  let worst = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const row = npy.data.subarray(r * dim, (r + 1) * dim);
+    const mine = local.slice(r * dim, (r + 1) * dim);
+    const scale = Math.max(1, ...mine.map(Math.abs), ...Array.from(row, Math.abs));
+    for (let j = 0; j < dim; j++)
+      worst = Math.max(worst, Math.abs(row[j]! - mine[j]!) / (bound * scale));
+  }
+  return worst;
+}
+
 test('a researcher embeds a 2,000-row JSONL on two volunteers and generates over a CSV column', async ({
   browser,
 }) => {
@@ -119,7 +153,11 @@ test('a researcher embeds a 2,000-row JSONL on two volunteers and generates over
   const addr = relay.multiaddrs[0]!;
   const researcher = await openTab(browser, addr, { contribute: false, name: 'researcher' });
   const volunteers = await Promise.all(
-    ['v1', 'v2'].map((name) => openTab(browser, addr, { contribute: true, name })),
+    // One volunteer lends WebGPU (SwiftShader), one the CPU engine: the owner's sampled checks
+    // and the bound below compare rows computed on different engines.
+    (['webgpu', 'cpu'] as const).map((engine) =>
+      openTab(browser, addr, { contribute: true, name: `v-${engine}`, engine }),
+    ),
   );
 
   // A row longer than the model's 40 positions, with "refuse": a typed refusal naming it.
@@ -144,7 +182,13 @@ test('a researcher embeds a 2,000-row JSONL on two volunteers and generates over
   const shot = test.info().outputPath('workloads.png');
   await researcher.locator('tessel-workloads').screenshot({ path: shot });
   await test.info().attach('workloads', { path: shot, contentType: 'image/png' });
+  // 20 shards, and the CPU volunteer slowed: the WebGPU one surely takes some.
+  await researcher.locator('tessel-workloads #wl-per-shard').fill('100');
+  await volunteers[1]!.evaluate(() =>
+    (globalThis as unknown as Win).tessel.faults!.compute.setTestMode({ delayMs: 200 }),
+  );
   const jobId = await submitAndFinish(researcher);
+  await researcher.locator('tessel-workloads #wl-per-shard').fill('');
   const item = researcher.locator(`#my-jobs > li[data-job-id="${jobId}"]`);
   await expect(item.locator('.rows')).toHaveAttribute('data-rows-verified', String(ROWS));
   // The form, its preview and the job's rows and report pass the page's accessibility bar.
@@ -167,37 +211,12 @@ test('a researcher embeds a 2,000-row JSONL on two volunteers and generates over
   );
   expect(verified.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
 
-  const npy = readNpy(new Uint8Array(await download(researcher, jobId, `embeddings-${jobId}.npy`)));
-  const digest = await researcher.locator('tessel-workloads #wl-model').getAttribute('data-digest');
-  const local = await researcher.evaluate(
-    async ({ digest, texts }) => {
-      const { compute } = (globalThis as unknown as Win).tessel;
-      const out: number[] = [];
-      for (let at = 0; at < texts.length; at += 250) {
-        for (const v of await compute.embed(digest!, { texts: texts.slice(at, at + 250) }))
-          out.push(...v);
-      }
-      return out;
-    },
-    { digest, texts },
-  );
-  const dim = npy.shape[1]!;
-  expect(npy.shape).toEqual([ROWS, dim]);
-  expect(local).toHaveLength(ROWS * dim);
-  let worst = 0;
-  for (let r = 0; r < ROWS; r++) {
-    const row = npy.data.subarray(r * dim, (r + 1) * dim);
-    const mine = local.slice(r * dim, (r + 1) * dim);
-    const scale = Math.max(1, ...mine.map(Math.abs), ...Array.from(row, Math.abs));
-    for (let j = 0; j < dim; j++)
-      worst = Math.max(worst, Math.abs(row[j]! - mine[j]!) / (bound * scale));
-  }
+  const worst = await compareWithLocal(researcher, jobId, texts, bound);
   test.info().annotations.push({
     type: 'embeddings',
     description: `worst |difference| ÷ bound ${worst.toExponential(2)}; volunteers verified ${verified.join(' + ')} shard(s)`,
   });
   expect(worst, 'largest difference ÷ the stated bound').toBeLessThanOrEqual(1);
-  expect(npy.data.some((v) => v !== 0)).toBe(true);
 
   // Generations over a CSV column: one .jsonl line per row, in order.
   await chooseModel(researcher, paths.llama, 'generate');
@@ -219,4 +238,56 @@ test('a researcher embeds a 2,000-row JSONL on two volunteers and generates over
     expect(l.tokens).toBeLessThanOrEqual(5);
     expect(['stop', 'length']).toContain(l.finish_reason);
   });
+});
+
+test('a data-set job survives the researcher’s reload: verified rows are kept, the rest finish', async ({
+  browser,
+}) => {
+  test.setTimeout(90_000);
+  const addr = relay.multiaddrs[0]!;
+  const researcher = await openTab(browser, addr, { contribute: false, name: 'researcher' });
+  const volunteer = await openTab(browser, addr, { contribute: true, name: 'volunteer' });
+  // A slow engine, so the job is surely part done when the researcher reloads.
+  await volunteer.evaluate(() =>
+    (globalThis as unknown as Win).tessel.faults!.compute.setTestMode({ delayMs: 300 }),
+  );
+  const rows = texts.slice(0, 300);
+  const file = join(root, 'reload.jsonl');
+  writeFileSync(file, rows.map((text) => JSON.stringify({ text })).join('\n'));
+
+  await chooseModel(researcher, paths.bert, 'embed');
+  await researcher.locator('tessel-workloads #wl-dataset').setInputFiles(file);
+  await researcher.locator('tessel-workloads #wl-per-shard').fill('15'); // 20 shards
+  await researcher.locator('tessel-workloads #wl-submit').click();
+  const result = researcher.locator('tessel-workloads #wl-result');
+  await expect(result).toContainText('Submitted job', { timeout: 20_000 });
+  const jobId = /Submitted job ([A-Za-z0-9_-]+):/.exec((await result.textContent()) ?? '')![1]!;
+  const settled = () =>
+    researcher.evaluate(() => (globalThis as unknown as Win).tessel.mesh.settled.length);
+  await expect.poll(settled, { timeout: 40_000 }).toBeGreaterThanOrEqual(4);
+
+  await researcher.reload();
+  await expect(researcher.locator('#mesh-status')).toHaveAttribute('data-state', 'ready', {
+    timeout: 40_000,
+  });
+  const resumed = await researcher.evaluate((id) => {
+    const run = (globalThis as unknown as Win).tessel.mesh.running.get(id);
+    return run && { resumed: run.resumed, progress: run.job.progress(), kind: run.job.kind };
+  }, jobId);
+  expect(resumed).toMatchObject({ resumed: true, kind: 'embed' });
+  expect(resumed!.progress.rowsVerified).toBeGreaterThanOrEqual(4 * 15);
+  const item = researcher.locator(`#my-jobs > li[data-job-id="${jobId}"]`);
+  await expect(item).toContainText('resumed');
+  await expect(item).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  const report = await researcher.evaluate(
+    (id) => (globalThis as unknown as Win).tessel.mesh.running.get(id)!.job.report(),
+    jobId,
+  );
+  expect(report).toMatchObject({ shards: 20, accepted: 20 });
+  expect(report.restored).toBeGreaterThanOrEqual(4);
+
+  // The model came back from the tab's cache; the file has every row, the restored ones too.
+  await chooseModel(researcher, paths.bert, 'embed');
+  const bound = Number(await item.locator('.embed-bound').getAttribute('data-bound'));
+  expect(await compareWithLocal(researcher, jobId, rows, bound)).toBeLessThanOrEqual(1);
 });
