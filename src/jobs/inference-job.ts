@@ -37,11 +37,15 @@ import { type Decision, RedundancyVerifier } from './redundancy';
 import { type Lease, Scheduler, type SchedulerOptions } from './scheduler';
 import { WaitingCopies } from './waiting-copies';
 
+// Over 450 lines: one class keeps the scheduler, the redundancy verifier, the owner's checks,
+// the waiting copies and revocations in step over per-shard state they all change together;
+// split, each part would have to reach into the others' maps.
+
 /**
  * Batched inference as shardable work (pure): a job is a model, named by the digest of its
  * Hugging Face checkpoint (with a summary of its shape), plus many token sequences; a shard is
- * a block of sequences; its result is each sequence's last-position logits, or `steps`
- * generated tokens.
+ * a block of sequences; its result is each sequence's last-position logits, `steps` generated
+ * tokens, a pooled embedding or a log-likelihood (the data-set kinds, src/jobs/rows.ts).
  *
  * No algebraic check exists for a forward pass, so results are verified by redundancy (copies
  * on different adapters, compared within the model's error bound; agreement counts only when a
