@@ -49,13 +49,23 @@ describe('inference jobs: verification', () => {
     expect(job.progress()).toMatchObject({ leased: 1, awaiting: 0, verified: 0 });
     const out = await computeInference(offer.work as InferenceWork, honest);
     await job.submit(offer.lease.leaseId, 'a', out, 10, 0);
-    expect(job.progress()).toEqual({ shards: job.shardCount, leased: 0, awaiting: 1, verified: 0 });
+    const rows = s.sequences.length;
+    expect(job.progress()).toEqual({
+      shards: job.shardCount,
+      leased: 0,
+      awaiting: 1,
+      verified: 0,
+      rows,
+      rowsVerified: 0,
+    });
     await drive(job, [peer('b', honest), a!]);
     expect(job.progress()).toEqual({
       shards: job.shardCount,
       leased: 0,
       awaiting: 0,
       verified: job.shardCount,
+      rows,
+      rowsVerified: rows,
     });
   });
 
