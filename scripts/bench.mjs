@@ -24,8 +24,10 @@
 //     mid-job (scripts/scale-bench.mjs)
 //   big-job: issue 22's 2048³ matmul sized by the owner, on the headless contributor alone and on
 //     three browser volunteer tabs (scripts/big-job-bench.mjs)
-// Prints tables and writes bench/results/{matmul,mesh,scheduler,inference,models,mesh-inference,ledger,verify,scale,big-job}.json.
-//   npm run bench -- [--only matmul|mesh|scheduler|inference|models|mesh-inference|ledger|verify|scale|coldstart|gpu-node|big-job] [--sizes …] [--runs 3] [--reps 5] [--load 2]
+//   workloads: data-set jobs (embed, generate) on 1, 2 and 4 headless contributors beside the
+//     researcher alone, and the data-set kinds' catch rate and cost simulated (bench/workloads-*.ts)
+// Prints tables and writes bench/results/{matmul,mesh,scheduler,inference,models,mesh-inference,ledger,verify,scale,big-job,workloads}.json.
+//   npm run bench -- [--only matmul|mesh|scheduler|inference|models|mesh-inference|ledger|verify|scale|coldstart|gpu-node|big-job|workloads] [--sizes …] [--runs 3] [--reps 5] [--load 2]
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,10 +81,11 @@ const valid =
     'coldstart',
     'gpu-node',
     'big-job',
+    'workloads',
   ].includes(values.only);
 if (!valid) {
   console.error(
-    'usage: npm run bench -- [--only matmul|mesh|scheduler|inference|models|mesh-inference|ledger|verify|scale|coldstart|gpu-node|big-job] [--sizes 256,512,1024] [--runs 3] [--reps 5] [--load 2] [--sides cpu,ort-wasm]',
+    'usage: npm run bench -- [--only matmul|mesh|scheduler|inference|models|mesh-inference|ledger|verify|scale|coldstart|gpu-node|big-job|workloads] [--sizes 256,512,1024] [--runs 3] [--reps 5] [--load 2] [--sides cpu,ort-wasm]',
   );
   process.exit(2);
 }
@@ -103,7 +106,9 @@ const base = server.resolvedUrls.local[0];
 /** A fresh browser: every side of a fair comparison gets its own. */
 const newBrowser = () => chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 // The benches that are not peer comparisons share one browser; the fair ones launch their own.
-const browser = ['matmul', 'inference', 'models'].includes(values.only) ? null : await newBrowser();
+const browser = ['matmul', 'inference', 'models', 'workloads'].includes(values.only)
+  ? null
+  : await newBrowser();
 const browserVersion = browser?.version();
 mkdirSync('bench/results', { recursive: true });
 try {
@@ -121,10 +126,14 @@ try {
   if (want('big-job')) await runBigJobBench();
   if (want('gpu-node')) await gpuNodeBench();
   if (want('scale')) await runScaleBench();
+  if (want('workloads')) await runWorkloadsBench();
 } finally {
   await browser?.close();
   await server.close();
 }
+// The workloads bench's owner ran in this process: something of its libp2p node outlives
+// Mesh.stop() and would keep Node waiting.
+if (values.only === 'workloads') process.exit(0);
 
 async function meshBench() {
   const relay = await startRelayProcess();
@@ -599,6 +608,64 @@ async function runScaleBench() {
   const file = `bench/results/${scale.market ? 'scale-market' : 'scale'}.json`;
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`wrote ${file}`);
+}
+
+/**
+ * Data-set jobs on the mesh and the data-set kinds' verification (bench/workloads-bench.ts), in
+ * Node: the owner in this process, each headless contributor in its own. WORKLOADS_PARTS=mesh or
+ * catch runs one part (the other is kept from the last workloads.json); WORKLOADS_SMOKE=1 runs
+ * both at toy sizes (nothing written).
+ */
+async function runWorkloadsBench() {
+  const { workloadsConfig, printWorkloads } = await import('./workloads-bench.mjs');
+  const smoke = process.env.WORKLOADS_SMOKE === '1';
+  const parts = process.env.WORKLOADS_PARTS;
+  const relay = await startRelayProcess();
+  await build({
+    configFile: false,
+    publicDir: false,
+    logLevel: 'warn',
+    build: {
+      ssr: true,
+      rollupOptions: {
+        input: {
+          'workloads-bench': 'bench/workloads-bench.ts',
+          'workloads-contributor': 'bench/workloads-contributor.ts',
+        },
+      },
+      outDir: 'dist-bench-node/workloads',
+      target: 'node20',
+      emptyOutDir: true,
+    },
+  });
+  const { workloadsBench } = await import(
+    pathToFileURL(resolve('dist-bench-node/workloads/workloads-bench.js')).href
+  );
+  try {
+    const r = await workloadsBench({
+      ...workloadsConfig(smoke),
+      relay: relay.addr,
+      contributorScript: 'dist-bench-node/workloads/workloads-contributor.js',
+      env: nodeGpuEnv(process.env),
+      parts: { mesh: parts !== 'catch', catch: parts !== 'mesh' },
+      log: (line) => console.log(line),
+    });
+    const file = 'bench/results/workloads.json';
+    const result = printWorkloads(
+      {
+        ...meta('the researcher alone: the same shards on its own engine'),
+        ...workloadsConfig(smoke).meta,
+      },
+      r,
+      smoke ? undefined : file,
+    );
+    if (!smoke) {
+      writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+      console.log(`wrote ${file}`);
+    }
+  } finally {
+    relay.stop();
+  }
 }
 
 function meta(peer) {
