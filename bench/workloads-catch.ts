@@ -15,7 +15,12 @@
 // A faker computes honestly and replaces FAKE_SHARE of its rows, each row independently: an
 // embedding by a random unit vector, a score by a guess from the row's length (a uniform
 // model's −(len − 1)·ln vocab), a generation by random tokens from its middle on.
-import type { InferenceOutput, InferenceWork, Output } from '../src/jobs/codec';
+import {
+  type InferenceOutput,
+  type InferenceWork,
+  inferenceOutput,
+  type Output,
+} from '../src/jobs/codec';
 import { computeInference } from '../src/jobs/inference-compute';
 import { FAKE_SHARE, type InferenceSpec } from '../src/jobs/inference-spec';
 import type { Engine, OwnerJob, Settlement } from '../src/jobs/job';
@@ -38,12 +43,15 @@ const MAX_ROUNDS = 2_000;
 type EngineName = 'cpu' | 'reference';
 
 export interface CatchOptions {
-  /** Jobs per kind and cut in which a faker works alone (the catch rate per job). */
+  /** Jobs per kind and cut in which a faker works alone (the catch rate per job). They share
+   * one data set, so the faker's honest rows are computed once and reused (the owner's draws
+   * and the faker's choice of rows are fresh in every job). */
   fakerAloneJobs: number;
-  /** Jobs per kind and cut in which a faker works beside two honest contributors. */
-  mixedJobs: number;
-  /** Jobs per kind and cut with honest contributors only (the policy's cost; honest shards). */
-  honestJobs: number;
+  /** Jobs per kind in which a faker works beside two honest contributors, per cut (fresh rows
+   * in every job). */
+  mixedJobs: number[];
+  /** Jobs per kind with honest contributors only (the policy's cost; honest shards), per cut. */
+  honestJobs: number[];
   /** Tokens generated per row (generate). */
   steps: number;
   seed?: number;
@@ -75,8 +83,9 @@ export interface CatchFigures {
   /** checkFlops ÷ computeFlops and rows checked ÷ rows, over the honest-only jobs. */
   check_cost_share: number;
   rows_checked_share: number;
-  /** Wall time of this kind and cut's simulation (s). */
+  /** Wall time of this kind and cut's simulation, and of its faker-alone jobs (s). */
   wall_s?: number;
+  alone_wall_s?: number;
 }
 
 /** Every kind at both cuts; resolves with one row of figures each. */
@@ -96,13 +105,13 @@ export async function catchRates(o: CatchOptions): Promise<CatchFigures[]> {
         parseConfig(JSON.parse(new TextDecoder().decode(files['config.json']!))),
       );
       const steps = kind === 'generate' ? o.steps : 0;
-      for (const cut of cuts(kind, steps)) {
+      for (const [c, cut] of cuts(kind, steps).entries()) {
         const t0 = performance.now();
-        const r = await runCut(kind, cut, { digest, summary, steps, engines }, o);
+        const r = await runCut(kind, cut, { digest, summary, steps, engines }, o, c);
         r.wall_s = (performance.now() - t0) / 1000;
         out.push(r);
         log(
-          `  ${kind.padEnd(8)} ${cut.name.padEnd(34)} ${r.shards} shards, ${r.check_rows_per_shard} checked each: faker alone caught in ${r.alone_caught}/${r.alone_jobs}, beside honest ${r.mixed_caught}/${r.mixed_jobs}; faked rows left ${r.faked_rows_left}; honest shards ${r.honest_shards} (${r.honest_shards_cross_engine} cross-engine), rejected ${r.honest_rejected}; checks ${(100 * r.check_cost_share).toFixed(2)}% of the FLOPs (${r.wall_s.toFixed(0)} s)`,
+          `  ${kind.padEnd(8)} ${cut.name.padEnd(34)} ${r.shards} shards, ${r.check_rows_per_shard} checked each: faker alone caught in ${r.alone_caught}/${r.alone_jobs}, beside honest ${r.mixed_caught}/${r.mixed_jobs}; faked rows left ${r.faked_rows_left}; honest shards ${r.honest_shards} (${r.honest_shards_cross_engine} cross-engine), rejected ${r.honest_rejected}; checks ${(100 * r.check_cost_share).toFixed(2)}% of the FLOPs (${r.wall_s.toFixed(0)} s, faker alone ${r.alone_wall_s?.toFixed(0)} s)`,
         );
       }
     }
@@ -143,7 +152,13 @@ interface Peer {
   fakes: number;
 }
 
-async function runCut(kind: RowKind, cut: Cut, m: Model, o: CatchOptions): Promise<CatchFigures> {
+async function runCut(
+  kind: RowKind,
+  cut: Cut,
+  m: Model,
+  o: CatchOptions,
+  c: number,
+): Promise<CatchFigures> {
   const rng = seededRng((o.seed ?? 1) ^ (cut.perShard * 7919) ^ kind.length);
   const trust = new OwnerTrust();
   const honest: Peer[] = [
@@ -176,11 +191,22 @@ async function runCut(kind: RowKind, cut: Cut, m: Model, o: CatchOptions): Promi
   let rowsDone = 0;
   const plan = [
     ...Array.from({ length: o.fakerAloneJobs }, () => 'alone' as const),
-    ...Array.from({ length: o.mixedJobs }, () => 'mixed' as const),
-    ...Array.from({ length: o.honestJobs }, () => 'honest' as const),
+    ...Array.from({ length: o.mixedJobs[c] ?? 0 }, () => 'mixed' as const),
+    ...Array.from({ length: o.honestJobs[c] ?? 0 }, () => 'honest' as const),
   ];
+  // The faker-alone jobs' one data set (greedy), and its honest rows by engine once computed.
+  const shared = rowsOf(m, rng);
+  const cache: Record<EngineName, Map<string, RowOutput>> = {
+    cpu: new Map(),
+    reference: new Map(),
+  };
+  const t0 = performance.now();
   for (const [j, scenario] of plan.entries()) {
-    const ownerEngine: EngineName = j % 2 ? 'reference' : 'cpu';
+    if (j === o.fakerAloneJobs) f.alone_wall_s = (performance.now() - t0) / 1000;
+    // The owner alternates engines, except with a faker alone: there it is the CPU engine, so
+    // that the whole shards it recomputes after a catch take milliseconds (the faker still
+    // computes on either engine, so its honest rows are judged across engines half the time).
+    const ownerEngine: EngineName = j % 2 && scenario !== 'alone' ? 'reference' : 'cpu';
     const faker: Peer = {
       id: `faker-${j}`,
       engine: rng.nextUint32() % 2 ? 'reference' : 'cpu',
@@ -188,7 +214,9 @@ async function runCut(kind: RowKind, cut: Cut, m: Model, o: CatchOptions): Promi
     };
     const peers =
       scenario === 'alone' ? [faker] : scenario === 'mixed' ? [...honest, faker] : honest;
-    const spec = jobSpec(kind, m, cut.perShard, rng, j);
+    const alone = scenario === 'alone';
+    const rows = alone ? shared : rowsOf(m, rng);
+    const spec = jobSpec(kind, m, cut.perShard, rng, rows, !alone && j % 4 === 3);
     const job = createJob(
       `job-${j}`,
       { kind, spec },
@@ -200,7 +228,7 @@ async function runCut(kind: RowKind, cut: Cut, m: Model, o: CatchOptions): Promi
     );
     f.shards = job.shardCount;
     f.check_rows_per_shard = spec.policy.checkRows ?? 0;
-    const out = await drive(job, spec, peers, m, rng, faker.id);
+    const out = await drive(job, peers, m, rng, faker.id, alone ? cache : undefined);
     if (out.faked > 0 && scenario !== 'honest') {
       const caught = out.revoked.has(faker.id);
       if (scenario === 'alone') {
@@ -234,16 +262,27 @@ async function runCut(kind: RowKind, cut: Cut, m: Model, o: CatchOptions): Promi
   return f;
 }
 
-/** A job of CATCH_JOB_ROWS rows of 8 to 24 tokens, built as the mesh builds it (defaults). */
-function jobSpec(kind: RowKind, m: Model, perShard: number, rng: Rng, j: number): InferenceSpec {
+/** CATCH_JOB_ROWS rows of 8 to 24 tokens. */
+function rowsOf(m: Model, rng: Rng): Uint32Array[] {
   const { vocab } = m.summary;
-  const rows = Array.from({ length: CATCH_JOB_ROWS }, () =>
+  return Array.from({ length: CATCH_JOB_ROWS }, () =>
     Uint32Array.from(
       { length: 8 + (rng.nextUint32() % 17) },
       () => 3 + (rng.nextUint32() % (vocab - 3)),
     ),
   );
-  const sampled = kind === 'generate' && j % 4 === 3; // a quarter of generations sample
+}
+
+/** A job over `rows`, built as the mesh builds it (default policy); a generation samples when
+ * `sampled` (seeded; a quarter of the mixed and honest jobs), else it is greedy. */
+function jobSpec(
+  kind: RowKind,
+  m: Model,
+  perShard: number,
+  rng: Rng,
+  rows: Uint32Array[],
+  sampled: boolean,
+): InferenceSpec {
   const js = buildJobSpec(
     kind,
     {
@@ -273,11 +312,11 @@ interface Driven {
  * is done, or until nobody is left who may work on it. */
 async function drive(
   job: OwnerJob,
-  spec: InferenceSpec,
   peers: Peer[],
   m: Model,
   rng: Rng,
   fakerId: string,
+  cache?: Record<EngineName, Map<string, RowOutput>>,
 ): Promise<Driven> {
   const revoked = new Set<string>();
   const fakedIn = new Map<Output, number>();
@@ -323,7 +362,9 @@ async function drive(
       const offer = job.offer(info, t);
       if (offer.kind !== 'lease') continue;
       const work = offer.work as InferenceWork;
-      let output = await computeInference(work, m.engines[p.engine]);
+      let output = cache
+        ? await cachedCompute(work, m, p.engine, cache[p.engine])
+        : await computeInference(work, m.engines[p.engine]);
       if (p.fakes > 0) {
         const faked = fake(output, work, m.summary, p.fakes, rng);
         output = faked.output;
@@ -337,8 +378,44 @@ async function drive(
     await new Promise((r) => setTimeout(r, 0)); // owner re-checks started by a revocation
   }
   for (const out of final.values()) d.fakedLeft += fakedIn.get(out) ?? 0;
-  void spec;
   return d;
+}
+
+/** One row's output: its embedding, score or generated tokens. */
+type RowOutput = Float32Array | number | Uint32Array;
+
+/** A shard computed from the rows `cache` holds, computing (and keeping) the ones it lacks. */
+async function cachedCompute(
+  w: InferenceWork,
+  m: Model,
+  engine: EngineName,
+  cache: Map<string, RowOutput>,
+): Promise<InferenceOutput> {
+  const n = w.lengths.length;
+  const keys: string[] = [];
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    keys.push(w.tokens.subarray(at, at + w.lengths[i]!).join(','));
+    at += w.lengths[i]!;
+  }
+  if (!keys.every((k) => cache.has(k))) {
+    const out = await computeInference(w, m.engines[engine]);
+    const dim = m.summary.hidden;
+    keys.forEach((k, i) => {
+      if (w.mode === 'embed') cache.set(k, out.vectors.slice(i * dim, (i + 1) * dim));
+      else if (w.mode === 'score') cache.set(k, out.scores[i]!);
+      else cache.set(k, out.tokens.slice(i * w.steps, (i + 1) * w.steps));
+    });
+    return out;
+  }
+  const rows = keys.map((k) => cache.get(k)!);
+  if (w.mode === 'score') return inferenceOutput({ scores: Float32Array.from(rows as number[]) });
+  const width = w.mode === 'embed' ? m.summary.hidden : w.steps;
+  const flat = w.mode === 'embed' ? new Float32Array(n * width) : new Uint32Array(n * width);
+  rows.forEach((r, i) => flat.set(r as ArrayLike<number>, i * width));
+  return w.mode === 'embed'
+    ? inferenceOutput({ vectors: flat as Float32Array })
+    : inferenceOutput({ tokens: flat as Uint32Array });
 }
 
 /** `output` with a `share` of its rows replaced (each row independently); how many were. */

@@ -22,7 +22,7 @@ export function workloadsConfig(smoke) {
           maxNewTokens: 4,
         },
       ],
-      catch: { fakerAloneJobs: 2, mixedJobs: 2, honestJobs: 2, steps: 4 },
+      catch: { fakerAloneJobs: 4, mixedJobs: [2, 1], honestJobs: [1, 1], steps: 4 },
       meta: { smoke: true },
     };
   }
@@ -50,8 +50,9 @@ const GENERATE = {
 const GENERATE_NOTE =
   'generate: SmolLM2-135M has 30 layers; in BF16 (as its repository ships it) that is 269 MB, over the 256 MiB a headless contributor accepts (DEFAULT_MAX_MODEL_BYTES, src/model/limits.ts), so the bench runs 29 of its layers (every layer at its real shape, 250 MiB); and 64 prompts × 32 generated tokens, not × 64, to fit this 2-core machine';
 
-/** The simulated verification: jobs per kind and cut. */
-const CATCH = { fakerAloneJobs: 1_000, mixedJobs: 200, honestJobs: 100, steps: 8 };
+/** The simulated verification: jobs per kind and cut (mixed and honest-only jobs: per cut, the
+ * mesh's cut of the real-shaped models first, then the fewest shards). */
+const CATCH = { fakerAloneJobs: 300, mixedJobs: [22, 4], honestJobs: [14, 2], steps: 8 };
 
 /**
  * Prints the figures and returns workloads.json's content; a part that did not run is kept from
