@@ -15,12 +15,7 @@
 // A faker computes honestly and replaces FAKE_SHARE of its rows, each row independently: an
 // embedding by a random unit vector, a score by a guess from the row's length (a uniform
 // model's −(len − 1)·ln vocab), a generation by random tokens from its middle on.
-import {
-  type InferenceOutput,
-  type InferenceWork,
-  inferenceOutput,
-  type Output,
-} from '../src/jobs/codec';
+import type { InferenceWork, Output } from '../src/jobs/codec';
 import { computeInference } from '../src/jobs/inference-compute';
 import { FAKE_SHARE, type InferenceSpec } from '../src/jobs/inference-spec';
 import type { Engine, OwnerJob, Settlement } from '../src/jobs/job';
@@ -30,10 +25,11 @@ import { MODE_OF, type RowKind, rowsPerShard } from '../src/jobs/rows';
 import { MIN_SHARDS } from '../src/jobs/shard-size';
 import { parseConfig } from '../src/model/hf/config';
 import { type ModelSummary, modelSummary } from '../src/model/hf/cost';
-import { type Rng, seededRng, uniform } from '../src/model/rng';
+import { type Rng, seededRng } from '../src/model/rng';
 import { createComputeApi } from '../src/worker/api';
 import { referenceEngine } from '../tests/support/model-fixture';
-import { BENCH_MODELS, benchCheckpointFiles, benchSafetensors } from './models-checkpoints';
+import { realSummary, smallCheckpoint } from './workloads-models';
+import { cachedCompute, fake, type RowOutput } from './workloads-rows';
 
 /** Rows per simulated job (the issue's floor for the catch target). */
 export const CATCH_JOB_ROWS = 1_000;
@@ -363,7 +359,7 @@ async function drive(
       if (offer.kind !== 'lease') continue;
       const work = offer.work as InferenceWork;
       let output = cache
-        ? await cachedCompute(work, m, p.engine, cache[p.engine])
+        ? await cachedCompute(work, m.engines[p.engine], m.summary.hidden, cache[p.engine])
         : await computeInference(work, m.engines[p.engine]);
       if (p.fakes > 0) {
         const faked = fake(output, work, m.summary, p.fakes, rng);
@@ -379,115 +375,4 @@ async function drive(
   }
   for (const out of final.values()) d.fakedLeft += fakedIn.get(out) ?? 0;
   return d;
-}
-
-/** One row's output: its embedding, score or generated tokens. */
-type RowOutput = Float32Array | number | Uint32Array;
-
-/** A shard computed from the rows `cache` holds, computing (and keeping) the ones it lacks. */
-async function cachedCompute(
-  w: InferenceWork,
-  m: Model,
-  engine: EngineName,
-  cache: Map<string, RowOutput>,
-): Promise<InferenceOutput> {
-  const n = w.lengths.length;
-  const keys: string[] = [];
-  let at = 0;
-  for (let i = 0; i < n; i++) {
-    keys.push(w.tokens.subarray(at, at + w.lengths[i]!).join(','));
-    at += w.lengths[i]!;
-  }
-  if (!keys.every((k) => cache.has(k))) {
-    const out = await computeInference(w, m.engines[engine]);
-    const dim = m.summary.hidden;
-    keys.forEach((k, i) => {
-      if (w.mode === 'embed') cache.set(k, out.vectors.slice(i * dim, (i + 1) * dim));
-      else if (w.mode === 'score') cache.set(k, out.scores[i]!);
-      else cache.set(k, out.tokens.slice(i * w.steps, (i + 1) * w.steps));
-    });
-    return out;
-  }
-  const rows = keys.map((k) => cache.get(k)!);
-  if (w.mode === 'score') return inferenceOutput({ scores: Float32Array.from(rows as number[]) });
-  const width = w.mode === 'embed' ? m.summary.hidden : w.steps;
-  const flat = w.mode === 'embed' ? new Float32Array(n * width) : new Uint32Array(n * width);
-  rows.forEach((r, i) => flat.set(r as ArrayLike<number>, i * width));
-  return w.mode === 'embed'
-    ? inferenceOutput({ vectors: flat as Float32Array })
-    : inferenceOutput({ tokens: flat as Uint32Array });
-}
-
-/** `output` with a `share` of its rows replaced (each row independently); how many were. */
-function fake(
-  output: InferenceOutput,
-  w: InferenceWork,
-  model: ModelSummary,
-  share: number,
-  rng: Rng,
-): { output: InferenceOutput; rows: number } {
-  const n = w.lengths.length;
-  const vectors = output.vectors.slice();
-  const scores = output.scores.slice();
-  const tokens = output.tokens.slice();
-  let rows = 0;
-  for (let i = 0; i < n; i++) {
-    if (!(uniform(rng) < share)) continue;
-    rows++;
-    if (w.mode === 'embed') {
-      const dim = model.hidden;
-      const v = vectors.subarray(i * dim, (i + 1) * dim);
-      let norm = 0;
-      for (let k = 0; k < dim; k++) {
-        v[k] = uniform(rng) - 0.5;
-        norm += v[k]! * v[k]!;
-      }
-      for (let k = 0; k < dim; k++) v[k]! /= Math.sqrt(norm);
-    } else if (w.mode === 'score') {
-      scores[i] = -(w.lengths[i]! - 1) * Math.log(model.vocab);
-    } else {
-      const s = w.steps;
-      for (let k = Math.floor(s / 2); k < s; k++)
-        tokens[i * s + k] = rng.nextUint32() % model.vocab;
-    }
-  }
-  return { output: { ...output, vectors, scores, tokens }, rows };
-}
-
-/** The real model's summary (bench/models-checkpoints.ts's config.json). */
-function realSummary(name: 'minilm' | 'smollm2'): ModelSummary {
-  return modelSummary(parseConfig(BENCH_MODELS[name].config));
-}
-
-/** A small checkpoint of `name`'s family, layout and initialisation: 2 layers, width 64. */
-function smallCheckpoint(name: 'minilm' | 'smollm2'): Record<string, Uint8Array> {
-  const small =
-    name === 'minilm'
-      ? {
-          hidden_size: 64,
-          intermediate_size: 256,
-          num_attention_heads: 4,
-          vocab_size: 1_024,
-          max_position_embeddings: 64,
-        }
-      : {
-          hidden_size: 64,
-          intermediate_size: 192,
-          num_attention_heads: 4,
-          num_key_value_heads: 2,
-          head_dim: 16,
-          vocab_size: 1_024,
-          max_position_embeddings: 128,
-        };
-  const config = { ...BENCH_MODELS[name].config, ...small, num_hidden_layers: 2 };
-  const model = { ...BENCH_MODELS[name], config };
-  const { files } = benchCheckpointFiles(name, 3, 1);
-  const enc = (v: unknown) => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
-  files.set('config.json', enc(config));
-  files.set('model.safetensors', benchSafetensors(model, 3));
-  if (files.has('1_Pooling/config.json')) {
-    const pooling = JSON.parse(new TextDecoder().decode(files.get('1_Pooling/config.json')!));
-    files.set('1_Pooling/config.json', enc({ ...pooling, word_embedding_dimension: 64 }));
-  }
-  return Object.fromEntries(files);
 }

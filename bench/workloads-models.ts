@@ -2,7 +2,14 @@
 // seeded random weights) stored as their repositories ship them: all-MiniLM-L6-v2 in F32
 // (90.9 MB), SmolLM2-135M in BF16 (269 MB at 30 layers). Shared by the owner and the
 // contributor processes, which must hold the same bytes (so the same digest).
-import type { BenchModelName } from './models-checkpoints';
+import { parseConfig } from '../src/model/hf/config';
+import { type ModelSummary, modelSummary } from '../src/model/hf/cost';
+import {
+  BENCH_MODELS,
+  type BenchModelName,
+  benchCheckpointFiles,
+  benchSafetensors,
+} from './models-checkpoints';
 
 /** How each bench model's weights are stored, as its Hugging Face repository ships them. */
 export const SHIPPED_DTYPE: Record<BenchModelName, 'F32' | 'BF16'> = {
@@ -59,4 +66,42 @@ export function safetensorsToBf16(f32: Uint8Array): Uint8Array {
     }
   }
   return out;
+}
+
+/** The real model's summary (bench/models-checkpoints.ts's config.json). */
+export function realSummary(name: 'minilm' | 'smollm2'): ModelSummary {
+  return modelSummary(parseConfig(BENCH_MODELS[name].config));
+}
+
+/** A small checkpoint of `name`'s family, layout and initialisation: 2 layers, width 64. */
+export function smallCheckpoint(name: 'minilm' | 'smollm2'): Record<string, Uint8Array> {
+  const small =
+    name === 'minilm'
+      ? {
+          hidden_size: 64,
+          intermediate_size: 256,
+          num_attention_heads: 4,
+          vocab_size: 1_024,
+          max_position_embeddings: 64,
+        }
+      : {
+          hidden_size: 64,
+          intermediate_size: 192,
+          num_attention_heads: 4,
+          num_key_value_heads: 2,
+          head_dim: 16,
+          vocab_size: 1_024,
+          max_position_embeddings: 128,
+        };
+  const config = { ...BENCH_MODELS[name].config, ...small, num_hidden_layers: 2 };
+  const model = { ...BENCH_MODELS[name], config };
+  const { files } = benchCheckpointFiles(name, 3, 1);
+  const enc = (v: unknown) => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
+  files.set('config.json', enc(config));
+  files.set('model.safetensors', benchSafetensors(model, 3));
+  if (files.has('1_Pooling/config.json')) {
+    const pooling = JSON.parse(new TextDecoder().decode(files.get('1_Pooling/config.json')!));
+    files.set('1_Pooling/config.json', enc({ ...pooling, word_embedding_dimension: 64 }));
+  }
+  return Object.fromEntries(files);
 }
