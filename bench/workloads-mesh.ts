@@ -42,8 +42,8 @@ export const CONTRIBUTOR_COUNTS = [1, 2, 4] as const;
 export interface Workload {
   kind: RowKind;
   model: BenchModelName;
-  /** num_hidden_layers when not the repository's (SmolLM2's 30 layers in BF16 are 269 MB, over
-   * a contributor's DEFAULT_MAX_MODEL_BYTES of 256 MiB: see the README). */
+  /** num_hidden_layers when not the repository's (29 of SmolLM2's 30: the committed figures ran
+   * when a contributor's DEFAULT_MAX_MODEL_BYTES was 256 MiB, under its 269 MB; see the README). */
   layers?: number;
   rows: number;
   tokensPerRow: number;

@@ -127,6 +127,8 @@ export class ShardContributor extends TypedEventEmitter<ContributorEvents> {
   readonly #node: ContributorComponents;
   readonly #o: ContributorOptions;
   /** Results awaiting a verdict, by lease id. */
+  /** Owners that accepted a result with no receipt (told once each). */
+  readonly #unpaid = new Set<string>();
   readonly #pending = new Map<
     string,
     { owner: string; jobId: string; shardId: number; computeMs: number; computedAt: number }
@@ -368,7 +370,12 @@ export class ShardContributor extends TypedEventEmitter<ContributorEvents> {
     }
     this.#pending.delete(v.leaseId);
     let receipt: Receipt | undefined;
-    if (v.accepted && this.#o.acceptReceipt) {
+    if (v.accepted && this.#o.acceptReceipt && v.receipt.length === 0) {
+      // An owner without books (a script, a bench) pays nothing: said once, not per shard.
+      if (!this.#unpaid.has(owner))
+        notice(`owner ${owner} accepts results without receipts: no credit`);
+      this.#unpaid.add(owner);
+    } else if (v.accepted && this.#o.acceptReceipt) {
       try {
         receipt = await this.#o.acceptReceipt(v.receipt, {
           owner,
