@@ -271,7 +271,11 @@ export class RedundancyVerifier<T> {
     const copies = this.#copies.get(shardId) ?? [];
     this.#results.set(shardId, (winners[0]?.result ?? own)!);
     const accepted = winners.map((c) => c.contributor);
-    const rejected = copies.filter((c) => !winners.includes(c)).map((c) => c.contributor);
+    // A copy whose result was forgotten (a re-verified shard) was judged when the shard first
+    // settled: with nothing to judge it by now, it is neither accepted nor rejected again.
+    const rejected = copies
+      .filter((c) => !winners.includes(c) && c.result !== undefined)
+      .map((c) => c.contributor);
     return { kind: 'settled', accepted, rejected };
   }
 

@@ -105,6 +105,35 @@ describe('RedundancyVerifier (inference shards)', () => {
     expect(v.result(1)).toEqual(close);
   });
 
+  test('outputs forgotten after settling: a re-verification judges nobody it cannot see', () => {
+    const v = verifier();
+    v.submit(0, 'x', 'gpu-1', wrong);
+    v.submit(0, 'a', 'gpu-2', wrong); // colluded, or an honest mistake: no way to tell now
+    expect(v.settledBy(0)).toBe('agreement');
+    v.forget(0); // the owner stored the output; a data-set job keeps none in memory
+    expect(v.result(0)).toBeUndefined();
+    expect(v.results(0)).toEqual([]);
+    expect(v.bar('x')).toEqual({ dropped: [], agreed: [0] }); // who sent it is kept
+    expect(v.reopen(0)).toEqual({ kind: 'check', reason: 'revoked' });
+    // The owner's own answer settles it; a's copy is gone, so a is neither credited nor caught.
+    expect(v.resolveCheck(0, agreesWith(honest), honest)).toEqual({
+      kind: 'settled',
+      accepted: [],
+      rejected: [],
+    });
+    expect(v.result(0)).toEqual(honest);
+  });
+
+  test('a shard settled on a sample of its rows is reopened when its contributor is caught', () => {
+    const v = verifier(1);
+    expect(v.submit(0, 'a', 'gpu-1', honest)).toEqual({ kind: 'wait' });
+    expect(v.ownerCheck(0)).toEqual({ kind: 'check', reason: 'no-second-copy' });
+    expect(v.resolveCheck(0, () => true, undefined, true)).toMatchObject({ accepted: ['a'] });
+    expect(v.settledBy(0)).toBe('sample');
+    expect(v.bar('a')).toEqual({ dropped: [], agreed: [0] });
+    expect(v.reopen(0)).toEqual({ kind: 'check', reason: 'revoked' });
+  });
+
   test('three copies: all must agree; any odd one out sends the shard to the owner', () => {
     const v = new RedundancyVerifier(6, new Set(), {
       agree,
