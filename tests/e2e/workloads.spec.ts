@@ -163,6 +163,8 @@ test('a researcher embeds a 2,000-row JSONL on two volunteers and generates over
   // A row longer than the model's 40 positions, with "refuse": a typed refusal naming it.
   await chooseModel(researcher, paths.bert, 'embed');
   await researcher.locator('tessel-workloads #wl-dataset').setInputFiles(paths.long);
+  // The preview is read before the form can submit it.
+  await expect(researcher.locator('tessel-workloads #wl-preview tbody tr')).toHaveCount(4);
   await researcher.locator('tessel-workloads #wl-overlong').selectOption('refuse');
   await researcher.locator('tessel-workloads #wl-submit').click();
   await expect(researcher.locator('tessel-workloads #wl-result[role=alert]')).toContainText(
@@ -257,6 +259,7 @@ test('a data-set job survives the researcher’s reload: verified rows are kept,
 
   await chooseModel(researcher, paths.bert, 'embed');
   await researcher.locator('tessel-workloads #wl-dataset').setInputFiles(file);
+  await expect(researcher.locator('tessel-workloads #wl-preview tbody tr')).toHaveCount(5);
   await researcher.locator('tessel-workloads #wl-per-shard').fill('15'); // 20 shards
   await researcher.locator('tessel-workloads #wl-submit').click();
   const result = researcher.locator('tessel-workloads #wl-result');
