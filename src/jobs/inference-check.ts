@@ -2,7 +2,7 @@ import { logitErrorBound, type ModelSummary } from '../model/hf/cost';
 import { type Rng, seededRng } from '../model/rng';
 import { type InferenceOutput, type InferenceWork, inferenceOutput } from './codec';
 import { computeInference, groupByLength, prefixSums } from './inference-compute';
-import { type InferenceSpec, rowFlops } from './inference-spec';
+import { type InferenceSpec, packRows, rowFlops } from './inference-spec';
 import type { Engine } from './job';
 import type { CheckReason } from './redundancy';
 import { checkGenerated } from './token-check';
@@ -206,15 +206,9 @@ export class InferenceChecker {
 /** The rows `rows` of a shard's work, as a work of their own (seeds follow their rows). */
 export function subWork(w: InferenceWork, rows: readonly number[]): InferenceWork {
   const offsets = prefixSums(w.lengths);
-  const lengths = Uint32Array.from(rows, (i) => w.lengths[i]!);
-  const tokens = new Uint32Array(lengths.reduce((s, l) => s + l, 0));
-  let at = 0;
-  for (const i of rows) {
-    tokens.set(w.tokens.subarray(offsets[i]!, offsets[i]! + w.lengths[i]!), at);
-    at += w.lengths[i]!;
-  }
+  const picked = rows.map((i) => w.tokens.subarray(offsets[i]!, offsets[i]! + w.lengths[i]!));
   const seeds = w.seeds.length ? Uint32Array.from(rows, (i) => w.seeds[i]!) : w.seeds;
-  return { ...w, lengths, tokens, seeds };
+  return { ...w, ...packRows(picked), seeds };
 }
 
 /** The generated tokens of rows `rows` of a result, as a result of their own. */

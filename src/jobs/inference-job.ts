@@ -88,10 +88,7 @@ export class InferenceOwnerJob implements OwnerJob {
   readonly logits: Float32Array;
   readonly tokens: Uint32Array;
   readonly scores: Float32Array;
-  readonly holds: boolean;
-  get holdsAnswer(): boolean {
-    return this.holds;
-  }
+  readonly holdsAnswer: boolean;
   readonly #defs: ShardDef[];
   readonly #book: Scheduler;
   readonly #verifier: RedundancyVerifier<InferenceOutput>;
@@ -123,7 +120,7 @@ export class InferenceOwnerJob implements OwnerJob {
   ) {
     checkInferenceSpec(spec);
     this.kind = options.kind ?? 'inference';
-    this.holds = options.holdAnswer ?? true;
+    this.holdsAnswer = options.holdAnswer ?? true;
     this.#now = options.now ?? (() => performance.now());
     this.#defs = planShards(spec);
     this.#seeds =
@@ -147,7 +144,7 @@ export class InferenceOwnerJob implements OwnerJob {
       shardBytes: (s) => shardBytes(spec, this.#defs[s]),
       ...options,
     });
-    const n = this.holds ? spec.sequences.length : 0;
+    const n = this.holdsAnswer ? spec.sequences.length : 0;
     this.logits = new Float32Array(spec.mode === 'logits' ? n * spec.model.vocab : 0);
     this.tokens = new Uint32Array(spec.mode === 'tokens' ? n * spec.steps : 0);
     this.scores = new Float32Array(spec.mode === 'score' ? n : 0);
@@ -360,7 +357,7 @@ export class InferenceOwnerJob implements OwnerJob {
       });
       // The mesh stores the output it was handed: a job that does not hold its answer keeps
       // no reference to it.
-      if (!this.holds) this.#verifier.forget(s);
+      if (!this.holdsAnswer) this.#verifier.forget(s);
     } else if (d.kind === 'retry') {
       this.#copies.clear(s);
       this.#report.rejected += copies.length; // the shard is still queued: it goes out again
@@ -438,12 +435,12 @@ export class InferenceOwnerJob implements OwnerJob {
     if (output === undefined) {
       // A data-set job's stored output was checked by the codec when it was kept; it is read
       // again (and checked again) when a file is written.
-      if (this.holds) return false;
+      if (this.holdsAnswer) return false;
     } else if (output.kind !== 'inference' || outputShapeError(this.spec, d, output)) {
       return false;
     }
     this.#book.markDone(shardId);
-    this.#verifier.restore(shardId, this.holds ? output : undefined);
+    this.#verifier.restore(shardId, this.holdsAnswer ? output : undefined);
     if (output) placeOutput(this.spec, d, output as InferenceOutput, this);
     this.#report.accepted++;
     this.#report.restored++;

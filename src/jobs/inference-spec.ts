@@ -279,20 +279,26 @@ function below(rng: Rng, n: number): number {
   return rng.nextUint32() % n;
 }
 
-/** The sequences of a shard, as its lease carries them (`seeds`: the job's per-sequence ones). */
-export function shardWork(spec: InferenceSpec, d: ShardDef, seeds: Uint32Array): InferenceWork {
-  const seqs = d.sequences.map((i) => spec.sequences[i]!);
-  const tokens = new Uint32Array(seqs.reduce((s, q) => s + q.length, 0));
+/** Rows of token ids one after another, as a work's `tokens`, with their `lengths`. */
+export function packRows(rows: readonly Uint32Array[]): {
+  lengths: Uint32Array;
+  tokens: Uint32Array;
+} {
+  const tokens = new Uint32Array(rows.reduce((s, q) => s + q.length, 0));
   let at = 0;
-  for (const q of seqs) {
+  for (const q of rows) {
     tokens.set(q, at);
     at += q.length;
   }
+  return { lengths: Uint32Array.from(rows, (q) => q.length), tokens };
+}
+
+/** The sequences of a shard, as its lease carries them (`seeds`: the job's per-sequence ones). */
+export function shardWork(spec: InferenceSpec, d: ShardDef, seeds: Uint32Array): InferenceWork {
   return {
     kind: 'inference',
     modelDigest: spec.modelDigest,
-    lengths: Uint32Array.from(seqs, (q) => q.length),
-    tokens,
+    ...packRows(d.sequences.map((i) => spec.sequences[i]!)),
     mode: spec.mode,
     steps: spec.mode === 'tokens' ? spec.steps : 0,
     temperature: spec.mode === 'tokens' ? spec.temperature : 0,
@@ -387,9 +393,14 @@ export function placeOutput(
   spec: InferenceSpec,
   d: ShardDef,
   r: InferenceOutput,
-  answer: { logits: Float32Array; tokens: Uint32Array; scores: Float32Array; holds: boolean },
+  answer: {
+    logits: Float32Array;
+    tokens: Uint32Array;
+    scores: Float32Array;
+    holdsAnswer: boolean;
+  },
 ): void {
-  if (d.canary || !answer.holds) return;
+  if (d.canary || !answer.holdsAnswer) return;
   if (spec.mode === 'score') {
     d.sequences.forEach((seq, i) => {
       answer.scores[seq] = r.scores[i]!;

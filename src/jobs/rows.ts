@@ -10,7 +10,6 @@ import {
   type InferencePolicy,
   type InferenceSpec,
   MAX_JOB_SEQUENCES,
-  planSequenceBlocks,
   planShards,
   ROWS_FOR_CATCH,
   rowFlops,
@@ -175,11 +174,6 @@ export function rowShards(spec: InferenceSpec): RowShard[] {
     out.push({ shardId, start: d.sequences[0]!, count: d.sequences.length });
   }
   return out.sort((a, b) => a.start - b.start);
-}
-
-/** Real shards a spec has (without planning the canaries). */
-export function realShardCount(spec: Pick<InferenceSpec, 'sequences' | 'perShard'>): number {
-  return planSequenceBlocks(spec.sequences.length, spec.perShard).length;
 }
 
 /** A generated row up to and including its first stop token, and why it ended. */

@@ -1,6 +1,6 @@
 import { planShards } from '../jobs/inference-spec';
 import { type Engine, emptyReport, type JobAnswer, type OwnerJob } from '../jobs/job';
-import { createJob, holdsAnswer, type JobSpec } from '../jobs/kinds';
+import { createJob, type JobSpec } from '../jobs/kinds';
 import { MatmulOwnerJob } from '../jobs/matmul-job';
 import { DEFAULT_TERMS } from '../jobs/terms';
 import { cryptoRng } from '../model/rng';
@@ -125,10 +125,7 @@ export class JobHistory {
       ...(checked.splits ? { splits: checked.splits } : {}),
     });
     const verified: number[] = [];
-    const kept = holdsAnswer(checked)
-      ? await this.store.results(jobId)
-      : (await this.store.resultIds(jobId)).map((shardId) => ({ shardId, output: undefined }));
-    for (const r of kept) {
+    for (const r of await this.store.kept(checked)) {
       if (job.restore(r.shardId, r.output)) verified.push(r.shardId);
     }
     return partialAnswer(job, checked, verified);

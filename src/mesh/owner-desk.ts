@@ -1,14 +1,7 @@
 import { TypedEventEmitter } from 'main-event';
 import type { Output } from '../jobs/codec';
 import type { Engine, OwnerJob } from '../jobs/job';
-import {
-  checkJobSpec,
-  createJob,
-  holdsAnswer,
-  type JobSpec,
-  jobModel,
-  paidCopies,
-} from '../jobs/kinds';
+import { checkJobSpec, createJob, type JobSpec, jobModel, paidCopies } from '../jobs/kinds';
 import { OwnerTrust } from '../jobs/owner-trust';
 import { PRICE_CEILING, PRICE_FLOOR } from '../jobs/price';
 import { largestShardFlops, Purse, Wallet } from '../jobs/purse';
@@ -287,9 +280,7 @@ export class OwnerDesk extends TypedEventEmitter<OwnerDeskEvents> {
         notice(`job ${stored.id} needs model ${model}, which this tab lost`);
         continue;
       }
-      const earlier = holdsAnswer(stored)
-        ? await store.results(stored.id)
-        : (await store.resultIds(stored.id)).map((shardId) => ({ shardId, output: undefined }));
+      const earlier = await store.kept(stored);
       const run = this.#run(stored, stored, true, (job) => {
         // restore() refuses an output that does not fit the shard.
         for (const r of earlier) job.restore(r.shardId, r.output);

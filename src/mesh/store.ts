@@ -7,7 +7,7 @@ import {
 } from 'idb';
 import { decodeOutput, encodeOutput, type Output, WorkError } from '../jobs/codec';
 import type { JobProgress, VerificationReport } from '../jobs/job';
-import { checkJobSpec, describeJob, type JobSpec } from '../jobs/kinds';
+import { checkJobSpec, describeJob, holdsAnswer, type JobSpec } from '../jobs/kinds';
 import { planBlocks } from '../jobs/matmul-job';
 import { MAX_TRUST_RECORDS, type TrustRecord } from '../jobs/owner-trust';
 import type { PeerRecord } from '../jobs/reputation';
@@ -223,6 +223,13 @@ export class OwnerStore {
       }
     }
     return out;
+  }
+
+  /** A job's verified shards to restore it from: with their outputs when the job holds its
+   * answer in memory, by id alone when it does not (a data-set job, kinds.ts holdsAnswer). */
+  async kept(js: StoredJob & JobSpec): Promise<{ shardId: number; output?: Output }[]> {
+    if (holdsAnswer(js)) return this.results(js.id);
+    return (await this.resultIds(js.id)).map((shardId) => ({ shardId }));
   }
 
   /** Ids of a job's verified shards, without reading their outputs (a data-set job's can

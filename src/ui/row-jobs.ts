@@ -40,11 +40,11 @@ export class RowJobs {
       if (seen?.key === key) continue;
       if (seen && j.state === 'running' && now - seen.at < COUNT_EVERY_MS) continue;
       this.#seen.set(j.jobId, { key, at: now });
-      void this.#count(j).catch(() => this.#seen.delete(j.jobId));
+      this.#count(j);
     }
   }
 
-  async #count(j: JobView) {
+  #count(j: JobView) {
     const mesh = this.session()?.mesh;
     const js = mesh?.request(j.jobId);
     if (!mesh || !js || js.kind === 'matmul') return;

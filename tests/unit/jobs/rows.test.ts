@@ -13,6 +13,7 @@ import type { InferenceOwnerJob } from '../../../src/jobs/inference-job';
 import {
   defaultCheckRows,
   type InferenceSpec,
+  packRows,
   ROWS_FOR_CATCH,
   rowFlops,
 } from '../../../src/jobs/inference-spec';
@@ -111,18 +112,10 @@ function assemble(s: InferenceSpec, stored: Map<number, InferenceOutput>) {
 }
 
 async function truth(s: InferenceSpec) {
-  const lengths = Uint32Array.from(s.sequences, (q) => q.length);
-  const tokens = new Uint32Array(lengths.reduce((a, b) => a + b, 0));
-  let at = 0;
-  for (const q of s.sequences) {
-    tokens.set(q, at);
-    at += q.length;
-  }
   const w: InferenceWork = {
     kind: 'inference',
     modelDigest: s.modelDigest,
-    lengths,
-    tokens,
+    ...packRows(s.sequences),
     mode: s.mode,
     steps: s.steps,
     temperature: s.temperature,
